@@ -1,0 +1,7 @@
+"""Development-only stand-ins for the coop's account app (sign-in) and shop apps (storefront)."""
+
+from quart import Blueprint
+
+bp = Blueprint("dev", __name__, url_prefix="/dev")
+
+from bp.dev import sign_in_routes  # noqa: E402, F401

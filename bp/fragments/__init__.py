@@ -1,0 +1,5 @@
+"""Blueprint: fragments."""
+
+from quart import Blueprint
+
+bp = Blueprint("fragments", __name__)

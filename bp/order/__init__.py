@@ -1,0 +1,5 @@
+"""Blueprint: order."""
+
+from quart import Blueprint
+
+bp = Blueprint("order", __name__)

@@ -1,0 +1,5 @@
+"""Blueprint: orders."""
+
+from quart import Blueprint
+
+bp = Blueprint("orders", __name__)

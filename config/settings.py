@@ -1,0 +1,135 @@
+"""Settings: defaults, then config/app-config.yaml, then the environment, then what a caller passes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, SecretStr, ValidationError, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    YamlConfigSettingsSource,
+)
+
+CONFIG_FILE = Path(__file__).with_name("app-config.yaml")
+# Only ever used when APP_ENV=development or test; production refuses to start without its own.
+DEVELOPMENT_SECRET = "development-only-secret-key-not-for-production-use"  # noqa: S105
+DEVELOPMENT_TOKEN = "development-internal-token"  # noqa: S105
+MIN_SECRET_LENGTH = 32
+
+
+class ConfigError(RuntimeError):
+    """A setting that the service needs is missing or invalid."""
+
+
+class Settings(BaseSettings):
+    """Every setting of the service; see the README for each one."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="",
+        extra="ignore",
+        case_sensitive=False,
+        yaml_file=CONFIG_FILE,
+        env_nested_delimiter="__",
+    )
+
+    app_env: Literal["development", "test", "production"] = "development"
+    secret_key: SecretStr | None = None
+    internal_api_token: SecretStr | None = None
+    # Fernet key (urlsafe base64, 32 bytes) sealing the per-page SumUp API keys at rest.
+    page_config_encryption_key: SecretStr | None = None
+
+    database_url: str | None = None
+    database_url_account: str | None = None
+    database_url_federation: str | None = None
+    database_pool_size: int = Field(default=10, ge=1, le=200)
+    redis_url: str | None = None
+    redis_auth_db: int = Field(default=15, ge=0, le=15)
+    redis_cart_db: int = Field(default=2, ge=0, le=15)
+
+    session_cookie_name: str = "coop_session"
+    session_cookie_domain: str | None = None
+    session_cookie_secure: bool = False
+    session_ttl_seconds: int = Field(default=30 * 24 * 3600, ge=60)
+
+    public_base_url: str = "http://127.0.0.1:8002"
+    app_urls: dict[str, str] = Field(default_factory=dict)
+    currency: str = Field(default="GBP", pattern=r"^[A-Z]{3}$")
+    orders_page_size: int = Field(default=20, ge=1, le=200)
+    max_line_quantity: int = Field(default=99, ge=1, le=10_000)
+
+    sumup_api_base: str = "https://api.sumup.com"
+    sumup_api_key: SecretStr | None = None
+    sumup_merchant_code: str | None = None
+    sumup_checkout_prefix: str = Field(default="rose-", max_length=20)
+    sumup_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    checkout_session_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    reconciler_interval_seconds: float = Field(default=60.0, gt=0)
+    reconciler_enabled: bool = True
+    relay_interval_seconds: float = Field(default=5.0, gt=0)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, YamlConfigSettingsSource(settings_cls))
+
+    @property
+    def is_development(self) -> bool:
+        return self.app_env == "development"
+
+    @property
+    def is_production(self) -> bool:
+        return self.app_env == "production"
+
+    @model_validator(mode="after")
+    def _require_production_settings(self) -> Settings:
+        if self.is_production:
+            missing = [
+                name.upper()
+                for name in (
+                    "secret_key",
+                    "internal_api_token",
+                    "page_config_encryption_key",
+                    "database_url",
+                    "redis_url",
+                )
+                if getattr(self, name) is None
+            ]
+            if missing:
+                raise ValueError(f"required in production but not set: {', '.join(missing)}")
+            assert self.secret_key is not None
+            if len(self.secret_key.get_secret_value()) < MIN_SECRET_LENGTH:
+                raise ValueError(f"SECRET_KEY must be at least {MIN_SECRET_LENGTH} characters")
+        else:
+            if self.secret_key is None:
+                self.secret_key = SecretStr(DEVELOPMENT_SECRET)
+            if self.internal_api_token is None:
+                self.internal_api_token = SecretStr(DEVELOPMENT_TOKEN)
+        if self.redis_auth_db == self.redis_cart_db:
+            raise ValueError("REDIS_CART_DB must differ from REDIS_AUTH_DB (the shared sign-in store)")
+        return self
+
+    def url_for_app(self, name: str) -> str:
+        """Base URL of a sibling coop app, without a trailing slash."""
+        return self.app_urls.get(name, "").rstrip("/")
+
+
+def load_settings(overrides: dict[str, Any] | None = None) -> Settings:
+    """Build the settings, turning any validation error into one readable ConfigError."""
+    try:
+        return Settings(**(overrides or {}))
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            where = ".".join(str(part) for part in error["loc"]).upper() or "settings"
+            message = str(error["msg"]).removeprefix("Value error, ")
+            problems.append(message if where == "settings" else f"{where}: {message}")
+        raise ConfigError("invalid configuration: " + "; ".join(problems)) from None

@@ -1,0 +1,84 @@
+"""The development run: embedded PostgreSQL and Redis, migrations, demo data, the SumUp stand-in."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+from pathlib import Path
+
+from hypercorn.asyncio import serve
+from hypercorn.config import Config
+
+from lib.embedded import EmbeddedServices, migrate, start_embedded
+
+ROOT = Path(__file__).resolve().parent.parent
+HOST = "127.0.0.1"
+PORT = int(os.environ.get("PORT", "8002"))
+STANDIN_PORT = int(os.environ.get("SUMUP_STANDIN_PORT", "8010"))
+DEMO_SUMUP_KEY = "sup_sk_development_standin"  # noqa: S105  (the stand-in accepts any key)
+DEMO_MERCHANT = "MDEMO001"
+log = logging.getLogger("devserver")
+
+
+def prepare_environment() -> EmbeddedServices | None:
+    """Fill in what the developer did not set: databases, Redis, SumUp stand-in."""
+    os.environ.setdefault("APP_ENV", "development")
+    os.environ.setdefault("PUBLIC_BASE_URL", f"http://{HOST}:{PORT}")
+    embedded = None
+    if not os.environ.get("DATABASE_URL") or not os.environ.get("REDIS_URL"):
+        data_dir = Path(os.environ.get("CART_DATA_DIR", ROOT / ".data"))
+        embedded = start_embedded(data_dir)
+        os.environ.setdefault("DATABASE_URL", embedded.database_url)
+        os.environ.setdefault("REDIS_URL", embedded.redis_url)
+    if not os.environ.get("SUMUP_API_KEY"):
+        os.environ["SUMUP_API_BASE"] = f"http://{HOST}:{STANDIN_PORT}"
+        os.environ["SUMUP_API_KEY"] = DEMO_SUMUP_KEY
+        os.environ.setdefault("SUMUP_MERCHANT_CODE", DEMO_MERCHANT)
+    return embedded
+
+
+async def run(use_standin: bool) -> None:
+    from app import create_app
+    from devtools.seed import seed_demo_data
+
+    shutdown = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, shutdown.set)
+
+    await seed_demo_data(os.environ["DATABASE_URL"])
+    servers = []
+    if use_standin:
+        from sumup_standin.app import create_standin_app
+
+        standin_config = Config()
+        standin_config.bind = [f"{HOST}:{STANDIN_PORT}"]
+        standin = create_standin_app(public_base=f"http://{HOST}:{STANDIN_PORT}")
+        servers.append(serve(standin, standin_config, shutdown_trigger=shutdown.wait))  # type: ignore[arg-type]
+    config = Config()
+    config.bind = [f"{HOST}:{PORT}"]
+    config.accesslog = "-"
+    servers.append(serve(create_app(), config, shutdown_trigger=shutdown.wait))  # type: ignore[arg-type]
+    print(f"\n  Cart service: http://{HOST}:{PORT}/   (storefront: /dev/shop, sign in: /dev/sign-in)")
+    if use_standin:
+        print(f"  SumUp stand-in: http://{HOST}:{STANDIN_PORT}/\n", flush=True)
+    await asyncio.gather(*servers)
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    use_standin = not os.environ.get("SUMUP_API_KEY")
+    embedded = prepare_environment()
+    try:
+        migrate(os.environ["DATABASE_URL"])
+        asyncio.run(run(use_standin))
+    finally:
+        if embedded is not None:
+            embedded.stop()
+            print("embedded PostgreSQL and Redis stopped", flush=True)
+
+
+if __name__ == "__main__":
+    main()

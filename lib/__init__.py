@@ -1,0 +1,1 @@
+"""Framework glue: databases, Redis, sessions, CSRF, errors, HTMX helpers."""

@@ -1,0 +1,32 @@
+"""Typed models: the cart's own tables, and the coop's shared tables it reads."""
+
+from models.base import CartBase, SharedBase, utcnow
+from models.cart_item import CartItem
+from models.order import Order, OrderItem
+from models.outbox import OutboxEvent
+from models.page_config import PageConfig
+from models.shared.calendar import Calendar, CalendarEntry, CalendarSlot
+from models.shared.federation import FederationActivity
+from models.shared.page import Page
+from models.shared.product import Product
+from models.shared.ticket import SOLD_TICKET_STATES, Ticket, TicketType
+
+__all__ = [
+    "SOLD_TICKET_STATES",
+    "Calendar",
+    "CalendarEntry",
+    "CalendarSlot",
+    "CartBase",
+    "CartItem",
+    "FederationActivity",
+    "Order",
+    "OrderItem",
+    "OutboxEvent",
+    "Page",
+    "PageConfig",
+    "Product",
+    "SharedBase",
+    "Ticket",
+    "TicketType",
+    "utcnow",
+]

@@ -1,0 +1,116 @@
+"""Orders and their lines, with prices snapshotted at checkout."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models.base import CartBase, CreatedAt, Money, UpdatedAtMixin
+
+ORDER_STATUSES = ("pending", "paid", "failed", "expired", "cancelled")
+ITEM_KINDS = ("product", "booking", "ticket")
+
+
+class Order(UpdatedAtMixin, CartBase):
+    """A checkout of (part of) a cart, and the state of its payment."""
+
+    __tablename__ = "orders"
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('pending', 'paid', 'failed', 'expired', 'cancelled')", name="status_known"
+        ),
+        CheckConstraint("total_amount >= 0", name="total_not_negative"),
+        CheckConstraint("(user_id IS NOT NULL) OR (session_id IS NOT NULL)", name="has_owner"),
+        # The order lists: the owner's orders newest first, optionally by status.
+        Index("ix_orders_user_created", "user_id", text("created_at DESC"), text("id DESC")),
+        Index("ix_orders_session_created", "session_id", text("created_at DESC"), text("id DESC")),
+        Index(
+            "ix_orders_user_status_created",
+            "user_id",
+            "status",
+            text("created_at DESC"),
+            text("id DESC"),
+        ),
+        # The reconciler's scan: only the unsettled orders.
+        Index(
+            "ix_orders_open_created",
+            "created_at",
+            postgresql_where=text("status IN ('pending', 'failed')"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(BigInteger)
+    session_id: Mapped[str | None] = mapped_column(String(64))
+    # The page this order checks out, or None for a cart-wide checkout.
+    page_id: Mapped[int | None] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(16), nullable=False, server_default="pending")
+    currency: Mapped[str] = mapped_column(String(3), nullable=False)
+    total_amount: Mapped[Money] = mapped_column(nullable=False)
+    description: Mapped[str] = mapped_column(String(255), nullable=False, server_default="")
+
+    merchant_code: Mapped[str | None] = mapped_column(String(64))
+    # The payment attempt in force: SumUp references are unique per attempt.
+    attempt: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    sumup_reference: Mapped[str | None] = mapped_column(String(64), unique=True)
+    sumup_checkout_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    sumup_hosted_url: Mapped[str | None] = mapped_column(Text)
+    sumup_status: Mapped[str | None] = mapped_column(String(16))
+    sumup_transaction_code: Mapped[str | None] = mapped_column(String(64))
+    sumup_transaction_id: Mapped[str | None] = mapped_column(String(64))
+    checkout_started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    paid_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    needs_refund: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")
+    refund_reason: Mapped[str | None] = mapped_column(Text)
+    refunded_amount: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+    refunded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[CreatedAt]
+
+    items: Mapped[list[OrderItem]] = relationship(
+        back_populates="order", order_by="OrderItem.id", lazy="raise"
+    )
+
+
+class OrderItem(CartBase):
+    """A line of an order: a product, a booking or a ticket, at the price it was sold for."""
+
+    __tablename__ = "order_items"
+    __table_args__ = (
+        CheckConstraint("kind IN ('product', 'booking', 'ticket')", name="kind_known"),
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+        CheckConstraint("unit_price >= 0", name="price_not_negative"),
+        Index("ix_order_items_order", "order_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    order_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("orders.id", ondelete="CASCADE"), nullable=False
+    )
+    kind: Mapped[str] = mapped_column(String(16), nullable=False)
+    # Product id, calendar entry id or ticket id in its own domain (no foreign key across domains).
+    ref_id: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    page_id: Mapped[int | None] = mapped_column(BigInteger)
+    title: Mapped[str] = mapped_column(String(255), nullable=False)
+    quantity: Mapped[int] = mapped_column(Integer, nullable=False)
+    unit_price: Mapped[Money] = mapped_column(nullable=False)
+    line_total: Mapped[Money] = mapped_column(nullable=False)
+    created_at: Mapped[CreatedAt]
+
+    order: Mapped[Order] = relationship(back_populates="items", lazy="raise")

@@ -1,0 +1,1 @@
+"""The coop's shared tables that the cart reads: owned by blog, market, events and federation."""

@@ -1,0 +1,1 @@
+"""What the cart exchanges with the coop's other domains: DTOs and service protocols."""

@@ -1,0 +1,131 @@
+"""Plain immutable values passed between domains; no ORM objects cross a domain boundary."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+ZERO = Decimal("0.00")
+
+
+@dataclass(frozen=True, slots=True)
+class CartIdentity:
+    """Whose cart: a signed-in user, or an anonymous session (exactly one of them)."""
+
+    user_id: int | None = None
+    session_id: str | None = None
+
+    def __post_init__(self) -> None:
+        if (self.user_id is None) == (self.session_id is None):
+            raise ValueError("a cart identity is either a user_id or a session_id")
+
+    @property
+    def is_user(self) -> bool:
+        return self.user_id is not None
+
+
+@dataclass(frozen=True, slots=True)
+class PageDTO:
+    id: int
+    slug: str
+    title: str
+
+
+@dataclass(frozen=True, slots=True)
+class ProductDTO:
+    id: int
+    page_id: int
+    slug: str
+    title: str
+    price: Decimal
+    image_url: str | None = None
+    description: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class CalendarEntryDTO:
+    """A booking (or an event entry) with the page its calendar belongs to."""
+
+    id: int
+    calendar_id: int
+    name: str
+    start_at: datetime
+    end_at: datetime | None
+    cost: Decimal
+    state: str
+    calendar_container_type: str
+    calendar_container_id: int
+    order_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TicketDTO:
+    """A ticket, as seed 004 specifies: entry id, cost and calendar container for page grouping."""
+
+    id: int
+    entry_id: int
+    entry_name: str
+    entry_start_at: datetime
+    ticket_type_id: int | None
+    ticket_type_name: str | None
+    cost: Decimal
+    state: str
+    code: str
+    calendar_container_type: str | None
+    calendar_container_id: int | None
+    order_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CartLineDTO:
+    """A live product line with the product's current price from the market."""
+
+    id: int
+    product: ProductDTO
+    quantity: int
+
+    @property
+    def line_total(self) -> Decimal:
+        return (self.product.price * self.quantity).quantize(Decimal("0.01"))
+
+
+@dataclass(frozen=True, slots=True)
+class CartSummaryDTO:
+    """Counts and totals of a cart (seed 004 adds the ticket count and total)."""
+
+    count: int = 0
+    total: Decimal = ZERO
+    calendar_count: int = 0
+    calendar_total: Decimal = ZERO
+    ticket_count: int = 0
+    ticket_total: Decimal = ZERO
+    currency: str = "GBP"
+
+    @property
+    def grand_total(self) -> Decimal:
+        return (self.total + self.calendar_total + self.ticket_total).quantize(Decimal("0.01"))
+
+    @property
+    def badge_count(self) -> int:
+        """What the cart-mini badge shows: products (by quantity), bookings and tickets."""
+        return self.count + self.calendar_count + self.ticket_count
+
+
+@dataclass(frozen=True, slots=True)
+class AdoptionResult:
+    """How much an anonymous cart handed over to a user on sign-in."""
+
+    items: int = 0
+    entries: int = 0
+    tickets: int = 0
+    orders: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class TicketConfirmation:
+    """Outcome of confirming an order's tickets on payment."""
+
+    confirmed: int = 0
+    # Tickets that would have sold beyond their type's capacity: the order needs a refund.
+    oversold: list[TicketDTO] = field(default_factory=list)

@@ -1,0 +1,116 @@
+"""The domain services the cart reaches other domains through.
+
+Every method takes the caller's AsyncSession first and never commits: the caller owns the
+transaction, so that checkout and settlement change several domains atomically.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.contracts.dtos import (
+    AdoptionResult,
+    CalendarEntryDTO,
+    CartIdentity,
+    CartSummaryDTO,
+    PageDTO,
+    ProductDTO,
+    TicketConfirmation,
+    TicketDTO,
+)
+
+
+class BlogService(Protocol):
+    """Pages (posts) of the blog domain."""
+
+    async def page_by_slug(self, session: AsyncSession, slug: str) -> PageDTO | None: ...
+
+    async def pages_by_ids(self, session: AsyncSession, ids: Sequence[int]) -> dict[int, PageDTO]: ...
+
+    async def list_pages(self, session: AsyncSession) -> list[PageDTO]: ...
+
+
+class MarketService(Protocol):
+    """Products of the market domain, with their current price and page."""
+
+    async def product(self, session: AsyncSession, product_id: int) -> ProductDTO | None: ...
+
+    async def products_by_ids(
+        self, session: AsyncSession, ids: Sequence[int]
+    ) -> dict[int, ProductDTO]: ...
+
+    async def products_for_page(self, session: AsyncSession, page_id: int) -> list[ProductDTO]: ...
+
+
+class CalendarService(Protocol):
+    """Bookings and tickets of the events domain, as the cart sees them."""
+
+    async def pending_entries(
+        self, session: AsyncSession, *, identity: CartIdentity
+    ) -> list[CalendarEntryDTO]: ...
+
+    async def pending_tickets(self, session: AsyncSession, *, user_id: int) -> list[TicketDTO]: ...
+
+    async def claim_entries_for_order(
+        self,
+        session: AsyncSession,
+        *,
+        order_id: int,
+        identity: CartIdentity,
+        entry_ids: Sequence[int],
+    ) -> int:
+        """pending → ordered for exactly these entries of this identity; returns how many."""
+        ...
+
+    async def claim_tickets_for_order(
+        self, session: AsyncSession, *, order_id: int, user_id: int, ticket_ids: Sequence[int]
+    ) -> int:
+        """pending → reserved for exactly these tickets of this user; returns how many."""
+        ...
+
+    async def confirm_entries_for_order(self, session: AsyncSession, *, order_id: int) -> int:
+        """ordered → confirmed for the order's entries; returns how many."""
+        ...
+
+    async def confirm_tickets_for_order(
+        self, session: AsyncSession, *, order_id: int
+    ) -> TicketConfirmation:
+        """reserved → confirmed under a lock on each ticket type; what would oversell is not."""
+        ...
+
+    async def release_claims_for_order(self, session: AsyncSession, *, order_id: int) -> int:
+        """ordered/reserved → pending (back in the owner's cart); returns how many."""
+        ...
+
+    async def entries_for_order(
+        self, session: AsyncSession, *, order_id: int
+    ) -> list[CalendarEntryDTO]: ...
+
+    async def tickets_for_order(self, session: AsyncSession, *, order_id: int) -> list[TicketDTO]: ...
+
+    async def remove_entry(
+        self, session: AsyncSession, *, identity: CartIdentity, entry_id: int
+    ) -> bool:
+        """Take a pending booking out of the cart; False when it is not this identity's."""
+        ...
+
+    async def remove_ticket(
+        self, session: AsyncSession, *, identity: CartIdentity, ticket_id: int
+    ) -> bool:
+        """Take a pending ticket out of the cart; False when it is not this identity's."""
+        ...
+
+    async def adopt(self, session: AsyncSession, *, session_id: str, user_id: int) -> AdoptionResult:
+        """Give the anonymous session's pending entries and tickets to the user (idempotent)."""
+        ...
+
+
+class CartService(Protocol):
+    """The cart's own domain, as other domains may call it."""
+
+    async def cart_summary(
+        self, session: AsyncSession, *, identity: CartIdentity
+    ) -> CartSummaryDTO: ...

@@ -1,0 +1,183 @@
+"""SumUp's API routes: checkouts and refunds, behind Bearer auth."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from decimal import Decimal
+from typing import Any
+
+from quart import Blueprint, Response, g, request
+
+from sumup_standin import errors
+from sumup_standin.errors import StandinError
+from sumup_standin.responses import (
+    error_response,
+    forbidden_response,
+    json_response,
+    problem_response,
+    server_error_response,
+    unauthorized_response,
+    validation_response,
+)
+from sumup_standin.state import current_standin
+from sumup_standin.validation import validate_create, validation_error
+
+bp = Blueprint("sumup_api", __name__)
+
+DUPLICATED_MESSAGE = "Checkout with this checkout reference and pay to email already exists"
+BROKEN_JSON = object()  # a body that is there but is not JSON
+
+
+@bp.before_request
+async def authenticate() -> Response | None:
+    """Every API call needs a Bearer key; any key works unless it was revoked."""
+    standin = current_standin()
+    scheme, _, key = request.headers.get("Authorization", "").partition(" ")
+    key = key.strip()
+    if scheme.lower() != "bearer" or not key or key in standin.store.revoked_keys:
+        legacy = bool(standin.faults.take("legacy_auth_errors"))
+        return unauthorized_response(token_given=bool(key), legacy=legacy)
+    g.api_key = key
+    return None
+
+
+@bp.post("/v0.1/checkouts")
+async def create_checkout() -> Response:
+    """Create a checkout (201), or answer 400, 403 or 409 as SumUp does."""
+    standin = current_standin()
+    failure = standin.faults.take("fail_create_5xx")
+    if failure:
+        return server_error_response(int(failure))
+    checkout_request, problems = validate_create(await _json_body())
+    if checkout_request is None:
+        single = bool(standin.faults.take("single_object_validation_errors"))
+        return validation_response(problems, single_object=single)
+    async with standin.store.lock:
+        if standin.store.merchant(checkout_request.merchant_code).disabled:
+            return forbidden_response()
+        duplicate = standin.store.find_by_reference(
+            checkout_request.merchant_code, checkout_request.checkout_reference
+        )
+        if duplicate is not None:
+            return error_response(StandinError(409, "DUPLICATED_CHECKOUT", DUPLICATED_MESSAGE))
+        checkout = standin.create_checkout(checkout_request, api_key=g.api_key)
+        body = standin.view(checkout)
+    # The checkout exists before the delay, like a real answer lost to a client timeout.
+    await _sleep_for("slow_create_seconds")
+    return json_response(body, 201)
+
+
+@bp.get("/v0.1/checkouts/<checkout_id>")
+async def get_checkout(checkout_id: str) -> Response:
+    """One checkout, or 404 when it is unknown or another merchant's."""
+    standin = current_standin()
+    failure = await _get_faults()
+    if failure is not None:
+        return failure
+    async with standin.store.lock:
+        checkout = standin.store.visible_checkout(g.api_key, checkout_id)
+        if checkout is None:
+            return error_response(errors.not_found())
+        return json_response(standin.view(checkout))
+
+
+@bp.get("/v0.1/checkouts")
+async def list_checkouts() -> Response:
+    """The checkouts with this `checkout_reference` (all when absent); [] when none."""
+    standin = current_standin()
+    failure = await _get_faults()
+    if failure is not None:
+        return failure
+    reference = request.args.get("checkout_reference")
+    async with standin.store.lock:
+        found = [
+            standin.view(checkout)
+            for checkout in standin.store.visible(g.api_key)
+            if reference is None or checkout.checkout_reference == reference
+        ]
+    return json_response(found)
+
+
+@bp.delete("/v0.1/checkouts/<checkout_id>")
+async def deactivate_checkout(checkout_id: str) -> Response:
+    """Deactivate a checkout: 200 with status EXPIRED, or 409 once it is paid."""
+    standin = current_standin()
+    try:
+        checkout = await standin.expire(checkout_id, api_key=g.api_key)
+    except StandinError as error:
+        return error_response(error)
+    async with standin.store.lock:
+        return json_response(standin.view(checkout))
+
+
+@bp.post("/v0.1/me/refund/<transaction_id>")
+async def legacy_refund(transaction_id: str) -> Response:
+    """Refund in full (no body) or in part (`{"amount": x}`): 204, 404 or 409."""
+    body = await _json_body()
+    amount = _refund_amount(body)
+    if isinstance(amount, Response):
+        return amount
+    try:
+        await current_standin().refund(
+            api_key=g.api_key, transaction_id=transaction_id, amount=amount
+        )
+    except StandinError as error:
+        return error_response(error)
+    return Response("", status=204)
+
+
+@bp.post("/v1.0/merchants/<merchant_code>/payments/<transaction_id>/refunds")
+async def refund(merchant_code: str, transaction_id: str) -> Response:
+    """The current refund endpoint: 201 `{}`, errors as Problem JSON."""
+    amount = _refund_amount(await _json_body())
+    if isinstance(amount, Response):
+        return problem_response(400, "Bad Request", "amount must be greater than zero", "invalid")
+    try:
+        await current_standin().refund(
+            api_key=g.api_key, transaction_id=transaction_id, amount=amount
+        )
+    except StandinError as error:
+        if error.status == 404:
+            return problem_response(404, "Not Found", "Transaction not found", "not-found")
+        return problem_response(409, "Conflict", error.message, "conflict")
+    return json_response({}, 201)
+
+
+async def _json_body() -> Any:
+    """The request's JSON whatever its Content-Type; None when empty, BROKEN_JSON when broken."""
+    raw = await request.get_data(as_text=True)
+    if not raw.strip():
+        return None
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return BROKEN_JSON
+
+
+def _refund_amount(body: Any) -> Decimal | None | Response:
+    """The partial amount of a refund request, None for a full refund, or the 400 answer."""
+    if body is None:
+        return None
+    amount = body.get("amount") if isinstance(body, dict) else BROKEN_JSON
+    if amount is None:
+        return None
+    if not isinstance(amount, int | float) or isinstance(amount, bool) or not amount > 0:
+        return validation_response([validation_error("INVALID", "amount")], single_object=True)
+    return Decimal(str(amount))
+
+
+async def _get_faults() -> Response | None:
+    """Apply the fail_get_5xx and slow_get_seconds switches to a read."""
+    failure = current_standin().faults.take("fail_get_5xx")
+    if failure:
+        return server_error_response(int(failure))
+    await _sleep_for("slow_get_seconds")
+    return None
+
+
+async def _sleep_for(switch: str) -> None:
+    """Sleep as long as a slow_* switch says, if it is on."""
+    seconds = current_standin().faults.take(switch)
+    if seconds:
+        await asyncio.sleep(float(seconds))

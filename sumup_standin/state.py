@@ -1,0 +1,211 @@
+"""The stand-in's state and the operations that change a checkout's status."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any, cast
+
+from quart import current_app
+
+from sumup_standin import errors
+from sumup_standin.clock import Clock
+from sumup_standin.faults import Faults
+from sumup_standin.serialize import checkout_json, format_date, transaction_json
+from sumup_standin.store import (
+    EXPIRED,
+    FAILED,
+    PAID,
+    REFUNDED,
+    SUCCESSFUL,
+    Checkout,
+    Store,
+)
+from sumup_standin.validation import CreateRequest
+from sumup_standin.webhooks import WebhookDispatcher
+
+EXTENSION_KEY = "sumup_standin"
+# The SumUp sandbox fails checkouts for these amounts (reference §6).
+AUTO_FAIL_AMOUNTS = frozenset(Decimal(amount) for amount in ("11.00", "42.01", "42.76", "42.91"))
+
+
+class Standin:
+    """One stand-in's memory, clock, fault switches and webhook dispatcher."""
+
+    def __init__(
+        self,
+        *,
+        public_base: str,
+        webhook_delay_scale: float,
+        session_minutes: int,
+        clock: Callable[[], datetime] | None,
+    ) -> None:
+        self.public_base = public_base.rstrip("/")
+        self.session_minutes = session_minutes
+        self.clock = Clock(clock)
+        self.store = Store()
+        self.faults = Faults()
+        self.webhooks = WebhookDispatcher(faults=self.faults, delay_scale=webhook_delay_scale)
+
+    async def reset(self) -> None:
+        """Back to a fresh stand-in: no checkouts, faults, deliveries or clock offset."""
+        await self.webhooks.reset()
+        async with self.store.lock:
+            self.store.reset()
+            self.faults.clear()
+            self.clock.reset()
+
+    def create_checkout(self, request: CreateRequest, *, api_key: str) -> Checkout:
+        """Record a new checkout (the caller holds the lock and has checked for duplicates)."""
+        checkout = Checkout(
+            id=str(uuid.uuid4()),
+            checkout_reference=request.checkout_reference,
+            amount=request.amount,
+            currency=request.currency,
+            merchant_code=request.merchant_code,
+            created_at=self.clock.now(),
+            description=request.description,
+            return_url=request.return_url,
+            redirect_url=request.redirect_url,
+            purpose=request.purpose,
+            customer_id=request.customer_id,
+            valid_until=request.valid_until,
+            hosted=request.hosted,
+        )
+        self.store.add_checkout(checkout, api_key=api_key)
+        return checkout
+
+    def view(self, checkout: Checkout) -> dict[str, Any]:
+        """The checkout as SumUp's API shows it now (the status_lag switch may hold it back)."""
+        if checkout.lagged_view is not None and checkout.lag_remaining > 0:
+            checkout.lag_remaining -= 1
+            return checkout.lagged_view
+        return self._public_json(
+            checkout, omit_transaction_fields=bool(self.faults.take("omit_transaction_fields"))
+        )
+
+    def internal_view(self, checkout: Checkout) -> dict[str, Any]:
+        """The checkout with what only the stand-in knows, for the control API."""
+        body = self._public_json(checkout)
+        body["transactions"] = [
+            {**transaction_json(txn), "refunded_amount": float(txn.refunded_amount)}
+            for txn in checkout.transactions
+        ]
+        body["standin"] = {
+            "created_at": format_date(checkout.created_at),
+            "session_expires_at": format_date(self.session_end(checkout)),
+            "session_expired": self.session_expired(checkout),
+            "lag_remaining": checkout.lag_remaining,
+        }
+        return body
+
+    def session_end(self, checkout: Checkout) -> datetime:
+        """When the hosted page stops taking payments."""
+        end = checkout.created_at + timedelta(minutes=self.session_minutes)
+        return min(end, checkout.valid_until) if checkout.valid_until else end
+
+    def session_expired(self, checkout: Checkout) -> bool:
+        """The hosted page shows "expired": deactivated, or its session is over."""
+        return checkout.status == EXPIRED or self.clock.now() >= self.session_end(checkout)
+
+    async def pay(self, checkout_id: str) -> Checkout:
+        """The shopper pays; the sandbox's failing amounts fail instead."""
+        async with self.store.lock:
+            checkout = self._get_or_raise(checkout_id)
+            if checkout.status == PAID:
+                raise errors.already_processed()
+            if checkout.status == EXPIRED:
+                raise errors.session_expired()
+            if checkout.amount in AUTO_FAIL_AMOUNTS:
+                return self._fail_locked(checkout)
+            before = self._public_json(checkout)
+            txn = self.store.new_transaction(checkout, status=SUCCESSFUL, now=self.clock.now())
+            checkout.status = PAID
+            checkout.transaction_code = txn.transaction_code
+            checkout.transaction_id = txn.id
+            lag = self.faults.take("status_lag")
+            if lag:
+                checkout.lagged_view, checkout.lag_remaining = before, int(lag)
+            self._changed(checkout)
+            return checkout
+
+    async def fail(self, checkout_id: str) -> Checkout:
+        """The shopper's payment attempt fails; the checkout can still be paid later."""
+        async with self.store.lock:
+            checkout = self._get_or_raise(checkout_id)
+            if checkout.status == PAID:
+                raise errors.already_processed()
+            if checkout.status == EXPIRED:
+                raise errors.session_expired()
+            return self._fail_locked(checkout)
+
+    async def expire(self, checkout_id: str, *, api_key: str | None = None) -> Checkout:
+        """Deactivate a checkout (API DELETE with `api_key`, or the control API without)."""
+        async with self.store.lock:
+            if api_key is None:
+                checkout = self._get_or_raise(checkout_id)
+            else:
+                found = self.store.visible_checkout(api_key, checkout_id)
+                if found is None:
+                    raise errors.not_found()
+                checkout = found
+            if checkout.status == PAID:
+                raise errors.already_processed()
+            if checkout.status != EXPIRED:
+                checkout.status = EXPIRED
+                checkout.lagged_view, checkout.lag_remaining = None, 0
+                self._changed(checkout)
+            return checkout
+
+    async def refund(self, *, api_key: str, transaction_id: str, amount: Decimal | None) -> None:
+        """Refund a paid transaction in full or in part; it becomes REFUNDED."""
+        async with self.store.lock:
+            found = self.store.visible_transaction(api_key, transaction_id)
+            if found is None:
+                raise errors.not_found()
+            _, txn = found
+            left = txn.amount - txn.refunded_amount
+            wanted = left if amount is None else amount
+            if txn.status not in (SUCCESSFUL, REFUNDED) or wanted <= 0 or wanted > left:
+                raise errors.not_refundable()
+            txn.refunded_amount += wanted
+            txn.status = REFUNDED
+
+    def _public_json(
+        self, checkout: Checkout, *, omit_transaction_fields: bool = False
+    ) -> dict[str, Any]:
+        """The API body of a checkout as it is right now."""
+        return checkout_json(
+            checkout,
+            merchant=self.store.merchant(checkout.merchant_code),
+            public_base=self.public_base,
+            omit_transaction_fields=omit_transaction_fields,
+        )
+
+    def _fail_locked(self, checkout: Checkout) -> Checkout:
+        """Append a FAILED attempt (the caller holds the lock)."""
+        self.store.new_transaction(checkout, status=FAILED, now=self.clock.now())
+        if checkout.status != FAILED:
+            checkout.status = FAILED
+            self._changed(checkout)
+        return checkout
+
+    def _changed(self, checkout: Checkout) -> None:
+        """Tell the checkout's `return_url` that its status changed."""
+        self.webhooks.notify(
+            checkout_id=checkout.id, url=checkout.return_url, status=checkout.status
+        )
+
+    def _get_or_raise(self, checkout_id: str) -> Checkout:
+        """A checkout by id, whoever owns it, or the 404 error."""
+        checkout = self.store.checkouts.get(checkout_id)
+        if checkout is None:
+            raise errors.not_found()
+        return checkout
+
+
+def current_standin() -> Standin:
+    """The stand-in of the app serving this request."""
+    return cast(Standin, current_app.extensions[EXTENSION_KEY])
