@@ -14,6 +14,8 @@ from pydantic_settings import (
 )
 
 CONFIG_FILE = Path(__file__).with_name("app-config.yaml")
+# The coop domains the cart reaches through services.<name>; a domain left out gets its stub.
+DOMAINS = ("blog", "market", "calendar", "cart")
 # Only ever used when APP_ENV=development or test; production refuses to start without its own.
 DEVELOPMENT_SECRET = "development-only-secret-key-not-for-production-use"  # noqa: S105
 DEVELOPMENT_TOKEN = "development-internal-token"  # noqa: S105
@@ -59,6 +61,10 @@ class Settings(BaseSettings):
     currency: str = Field(default="GBP", pattern=r"^[A-Z]{3}$")
     orders_page_size: int = Field(default=20, ge=1, le=200)
     max_line_quantity: int = Field(default=99, ge=1, le=10_000)
+    # Domains served by their SQL implementation over the shared tables; the others are stubbed.
+    domains: list[Literal["blog", "market", "calendar", "cart"]] = Field(
+        default_factory=lambda: list(DOMAINS)
+    )
 
     sumup_api_base: str = "https://api.sumup.com"
     sumup_api_key: SecretStr | None = None

@@ -30,12 +30,12 @@ def prepare_environment() -> EmbeddedServices | None:
     if not os.environ.get("DATABASE_URL") or not os.environ.get("REDIS_URL"):
         data_dir = Path(os.environ.get("CART_DATA_DIR", ROOT / ".data"))
         embedded = start_embedded(data_dir)
-        os.environ.setdefault("DATABASE_URL", embedded.database_url)
-        os.environ.setdefault("REDIS_URL", embedded.redis_url)
+        os.environ["DATABASE_URL"] = os.environ.get("DATABASE_URL") or embedded.database_url
+        os.environ["REDIS_URL"] = os.environ.get("REDIS_URL") or embedded.redis_url
     if not os.environ.get("SUMUP_API_KEY"):
         os.environ["SUMUP_API_BASE"] = f"http://{HOST}:{STANDIN_PORT}"
         os.environ["SUMUP_API_KEY"] = DEMO_SUMUP_KEY
-        os.environ.setdefault("SUMUP_MERCHANT_CODE", DEMO_MERCHANT)
+        os.environ["SUMUP_MERCHANT_CODE"] = os.environ.get("SUMUP_MERCHANT_CODE") or DEMO_MERCHANT
     return embedded
 
 

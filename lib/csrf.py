@@ -56,7 +56,8 @@ def csrf_token() -> str:
 
 async def verify_csrf() -> None:
     """before_request: refuse an unsafe request whose token does not match its cookie."""
-    if request.method not in UNSAFE_METHODS:
+    # A request that matched no route gets its 404/405, not a CSRF complaint.
+    if request.method not in UNSAFE_METHODS or request.routing_exception is not None:
         return
     view = current_app.view_functions.get(request.endpoint or "")
     if is_exempt(view):

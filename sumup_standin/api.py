@@ -155,7 +155,7 @@ async def _json_body() -> Any:
         return BROKEN_JSON
 
 
-def _refund_amount(body: Any) -> Decimal | None | Response:
+def _refund_amount(body: Any) -> Decimal | Response | None:
     """The partial amount of a refund request, None for a full refund, or the 400 answer."""
     if body is None:
         return None

@@ -10,8 +10,21 @@ from typing import Any
 # PY 0.4.0's enum (OAS still has BGN; the SDK dropped it).
 CURRENCIES = frozenset(
     {
-        "BRL", "CHF", "CLP", "COP", "CZK", "DKK", "EUR", "GBP",
-        "HRK", "HUF", "NOK", "PLN", "RON", "SEK", "USD",
+        "BRL",
+        "CHF",
+        "CLP",
+        "COP",
+        "CZK",
+        "DKK",
+        "EUR",
+        "GBP",
+        "HRK",
+        "HUF",
+        "NOK",
+        "PLN",
+        "RON",
+        "SEK",
+        "USD",
     }
 )
 PURPOSES = frozenset({"CHECKOUT", "SETUP_RECURRING_PAYMENT"})

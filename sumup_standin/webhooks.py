@@ -41,8 +41,16 @@ class WebhookDispatcher:
             return
         event_at = time.monotonic()
         if self._faults.take("drop_webhook"):
-            self._record(checkout_id, status, url, copy=1, attempt=0, event_at=event_at,
-                         status_code=None, error="dropped by the drop_webhook switch")
+            self._record(
+                checkout_id,
+                status,
+                url,
+                copy=1,
+                attempt=0,
+                event_at=event_at,
+                status_code=None,
+                error="dropped by the drop_webhook switch",
+            )
             return
         delay = float(self._faults.take("delay_webhook_seconds") or 0.0)
         copies = 2 if self._faults.take("duplicate_webhook") else 1
@@ -83,8 +91,9 @@ class WebhookDispatcher:
                 await asyncio.sleep(wait * self.delay_scale)
             if await self._attempt(checkout_id, status, url, copy, attempt, event_at):
                 return
-        logger.warning("webhook for %s to %s given up after %d attempts", checkout_id, url,
-                       len(waits))
+        logger.warning(
+            "webhook for %s to %s given up after %d attempts", checkout_id, url, len(waits)
+        )
 
     async def _attempt(
         self, checkout_id: str, status: str, url: str, copy: int, attempt: int, event_at: float
@@ -105,8 +114,16 @@ class WebhookDispatcher:
             error = "timeout"
         except Exception as exc:  # a test double must survive any receiver or URL
             error = f"{type(exc).__name__}: {exc}"
-        self._record(checkout_id, status, url, copy=copy, attempt=attempt, event_at=event_at,
-                     status_code=status_code, error=error)
+        self._record(
+            checkout_id,
+            status,
+            url,
+            copy=copy,
+            attempt=attempt,
+            event_at=event_at,
+            status_code=status_code,
+            error=error,
+        )
         return status_code is not None and 200 <= status_code < 300
 
     def _http(self) -> httpx.AsyncClient:
@@ -146,5 +163,11 @@ class WebhookDispatcher:
             }
         )
         self._next_seq += 1
-        logger.info("webhook %s (%s) to %s attempt %d -> %s", checkout_id, status, url, attempt,
-                    status_code if status_code is not None else error)
+        logger.info(
+            "webhook %s (%s) to %s attempt %d -> %s",
+            checkout_id,
+            status,
+            url,
+            attempt,
+            status_code if status_code is not None else error,
+        )

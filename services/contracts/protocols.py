@@ -103,6 +103,12 @@ class CalendarService(Protocol):
         """Take a pending ticket out of the cart; False when it is not this identity's."""
         ...
 
+    async def ticket_availability(
+        self, session: AsyncSession, *, ticket_type_ids: Sequence[int]
+    ) -> dict[int, int | None]:
+        """Tickets left per type (None: unlimited); pending (in-cart) tickets are not sold."""
+        ...
+
     async def adopt(self, session: AsyncSession, *, session_id: str, user_id: int) -> AdoptionResult:
         """Give the anonymous session's pending entries and tickets to the user (idempotent)."""
         ...

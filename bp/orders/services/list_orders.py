@@ -1,0 +1,142 @@
+"""One page of a shopper's orders, newest first, searched and filtered."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import ColumnElement, Select, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bp.orders.filters.qs import OrderListQuery
+from bp.orders.services.search import search_condition
+from models import Order, OrderItem
+from services.contracts.dtos import CartIdentity
+
+# How many item titles a row of the list names before "and N more".
+TITLES_SHOWN = 3
+
+
+@dataclass(frozen=True, slots=True)
+class OrderSummary:
+    """An order as one row of the list shows it."""
+
+    id: int
+    created_at: datetime
+    status: str
+    currency: str
+    total_amount: Decimal
+    needs_refund: bool
+    item_count: int
+    titles: tuple[str, ...]
+    more_titles: int
+
+
+@dataclass(frozen=True, slots=True)
+class OrderListPage:
+    """One page of the list, and whether pages lie before and after it."""
+
+    orders: list[OrderSummary]
+    query: OrderListQuery
+    page_size: int
+    has_next: bool
+
+    @property
+    def has_previous(self) -> bool:
+        return self.query.page > 1
+
+    @property
+    def first_position(self) -> int:
+        """The position of the page's first order in the whole list (1-based)."""
+        return (self.query.page - 1) * self.page_size + 1
+
+    @property
+    def last_position(self) -> int:
+        return self.first_position + len(self.orders) - 1
+
+
+def owner_condition(identity: CartIdentity) -> ColumnElement[bool]:
+    """The identity's orders: the user's when signed in, else the anonymous session's."""
+    if identity.user_id is not None:
+        return Order.user_id == identity.user_id
+    return Order.session_id == identity.session_id
+
+
+def order_list_statement(
+    *, identity: CartIdentity, query: OrderListQuery, page_size: int
+) -> Select[tuple[int, datetime, str, str, Decimal, bool]]:
+    """The page's orders plus one more (to know a next page exists), in index order.
+
+    The owner condition (and the status) lead every index on orders, so the scan walks one
+    owner's rows newest first and stops after the page; a search filters those rows with an
+    EXISTS on their lines instead of scanning order_items of every owner. No COUNT(*).
+    """
+    statement = select(
+        Order.id,
+        Order.created_at,
+        Order.status,
+        Order.currency,
+        Order.total_amount,
+        Order.needs_refund,
+    ).where(owner_condition(identity))
+    if query.status:
+        statement = statement.where(Order.status == query.status)
+    if query.search:
+        statement = statement.where(search_condition(query.search))
+    return (
+        statement.order_by(Order.created_at.desc(), Order.id.desc())
+        .limit(page_size + 1)
+        .offset((query.page - 1) * page_size)
+    )
+
+
+async def list_orders(
+    session: AsyncSession, *, identity: CartIdentity, query: OrderListQuery, page_size: int
+) -> OrderListPage:
+    """The identity's orders for the query: one indexed query for the page, one for its lines."""
+    rows = (
+        await session.execute(
+            order_list_statement(identity=identity, query=query, page_size=page_size)
+        )
+    ).all()
+    has_next = len(rows) > page_size
+    rows = rows[:page_size]
+    lines = await _lines_by_order(session, [row.id for row in rows])
+    orders = []
+    for row in rows:
+        titles, count = lines.get(row.id, ([], 0))
+        orders.append(
+            OrderSummary(
+                id=row.id,
+                created_at=row.created_at,
+                status=row.status,
+                currency=row.currency,
+                total_amount=row.total_amount,
+                needs_refund=row.needs_refund,
+                item_count=count,
+                titles=tuple(titles[:TITLES_SHOWN]),
+                more_titles=max(len(titles) - TITLES_SHOWN, 0),
+            )
+        )
+    return OrderListPage(orders=orders, query=query, page_size=page_size, has_next=has_next)
+
+
+async def _lines_by_order(
+    session: AsyncSession, order_ids: list[int]
+) -> dict[int, tuple[list[str], int]]:
+    """Each order's line titles (in order) and its number of items (by quantity)."""
+    if not order_ids:
+        return {}
+    result = await session.execute(
+        select(OrderItem.order_id, OrderItem.title, OrderItem.quantity)
+        .where(OrderItem.order_id.in_(order_ids))
+        .order_by(OrderItem.order_id, OrderItem.id)
+    )
+    titles: dict[int, list[str]] = defaultdict(list)
+    counts: dict[int, int] = defaultdict(int)
+    for order_id, title, quantity in result:
+        titles[order_id].append(title)
+        counts[order_id] += quantity
+    return {order_id: (titles[order_id], counts[order_id]) for order_id in titles}

@@ -1,0 +1,49 @@
+"""How an order list search term becomes SQL: order number, or product title."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import ColumnElement, exists, or_
+
+from models import Order, OrderItem
+
+# Order ids are PostgreSQL BIGINT: a longer number cannot be an order number.
+BIGINT_MAX = 2**63 - 1
+ORDER_NUMBER = re.compile(r"#?\s*([0-9]{1,19})")
+LIKE_ESCAPE = "\\"
+
+
+def order_number_of(term: str) -> int | None:
+    """The order number a term names ("123" or "#123"), or None."""
+    match = ORDER_NUMBER.fullmatch(term.strip())
+    if match is None:
+        return None
+    number = int(match.group(1))
+    return number if 1 <= number <= BIGINT_MAX else None
+
+
+def escape_like(term: str) -> str:
+    """Make % and _ (and the escape character itself) match literally in LIKE."""
+    return (
+        term.replace(LIKE_ESCAPE, LIKE_ESCAPE * 2)
+        .replace("%", LIKE_ESCAPE + "%")
+        .replace("_", LIKE_ESCAPE + "_")
+    )
+
+
+def title_matches(term: str) -> ColumnElement[bool]:
+    """The order has a line whose title contains the term, ignoring case."""
+    pattern = f"%{escape_like(term)}%"
+    return exists().where(
+        OrderItem.order_id == Order.id,
+        OrderItem.title.ilike(pattern, escape=LIKE_ESCAPE),
+    )
+
+
+def search_condition(term: str) -> ColumnElement[bool]:
+    """A number matches that order exactly or a title containing it; other terms match titles."""
+    number = order_number_of(term)
+    if number is None:
+        return title_matches(term)
+    return or_(Order.id == number, title_matches(term))

@@ -1,0 +1,1 @@
+"""SQL implementations of the domain services, over the coop's shared tables."""

@@ -1,0 +1,385 @@
+"""The events domain over the shared calendar, entry, ticket type and ticket tables.
+
+Nothing here commits: the caller owns the transaction, so that checkout and settlement change
+the cart's and the events domain's rows together.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, func, literal, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import SOLD_TICKET_STATES, Calendar, CalendarEntry, Ticket, TicketType
+from services.contracts.dtos import (
+    ZERO,
+    AdoptionResult,
+    CalendarEntryDTO,
+    CartIdentity,
+    TicketConfirmation,
+    TicketDTO,
+)
+
+CENT = Decimal("0.01")
+# Settlement confirms against what is paid for; a reserved ticket of another order is not sold yet.
+PAID_TICKET_STATES = ("confirmed", "checked_in")
+# Entries and tickets an anonymous shopper hands over on sign-in: in the cart, or claimed by an
+# order that the same adoption gives to the user (so a release puts them back in the user's cart).
+ADOPTABLE_ENTRY_STATES = ("pending", "ordered")
+ADOPTABLE_TICKET_STATES = ("pending", "reserved")
+NO_CHANGE: dict[str, Any] = {"synchronize_session": False}
+
+
+def owned_by(model: type[CalendarEntry] | type[Ticket], identity: CartIdentity) -> ColumnElement[bool]:
+    """The rows of one cart identity; an anonymous session never reaches a user's rows."""
+    if identity.user_id is not None:
+        return model.user_id == identity.user_id
+    return and_(model.session_id == identity.session_id, model.user_id.is_(None))
+
+
+def ticket_cost() -> ColumnElement[Decimal]:
+    """Seed 004: the ticket type's cost, else the event's ticket price."""
+    return func.coalesce(TicketType.cost, CalendarEntry.ticket_price, literal(ZERO))
+
+
+def entry_select() -> Select[Any]:
+    """Entries with the container (page) of their calendar."""
+    return select(CalendarEntry, Calendar.container_type, Calendar.container_id).join(
+        Calendar, Calendar.id == CalendarEntry.calendar_id
+    )
+
+
+def ticket_select() -> Select[Any]:
+    """Tickets with their event, type, cost and the container (page) of the event's calendar."""
+    return (
+        select(
+            Ticket,
+            CalendarEntry.name,
+            CalendarEntry.start_at,
+            TicketType.name,
+            ticket_cost(),
+            Calendar.container_type,
+            Calendar.container_id,
+        )
+        .join(CalendarEntry, CalendarEntry.id == Ticket.entry_id)
+        .join(Calendar, Calendar.id == CalendarEntry.calendar_id)
+        .outerjoin(TicketType, TicketType.id == Ticket.ticket_type_id)
+    )
+
+
+def entry_to_dto(row: Any) -> CalendarEntryDTO:
+    entry, container_type, container_id = row
+    return CalendarEntryDTO(
+        id=entry.id,
+        calendar_id=entry.calendar_id,
+        name=entry.name,
+        start_at=entry.start_at,
+        end_at=entry.end_at,
+        cost=(entry.cost or ZERO).quantize(CENT),
+        state=entry.state,
+        calendar_container_type=container_type,
+        calendar_container_id=container_id,
+        order_id=entry.order_id,
+    )
+
+
+def ticket_to_dto(row: Any) -> TicketDTO:
+    ticket, entry_name, entry_start_at, type_name, cost, container_type, container_id = row
+    return TicketDTO(
+        id=ticket.id,
+        entry_id=ticket.entry_id,
+        entry_name=entry_name,
+        entry_start_at=entry_start_at,
+        ticket_type_id=ticket.ticket_type_id,
+        ticket_type_name=type_name,
+        cost=Decimal(cost or ZERO).quantize(CENT),
+        state=ticket.state,
+        code=ticket.code,
+        calendar_container_type=container_type,
+        calendar_container_id=container_id,
+        order_id=ticket.order_id,
+    )
+
+
+class SqlCalendarService:
+    """Bookings and tickets of the events domain, as the cart sees them."""
+
+    async def pending_entries(
+        self, session: AsyncSession, *, identity: CartIdentity
+    ) -> list[CalendarEntryDTO]:
+        """The bookings in this identity's cart, soonest first, in one query."""
+        rows = await session.execute(
+            entry_select()
+            .where(owned_by(CalendarEntry, identity), CalendarEntry.state == "pending")
+            .order_by(CalendarEntry.start_at, CalendarEntry.id)
+        )
+        return [entry_to_dto(row) for row in rows]
+
+    async def pending_tickets(self, session: AsyncSession, *, user_id: int) -> list[TicketDTO]:
+        """The tickets in this user's cart (seed 004: tickets need sign-in), in one query."""
+        rows = await session.execute(
+            ticket_select()
+            .where(Ticket.user_id == user_id, Ticket.state == "pending")
+            .order_by(CalendarEntry.start_at, Ticket.entry_id, Ticket.ticket_type_id, Ticket.id)
+        )
+        return [ticket_to_dto(row) for row in rows]
+
+    async def claim_entries_for_order(
+        self,
+        session: AsyncSession,
+        *,
+        order_id: int,
+        identity: CartIdentity,
+        entry_ids: Sequence[int],
+    ) -> int:
+        """pending → ordered for exactly these entries of this identity; returns how many."""
+        if not entry_ids:
+            return 0
+        result = await session.execute(
+            update(CalendarEntry)
+            .where(
+                CalendarEntry.id.in_(list(entry_ids)),
+                owned_by(CalendarEntry, identity),
+                CalendarEntry.state == "pending",
+            )
+            .values(state="ordered", order_id=order_id)
+            .execution_options(**NO_CHANGE)
+        )
+        return _rowcount(result)
+
+    async def claim_tickets_for_order(
+        self, session: AsyncSession, *, order_id: int, user_id: int, ticket_ids: Sequence[int]
+    ) -> int:
+        """pending → reserved for exactly these tickets of this user; returns how many."""
+        if not ticket_ids:
+            return 0
+        result = await session.execute(
+            update(Ticket)
+            .where(
+                Ticket.id.in_(list(ticket_ids)),
+                Ticket.user_id == user_id,
+                Ticket.state == "pending",
+            )
+            .values(state="reserved", order_id=order_id)
+            .execution_options(**NO_CHANGE)
+        )
+        return _rowcount(result)
+
+    async def confirm_entries_for_order(self, session: AsyncSession, *, order_id: int) -> int:
+        """ordered → confirmed for the order's entries; returns how many."""
+        result = await session.execute(
+            update(CalendarEntry)
+            .where(CalendarEntry.order_id == order_id, CalendarEntry.state == "ordered")
+            .values(state="confirmed")
+            .execution_options(**NO_CHANGE)
+        )
+        return _rowcount(result)
+
+    async def confirm_tickets_for_order(
+        self, session: AsyncSession, *, order_id: int
+    ) -> TicketConfirmation:
+        """reserved → confirmed under a lock on each ticket type; what would oversell is not.
+
+        The ticket type rows are locked in id order (so two settlements never deadlock), then
+        the paid tickets of other orders are counted and this order's tickets confirmed up to
+        the capacity left. The tickets that do not fit stay reserved and are returned.
+        """
+        type_ids = sorted(
+            {
+                type_id
+                for type_id in await session.scalars(
+                    select(Ticket.ticket_type_id).where(
+                        Ticket.order_id == order_id,
+                        Ticket.state == "reserved",
+                        Ticket.ticket_type_id.is_not(None),
+                    )
+                )
+                if type_id is not None
+            }
+        )
+        capacities: dict[int, int | None] = {}
+        if type_ids:
+            locked = await session.execute(
+                select(TicketType.id, TicketType.capacity)
+                .where(TicketType.id.in_(type_ids))
+                .order_by(TicketType.id)
+                .with_for_update()
+            )
+            capacities = {type_id: capacity for type_id, capacity in locked}
+        # Read after the locks: a concurrent settlement of this same order has committed by now.
+        reserved = (
+            await session.execute(
+                select(Ticket.id, Ticket.ticket_type_id)
+                .where(Ticket.order_id == order_id, Ticket.state == "reserved")
+                .order_by(Ticket.id)
+                .with_for_update()
+            )
+        ).all()
+        if not reserved:
+            return TicketConfirmation()
+        sold: dict[int, int] = {}
+        limited = [type_id for type_id, capacity in capacities.items() if capacity is not None]
+        if limited:
+            counted = await session.execute(
+                select(Ticket.ticket_type_id, func.count())
+                .where(
+                    Ticket.ticket_type_id.in_(limited),
+                    Ticket.state.in_(PAID_TICKET_STATES),
+                    or_(Ticket.order_id.is_(None), Ticket.order_id != order_id),
+                )
+                .group_by(Ticket.ticket_type_id)
+            )
+            sold = {type_id: count for type_id, count in counted if type_id is not None}
+        confirm: list[int] = []
+        oversold: list[int] = []
+        taken: dict[int, int] = defaultdict(int)
+        for ticket_id, type_id in reserved:
+            capacity = capacities.get(type_id) if type_id is not None else None
+            if type_id is None or capacity is None:
+                confirm.append(ticket_id)
+            elif sold.get(type_id, 0) + taken[type_id] < capacity:
+                taken[type_id] += 1
+                confirm.append(ticket_id)
+            else:
+                oversold.append(ticket_id)
+        if confirm:
+            await session.execute(
+                update(Ticket)
+                .where(Ticket.id.in_(confirm), Ticket.state == "reserved")
+                .values(state="confirmed")
+                .execution_options(**NO_CHANGE)
+            )
+        oversold_dtos: list[TicketDTO] = []
+        if oversold:
+            rows = await session.execute(
+                ticket_select().where(Ticket.id.in_(oversold)).order_by(Ticket.id)
+            )
+            oversold_dtos = [ticket_to_dto(row) for row in rows]
+        return TicketConfirmation(confirmed=len(confirm), oversold=oversold_dtos)
+
+    async def release_claims_for_order(self, session: AsyncSession, *, order_id: int) -> int:
+        """ordered/reserved → pending (back in the owner's cart); returns how many."""
+        entries = await session.execute(
+            update(CalendarEntry)
+            .where(CalendarEntry.order_id == order_id, CalendarEntry.state == "ordered")
+            .values(state="pending", order_id=None)
+            .execution_options(**NO_CHANGE)
+        )
+        tickets = await session.execute(
+            update(Ticket)
+            .where(Ticket.order_id == order_id, Ticket.state == "reserved")
+            .values(state="pending", order_id=None)
+            .execution_options(**NO_CHANGE)
+        )
+        return _rowcount(entries) + _rowcount(tickets)
+
+    async def entries_for_order(
+        self, session: AsyncSession, *, order_id: int
+    ) -> list[CalendarEntryDTO]:
+        """Every entry an order claimed, whatever its state now."""
+        rows = await session.execute(
+            entry_select()
+            .where(CalendarEntry.order_id == order_id)
+            .order_by(CalendarEntry.start_at, CalendarEntry.id)
+        )
+        return [entry_to_dto(row) for row in rows]
+
+    async def tickets_for_order(self, session: AsyncSession, *, order_id: int) -> list[TicketDTO]:
+        """Every ticket an order claimed, whatever its state now."""
+        rows = await session.execute(
+            ticket_select().where(Ticket.order_id == order_id).order_by(Ticket.id)
+        )
+        return [ticket_to_dto(row) for row in rows]
+
+    async def remove_entry(
+        self, session: AsyncSession, *, identity: CartIdentity, entry_id: int
+    ) -> bool:
+        """Cancel a pending booking of this identity (kept for history); False when not theirs."""
+        result = await session.execute(
+            update(CalendarEntry)
+            .where(
+                CalendarEntry.id == entry_id,
+                owned_by(CalendarEntry, identity),
+                CalendarEntry.state == "pending",
+            )
+            .values(state="cancelled")
+            .execution_options(**NO_CHANGE)
+        )
+        return _rowcount(result) == 1
+
+    async def remove_ticket(
+        self, session: AsyncSession, *, identity: CartIdentity, ticket_id: int
+    ) -> bool:
+        """Cancel a pending ticket of this identity; False when it is not theirs."""
+        result = await session.execute(
+            update(Ticket)
+            .where(
+                Ticket.id == ticket_id,
+                owned_by(Ticket, identity),
+                Ticket.state == "pending",
+            )
+            .values(state="cancelled")
+            .execution_options(**NO_CHANGE)
+        )
+        return _rowcount(result) == 1
+
+    async def ticket_availability(
+        self, session: AsyncSession, *, ticket_type_ids: Sequence[int]
+    ) -> dict[int, int | None]:
+        """Tickets left per type (None: unlimited); only reserved, confirmed, checked-in count."""
+        wanted = sorted(set(ticket_type_ids))
+        if not wanted:
+            return {}
+        sold = func.count(Ticket.id).filter(Ticket.state.in_(SOLD_TICKET_STATES))
+        rows = await session.execute(
+            select(TicketType.id, TicketType.capacity, sold)
+            .outerjoin(Ticket, Ticket.ticket_type_id == TicketType.id)
+            .where(TicketType.id.in_(wanted))
+            .group_by(TicketType.id, TicketType.capacity)
+        )
+        return {
+            type_id: None if capacity is None else max(capacity - count, 0)
+            for type_id, capacity, count in rows
+        }
+
+    async def adopt(self, session: AsyncSession, *, session_id: str, user_id: int) -> AdoptionResult:
+        """Give the anonymous session's entries and tickets to the user; counts the pending ones.
+
+        Idempotent: adopted rows no longer carry the session id, so a second run finds nothing.
+        """
+        entry_states = await session.scalars(
+            update(CalendarEntry)
+            .where(
+                CalendarEntry.session_id == session_id,
+                CalendarEntry.user_id.is_(None),
+                CalendarEntry.state.in_(ADOPTABLE_ENTRY_STATES),
+            )
+            .values(user_id=user_id, session_id=None)
+            .returning(CalendarEntry.state)
+            .execution_options(**NO_CHANGE)
+        )
+        ticket_states = await session.scalars(
+            update(Ticket)
+            .where(
+                Ticket.session_id == session_id,
+                Ticket.user_id.is_(None),
+                Ticket.state.in_(ADOPTABLE_TICKET_STATES),
+            )
+            .values(user_id=user_id, session_id=None)
+            .returning(Ticket.state)
+            .execution_options(**NO_CHANGE)
+        )
+        return AdoptionResult(
+            entries=sum(1 for state in entry_states if state == "pending"),
+            tickets=sum(1 for state in ticket_states if state == "pending"),
+        )
+
+
+def _rowcount(result: Any) -> int:
+    """Rows an UPDATE changed."""
+    return int(result.rowcount or 0)
+

@@ -1,0 +1,144 @@
+"""The cart's own domain as other domains see it: the summary of a cart."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, func, literal, select, true
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import CalendarEntry, CartItem, Product, Ticket, TicketType
+from services.contracts.dtos import ZERO, CartIdentity, CartSummaryDTO
+from services.contracts.protocols import CalendarService, MarketService
+from services.sql.calendar_impl import SqlCalendarService, owned_by, ticket_cost
+from services.sql.market_impl import SqlMarketService
+
+CENT = Decimal("0.01")
+
+
+def cart_owner(identity: CartIdentity) -> ColumnElement[bool]:
+    """The live lines of one cart identity (a line has exactly one owner)."""
+    if identity.user_id is not None:
+        owner = CartItem.user_id == identity.user_id
+    else:
+        owner = CartItem.session_id == identity.session_id
+    return and_(owner, CartItem.deleted_at.is_(None))
+
+
+def summary_statement(identity: CartIdentity) -> Select[Any]:
+    """Counts and totals of products, bookings and tickets in one statement.
+
+    Each part is an aggregate over a partial index (live lines by owner, pending entries by
+    owner, pending tickets by user), cross-joined into one row: the cart-mini that every coop
+    page shows costs one round trip.
+    """
+    products = (
+        select(
+            func.coalesce(func.sum(CartItem.quantity), 0).label("count"),
+            func.coalesce(func.sum(Product.price * CartItem.quantity), literal(ZERO)).label("total"),
+        )
+        .select_from(CartItem)
+        .join(Product, and_(Product.id == CartItem.product_id, Product.deleted_at.is_(None)))
+        .where(cart_owner(identity))
+        .subquery("products")
+    )
+    entries = (
+        select(
+            func.count(CalendarEntry.id).label("count"),
+            func.coalesce(func.sum(CalendarEntry.cost), literal(ZERO)).label("total"),
+        )
+        .where(owned_by(CalendarEntry, identity), CalendarEntry.state == "pending")
+        .subquery("entries")
+    )
+    # Seed 004: tickets need sign-in, so an anonymous cart holds none.
+    ticket_owner = Ticket.user_id == identity.user_id if identity.is_user else literal(False)
+    tickets = (
+        select(
+            func.count(Ticket.id).label("count"),
+            func.coalesce(func.sum(ticket_cost()), literal(ZERO)).label("total"),
+        )
+        .select_from(Ticket)
+        .join(CalendarEntry, CalendarEntry.id == Ticket.entry_id)
+        .outerjoin(TicketType, TicketType.id == Ticket.ticket_type_id)
+        .where(ticket_owner, Ticket.state == "pending")
+        .subquery("tickets")
+    )
+    return (
+        select(
+            products.c.count,
+            products.c.total,
+            entries.c.count,
+            entries.c.total,
+            tickets.c.count,
+            tickets.c.total,
+        )
+        .select_from(products)
+        .join(entries, true())
+        .join(tickets, true())
+    )
+
+
+def money(value: Any) -> Decimal:
+    return Decimal(value or 0).quantize(CENT)
+
+
+class SqlCartService:
+    """Cart summaries, in one statement while market and events share the cart's database."""
+
+    def __init__(
+        self,
+        *,
+        market: MarketService | None = None,
+        calendar: CalendarService | None = None,
+        currency: str = "GBP",
+    ) -> None:
+        self.market: MarketService = market if market is not None else SqlMarketService()
+        self.calendar: CalendarService = calendar if calendar is not None else SqlCalendarService()
+        self.currency = currency
+
+    async def cart_summary(
+        self, session: AsyncSession, *, identity: CartIdentity
+    ) -> CartSummaryDTO:
+        """Product units, bookings and tickets in the cart, with their totals from DB prices."""
+        if isinstance(self.market, SqlMarketService) and isinstance(
+            self.calendar, SqlCalendarService
+        ):
+            row = (await session.execute(summary_statement(identity))).one()
+            return CartSummaryDTO(
+                count=int(row[0]),
+                total=money(row[1]),
+                calendar_count=int(row[2]),
+                calendar_total=money(row[3]),
+                ticket_count=int(row[4]),
+                ticket_total=money(row[5]),
+                currency=self.currency,
+            )
+        return await self._composed_summary(session, identity=identity)
+
+    async def _composed_summary(
+        self, session: AsyncSession, *, identity: CartIdentity
+    ) -> CartSummaryDTO:
+        """The same summary through the domain protocols, for a deployment with stubbed domains."""
+        lines = (
+            await session.execute(
+                select(CartItem.product_id, CartItem.quantity).where(cart_owner(identity))
+            )
+        ).all()
+        products = await self.market.products_by_ids(session, [line[0] for line in lines])
+        live = [(products[pid], qty) for pid, qty in lines if pid in products]
+        entries = await self.calendar.pending_entries(session, identity=identity)
+        tickets = (
+            await self.calendar.pending_tickets(session, user_id=identity.user_id)
+            if identity.user_id is not None
+            else []
+        )
+        return CartSummaryDTO(
+            count=sum(qty for _, qty in live),
+            total=money(sum((product.price * qty for product, qty in live), ZERO)),
+            calendar_count=len(entries),
+            calendar_total=money(sum((entry.cost for entry in entries), ZERO)),
+            ticket_count=len(tickets),
+            ticket_total=money(sum((ticket.cost for ticket in tickets), ZERO)),
+            currency=self.currency,
+        )

@@ -1,0 +1,122 @@
+"""No-op domain services for a deployment without that domain: nothing found, nothing changed."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.contracts.dtos import (
+    AdoptionResult,
+    CalendarEntryDTO,
+    CartIdentity,
+    CartSummaryDTO,
+    PageDTO,
+    ProductDTO,
+    TicketConfirmation,
+    TicketDTO,
+)
+
+
+class StubBlogService:
+    """No pages."""
+
+    async def page_by_slug(self, session: AsyncSession, slug: str) -> PageDTO | None:
+        return None
+
+    async def pages_by_ids(self, session: AsyncSession, ids: Sequence[int]) -> dict[int, PageDTO]:
+        return {}
+
+    async def list_pages(self, session: AsyncSession) -> list[PageDTO]:
+        return []
+
+
+class StubMarketService:
+    """No products."""
+
+    async def product(self, session: AsyncSession, product_id: int) -> ProductDTO | None:
+        return None
+
+    async def products_by_ids(
+        self, session: AsyncSession, ids: Sequence[int]
+    ) -> dict[int, ProductDTO]:
+        return {}
+
+    async def products_for_page(self, session: AsyncSession, page_id: int) -> list[ProductDTO]:
+        return []
+
+
+class StubCalendarService:
+    """No bookings and no tickets; claims and confirmations change nothing."""
+
+    async def pending_entries(
+        self, session: AsyncSession, *, identity: CartIdentity
+    ) -> list[CalendarEntryDTO]:
+        return []
+
+    async def pending_tickets(self, session: AsyncSession, *, user_id: int) -> list[TicketDTO]:
+        return []
+
+    async def claim_entries_for_order(
+        self,
+        session: AsyncSession,
+        *,
+        order_id: int,
+        identity: CartIdentity,
+        entry_ids: Sequence[int],
+    ) -> int:
+        return 0
+
+    async def claim_tickets_for_order(
+        self, session: AsyncSession, *, order_id: int, user_id: int, ticket_ids: Sequence[int]
+    ) -> int:
+        return 0
+
+    async def confirm_entries_for_order(self, session: AsyncSession, *, order_id: int) -> int:
+        return 0
+
+    async def confirm_tickets_for_order(
+        self, session: AsyncSession, *, order_id: int
+    ) -> TicketConfirmation:
+        return TicketConfirmation()
+
+    async def release_claims_for_order(self, session: AsyncSession, *, order_id: int) -> int:
+        return 0
+
+    async def entries_for_order(
+        self, session: AsyncSession, *, order_id: int
+    ) -> list[CalendarEntryDTO]:
+        return []
+
+    async def tickets_for_order(self, session: AsyncSession, *, order_id: int) -> list[TicketDTO]:
+        return []
+
+    async def remove_entry(
+        self, session: AsyncSession, *, identity: CartIdentity, entry_id: int
+    ) -> bool:
+        return False
+
+    async def remove_ticket(
+        self, session: AsyncSession, *, identity: CartIdentity, ticket_id: int
+    ) -> bool:
+        return False
+
+    async def ticket_availability(
+        self, session: AsyncSession, *, ticket_type_ids: Sequence[int]
+    ) -> dict[int, int | None]:
+        return {}
+
+    async def adopt(self, session: AsyncSession, *, session_id: str, user_id: int) -> AdoptionResult:
+        return AdoptionResult()
+
+
+class StubCartService:
+    """An empty cart."""
+
+    def __init__(self, *, currency: str = "GBP") -> None:
+        self.currency = currency
+
+    async def cart_summary(
+        self, session: AsyncSession, *, identity: CartIdentity
+    ) -> CartSummaryDTO:
+        return CartSummaryDTO(currency=self.currency)

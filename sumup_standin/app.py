@@ -1,0 +1,41 @@
+"""The SumUp stand-in: an ASGI app speaking SumUp's checkout API, with a hosted payment page."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from quart import Quart
+
+from sumup_standin import api, control, hosted
+from sumup_standin.state import EXTENSION_KEY, Standin
+
+DEFAULT_SESSION_MINUTES = 30  # SumUp's hosted checkout session (reference §6)
+
+
+def create_standin_app(
+    *,
+    public_base: str,
+    webhook_delay_scale: float = 1.0,
+    session_minutes: int = DEFAULT_SESSION_MINUTES,
+    clock: Callable[[], datetime] | None = None,
+) -> Quart:
+    """Build a stand-in whose hosted pages live under `public_base` (its own external URL)."""
+    app = Quart(__name__)
+    standin = Standin(
+        public_base=public_base,
+        webhook_delay_scale=webhook_delay_scale,
+        session_minutes=session_minutes,
+        clock=clock,
+    )
+    app.extensions[EXTENSION_KEY] = standin
+    app.register_blueprint(api.bp)
+    app.register_blueprint(hosted.bp)
+    app.register_blueprint(control.bp)
+
+    @app.after_serving
+    async def close_webhooks() -> None:
+        """Stop pending webhook deliveries and close their HTTP client."""
+        await standin.webhooks.close()
+
+    return app

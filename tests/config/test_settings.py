@@ -1,0 +1,95 @@
+"""Configuration: layered sources, and clear refusals when production lacks what it needs."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from app import create_app
+from config.settings import DEVELOPMENT_SECRET, ConfigError, load_settings
+
+ROOT = Path(__file__).resolve().parents[2]
+PRODUCTION = {
+    "app_env": "production",
+    "secret_key": "x" * 40,
+    "internal_api_token": "token-for-the-coop-apps",
+    "page_config_encryption_key": "k" * 44,
+    "database_url": "postgresql://db/cart",
+    "redis_url": "redis://redis:6379/0",
+}
+
+
+def test_yaml_defaults_are_loaded() -> None:
+    settings = load_settings()
+    assert settings.currency == "GBP"
+    assert settings.redis_auth_db == 15
+    assert settings.redis_cart_db == 2
+    assert settings.url_for_app("market") == "http://127.0.0.1:8001"
+
+
+def test_environment_overrides_yaml(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CURRENCY", "EUR")
+    monkeypatch.setenv("ORDERS_PAGE_SIZE", "50")
+    settings = load_settings()
+    assert settings.currency == "EUR"
+    assert settings.orders_page_size == 50
+
+
+def test_create_app_config_overrides_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CURRENCY", "EUR")
+    app = create_app({"currency": "CHF"})
+    assert app.extensions["settings"].currency == "CHF"
+
+
+def test_production_names_every_missing_setting() -> None:
+    with pytest.raises(ConfigError) as raised:
+        load_settings({"app_env": "production"})
+    message = str(raised.value)
+    for name in ("SECRET_KEY", "INTERNAL_API_TOKEN", "DATABASE_URL", "REDIS_URL"):
+        assert name in message
+
+
+def test_production_refuses_a_short_secret() -> None:
+    with pytest.raises(ConfigError, match="SECRET_KEY must be at least 32 characters"):
+        load_settings({**PRODUCTION, "secret_key": "short"})
+
+
+def test_production_with_everything_set_starts() -> None:
+    settings = load_settings(PRODUCTION)
+    assert settings.is_production
+    assert settings.secret_key is not None
+    assert settings.secret_key.get_secret_value() != DEVELOPMENT_SECRET
+
+
+def test_invalid_value_is_named() -> None:
+    with pytest.raises(ConfigError, match="ORDERS_PAGE_SIZE"):
+        load_settings({"orders_page_size": "lots"})
+    with pytest.raises(ConfigError, match="CURRENCY"):
+        load_settings({"currency": "pounds"})
+
+
+def test_shared_and_cart_redis_indexes_must_differ() -> None:
+    with pytest.raises(ConfigError, match="REDIS_CART_DB must differ"):
+        load_settings({"redis_cart_db": 15})
+
+
+def test_development_fills_in_local_secrets() -> None:
+    settings = load_settings({"app_env": "development"})
+    assert settings.secret_key is not None and settings.internal_api_token is not None
+
+
+def test_secrets_never_appear_in_the_settings_repr() -> None:
+    settings = load_settings(PRODUCTION)
+    assert "token-for-the-coop-apps" not in repr(settings)
+
+
+def test_the_server_refuses_to_start_in_production_without_its_settings() -> None:
+    env = {"PATH": "/usr/bin:/bin", "APP_ENV": "production"}
+    result = subprocess.run(
+        [sys.executable, "-c", "import app"], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert result.returncode != 0
+    assert "required in production but not set: SECRET_KEY" in result.stderr

@@ -1,0 +1,472 @@
+"""The SumUp client against the stand-in over real HTTP: values parsed, errors typed."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+
+import httpx
+import pytest
+
+from services.sumup import (
+    CheckoutStatus,
+    PaymentGateway,
+    SumUpCheckout,
+    SumUpClient,
+    SumUpCredentials,
+    SumUpError,
+    SumUpTransactionRef,
+    TransactionStatus,
+    to_sumup_amount,
+)
+from services.sumup.errors import error_from_response
+from tests.sumup_standin.receiver import WebhookReceiver
+from tests.support.standin import StandinControl
+
+API_KEY = "sup_sk_test_client_secret"
+CREDENTIALS = SumUpCredentials(api_key=API_KEY, merchant_code="MCLIENT1")
+WEBHOOK_URL = "https://cart.example/checkout/webhook/7/"
+RETURN_URL = "https://cart.example/checkout/return/7/"
+SHORT_TIMEOUT = httpx.Timeout(0.3)
+
+
+@pytest.fixture
+async def sumup(sumup_standin: str) -> AsyncIterator[SumUpClient]:
+    """The client as the app builds it: an AsyncClient on SUMUP_API_BASE with timeouts."""
+    async with httpx.AsyncClient(base_url=sumup_standin, timeout=5.0) as http:
+        yield SumUpClient(http)
+
+
+@pytest.fixture
+async def impatient_sumup(sumup_standin: str) -> AsyncIterator[SumUpClient]:
+    """A client that gives up after 0.3 s."""
+    async with httpx.AsyncClient(base_url=sumup_standin, timeout=SHORT_TIMEOUT) as http:
+        yield SumUpClient(http)
+
+
+async def create(
+    sumup: PaymentGateway, reference: str = "order-7-1", amount: str = "12.50"
+) -> SumUpCheckout:
+    """A checkout made the way the checkout flow makes one."""
+    return await sumup.create_checkout(
+        credentials=CREDENTIALS,
+        reference=reference,
+        amount=Decimal(amount),
+        currency="EUR",
+        description="Order 7",
+        return_url=WEBHOOK_URL,
+        redirect_url=RETURN_URL,
+    )
+
+
+async def test_create_checkout_parses_the_hosted_checkout(
+    sumup: SumUpClient, sumup_standin: str, sumup_standin_control: StandinControl
+) -> None:
+    valid_until = datetime(2030, 1, 2, 5, 4, 5, tzinfo=timezone(timedelta(hours=2)))
+    checkout = await sumup.create_checkout(
+        credentials=CREDENTIALS,
+        reference="order-7-1",
+        amount=Decimal("10.10"),
+        currency="EUR",
+        description="Order 7",
+        return_url=WEBHOOK_URL,
+        redirect_url=RETURN_URL,
+        valid_until=valid_until,
+    )
+
+    assert checkout.status is CheckoutStatus.PENDING
+    assert checkout.amount == Decimal("10.1")
+    assert checkout.currency == "EUR"
+    assert checkout.checkout_reference == "order-7-1"
+    assert checkout.merchant_code == "MCLIENT1"
+    assert checkout.hosted_checkout_url == f"{sumup_standin}/pay/c-{checkout.id}"
+    assert checkout.return_url == WEBHOOK_URL
+    assert checkout.redirect_url == RETURN_URL
+    assert checkout.valid_until == valid_until
+    assert checkout.date is not None and checkout.date.tzinfo is not None
+    assert checkout.transactions == []
+    assert checkout.successful_transaction() is None
+    [stored] = await sumup_standin_control.checkouts()
+    assert stored["amount"] == 10.1
+    assert stored["hosted_checkout"] == {"enabled": True}
+    assert stored["valid_until"] == "2030-01-02T03:04:05.000+00:00"
+
+
+async def test_get_and_list_by_reference(sumup: SumUpClient) -> None:
+    created = await create(sumup)
+
+    fetched = await sumup.get_checkout(credentials=CREDENTIALS, checkout_id=created.id)
+    listed = await sumup.list_checkouts(credentials=CREDENTIALS, reference="order-7-1")
+    none = await sumup.list_checkouts(credentials=CREDENTIALS, reference="order-7-2")
+
+    assert fetched == created
+    assert listed == [created]
+    assert none == []
+
+
+async def test_duplicate_reference_raises_conflict(sumup: SumUpClient) -> None:
+    await create(sumup)
+
+    with pytest.raises(SumUpError) as raised:
+        await create(sumup)
+
+    error = raised.value
+    assert (error.status, error.code) == (409, "DUPLICATED_CHECKOUT")
+    assert error.is_conflict
+    assert not error.is_retryable
+
+
+async def test_validation_array_gives_every_param(sumup: SumUpClient) -> None:
+    with pytest.raises(SumUpError) as raised:
+        await sumup.create_checkout(
+            credentials=SumUpCredentials(api_key=API_KEY, merchant_code=""),
+            reference="order-7-1",
+            amount=Decimal("5"),
+            currency="XYZ",
+            description="Order 7",
+            return_url=WEBHOOK_URL,
+        )
+
+    error = raised.value
+    assert (error.status, error.code) == (400, "MISSING")
+    assert error.params == ["merchant_code", "currency"]
+    assert error.message == "Validation error"
+
+
+async def test_validation_single_object_gives_its_param(
+    sumup: SumUpClient, sumup_standin_control: StandinControl
+) -> None:
+    await sumup_standin_control.faults(single_object_validation_errors=True)
+
+    with pytest.raises(SumUpError) as raised:
+        await create(sumup, amount="0")
+
+    assert (raised.value.status, raised.value.code, raised.value.params) == (
+        400,
+        "INVALID",
+        ["amount"],
+    )
+
+
+async def test_revoked_key_gives_problem_json_401(
+    sumup: SumUpClient, sumup_standin_control: StandinControl
+) -> None:
+    await sumup_standin_control.revoke_key(API_KEY)
+
+    with pytest.raises(SumUpError) as raised:
+        await create(sumup)
+
+    error = raised.value
+    assert (error.status, error.code, error.message) == (401, "NOT_AUTHORIZED", "Unauthorized.")
+    assert error.problem_type == "https://developer.sumup.com/problem/unauthorized"
+    assert not error.is_retryable
+
+
+async def test_legacy_401_bodies_are_read(
+    sumup: SumUpClient, sumup_standin_control: StandinControl
+) -> None:
+    await sumup_standin_control.faults(legacy_auth_errors=True)
+    await sumup_standin_control.revoke_key(API_KEY)
+    no_key = SumUpCredentials(api_key="", merchant_code="MCLIENT1")
+
+    with pytest.raises(SumUpError) as revoked:
+        await sumup.list_checkouts(credentials=CREDENTIALS, reference="x")
+    with pytest.raises(SumUpError) as missing:
+        await sumup.list_checkouts(credentials=no_key, reference="x")
+
+    assert (revoked.value.code, revoked.value.message) == ("NOT_AUTHORIZED", "invalid access token")
+    assert (missing.value.code, missing.value.message) == (
+        "NOT_AUTHORIZED",
+        "access token required",
+    )
+
+
+async def test_disabled_merchant_gives_forbidden(
+    sumup: SumUpClient, sumup_standin_control: StandinControl
+) -> None:
+    await sumup_standin_control.disable_merchant(CREDENTIALS.merchant_code)
+
+    with pytest.raises(SumUpError) as raised:
+        await create(sumup)
+
+    assert (raised.value.status, raised.value.code) == (403, "FORBIDDEN")
+    assert raised.value.message == "checkout_payments_not_allowed"
+
+
+async def test_unknown_checkout_is_not_found(sumup: SumUpClient) -> None:
+    with pytest.raises(SumUpError) as raised:
+        await sumup.get_checkout(credentials=CREDENTIALS, checkout_id="no-such/checkout")
+
+    assert raised.value.is_not_found
+    assert raised.value.code == "NOT_FOUND"
+
+
+async def test_deactivate_then_conflict_once_paid(
+    sumup: SumUpClient, sumup_standin_control: StandinControl
+) -> None:
+    pending = await create(sumup, reference="order-7-1")
+    paid = await create(sumup, reference="order-7-2")
+    await sumup_standin_control.pay(paid.id)
+
+    expired = await sumup.deactivate_checkout(credentials=CREDENTIALS, checkout_id=pending.id)
+    with pytest.raises(SumUpError) as raised:
+        await sumup.deactivate_checkout(credentials=CREDENTIALS, checkout_id=paid.id)
+
+    assert expired.status is CheckoutStatus.EXPIRED
+    assert (raised.value.status, raised.value.code) == (409, "CHECKOUT_PROCESSED")
+
+
+async def test_paid_checkout_names_its_transaction(
+    sumup: SumUpClient, sumup_standin_control: StandinControl
+) -> None:
+    checkout = await create(sumup)
+    await sumup_standin_control.pay(checkout.id)
+
+    paid = await sumup.get_checkout(credentials=CREDENTIALS, checkout_id=checkout.id)
+
+    assert paid.status is CheckoutStatus.PAID
+    [txn] = paid.transactions
+    assert txn.status is TransactionStatus.SUCCESSFUL
+    assert txn.amount == Decimal("12.5")
+    assert paid.successful_transaction() == SumUpTransactionRef(
+        id=txn.id, code=txn.transaction_code
+    )
+    assert paid.transaction_id == txn.id
+
+
+async def test_transaction_found_when_top_level_fields_are_absent(
+    sumup: SumUpClient, sumup_standin_control: StandinControl
+) -> None:
+    checkout = await create(sumup)
+    await sumup_standin_control.fail(checkout.id)
+    await sumup_standin_control.pay(checkout.id)
+    await sumup_standin_control.faults(omit_transaction_fields=True)
+
+    paid = await sumup.get_checkout(credentials=CREDENTIALS, checkout_id=checkout.id)
+
+    assert (paid.transaction_id, paid.transaction_code) == (None, None)
+    successful = next(t for t in paid.transactions if t.status is TransactionStatus.SUCCESSFUL)
+    assert paid.successful_transaction() == SumUpTransactionRef(
+        id=successful.id, code=successful.transaction_code
+    )
+
+
+async def test_refund_in_full_then_conflict(
+    sumup: SumUpClient, sumup_standin_control: StandinControl
+) -> None:
+    checkout = await create(sumup)
+    await sumup_standin_control.pay(checkout.id)
+    paid = await sumup.get_checkout(credentials=CREDENTIALS, checkout_id=checkout.id)
+    transaction = paid.successful_transaction()
+    assert transaction is not None and transaction.id is not None
+
+    await sumup.refund(credentials=CREDENTIALS, transaction_id=transaction.id)
+    with pytest.raises(SumUpError) as raised:
+        await sumup.refund(credentials=CREDENTIALS, transaction_id=transaction.id)
+
+    assert (raised.value.status, raised.value.code) == (409, "CONFLICT")
+    refunded = await sumup.get_checkout(credentials=CREDENTIALS, checkout_id=checkout.id)
+    assert refunded.transactions[0].status is TransactionStatus.REFUNDED
+    # A refund turns SUCCESSFUL into REFUNDED; the payment is still found.
+    assert refunded.successful_transaction() == transaction
+
+
+async def test_partial_refunds_up_to_the_amount(
+    sumup: SumUpClient, sumup_standin_control: StandinControl
+) -> None:
+    checkout = await create(sumup, amount="12.50")
+    paid = await sumup_standin_control.pay(checkout.id)
+    txn_id = paid["transaction_id"]
+
+    await sumup.refund(credentials=CREDENTIALS, transaction_id=txn_id, amount=Decimal("5"))
+    await sumup.refund(credentials=CREDENTIALS, transaction_id=txn_id, amount=Decimal("7.50"))
+    with pytest.raises(SumUpError) as raised:
+        await sumup.refund(credentials=CREDENTIALS, transaction_id=txn_id, amount=Decimal("0.01"))
+
+    assert raised.value.is_conflict
+    [txn] = (await sumup_standin_control.checkout(checkout.id))["transactions"]
+    assert txn["refunded_amount"] == 12.5
+
+
+async def test_refund_of_unknown_transaction_is_not_found(sumup: SumUpClient) -> None:
+    with pytest.raises(SumUpError) as raised:
+        await sumup.refund(credentials=CREDENTIALS, transaction_id="nope")
+
+    assert raised.value.is_not_found
+
+
+async def test_slow_get_times_out(
+    impatient_sumup: SumUpClient, sumup: SumUpClient, sumup_standin_control: StandinControl
+) -> None:
+    checkout = await create(sumup)
+    await sumup_standin_control.faults(slow_get_seconds={"value": 1.0, "times": 1})
+
+    with pytest.raises(SumUpError) as raised:
+        await impatient_sumup.get_checkout(credentials=CREDENTIALS, checkout_id=checkout.id)
+
+    error = raised.value
+    assert (error.status, error.code) == (None, "TIMEOUT")
+    assert error.is_timeout
+    assert error.is_retryable
+
+
+async def test_lost_create_answer_then_retry_conflicts_and_lookup_recovers(
+    impatient_sumup: SumUpClient, sumup: SumUpClient, sumup_standin_control: StandinControl
+) -> None:
+    await sumup_standin_control.faults(slow_create_seconds={"value": 1.0, "times": 1})
+
+    with pytest.raises(SumUpError) as lost:
+        await create(impatient_sumup)
+    with pytest.raises(SumUpError) as retried:
+        await create(sumup)
+    found = await sumup.list_checkouts(credentials=CREDENTIALS, reference="order-7-1")
+
+    assert lost.value.is_timeout
+    assert retried.value.code == "DUPLICATED_CHECKOUT"
+    assert [c.checkout_reference for c in found] == ["order-7-1"]
+
+
+async def test_5xx_is_retryable(sumup: SumUpClient, sumup_standin_control: StandinControl) -> None:
+    await sumup_standin_control.faults(fail_create_5xx={"value": 503, "times": 1})
+
+    with pytest.raises(SumUpError) as raised:
+        await create(sumup)
+    checkout = await create(sumup)
+
+    assert (raised.value.status, raised.value.code) == (503, "SERVER_ERROR")
+    assert raised.value.is_retryable
+    assert checkout.status is CheckoutStatus.PENDING
+
+
+async def test_unreachable_sumup_is_a_retryable_network_error() -> None:
+    async with httpx.AsyncClient(base_url="http://127.0.0.1:9", timeout=2.0) as http:
+        with pytest.raises(SumUpError) as raised:
+            await create(SumUpClient(http))
+
+    assert (raised.value.status, raised.value.code) == (None, "NETWORK")
+    assert raised.value.is_retryable
+    assert not raised.value.is_timeout
+
+
+async def test_too_long_reference_is_refused_before_sending(
+    sumup: SumUpClient, sumup_standin_control: StandinControl
+) -> None:
+    with pytest.raises(ValueError, match="64"):
+        await create(sumup, reference="r" * 65)
+
+    assert await sumup_standin_control.checkouts() == []
+
+
+async def test_each_call_logs_one_line_without_the_key(
+    sumup: SumUpClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="services.sumup.client")
+
+    checkout = await create(sumup)
+    await sumup.get_checkout(credentials=CREDENTIALS, checkout_id=checkout.id)
+
+    lines = [r.getMessage() for r in caplog.records if r.name == "services.sumup.client"]
+    assert len(lines) == 2
+    assert lines[0].startswith("sumup POST /v0.1/checkouts merchant=MCLIENT1 -> 201 in ")
+    assert lines[1].startswith(f"sumup GET /v0.1/checkouts/{checkout.id} ")
+    assert all(line.endswith(" ms") for line in lines)
+    assert not any(API_KEY in line for line in caplog.text.splitlines())
+
+
+def test_credentials_never_show_the_key() -> None:
+    assert API_KEY not in repr(CREDENTIALS)
+    assert API_KEY not in str(CREDENTIALS)
+    assert "MCLIENT1" in repr(CREDENTIALS)
+
+
+@pytest.mark.parametrize(
+    ("amount", "sent"),
+    [("10.1", 10.1), ("12.005", 12.01), ("7", 7.0), ("0.994", 0.99)],
+)
+def test_amount_is_sent_as_a_float_of_cents(amount: str, sent: float) -> None:
+    assert to_sumup_amount(Decimal(amount)) == sent
+
+
+async def test_the_client_is_a_payment_gateway() -> None:
+    async with httpx.AsyncClient() as http:
+        # mypy checks the assignment: SumUpClient must satisfy the protocol.
+        gateway: PaymentGateway = SumUpClient(http)
+    assert isinstance(gateway, SumUpClient)
+
+
+@pytest.mark.parametrize(
+    ("status", "content_type", "body", "code", "message", "params"),
+    [
+        (
+            502,
+            "text/html",
+            b"<html>Bad gateway</html>",
+            "SERVER_ERROR",
+            "<html>Bad gateway</html>",
+            [],
+        ),
+        (500, "application/json", b"", "SERVER_ERROR", "Internal Server Error", []),
+        (400, "application/json", b"not json {", "INVALID", "not json {", []),
+        (409, "application/json", b'"just a string"', "CONFLICT", '"just a string"', []),
+        (400, "application/json", b"[]", "INVALID", "", []),
+        (
+            400,
+            "application/json",
+            b'[{"error_code":"INVALID","message":"Validation error","param":"amount"},'
+            b'{"error_code":"MISSING","message":"Validation error","param":"currency"}, 3]',
+            "INVALID",
+            "Validation error",
+            ["amount", "currency"],
+        ),
+        (
+            404,
+            "application/problem+json",
+            b'{"type":"https://developer.sumup.com/problem/checkout-not-found","title":"Not Found",'
+            b'"status":404,"detail":"A checkout session with the id 1 does not exist"}',
+            "NOT_FOUND",
+            "A checkout session with the id 1 does not exist",
+            [],
+        ),
+        (
+            409,
+            "application/json",
+            b'{"error_code":"NOT_ENOUGH_BALANCE","message":"Not enough available balance"}',
+            "NOT_ENOUGH_BALANCE",
+            "Not enough available balance",
+            [],
+        ),
+        (429, "application/json", b'{"message": {"nested": true}}', "RATE_LIMITED", "", []),
+    ],
+)
+def test_error_bodies_of_every_shape_become_sumup_errors(
+    status: int,
+    content_type: str,
+    body: bytes,
+    code: str,
+    message: str,
+    params: list[str],
+) -> None:
+    response = httpx.Response(status, content=body, headers={"Content-Type": content_type})
+
+    error = error_from_response(response)
+
+    assert (error.status, error.code, error.message, error.params) == (
+        status,
+        code,
+        message,
+        params,
+    )
+
+
+async def test_a_success_body_that_is_not_a_checkout_is_a_sumup_error() -> None:
+    # A server answering 200 with an empty body, where a checkout was expected.
+    async with (
+        WebhookReceiver(then=200) as server,
+        httpx.AsyncClient(base_url=f"http://127.0.0.1:{server.port}") as http,
+    ):
+        with pytest.raises(SumUpError) as raised:
+            await SumUpClient(http).get_checkout(credentials=CREDENTIALS, checkout_id="x")
+
+    assert (raised.value.status, raised.value.code) == (200, "INVALID_RESPONSE")

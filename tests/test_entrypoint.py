@@ -1,0 +1,97 @@
+"""entrypoint.sh outside Docker: waits, migrates, flushes only the cart's Redis index, serves."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+from redis.asyncio import Redis
+
+from lib.redis import url_with_db
+from tests.conftest import database_url_for, recreate_database, redis_url
+from tests.support.processes import ROOT, free_port, get, start, stop, wait_for_http
+
+DATABASE = "cart_entrypoint_test"
+AUTH_DB = 11
+CART_DB = 12
+
+
+async def redis_keys() -> tuple[bytes | None, bytes | None]:
+    auth = Redis.from_url(url_with_db(redis_url(), AUTH_DB))
+    cart = Redis.from_url(url_with_db(redis_url(), CART_DB))
+    try:
+        return await auth.get("session:kept"), await cart.get("cache:stale")
+    finally:
+        await auth.aclose()
+        await cart.aclose()
+
+
+async def prepare_redis() -> None:
+    auth = Redis.from_url(url_with_db(redis_url(), AUTH_DB))
+    cart = Redis.from_url(url_with_db(redis_url(), CART_DB))
+    await auth.set("session:kept", '{"user_id": 1}')
+    await cart.set("cache:stale", "1")
+    await auth.aclose()
+    await cart.aclose()
+
+
+async def migrated_tables() -> set[str]:
+    connection = await asyncpg.connect(database_url_for(DATABASE))
+    try:
+        rows = await connection.fetch("SELECT tablename FROM pg_tables WHERE schemaname='public'")
+        return {row["tablename"] for row in rows}
+    finally:
+        await connection.close()
+
+
+@pytest.fixture
+def fresh_database() -> Iterator[None]:
+    asyncio.run(recreate_database(DATABASE))
+    asyncio.run(prepare_redis())
+    yield
+
+
+@pytest.mark.slow
+def test_entrypoint_migrates_flushes_the_cart_index_and_serves(fresh_database: None) -> None:
+    port = free_port()
+    bin_dir = str(Path(sys.executable).parent)
+    env = {
+        "PATH": f"{bin_dir}:{os.environ.get('PATH', '/usr/bin:/bin')}",
+        "APP_ENV": "production",
+        "SECRET_KEY": "s" * 40,
+        "INTERNAL_API_TOKEN": "entrypoint-test-token",
+        "PAGE_CONFIG_ENCRYPTION_KEY": "x" * 44,
+        "DATABASE_URL": database_url_for(DATABASE),
+        "REDIS_URL": redis_url(),
+        "REDIS_AUTH_DB": str(AUTH_DB),
+        "REDIS_CART_DB": str(CART_DB),
+        "RECONCILER_ENABLED": "false",
+        "PORT": str(port),
+        "WORKERS": "1",
+    }
+    process = start(["sh", str(ROOT / "entrypoint.sh")], env)
+    try:
+        assert wait_for_http(f"http://127.0.0.1:{port}/readyz", process) == 200
+        status, _ = get(f"http://127.0.0.1:{port}/healthz")
+        assert status == 200
+    finally:
+        stop(process)
+    assert {"orders", "cart_items", "products", "alembic_version"} <= asyncio.run(migrated_tables())
+    kept, flushed = asyncio.run(redis_keys())
+    assert kept == b'{"user_id": 1}'
+    assert flushed is None
+
+
+@pytest.mark.slow
+def test_entrypoint_stops_with_a_clear_message_when_production_settings_are_missing() -> None:
+    env = {"APP_ENV": "production", "DATABASE_URL": database_url_for(DATABASE)}
+    process = start(["sh", str(ROOT / "entrypoint.sh")], env)
+    process.wait(60)
+    code, output = stop(process)
+    assert code != 0
+    assert "required in production but not set" in output
