@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-import path_setup  # noqa: F401
 from quart import Quart, request, session
 
+import path_setup  # noqa: F401
 from config.settings import Settings, load_settings
 from lib import lifecycle
 from lib.assets import asset_url
@@ -34,7 +34,7 @@ def create_app(config: dict[str, Any] | None = None) -> Quart:
         MAX_CONTENT_LENGTH=64 * 1024,
         PROPAGATE_EXCEPTIONS=False,
     )
-    app.session_interface = RedisSessionInterface(settings)
+    app.session_interface = RedisSessionInterface(settings)  # type: ignore[assignment]
 
     _register_blueprints(app, settings)
     register_error_handlers(app)
@@ -76,11 +76,11 @@ def _register_blueprints(app: Quart, settings: Settings) -> None:
 
 async def _refuse_without_session_store() -> None:
     """A page that cannot read the shared session must not act as if the shopper signed out."""
-    if isinstance(session, RedisSession) and session.unavailable:
-        if not request.path.startswith(SESSIONLESS_PREFIXES):
-            raise ServiceError(
-                503, "SESSION_STORE_UNAVAILABLE", "We are having trouble right now. Please retry."
-            )
+    unavailable = isinstance(session, RedisSession) and session.unavailable
+    if unavailable and not request.path.startswith(SESSIONLESS_PREFIXES):
+        raise ServiceError(
+            503, "SESSION_STORE_UNAVAILABLE", "We are having trouble right now. Please retry."
+        )
 
 
 app = create_app()

@@ -25,7 +25,7 @@ COMMANDS = {"serve": "devtools.serve", "test": "devtools.testrun"}
 
 def ensure_environment() -> None:
     """Create .venv and install the project with its dev extras when pyproject.toml changed."""
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036  (this file runs before the venv exists)
         sys.exit("Python 3.11 or newer is required")
     wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
     if PYTHON.exists() and STAMP.exists() and STAMP.read_text().strip() == wanted:
@@ -46,7 +46,7 @@ def main() -> None:
     ensure_environment()
     module = COMMANDS[sys.argv[1]]
     os.chdir(ROOT)
-    os.execv(str(PYTHON), [str(PYTHON), "-m", module, *sys.argv[2:]])
+    os.execv(str(PYTHON), [str(PYTHON), "-m", module, *sys.argv[2:]])  # noqa: S606
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ from config.settings import load_settings
 WAIT_SECONDS = 60
 
 
-async def wait_for_database(timeout: float = WAIT_SECONDS) -> None:
+async def wait_for_database() -> None:
     """Retry `SELECT 1` until the database answers or the time is up."""
     from sqlalchemy import text
 
@@ -24,7 +24,7 @@ async def wait_for_database(timeout: float = WAIT_SECONDS) -> None:
     if not settings.database_url:
         raise SystemExit("DATABASE_URL is not set")
     engine = make_engine(settings.database_url, pool_size=1)
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + WAIT_SECONDS
     try:
         while True:
             try:
@@ -34,7 +34,9 @@ async def wait_for_database(timeout: float = WAIT_SECONDS) -> None:
                 return
             except Exception as exc:  # any failure means "not yet": retry until the deadline
                 if time.monotonic() > deadline:
-                    raise SystemExit(f"database not reachable after {timeout:.0f}s: {exc}") from exc
+                    raise SystemExit(
+                        f"database not reachable after {WAIT_SECONDS}s: {exc}"
+                    ) from exc
                 await asyncio.sleep(1)
     finally:
         await engine.dispose()

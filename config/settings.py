@@ -1,4 +1,4 @@
-"""Settings: defaults, then config/app-config.yaml, then the environment, then what a caller passes."""
+"""Settings: defaults, then config/app-config.yaml, then the environment, then the caller."""
 
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ from pydantic_settings import (
 
 CONFIG_FILE = Path(__file__).with_name("app-config.yaml")
 # The coop domains the cart reaches through services.<name>; a domain left out gets its stub.
-DOMAINS = ("blog", "market", "calendar", "cart")
+Domain = Literal["blog", "market", "calendar", "cart"]
+DOMAINS: tuple[Domain, ...] = ("blog", "market", "calendar", "cart")
 # Only ever used when APP_ENV=development or test; production refuses to start without its own.
 DEVELOPMENT_SECRET = "development-only-secret-key-not-for-production-use"  # noqa: S105
 DEVELOPMENT_TOKEN = "development-internal-token"  # noqa: S105
@@ -62,9 +63,7 @@ class Settings(BaseSettings):
     orders_page_size: int = Field(default=20, ge=1, le=200)
     max_line_quantity: int = Field(default=99, ge=1, le=10_000)
     # Domains served by their SQL implementation over the shared tables; the others are stubbed.
-    domains: list[Literal["blog", "market", "calendar", "cart"]] = Field(
-        default_factory=lambda: list(DOMAINS)
-    )
+    domains: list[Domain] = Field(default_factory=lambda: list(DOMAINS))
 
     sumup_api_base: str = "https://api.sumup.com"
     sumup_api_key: SecretStr | None = None
@@ -120,7 +119,9 @@ class Settings(BaseSettings):
             if self.internal_api_token is None:
                 self.internal_api_token = SecretStr(DEVELOPMENT_TOKEN)
         if self.redis_auth_db == self.redis_cart_db:
-            raise ValueError("REDIS_CART_DB must differ from REDIS_AUTH_DB (the shared sign-in store)")
+            raise ValueError(
+                "REDIS_CART_DB must differ from REDIS_AUTH_DB (the shared sign-in store)"
+            )
         return self
 
     def url_for_app(self, name: str) -> str:

@@ -1,4 +1,4 @@
-"""Demo data for the development run: three pages, products, bookable slots, an event with tickets."""
+"""Demo data for the development run: pages, products, bookable slots, an event with tickets."""
 
 from __future__ import annotations
 
@@ -43,8 +43,12 @@ async def seed_demo_data(database_url: str) -> bool:
 
 async def _seed(session: AsyncSession) -> None:
     pages = {
-        "bakery": Page(slug="bakery", title="The Bakery", summary="Bread and buns from the coop ovens."),
-        "garden": Page(slug="garden", title="Garden Club", summary="Seeds, compost and allotment sessions."),
+        "bakery": Page(
+            slug="bakery", title="The Bakery", summary="Bread and buns from the coop ovens."
+        ),
+        "garden": Page(
+            slug="garden", title="Garden Club", summary="Seeds, compost and allotment sessions."
+        ),
         "hall": Page(slug="hall", title="Community Hall", summary="Events and gatherings."),
     }
     session.add_all(pages.values())
@@ -63,8 +67,12 @@ async def _seed(session: AsyncSession) -> None:
     tomorrow = datetime.now(UTC).replace(hour=10, minute=0, second=0, microsecond=0) + timedelta(
         days=1
     )
-    garden_calendar = Calendar(container_type="page", container_id=pages["garden"].id, name="Allotment sessions")
-    hall_calendar = Calendar(container_type="page", container_id=pages["hall"].id, name="Hall events")
+    garden_calendar = Calendar(
+        container_type="page", container_id=pages["garden"].id, name="Allotment sessions"
+    )
+    hall_calendar = Calendar(
+        container_type="page", container_id=pages["hall"].id, name="Hall events"
+    )
     session.add_all([garden_calendar, hall_calendar])
     await session.flush()
     for day in range(3):

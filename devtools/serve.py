@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
 PORT = int(os.environ.get("PORT", "8002"))
 STANDIN_PORT = int(os.environ.get("SUMUP_STANDIN_PORT", "8010"))
-DEMO_SUMUP_KEY = "sup_sk_development_standin"  # noqa: S105  (the stand-in accepts any key)
+DEMO_SUMUP_KEY = "sup_sk_development_standin"
 DEMO_MERCHANT = "MDEMO001"
 log = logging.getLogger("devserver")
 
@@ -56,12 +56,14 @@ async def run(use_standin: bool) -> None:
         standin_config = Config()
         standin_config.bind = [f"{HOST}:{STANDIN_PORT}"]
         standin = create_standin_app(public_base=f"http://{HOST}:{STANDIN_PORT}")
-        servers.append(serve(standin, standin_config, shutdown_trigger=shutdown.wait))  # type: ignore[arg-type]
+        servers.append(serve(standin, standin_config, shutdown_trigger=shutdown.wait))
     config = Config()
     config.bind = [f"{HOST}:{PORT}"]
     config.accesslog = "-"
-    servers.append(serve(create_app(), config, shutdown_trigger=shutdown.wait))  # type: ignore[arg-type]
-    print(f"\n  Cart service: http://{HOST}:{PORT}/   (storefront: /dev/shop, sign in: /dev/sign-in)")
+    servers.append(serve(create_app(), config, shutdown_trigger=shutdown.wait))
+    print(
+        f"\n  Cart service: http://{HOST}:{PORT}/   (storefront: /dev/shop, sign in: /dev/sign-in)"
+    )
     if use_standin:
         print(f"  SumUp stand-in: http://{HOST}:{STANDIN_PORT}/\n", flush=True)
     await asyncio.gather(*servers)

@@ -7,7 +7,12 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from quart import Quart, g
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 
 from config.settings import Settings
 
@@ -16,7 +21,12 @@ EXTENSION = "databases"
 
 def normalise_database_url(url: str) -> str:
     """Accept plain postgres:// URLs (as operators write them) and use the asyncpg driver."""
-    for prefix in ("postgres://", "postgresql://", "postgresql+psycopg2://", "postgresql+psycopg://"):
+    for prefix in (
+        "postgres://",
+        "postgresql://",
+        "postgresql+psycopg2://",
+        "postgresql+psycopg://",
+    ):
         if url.startswith(prefix):
             return "postgresql+asyncpg://" + url[len(prefix) :]
     return url
@@ -77,7 +87,7 @@ def open_databases(settings: Settings) -> Databases:
 
 def databases(app: Quart) -> Databases:
     """The app's databases, opened in before_serving."""
-    return app.extensions[EXTENSION]  # type: ignore[no-any-return]
+    return app.extensions[EXTENSION]
 
 
 def request_session() -> AsyncSession:
@@ -86,7 +96,7 @@ def request_session() -> AsyncSession:
         from quart import current_app
 
         g.db_session = databases(current_app).sessionmaker()
-    return g.db_session  # type: ignore[no-any-return]
+    return g.db_session
 
 
 async def close_request_session(_exc: BaseException | None = None) -> None:

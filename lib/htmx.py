@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from quart import Response, redirect, request
+from quart import redirect, request
+from werkzeug.wrappers.response import Response
 
 
 def is_htmx() -> bool:

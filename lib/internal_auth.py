@@ -15,11 +15,11 @@ from lib.errors import ServiceError
 
 P = ParamSpec("P")
 R = TypeVar("R")
-TOKEN_ATTRIBUTE = "_internal_token_required"
+TOKEN_ATTRIBUTE = "_internal_token_required"  # noqa: S105  (an attribute name)
 
 
 def require_internal_token(view: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
-    """Answer 401 unless `Authorization: Bearer <INTERNAL_API_TOKEN>`; exempts the view from CSRF."""
+    """401 unless `Authorization: Bearer <INTERNAL_API_TOKEN>`; exempts the view from CSRF."""
 
     @wraps(view)
     async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 import httpx
 from quart import Quart
@@ -16,7 +17,7 @@ log = logging.getLogger(__name__)
 HTTP_EXTENSION = "http_clients"
 TASKS_EXTENSION = "background_tasks"
 # Background jobs other modules add (the reconciler, the outbox relay): each gets the app.
-BACKGROUND_JOBS: list[Callable[[Quart], Awaitable[None]]] = []
+BACKGROUND_JOBS: list[Callable[[Quart], Coroutine[Any, Any, None]]] = []
 
 
 def install(app: Quart) -> None:
@@ -33,12 +34,12 @@ def install(app: Quart) -> None:
 
 def settings_of(app: Quart) -> Settings:
     """The app's settings."""
-    return app.extensions["settings"]  # type: ignore[no-any-return]
+    return app.extensions["settings"]
 
 
 def http_client(app: Quart, name: str) -> httpx.AsyncClient:
     """The shared httpx client for one upstream (e.g. "sumup")."""
-    return app.extensions[HTTP_EXTENSION][name]  # type: ignore[no-any-return]
+    return app.extensions[HTTP_EXTENSION][name]
 
 
 async def open_clients(app: Quart) -> None:

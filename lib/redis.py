@@ -53,4 +53,4 @@ def open_redis(settings: Settings) -> RedisClients:
 
 def redis_clients(app: Quart) -> RedisClients:
     """The app's Redis clients, opened in before_serving."""
-    return app.extensions[EXTENSION]  # type: ignore[no-any-return]
+    return app.extensions[EXTENSION]

@@ -1,4 +1,4 @@
-"""Server-side sessions in the shared auth Redis index, so a sign-in by the account app is seen here.
+"""Server-side sessions in the shared auth Redis index: a sign-in by the account app is seen here.
 
 The contract with the other coop apps: the cookie (name and domain from config) holds an opaque
 id; Redis key ``session:<id>`` in index 15 holds a JSON object. The account app writes
@@ -13,8 +13,9 @@ import logging
 import secrets
 from typing import Any
 
-from quart import Quart, Request, Response
+from quart import Quart, Response
 from quart.sessions import SessionInterface, SessionMixin
+from quart.wrappers import BaseRequestWebsocket
 from redis.exceptions import RedisError
 from werkzeug.datastructures import CallbackDict
 
@@ -58,7 +59,7 @@ class RedisSessionInterface(SessionInterface):
     def get_cookie_domain(self, app: Quart) -> str | None:
         return self.settings.session_cookie_domain or None
 
-    async def open_session(self, app: Quart, request: Request) -> RedisSession:
+    async def open_session(self, app: Quart, request: BaseRequestWebsocket) -> RedisSession:
         sid = request.cookies.get(self.get_cookie_name(app))
         if not sid or len(sid) > 128:
             return RedisSession(sid=None)

@@ -34,8 +34,9 @@ def register_domain_services(settings: Settings) -> None:
     services.blog = SqlBlogService() if "blog" in enabled else StubBlogService()
     services.market = SqlMarketService() if "market" in enabled else StubMarketService()
     services.calendar = SqlCalendarService() if "calendar" in enabled else StubCalendarService()
+    currency = settings.currency
     services.cart = (
-        SqlCartService(market=services.market, calendar=services.calendar, currency=settings.currency)
+        SqlCartService(market=services.market, calendar=services.calendar, currency=currency)
         if "cart" in enabled
-        else StubCartService(currency=settings.currency)
+        else StubCartService(currency=currency)
     )

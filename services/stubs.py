@@ -106,7 +106,9 @@ class StubCalendarService:
     ) -> dict[int, int | None]:
         return {}
 
-    async def adopt(self, session: AsyncSession, *, session_id: str, user_id: int) -> AdoptionResult:
+    async def adopt(
+        self, session: AsyncSession, *, session_id: str, user_id: int
+    ) -> AdoptionResult:
         return AdoptionResult()
 
 

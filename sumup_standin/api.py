@@ -9,7 +9,6 @@ from typing import Any
 
 from quart import Blueprint, Response, g, request
 
-from sumup_standin import errors
 from sumup_standin.errors import StandinError
 from sumup_standin.responses import (
     error_response,
@@ -76,9 +75,10 @@ async def get_checkout(checkout_id: str) -> Response:
     if failure is not None:
         return failure
     async with standin.store.lock:
-        checkout = standin.store.visible_checkout(g.api_key, checkout_id)
-        if checkout is None:
-            return error_response(errors.not_found())
+        try:
+            checkout = standin.get_checkout_or_raise(checkout_id, api_key=g.api_key)
+        except StandinError as error:
+            return error_response(error)
         return json_response(standin.view(checkout))
 
 

@@ -113,11 +113,7 @@ class Standin:
     async def pay(self, checkout_id: str) -> Checkout:
         """The shopper pays; the sandbox's failing amounts fail instead."""
         async with self.store.lock:
-            checkout = self._get_or_raise(checkout_id)
-            if checkout.status == PAID:
-                raise errors.already_processed()
-            if checkout.status == EXPIRED:
-                raise errors.session_expired()
+            checkout = self._payable_or_raise(checkout_id)
             if checkout.amount in AUTO_FAIL_AMOUNTS:
                 return self._fail_locked(checkout)
             before = self._public_json(checkout)
@@ -134,23 +130,12 @@ class Standin:
     async def fail(self, checkout_id: str) -> Checkout:
         """The shopper's payment attempt fails; the checkout can still be paid later."""
         async with self.store.lock:
-            checkout = self._get_or_raise(checkout_id)
-            if checkout.status == PAID:
-                raise errors.already_processed()
-            if checkout.status == EXPIRED:
-                raise errors.session_expired()
-            return self._fail_locked(checkout)
+            return self._fail_locked(self._payable_or_raise(checkout_id))
 
     async def expire(self, checkout_id: str, *, api_key: str | None = None) -> Checkout:
         """Deactivate a checkout (API DELETE with `api_key`, or the control API without)."""
         async with self.store.lock:
-            if api_key is None:
-                checkout = self._get_or_raise(checkout_id)
-            else:
-                found = self.store.visible_checkout(api_key, checkout_id)
-                if found is None:
-                    raise errors.not_found()
-                checkout = found
+            checkout = self.get_checkout_or_raise(checkout_id, api_key=api_key)
             if checkout.status == PAID:
                 raise errors.already_processed()
             if checkout.status != EXPIRED:
@@ -198,11 +183,23 @@ class Standin:
             checkout_id=checkout.id, url=checkout.return_url, status=checkout.status
         )
 
-    def _get_or_raise(self, checkout_id: str) -> Checkout:
-        """A checkout by id, whoever owns it, or the 404 error."""
-        checkout = self.store.checkouts.get(checkout_id)
+    def get_checkout_or_raise(self, checkout_id: str, *, api_key: str | None = None) -> Checkout:
+        """A checkout by id (one `api_key` may see, when given), or the 404 error."""
+        if api_key is None:
+            checkout = self.store.checkouts.get(checkout_id)
+        else:
+            checkout = self.store.visible_checkout(api_key, checkout_id)
         if checkout is None:
             raise errors.not_found()
+        return checkout
+
+    def _payable_or_raise(self, checkout_id: str) -> Checkout:
+        """A checkout that can still take a payment attempt, or SumUp's 404 or 409."""
+        checkout = self.get_checkout_or_raise(checkout_id)
+        if checkout.status == PAID:
+            raise errors.already_processed()
+        if checkout.status == EXPIRED:
+            raise errors.session_expired()
         return checkout
 
 

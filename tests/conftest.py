@@ -23,10 +23,11 @@ from models import CartBase, SharedBase
 
 pytest_plugins: list[str] = []
 
-TEST_DATABASE = "cart_test"
+# Overridable so that several test runs can share one PostgreSQL and one Redis.
+TEST_DATABASE = os.environ.get("TEST_DATABASE_NAME", "cart_test")
 # Separate indexes from a development run on the same Redis.
-TEST_AUTH_DB = 14
-TEST_CART_DB = 13
+TEST_AUTH_DB = int(os.environ.get("TEST_REDIS_AUTH_DB", "14"))
+TEST_CART_DB = int(os.environ.get("TEST_REDIS_CART_DB", "13"))
 TABLES = [t.name for t in (*SharedBase.metadata.sorted_tables, *CartBase.metadata.sorted_tables)]
 
 
@@ -46,7 +47,9 @@ def redis_url() -> str:
 
 async def recreate_database(name: str) -> None:
     """Drop and create a database on the test server."""
-    connection = await asyncpg.connect(database_url_for(make_url(admin_database_url()).database or "postgres"))
+    connection = await asyncpg.connect(
+        database_url_for(make_url(admin_database_url()).database or "postgres")
+    )
     try:
         await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await connection.execute(f'CREATE DATABASE "{name}"')

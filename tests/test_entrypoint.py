@@ -21,7 +21,7 @@ AUTH_DB = 11
 CART_DB = 12
 
 
-async def redis_keys() -> tuple[bytes | None, bytes | None]:
+async def redis_keys() -> tuple[object, object]:
     auth = Redis.from_url(url_with_db(redis_url(), AUTH_DB))
     cart = Redis.from_url(url_with_db(redis_url(), CART_DB))
     try:

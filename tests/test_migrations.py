@@ -50,9 +50,7 @@ def alembic(*args: str) -> subprocess.CompletedProcess[str]:
 async def table_names() -> set[str]:
     connection = await asyncpg.connect(database_url_for(SCRATCH))
     try:
-        rows = await connection.fetch(
-            "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
-        )
+        rows = await connection.fetch("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
         return {row["tablename"] for row in rows} - {"alembic_version"}
     finally:
         await connection.close()
@@ -100,9 +98,7 @@ def model_differences(connection: Connection) -> list[object]:
                 )
             },
         )
-        differences.extend(
-            d for d in compare_metadata(context, metadata) if d[0] != "remove_table"
-        )
+        differences.extend(d for d in compare_metadata(context, metadata) if d[0] != "remove_table")
     return differences
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from quart import render_template, request, session
+from quart.typing import ResponseReturnValue
 
 from bp.dev import bp
 from lib.errors import BadRequest
@@ -14,13 +15,11 @@ DEMO_USERS = {1: "Alice Baker", 2: "Ben Carter"}
 @bp.get("/sign-in")
 async def sign_in_page() -> str:
     """The demo users to sign in as."""
-    return await render_template(
-        "dev/sign_in.html", users=DEMO_USERS, next_path=safe_next("/")
-    )
+    return await render_template("dev/sign_in.html", users=DEMO_USERS, next_path=safe_next("/"))
 
 
 @bp.post("/sign-in")
-async def sign_in() -> object:
+async def sign_in() -> ResponseReturnValue:
     """Sign in as a demo user."""
     form = await request.form
     raw = form.get("user_id", "")
@@ -33,7 +32,7 @@ async def sign_in() -> object:
 
 
 @bp.post("/sign-out")
-async def sign_out() -> object:
+async def sign_out() -> ResponseReturnValue:
     """Sign out, as the account app would: the user goes, the session stays."""
     session.pop("user_id", None)
     session.pop("user_name", None)

@@ -31,7 +31,10 @@ class TicketType(SharedBase):
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     entry_id: Mapped[int] = mapped_column(
-        BigInteger, ForeignKey("calendar_entries.id", ondelete="CASCADE"), nullable=False, index=True
+        BigInteger,
+        ForeignKey("calendar_entries.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
     )
     name: Mapped[str] = mapped_column(String(255), nullable=False)
     cost: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))

@@ -28,7 +28,9 @@ class BlogService(Protocol):
 
     async def page_by_slug(self, session: AsyncSession, slug: str) -> PageDTO | None: ...
 
-    async def pages_by_ids(self, session: AsyncSession, ids: Sequence[int]) -> dict[int, PageDTO]: ...
+    async def pages_by_ids(
+        self, session: AsyncSession, ids: Sequence[int]
+    ) -> dict[int, PageDTO]: ...
 
     async def list_pages(self, session: AsyncSession) -> list[PageDTO]: ...
 
@@ -89,7 +91,9 @@ class CalendarService(Protocol):
         self, session: AsyncSession, *, order_id: int
     ) -> list[CalendarEntryDTO]: ...
 
-    async def tickets_for_order(self, session: AsyncSession, *, order_id: int) -> list[TicketDTO]: ...
+    async def tickets_for_order(
+        self, session: AsyncSession, *, order_id: int
+    ) -> list[TicketDTO]: ...
 
     async def remove_entry(
         self, session: AsyncSession, *, identity: CartIdentity, entry_id: int
@@ -109,7 +113,9 @@ class CalendarService(Protocol):
         """Tickets left per type (None: unlimited); pending (in-cart) tickets are not sold."""
         ...
 
-    async def adopt(self, session: AsyncSession, *, session_id: str, user_id: int) -> AdoptionResult:
+    async def adopt(
+        self, session: AsyncSession, *, session_id: str, user_id: int
+    ) -> AdoptionResult:
         """Give the anonymous session's pending entries and tickets to the user (idempotent)."""
         ...
 

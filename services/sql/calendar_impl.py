@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -34,7 +35,9 @@ ADOPTABLE_TICKET_STATES = ("pending", "reserved")
 NO_CHANGE: dict[str, Any] = {"synchronize_session": False}
 
 
-def owned_by(model: type[CalendarEntry] | type[Ticket], identity: CartIdentity) -> ColumnElement[bool]:
+def owned_by(
+    model: type[CalendarEntry] | type[Ticket], identity: CartIdentity
+) -> ColumnElement[bool]:
     """The rows of one cart identity; an anonymous session never reaches a user's rows."""
     if identity.user_id is not None:
         return model.user_id == identity.user_id
@@ -46,14 +49,14 @@ def ticket_cost() -> ColumnElement[Decimal]:
     return func.coalesce(TicketType.cost, CalendarEntry.ticket_price, literal(ZERO))
 
 
-def entry_select() -> Select[Any]:
+def entry_select() -> Select[CalendarEntry, str, int]:
     """Entries with the container (page) of their calendar."""
     return select(CalendarEntry, Calendar.container_type, Calendar.container_id).join(
         Calendar, Calendar.id == CalendarEntry.calendar_id
     )
 
 
-def ticket_select() -> Select[Any]:
+def ticket_select() -> Select[Ticket, str, datetime, str, Decimal, str, int]:
     """Tickets with their event, type, cost and the container (page) of the event's calendar."""
     return (
         select(
@@ -346,7 +349,9 @@ class SqlCalendarService:
             for type_id, capacity, count in rows
         }
 
-    async def adopt(self, session: AsyncSession, *, session_id: str, user_id: int) -> AdoptionResult:
+    async def adopt(
+        self, session: AsyncSession, *, session_id: str, user_id: int
+    ) -> AdoptionResult:
         """Give the anonymous session's entries and tickets to the user; counts the pending ones.
 
         Idempotent: adopted rows no longer carry the session id, so a second run finds nothing.

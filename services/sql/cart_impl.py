@@ -36,7 +36,9 @@ def summary_statement(identity: CartIdentity) -> Select[Any]:
     products = (
         select(
             func.coalesce(func.sum(CartItem.quantity), 0).label("count"),
-            func.coalesce(func.sum(Product.price * CartItem.quantity), literal(ZERO)).label("total"),
+            func.coalesce(func.sum(Product.price * CartItem.quantity), literal(ZERO)).label(
+                "total"
+            ),
         )
         .select_from(CartItem)
         .join(Product, and_(Product.id == CartItem.product_id, Product.deleted_at.is_(None)))

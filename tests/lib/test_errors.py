@@ -63,9 +63,7 @@ async def test_an_htmx_request_gets_a_fragment_aimed_at_the_messages(probe_app: 
 async def test_an_internal_call_gets_json(probe_app: Quart) -> None:
     response = await probe_app.test_client().get("/internal/cart/probe")
     assert response.status_code == 404
-    assert await response.get_json() == {
-        "error": {"code": "NOT_FOUND", "message": "No such cart."}
-    }
+    assert await response.get_json() == {"error": {"code": "NOT_FOUND", "message": "No such cart."}}
 
 
 async def test_an_unknown_route_is_a_404_page(client: Any) -> None:

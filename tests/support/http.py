@@ -18,7 +18,7 @@ TEST_HOST = "localhost"
 
 
 def settings_of(app: Quart) -> Settings:
-    return app.extensions["settings"]  # type: ignore[no-any-return]
+    return app.extensions["settings"]
 
 
 def csrf_token(app: Quart, client: TestClientProtocol) -> str:

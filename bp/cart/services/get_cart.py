@@ -1,0 +1,62 @@
+"""The product lines of a cart, with each product's current price from the market."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import CartItem
+from services.contracts.dtos import CartIdentity, CartLineDTO
+from services.registry import services
+from services.sql.cart_impl import cart_owner
+
+
+@dataclass(frozen=True, slots=True)
+class UnavailableLine:
+    """A line whose product the market no longer sells; shown so the shopper can remove it."""
+
+    id: int
+    product_id: int
+    quantity: int
+
+
+@dataclass(frozen=True, slots=True)
+class CartLines:
+    """The live lines, and the lines whose product is gone."""
+
+    lines: list[CartLineDTO] = field(default_factory=list)
+    unavailable: list[UnavailableLine] = field(default_factory=list)
+
+
+async def load_cart_lines(
+    session: AsyncSession, *, identity: CartIdentity, page_id: int | None = None
+) -> CartLines:
+    """Lines of the identity (of one page, if given): one query for lines, one for products."""
+    rows = (
+        await session.execute(
+            select(CartItem.id, CartItem.product_id, CartItem.quantity)
+            .where(cart_owner(identity))
+            .order_by(CartItem.created_at, CartItem.id)
+        )
+    ).all()
+    if not rows:
+        return CartLines()
+    products = await services.market.products_by_ids(session, [row.product_id for row in rows])
+    lines: list[CartLineDTO] = []
+    unavailable: list[UnavailableLine] = []
+    for item_id, product_id, quantity in rows:
+        product = products.get(product_id)
+        if product is None:
+            unavailable.append(UnavailableLine(item_id, product_id, quantity))
+        elif page_id is None or product.page_id == page_id:
+            lines.append(CartLineDTO(id=item_id, product=product, quantity=quantity))
+    return CartLines(lines=lines, unavailable=unavailable if page_id is None else [])
+
+
+async def get_cart_lines(
+    session: AsyncSession, *, identity: CartIdentity, page_id: int | None = None
+) -> list[CartLineDTO]:
+    """Live lines with current prices; lines whose product was deleted are left out."""
+    return (await load_cart_lines(session, identity=identity, page_id=page_id)).lines

@@ -1,0 +1,118 @@
+"""A cart split by the page each line, booking and ticket belongs to."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bp.cart.services import total
+from bp.cart.services.calendar_cart import (
+    entry_page_id,
+    get_calendar_cart_entries,
+    get_ticket_cart_entries,
+    ticket_page_id,
+)
+from bp.cart.services.get_cart import get_cart_lines
+from services.contracts.dtos import CalendarEntryDTO, CartIdentity, CartLineDTO, PageDTO, TicketDTO
+from services.registry import services
+
+
+@dataclass(frozen=True)
+class PageCart:
+    """What the shopper has in the cart for one page (None: items whose page is gone)."""
+
+    page: PageDTO | None
+    lines: list[CartLineDTO]
+    entries: list[CalendarEntryDTO]
+    tickets: list[TicketDTO]
+
+    @property
+    def product_count(self) -> int:
+        """Product units."""
+        return sum(line.quantity for line in self.lines)
+
+    @property
+    def booking_count(self) -> int:
+        return len(self.entries)
+
+    @property
+    def ticket_count(self) -> int:
+        return len(self.tickets)
+
+    @property
+    def products_total(self) -> Decimal:
+        return total.lines_total(self.lines)
+
+    @property
+    def bookings_total(self) -> Decimal:
+        return total.entries_total(self.entries)
+
+    @property
+    def tickets_total(self) -> Decimal:
+        return total.tickets_total(self.tickets)
+
+    @property
+    def subtotal(self) -> Decimal:
+        return self.products_total + self.bookings_total + self.tickets_total
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.lines or self.entries or self.tickets)
+
+
+async def get_cart_grouped_by_page(
+    session: AsyncSession, *, identity: CartIdentity
+) -> list[PageCart]:
+    """One group per page with something in the cart, by title; a fixed number of queries."""
+    lines = await get_cart_lines(session, identity=identity)
+    entries = await get_calendar_cart_entries(session, identity=identity)
+    tickets = await get_ticket_cart_entries(session, identity=identity)
+    page_ids: list[int | None] = []
+    for page_id in (
+        *(line.product.page_id for line in lines),
+        *(entry_page_id(entry) for entry in entries),
+        *(ticket_page_id(ticket) for ticket in tickets),
+    ):
+        if page_id not in page_ids:
+            page_ids.append(page_id)
+    if not page_ids:
+        return []
+    pages = await services.blog.pages_by_ids(session, [pid for pid in page_ids if pid is not None])
+    groups: dict[int | None, PageCart] = {}
+    for page_id in page_ids:
+        key = page_id if page_id in pages else None
+        if key in groups:
+            continue
+        groups[key] = PageCart(
+            page=pages.get(page_id) if page_id is not None else None,
+            lines=[line for line in lines if _key(line.product.page_id, pages) == key],
+            entries=[entry for entry in entries if _key(entry_page_id(entry), pages) == key],
+            tickets=[ticket for ticket in tickets if _key(ticket_page_id(ticket), pages) == key],
+        )
+    return sorted(groups.values(), key=_group_order)
+
+
+async def get_page_cart(
+    session: AsyncSession, *, identity: CartIdentity, page: PageDTO
+) -> PageCart:
+    """The cart of one page."""
+    return PageCart(
+        page=page,
+        lines=await get_cart_lines(session, identity=identity, page_id=page.id),
+        entries=await get_calendar_cart_entries(session, identity=identity, page_id=page.id),
+        tickets=await get_ticket_cart_entries(session, identity=identity, page_id=page.id),
+    )
+
+
+def _key(page_id: int | None, pages: dict[int, PageDTO]) -> int | None:
+    """Items of a page that no longer exists are grouped together under None."""
+    return page_id if page_id is not None and page_id in pages else None
+
+
+def _group_order(group: PageCart) -> tuple[int, str, int]:
+    """Pages by title; the group without a page last."""
+    if group.page is None:
+        return (1, "", 0)
+    return (0, group.page.title.lower(), group.page.id)
