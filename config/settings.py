@@ -74,6 +74,12 @@ class Settings(BaseSettings):
     reconciler_interval_seconds: float = Field(default=60.0, gt=0)
     reconciler_enabled: bool = True
     relay_interval_seconds: float = Field(default=5.0, gt=0)
+    # Payments: SumUp create retries (same reference), the reconciler's grace and batch sizes.
+    sumup_create_attempts: int = Field(default=3, ge=1, le=5)
+    sumup_retry_backoff_seconds: float = Field(default=0.5, ge=0, le=10)
+    checkout_grace_minutes: int = Field(default=1, ge=0, le=60)
+    reconciler_batch_size: int = Field(default=100, ge=1, le=1000)
+    relay_batch_size: int = Field(default=100, ge=1, le=1000)
 
     @classmethod
     def settings_customise_sources(

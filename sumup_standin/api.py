@@ -9,6 +9,7 @@ from typing import Any
 
 from quart import Blueprint, Response, g, request
 
+from sumup_standin import errors
 from sumup_standin.errors import StandinError
 from sumup_standin.responses import (
     error_response,
@@ -24,7 +25,6 @@ from sumup_standin.validation import validate_create, validation_error
 
 bp = Blueprint("sumup_api", __name__)
 
-DUPLICATED_MESSAGE = "Checkout with this checkout reference and pay to email already exists"
 BROKEN_JSON = object()  # a body that is there but is not JSON
 
 
@@ -59,7 +59,7 @@ async def create_checkout() -> Response:
             checkout_request.merchant_code, checkout_request.checkout_reference
         )
         if duplicate is not None:
-            return error_response(StandinError(409, "DUPLICATED_CHECKOUT", DUPLICATED_MESSAGE))
+            return error_response(errors.duplicated_checkout())
         checkout = standin.create_checkout(checkout_request, api_key=g.api_key)
         body = standin.view(checkout)
     # The checkout exists before the delay, like a real answer lost to a client timeout.

@@ -9,7 +9,7 @@ from quart import Blueprint, Response, request
 
 from sumup_standin.errors import StandinError
 from sumup_standin.faults import FaultSwitchError
-from sumup_standin.responses import json_response
+from sumup_standin.responses import error_response, json_response
 from sumup_standin.serialize import format_date
 from sumup_standin.state import Standin, current_standin
 from sumup_standin.store import Checkout
@@ -64,9 +64,10 @@ async def show_checkout(checkout_id: str) -> Response:
     """One checkout, with the stand-in's own fields."""
     standin = current_standin()
     async with standin.store.lock:
-        checkout = standin.store.checkouts.get(checkout_id)
-        if checkout is None:
-            return json_response({"error_code": "NOT_FOUND", "message": "Unknown checkout"}, 404)
+        try:
+            checkout = standin.get_checkout_or_raise(checkout_id)
+        except StandinError as error:
+            return error_response(error)
         return json_response(standin.internal_view(checkout))
 
 
@@ -166,7 +167,7 @@ async def _change(standin: Standin, operation: Awaitable[Checkout]) -> Response:
     try:
         checkout = await operation
     except StandinError as error:
-        return json_response({"error_code": error.code, "message": error.message}, error.status)
+        return error_response(error)
     async with standin.store.lock:
         return json_response(standin.internal_view(checkout))
 

@@ -18,6 +18,15 @@ def not_found() -> StandinError:
     return StandinError(404, "NOT_FOUND", "Resource not found")
 
 
+def duplicated_checkout() -> StandinError:
+    """SumUp's 409 for a reference this merchant already used, whatever that checkout's status."""
+    return StandinError(
+        409,
+        "DUPLICATED_CHECKOUT",
+        "Checkout with this checkout reference and pay to email already exists",
+    )
+
+
 def already_processed() -> StandinError:
     """SumUp's 409 for a change to a checkout that is already paid."""
     return StandinError(409, "CHECKOUT_PROCESSED", "Checkout is already processed")

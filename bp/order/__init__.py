@@ -1,5 +1,7 @@
-"""Blueprint: order."""
+"""Blueprint: one order's page (and its payment actions)."""
 
 from quart import Blueprint
 
 bp = Blueprint("order", __name__)
+
+from bp.order import routes  # noqa: E402, F401

@@ -51,8 +51,11 @@ def ticket_cost() -> ColumnElement[Decimal]:
 
 def entry_select() -> Select[CalendarEntry, str, int]:
     """Entries with the container (page) of their calendar."""
-    return select(CalendarEntry, Calendar.container_type, Calendar.container_id).join(
-        Calendar, Calendar.id == CalendarEntry.calendar_id
+    return (
+        select(CalendarEntry, Calendar.container_type, Calendar.container_id)
+        .join(Calendar, Calendar.id == CalendarEntry.calendar_id)
+        # Bulk updates here do not touch loaded objects; read the rows as they are now.
+        .execution_options(populate_existing=True)
     )
 
 
@@ -71,6 +74,7 @@ def ticket_select() -> Select[Ticket, str, datetime, str, Decimal, str, int]:
         .join(CalendarEntry, CalendarEntry.id == Ticket.entry_id)
         .join(Calendar, Calendar.id == CalendarEntry.calendar_id)
         .outerjoin(TicketType, TicketType.id == Ticket.ticket_type_id)
+        .execution_options(populate_existing=True)
     )
 
 

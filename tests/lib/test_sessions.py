@@ -112,3 +112,20 @@ def _cookie(response: Any, name: str) -> str:
         if header.startswith(name + "="):
             return str(header.split(";", 1)[0].split("=", 1)[1])
     raise AssertionError(f"no {name} cookie set")
+
+
+async def test_a_page_answers_503_when_the_session_store_is_unreachable(
+    app_config: dict[str, Any], clean_state: None
+) -> None:
+    from app import create_app
+
+    app = create_app({**app_config, "redis_url": "redis://127.0.0.1:9/0"})
+    async with app.test_app():
+        client = app.test_client()
+        client.set_cookie("localhost", app.extensions["settings"].session_cookie_name, "abc")
+        page = await client.get("/orders/")
+        probe = await client.get("/healthz")
+    assert page.status_code == 503
+    assert "We are having trouble right now" in await page.get_data(as_text=True)
+    # Probes and other apps' calls do not depend on the shopper's session.
+    assert probe.status_code == 200

@@ -15,7 +15,7 @@ MakeCheckout = Callable[..., Awaitable[dict[str, Any]]]
 
 
 @pytest.fixture
-async def api(sumup_standin: str) -> AsyncIterator[httpx.AsyncClient]:
+async def sumup_api(sumup_standin: str) -> AsyncIterator[httpx.AsyncClient]:
     """A client of the stand-in's SumUp API, authenticated with API_KEY."""
     async with httpx.AsyncClient(
         base_url=sumup_standin, headers={"Authorization": f"Bearer {API_KEY}"}, timeout=10
@@ -24,7 +24,7 @@ async def api(sumup_standin: str) -> AsyncIterator[httpx.AsyncClient]:
 
 
 @pytest.fixture
-async def browser(sumup_standin: str) -> AsyncIterator[httpx.AsyncClient]:
+async def shopper(sumup_standin: str) -> AsyncIterator[httpx.AsyncClient]:
     """A client of the hosted pages that follows redirects, as a shopper's browser does."""
     async with httpx.AsyncClient(
         base_url=sumup_standin, follow_redirects=True, timeout=10
@@ -33,7 +33,7 @@ async def browser(sumup_standin: str) -> AsyncIterator[httpx.AsyncClient]:
 
 
 @pytest.fixture
-def make_checkout(api: httpx.AsyncClient) -> MakeCheckout:
+def make_checkout(sumup_api: httpx.AsyncClient) -> MakeCheckout:
     """Create a hosted checkout through the API (fields override the defaults) and return it."""
     counter = iter(range(1, 1_000_000))
 
@@ -47,7 +47,7 @@ def make_checkout(api: httpx.AsyncClient) -> MakeCheckout:
             "hosted_checkout": {"enabled": True},
             **fields,
         }
-        response = await api.post("/v0.1/checkouts", json=body)
+        response = await sumup_api.post("/v0.1/checkouts", json=body)
         assert response.status_code == 201, response.text
         checkout: dict[str, Any] = response.json()
         return checkout

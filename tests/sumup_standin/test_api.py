@@ -21,9 +21,9 @@ def validation(code: str, param: str) -> dict[str, str]:
 
 
 async def test_create_answers_201_with_the_hosted_checkout_shape(
-    api: httpx.AsyncClient, sumup_standin: str
+    sumup_api: httpx.AsyncClient, sumup_standin: str
 ) -> None:
-    response = await api.post(
+    response = await sumup_api.post(
         "/v0.1/checkouts",
         json={
             "checkout_reference": "order-17-a1",
@@ -54,8 +54,8 @@ async def test_create_answers_201_with_the_hosted_checkout_shape(
     assert "transaction_code" not in body
 
 
-async def test_validation_errors_come_as_an_array(api: httpx.AsyncClient) -> None:
-    response = await api.post("/v0.1/checkouts", json={"amount": 0, "currency": "XXX"})
+async def test_validation_errors_come_as_an_array(sumup_api: httpx.AsyncClient) -> None:
+    response = await sumup_api.post("/v0.1/checkouts", json={"amount": 0, "currency": "XXX"})
 
     assert response.status_code == 400
     assert response.json() == [
@@ -78,11 +78,11 @@ async def test_validation_errors_come_as_an_array(api: httpx.AsyncClient) -> Non
     ],
 )
 async def test_each_invalid_field_is_named(
-    api: httpx.AsyncClient, field: str, value: object, param: str
+    sumup_api: httpx.AsyncClient, field: str, value: object, param: str
 ) -> None:
     body = {"checkout_reference": "r1", "amount": 5, "currency": "EUR", "merchant_code": "M1"}
 
-    response = await api.post("/v0.1/checkouts", json={**body, field: value})
+    response = await sumup_api.post("/v0.1/checkouts", json={**body, field: value})
 
     assert response.status_code == 400
     assert response.json() == [validation("INVALID", param)]
@@ -95,11 +95,11 @@ async def test_a_reference_of_64_characters_is_accepted(make_checkout: MakeCheck
 
 
 async def test_validation_errors_as_single_object_when_switched(
-    api: httpx.AsyncClient, sumup_standin_control: StandinControl
+    sumup_api: httpx.AsyncClient, sumup_standin_control: StandinControl
 ) -> None:
     await sumup_standin_control.faults(single_object_validation_errors=True)
 
-    response = await api.post("/v0.1/checkouts", json={"currency": "EUR"})
+    response = await sumup_api.post("/v0.1/checkouts", json={"currency": "EUR"})
 
     assert response.status_code == 400
     assert response.json() == validation("MISSING", "checkout_reference")
@@ -118,22 +118,22 @@ async def test_missing_key_answers_401_problem_json(sumup_standin: str) -> None:
 
 
 async def test_any_key_works_until_revoked(
-    api: httpx.AsyncClient, sumup_standin_control: StandinControl
+    sumup_api: httpx.AsyncClient, sumup_standin_control: StandinControl
 ) -> None:
-    assert (await api.get("/v0.1/checkouts")).status_code == 200
+    assert (await sumup_api.get("/v0.1/checkouts")).status_code == 200
 
     await sumup_standin_control.revoke_key(API_KEY)
 
-    assert (await api.get("/v0.1/checkouts")).status_code == 401
+    assert (await sumup_api.get("/v0.1/checkouts")).status_code == 401
 
 
 async def test_legacy_auth_bodies_when_switched(
-    api: httpx.AsyncClient, sumup_standin: str, sumup_standin_control: StandinControl
+    sumup_api: httpx.AsyncClient, sumup_standin: str, sumup_standin_control: StandinControl
 ) -> None:
     await sumup_standin_control.faults(legacy_auth_errors=True)
     await sumup_standin_control.revoke_key(API_KEY)
 
-    revoked = await api.get("/v0.1/checkouts")
+    revoked = await sumup_api.get("/v0.1/checkouts")
     async with httpx.AsyncClient(base_url=sumup_standin) as anonymous:
         missing = await anonymous.get("/v0.1/checkouts")
 
@@ -145,26 +145,30 @@ async def test_legacy_auth_bodies_when_switched(
 
 
 async def test_disabled_merchant_cannot_create(
-    api: httpx.AsyncClient, sumup_standin_control: StandinControl
+    sumup_api: httpx.AsyncClient, sumup_standin_control: StandinControl
 ) -> None:
     await sumup_standin_control.disable_merchant("MOFF")
     body = {"checkout_reference": "r1", "amount": 5, "currency": "EUR", "merchant_code": "MOFF"}
 
-    response = await api.post("/v0.1/checkouts", json=body)
+    response = await sumup_api.post("/v0.1/checkouts", json=body)
 
     assert response.status_code == 403
     assert response.json()["error_code"] == "FORBIDDEN"
 
 
 async def test_duplicate_reference_is_409_even_after_expiry(
-    api: httpx.AsyncClient, make_checkout: MakeCheckout, sumup_standin_control: StandinControl
+    sumup_api: httpx.AsyncClient, make_checkout: MakeCheckout, sumup_standin_control: StandinControl
 ) -> None:
     checkout = await make_checkout(checkout_reference="order-1")
     await sumup_standin_control.expire(checkout["id"])
     body = {"checkout_reference": "order-1", "amount": 5, "currency": "EUR"}
 
-    duplicate = await api.post("/v0.1/checkouts", json={**body, "merchant_code": MERCHANT_CODE})
-    other_merchant = await api.post("/v0.1/checkouts", json={**body, "merchant_code": "MOTHER"})
+    duplicate = await sumup_api.post(
+        "/v0.1/checkouts", json={**body, "merchant_code": MERCHANT_CODE}
+    )
+    other_merchant = await sumup_api.post(
+        "/v0.1/checkouts", json={**body, "merchant_code": "MOTHER"}
+    )
 
     assert duplicate.status_code == 409
     assert duplicate.json()["error_code"] == "DUPLICATED_CHECKOUT"
@@ -172,25 +176,27 @@ async def test_duplicate_reference_is_409_even_after_expiry(
 
 
 async def test_concurrent_creates_with_one_reference_make_one_checkout(
-    api: httpx.AsyncClient, sumup_standin_control: StandinControl
+    sumup_api: httpx.AsyncClient, sumup_standin_control: StandinControl
 ) -> None:
     body = {"checkout_reference": "race", "amount": 5, "currency": "EUR"}
 
     responses = await asyncio.gather(
-        *(api.post("/v0.1/checkouts", json={**body, "merchant_code": "M1"}) for _ in range(8))
+        *(sumup_api.post("/v0.1/checkouts", json={**body, "merchant_code": "M1"}) for _ in range(8))
     )
 
     assert sorted(r.status_code for r in responses) == [201] + [409] * 7
     assert len(await sumup_standin_control.checkouts()) == 1
 
 
-async def test_get_list_and_not_found(api: httpx.AsyncClient, make_checkout: MakeCheckout) -> None:
+async def test_get_list_and_not_found(
+    sumup_api: httpx.AsyncClient, make_checkout: MakeCheckout
+) -> None:
     checkout = await make_checkout(checkout_reference="order-2")
 
-    fetched = await api.get(f"/v0.1/checkouts/{checkout['id']}")
-    listed = await api.get("/v0.1/checkouts", params={"checkout_reference": "order-2"})
-    none = await api.get("/v0.1/checkouts", params={"checkout_reference": "nope"})
-    unknown = await api.get(f"/v0.1/checkouts/{uuid.uuid4()}")
+    fetched = await sumup_api.get(f"/v0.1/checkouts/{checkout['id']}")
+    listed = await sumup_api.get("/v0.1/checkouts", params={"checkout_reference": "order-2"})
+    none = await sumup_api.get("/v0.1/checkouts", params={"checkout_reference": "nope"})
+    unknown = await sumup_api.get(f"/v0.1/checkouts/{uuid.uuid4()}")
 
     assert fetched.json() == checkout
     assert listed.json() == [checkout]
@@ -212,13 +218,13 @@ async def test_another_merchants_key_sees_404(
 
 
 async def test_paying_records_a_successful_ecom_transaction(
-    api: httpx.AsyncClient, make_checkout: MakeCheckout, sumup_standin_control: StandinControl
+    sumup_api: httpx.AsyncClient, make_checkout: MakeCheckout, sumup_standin_control: StandinControl
 ) -> None:
     checkout = await make_checkout()
 
     await sumup_standin_control.pay(checkout["id"])
 
-    body = (await api.get(f"/v0.1/checkouts/{checkout['id']}")).json()
+    body = (await sumup_api.get(f"/v0.1/checkouts/{checkout['id']}")).json()
     assert body["status"] == "PAID"
     [txn] = body["transactions"]
     assert txn["status"] == "SUCCESSFUL"
@@ -231,7 +237,7 @@ async def test_paying_records_a_successful_ecom_transaction(
 
 
 async def test_a_failed_checkout_can_still_be_paid(
-    api: httpx.AsyncClient, make_checkout: MakeCheckout, sumup_standin_control: StandinControl
+    sumup_api: httpx.AsyncClient, make_checkout: MakeCheckout, sumup_standin_control: StandinControl
 ) -> None:
     checkout = await make_checkout()
 
@@ -257,15 +263,15 @@ async def test_sandbox_failing_amounts_fail(
 
 
 async def test_deactivate_expires_and_paid_is_processed(
-    api: httpx.AsyncClient, make_checkout: MakeCheckout, sumup_standin_control: StandinControl
+    sumup_api: httpx.AsyncClient, make_checkout: MakeCheckout, sumup_standin_control: StandinControl
 ) -> None:
     pending = await make_checkout()
     paid = await make_checkout()
     await sumup_standin_control.pay(paid["id"])
 
-    expired = await api.delete(f"/v0.1/checkouts/{pending['id']}")
-    processed = await api.delete(f"/v0.1/checkouts/{paid['id']}")
-    unknown = await api.delete(f"/v0.1/checkouts/{uuid.uuid4()}")
+    expired = await sumup_api.delete(f"/v0.1/checkouts/{pending['id']}")
+    processed = await sumup_api.delete(f"/v0.1/checkouts/{paid['id']}")
+    unknown = await sumup_api.delete(f"/v0.1/checkouts/{uuid.uuid4()}")
 
     assert expired.status_code == 200
     assert expired.json()["status"] == "EXPIRED"
@@ -278,17 +284,17 @@ async def test_deactivate_expires_and_paid_is_processed(
 
 
 async def test_refunds_in_part_then_in_full_then_conflict(
-    api: httpx.AsyncClient, make_checkout: MakeCheckout, sumup_standin_control: StandinControl
+    sumup_api: httpx.AsyncClient, make_checkout: MakeCheckout, sumup_standin_control: StandinControl
 ) -> None:
     checkout = await make_checkout(amount=20)
     paid = await sumup_standin_control.pay(checkout["id"])
     txn_id = paid["transaction_id"]
 
-    partial = await api.post(f"/v0.1/me/refund/{txn_id}", json={"amount": 5})
-    too_much = await api.post(f"/v0.1/me/refund/{txn_id}", json={"amount": 15.01})
-    rest = await api.post(f"/v0.1/me/refund/{txn_id}")
-    again = await api.post(f"/v0.1/me/refund/{txn_id}")
-    unknown = await api.post(f"/v0.1/me/refund/{uuid.uuid4()}")
+    partial = await sumup_api.post(f"/v0.1/me/refund/{txn_id}", json={"amount": 5})
+    too_much = await sumup_api.post(f"/v0.1/me/refund/{txn_id}", json={"amount": 15.01})
+    rest = await sumup_api.post(f"/v0.1/me/refund/{txn_id}")
+    again = await sumup_api.post(f"/v0.1/me/refund/{txn_id}")
+    unknown = await sumup_api.post(f"/v0.1/me/refund/{uuid.uuid4()}")
 
     assert (partial.status_code, partial.content) == (204, b"")
     assert too_much.status_code == 409
@@ -301,24 +307,24 @@ async def test_refunds_in_part_then_in_full_then_conflict(
 
 
 async def test_a_failed_transaction_is_not_refundable(
-    api: httpx.AsyncClient, make_checkout: MakeCheckout, sumup_standin_control: StandinControl
+    sumup_api: httpx.AsyncClient, make_checkout: MakeCheckout, sumup_standin_control: StandinControl
 ) -> None:
     checkout = await make_checkout()
     failed = await sumup_standin_control.fail(checkout["id"])
 
-    response = await api.post(f"/v0.1/me/refund/{failed['transactions'][0]['id']}")
+    response = await sumup_api.post(f"/v0.1/me/refund/{failed['transactions'][0]['id']}")
 
     assert response.status_code == 409
 
 
 async def test_current_refund_endpoint_answers_201(
-    api: httpx.AsyncClient, make_checkout: MakeCheckout, sumup_standin_control: StandinControl
+    sumup_api: httpx.AsyncClient, make_checkout: MakeCheckout, sumup_standin_control: StandinControl
 ) -> None:
     paid = await sumup_standin_control.pay((await make_checkout())["id"])
     path = f"/v1.0/merchants/{MERCHANT_CODE}/payments/{paid['transaction_id']}/refunds"
 
-    first = await api.post(path)
-    second = await api.post(path)
+    first = await sumup_api.post(path)
+    second = await sumup_api.post(path)
 
     assert (first.status_code, first.json()) == (201, {})
     assert second.status_code == 409
@@ -326,24 +332,26 @@ async def test_current_refund_endpoint_answers_201(
 
 
 async def test_fail_get_5xx_answers_the_next_calls_with_problem_json(
-    api: httpx.AsyncClient, make_checkout: MakeCheckout, sumup_standin_control: StandinControl
+    sumup_api: httpx.AsyncClient, make_checkout: MakeCheckout, sumup_standin_control: StandinControl
 ) -> None:
     checkout = await make_checkout()
     await sumup_standin_control.faults(fail_get_5xx={"value": 503, "times": 2})
 
-    statuses = [(await api.get(f"/v0.1/checkouts/{checkout['id']}")).status_code for _ in range(3)]
+    statuses = [
+        (await sumup_api.get(f"/v0.1/checkouts/{checkout['id']}")).status_code for _ in range(3)
+    ]
 
     assert statuses == [503, 503, 200]
 
 
 async def test_fail_create_5xx_creates_nothing(
-    api: httpx.AsyncClient, sumup_standin_control: StandinControl
+    sumup_api: httpx.AsyncClient, sumup_standin_control: StandinControl
 ) -> None:
     await sumup_standin_control.faults(fail_create_5xx=1)
     body = {"checkout_reference": "r1", "amount": 5, "currency": "EUR", "merchant_code": "M1"}
 
-    first = await api.post("/v0.1/checkouts", json=body)
-    second = await api.post("/v0.1/checkouts", json=body)
+    first = await sumup_api.post("/v0.1/checkouts", json=body)
+    second = await sumup_api.post("/v0.1/checkouts", json=body)
 
     assert first.status_code == 500
     assert first.json()["status"] == 500
@@ -351,25 +359,28 @@ async def test_fail_create_5xx_creates_nothing(
 
 
 async def test_status_lag_answers_pending_for_the_next_gets(
-    api: httpx.AsyncClient, make_checkout: MakeCheckout, sumup_standin_control: StandinControl
+    sumup_api: httpx.AsyncClient, make_checkout: MakeCheckout, sumup_standin_control: StandinControl
 ) -> None:
     checkout = await make_checkout()
     await sumup_standin_control.faults(status_lag=2)
     await sumup_standin_control.pay(checkout["id"])
 
-    seen = [(await api.get(f"/v0.1/checkouts/{checkout['id']}")).json()["status"] for _ in range(3)]
+    seen = [
+        (await sumup_api.get(f"/v0.1/checkouts/{checkout['id']}")).json()["status"]
+        for _ in range(3)
+    ]
 
     assert seen == ["PENDING", "PENDING", "PAID"]
 
 
 async def test_omit_transaction_fields_leaves_only_the_list(
-    api: httpx.AsyncClient, make_checkout: MakeCheckout, sumup_standin_control: StandinControl
+    sumup_api: httpx.AsyncClient, make_checkout: MakeCheckout, sumup_standin_control: StandinControl
 ) -> None:
     checkout = await make_checkout()
     await sumup_standin_control.pay(checkout["id"])
     await sumup_standin_control.faults(omit_transaction_fields=True)
 
-    body = (await api.get(f"/v0.1/checkouts/{checkout['id']}")).json()
+    body = (await sumup_api.get(f"/v0.1/checkouts/{checkout['id']}")).json()
 
     assert "transaction_id" not in body
     assert "transaction_code" not in body

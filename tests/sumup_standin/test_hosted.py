@@ -27,12 +27,12 @@ def href(tag: str | None) -> str | None:
 
 
 async def test_pay_page_shows_merchant_description_amount_and_buttons(
-    browser: httpx.AsyncClient, make_checkout: MakeCheckout, sumup_standin_control: StandinControl
+    shopper: httpx.AsyncClient, make_checkout: MakeCheckout, sumup_standin_control: StandinControl
 ) -> None:
     await sumup_standin_control.set_merchant(MERCHANT_CODE, name="Rose Ash Honey Coop")
     checkout = await make_checkout(description="Two jars of <heather> honey", amount=12.5)
 
-    response = await browser.get(checkout["hosted_checkout_url"])
+    response = await shopper.get(checkout["hosted_checkout_url"])
 
     assert response.status_code == 200
     page = response.text
@@ -47,115 +47,115 @@ async def test_pay_page_shows_merchant_description_amount_and_buttons(
 
 
 async def test_paying_on_the_page_marks_paid_and_calls_the_webhook(
-    api: httpx.AsyncClient, browser: httpx.AsyncClient, make_checkout: MakeCheckout
+    sumup_api: httpx.AsyncClient, shopper: httpx.AsyncClient, make_checkout: MakeCheckout
 ) -> None:
     async with WebhookReceiver() as receiver:
         checkout = await make_checkout(return_url=receiver.url, redirect_url=REDIRECT_URL)
 
-        response = await browser.post(f"/pay/c-{checkout['id']}/pay")
+        response = await shopper.post(f"/pay/c-{checkout['id']}/pay")
         [webhook] = await receiver.wait_for(1)
 
     assert response.url.path == f"/pay/c-{checkout['id']}/success"
     assert "Payment successful" in response.text
     assert href(element(response.text, "back-to-merchant")) == REDIRECT_URL
     assert "Back to merchant website" in response.text
-    assert (await api.get(f"/v0.1/checkouts/{checkout['id']}")).json()["status"] == "PAID"
+    assert (await sumup_api.get(f"/v0.1/checkouts/{checkout['id']}")).json()["status"] == "PAID"
     assert (webhook.method, webhook.path) == ("POST", "/webhook")
     assert webhook.headers["content-type"] == "application/json"
     assert webhook.json() == {"event_type": "CHECKOUT_STATUS_CHANGED", "id": checkout["id"]}
 
 
 async def test_failing_on_the_page_offers_a_retry_that_can_pay(
-    api: httpx.AsyncClient, browser: httpx.AsyncClient, make_checkout: MakeCheckout
+    sumup_api: httpx.AsyncClient, shopper: httpx.AsyncClient, make_checkout: MakeCheckout
 ) -> None:
     checkout = await make_checkout(redirect_url=REDIRECT_URL)
 
-    failed = await browser.post(f"/pay/c-{checkout['id']}/fail")
+    failed = await shopper.post(f"/pay/c-{checkout['id']}/fail")
 
     assert "Payment failed" in failed.text
     assert href(element(failed.text, "back-to-merchant")) == REDIRECT_URL
     retry_url = href(element(failed.text, "try-again"))
     assert retry_url == f"/pay/c-{checkout['id']}"
-    assert (await api.get(f"/v0.1/checkouts/{checkout['id']}")).json()["status"] == "FAILED"
+    assert (await sumup_api.get(f"/v0.1/checkouts/{checkout['id']}")).json()["status"] == "FAILED"
 
-    retry = await browser.get(retry_url)
+    retry = await shopper.get(retry_url)
     assert element(retry.text, "pay") is not None
     assert "last payment attempt failed" in retry.text
-    paid = await browser.post(f"/pay/c-{checkout['id']}/pay")
+    paid = await shopper.post(f"/pay/c-{checkout['id']}/pay")
 
     assert "Payment successful" in paid.text
-    assert (await api.get(f"/v0.1/checkouts/{checkout['id']}")).json()["status"] == "PAID"
+    assert (await sumup_api.get(f"/v0.1/checkouts/{checkout['id']}")).json()["status"] == "PAID"
 
 
 async def test_a_sandbox_failing_amount_fails_on_the_page(
-    browser: httpx.AsyncClient, make_checkout: MakeCheckout
+    shopper: httpx.AsyncClient, make_checkout: MakeCheckout
 ) -> None:
     checkout = await make_checkout(amount=42.01)
 
-    response = await browser.post(f"/pay/c-{checkout['id']}/pay")
+    response = await shopper.post(f"/pay/c-{checkout['id']}/pay")
 
     assert "Payment failed" in response.text
 
 
 async def test_success_page_without_redirect_url_has_no_back_link(
-    browser: httpx.AsyncClient, make_checkout: MakeCheckout
+    shopper: httpx.AsyncClient, make_checkout: MakeCheckout
 ) -> None:
     checkout = await make_checkout()
 
-    response = await browser.post(f"/pay/c-{checkout['id']}/pay")
+    response = await shopper.post(f"/pay/c-{checkout['id']}/pay")
 
     assert "Payment successful" in response.text
     assert element(response.text, "back-to-merchant") is None
 
 
 async def test_a_paid_checkout_shows_success_and_cannot_be_paid_twice(
-    browser: httpx.AsyncClient, make_checkout: MakeCheckout, sumup_standin_control: StandinControl
+    shopper: httpx.AsyncClient, make_checkout: MakeCheckout, sumup_standin_control: StandinControl
 ) -> None:
     checkout = await make_checkout()
     await sumup_standin_control.pay(checkout["id"])
 
-    again = await browser.post(f"/pay/c-{checkout['id']}/pay")
+    again = await shopper.post(f"/pay/c-{checkout['id']}/pay")
 
     assert "Payment successful" in again.text
     assert len((await sumup_standin_control.checkout(checkout["id"]))["transactions"]) == 1
 
 
 async def test_session_expires_after_thirty_minutes(
-    api: httpx.AsyncClient,
-    browser: httpx.AsyncClient,
+    sumup_api: httpx.AsyncClient,
+    shopper: httpx.AsyncClient,
     make_checkout: MakeCheckout,
     sumup_standin_control: StandinControl,
 ) -> None:
     checkout = await make_checkout()
     await sumup_standin_control.advance_clock(29)
-    assert element((await browser.get(checkout["hosted_checkout_url"])).text, "pay") is not None
+    assert element((await shopper.get(checkout["hosted_checkout_url"])).text, "pay") is not None
 
     await sumup_standin_control.advance_clock(1)
-    page = await browser.get(checkout["hosted_checkout_url"])
-    attempt = await browser.post(f"/pay/c-{checkout['id']}/pay")
+    page = await shopper.get(checkout["hosted_checkout_url"])
+    attempt = await shopper.post(f"/pay/c-{checkout['id']}/pay")
 
     assert page.status_code == 410
     assert "This checkout has expired" in page.text
     assert element(page.text, "pay") is None
     assert "This checkout has expired" in attempt.text
     # SumUp's docs do not say the API status changes when the session ends (reference §12).
-    assert (await api.get(f"/v0.1/checkouts/{checkout['id']}")).json()["status"] == "PENDING"
+    assert (await sumup_api.get(f"/v0.1/checkouts/{checkout['id']}")).json()["status"] == "PENDING"
 
 
 async def test_a_deactivated_checkout_shows_the_expired_page(
-    api: httpx.AsyncClient, browser: httpx.AsyncClient, make_checkout: MakeCheckout
+    sumup_api: httpx.AsyncClient, shopper: httpx.AsyncClient, make_checkout: MakeCheckout
 ) -> None:
     checkout = await make_checkout()
-    await api.delete(f"/v0.1/checkouts/{checkout['id']}")
+    await sumup_api.delete(f"/v0.1/checkouts/{checkout['id']}")
 
-    page = await browser.get(checkout["hosted_checkout_url"])
+    page = await shopper.get(checkout["hosted_checkout_url"])
 
     assert page.status_code == 410
     assert "This checkout has expired" in page.text
 
 
-async def test_an_unknown_checkout_shows_not_found(browser: httpx.AsyncClient) -> None:
-    page = await browser.get(f"/pay/c-{uuid.uuid4()}")
+async def test_an_unknown_checkout_shows_not_found(shopper: httpx.AsyncClient) -> None:
+    page = await shopper.get(f"/pay/c-{uuid.uuid4()}")
 
     assert page.status_code == 404
     assert "Checkout not found" in page.text

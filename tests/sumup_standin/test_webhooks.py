@@ -24,9 +24,9 @@ async def test_failing_receiver_is_retried_on_the_scaled_schedule() -> None:
             WebhookReceiver(then=500) as receiver,
             httpx.AsyncClient(
                 base_url=standin.base_url, headers={"Authorization": f"Bearer {API_KEY}"}
-            ) as api,
+            ) as sumup_api,
         ):
-            created = await api.post(
+            created = await sumup_api.post(
                 "/v0.1/checkouts",
                 json={
                     "checkout_reference": "retry-1",
@@ -49,7 +49,7 @@ async def test_failing_receiver_is_retried_on_the_scaled_schedule() -> None:
     assert not any(d["ok"] for d in deliveries)
     gaps = [later.at - earlier.at for earlier, later in itertools.pairwise(requests)]
     for gap, delay in zip(gaps, RETRY_DELAYS_SECONDS, strict=True):
-        assert delay * FAST_SCALE <= gap + 0.005 < delay * FAST_SCALE + 0.25, gaps
+        assert delay * FAST_SCALE <= gap + 0.005 < delay * FAST_SCALE + 0.5, gaps
 
 
 async def test_a_retry_that_succeeds_ends_the_deliveries(
@@ -119,7 +119,7 @@ async def test_duplicate_webhook_arrives_twice_at_once(
 
     assert first.body == second.body
     assert first.json() == {"event_type": "CHECKOUT_STATUS_CHANGED", "id": checkout["id"]}
-    assert abs(second.at - first.at) < 0.2
+    assert abs(second.at - first.at) < 0.5  # a retry would come 0.6 s later
     deliveries = await sumup_standin_control.webhooks(checkout["id"])
     assert sorted(d["copy"] for d in deliveries) == [1, 2]
 
@@ -158,7 +158,7 @@ async def test_delay_webhook_holds_the_first_attempt(
 
 
 async def test_status_lag_still_fires_the_webhook(
-    api: httpx.AsyncClient, make_checkout: MakeCheckout, sumup_standin_control: StandinControl
+    sumup_api: httpx.AsyncClient, make_checkout: MakeCheckout, sumup_standin_control: StandinControl
 ) -> None:
     await sumup_standin_control.faults(status_lag=1)
     async with WebhookReceiver() as receiver:
@@ -166,8 +166,8 @@ async def test_status_lag_still_fires_the_webhook(
         await sumup_standin_control.pay(checkout["id"])
         await receiver.wait_for(1)
 
-    lagging: dict[str, Any] = (await api.get(f"/v0.1/checkouts/{checkout['id']}")).json()
-    settled: dict[str, Any] = (await api.get(f"/v0.1/checkouts/{checkout['id']}")).json()
+    lagging: dict[str, Any] = (await sumup_api.get(f"/v0.1/checkouts/{checkout['id']}")).json()
+    settled: dict[str, Any] = (await sumup_api.get(f"/v0.1/checkouts/{checkout['id']}")).json()
     assert (lagging["status"], lagging["transactions"]) == ("PENDING", [])
     assert settled["status"] == "PAID"
 

@@ -186,3 +186,29 @@ class StatusFilter:
     label: str
     url: str
     current: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ListLinks:
+    """Every link the list shows, built once from the query."""
+
+    current: str
+    first: str
+    next: str | None
+    previous: str | None
+    clear_search: str
+    clear_all: str
+    statuses: list[StatusFilter]
+
+
+def list_links(query: OrderListQuery, *, has_next: bool, base: str = ORDERS_PATH) -> ListLinks:
+    """The list's links for the query: pages, status filters, clearing the search."""
+    return ListLinks(
+        current=list_url(query, base=base),
+        first=first_page_url(query, base=base),
+        next=next_page_url(query, has_next=has_next, base=base),
+        previous=previous_page_url(query, base=base),
+        clear_search=clear_search_url(query, base=base),
+        clear_all=base,
+        statuses=status_filters(query, base=base),
+    )

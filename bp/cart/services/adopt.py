@@ -1,0 +1,112 @@
+"""Handing an anonymous cart to the user who signed in, once, whoever asks first."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import and_, delete, func, literal, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import CartItem, Order
+from services.contracts.dtos import AdoptionResult
+from services.registry import services
+
+LOCK_NAMESPACE = "cart-adopt:"
+
+
+@dataclass(frozen=True, slots=True)
+class Adoption:
+    """What was adopted, and the products whose merged quantity hit the per-line limit."""
+
+    result: AdoptionResult = field(default_factory=AdoptionResult)
+    capped: list[str] = field(default_factory=list)
+    max_quantity: int = 0
+
+    @property
+    def kept(self) -> int:
+        """Product units, bookings and tickets now in the user's cart (as the badge counts)."""
+        return self.result.items + self.result.entries + self.result.tickets
+
+
+async def adopt_anonymous_cart(
+    session: AsyncSession, *, session_id: str, user_id: int, max_quantity: int
+) -> Adoption:
+    """Move the session's lines (merged by product), bookings, tickets and orders to the user.
+
+    One transaction under an advisory lock on the session id: a second adoption, concurrent or
+    later, waits and then finds nothing left to move.
+    """
+    await session.execute(
+        select(func.pg_advisory_xact_lock(func.hashtextextended(LOCK_NAMESPACE + session_id, 0)))
+    )
+    anonymous = and_(CartItem.session_id == session_id, CartItem.deleted_at.is_(None))
+    lines = dict(
+        (await session.execute(select(CartItem.product_id, CartItem.quantity).where(anonymous)))
+        .tuples()
+        .all()
+    )
+    capped_ids: list[int] = []
+    if lines:
+        existing = (
+            await session.execute(
+                select(CartItem.product_id, CartItem.quantity).where(
+                    CartItem.user_id == user_id,
+                    CartItem.deleted_at.is_(None),
+                    CartItem.product_id.in_(list(lines)),
+                )
+            )
+        ).tuples()
+        capped_ids = [pid for pid, qty in existing if qty + lines[pid] > max_quantity]
+        statement = insert(CartItem).from_select(
+            ["user_id", "product_id", "quantity"],
+            select(literal(user_id), CartItem.product_id, CartItem.quantity).where(anonymous),
+        )
+        statement = statement.on_conflict_do_update(
+            index_elements=[CartItem.user_id, CartItem.product_id],
+            index_where=and_(CartItem.deleted_at.is_(None), CartItem.user_id.is_not(None)),
+            set_={
+                "quantity": func.least(
+                    CartItem.quantity + statement.excluded.quantity, max_quantity
+                ),
+                "updated_at": func.now(),
+            },
+        )
+        await session.execute(statement)
+        await session.execute(delete(CartItem).where(anonymous))
+    calendar = await services.calendar.adopt(session, session_id=session_id, user_id=user_id)
+    orders = await session.execute(
+        update(Order)
+        .where(Order.session_id == session_id, Order.user_id.is_(None))
+        .values(user_id=user_id)
+        .execution_options(synchronize_session=False)
+    )
+    capped: list[str] = []
+    if capped_ids:
+        products = await services.market.products_by_ids(session, capped_ids)
+        capped = sorted(products[pid].title for pid in capped_ids if pid in products)
+    await session.commit()
+    return Adoption(
+        result=AdoptionResult(
+            items=sum(lines.values()),
+            entries=calendar.entries,
+            tickets=calendar.tickets,
+            orders=int(getattr(orders, "rowcount", 0) or 0),
+        ),
+        capped=capped,
+        max_quantity=max_quantity,
+    )
+
+
+def adoption_messages(adoption: Adoption) -> list[str]:
+    """What to tell the shopper after signing in: what was kept, and what hit the limit."""
+    messages: list[str] = []
+    if adoption.kept:
+        noun = "item" if adoption.kept == 1 else "items"
+        messages.append(f"We kept the {adoption.kept} {noun} from before you signed in.")
+    for title in adoption.capped:
+        messages.append(
+            f"You can have at most {adoption.max_quantity} of {title} in your cart, "
+            f"so we kept {adoption.max_quantity}."
+        )
+    return messages

@@ -1,0 +1,144 @@
+"""Changing the product lines of a cart: add, set a quantity, remove."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import and_, delete, func, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from lib.errors import BadRequest, NotFound
+from models import CartItem
+from services.contracts.dtos import CartIdentity, ProductDTO
+from services.registry import services
+from services.sql.cart_impl import cart_owner
+
+# More digits than any sensible quantity; longer input is refused before int() sees it.
+MAX_QUANTITY_DIGITS = 6
+
+
+@dataclass(frozen=True, slots=True)
+class LineChange:
+    """A line after a change: its product, and its quantity (0 when it was removed)."""
+
+    item_id: int
+    product: ProductDTO | None
+    quantity: int
+
+    @property
+    def title(self) -> str:
+        return self.product.title if self.product is not None else "that item"
+
+
+def parse_quantity(
+    raw: str | None, *, maximum: int, default: int | None = None, allow_zero: bool = False
+) -> int:
+    """A quantity typed by a shopper, or a 400 saying what is wrong with it."""
+    text = (raw or "").strip()
+    if not text:
+        if default is not None:
+            return default
+        raise BadRequest("Enter a quantity.", code="INVALID_QUANTITY")
+    digits = text.lstrip("+-")
+    if not digits.isdecimal() or not digits.isascii() or len(digits) > MAX_QUANTITY_DIGITS:
+        raise BadRequest("The quantity must be a whole number.", code="INVALID_QUANTITY")
+    quantity = int(text)
+    if quantity < 0 or (quantity == 0 and not allow_zero):
+        raise BadRequest("The quantity must be at least 1.", code="INVALID_QUANTITY")
+    if quantity > maximum:
+        raise BadRequest(
+            f"You can have at most {maximum} of one item in your cart.", code="QUANTITY_LIMIT"
+        )
+    return quantity
+
+
+async def add_product(
+    session: AsyncSession,
+    *,
+    identity: CartIdentity,
+    product_id: int,
+    quantity: int,
+    max_quantity: int,
+) -> LineChange:
+    """Put a product in the cart, or add to its line; never beyond `max_quantity` per line.
+
+    One statement does both, so two adds racing end in one line with both quantities.
+    """
+    product = await services.market.product(session, product_id)
+    if product is None:
+        raise NotFound("That product is no longer available.", code="PRODUCT_UNAVAILABLE")
+    statement = insert(CartItem).values(
+        user_id=identity.user_id,
+        session_id=identity.session_id,
+        product_id=product_id,
+        quantity=quantity,
+    )
+    owner = CartItem.user_id if identity.is_user else CartItem.session_id
+    merged = CartItem.quantity + statement.excluded.quantity
+    upsert = statement.on_conflict_do_update(
+        index_elements=[owner, CartItem.product_id],
+        index_where=and_(CartItem.deleted_at.is_(None), owner.is_not(None)),
+        set_={"quantity": merged, "updated_at": func.now()},
+        where=merged <= max_quantity,
+    ).returning(CartItem.id, CartItem.quantity)
+    row = (await session.execute(upsert)).first()
+    if row is None:
+        await session.rollback()
+        raise BadRequest(
+            f"You can have at most {max_quantity} of {product.title} in your cart.",
+            code="QUANTITY_LIMIT",
+        )
+    await session.commit()
+    return LineChange(item_id=row[0], product=product, quantity=row[1])
+
+
+async def set_quantity(
+    session: AsyncSession, *, identity: CartIdentity, item_id: int, quantity: int
+) -> LineChange:
+    """Set a line's quantity (already validated); 0 removes the line."""
+    if quantity == 0:
+        return await remove_line(session, identity=identity, item_id=item_id)
+    product_id = await session.scalar(
+        update(CartItem)
+        .where(CartItem.id == item_id, cart_owner(identity))
+        .values(quantity=quantity, updated_at=func.now())
+        .returning(CartItem.product_id)
+        .execution_options(synchronize_session=False)
+    )
+    if product_id is None:
+        raise NotFound("That item is not in your cart.", code="LINE_NOT_FOUND")
+    await session.commit()
+    product = await services.market.product(session, product_id)
+    return LineChange(item_id=item_id, product=product, quantity=quantity)
+
+
+async def remove_line(session: AsyncSession, *, identity: CartIdentity, item_id: int) -> LineChange:
+    """Take a line out of the cart (it was never bought, so nothing is kept)."""
+    product_id = await session.scalar(
+        delete(CartItem)
+        .where(CartItem.id == item_id, cart_owner(identity))
+        .returning(CartItem.product_id)
+        .execution_options(synchronize_session=False)
+    )
+    if product_id is None:
+        raise NotFound("That item is not in your cart.", code="LINE_NOT_FOUND")
+    await session.commit()
+    product = await services.market.product(session, product_id)
+    return LineChange(item_id=item_id, product=product, quantity=0)
+
+
+async def remove_booking(session: AsyncSession, *, identity: CartIdentity, entry_id: int) -> None:
+    """Cancel a pending booking of this cart; 404 for anyone else's or one already ordered."""
+    if not await services.calendar.remove_entry(session, identity=identity, entry_id=entry_id):
+        raise NotFound("That booking is not in your cart.", code="BOOKING_NOT_FOUND")
+    await session.commit()
+
+
+async def remove_ticket(session: AsyncSession, *, identity: CartIdentity, ticket_id: int) -> None:
+    """Cancel a pending ticket of this cart; 404 for anyone else's or one already ordered."""
+    if identity.user_id is None or not await services.calendar.remove_ticket(
+        session, identity=identity, ticket_id=ticket_id
+    ):
+        raise NotFound("That ticket is not in your cart.", code="TICKET_NOT_FOUND")
+    await session.commit()

@@ -1,0 +1,20 @@
+"""GET /orders/<order_id>/: one order, for its owner only."""
+
+from __future__ import annotations
+
+from quart import render_template
+
+from bp.cart.services.identity import current_cart_identity
+from bp.order import bp
+from bp.order.services.get_order import BIGINT_MAX, get_order_view_or_raise
+from lib.db import request_session
+
+
+# Ids beyond BIGINT (or not numbers at all) match no route: a 404 page, never a driver error.
+@bp.get(f"/orders/<int(min=1, max={BIGINT_MAX}):order_id>/")
+async def order_page(order_id: int) -> str:
+    """One order with its lines, bookings, tickets and payment; 404 unless the viewer owns it."""
+    order = await get_order_view_or_raise(
+        request_session(), order_id=order_id, identity=current_cart_identity(create=False)
+    )
+    return await render_template("order/show.html", order=order)

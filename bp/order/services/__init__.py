@@ -1,0 +1,1 @@
+"""Services of one order's page."""

@@ -1,0 +1,174 @@
+"""One order as its owner sees it: lines at their snapshot prices, bookings, tickets, payment."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from bp.orders.services.list_orders import owner_condition
+from lib.errors import NotFound
+from models import Order
+from services.contracts.dtos import CalendarEntryDTO, CartIdentity, TicketDTO
+from services.registry import services
+
+# Order ids are BIGINT: anything outside cannot be an order (and must not reach the driver).
+BIGINT_MAX = 2**63 - 1
+# A shopper may still pay these, or ask us to look at the payment again.
+PAYABLE_STATUSES = frozenset({"pending", "failed"})
+CHECKABLE_STATUSES = frozenset({"pending", "failed"})
+NOT_FOUND_MESSAGE = "We could not find that order. It may belong to another account."
+CENT = Decimal("0.01")
+
+
+@dataclass(frozen=True, slots=True)
+class OrderLineView:
+    """A line of the order at the price it was sold for, with its booking or ticket state."""
+
+    id: int
+    kind: str
+    title: str
+    quantity: int
+    unit_price: Decimal
+    line_total: Decimal
+    # From the events domain, when it still knows the booking or ticket for this order.
+    state: str | None = None
+    starts_at: datetime | None = None
+    ticket_code: str | None = None
+    ticket_type: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OrderView:
+    """Everything the order page shows."""
+
+    id: int
+    status: str
+    currency: str
+    total_amount: Decimal
+    created_at: datetime
+    paid_at: datetime | None
+    closed_at: datetime | None
+    checkout_started_at: datetime | None
+    sumup_transaction_code: str | None
+    needs_refund: bool
+    refund_amount: Decimal | None
+    refunded_at: datetime | None
+    products: list[OrderLineView]
+    bookings: list[OrderLineView]
+    tickets: list[OrderLineView]
+
+    @property
+    def can_pay_again(self) -> bool:
+        return self.status in PAYABLE_STATUSES
+
+    @property
+    def can_check_again(self) -> bool:
+        return self.status in CHECKABLE_STATUSES
+
+    @property
+    def is_paid(self) -> bool:
+        return self.status == "paid"
+
+    @property
+    def item_count(self) -> int:
+        return sum(line.quantity for line in (*self.products, *self.bookings, *self.tickets))
+
+
+def is_order_id(value: int) -> bool:
+    """Whether a number can be an order id at all."""
+    return 1 <= value <= BIGINT_MAX
+
+
+async def get_order_view_or_raise(
+    session: AsyncSession, *, order_id: int, identity: CartIdentity | None
+) -> OrderView:
+    """The order if `identity` owns it; NotFound for anyone else, as if it did not exist."""
+    if identity is None or not is_order_id(order_id):
+        raise NotFound(NOT_FOUND_MESSAGE, code="ORDER_NOT_FOUND")
+    order = await session.scalar(
+        select(Order)
+        .where(Order.id == order_id, owner_condition(identity))
+        .options(selectinload(Order.items))
+    )
+    if order is None:
+        raise NotFound(NOT_FOUND_MESSAGE, code="ORDER_NOT_FOUND")
+    kinds = {item.kind for item in order.items}
+    entries: dict[int, CalendarEntryDTO] = {}
+    tickets: dict[int, TicketDTO] = {}
+    if "booking" in kinds:
+        found = await services.calendar.entries_for_order(session, order_id=order.id)
+        entries = {entry.id: entry for entry in found}
+    if "ticket" in kinds:
+        sold = await services.calendar.tickets_for_order(session, order_id=order.id)
+        tickets = {ticket.id: ticket for ticket in sold}
+    return _view(order, entries, tickets)
+
+
+def _view(
+    order: Order, entries: dict[int, CalendarEntryDTO], tickets: dict[int, TicketDTO]
+) -> OrderView:
+    products: list[OrderLineView] = []
+    bookings: list[OrderLineView] = []
+    ticket_lines: list[OrderLineView] = []
+    for item in order.items:
+        line = OrderLineView(
+            id=item.id,
+            kind=item.kind,
+            title=item.title,
+            quantity=item.quantity,
+            unit_price=item.unit_price,
+            line_total=item.line_total,
+        )
+        if item.kind == "booking":
+            entry = entries.get(item.ref_id)
+            if entry is not None:
+                line = replace(line, state=entry.state, starts_at=entry.start_at)
+            bookings.append(line)
+        elif item.kind == "ticket":
+            ticket = tickets.get(item.ref_id)
+            if ticket is not None:
+                line = replace(
+                    line,
+                    state=ticket.state,
+                    starts_at=ticket.entry_start_at,
+                    ticket_code=ticket.code,
+                    ticket_type=ticket.ticket_type_name,
+                )
+            ticket_lines.append(line)
+        else:
+            products.append(line)
+    return OrderView(
+        id=order.id,
+        status=order.status,
+        currency=order.currency,
+        total_amount=order.total_amount,
+        created_at=order.created_at,
+        paid_at=order.paid_at,
+        closed_at=order.closed_at,
+        checkout_started_at=order.checkout_started_at,
+        sumup_transaction_code=order.sumup_transaction_code,
+        needs_refund=order.needs_refund,
+        refund_amount=_refund_amount(order, ticket_lines),
+        refunded_at=order.refunded_at,
+        products=products,
+        bookings=bookings,
+        tickets=ticket_lines,
+    )
+
+
+def _refund_amount(order: Order, tickets: list[OrderLineView]) -> Decimal | None:
+    """What is (or will be) refunded: the recorded amount, else the tickets left unconfirmed."""
+    if not order.needs_refund:
+        return None
+    if order.refunded_amount is not None:
+        return order.refunded_amount
+    # A paid order's tickets that settlement could not confirm stay "reserved" (sold out).
+    unconfirmed = [line.line_total for line in tickets if line.state == "reserved"]
+    if not unconfirmed:
+        return None
+    return sum(unconfirmed, Decimal("0.00")).quantize(CENT)

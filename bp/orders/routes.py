@@ -1,0 +1,45 @@
+"""GET /orders/: the shopper's orders, searched, filtered and paged."""
+
+from __future__ import annotations
+
+from quart import Response, current_app, render_template, request
+
+from bp.cart.services.identity import current_cart_identity
+from bp.orders import bp
+from bp.orders.filters.qs import list_links, parse_order_query
+from bp.orders.services.list_orders import list_orders
+from lib.db import request_session
+from lib.htmx import is_htmx
+from lib.lifecycle import settings_of
+
+
+def wants_list_fragment() -> bool:
+    """HTMX swaps the list in place; a history restore (cache miss) needs the whole page."""
+    return is_htmx() and request.headers.get("HX-History-Restore-Request") != "true"
+
+
+@bp.get("/orders/")
+async def order_list() -> Response:
+    """The signed-in shopper's orders (or this browser's), newest first; HTMX gets the list."""
+    query = parse_order_query(request.args)
+    identity = current_cart_identity(create=False)
+    page = None
+    if identity is not None:
+        page = await list_orders(
+            request_session(),
+            identity=identity,
+            query=query,
+            page_size=settings_of(current_app).orders_page_size,
+        )
+    template = "orders/_list.html" if wants_list_fragment() else "orders/index.html"
+    body = await render_template(
+        template,
+        page=page,
+        query=query,
+        identity=identity,
+        links=list_links(query, has_next=page is not None and page.has_next),
+    )
+    response = Response(body, mimetype="text/html")
+    # The same URL answers a fragment or a page: caches must keep them apart.
+    response.vary.add("HX-Request")
+    return response

@@ -1,0 +1,1 @@
+"""Payments: merchant resolution, checkout references, the reconciler and refunds."""

@@ -1,0 +1,168 @@
+"""Which SumUp merchant a page is paid to, and the sealing of page API keys at rest."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from cryptography.fernet import Fernet, InvalidToken
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from config.settings import Settings
+from models import Order, PageConfig
+from services.payments.errors import MerchantNotConfigured
+from services.payments.references import valid_prefix
+from services.sumup import SumUpCredentials
+
+# Mixed into the development key so it never equals anything else derived from the secret.
+DEVELOPMENT_KEY_CONTEXT = b"rose-ash-cart/page-config-encryption/v1:"
+MAX_MERCHANT_CODE_LENGTH = 64
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class MerchantAccount:
+    """Who an order is paid to: the credentials to call SumUp with and the reference prefix."""
+
+    credentials: SumUpCredentials
+    checkout_prefix: str
+
+    @property
+    def merchant_code(self) -> str:
+        return self.credentials.merchant_code
+
+
+def page_config_cipher(settings: Settings) -> Fernet:
+    """The Fernet sealing page API keys: PAGE_CONFIG_ENCRYPTION_KEY, or in development and
+    tests a fixed key derived from the secret key (production refuses to start without one)."""
+    if settings.page_config_encryption_key is not None:
+        return Fernet(settings.page_config_encryption_key.get_secret_value().encode())
+    if settings.is_production or settings.secret_key is None:
+        raise RuntimeError("PAGE_CONFIG_ENCRYPTION_KEY is required in production")
+    digest = hashlib.sha256(
+        DEVELOPMENT_KEY_CONTEXT + settings.secret_key.get_secret_value().encode()
+    ).digest()
+    return Fernet(base64.urlsafe_b64encode(digest))
+
+
+def seal_api_key(settings: Settings, api_key: str) -> bytes:
+    """Encrypt an API key for page_configs.sumup_api_key_encrypted."""
+    return page_config_cipher(settings).encrypt(api_key.encode())
+
+
+def open_api_key(settings: Settings, sealed: bytes) -> str:
+    """Decrypt a sealed API key; InvalidToken when it was sealed with another key."""
+    return page_config_cipher(settings).decrypt(sealed).decode()
+
+
+async def page_config(session: AsyncSession, page_id: int) -> PageConfig | None:
+    """The page's own payment settings, if it has any."""
+    return await session.scalar(select(PageConfig).where(PageConfig.page_id == page_id))
+
+
+async def merchant_for_page(
+    session: AsyncSession,
+    *,
+    settings: Settings,
+    page_id: int | None,
+    page_title: str | None = None,
+) -> MerchantAccount:
+    """The page's merchant, each setting falling back to the site's; raise when none is set."""
+    config = await page_config(session, page_id) if page_id is not None else None
+    merchant_code = (config.sumup_merchant_code if config else None) or settings.sumup_merchant_code
+    api_key: str | None = None
+    if config is not None and config.sumup_api_key_encrypted:
+        try:
+            api_key = open_api_key(settings, config.sumup_api_key_encrypted)
+        except InvalidToken:
+            # A rotated PAGE_CONFIG_ENCRYPTION_KEY: the page must be configured again.
+            log.error("page %s: its SumUp API key cannot be decrypted with the current key", page_id)
+            raise MerchantNotConfigured(page_title) from None
+    if api_key is None and settings.sumup_api_key is not None:
+        api_key = settings.sumup_api_key.get_secret_value()
+    if not merchant_code or not api_key:
+        log.warning("page %s has no SumUp merchant and the site has none either", page_id)
+        raise MerchantNotConfigured(page_title)
+    prefix = (
+        config.checkout_prefix
+        if config is not None and config.checkout_prefix is not None
+        else settings.sumup_checkout_prefix
+    )
+    return MerchantAccount(
+        credentials=SumUpCredentials(api_key=api_key, merchant_code=merchant_code),
+        checkout_prefix=prefix,
+    )
+
+
+async def merchant_for_pages(
+    session: AsyncSession, *, settings: Settings, page_ids: Sequence[int | None]
+) -> dict[int | None, MerchantAccount]:
+    """Each page's merchant (None stands for the site), raising for a page without one."""
+    return {
+        page_id: await merchant_for_page(session, settings=settings, page_id=page_id)
+        for page_id in dict.fromkeys(page_ids)
+    }
+
+
+async def credentials_for_order(
+    session: AsyncSession, *, settings: Settings, order: Order
+) -> SumUpCredentials:
+    """The credentials that can read the order's checkouts: those of the merchant it is paid to."""
+    code = order.merchant_code
+    if not code:
+        raise MerchantNotConfigured()
+    candidates: list[int | None] = [order.page_id] if order.page_id is not None else []
+    # A cart-wide order, or a page whose merchant changed since: find the merchant by its code.
+    candidates += list(
+        await session.scalars(
+            select(PageConfig.page_id)
+            .where(PageConfig.sumup_merchant_code == code)
+            .order_by(PageConfig.sumup_api_key_encrypted.is_(None), PageConfig.page_id)
+        )
+    )
+    candidates.append(None)
+    for page_id in dict.fromkeys(candidates):
+        try:
+            account = await merchant_for_page(session, settings=settings, page_id=page_id)
+        except MerchantNotConfigured:
+            continue
+        if account.merchant_code == code:
+            return account.credentials
+    log.error("order %s: no API key for its merchant %s", order.id, code)
+    raise MerchantNotConfigured()
+
+
+async def set_page_merchant(
+    session: AsyncSession,
+    *,
+    settings: Settings,
+    page_id: int,
+    merchant_code: str,
+    api_key: str,
+    checkout_prefix: str | None,
+) -> PageConfig:
+    """Create or update the page's SumUp merchant, sealing its API key; commits."""
+    merchant_code = merchant_code.strip()
+    if not merchant_code or len(merchant_code) > MAX_MERCHANT_CODE_LENGTH:
+        raise ValueError("the merchant code must be 1 to 64 characters")
+    if not api_key.strip():
+        raise ValueError("the API key is empty")
+    if checkout_prefix is not None and not valid_prefix(checkout_prefix):
+        raise ValueError(
+            "the checkout prefix must be at most 20 letters, digits, '-', '_' or '.', "
+            "and must not end in a digit"
+        )
+    config = await page_config(session, page_id)
+    if config is None:
+        config = PageConfig(page_id=page_id)
+        session.add(config)
+    config.sumup_merchant_code = merchant_code
+    config.sumup_api_key_encrypted = seal_api_key(settings, api_key.strip())
+    config.checkout_prefix = checkout_prefix
+    await session.commit()
+    return config

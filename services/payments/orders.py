@@ -1,0 +1,82 @@
+"""Reading an order for payment work, and closing one (expired or cancelled) with its claims."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from config.settings import Settings
+from lib.errors import NotFound
+from models import Order
+from services.contracts.dtos import CartIdentity
+from services.registry import services
+
+# An order in these states may still be paid (FAILED is not final at SumUp).
+OPEN_STATUSES = ("pending", "failed")
+CLOSED_STATUSES = ("expired", "cancelled")
+
+log = logging.getLogger(__name__)
+
+
+async def load_order(
+    session: AsyncSession, order_id: int, *, lock: bool = False, with_items: bool = False
+) -> Order | None:
+    """The order, optionally locked FOR UPDATE and with its items; fresh from the database."""
+    statement = select(Order).where(Order.id == order_id).execution_options(populate_existing=True)
+    if with_items:
+        statement = statement.options(selectinload(Order.items))
+    if lock:
+        statement = statement.with_for_update(of=Order)
+    return await session.scalar(statement)
+
+
+def owns_order(order: Order, identity: CartIdentity | None) -> bool:
+    """Whether this shopper may see the order: the user's own, or the anonymous session's."""
+    if identity is None:
+        return False
+    if identity.user_id is not None:
+        return order.user_id == identity.user_id
+    return order.user_id is None and order.session_id == identity.session_id
+
+
+async def get_owned_order_or_raise(
+    session: AsyncSession, *, order_id: int, identity: CartIdentity | None
+) -> Order:
+    """The shopper's order with its items; 404 for another's, as for one that does not exist."""
+    order = await load_order(session, order_id, with_items=True)
+    if order is None or not owns_order(order, identity):
+        raise NotFound("We could not find that order.", code="ORDER_NOT_FOUND")
+    return order
+
+
+def session_started_at(order: Order) -> datetime:
+    """When the current payment attempt began."""
+    return order.checkout_started_at or order.created_at
+
+
+def session_ends_at(order: Order, settings: Settings) -> datetime:
+    """When SumUp's hosted page for the current attempt stops taking payments."""
+    return session_started_at(order) + timedelta(minutes=settings.checkout_session_minutes)
+
+
+def session_open(order: Order, settings: Settings, *, now: datetime | None = None) -> bool:
+    """Whether the current attempt's hosted page is still usable."""
+    return (now or datetime.now(UTC)) < session_ends_at(order, settings)
+
+
+async def close_order(
+    session: AsyncSession, *, order: Order, status: str, sumup_status: str | None = None
+) -> int:
+    """Expire or cancel a locked open order and release its claims (the caller commits)."""
+    assert status in CLOSED_STATUSES
+    order.status = status
+    order.closed_at = datetime.now(UTC)
+    if sumup_status is not None:
+        order.sumup_status = sumup_status
+    released = await services.calendar.release_claims_for_order(session, order_id=order.id)
+    log.info("order %s %s; %d bookings and tickets released", order.id, status, released)
+    return released
