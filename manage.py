@@ -1,5 +1,14 @@
 #!/usr/bin/env python3
-"""Operator commands: wait for the database, flush the cart's own Redis index."""
+"""Operator commands.
+
+wait-db                      wait until the database answers
+flush-cart-redis             flush the cart's own Redis index (never the shared one)
+reconcile                    one reconciler pass: settle or expire open orders
+relay                        one outbox relay pass to the federation store
+refund ORDER_ID [--amount X] refund a paid order through SumUp
+set-page-merchant SLUG --merchant-code C --api-key-env VAR [--prefix P]
+                             pay a page to its own SumUp merchant (the key is read from $VAR)
+"""
 
 from __future__ import annotations
 
@@ -55,14 +64,131 @@ async def flush_cart_redis() -> None:
         await clients.close()
 
 
-COMMANDS = {"wait-db": wait_for_database, "flush-cart-redis": flush_cart_redis}
+async def reconcile() -> None:
+    """One reconciler pass (skipped when a serving worker is in one)."""
+    from services.payments.reconciler import reconcile_once
+    from services.payments.runtime import open_runtime
+
+    async with open_runtime(load_settings()) as runtime:
+        report = await reconcile_once(runtime)
+    if not report.ran:
+        print("another reconciler pass is running; nothing done", flush=True)
+        return
+    print(
+        f"checked {report.checked}, paid {report.paid}, expired {report.expired}, "
+        f"errors {report.errors}",
+        flush=True,
+    )
+
+
+async def relay() -> None:
+    """One pass of the outbox relay to the federation store."""
+    from services.events import relay_outbox
+    from services.payments.runtime import open_runtime
+
+    async with open_runtime(load_settings()) as runtime:
+        result = await relay_outbox(
+            sessionmaker=runtime.sessionmaker,
+            federation_sessionmaker=runtime.federation_sessionmaker,
+            batch_size=runtime.settings.relay_batch_size,
+        )
+    print(f"delivered {result.delivered}, failed {result.failed}", flush=True)
+
+
+async def refund(order_id: int, amount: str | None) -> None:
+    """Refund a paid order through SumUp and record it on the order."""
+    from bp.orders.filters.money import format_money
+    from lib.errors import ServiceError
+    from services.payments.refunds import parse_refund_amount, refund_order
+    from services.payments.runtime import open_runtime
+
+    async with open_runtime(load_settings()) as runtime:
+        try:
+            async with runtime.sessionmaker() as session:
+                result = await refund_order(
+                    session,
+                    order_id=order_id,
+                    gateway=runtime.gateway,
+                    settings=runtime.settings,
+                    amount=parse_refund_amount(amount),
+                )
+        except ServiceError as error:
+            raise SystemExit(f"refund refused: {error.message}") from None
+    print(
+        f"order {result.order_id}: refunded {format_money(result.amount, result.currency)}",
+        flush=True,
+    )
+
+
+async def set_page_merchant(
+    page_slug: str, merchant_code: str, api_key_env: str, prefix: str | None
+) -> None:
+    """Pay a page to its own SumUp merchant; the API key comes from an environment variable."""
+    import os
+
+    from services.payments.merchants import set_page_merchant as store_page_merchant
+    from services.payments.runtime import open_runtime
+    from services.registry import services
+
+    api_key = os.environ.get(api_key_env, "").strip()
+    if not api_key:
+        raise SystemExit(f"${api_key_env} is empty: export the page's SumUp API key in it first")
+    async with open_runtime(load_settings()) as runtime, runtime.sessionmaker() as session:
+        page = await services.blog.page_by_slug(session, page_slug)
+        if page is None:
+            raise SystemExit(f"there is no page {page_slug!r}")
+        try:
+            await store_page_merchant(
+                session,
+                settings=runtime.settings,
+                page_id=page.id,
+                merchant_code=merchant_code,
+                api_key=api_key,
+                checkout_prefix=prefix,
+            )
+        except ValueError as error:
+            raise SystemExit(str(error)) from None
+    print(f"page {page_slug!r} is now paid to SumUp merchant {merchant_code}", flush=True)
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="command")
+    commands.add_parser("wait-db", help="wait until the database answers")
+    commands.add_parser("flush-cart-redis", help="flush the cart's own Redis index")
+    commands.add_parser("reconcile", help="one reconciler pass")
+    commands.add_parser("relay", help="one outbox relay pass")
+    refund_parser = commands.add_parser("refund", help="refund a paid order through SumUp")
+    refund_parser.add_argument("order_id", type=int)
+    refund_parser.add_argument("--amount", help="e.g. 12.50 (default: what the order owes back)")
+    merchant = commands.add_parser("set-page-merchant", help="pay a page to its own merchant")
+    merchant.add_argument("page_slug")
+    merchant.add_argument("--merchant-code", required=True)
+    merchant.add_argument(
+        "--api-key-env", required=True, help="the environment variable holding the API key"
+    )
+    merchant.add_argument("--prefix", help="checkout reference prefix (default: the site's)")
+    return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("command", choices=sorted(COMMANDS))
-    args = parser.parse_args(argv)
-    asyncio.run(COMMANDS[args.command]())
+    args = parse_args(argv)
+    if args.command == "wait-db":
+        asyncio.run(wait_for_database())
+    elif args.command == "flush-cart-redis":
+        asyncio.run(flush_cart_redis())
+    elif args.command == "reconcile":
+        asyncio.run(reconcile())
+    elif args.command == "relay":
+        asyncio.run(relay())
+    elif args.command == "refund":
+        asyncio.run(refund(args.order_id, args.amount))
+    else:
+        asyncio.run(
+            set_page_merchant(args.page_slug, args.merchant_code, args.api_key_env, args.prefix)
+        )
 
 
 if __name__ == "__main__":

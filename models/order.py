@@ -52,6 +52,12 @@ class Order(UpdatedAtMixin, CartBase):
             "created_at",
             postgresql_where=text("status IN ('pending', 'failed')"),
         ),
+        # Paid orders an operator still has to refund (the metrics gauge and the refund command).
+        Index(
+            "ix_orders_refund_due",
+            "id",
+            postgresql_where=text("needs_refund AND refunded_at IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -96,7 +102,9 @@ class OrderItem(CartBase):
         CheckConstraint("kind IN ('product', 'booking', 'ticket')", name="kind_known"),
         CheckConstraint("quantity > 0", name="quantity_positive"),
         CheckConstraint("unit_price >= 0", name="price_not_negative"),
-        Index("ix_order_items_order", "order_id"),
+        # The order's lines; the title is included so the order list's title search is
+        # an index-only check per order (migration c0002_item_titles).
+        Index("ix_order_items_order_title", "order_id", postgresql_include=["title"]),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)

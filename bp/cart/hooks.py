@@ -3,13 +3,12 @@
 - On the first request after a sign-in (seen through the shared session), the anonymous cart
   is adopted by the user at once and the shopper is told what was kept.
 - `cart_mini()` renders the cart badge lazily, only where a template asks for it.
-- `cart_notices()` pops the messages waiting for this browser; `money` formats an amount.
+- `cart_notices()` pops the messages waiting for this browser.
 """
 
 from __future__ import annotations
 
 import logging
-from decimal import Decimal
 
 from markupsafe import Markup
 from quart import current_app, render_template, request, session
@@ -35,12 +34,12 @@ from services.registry import services
 log = logging.getLogger(__name__)
 # Other apps, probes and SumUp never adopt: they do not carry the shopper's browser session.
 NO_ADOPTION_PREFIXES = ("/internal/", "/checkout/webhook/", "/static/", "/healthz", "/readyz")
-CURRENCY_SYMBOLS = {"GBP": "£", "EUR": "€", "USD": "$"}
 FRAGMENT_TEMPLATE = "fragments/_cart_mini.html"
 
 
 def _settings() -> Settings:
-    return current_app.extensions["settings"]  # type: ignore[no-any-return]
+    settings: Settings = current_app.extensions["settings"]
+    return settings
 
 
 def _browser_session() -> RedisSession | None:
@@ -108,12 +107,3 @@ async def cart_notices() -> list[str]:
 def cart_template_helpers() -> dict[str, object]:
     """Lazy helpers: nothing is queried unless a template calls them."""
     return {"cart_mini": cart_mini, "cart_notices": cart_notices}
-
-
-@bp.app_template_filter("money")
-def money(amount: Decimal | int | None, currency: str | None = None) -> str:
-    """`£4.50`: two places, with the symbol of the configured currency."""
-    code = currency or _settings().currency
-    value = Decimal(amount or 0).quantize(Decimal("0.01"))
-    symbol = CURRENCY_SYMBOLS.get(code)
-    return f"{symbol}{value:,}" if symbol else f"{value:,} {code}"

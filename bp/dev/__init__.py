@@ -4,4 +4,4 @@ from quart import Blueprint
 
 bp = Blueprint("dev", __name__, url_prefix="/dev")
 
-from bp.dev import sign_in_routes  # noqa: E402, F401
+from bp.dev import sign_in_routes, storefront_routes  # noqa: E402, F401

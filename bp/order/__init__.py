@@ -4,4 +4,4 @@ from quart import Blueprint
 
 bp = Blueprint("order", __name__)
 
-from bp.order import routes  # noqa: E402, F401
+from bp.order import payment_routes, routes  # noqa: E402, F401

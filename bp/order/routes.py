@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from quart import render_template
+from quart import render_template, request
 
 from bp.cart.services.identity import current_cart_identity
 from bp.order import bp
@@ -17,4 +17,6 @@ async def order_page(order_id: int) -> str:
     order = await get_order_view_or_raise(
         request_session(), order_id=order_id, identity=current_cart_identity(create=False)
     )
-    return await render_template("order/show.html", order=order)
+    # "Check again" without HTMX comes back here with ?checked=1: say what the check found.
+    checked = request.args.get("checked") == "1"
+    return await render_template("order/show.html", order=order, checked=checked)

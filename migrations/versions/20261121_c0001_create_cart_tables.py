@@ -141,6 +141,13 @@ def upgrade() -> None:
         sa.UniqueConstraint("sumup_reference", name=op.f("uq_orders_sumup_reference")),
     )
     op.create_index(
+        "ix_orders_refund_due",
+        "orders",
+        ["id"],
+        unique=False,
+        postgresql_where=sa.text("needs_refund AND refunded_at IS NULL"),
+    )
+    op.create_index(
         "ix_orders_open_created",
         "orders",
         ["created_at"],
@@ -231,6 +238,11 @@ def downgrade() -> None:
     op.drop_index("ix_orders_user_created", table_name="orders")
     op.drop_index(op.f("ix_orders_sumup_checkout_id"), table_name="orders")
     op.drop_index("ix_orders_session_created", table_name="orders")
+    op.drop_index(
+        "ix_orders_refund_due",
+        table_name="orders",
+        postgresql_where=sa.text("needs_refund AND refunded_at IS NULL"),
+    )
     op.drop_index(
         "ix_orders_open_created",
         table_name="orders",

@@ -81,7 +81,9 @@ async def merchant_for_page(
             api_key = open_api_key(settings, config.sumup_api_key_encrypted)
         except InvalidToken:
             # A rotated PAGE_CONFIG_ENCRYPTION_KEY: the page must be configured again.
-            log.error("page %s: its SumUp API key cannot be decrypted with the current key", page_id)
+            log.error(
+                "page %s: its SumUp API key cannot be decrypted with the current key", page_id
+            )
             raise MerchantNotConfigured(page_title) from None
     if api_key is None and settings.sumup_api_key is not None:
         api_key = settings.sumup_api_key.get_secret_value()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
@@ -11,13 +12,14 @@ from sqlalchemy.orm import selectinload
 
 from config.settings import Settings
 from lib.errors import NotFound
-from models import Order
+from models import Order, OrderItem
 from services.contracts.dtos import CartIdentity
 from services.registry import services
 
 # An order in these states may still be paid (FAILED is not final at SumUp).
 OPEN_STATUSES = ("pending", "failed")
 CLOSED_STATUSES = ("expired", "cancelled")
+DELIVERED_TICKET_STATES = ("confirmed", "checked_in")
 
 log = logging.getLogger(__name__)
 
@@ -80,3 +82,31 @@ async def close_order(
     released = await services.calendar.release_claims_for_order(session, order_id=order.id)
     log.info("order %s %s; %d bookings and tickets released", order.id, status, released)
     return released
+
+
+async def undelivered_items(
+    session: AsyncSession, *, order_id: int, items: Sequence[OrderItem]
+) -> list[OrderItem]:
+    """The order's bookings and tickets that are not confirmed for it (sold out, taken, gone)."""
+    booking_ids = {item.ref_id for item in items if item.kind == "booking"}
+    ticket_ids = {item.ref_id for item in items if item.kind == "ticket"}
+    confirmed_entries: set[int] = set()
+    confirmed_tickets: set[int] = set()
+    if booking_ids:
+        confirmed_entries = {
+            entry.id
+            for entry in await services.calendar.entries_for_order(session, order_id=order_id)
+            if entry.state == "confirmed"
+        }
+    if ticket_ids:
+        confirmed_tickets = {
+            ticket.id
+            for ticket in await services.calendar.tickets_for_order(session, order_id=order_id)
+            if ticket.state in DELIVERED_TICKET_STATES
+        }
+    return [
+        item
+        for item in items
+        if (item.kind == "booking" and item.ref_id not in confirmed_entries)
+        or (item.kind == "ticket" and item.ref_id not in confirmed_tickets)
+    ]

@@ -33,18 +33,15 @@ async def check_ticket_capacity(session: AsyncSession, tickets: Sequence[TicketD
     limited = [t for t in types if t.capacity is not None]
     if not limited:
         return
-    sold = dict(
-        (
-            await session.execute(
-                select(Ticket.ticket_type_id, func.count())
-                .where(
-                    Ticket.ticket_type_id.in_([t.id for t in limited]),
-                    Ticket.state.in_(SOLD_TICKET_STATES),
-                )
-                .group_by(Ticket.ticket_type_id)
-            )
-        ).tuples()
+    counted = await session.execute(
+        select(Ticket.ticket_type_id, func.count())
+        .where(
+            Ticket.ticket_type_id.in_([t.id for t in limited]),
+            Ticket.state.in_(SOLD_TICKET_STATES),
+        )
+        .group_by(Ticket.ticket_type_id)
     )
+    sold = {type_id: count for type_id, count in counted}
     for ticket_type in limited:
         assert ticket_type.capacity is not None
         left = max(ticket_type.capacity - sold.get(ticket_type.id, 0), 0)

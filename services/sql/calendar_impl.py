@@ -391,4 +391,3 @@ class SqlCalendarService:
 def _rowcount(result: Any) -> int:
     """Rows an UPDATE changed."""
     return int(result.rowcount or 0)
-

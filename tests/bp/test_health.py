@@ -46,3 +46,27 @@ async def test_readyz_names_redis_when_it_is_unreachable(
     assert body["checks"] == {"database": "ok", "redis": body["checks"]["redis"]}
     assert body["checks"]["redis"].startswith("unavailable")
     assert alive.status_code == 200
+
+
+async def test_metrics_need_the_internal_token(client: Any) -> None:
+    response = await client.get("/metrics")
+    assert response.status_code == 401
+
+
+async def test_metrics_count_open_orders_and_the_outbox_backlog(
+    app: Any, client: Any, db: Any
+) -> None:
+    from tests.support import factories
+    from tests.support.http import internal_headers
+
+    await factories.order(db, user_id=1, status="pending")
+    await factories.order(db, user_id=1, status="pending")
+    await factories.order(db, user_id=2, status="failed")
+    await factories.order(db, user_id=2, status="paid")
+    response = await client.get("/metrics", headers=internal_headers(app))
+    body = await response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert 'cart_open_orders{status="pending"} 2' in body
+    assert 'cart_open_orders{status="failed"} 1' in body
+    assert "cart_outbox_undelivered 0" in body
+    assert "cart_refunds_due 0" in body

@@ -41,22 +41,17 @@ async def adopt_anonymous_cart(
         select(func.pg_advisory_xact_lock(func.hashtextextended(LOCK_NAMESPACE + session_id, 0)))
     )
     anonymous = and_(CartItem.session_id == session_id, CartItem.deleted_at.is_(None))
-    lines = dict(
-        (await session.execute(select(CartItem.product_id, CartItem.quantity).where(anonymous)))
-        .tuples()
-        .all()
-    )
+    rows = await session.execute(select(CartItem.product_id, CartItem.quantity).where(anonymous))
+    lines: dict[int, int] = {product_id: quantity for product_id, quantity in rows}
     capped_ids: list[int] = []
     if lines:
-        existing = (
-            await session.execute(
-                select(CartItem.product_id, CartItem.quantity).where(
-                    CartItem.user_id == user_id,
-                    CartItem.deleted_at.is_(None),
-                    CartItem.product_id.in_(list(lines)),
-                )
+        existing = await session.execute(
+            select(CartItem.product_id, CartItem.quantity).where(
+                CartItem.user_id == user_id,
+                CartItem.deleted_at.is_(None),
+                CartItem.product_id.in_(list(lines)),
             )
-        ).tuples()
+        )
         capped_ids = [pid for pid, qty in existing if qty + lines[pid] > max_quantity]
         statement = insert(CartItem).from_select(
             ["user_id", "product_id", "quantity"],

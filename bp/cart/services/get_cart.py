@@ -15,7 +15,7 @@ from services.sql.cart_impl import cart_owner
 
 @dataclass(frozen=True, slots=True)
 class UnavailableLine:
-    """A line whose product the market no longer sells; shown so the shopper can remove it."""
+    """A line whose product the market no longer sells (deleted, or never existed)."""
 
     id: int
     product_id: int
@@ -24,7 +24,7 @@ class UnavailableLine:
 
 @dataclass(frozen=True, slots=True)
 class CartLines:
-    """The live lines, and the lines whose product is gone."""
+    """The live lines, and, apart, the lines whose product is gone."""
 
     lines: list[CartLineDTO] = field(default_factory=list)
     unavailable: list[UnavailableLine] = field(default_factory=list)
@@ -33,7 +33,11 @@ class CartLines:
 async def load_cart_lines(
     session: AsyncSession, *, identity: CartIdentity, page_id: int | None = None
 ) -> CartLines:
-    """Lines of the identity (of one page, if given): one query for lines, one for products."""
+    """Lines of the identity (of one page, if given): one query for lines, one for products.
+
+    Unavailable lines are reported only for the whole cart: without its product, a line's
+    page is unknown.
+    """
     rows = (
         await session.execute(
             select(CartItem.id, CartItem.product_id, CartItem.quantity)

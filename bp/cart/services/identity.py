@@ -12,6 +12,7 @@ import secrets
 from quart import session
 
 from lib.auth import current_user_id
+from lib.errors import BadRequest
 from services.contracts.dtos import CartIdentity
 
 SESSION_KEY = "cart_sid"
@@ -49,3 +50,48 @@ def current_cart_identity(*, create: bool = False) -> CartIdentity | None:
 def forget_anonymous_cart() -> None:
     """Drop the anonymous cart's id once the user has adopted it."""
     session.pop(SESSION_KEY, None)
+
+
+MAX_BIGINT = 2**63 - 1
+
+
+def _user_id_from(value: object, *, from_query: bool) -> int:
+    """A positive BIGINT user id: digits in a query string, a JSON integer (not a bool) in JSON."""
+    if from_query and isinstance(value, str) and value.isdecimal() and value.isascii():
+        number = int(value) if len(value) <= len(str(MAX_BIGINT)) else 0
+    elif not from_query and isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    else:
+        number = 0
+    if not 0 < number <= MAX_BIGINT:
+        raise BadRequest("user_id must be a positive integer.", code="INVALID_USER_ID")
+    return number
+
+
+def _session_id_from(value: object) -> str:
+    if not is_valid_session_id(value):
+        raise BadRequest(
+            "session_id must be 1 to 64 letters, digits, '-' or '_'.", code="INVALID_SESSION_ID"
+        )
+    assert isinstance(value, str)
+    return value
+
+
+def identity_from_params(
+    user_id: object, session_id: object, *, from_query: bool = True
+) -> CartIdentity:
+    """The identity another coop app names: exactly one of user_id and session_id."""
+    if user_id is None and session_id is None:
+        raise BadRequest("Give a user_id or a session_id.", code="MISSING_IDENTITY")
+    if user_id is not None and session_id is not None:
+        raise BadRequest("Give a user_id or a session_id, not both.", code="AMBIGUOUS_IDENTITY")
+    if user_id is not None:
+        return CartIdentity(user_id=_user_id_from(user_id, from_query=from_query))
+    return CartIdentity(session_id=_session_id_from(session_id))
+
+
+def adoption_params(user_id: object, session_id: object) -> tuple[int, str]:
+    """The user and the anonymous session of an adoption request (JSON), both required."""
+    if user_id is None or session_id is None:
+        raise BadRequest("Give both user_id and session_id.", code="MISSING_IDENTITY")
+    return _user_id_from(user_id, from_query=False), _session_id_from(session_id)

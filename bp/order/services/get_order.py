@@ -78,6 +78,16 @@ class OrderView:
     def item_count(self) -> int:
         return sum(line.quantity for line in (*self.products, *self.bookings, *self.tickets))
 
+    @property
+    def subtotals(self) -> list[tuple[str, Decimal]]:
+        """(label, amount) for each kind of line the order has, in the page's order."""
+        groups = (("Items", self.products), ("Bookings", self.bookings), ("Tickets", self.tickets))
+        return [
+            (label, sum((line.line_total for line in lines), Decimal("0.00")).quantize(CENT))
+            for label, lines in groups
+            if lines
+        ]
+
 
 def is_order_id(value: int) -> bool:
     """Whether a number can be an order id at all."""

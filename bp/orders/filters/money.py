@@ -12,7 +12,7 @@ def format_money(amount: Decimal | int | str | None, currency: str) -> str:
     """Format an amount with its currency's symbol (or its code), two places, thousands commas."""
     if amount is None:
         return ""
-    if isinstance(amount, float) or isinstance(amount, bool):
+    if isinstance(amount, float | bool):
         raise TypeError("money is a Decimal, never a float")
     value = amount if isinstance(amount, Decimal) else Decimal(amount)
     if not value.is_finite():

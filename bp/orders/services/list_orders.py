@@ -66,29 +66,36 @@ def owner_condition(identity: CartIdentity) -> ColumnElement[bool]:
 
 def order_list_statement(
     *, identity: CartIdentity, query: OrderListQuery, page_size: int
-) -> Select[tuple[int, datetime, str, str, Decimal, bool]]:
-    """The page's orders plus one more (to know a next page exists), in index order.
+) -> Select[int, datetime, str, str, Decimal, bool]:
+    """The page's orders plus one more (to know a next page exists), newest first.
 
-    The owner condition (and the status) lead every index on orders, so the scan walks one
-    owner's rows newest first and stops after the page; a search filters those rows with an
-    EXISTS on their lines instead of scanning order_items of every owner. No COUNT(*).
+    The inner query finds the page's ids with an index-only scan of one owner's entries in
+    ix_orders_user_created (or ..._user_status_created, ..._session_created), newest first,
+    stopping once the page is full; a search is a per-order EXISTS on the owner's lines only.
+    The outer query then reads just those rows. No COUNT(*), nothing scans other owners.
     """
-    statement = select(
-        Order.id,
-        Order.created_at,
-        Order.status,
-        Order.currency,
-        Order.total_amount,
-        Order.needs_refund,
-    ).where(owner_condition(identity))
+    page_ids = select(Order.id).where(owner_condition(identity))
     if query.status:
-        statement = statement.where(Order.status == query.status)
+        page_ids = page_ids.where(Order.status == query.status)
     if query.search:
-        statement = statement.where(search_condition(query.search))
-    return (
-        statement.order_by(Order.created_at.desc(), Order.id.desc())
+        page_ids = page_ids.where(search_condition(query.search))
+    page = (
+        page_ids.order_by(Order.created_at.desc(), Order.id.desc())
         .limit(page_size + 1)
         .offset((query.page - 1) * page_size)
+        .subquery("page_ids")
+    )
+    return (
+        select(
+            Order.id,
+            Order.created_at,
+            Order.status,
+            Order.currency,
+            Order.total_amount,
+            Order.needs_refund,
+        )
+        .join(page, page.c.id == Order.id)
+        .order_by(Order.created_at.desc(), Order.id.desc())
     )
 
 

@@ -36,9 +36,9 @@ def title_matches(term: str) -> ColumnElement[bool]:
     """The order has a line whose title contains the term, ignoring case.
 
     The planner cannot estimate '%term%' and, guessing it rare, would scan every order line of
-    the table (2M rows: hundreds of ms) and join back. OFFSET 0 keeps the EXISTS a per-order
-    check through ix_order_items_order, run only on the owner's orders as the index walks them
-    newest first: the cost is bounded by one shopper's history, and stops at a full page.
+    the table and join back (hundreds of ms on 2M lines). OFFSET 0 keeps the EXISTS a per-order
+    check (an index-only scan of ix_order_items_order_title), run only on the owner's orders as
+    the index walks them newest first: the cost is bounded by one shopper's own history.
     """
     pattern = f"%{escape_like(term)}%"
     return (

@@ -53,7 +53,10 @@ async def test_pending_entries_are_those_of_the_identity_with_their_page(db: Asy
 
     assert [e.id for e in entries] == [mine.id]
     assert entries[0].cost == Decimal("12.50")
-    assert (entries[0].calendar_container_type, entries[0].calendar_container_id) == ("page", page.id)
+    assert (entries[0].calendar_container_type, entries[0].calendar_container_id) == (
+        "page",
+        page.id,
+    )
     assert [e.id for e in anonymous] == [anon.id]
 
 
@@ -104,7 +107,9 @@ async def test_claims_take_exactly_the_given_rows_of_the_owner(db: AsyncSession)
     assert [e.id for e in await calendar.entries_for_order(db, order_id=7)] == [e1.id]
     assert [t.id for t in await calendar.tickets_for_order(db, order_id=7)] == [t1.id]
     # A second claim of the same rows changes nothing.
-    again = await calendar.claim_entries_for_order(db, order_id=8, identity=ALICE, entry_ids=[e1.id])
+    again = await calendar.claim_entries_for_order(
+        db, order_id=8, identity=ALICE, entry_ids=[e1.id]
+    )
     assert again == 0
 
 

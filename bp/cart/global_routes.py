@@ -1,0 +1,66 @@
+"""Cart changes at fixed URLs: add a product, set a quantity, remove a line, booking or ticket."""
+
+from __future__ import annotations
+
+from quart import request
+from quart.typing import ResponseReturnValue
+
+from bp.cart import ID, bp
+from bp.cart.services import cart_items
+from bp.cart.views import added, cart_identity, changed, settings, writable_identity
+from lib.db import request_session
+
+
+@bp.post(f"/add/<{ID}:product_id>/")
+async def add_to_cart(product_id: int) -> ResponseReturnValue:
+    """Add a product (form `quantity`, default 1); adding again increments its line."""
+    form = await request.form
+    limit = settings().max_line_quantity
+    quantity = cart_items.parse_quantity(form.get("quantity"), maximum=limit, default=1)
+    change = await cart_items.add_product(
+        request_session(),
+        identity=writable_identity(),
+        product_id=product_id,
+        quantity=quantity,
+        max_quantity=limit,
+    )
+    noun = change.title if quantity == 1 else f"{quantity} of {change.title}"
+    return await added(f"Added {noun} to your cart.", default="/")
+
+
+@bp.post(f"/items/<{ID}:item_id>/quantity/")
+async def set_line_quantity(item_id: int) -> ResponseReturnValue:
+    """Set a line's quantity; 0 removes the line."""
+    form = await request.form
+    quantity = cart_items.parse_quantity(
+        form.get("quantity"), maximum=settings().max_line_quantity, allow_zero=True
+    )
+    change = await cart_items.set_quantity(
+        request_session(), identity=cart_identity(), item_id=item_id, quantity=quantity
+    )
+    if change.quantity == 0:
+        return await changed(f"Removed {change.title} from your cart.", default="/")
+    return await changed(f"{change.title}: quantity is now {change.quantity}.", default="/")
+
+
+@bp.post(f"/items/<{ID}:item_id>/remove/")
+async def remove_line(item_id: int) -> ResponseReturnValue:
+    """Take a product line out of the cart."""
+    change = await cart_items.remove_line(
+        request_session(), identity=cart_identity(), item_id=item_id
+    )
+    return await changed(f"Removed {change.title} from your cart.", default="/")
+
+
+@bp.post(f"/entries/<{ID}:entry_id>/remove/")
+async def remove_booking(entry_id: int) -> ResponseReturnValue:
+    """Take a booking out of the cart (it is cancelled, and kept for the calendar's history)."""
+    await cart_items.remove_booking(request_session(), identity=cart_identity(), entry_id=entry_id)
+    return await changed("Removed the booking from your cart.", default="/")
+
+
+@bp.post(f"/tickets/<{ID}:ticket_id>/remove/")
+async def remove_ticket(ticket_id: int) -> ResponseReturnValue:
+    """Take a ticket out of the cart."""
+    await cart_items.remove_ticket(request_session(), identity=cart_identity(), ticket_id=ticket_id)
+    return await changed("Removed the ticket from your cart.", default="/")

@@ -1,0 +1,16 @@
+"""GET /: the cart overview, one group per page."""
+
+from __future__ import annotations
+
+from quart import render_template
+
+from bp.cart import bp
+from bp.cart.services.identity import current_cart_identity
+from bp.cart.views import overview_context
+
+
+@bp.get("/")
+async def overview() -> str:
+    """Every page the shopper has something in the cart for, with counts and subtotals."""
+    context = await overview_context(current_cart_identity())
+    return await render_template("cart/overview.html", **context)

@@ -1,0 +1,16 @@
+"""GET /<page_slug>/: one page's cart."""
+
+from __future__ import annotations
+
+from quart import render_template
+
+from bp.cart import bp
+from bp.cart.services.identity import current_cart_identity
+from bp.cart.views import page_context
+
+
+@bp.get("/<page_slug>/")
+async def page_cart(page_slug: str) -> str:
+    """The products, bookings and tickets of one page, their totals and its checkout button."""
+    context = await page_context(current_cart_identity(), page_slug)
+    return await render_template("cart/page.html", **context)

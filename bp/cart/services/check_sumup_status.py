@@ -1,0 +1,410 @@
+"""Settlement: ask SumUp about an order's checkout and apply the answer, exactly once.
+
+Reached from the webhook, the return page, the order's "check again" button and the
+reconciler, possibly all at once on several workers. A webhook is only a hint: the checkout is
+fetched from SumUp and checked against the order (reference, amount, currency, merchant) before
+anything changes. The paid transition runs in one transaction with the order row locked, so
+the second caller finds the order paid and changes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bp.cart.services.clear_cart_for_order import clear_cart_for_order
+from bp.orders.filters.money import format_money
+from config.settings import Settings
+from lib.errors import NotFound
+from models import Order, OrderItem
+from services.contracts.dtos import CartIdentity
+from services.payments.errors import PaymentProviderUnavailable
+from services.payments.merchants import credentials_for_order
+from services.payments.order_events import ORDER_PAID, emit_order_event
+from services.payments.orders import (
+    CLOSED_STATUSES,
+    OPEN_STATUSES,
+    close_order,
+    load_order,
+    session_open,
+    undelivered_items,
+)
+from services.payments.references import belongs_to_order
+from services.payments.tickets import cancel_oversold_tickets
+from services.registry import services
+from services.sumup import (
+    CheckoutStatus,
+    PaymentGateway,
+    SumUpCheckout,
+    SumUpCredentials,
+    SumUpError,
+)
+
+CENT = Decimal("0.01")
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Settlement:
+    """The outcome of one check: the order's status afterwards and what SumUp said."""
+
+    order_id: int
+    status: str
+    sumup_status: str | None = None
+    changed: bool = False
+    mismatch: bool = False
+
+    @property
+    def is_paid(self) -> bool:
+        return self.status == "paid"
+
+    @property
+    def is_settled(self) -> bool:
+        """Nothing more will happen by waiting: paid, or closed."""
+        return self.status in ("paid", *CLOSED_STATUSES)
+
+
+@dataclass(frozen=True)
+class _OrderFacts:
+    """What the check needs from the order, read before any HTTP call."""
+
+    id: int
+    status: str
+    total_amount: Decimal
+    currency: str
+    merchant_code: str | None
+    attempt: int
+    sumup_reference: str | None
+    sumup_checkout_id: str | None
+
+
+async def check_sumup_status(
+    session: AsyncSession,
+    *,
+    order_id: int,
+    gateway: PaymentGateway,
+    settings: Settings,
+    checkout_id: str | None = None,
+    source: str,
+) -> Settlement:
+    """Fetch the order's checkout from SumUp and settle the order by it (idempotent).
+
+    `checkout_id` is the one a webhook named: it is used only when it is one of this order's
+    checkouts. Raises NotFound for an unknown order and PaymentProviderUnavailable when SumUp
+    cannot be asked.
+    """
+    order = await load_order(session, order_id)
+    if order is None:
+        raise NotFound("We could not find that order.", code="ORDER_NOT_FOUND")
+    facts = _facts(order)
+    if facts.status == "paid" and (checkout_id is None or checkout_id == facts.sumup_checkout_id):
+        await session.commit()
+        return Settlement(order_id, "paid")
+    credentials = await credentials_for_order(session, settings=settings, order=order)
+    # No transaction stays open while SumUp is asked.
+    await session.commit()
+
+    checkout = await _find_checkout(
+        session, facts=facts, credentials=credentials, gateway=gateway, checkout_id=checkout_id
+    )
+    if checkout is None:
+        return Settlement(order_id, facts.status)
+    if not _matches(facts, checkout, source=source):
+        return Settlement(order_id, facts.status, checkout.status.value, mismatch=True)
+    if facts.status == "paid":
+        if checkout.status == CheckoutStatus.PAID:
+            # Our own flows deactivate an attempt before starting the next, so this is rare.
+            log.critical(
+                "order %s is paid (checkout %s) and its checkout %s (%s) was paid as well: "
+                "refund one of them in SumUp",
+                order_id,
+                facts.sumup_checkout_id,
+                checkout.id,
+                checkout.checkout_reference,
+            )
+        return Settlement(order_id, "paid", checkout.status.value)
+
+    if checkout.status == CheckoutStatus.PAID:
+        return await _settle_paid(
+            session, order_id=order_id, checkout=checkout, settings=settings, source=source
+        )
+    current = checkout.checkout_reference == facts.sumup_reference
+    if checkout.status == CheckoutStatus.FAILED and current:
+        return await _settle_failed(session, order_id=order_id, checkout=checkout)
+    if checkout.status == CheckoutStatus.EXPIRED and current:
+        return await _settle_expired(
+            session, order_id=order_id, checkout=checkout, settings=settings
+        )
+    return Settlement(order_id, facts.status, checkout.status.value)
+
+
+def _facts(order: Order) -> _OrderFacts:
+    return _OrderFacts(
+        id=order.id,
+        status=order.status,
+        total_amount=order.total_amount,
+        currency=order.currency,
+        merchant_code=order.merchant_code,
+        attempt=order.attempt,
+        sumup_reference=order.sumup_reference,
+        sumup_checkout_id=order.sumup_checkout_id,
+    )
+
+
+async def _find_checkout(
+    session: AsyncSession,
+    *,
+    facts: _OrderFacts,
+    credentials: SumUpCredentials,
+    gateway: PaymentGateway,
+    checkout_id: str | None,
+) -> SumUpCheckout | None:
+    """The webhook's checkout if it is this order's, else the order's current one, or None."""
+    if checkout_id is not None and checkout_id != facts.sumup_checkout_id:
+        named = await _get(gateway, credentials, checkout_id)
+        if named is not None and _belongs(facts, named):
+            return named
+        log.warning(
+            "order %s: checkout %s named by a webhook is not one of its checkouts; "
+            "checking the order's own",
+            facts.id,
+            checkout_id,
+        )
+    if facts.sumup_checkout_id is not None:
+        current = await _get(gateway, credentials, facts.sumup_checkout_id)
+        if current is None:
+            log.warning(
+                "order %s: SumUp does not know its checkout %s", facts.id, facts.sumup_checkout_id
+            )
+        return current
+    if facts.sumup_reference is None:
+        return None
+    # The create call may have succeeded without us hearing the answer: look it up.
+    try:
+        found = await gateway.list_checkouts(
+            credentials=credentials, reference=facts.sumup_reference
+        )
+    except SumUpError as error:
+        log.warning("order %s: listing checkouts failed: %s", facts.id, error)
+        raise PaymentProviderUnavailable() from error
+    checkout = next((c for c in found if c.checkout_reference == facts.sumup_reference), None)
+    if checkout is not None:
+        await _adopt(session, order_id=facts.id, checkout=checkout)
+    return checkout
+
+
+async def _get(
+    gateway: PaymentGateway, credentials: SumUpCredentials, checkout_id: str
+) -> SumUpCheckout | None:
+    """One checkout from SumUp; None when SumUp does not know it (or it is another merchant's)."""
+    try:
+        return await gateway.get_checkout(credentials=credentials, checkout_id=checkout_id)
+    except SumUpError as error:
+        if error.is_not_found:
+            return None
+        log.warning("reading SumUp checkout %s failed: %s", checkout_id, error)
+        raise PaymentProviderUnavailable() from error
+
+
+async def _adopt(session: AsyncSession, *, order_id: int, checkout: SumUpCheckout) -> None:
+    """Record a checkout found by its reference on the order that has none yet."""
+    order = await load_order(session, order_id, lock=True)
+    if (
+        order is not None
+        and order.sumup_checkout_id is None
+        and order.sumup_reference == checkout.checkout_reference
+    ):
+        order.sumup_checkout_id = checkout.id
+        order.sumup_hosted_url = checkout.hosted_checkout_url
+        order.sumup_status = checkout.status.value
+    await session.commit()
+
+
+def _belongs(facts: _OrderFacts, checkout: SumUpCheckout) -> bool:
+    return belongs_to_order(
+        checkout.checkout_reference,
+        order_id=facts.id,
+        current_reference=facts.sumup_reference,
+        attempt=facts.attempt,
+    )
+
+
+def _matches(facts: _OrderFacts, checkout: SumUpCheckout, *, source: str) -> bool:
+    """Whether the checkout is for exactly this order: reference, amount, currency, merchant."""
+    problems = []
+    if not _belongs(facts, checkout):
+        problems.append(f"reference {checkout.checkout_reference!r} is not this order's")
+    if checkout.amount.quantize(CENT) != facts.total_amount.quantize(CENT):
+        problems.append(f"amount {checkout.amount} != order total {facts.total_amount}")
+    if checkout.currency != facts.currency:
+        problems.append(f"currency {checkout.currency} != order currency {facts.currency}")
+    if facts.merchant_code and checkout.merchant_code != facts.merchant_code:
+        problems.append(
+            f"merchant {checkout.merchant_code} != order merchant {facts.merchant_code}"
+        )
+    if problems:
+        log.critical(
+            "order %s NOT settled (%s): SumUp checkout %s (%s) does not match the order: %s",
+            facts.id,
+            source,
+            checkout.id,
+            checkout.status.value,
+            "; ".join(problems),
+        )
+        return False
+    return True
+
+
+async def _settle_paid(
+    session: AsyncSession,
+    *,
+    order_id: int,
+    checkout: SumUpCheckout,
+    settings: Settings,
+    source: str,
+) -> Settlement:
+    """The paid transition, in one transaction with the order locked; a no-op the second time."""
+    try:
+        order = await load_order(session, order_id, lock=True, with_items=True)
+        assert order is not None
+        if order.status == "paid":
+            await session.commit()
+            return Settlement(order_id, "paid", CheckoutStatus.PAID.value)
+        previous = order.status
+        transaction = checkout.successful_transaction()
+        order.status = "paid"
+        order.paid_at = datetime.now(UTC)
+        order.sumup_status = CheckoutStatus.PAID.value
+        order.sumup_checkout_id = checkout.id
+        order.sumup_hosted_url = checkout.hosted_checkout_url or order.sumup_hosted_url
+        order.sumup_transaction_id = transaction.id if transaction else None
+        order.sumup_transaction_code = transaction.code if transaction else None
+        order.closed_at = None
+        items = list(order.items)
+        if previous in CLOSED_STATUSES:
+            # The payment raced the expiry: take back what is still free; the rest is refunded.
+            await _reclaim(session, order=order, items=items)
+        await services.calendar.confirm_entries_for_order(session, order_id=order_id)
+        confirmation = await services.calendar.confirm_tickets_for_order(session, order_id=order_id)
+        if confirmation.oversold:
+            await cancel_oversold_tickets(
+                session, order_id=order_id, ticket_ids=[t.id for t in confirmation.oversold]
+            )
+        await _flag_undelivered(session, order=order, items=items)
+        await clear_cart_for_order(session, order=order, items=items)
+        await emit_order_event(
+            session,
+            settings=settings,
+            order=order,
+            items=items,
+            event_type=ORDER_PAID,
+            activity_type="rose:OrderPaid",
+        )
+        await session.commit()
+    except BaseException:
+        await session.rollback()
+        raise
+    log.info(
+        "order %s paid (%s, was %s): transaction %s%s",
+        order_id,
+        source,
+        previous,
+        order.sumup_transaction_code,
+        " — NEEDS REFUND: " + (order.refund_reason or "") if order.needs_refund else "",
+    )
+    return Settlement(order_id, "paid", CheckoutStatus.PAID.value, changed=True)
+
+
+async def _reclaim(session: AsyncSession, *, order: Order, items: list[OrderItem]) -> None:
+    """Claim again the order's bookings and tickets that went back to its owner's cart."""
+    identity = (
+        CartIdentity(user_id=order.user_id)
+        if order.user_id is not None
+        else CartIdentity(session_id=order.session_id)
+    )
+    entry_ids = [item.ref_id for item in items if item.kind == "booking"]
+    pending_entries = {
+        entry.id
+        for entry in await services.calendar.pending_entries(session, identity=identity)
+        if entry.id in entry_ids
+    }
+    if pending_entries:
+        await services.calendar.claim_entries_for_order(
+            session, order_id=order.id, identity=identity, entry_ids=sorted(pending_entries)
+        )
+    ticket_ids = [item.ref_id for item in items if item.kind == "ticket"]
+    if ticket_ids and order.user_id is not None:
+        pending_tickets = {
+            ticket.id
+            for ticket in await services.calendar.pending_tickets(session, user_id=order.user_id)
+            if ticket.id in ticket_ids
+        }
+        if pending_tickets:
+            await services.calendar.claim_tickets_for_order(
+                session,
+                order_id=order.id,
+                user_id=order.user_id,
+                ticket_ids=sorted(pending_tickets),
+            )
+
+
+async def _flag_undelivered(session: AsyncSession, *, order: Order, items: list[OrderItem]) -> None:
+    """Mark the order for a refund of the bookings and tickets it paid for but cannot have."""
+    missing = await undelivered_items(session, order_id=order.id, items=items)
+    if not missing:
+        return
+    amount = sum((item.line_total for item in missing), Decimal("0.00"))
+    titles = ", ".join(item.title for item in missing)
+    order.needs_refund = True
+    order.refund_reason = (
+        f"Sold out or no longer available when your payment arrived: {titles}. "
+        f"We will refund {format_money(amount, order.currency)} to your card."
+    )
+
+
+async def _settle_failed(
+    session: AsyncSession, *, order_id: int, checkout: SumUpCheckout
+) -> Settlement:
+    """A failed attempt: the order shows it, and may still be paid (its claims stay)."""
+    order = await load_order(session, order_id, lock=True)
+    assert order is not None
+    changed = False
+    if order.status == "pending" and order.sumup_reference == checkout.checkout_reference:
+        order.status = "failed"
+        order.sumup_status = CheckoutStatus.FAILED.value
+        changed = True
+    status = order.status
+    await session.commit()
+    if changed:
+        log.info("order %s: payment attempt failed at SumUp", order_id)
+    return Settlement(order_id, status, CheckoutStatus.FAILED.value, changed=changed)
+
+
+async def _settle_expired(
+    session: AsyncSession, *, order_id: int, checkout: SumUpCheckout, settings: Settings
+) -> Settlement:
+    """SumUp expired the current attempt: once its session is over the order expires too.
+
+    Within the session it was one of our own deactivations (a new attempt or a replacing
+    checkout under way), and whoever deactivated it finishes the job.
+    """
+    try:
+        order = await load_order(session, order_id, lock=True)
+        assert order is not None
+        changed = False
+        if order.status in OPEN_STATUSES and order.sumup_reference == checkout.checkout_reference:
+            order.sumup_status = CheckoutStatus.EXPIRED.value
+            if not session_open(order, settings):
+                await close_order(session, order=order, status="expired")
+                changed = True
+        status = order.status
+        await session.commit()
+    except BaseException:
+        await session.rollback()
+        raise
+    return Settlement(order_id, status, CheckoutStatus.EXPIRED.value, changed=changed)

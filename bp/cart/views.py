@@ -1,0 +1,91 @@
+"""What the cart's pages show, and what its shopper POSTs answer.
+
+A POST answers HTMX with the re-rendered cart view, the message and the badge out of band, and
+any other request with a 303 back.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from quart import current_app, render_template, request
+from quart.typing import ResponseReturnValue
+
+from bp.cart.services.identity import current_cart_identity
+from bp.cart.services.page_cart import PageCart, get_cart_grouped_by_page, get_page_cart
+from config.settings import Settings
+from lib.db import request_session
+from lib.errors import NotFound
+from lib.htmx import is_htmx, safe_next, see_other
+from services.contracts.dtos import ZERO, CartIdentity
+from services.registry import services
+
+# The form field naming the view an HTMX change re-renders: a page slug, or empty (overview).
+VIEW_FIELD = "view"
+
+
+def settings() -> Settings:
+    """The app's settings."""
+    value: Settings = current_app.extensions["settings"]
+    return value
+
+
+def cart_identity() -> CartIdentity:
+    """The identity a cart change acts for; a browser without a cart has nothing to change."""
+    identity = current_cart_identity()
+    if identity is None:
+        raise NotFound("That is not in your cart.", code="NOT_IN_CART")
+    return identity
+
+
+def writable_identity() -> CartIdentity:
+    """The identity a cart write acts for, creating the anonymous cart on the first write."""
+    identity = current_cart_identity(create=True)
+    assert identity is not None
+    return identity
+
+
+async def overview_context(identity: CartIdentity | None) -> dict[str, Any]:
+    """One group per page with its counts and subtotal, and the grand total."""
+    groups: list[PageCart] = []
+    if identity is not None:
+        groups = await get_cart_grouped_by_page(request_session(), identity=identity)
+    grand_total: Decimal = sum((group.subtotal for group in groups), ZERO)
+    return {"groups": groups, "grand_total": grand_total, "identity": identity}
+
+
+async def page_context(identity: CartIdentity | None, slug: str) -> dict[str, Any]:
+    """One page's cart; 404 for a page that does not exist."""
+    db = request_session()
+    page = await services.blog.page_by_slug(db, slug)
+    if page is None:
+        raise NotFound("We could not find that page.", code="PAGE_NOT_FOUND")
+    if identity is None:
+        cart = PageCart(page=page, lines=[], entries=[], tickets=[])
+    else:
+        cart = await get_page_cart(db, identity=identity, page=page)
+    return {"cart": cart, "page": page, "identity": identity}
+
+
+async def changed(message: str, *, default: str) -> ResponseReturnValue:
+    """Answer a cart change: the re-rendered view, the message and the badge; or a 303."""
+    if not is_htmx():
+        return see_other(safe_next(default))
+    form = await request.form
+    slug = (form.get(VIEW_FIELD) or "").strip()
+    identity = current_cart_identity()
+    if slug:
+        context = await page_context(identity, slug)
+        section = "cart/_page_cart.html"
+    else:
+        context = await overview_context(identity)
+        section = "cart/_overview.html"
+    return await render_template("cart/_changed.html", section=section, message=message, **context)
+
+
+async def added(message: str, *, default: str) -> ResponseReturnValue:
+    """Answer an add: the message into #messages and the badge out of band; or a 303."""
+    if not is_htmx():
+        return see_other(safe_next(default))
+    return await render_template("cart/_added.html", message=message)

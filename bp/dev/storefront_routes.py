@@ -1,0 +1,80 @@
+"""GET /dev/shop and its buttons: products, bookable slots and event tickets (development only)."""
+
+from __future__ import annotations
+
+from quart import Response, render_template, request
+from quart.typing import ResponseReturnValue
+
+from bp.cart import ID
+from bp.cart.services.cart_items import parse_quantity
+from bp.cart.services.identity import current_cart_identity
+from bp.cart.views import writable_identity
+from bp.dev import bp
+from bp.dev.storefront_service import (
+    MAX_TICKETS_PER_PURCHASE,
+    book_slot,
+    buy_tickets,
+    load_storefront,
+)
+from lib.auth import current_user_id, sign_in_url
+from lib.db import request_session
+from lib.htmx import is_htmx, see_other
+
+SHOP_PATH = "/dev/shop"
+
+
+async def _done(message: str) -> ResponseReturnValue:
+    """The message and the badge out of band for HTMX; a 303 back to the shop otherwise."""
+    if not is_htmx():
+        return see_other(SHOP_PATH)
+    return await render_template("cart/_added.html", message=message)
+
+
+@bp.get("/shop")
+async def shop() -> str:
+    """The storefront standing in for the market and events apps."""
+    pages = await load_storefront(request_session(), identity=current_cart_identity())
+    return await render_template(
+        "dev/shop.html",
+        pages=pages,
+        signed_in=current_user_id() is not None,
+        max_tickets=MAX_TICKETS_PER_PURCHASE,
+    )
+
+
+@bp.post(f"/shop/slots/<{ID}:slot_id>/book")
+async def book(slot_id: int) -> ResponseReturnValue:
+    """Book a slot: a pending booking in the cart."""
+    name = await book_slot(request_session(), identity=writable_identity(), slot_id=slot_id)
+    return await _done(f"Booked {name}: it is in your cart.")
+
+
+@bp.post(f"/shop/ticket-types/<{ID}:ticket_type_id>/buy")
+async def buy(ticket_type_id: int) -> ResponseReturnValue:
+    """Buy tickets: pending tickets in a signed-in shopper's cart; others are asked to sign in."""
+    user_id = current_user_id()
+    if user_id is None:
+        return await _sign_in_required()
+    form = await request.form
+    quantity = parse_quantity(form.get("quantity"), maximum=MAX_TICKETS_PER_PURCHASE, default=1)
+    purchase = await buy_tickets(
+        request_session(), user_id=user_id, ticket_type_id=ticket_type_id, quantity=quantity
+    )
+    noun = "ticket" if purchase.count == 1 else "tickets"
+    return await _done(
+        f"Added {purchase.count} {purchase.ticket_type} {noun} for {purchase.event} to your "
+        "cart. If the event sells out before payment, you will be refunded."
+    )
+
+
+async def _sign_in_required() -> Response:
+    """401 with a link to sign in: tickets can only be in a signed-in shopper's cart."""
+    link = sign_in_url(SHOP_PATH)
+    if is_htmx():
+        body = await render_template("dev/_sign_in_required.html", sign_in_link=link)
+        response = Response(body, status=401, mimetype="text/html")
+        response.headers["HX-Retarget"] = "#messages"
+        response.headers["HX-Reswap"] = "innerHTML"
+        return response
+    body = await render_template("dev/sign_in_required.html", sign_in_link=link)
+    return Response(body, status=401, mimetype="text/html")

@@ -1,0 +1,227 @@
+"""The development storefront's data: it stands in for the market and events apps.
+
+In the coop those apps own products, slots, events and ticket types; here, in development
+only, this module reads and writes their tables the way they would, so that the cart can be
+tried end to end. Products go through the cart's own URL (`POST /add/<id>/`), as from the
+market app.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from lib.errors import NotFound, ServiceError
+from models import Calendar, CalendarEntry, CalendarSlot, Ticket, TicketType, utcnow
+from services.contracts.dtos import ZERO, CartIdentity, PageDTO, ProductDTO
+from services.registry import services
+from services.sql.calendar_impl import owned_by
+
+PAGE_CONTAINER = "page"
+MAX_TICKETS_PER_PURCHASE = 10
+CODE_BYTES = 8
+
+
+@dataclass(frozen=True, slots=True)
+class SlotView:
+    id: int
+    name: str
+    start_at: datetime
+    end_at: datetime
+    cost: Decimal
+    in_cart: bool
+
+
+@dataclass(frozen=True, slots=True)
+class TicketTypeView:
+    id: int
+    name: str
+    cost: Decimal
+    # None: unlimited.
+    available: int | None
+
+    @property
+    def sold_out(self) -> bool:
+        return self.available == 0
+
+
+@dataclass(frozen=True, slots=True)
+class EventView:
+    id: int
+    name: str
+    start_at: datetime
+    ticket_types: list[TicketTypeView] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class ShopPage:
+    page: PageDTO
+    products: list[ProductDTO]
+    slots: list[SlotView]
+    events: list[EventView]
+
+
+@dataclass(frozen=True, slots=True)
+class Purchase:
+    """Tickets just put in the cart."""
+
+    count: int
+    ticket_type: str
+    event: str
+
+
+async def load_storefront(
+    session: AsyncSession, *, identity: CartIdentity | None
+) -> list[ShopPage]:
+    """Every page with its products, upcoming bookable slots, and events selling tickets."""
+    pages = await services.blog.list_pages(session)
+    page_ids = [page.id for page in pages]
+    slots = (
+        await session.execute(
+            select(CalendarSlot, Calendar.container_id)
+            .join(Calendar, Calendar.id == CalendarSlot.calendar_id)
+            .where(
+                Calendar.container_type == PAGE_CONTAINER,
+                Calendar.container_id.in_(page_ids),
+                CalendarSlot.start_at > utcnow(),
+            )
+            .order_by(CalendarSlot.start_at, CalendarSlot.id)
+        )
+    ).all()
+    booked: set[int] = set()
+    if identity is not None:
+        booked = {
+            slot_id
+            for slot_id in await session.scalars(
+                select(CalendarEntry.slot_id).where(
+                    owned_by(CalendarEntry, identity),
+                    CalendarEntry.state == "pending",
+                    CalendarEntry.slot_id.is_not(None),
+                )
+            )
+            if slot_id is not None
+        }
+    events = (
+        await session.execute(
+            select(CalendarEntry, Calendar.container_id, TicketType)
+            .join(Calendar, Calendar.id == CalendarEntry.calendar_id)
+            .join(TicketType, TicketType.entry_id == CalendarEntry.id)
+            .where(
+                Calendar.container_type == PAGE_CONTAINER,
+                Calendar.container_id.in_(page_ids),
+                CalendarEntry.state == "confirmed",
+            )
+            .order_by(CalendarEntry.start_at, CalendarEntry.id, TicketType.id)
+        )
+    ).all()
+    availability = await services.calendar.ticket_availability(
+        session, ticket_type_ids=[ticket_type.id for _, _, ticket_type in events]
+    )
+    events_by_page: dict[int, dict[int, EventView]] = {}
+    for entry, page_id, ticket_type in events:
+        event = events_by_page.setdefault(page_id, {}).setdefault(
+            entry.id, EventView(id=entry.id, name=entry.name, start_at=entry.start_at)
+        )
+        # Seed 004: the type's cost, else the event's ticket price.
+        cost = ticket_type.cost if ticket_type.cost is not None else entry.ticket_price
+        event.ticket_types.append(
+            TicketTypeView(
+                id=ticket_type.id,
+                name=ticket_type.name,
+                cost=cost if cost is not None else ZERO,
+                available=availability.get(ticket_type.id),
+            )
+        )
+    shop: list[ShopPage] = []
+    for page in pages:
+        shop.append(
+            ShopPage(
+                page=page,
+                products=await services.market.products_for_page(session, page.id),
+                slots=[
+                    SlotView(
+                        id=slot.id,
+                        name=slot.name,
+                        start_at=slot.start_at,
+                        end_at=slot.end_at,
+                        cost=slot.cost,
+                        in_cart=slot.id in booked,
+                    )
+                    for slot, page_id in slots
+                    if page_id == page.id
+                ],
+                events=list(events_by_page.get(page.id, {}).values()),
+            )
+        )
+    return shop
+
+
+async def book_slot(session: AsyncSession, *, identity: CartIdentity, slot_id: int) -> str:
+    """Put a pending booking of the slot in the cart, as the events app does; returns its name."""
+    slot = await session.get(CalendarSlot, slot_id)
+    if slot is None:
+        raise NotFound("That session does not exist.", code="SLOT_NOT_FOUND")
+    already = await session.scalar(
+        select(CalendarEntry.id).where(
+            CalendarEntry.slot_id == slot_id,
+            owned_by(CalendarEntry, identity),
+            CalendarEntry.state == "pending",
+        )
+    )
+    if already is not None:
+        raise ServiceError(409, "ALREADY_IN_CART", f"{slot.name} is already in your cart.")
+    session.add(
+        CalendarEntry(
+            calendar_id=slot.calendar_id,
+            slot_id=slot.id,
+            name=slot.name,
+            start_at=slot.start_at,
+            end_at=slot.end_at,
+            state="pending",
+            cost=slot.cost,
+            user_id=identity.user_id,
+            session_id=identity.session_id,
+        )
+    )
+    await session.commit()
+    return slot.name
+
+
+async def buy_tickets(
+    session: AsyncSession, *, user_id: int, ticket_type_id: int, quantity: int
+) -> Purchase:
+    """Put pending tickets in a signed-in user's cart (seed 004: not sold until paid)."""
+    row = (
+        await session.execute(
+            select(TicketType, CalendarEntry)
+            .join(CalendarEntry, CalendarEntry.id == TicketType.entry_id)
+            .where(TicketType.id == ticket_type_id)
+        )
+    ).first()
+    if row is None:
+        raise NotFound("Those tickets do not exist.", code="TICKET_TYPE_NOT_FOUND")
+    ticket_type, event = row
+    left = (
+        await services.calendar.ticket_availability(session, ticket_type_ids=[ticket_type_id])
+    ).get(ticket_type_id)
+    if left == 0:
+        raise ServiceError(
+            409, "SOLD_OUT", f"Sorry, {ticket_type.name} tickets for {event.name} are sold out."
+        )
+    session.add_all(
+        Ticket(
+            entry_id=event.id,
+            ticket_type_id=ticket_type.id,
+            user_id=user_id,
+            state="pending",
+            code=secrets.token_hex(CODE_BYTES).upper(),
+        )
+        for _ in range(quantity)
+    )
+    await session.commit()
+    return Purchase(count=quantity, ticket_type=ticket_type.name, event=event.name)

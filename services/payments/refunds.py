@@ -1,0 +1,175 @@
+"""Refunds through SumUp, recorded on the order; one per order.
+
+The refund is claimed on the order (refunded_amount, refunded_at) in a committed transaction
+before SumUp is called, so a second refund (a double click, another operator) finds it claimed
+and never reaches SumUp; a SumUp failure takes the claim back. No transaction is held open
+while SumUp answers.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bp.orders.filters.money import format_money
+from config.settings import Settings
+from lib.errors import BadRequest, NotFound, ServiceError
+from models import Order
+from services.payments.errors import PaymentProviderUnavailable
+from services.payments.merchants import credentials_for_order
+from services.payments.orders import load_order, undelivered_items
+from services.sumup import PaymentGateway, SumUpError
+
+CENT = Decimal("0.01")
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RefundResult:
+    """A refund SumUp accepted, as recorded on the order."""
+
+    order_id: int
+    amount: Decimal
+    currency: str
+    refunded_at: datetime
+
+
+def parse_refund_amount(value: object) -> Decimal | None:
+    """An amount from a request or the command line ("12.50"); None when absent."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise BadRequest('The amount must be a string such as "12.50".', code="INVALID_AMOUNT")
+    try:
+        amount = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise BadRequest(
+            'The amount must be a number such as "12.50".', code="INVALID_AMOUNT"
+        ) from None
+    if not amount.is_finite() or amount <= 0 or amount != amount.quantize(CENT):
+        raise BadRequest(
+            "The amount must be more than zero, with at most two decimal places.",
+            code="INVALID_AMOUNT",
+        )
+    return amount
+
+
+async def refund_due(session: AsyncSession, *, order: Order) -> Decimal:
+    """What a paid order owes back by default: what it could not deliver, else everything."""
+    if order.needs_refund:
+        missing = await undelivered_items(session, order_id=order.id, items=order.items)
+        owed = sum((item.line_total for item in missing), Decimal("0.00")).quantize(CENT)
+        if owed > 0:
+            return owed
+    return order.total_amount.quantize(CENT)
+
+
+async def refund_order(
+    session: AsyncSession,
+    *,
+    order_id: int,
+    gateway: PaymentGateway,
+    settings: Settings,
+    amount: Decimal | None = None,
+) -> RefundResult:
+    """Refund a paid order through SumUp (default: the value it could not deliver); commits."""
+    try:
+        order = await load_order(session, order_id, lock=True, with_items=True)
+        if order is None:
+            raise NotFound(f"There is no order #{order_id}.", code="ORDER_NOT_FOUND")
+        _check_refundable(order)
+        if amount is None:
+            amount = await refund_due(session, order=order)
+        if amount > order.total_amount:
+            raise BadRequest(
+                f"Order #{order_id} was paid {format_money(order.total_amount, order.currency)};"
+                " a refund cannot be more than that.",
+                code="INVALID_AMOUNT",
+            )
+        credentials = await credentials_for_order(session, settings=settings, order=order)
+        transaction_id = order.sumup_transaction_id
+        assert transaction_id is not None
+        claimed_at = datetime.now(UTC)
+        order.refunded_amount = amount
+        order.refunded_at = claimed_at
+        currency = order.currency
+        await session.commit()
+    except BaseException:
+        await session.rollback()
+        raise
+    log.info(
+        "order %s: refunding %s %s (transaction %s)", order_id, amount, currency, transaction_id
+    )
+
+    try:
+        await gateway.refund(credentials=credentials, transaction_id=transaction_id, amount=amount)
+    except SumUpError as error:
+        await _release_claim(session, order_id=order_id, claimed_at=claimed_at)
+        log.error("order %s: SumUp refused the refund: %s", order_id, error)
+        if error.is_retryable:
+            raise PaymentProviderUnavailable() from error
+        raise ServiceError(
+            409 if error.is_conflict or error.is_not_found else 502,
+            "REFUND_REFUSED",
+            f"SumUp refused the refund of order #{order_id}: {error.message or error.code}.",
+        ) from error
+    except BaseException:
+        await _release_claim(session, order_id=order_id, claimed_at=claimed_at)
+        raise
+
+    try:
+        order = await load_order(session, order_id, lock=True)
+        assert order is not None
+        order.needs_refund = False
+        refunded_at = order.refunded_at or claimed_at
+        await session.commit()
+    except BaseException:
+        await session.rollback()
+        raise
+    log.info("order %s: refunded %s %s", order_id, amount, currency)
+    return RefundResult(
+        order_id=order_id, amount=amount, currency=currency, refunded_at=refunded_at
+    )
+
+
+def _check_refundable(order: Order) -> None:
+    """Only a paid order with a SumUp transaction, not refunded yet."""
+    if order.refunded_at is not None:
+        raise ServiceError(
+            409,
+            "ALREADY_REFUNDED",
+            f"Order #{order.id} was already refunded "
+            f"({format_money(order.refunded_amount, order.currency)} on "
+            f"{order.refunded_at:%d %B %Y}).",
+        )
+    if order.status != "paid":
+        raise ServiceError(
+            409,
+            "ORDER_NOT_PAID",
+            f"Order #{order.id} is {order.status}; only a paid order can be refunded.",
+        )
+    if not order.sumup_transaction_id:
+        raise ServiceError(
+            409,
+            "NO_TRANSACTION",
+            f"Order #{order.id} has no SumUp transaction id to refund; "
+            "refund it in SumUp's dashboard.",
+        )
+
+
+async def _release_claim(session: AsyncSession, *, order_id: int, claimed_at: datetime) -> None:
+    """Take back a refund claim after SumUp did not refund."""
+    try:
+        order = await load_order(session, order_id, lock=True)
+        if order is not None and order.refunded_at == claimed_at:
+            order.refunded_amount = None
+            order.refunded_at = None
+        await session.commit()
+    except BaseException:
+        await session.rollback()
+        raise

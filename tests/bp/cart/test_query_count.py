@@ -1,0 +1,105 @@
+"""The page cart and the cart-mini cost a fixed number of statements, however full the cart."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from quart import Quart
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from lib.db import databases
+from tests.support import factories as f
+from tests.support.http import internal_headers, sign_in
+
+# Page cart: page by slug, lines, their products, bookings, tickets, and the cart-mini summary.
+PAGE_CART_STATEMENTS = 6
+# The cart-mini: one statement with products, bookings and tickets.
+CART_MINI_STATEMENTS = 1
+
+
+@contextmanager
+def counting(app: Quart) -> Iterator[list[str]]:
+    """Every statement the app's engine executes inside the block."""
+    statements: list[str] = []
+    engine = databases(app).engine.sync_engine
+
+    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        # pool_pre_ping's "SELECT 1" is a connection check, not work for the page.
+        if statement.strip().upper() != "SELECT 1":
+            statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+async def fill(db: AsyncSession, *, user_id: int, size: int) -> None:
+    """`size` lines, bookings and tickets on the bakery page."""
+    page = await f.page(db, f"bakery-{size}")
+    cal = await f.calendar(db, page)
+    event_entry = await f.event(db, cal)
+    for n in range(size):
+        await f.cart_item(db, await f.product(db, page, f"Loaf {n}"), user_id=user_id)
+        await f.booking(db, cal, user_id=user_id)
+        await f.ticket(db, await f.ticket_type(db, event_entry, f"Type {n}"), user_id=user_id)
+
+
+async def test_page_cart_statements_do_not_grow_with_the_cart(
+    app: Quart, client: Any, db: AsyncSession
+) -> None:
+    await fill(db, user_id=1, size=1)
+    await fill(db, user_id=2, size=20)
+    small, large = app.test_client(), app.test_client()
+    await sign_in(app, small, 1)
+    await sign_in(app, large, 2)
+
+    with counting(app) as one:
+        first = await small.get("/bakery-1/")
+    with counting(app) as twenty:
+        second = await large.get("/bakery-20/")
+
+    assert first.status_code == second.status_code == 200
+    assert (await second.get_data(as_text=True)).count('data-testid="line-') >= 20
+    assert len(one) == len(twenty) == PAGE_CART_STATEMENTS
+
+
+async def test_overview_statements_do_not_grow_with_the_cart(
+    app: Quart, client: Any, db: AsyncSession
+) -> None:
+    await fill(db, user_id=1, size=1)
+    await fill(db, user_id=2, size=20)
+    small, large = app.test_client(), app.test_client()
+    await sign_in(app, small, 1)
+    await sign_in(app, large, 2)
+
+    with counting(app) as one:
+        await small.get("/")
+    with counting(app) as twenty:
+        await large.get("/")
+
+    assert len(one) == len(twenty)
+
+
+async def test_cart_mini_is_one_statement(app: Quart, client: Any, db: AsyncSession) -> None:
+    await fill(db, user_id=2, size=20)
+
+    with counting(app) as statements:
+        response = await client.get(
+            "/internal/fragments/cart-mini?user_id=2", headers=internal_headers(app)
+        )
+
+    assert 'aria-label="Cart, 60 items"' in await response.get_data(as_text=True)
+    assert len(statements) == CART_MINI_STATEMENTS
+
+
+async def test_cart_mini_of_a_browser_without_a_cart_costs_nothing(app: Quart, client: Any) -> None:
+    with counting(app) as statements:
+        response = await client.get("/internal/fragments/cart-mini")
+
+    assert 'aria-label="Cart, 0 items"' in await response.get_data(as_text=True)
+    assert statements == []
