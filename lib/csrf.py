@@ -44,6 +44,11 @@ def _sign(settings: Settings, nonce: str) -> str:
     return hmac.new(key, nonce.encode(), hashlib.sha256).hexdigest()
 
 
+def browser_nonce() -> str | None:
+    """The browser's CSRF cookie, which every shopper POST carries."""
+    return request.cookies.get(COOKIE_NAME) or None
+
+
 def csrf_token() -> str:
     """The token for this browser, creating its cookie on first use."""
     nonce = request.cookies.get(COOKIE_NAME) or g.get("csrf_new_nonce")

@@ -6,12 +6,17 @@ identity as an argument and never look at the request.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import re
 import secrets
 
-from quart import session
+from quart import current_app, session
 
+from config.settings import Settings
 from lib.auth import current_user_id
+from lib.csrf import browser_nonce
 from lib.errors import BadRequest
 from services.contracts.dtos import CartIdentity
 
@@ -42,9 +47,26 @@ def current_cart_identity(*, create: bool = False) -> CartIdentity | None:
         return CartIdentity(session_id=sid)
     if not create:
         return None
-    sid = secrets.token_urlsafe(SID_BYTES)
+    sid = _new_cart_sid()
     session[SESSION_KEY] = sid
     return CartIdentity(session_id=sid)
+
+
+def _new_cart_sid() -> str:
+    """A new anonymous cart id, the same for every request of one browser.
+
+    A brand-new visitor's first two adds (a double click, two tabs) arrive together with no
+    session yet; each creates a session and only the last cookie survives. Deriving the id from
+    the browser's CSRF cookie, which every POST carries, puts both adds in the same cart.
+    """
+    nonce = browser_nonce()
+    if nonce is None:
+        return secrets.token_urlsafe(SID_BYTES)
+    settings: Settings = current_app.extensions["settings"]
+    assert settings.secret_key is not None
+    key = settings.secret_key.get_secret_value().encode()
+    digest = hmac.new(key, b"cart-sid:" + nonce.encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest[:SID_BYTES]).decode().rstrip("=")
 
 
 def forget_anonymous_cart() -> None:

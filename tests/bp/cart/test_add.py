@@ -22,7 +22,7 @@ from tests.bp.cart.helpers import (
     text,
 )
 from tests.support import factories as f
-from tests.support.http import read_shared_session, sign_in
+from tests.support.http import csrf_token, read_shared_session, sign_in
 
 
 async def test_first_add_creates_an_anonymous_cart_and_a_line(
@@ -233,3 +233,23 @@ async def test_a_shopper_cannot_choose_whose_cart_to_add_to(
     assert await lines_of(db, user_id=1) == {product.id: 1}
     assert await lines_of(db, user_id=2) == {}
     assert await lines_of(db, session_id="victim") == {}
+
+
+async def test_a_new_browsers_simultaneous_first_adds_land_in_one_cart(
+    app: Quart, client: Any, db: AsyncSession
+) -> None:
+    # A first-time visitor double-clicks two add buttons: neither request carries a session
+    # yet, each creates one, and only the last session cookie survives in the browser.
+    page = await f.page(db)
+    bread, buns = await f.product(db, page, "Bread"), await f.product(db, page, "Buns")
+    token = csrf_token(app, client)
+
+    responses = await asyncio.gather(
+        client.post(f"/add/{bread.id}/", form={"csrf_token": token}),
+        client.post(f"/add/{buns.id}/", form={"csrf_token": token, "quantity": "2"}),
+    )
+
+    assert [r.status_code for r in responses] == [303, 303]
+    page_cart = await text(await client.get(f"/{page.slug}/"))
+    assert badge_counts(page_cart)[0] == 3
+    assert "Bread" in page_cart and "Buns" in page_cart
