@@ -33,7 +33,8 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class ReconcileReport:
-    """What one pass did; `ran` is False when another worker held the lock."""
+    """What one pass did (`paid`: orders it found paid); `ran` is False when another worker
+    held the lock."""
 
     ran: bool = True
     checked: int = 0

@@ -25,7 +25,7 @@ def checkout_reference(prefix: str, order_id: int, attempt: int) -> str:
 
 def reference_prefix(reference: str, order_id: int) -> str | None:
     """The prefix an order's reference was made with, or None when it is not that order's."""
-    match = re.fullmatch(rf"(.*?){order_id}-(\d+)", reference)
+    match = re.fullmatch(rf"((?:.*\D)?){order_id}-(\d+)", reference)
     return match.group(1) if match else None
 
 

@@ -212,7 +212,7 @@ def _lifespan_done(app: Quart) -> Callable[..., Awaitable[None]]:
                 elif message["type"] == "lifespan.shutdown":
                     await send({"type": "lifespan.shutdown.complete"})
                     return
-        await app(scope, receive, send)
+        await app(scope, receive, send)  # type: ignore[arg-type]
 
     return asgi
 
@@ -224,9 +224,7 @@ async def served(app: Quart, port: int) -> AsyncIterator[str]:
     config.bind = [f"{HOST}:{port}"]
     config.graceful_timeout = 1.0
     shutdown = asyncio.Event()
-    task = asyncio.create_task(
-        serve(_lifespan_done(app), config, shutdown_trigger=shutdown.wait)  # type: ignore[arg-type]
-    )
+    task = asyncio.create_task(serve(_lifespan_done(app), config, shutdown_trigger=shutdown.wait))
     base_url = f"http://{HOST}:{port}"
     async with httpx.AsyncClient(timeout=1.0) as probe:
         deadline = time.monotonic() + 10

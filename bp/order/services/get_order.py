@@ -11,13 +11,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from bp.orders.services.list_orders import owner_condition
+from bp.orders.services.search import BIGINT_MAX
 from lib.errors import NotFound
 from models import Order
 from services.contracts.dtos import CalendarEntryDTO, CartIdentity, TicketDTO
 from services.registry import services
 
-# Order ids are BIGINT: anything outside cannot be an order (and must not reach the driver).
-BIGINT_MAX = 2**63 - 1
+__all__ = [
+    "BIGINT_MAX",
+    "OrderLineView",
+    "OrderView",
+    "get_order_view_or_raise",
+    "is_order_id",
+]
 # A shopper may still pay these, or ask us to look at the payment again.
 PAYABLE_STATUSES = frozenset({"pending", "failed"})
 CHECKABLE_STATUSES = frozenset({"pending", "failed"})
@@ -90,7 +96,7 @@ class OrderView:
 
 
 def is_order_id(value: int) -> bool:
-    """Whether a number can be an order id at all."""
+    """Whether a number can be an order id at all (a BIGINT; nothing else reaches the driver)."""
     return 1 <= value <= BIGINT_MAX
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 from quart import Quart
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bp.cart.services.check_sumup_status import check_sumup_status
@@ -46,32 +46,39 @@ PROCESSES = 4
 START_TIMEOUT_SECONDS = 60
 
 
-def settle_in_process(config: dict[str, Any], order_id: int, start: Any, results: Any) -> None:
+def settle_in_process(
+    config: dict[str, Any], order_id: int, ready: Any, start: Any, results: Any
+) -> None:
     """A worker process: its own engine and SumUp client, then check_sumup_status at the signal."""
-    asyncio.run(_settle_in_process(config, order_id, start, results))
+    asyncio.run(_settle_in_process(config, order_id, ready, start, results))
 
 
 async def _settle_in_process(
-    config: dict[str, Any], order_id: int, start: Any, results: Any
+    config: dict[str, Any], order_id: int, ready: Any, start: Any, results: Any
 ) -> None:
     settings = load_settings(config)
     async with open_runtime(settings) as runtime:
-        # Connect before the start line, so that the settlements really run at once.
-        async with runtime.sessionmaker() as session:
-            await session.execute(text("SELECT 1"))
-        await asyncio.to_thread(start.wait, START_TIMEOUT_SECONDS)
-        async with runtime.sessionmaker() as session:
-            try:
-                settlement = await check_sumup_status(
+
+        async def settle() -> Any:
+            async with runtime.sessionmaker() as session:
+                return await check_sumup_status(
                     session,
                     order_id=order_id,
                     gateway=runtime.gateway,
                     settings=runtime.settings,
                     source=f"process {os.getpid()}",
                 )
-                results.put((settlement.status, settlement.changed))
-            except Exception as error:  # reported to the test, which fails on it
-                results.put(("error", repr(error)))
+
+        try:
+            # A first check while the order is unpaid warms connections and caches, so that
+            # after the start line the settlements really run at the same moment.
+            await settle()
+            await asyncio.to_thread(ready.wait, START_TIMEOUT_SECONDS)
+            await asyncio.to_thread(start.wait, START_TIMEOUT_SECONDS)
+            settlement = await settle()
+            results.put((settlement.status, settlement.changed))
+        except Exception as error:  # reported to the test, which fails on it
+            results.put(("error", repr(error)))
 
 
 @pytest.fixture
@@ -107,17 +114,20 @@ async def test_one_paid_transition_however_many_settle_at_once(
     order = await only_order(db)
 
     context = multiprocessing.get_context("spawn")
-    start = context.Barrier(PROCESSES + 1)
+    ready, start = context.Barrier(PROCESSES + 1), context.Barrier(PROCESSES + 1)
     results = context.Queue()
     workers = [
-        context.Process(target=settle_in_process, args=(app_config, order.id, start, results))
+        context.Process(
+            target=settle_in_process, args=(app_config, order.id, ready, start, results)
+        )
         for _ in range(PROCESSES)
     ]
     for worker in workers:
         worker.start()
     try:
-        # SumUp sees the payment and calls the webhook twice at once; then everyone goes.
-        await sumup_standin_control.faults(duplicate_webhook=True)
+        await asyncio.to_thread(ready.wait, START_TIMEOUT_SECONDS)
+        # SumUp sees the payment and calls the webhook twice at once, just as everyone goes.
+        await sumup_standin_control.faults(duplicate_webhook=True, delay_webhook_seconds=0.05)
         await sumup_standin_control.pay(str(order.sumup_checkout_id))
         await asyncio.to_thread(start.wait, START_TIMEOUT_SECONDS)
         page, report = await asyncio.gather(
@@ -131,7 +141,6 @@ async def test_one_paid_transition_however_many_settle_at_once(
                 worker.kill()
     deliveries = await sumup_standin_control.wait_for_webhooks(2)
 
-    print("OUTCOMES", outcomes, report)
     assert all(worker.exitcode == 0 for worker in workers)
     assert all(status == "paid" for status, _ in outcomes), outcomes
     assert sum(1 for _, changed in outcomes if changed) <= 1
