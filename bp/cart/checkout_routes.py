@@ -93,28 +93,34 @@ def go_to(url: str) -> ResponseReturnValue:
 
 async def start_failed_answer(failure: CheckoutStartFailed) -> Response:
     """The order is saved but SumUp's page could not be opened: say so, offer to try again."""
-    context: dict[str, Any] = {"message": failure.message, "order_id": failure.order_id}
-    if is_htmx():
-        body = await render_template("checkout/_start_failed.html", **context)
-        response = Response(body, status=failure.status, mimetype="text/html")
-        response.headers["HX-Retarget"] = "#messages"
-        response.headers["HX-Reswap"] = "innerHTML"
-        return response
-    body = await render_template("checkout/start_failed.html", **context)
-    return Response(body, status=failure.status, mimetype="text/html")
+    return await _problem(
+        "checkout/_start_failed.html",
+        "checkout/start_failed.html",
+        failure.status,
+        message=failure.message,
+        order_id=failure.order_id,
+    )
 
 
 async def _split_answer(split: SplitCheckoutRequired) -> Response:
     """A cart paid to several merchants: explain, and link each page's own checkout."""
-    context = {"message": split.message, "pages": split.pages}
+    return await _problem(
+        "checkout/_split.html",
+        "checkout/split.html",
+        split.status,
+        message=split.message,
+        pages=split.pages,
+    )
+
+
+async def _problem(fragment: str, page: str, status: int, **context: Any) -> Response:
+    """A checkout problem: for HTMX the fragment in the page's message region, else the page."""
+    body = await render_template(fragment if is_htmx() else page, **context)
+    response = Response(body, status=status, mimetype="text/html")
     if is_htmx():
-        body = await render_template("checkout/_split.html", **context)
-        response = Response(body, status=split.status, mimetype="text/html")
         response.headers["HX-Retarget"] = "#messages"
         response.headers["HX-Reswap"] = "innerHTML"
-        return response
-    body = await render_template("checkout/split.html", **context)
-    return Response(body, status=split.status, mimetype="text/html")
+    return response
 
 
 @bp.get(f"/checkout/return/<{ID}:order_id>/")

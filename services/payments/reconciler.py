@@ -17,11 +17,10 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bp.cart.services.check_sumup_status import check_sumup_status
-from bp.cart.services.checkout import deactivate_checkout
+from bp.cart.services.checkout import deactivate_current_attempt
 from lib import lifecycle
 from lib.errors import ServiceError
 from models import Order
-from services.payments.merchants import credentials_for_order
 from services.payments.orders import OPEN_STATUSES, close_order, load_order, session_ends_at
 from services.payments.runtime import PaymentsRuntime
 
@@ -142,30 +141,20 @@ async def expire_order(session: AsyncSession, *, order_id: int, runtime: Payment
 
     A checkout SumUp reports as processed is settled as paid instead. Answers the status.
     """
-    settings, gateway = runtime.settings, runtime.gateway
-    order = await load_order(session, order_id)
-    assert order is not None
-    reference, checkout_id = order.sumup_reference, order.sumup_checkout_id
-    credentials = await credentials_for_order(session, settings=settings, order=order)
-    await session.commit()
-    if reference is not None:
-        paid = await deactivate_checkout(
-            session,
-            order_id=order_id,
-            reference=reference,
-            checkout_id=checkout_id,
-            credentials=credentials,
-            settings=settings,
-            gateway=gateway,
-            source="reconciler",
-        )
-        if paid:
-            return "paid"
+    done = await deactivate_current_attempt(
+        session,
+        order_id=order_id,
+        settings=runtime.settings,
+        gateway=runtime.gateway,
+        source="reconciler",
+    )
+    if done.paid:
+        return "paid"
     try:
         order = await load_order(session, order_id, lock=True)
         assert order is not None
         # Paid, or given a new attempt, while SumUp was being asked: leave it be.
-        if order.status in OPEN_STATUSES and order.sumup_reference == reference:
+        if order.status in OPEN_STATUSES and order.sumup_reference == done.reference:
             await close_order(session, order=order, status="expired", sumup_status="EXPIRED")
         status = order.status
         await session.commit()

@@ -1,7 +1,7 @@
 """Ticket capacity at checkout, and tickets that sold out before their payment arrived.
 
-The CalendarService protocol has no capacity count nor a way to cancel single tickets, so these
-two read and write the events domain's shared tables directly, under its row locks.
+The CalendarService protocol can neither lock a ticket type nor cancel single tickets, so those
+two steps touch the events domain's shared tables directly.
 """
 
 from __future__ import annotations
@@ -9,57 +9,47 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lib.errors import ServiceError
-from models import SOLD_TICKET_STATES, Ticket, TicketType
+from models import Ticket, TicketType
 from services.contracts.dtos import TicketDTO
+from services.registry import services
 
 
 async def check_ticket_capacity(session: AsyncSession, tickets: Sequence[TicketDTO]) -> None:
-    """Refuse (409) tickets that no longer fit their type's capacity; locks the types."""
+    """Refuse (409) tickets that no longer fit their type's capacity.
+
+    The ticket types are locked first, so that two shoppers checking out the last ticket at
+    once are told in turn, not both sent to pay for it.
+    """
     wanted = Counter(t.ticket_type_id for t in tickets if t.ticket_type_id is not None)
     if not wanted:
         return
-    types = list(
-        await session.scalars(
-            select(TicketType)
-            .where(TicketType.id.in_(sorted(wanted)))
-            .order_by(TicketType.id)
-            .with_for_update()
-        )
+    await session.execute(
+        select(TicketType.id)
+        .where(TicketType.id.in_(sorted(wanted)))
+        .order_by(TicketType.id)
+        .with_for_update()
     )
-    limited = [t for t in types if t.capacity is not None]
-    if not limited:
-        return
-    counted = await session.execute(
-        select(Ticket.ticket_type_id, func.count())
-        .where(
-            Ticket.ticket_type_id.in_([t.id for t in limited]),
-            Ticket.state.in_(SOLD_TICKET_STATES),
-        )
-        .group_by(Ticket.ticket_type_id)
-    )
-    sold = {type_id: count for type_id, count in counted}
-    for ticket_type in limited:
-        assert ticket_type.capacity is not None
-        left = max(ticket_type.capacity - sold.get(ticket_type.id, 0), 0)
-        if wanted[ticket_type.id] > left:
-            name = next(
-                (t.entry_name for t in tickets if t.ticket_type_id == ticket_type.id), "the event"
+    left = await services.calendar.ticket_availability(session, ticket_type_ids=sorted(wanted))
+    for type_id, count in sorted(wanted.items()):
+        available = left.get(type_id)
+        if available is None or count <= available:
+            continue
+        ticket = next(t for t in tickets if t.ticket_type_id == type_id)
+        kind = f"“{ticket.ticket_type_name}” tickets" if ticket.ticket_type_name else "Tickets"
+        if available == 0:
+            message = (
+                f"{kind} for {ticket.entry_name} are sold out. Please remove them from your cart."
             )
-            if left == 0:
-                message = (
-                    f"“{ticket_type.name}” tickets for {name} are sold out. "
-                    "Please remove them from your cart."
-                )
-            else:
-                message = (
-                    f"Only {left} “{ticket_type.name}” ticket{'s' if left != 1 else ''} "
-                    f"for {name} {'are' if left != 1 else 'is'} left. Please change your cart."
-                )
-            raise ServiceError(409, "TICKETS_SOLD_OUT", message)
+        else:
+            message = (
+                f"Only {available} of the {kind} for {ticket.entry_name} "
+                f"{'are' if available != 1 else 'is'} left. Please change your cart."
+            )
+        raise ServiceError(409, "TICKETS_SOLD_OUT", message)
 
 
 async def cancel_oversold_tickets(

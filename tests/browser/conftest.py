@@ -113,7 +113,12 @@ def shopper(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Shoppe
     page = context.new_page()
     page.set_default_timeout(15_000)
     who = Shopper(page=page, name=request.node.name)
-    page.on("console", lambda m: who.console_errors.append(m.text) if m.type == "error" else None)
+    page.on(
+        "console",
+        lambda m: who.console_errors.append(f"{m.text} at {m.location.get('url')}")
+        if m.type == "error"
+        else None,
+    )
     page.on("pageerror", lambda error: who.console_errors.append(str(error)))
     yield who
     context.close()

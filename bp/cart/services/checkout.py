@@ -163,10 +163,16 @@ async def create_order_from_cart(
         if isinstance(outcome, OrderStart):
             return outcome
         for superseded in outcome.orders:
-            await _deactivate_superseded(
-                session, superseded=superseded, settings=settings, gateway=gateway
+            done = await deactivate_current_attempt(
+                session,
+                order_id=superseded.order_id,
+                settings=settings,
+                gateway=gateway,
+                source="checkout",
             )
-            deactivated.add(superseded.reference)
+            if done.paid:
+                raise EarlierCheckoutPaid(superseded.order_id)
+            deactivated.update(r for r in (superseded.reference, done.reference) if r)
     raise ServiceError(
         409,
         "CHECKOUT_BUSY",
@@ -449,59 +455,55 @@ def _order_items(cart: _Cart) -> list[OrderItem]:
     return items
 
 
-async def _deactivate_superseded(
-    session: AsyncSession, *, superseded: _Superseded, settings: Settings, gateway: PaymentGateway
-) -> None:
-    """Deactivate the SumUp checkout of an order about to be replaced; stop if it was paid."""
-    order = await load_order(session, superseded.order_id)
-    assert order is not None
-    credentials = await credentials_for_order(session, settings=settings, order=order)
-    checkout_id = order.sumup_checkout_id
-    await session.commit()
-    paid = await deactivate_checkout(
-        session,
-        order_id=superseded.order_id,
-        reference=superseded.reference,
-        checkout_id=checkout_id,
-        credentials=credentials,
-        settings=settings,
-        gateway=gateway,
-        source="checkout",
-    )
-    if paid:
-        raise EarlierCheckoutPaid(superseded.order_id)
+@dataclass(frozen=True)
+class Deactivation:
+    """What deactivating an order's current payment attempt found."""
+
+    # The attempt made unpayable; None when the order never started one.
+    reference: str | None
+    # SumUp had already been paid for it: the order is settled instead.
+    paid: bool = False
 
 
-async def deactivate_checkout(
+async def deactivate_current_attempt(
     session: AsyncSession,
     *,
     order_id: int,
-    reference: str,
-    checkout_id: str | None,
-    credentials: SumUpCredentials,
     settings: Settings,
     gateway: PaymentGateway,
     source: str,
-) -> bool:
-    """Make an attempt's SumUp checkout unpayable; True when it turned out to be paid (settled).
+) -> Deactivation:
+    """Make the order's current SumUp checkout unpayable, before anything replaces or closes it.
 
-    A checkout SumUp does not know is fine; one already processed is settled instead. Raises
-    PaymentProviderUnavailable when SumUp cannot be asked: nothing may replace a checkout that
-    could still be paid.
+    A checkout SumUp does not know is fine; one it has already processed is settled as paid.
+    Raises PaymentProviderUnavailable when SumUp cannot be asked: nothing may replace or close
+    a checkout that could still be paid.
     """
+    order = await load_order(session, order_id)
+    if order is None:
+        raise ServiceError(404, "ORDER_NOT_FOUND", "We could not find that order.")
+    reference, checkout_id = order.sumup_reference, order.sumup_checkout_id
+    credentials = (
+        await credentials_for_order(session, settings=settings, order=order)
+        if reference is not None
+        else None
+    )
+    await session.commit()
+    if reference is None or credentials is None:
+        return Deactivation(reference=None)
     try:
         if checkout_id is None:
             found = await gateway.list_checkouts(credentials=credentials, reference=reference)
             match = next((c for c in found if c.checkout_reference == reference), None)
             if match is None:
-                return False
+                return Deactivation(reference)
             checkout_id = match.id
         await gateway.deactivate_checkout(credentials=credentials, checkout_id=checkout_id)
         log.info("order %s: SumUp checkout %s deactivated (%s)", order_id, checkout_id, source)
-        return False
+        return Deactivation(reference)
     except SumUpError as error:
         if error.is_not_found:
-            return False
+            return Deactivation(reference)
         if not error.is_conflict:
             log.warning(
                 "order %s: deactivating checkout %s failed: %s", order_id, checkout_id, error
@@ -521,7 +523,7 @@ async def deactivate_checkout(
             "order %s: SumUp refused to deactivate %s but it is not paid", order_id, checkout_id
         )
         raise PaymentProviderUnavailable()
-    return True
+    return Deactivation(reference, paid=True)
 
 
 async def start_payment(
@@ -541,7 +543,7 @@ async def start_payment(
         return return_url(settings, order_id)
     if order.status not in OPEN_STATUSES:
         await session.commit()
-        raise _closed(order)
+        raise _not_payable(order.status)
     fresh = datetime.now(UTC) + MIN_SESSION_LEFT <= session_ends_at(order, settings)
     if fresh and order.sumup_checkout_id and order.sumup_hosted_url:
         hosted_url = order.sumup_hosted_url
@@ -556,7 +558,7 @@ async def start_payment(
         if settlement.is_paid:
             return return_url(settings, order_id)
         if settlement.status not in OPEN_STATUSES:
-            raise _closed_status(settlement.status)
+            raise _not_payable(settlement.status)
         if settlement.sumup_status != CheckoutStatus.EXPIRED.value:
             return hosted_url
     elif fresh and order.sumup_checkout_id is None:
@@ -569,11 +571,8 @@ async def start_payment(
     return await _next_attempt(session, order_id=order_id, gateway=gateway, settings=settings)
 
 
-def _closed(order: Order) -> ServiceError:
-    return _closed_status(order.status)
-
-
-def _closed_status(status: str) -> ServiceError:
+def _not_payable(status: str) -> ServiceError:
+    """The answer to paying an order that is paid or closed."""
     if status == "paid":
         return ServiceError(409, "ORDER_ALREADY_PAID", "This order is already paid.")
     return ServiceError(
@@ -587,24 +586,12 @@ async def _next_attempt(
     session: AsyncSession, *, order_id: int, gateway: PaymentGateway, settings: Settings
 ) -> str:
     """Deactivate the current attempt's checkout, then start the next attempt."""
-    order = await load_order(session, order_id)
-    assert order is not None
-    credentials = await credentials_for_order(session, settings=settings, order=order)
-    reference, checkout_id = order.sumup_reference, order.sumup_checkout_id
-    await session.commit()
-    if reference is not None:
-        paid = await deactivate_checkout(
-            session,
-            order_id=order_id,
-            reference=reference,
-            checkout_id=checkout_id,
-            credentials=credentials,
-            settings=settings,
-            gateway=gateway,
-            source="pay",
-        )
-        if paid:
-            return return_url(settings, order_id)
+    done = await deactivate_current_attempt(
+        session, order_id=order_id, settings=settings, gateway=gateway, source="pay"
+    )
+    if done.paid:
+        return return_url(settings, order_id)
+    reference = done.reference
     try:
         order = await load_order(session, order_id, lock=True)
         assert order is not None
@@ -612,7 +599,7 @@ async def _next_attempt(
             await session.commit()
             return return_url(settings, order_id)
         if order.status not in OPEN_STATUSES:
-            raise _closed(order)
+            raise _not_payable(order.status)
         if order.sumup_reference != reference:
             raise ServiceError(
                 409,
@@ -796,10 +783,9 @@ async def pay_order(
 ) -> str:
     """Pay again: the shopper's own pending or failed order; 409 for any other."""
     order = await get_owned_order_or_raise(session, order_id=order_id, identity=identity)
-    if order.status not in OPEN_STATUSES:
-        await session.commit()
-        raise _closed(order)
     await session.commit()
+    if order.status not in OPEN_STATUSES:
+        raise _not_payable(order.status)
     return await start_payment(session, order_id=order_id, gateway=gateway, settings=settings)
 
 

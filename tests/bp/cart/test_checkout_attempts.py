@@ -307,3 +307,20 @@ async def _create_at_sumup(standin_url: str, reference: str, amount: str) -> dic
     assert response.status_code == 201, response.text
     created: dict[str, Any] = response.json()
     return created
+
+
+async def test_two_shoppers_checking_out_the_last_ticket_at_once_are_told_in_turn(
+    app: Quart, db: AsyncSession
+) -> None:
+    shop = await shop_with_cart(db, user_id=7, ticket_capacity=1)
+    await f.ticket(db, shop.ticket_type, user_id=8)
+    first, second = await signed_in_client(app, 7), await signed_in_client(app, 8)
+
+    responses = await asyncio.gather(
+        post_checkout(app, first, "bakery"), post_checkout(app, second, "bakery")
+    )
+
+    assert sorted(r.status_code for r in responses) == [303, 409]
+    refused = next(r for r in responses if r.status_code == 409)
+    assert "sold out" in await text(refused)
+    assert len(await all_orders(db)) == 1
