@@ -52,7 +52,9 @@ async def _flush_redis() -> None:
         await client.aclose()
 
 
-@pytest.fixture(scope="session")
+# Module scope: sync Playwright drives its own event loop in this thread, which must be gone
+# before the asyncio tests of other modules run.
+@pytest.fixture(scope="module")
 def live_service() -> Iterator[LiveService]:
     if not Path(CHROMIUM).exists():
         if os.environ.get("CI"):
@@ -99,7 +101,7 @@ class Shopper:
         self.page.screenshot(path=str(folder / f"{self.step:02d}-{slug}.png"), full_page=True)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(live_service: LiveService) -> Iterator[Browser]:
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)

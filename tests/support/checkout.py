@@ -34,7 +34,7 @@ from models import (
 from services.payments.runtime import PaymentsRuntime
 from tests.support import factories as f
 from tests.support.http import TEST_HOST, csrf_token, settings_of, write_shared_session
-from tests.support.standin import HOST, free_port
+from tests.support.standin import HOST
 
 SITE_MERCHANT = "MTEST001"
 SITE_KEY = "sup_sk_test"
@@ -242,6 +242,3 @@ async def served(app: Quart, port: int) -> AsyncIterator[str]:
     finally:
         shutdown.set()
         await asyncio.wait_for(task, 10)
-
-
-__all__ = ["free_port"]

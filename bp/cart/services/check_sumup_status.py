@@ -105,6 +105,10 @@ async def check_sumup_status(
     if facts.status == "paid" and (checkout_id is None or checkout_id == facts.sumup_checkout_id):
         await session.commit()
         return Settlement(order_id, "paid")
+    if facts.sumup_reference is None and facts.sumup_checkout_id is None:
+        # No payment was ever started for it: there is nothing SumUp could know.
+        await session.commit()
+        return Settlement(order_id, facts.status)
     credentials = await credentials_for_order(session, settings=settings, order=order)
     # No transaction stays open while SumUp is asked.
     await session.commit()

@@ -26,7 +26,6 @@ from services.payments.reconciler import reconcile_once
 from services.payments.runtime import open_runtime
 from tests.support.checkout import (
     events_of,
-    free_port,
     live_lines,
     only_order,
     payments_config,
@@ -40,7 +39,7 @@ from tests.support.checkout import (
     text as response_text,
 )
 from tests.support.http import sign_in
-from tests.support.standin import StandinControl
+from tests.support.standin import StandinControl, free_port
 
 PROCESSES = 4
 START_TIMEOUT_SECONDS = 60

@@ -22,7 +22,6 @@ from models import CalendarEntry, Order, Ticket
 from tests.support import factories as f
 from tests.support.checkout import (
     events_of,
-    free_port,
     live_lines,
     only_order,
     pay_on_hosted_page,
@@ -35,7 +34,7 @@ from tests.support.checkout import (
     wait_until,
 )
 from tests.support.http import sign_in
-from tests.support.standin import StandinControl
+from tests.support.standin import StandinControl, free_port
 
 
 @pytest.fixture
