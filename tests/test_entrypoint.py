@@ -49,6 +49,11 @@ async def migrated_tables() -> set[str]:
         await connection.close()
 
 
+def venv_path() -> str:
+    """PATH with this interpreter's scripts first, as the image has its Python on PATH."""
+    return f"{Path(sys.executable).parent}:{os.environ.get('PATH', '/usr/bin:/bin')}"
+
+
 @pytest.fixture
 def fresh_database() -> Iterator[None]:
     asyncio.run(recreate_database(DATABASE))
@@ -59,9 +64,8 @@ def fresh_database() -> Iterator[None]:
 @pytest.mark.slow
 def test_entrypoint_migrates_flushes_the_cart_index_and_serves(fresh_database: None) -> None:
     port = free_port()
-    bin_dir = str(Path(sys.executable).parent)
     env = {
-        "PATH": f"{bin_dir}:{os.environ.get('PATH', '/usr/bin:/bin')}",
+        "PATH": venv_path(),
         "APP_ENV": "production",
         "SECRET_KEY": "s" * 40,
         "INTERNAL_API_TOKEN": "entrypoint-test-token",
@@ -89,7 +93,7 @@ def test_entrypoint_migrates_flushes_the_cart_index_and_serves(fresh_database: N
 
 @pytest.mark.slow
 def test_entrypoint_stops_with_a_clear_message_when_production_settings_are_missing() -> None:
-    env = {"APP_ENV": "production", "DATABASE_URL": database_url_for(DATABASE)}
+    env = {"PATH": venv_path(), "APP_ENV": "production", "DATABASE_URL": database_url_for(DATABASE)}
     process = start(["sh", str(ROOT / "entrypoint.sh")], env)
     process.wait(60)
     code, output = stop(process)

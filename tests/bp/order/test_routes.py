@@ -299,8 +299,9 @@ async def ticketed_order(db: AsyncSession, *, sold_out: int = 1, **fields: Any) 
     event = await factories.event(db, calendar, name="Folk night")
     standard = await factories.ticket_type(db, event, name="Standard", cost="12.00")
     tickets = [await factories.ticket(db, standard, user_id=7, state="confirmed") for _ in range(3)]
+    # Settlement cancels the tickets that would oversell, and flags the order for a refund.
     for ticket in tickets[3 - sold_out :]:
-        ticket.state = "reserved"
+        ticket.state = "cancelled"
     order = await make_order(
         db,
         status="paid",
@@ -328,7 +329,7 @@ async def test_bookings_and_tickets_show_with_their_state(
     assert "Bookings" in seen and "Taster session" in seen
     assert "Tickets" in seen and "Folk night: Standard" in seen
     assert body.count('data-state="confirmed"') == 3  # the booking and two tickets
-    assert body.count('data-state="reserved"') == 1
+    assert body.count('data-state="cancelled"') == 1
     assert "Sold out: to be refunded" in seen
     assert len(re.findall(r"Ticket code [0-9A-F]{16}", seen)) == 2
     assert "Items £4.50" in seen and "Bookings £15.00" in seen and "Tickets £36.00" in seen
@@ -358,10 +359,11 @@ async def test_a_recorded_refund_amount_is_the_one_shown(
 
 
 async def test_a_refunded_order_says_when(app: Any, client: Any, db: AsyncSession) -> None:
+    # A refund clears needs_refund and records what went back, as refund_order does.
     order = await ticketed_order(
         db,
         sold_out=1,
-        needs_refund=True,
+        needs_refund=False,
         refunded_amount=Decimal("12.00"),
         refunded_at=datetime(2026, 5, 6, 9, 0, tzinfo=UTC),
     )
@@ -369,6 +371,7 @@ async def test_a_refunded_order_says_when(app: Any, client: Any, db: AsyncSessio
     _, body = await get(client, f"/orders/{order.id}/")
     seen = text_of(body)
     assert "Refunded £12.00 on 6 May 2026." in seen
+    assert "Sold out: refunded" in seen
     assert "we will refund" not in seen
 
 

@@ -218,11 +218,16 @@ async def test_the_order_page_shows_the_refund(
 ) -> None:
     order = await paid_order(app, client, db, sumup_standin_control, sold_out=True)
     before = await text(await client.get(f"/orders/{order.id}/"))
-    assert "sold out" in before.lower()
+    assert "we will refund £12.00" in before
+    assert "Sold out: to be refunded" in before
 
     await refund(app, client, order.id)
 
     assert (await only_order(db)).refunded_amount == Decimal("12.00")
+    after = await text(await client.get(f"/orders/{order.id}/"))
+    assert "Refunded £12.00 on" in after
+    assert "Sold out: refunded" in after
+    assert "we will refund" not in after
 
 
 def test_manage_refund_refunds_and_records(
