@@ -38,7 +38,7 @@ class StubMarketService:
         return None
 
     async def products_by_ids(
-        self, session: AsyncSession, ids: Sequence[int]
+        self, session: AsyncSession, ids: Sequence[int], *, include_deleted: bool = False
     ) -> dict[int, ProductDTO]:
         return {}
 
@@ -102,9 +102,14 @@ class StubCalendarService:
         return False
 
     async def ticket_availability(
-        self, session: AsyncSession, *, ticket_type_ids: Sequence[int]
+        self, session: AsyncSession, *, ticket_type_ids: Sequence[int], lock: bool = False
     ) -> dict[int, int | None]:
         return {}
+
+    async def cancel_tickets_for_order(
+        self, session: AsyncSession, *, order_id: int, ticket_ids: Sequence[int]
+    ) -> int:
+        return 0
 
     async def adopt(
         self, session: AsyncSession, *, session_id: str, user_id: int

@@ -41,8 +41,10 @@ class MarketService(Protocol):
     async def product(self, session: AsyncSession, product_id: int) -> ProductDTO | None: ...
 
     async def products_by_ids(
-        self, session: AsyncSession, ids: Sequence[int]
-    ) -> dict[int, ProductDTO]: ...
+        self, session: AsyncSession, ids: Sequence[int], *, include_deleted: bool = False
+    ) -> dict[int, ProductDTO]:
+        """Products by id, in one query; withdrawn ones only with `include_deleted`."""
+        ...
 
     async def products_for_page(self, session: AsyncSession, page_id: int) -> list[ProductDTO]: ...
 
@@ -108,9 +110,19 @@ class CalendarService(Protocol):
         ...
 
     async def ticket_availability(
-        self, session: AsyncSession, *, ticket_type_ids: Sequence[int]
+        self, session: AsyncSession, *, ticket_type_ids: Sequence[int], lock: bool = False
     ) -> dict[int, int | None]:
-        """Tickets left per type (None: unlimited); pending (in-cart) tickets are not sold."""
+        """Tickets left per type (None: unlimited); pending (in-cart) tickets are not sold.
+
+        With `lock`, the types are locked (in id order) until the caller's transaction ends, so
+        that checkouts racing for the last tickets are decided one after the other.
+        """
+        ...
+
+    async def cancel_tickets_for_order(
+        self, session: AsyncSession, *, order_id: int, ticket_ids: Sequence[int]
+    ) -> int:
+        """Cancel these tickets of the order that were not confirmed (sold out); how many."""
         ...
 
     async def adopt(

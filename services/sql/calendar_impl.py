@@ -335,12 +335,20 @@ class SqlCalendarService:
         return _rowcount(result) == 1
 
     async def ticket_availability(
-        self, session: AsyncSession, *, ticket_type_ids: Sequence[int]
+        self, session: AsyncSession, *, ticket_type_ids: Sequence[int], lock: bool = False
     ) -> dict[int, int | None]:
         """Tickets left per type (None: unlimited); only reserved, confirmed, checked-in count."""
         wanted = sorted(set(ticket_type_ids))
         if not wanted:
             return {}
+        if lock:
+            # Id order, so that two transactions locking overlapping types cannot deadlock.
+            await session.execute(
+                select(TicketType.id)
+                .where(TicketType.id.in_(wanted))
+                .order_by(TicketType.id)
+                .with_for_update()
+            )
         sold = func.count(Ticket.id).filter(Ticket.state.in_(SOLD_TICKET_STATES))
         rows = await session.execute(
             select(TicketType.id, TicketType.capacity, sold)
@@ -352,6 +360,24 @@ class SqlCalendarService:
             type_id: None if capacity is None else max(capacity - count, 0)
             for type_id, capacity, count in rows
         }
+
+    async def cancel_tickets_for_order(
+        self, session: AsyncSession, *, order_id: int, ticket_ids: Sequence[int]
+    ) -> int:
+        """Cancel these tickets of the order that were not confirmed (sold out); how many."""
+        if not ticket_ids:
+            return 0
+        result = await session.execute(
+            update(Ticket)
+            .where(
+                Ticket.id.in_(list(ticket_ids)),
+                Ticket.order_id == order_id,
+                Ticket.state.in_(("pending", "reserved")),
+            )
+            .values(state="cancelled")
+            .execution_options(**NO_CHANGE)
+        )
+        return _rowcount(result)
 
     async def adopt(
         self, session: AsyncSession, *, session_id: str, user_id: int

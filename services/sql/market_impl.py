@@ -35,15 +35,16 @@ class SqlMarketService:
         return product_to_dto(product) if product is not None else None
 
     async def products_by_ids(
-        self, session: AsyncSession, ids: Sequence[int]
+        self, session: AsyncSession, ids: Sequence[int], *, include_deleted: bool = False
     ) -> dict[int, ProductDTO]:
-        """The live products among these ids, by id, in one query."""
+        """The products among these ids, by id, in one query; live ones unless told otherwise."""
         wanted = sorted(set(ids))
         if not wanted:
             return {}
-        rows = await session.scalars(
-            select(Product).where(Product.id.in_(wanted), Product.deleted_at.is_(None))
-        )
+        query = select(Product).where(Product.id.in_(wanted))
+        if not include_deleted:
+            query = query.where(Product.deleted_at.is_(None))
+        rows = await session.scalars(query)
         return {product.id: product_to_dto(product) for product in rows}
 
     async def products_for_page(self, session: AsyncSession, page_id: int) -> list[ProductDTO]:

@@ -117,9 +117,11 @@ def shopper(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Shoppe
     who = Shopper(page=page, name=request.node.name)
     page.on(
         "console",
-        lambda m: who.console_errors.append(f"{m.text} at {m.location.get('url')}")
-        if m.type == "error"
-        else None,
+        lambda m: (
+            who.console_errors.append(f"{m.text} at {m.location.get('url')}")
+            if m.type == "error"
+            else None
+        ),
     )
     page.on("pageerror", lambda error: who.console_errors.append(str(error)))
     yield who

@@ -34,7 +34,6 @@ from services.payments.orders import (
     undelivered_items,
 )
 from services.payments.references import belongs_to_order
-from services.payments.tickets import cancel_oversold_tickets
 from services.registry import services
 from services.sumup import (
     CheckoutStatus,
@@ -296,7 +295,7 @@ async def _settle_paid(
         await services.calendar.confirm_entries_for_order(session, order_id=order_id)
         confirmation = await services.calendar.confirm_tickets_for_order(session, order_id=order_id)
         if confirmation.oversold:
-            await cancel_oversold_tickets(
+            await services.calendar.cancel_tickets_for_order(
                 session, order_id=order_id, ticket_ids=[t.id for t in confirmation.oversold]
             )
         await _flag_undelivered(session, order=order, items=items)

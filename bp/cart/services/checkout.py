@@ -30,7 +30,7 @@ from bp.cart.services.check_sumup_status import check_sumup_status
 from bp.cart.services.get_cart import load_cart_lines
 from config.settings import Settings
 from lib.errors import BadRequest, ServiceError
-from models import Order, OrderItem, Product
+from models import Order, OrderItem
 from services.contracts.dtos import CalendarEntryDTO, CartIdentity, CartLineDTO, PageDTO, TicketDTO
 from services.payments.errors import (
     CheckoutStartFailed,
@@ -299,12 +299,7 @@ async def _gone_product_titles(
     session: AsyncSession, product_ids: list[int], page_id: int | None
 ) -> list[str]:
     """Titles of deleted products (the market hides them), of one page when given."""
-    rows = (
-        await session.execute(
-            select(Product.id, Product.page_id, Product.title).where(Product.id.in_(product_ids))
-        )
-    ).all()
-    known = {row.id: row for row in rows}
+    known = await services.market.products_by_ids(session, product_ids, include_deleted=True)
     titles = []
     for product_id in product_ids:
         row = known.get(product_id)

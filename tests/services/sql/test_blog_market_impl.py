@@ -45,5 +45,7 @@ async def test_products_with_current_price_without_deleted_ones(db: AsyncSession
     assert product is not None and product.price == Decimal("5.00") and product.page_id == page.id
     assert await market.product(db, rye.id) is None
     assert set(await market.products_by_ids(db, [loaf.id, rye.id, 12345])) == {loaf.id}
+    withdrawn = await market.products_by_ids(db, [loaf.id, rye.id], include_deleted=True)
+    assert {p.title for p in withdrawn.values()} == {"Loaf", "Rye"}
     assert await market.products_by_ids(db, []) == {}
     assert [p.title for p in await market.products_for_page(db, page.id)] == ["Loaf"]

@@ -255,3 +255,53 @@ async def test_availability_counts_only_sold_tickets(db: AsyncSession) -> None:
     )
 
     assert availability == {limited.id: 2, unlimited.id: None}
+
+
+async def test_a_locked_availability_check_waits_for_the_other_checkout(
+    app: Quart, db: AsyncSession
+) -> None:
+    page = await f.page(db)
+    event = await f.event(db, await f.calendar(db, page))
+    last_seat = await f.ticket_type(db, event, capacity=1)
+    maker = databases(app).sessionmaker
+    async with maker() as first, maker() as second:
+        assert await calendar.ticket_availability(
+            first, ticket_type_ids=[last_seat.id], lock=True
+        ) == {last_seat.id: 1}
+        waiting = asyncio.create_task(
+            calendar.ticket_availability(second, ticket_type_ids=[last_seat.id], lock=True)
+        )
+        await asyncio.sleep(0.3)
+        assert not waiting.done()  # held by the first transaction
+        first.add(
+            Ticket(
+                entry_id=event.id,
+                ticket_type_id=last_seat.id,
+                user_id=1,
+                state="reserved",
+                code=secrets.token_hex(8),
+            )
+        )
+        await first.commit()
+        assert await asyncio.wait_for(waiting, 5) == {last_seat.id: 0}
+        await second.rollback()
+
+
+async def test_cancel_tickets_for_order_takes_only_its_unconfirmed_tickets(
+    db: AsyncSession,
+) -> None:
+    page = await f.page(db)
+    standard = await f.ticket_type(db, await f.event(db, await f.calendar(db, page)))
+    oversold = await f.ticket(db, standard, user_id=1, state="reserved", order_id=10)
+    confirmed = await f.ticket(db, standard, user_id=1, state="confirmed", order_id=10)
+    other_order = await f.ticket(db, standard, user_id=2, state="reserved", order_id=11)
+
+    ids = [oversold.id, confirmed.id, other_order.id]
+    assert await calendar.cancel_tickets_for_order(db, order_id=10, ticket_ids=ids) == 1
+    await db.commit()
+
+    assert await states(db, Ticket) == {
+        oversold.id: "cancelled",
+        confirmed.id: "confirmed",
+        other_order.id: "reserved",
+    }

@@ -30,9 +30,9 @@ class WrappedMarket:
         return await self.inner.product(session, product_id)
 
     async def products_by_ids(
-        self, session: AsyncSession, ids: Sequence[int]
+        self, session: AsyncSession, ids: Sequence[int], *, include_deleted: bool = False
     ) -> dict[int, ProductDTO]:
-        return await self.inner.products_by_ids(session, ids)
+        return await self.inner.products_by_ids(session, ids, include_deleted=include_deleted)
 
     async def products_for_page(self, session: AsyncSession, page_id: int) -> list[ProductDTO]:
         return await self.inner.products_for_page(session, page_id)
