@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import base64
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, SecretStr, ValidationError, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -21,6 +22,7 @@ DOMAINS: tuple[Domain, ...] = ("blog", "market", "calendar", "cart")
 DEVELOPMENT_SECRET = "development-only-secret-key-not-for-production-use"  # noqa: S105
 DEVELOPMENT_TOKEN = "development-internal-token"  # noqa: S105
 MIN_SECRET_LENGTH = 32
+FERNET_KEY_BYTES = 32
 
 
 class ConfigError(RuntimeError):
@@ -91,6 +93,23 @@ class Settings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         return (init_settings, env_settings, YamlConfigSettingsSource(settings_cls))
+
+    @field_validator("page_config_encryption_key")
+    @classmethod
+    def _fernet_key(cls, value: SecretStr | None) -> SecretStr | None:
+        # Checked at start: a bad key would otherwise surface only at the first page checkout.
+        if value is not None:
+            try:
+                key = base64.urlsafe_b64decode(value.get_secret_value().encode())
+            except ValueError:
+                key = b""
+            if len(key) != FERNET_KEY_BYTES:
+                raise ValueError(
+                    "must be a Fernet key (32 url-safe base64-encoded bytes), e.g. from "
+                    "`python -c 'from cryptography.fernet import Fernet; "
+                    "print(Fernet.generate_key().decode())'`"
+                )
+        return value
 
     @property
     def is_development(self) -> bool:

@@ -69,7 +69,7 @@ def test_entrypoint_migrates_flushes_the_cart_index_and_serves(fresh_database: N
         "APP_ENV": "production",
         "SECRET_KEY": "s" * 40,
         "INTERNAL_API_TOKEN": "entrypoint-test-token",
-        "PAGE_CONFIG_ENCRYPTION_KEY": "x" * 44,
+        "PAGE_CONFIG_ENCRYPTION_KEY": "a2V5LWZvci1zZWFsaW5nLXBhZ2UtYXBpLWtleXMtMzI=",
         "DATABASE_URL": database_url_for(DATABASE),
         "REDIS_URL": redis_url(),
         "REDIS_AUTH_DB": str(AUTH_DB),

@@ -16,7 +16,7 @@ PRODUCTION = {
     "app_env": "production",
     "secret_key": "x" * 40,
     "internal_api_token": "token-for-the-coop-apps",
-    "page_config_encryption_key": "k" * 44,
+    "page_config_encryption_key": "a2V5LWZvci1zZWFsaW5nLXBhZ2UtYXBpLWtleXMtMzI=",
     "database_url": "postgresql://db/cart",
     "redis_url": "redis://redis:6379/0",
 }
@@ -69,6 +69,11 @@ def test_invalid_value_is_named() -> None:
         load_settings({"orders_page_size": "lots"})
     with pytest.raises(ConfigError, match="CURRENCY"):
         load_settings({"currency": "pounds"})
+
+
+def test_a_malformed_encryption_key_is_named_at_start() -> None:
+    with pytest.raises(ConfigError, match="PAGE_CONFIG_ENCRYPTION_KEY: must be a Fernet key"):
+        load_settings({**PRODUCTION, "page_config_encryption_key": "not-a-key"})
 
 
 def test_shared_and_cart_redis_indexes_must_differ() -> None:
