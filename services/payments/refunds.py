@@ -25,6 +25,8 @@ from services.payments.orders import load_order, undelivered_items
 from services.sumup import PaymentGateway, SumUpError
 
 CENT = Decimal("0.01")
+# Numeric(12, 2)'s ceiling; checked before quantize, which fails on enormous exponents.
+MAX_AMOUNT = Decimal("10000000000")
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +53,8 @@ def parse_refund_amount(value: object) -> Decimal | None:
         raise BadRequest(
             'The amount must be a number such as "12.50".', code="INVALID_AMOUNT"
         ) from None
-    if not amount.is_finite() or amount <= 0 or amount != amount.quantize(CENT):
+    out_of_range = not amount.is_finite() or amount <= 0 or amount >= MAX_AMOUNT
+    if out_of_range or amount != amount.quantize(CENT):
         raise BadRequest(
             "The amount must be more than zero, with at most two decimal places.",
             code="INVALID_AMOUNT",

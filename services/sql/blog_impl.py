@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from sqlalchemy import select
@@ -9,6 +10,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Page
 from services.contracts.dtos import PageDTO
+
+# What can be a slug (the column is 128 wide); control characters, a NUL above all, cannot, and
+# PostgreSQL would refuse the query rather than find nothing.
+SLUG_PATTERN = re.compile(r"[^\x00-\x1f\x7f/]{1,128}")
 
 
 def page_to_dto(page: Page) -> PageDTO:
@@ -21,6 +26,8 @@ class SqlBlogService:
 
     async def page_by_slug(self, session: AsyncSession, slug: str) -> PageDTO | None:
         """The live page with this slug, or None."""
+        if not SLUG_PATTERN.fullmatch(slug):
+            return None
         page = await session.scalar(
             select(Page).where(Page.slug == slug, Page.deleted_at.is_(None))
         )

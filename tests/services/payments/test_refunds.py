@@ -268,3 +268,13 @@ def _manage(config: dict[str, Any], standin: str, *args: str) -> subprocess.Comp
         text=True,
         timeout=60,
     )
+
+
+def test_an_enormous_amount_is_a_clear_400_not_a_crash() -> None:
+    from lib.errors import BadRequest
+    from services.payments.refunds import parse_refund_amount
+
+    for hostile in ("1e400", "9999999999999", "-0.01", "0.001", "NaN", "Infinity"):
+        with pytest.raises(BadRequest, match="The amount must be"):
+            parse_refund_amount(hostile)
+    assert parse_refund_amount("12.50") == Decimal("12.50")

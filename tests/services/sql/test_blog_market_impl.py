@@ -49,3 +49,10 @@ async def test_products_with_current_price_without_deleted_ones(db: AsyncSession
     assert {p.title for p in withdrawn.values()} == {"Loaf", "Rye"}
     assert await market.products_by_ids(db, []) == {}
     assert [p.title for p in await market.products_for_page(db, page.id)] == ["Loaf"]
+
+
+async def test_a_slug_with_control_characters_is_no_page(db: AsyncSession) -> None:
+    await f.page(db, "bakery")
+    for hostile in ("\x00", "bak\x00ery", "x" * 129, "", "a/b"):
+        assert await blog.page_by_slug(db, hostile) is None
+    assert await blog.page_by_slug(db, "bakery") is not None

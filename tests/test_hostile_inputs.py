@@ -1,0 +1,122 @@
+"""Every route fed hostile ids, slugs, queries, forms and bodies: a 4xx or a page, never a 5xx."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import AsyncIterator, Awaitable
+from typing import Any
+
+import pytest
+from quart import Quart
+
+from app import create_app
+from lib.db import databases
+from tests.support import factories as f
+from tests.support.http import csrf_token, internal_headers, sign_in
+
+HOSTILE_SEGMENTS = [
+    "0",
+    "-1",
+    "1.5",
+    "abc",
+    "9223372036854775807",
+    "9223372036854775808",
+    "99999999999999999999999999",
+    "%00",
+    "..%2F..%2Fetc",
+    "%E2%80%AE%F0%9F%9B%92",
+    "x" * 300,
+    "'%20OR%201=1--",
+]
+HOSTILE_QUERIES = [
+    "",
+    "?page=-1&status=nope&q=%25%5F",
+    "?page=99999999999999999999&q=" + "x" * 500,
+    "?user_id=abc&session_id=" + "s" * 100,
+    "?user_id=-3",
+    "?user_id=1&session_id=both",
+    "?next=//evil.example&quantity=%00",
+    "?q=%00&status=%00&page=%00&user_id=%00&session_id=%00",
+]
+HOSTILE_FORMS: list[dict[str, str]] = [
+    {},
+    {"quantity": "-5"},
+    {"quantity": "1e9"},
+    {"quantity": "99999999999999999999999"},
+    {"quantity": "NaN"},
+    {"quantity": "٣"},
+    {"quantity": ""},
+    {"user_id": "1 OR 1=1", "quantity": "2"},
+]
+HOSTILE_BODIES: list[Any] = [
+    "",
+    "not json",
+    [],
+    {"user_id": True, "session_id": 5},
+    {"user_id": 2**70, "session_id": "x"},
+    {"event_type": "CHECKOUT_STATUS_CHANGED", "id": {"nested": 1}},
+    {"amount": "-1"},
+    {"amount": "1e400"},
+]
+CONVERTER = re.compile(r"<(?:[a-z]+(?:\([^)]*\))?:)?[a-z_]+>")
+
+
+@pytest.fixture
+async def dev_app(app_config: dict[str, Any], clean_state: None) -> AsyncIterator[Quart]:
+    application = create_app({**app_config, "app_env": "development"})
+    async with application.test_app():
+        async with databases(application).sessionmaker() as db:
+            await f.product(db, await f.page(db, "bakery"))
+        yield application
+
+
+def paths(app: Quart) -> list[tuple[str, str]]:
+    """(method, path) for every rule, each converter filled with every hostile segment."""
+    out = []
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint == "static":
+            continue
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+            if not CONVERTER.search(rule.rule):
+                out.append((method, rule.rule))
+                continue
+            out += [(method, CONVERTER.sub(segment, rule.rule)) for segment in HOSTILE_SEGMENTS]
+    return out
+
+
+def requests(
+    client: Any, method: str, url: str, headers: dict[str, str], token: str
+) -> list[Awaitable[Any]]:
+    """Every hostile request to one URL: a GET, or POSTs with hostile forms and bodies."""
+    if method == "GET":
+        return [client.get(url, headers=headers)]
+    forms = [
+        client.post(url, form={**form, "csrf_token": token}, headers=headers)
+        for form in HOSTILE_FORMS
+    ]
+    json_headers = {**headers, "X-CSRF-Token": token, "Content-Type": "application/json"}
+    bodies = [
+        client.post(
+            url, headers=json_headers, data=body if isinstance(body, str) else json.dumps(body)
+        )
+        for body in HOSTILE_BODIES
+    ]
+    return forms + bodies
+
+
+async def test_no_route_answers_a_server_error_to_hostile_input(dev_app: Quart) -> None:
+    client = dev_app.test_client()
+    await sign_in(dev_app, client, 1)
+    token = csrf_token(dev_app, client)
+    # With the internal token too, so that the internal routes' validation is reached.
+    headers = internal_headers(dev_app)
+    failures = []
+    for method, path in paths(dev_app):
+        for query in HOSTILE_QUERIES:
+            for request in requests(client, method, path + query, headers, token):
+                response = await request
+                if response.status_code >= 500:
+                    failures.append(f"{method} {(path + query)[:120]} -> {response.status_code}")
+    routes = sorted({failure.split("?")[0].split(" -> ")[0] for failure in failures})
+    assert failures == [], "\n".join(routes)
