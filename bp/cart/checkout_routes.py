@@ -13,8 +13,9 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from bp.cart import ID, bp
 from bp.cart.services.check_sumup_status import check_sumup_status
-from bp.cart.services.checkout import create_order_from_cart, start_payment
+from bp.cart.services.checkout import create_order_from_cart
 from bp.cart.services.identity import current_cart_identity
+from bp.cart.services.payment_attempts import start_payment
 from bp.cart.services.return_page import MAX_POLLS, return_view
 from lib import lifecycle
 from lib.csrf import csrf_exempt

@@ -6,8 +6,8 @@ from quart import Response, current_app, render_template
 from quart.typing import ResponseReturnValue
 
 from bp.cart.checkout_routes import go_to, start_failed_answer
-from bp.cart.services.checkout import pay_order, recheck_order
 from bp.cart.services.identity import current_cart_identity
+from bp.cart.services.payment_attempts import pay_order, recheck_order
 from bp.order import bp
 from bp.order.services.get_order import BIGINT_MAX, get_order_view_or_raise
 from lib import lifecycle

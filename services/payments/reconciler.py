@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bp.cart.services.check_sumup_status import check_sumup_status
-from bp.cart.services.checkout import deactivate_current_attempt
+from bp.cart.services.payment_attempts import deactivate_current_attempt
 from lib import lifecycle
 from lib.errors import ServiceError
 from models import Order

@@ -306,33 +306,13 @@ class SqlCalendarService:
         self, session: AsyncSession, *, identity: CartIdentity, entry_id: int
     ) -> bool:
         """Cancel a pending booking of this identity (kept for history); False when not theirs."""
-        result = await session.execute(
-            update(CalendarEntry)
-            .where(
-                CalendarEntry.id == entry_id,
-                owned_by(CalendarEntry, identity),
-                CalendarEntry.state == "pending",
-            )
-            .values(state="cancelled")
-            .execution_options(**NO_CHANGE)
-        )
-        return _rowcount(result) == 1
+        return await _cancel_pending(session, CalendarEntry, row_id=entry_id, identity=identity)
 
     async def remove_ticket(
         self, session: AsyncSession, *, identity: CartIdentity, ticket_id: int
     ) -> bool:
         """Cancel a pending ticket of this identity; False when it is not theirs."""
-        result = await session.execute(
-            update(Ticket)
-            .where(
-                Ticket.id == ticket_id,
-                owned_by(Ticket, identity),
-                Ticket.state == "pending",
-            )
-            .values(state="cancelled")
-            .execution_options(**NO_CHANGE)
-        )
-        return _rowcount(result) == 1
+        return await _cancel_pending(session, Ticket, row_id=ticket_id, identity=identity)
 
     async def ticket_availability(
         self, session: AsyncSession, *, ticket_type_ids: Sequence[int], lock: bool = False
@@ -417,3 +397,20 @@ class SqlCalendarService:
 def _rowcount(result: Any) -> int:
     """Rows an UPDATE changed."""
     return int(result.rowcount or 0)
+
+
+async def _cancel_pending(
+    session: AsyncSession,
+    model: type[CalendarEntry] | type[Ticket],
+    *,
+    row_id: int,
+    identity: CartIdentity,
+) -> bool:
+    """pending → cancelled for one row of this identity; False when it is not theirs (or gone)."""
+    result = await session.execute(
+        update(model)
+        .where(model.id == row_id, owned_by(model, identity), model.state == "pending")
+        .values(state="cancelled")
+        .execution_options(**NO_CHANGE)
+    )
+    return _rowcount(result) == 1

@@ -1,4 +1,4 @@
-"""Checkout: the order from the cart in one transaction, then SumUp's hosted checkout.
+"""Checkout: the order from the cart in one transaction (payment_attempts.py then pays it).
 
 The order exists before any payment starts (so a payment can never be for nothing), and the
 SumUp call happens only after the order's transaction committed. A double click, a second tab
@@ -8,12 +8,11 @@ changed since replaces it, after its SumUp checkout was deactivated.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import logging
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from sqlalchemy import ColumnElement, and_, func, select
@@ -26,40 +25,30 @@ from bp.cart.services.calendar_cart import (
     get_ticket_cart_entries,
     ticket_page_id,
 )
-from bp.cart.services.check_sumup_status import check_sumup_status
 from bp.cart.services.get_cart import load_cart_lines
+from bp.cart.services.payment_attempts import MIN_SESSION_LEFT, deactivate_current_attempt
 from config.settings import Settings
 from lib.errors import BadRequest, ServiceError
 from models import Order, OrderItem
 from services.contracts.dtos import CalendarEntryDTO, CartIdentity, CartLineDTO, PageDTO, TicketDTO
 from services.payments.errors import (
-    CheckoutStartFailed,
-    PaymentProviderUnavailable,
     SplitCheckoutRequired,
 )
-from services.payments.merchants import MerchantAccount, credentials_for_order, merchant_for_page
+from services.payments.merchants import MerchantAccount, merchant_for_page
 from services.payments.order_events import ORDER_CREATED, emit_order_event
 from services.payments.orders import (
     OPEN_STATUSES,
     close_order,
-    get_owned_order_or_raise,
-    load_order,
     session_ends_at,
 )
-from services.payments.references import checkout_reference, reference_prefix
+from services.payments.references import checkout_reference
 from services.payments.tickets import check_ticket_capacity
 from services.registry import services
 from services.sumup import (
-    CheckoutStatus,
     PaymentGateway,
-    SumUpCheckout,
-    SumUpCredentials,
-    SumUpError,
 )
 
 CENT = Decimal("0.01")
-# A hosted page with less time left than this is not worth sending a shopper to.
-MIN_SESSION_LEFT = timedelta(minutes=5)
 # Rounds of "deactivate the order this checkout replaces, then try again" before giving up.
 MAX_SUPERSEDE_ROUNDS = 3
 MAX_DESCRIPTION_LENGTH = 255
@@ -129,16 +118,6 @@ class _Superseded:
 @dataclass(frozen=True)
 class _DeactivateFirst:
     orders: list[_Superseded]
-
-
-def return_url(settings: Settings, order_id: int) -> str:
-    """Where SumUp's hosted page sends the shopper back to."""
-    return f"{settings.public_base_url.rstrip('/')}/checkout/return/{order_id}/"
-
-
-def webhook_url(settings: Settings, order_id: int) -> str:
-    """SumUp's `return_url`: the webhook it calls when the checkout changes."""
-    return f"{settings.public_base_url.rstrip('/')}/checkout/webhook/{order_id}/"
 
 
 async def create_order_from_cart(
@@ -448,371 +427,3 @@ def _order_items(cart: _Cart) -> list[OrderItem]:
         for ticket in cart.tickets
     ]
     return items
-
-
-@dataclass(frozen=True)
-class Deactivation:
-    """What deactivating an order's current payment attempt found."""
-
-    # The attempt made unpayable; None when the order never started one.
-    reference: str | None
-    # SumUp had already been paid for it: the order is settled instead.
-    paid: bool = False
-
-
-async def deactivate_current_attempt(
-    session: AsyncSession,
-    *,
-    order_id: int,
-    settings: Settings,
-    gateway: PaymentGateway,
-    source: str,
-) -> Deactivation:
-    """Make the order's current SumUp checkout unpayable, before anything replaces or closes it.
-
-    A checkout SumUp does not know is fine; one it has already processed is settled as paid.
-    Raises PaymentProviderUnavailable when SumUp cannot be asked: nothing may replace or close
-    a checkout that could still be paid.
-    """
-    order = await load_order(session, order_id)
-    if order is None:
-        raise ServiceError(404, "ORDER_NOT_FOUND", "We could not find that order.")
-    reference, checkout_id = order.sumup_reference, order.sumup_checkout_id
-    credentials = (
-        await credentials_for_order(session, settings=settings, order=order)
-        if reference is not None
-        else None
-    )
-    await session.commit()
-    if reference is None or credentials is None:
-        return Deactivation(reference=None)
-    try:
-        if checkout_id is None:
-            found = await gateway.list_checkouts(credentials=credentials, reference=reference)
-            match = next((c for c in found if c.checkout_reference == reference), None)
-            if match is None:
-                return Deactivation(reference)
-            checkout_id = match.id
-        await gateway.deactivate_checkout(credentials=credentials, checkout_id=checkout_id)
-        log.info("order %s: SumUp checkout %s deactivated (%s)", order_id, checkout_id, source)
-        return Deactivation(reference)
-    except SumUpError as error:
-        if error.is_not_found:
-            return Deactivation(reference)
-        if not error.is_conflict:
-            log.warning(
-                "order %s: deactivating checkout %s failed: %s", order_id, checkout_id, error
-            )
-            raise PaymentProviderUnavailable() from error
-    # 409 CHECKOUT_PROCESSED: the shopper paid it a moment ago.
-    settlement = await check_sumup_status(
-        session,
-        order_id=order_id,
-        gateway=gateway,
-        settings=settings,
-        checkout_id=checkout_id,
-        source=source,
-    )
-    if not settlement.is_paid:
-        log.error(
-            "order %s: SumUp refused to deactivate %s but it is not paid", order_id, checkout_id
-        )
-        raise PaymentProviderUnavailable()
-    return Deactivation(reference, paid=True)
-
-
-async def start_payment(
-    session: AsyncSession, *, order_id: int, gateway: PaymentGateway, settings: Settings
-) -> str:
-    """Where to send the shopper to pay an open order: its live hosted page, or a new one.
-
-    Answers the return page for an order that turns out to be paid. The current attempt is
-    reused while its hosted page has time left; otherwise it is deactivated and the next
-    attempt (a new reference) is created.
-    """
-    order = await load_order(session, order_id)
-    if order is None:
-        raise ServiceError(404, "ORDER_NOT_FOUND", "We could not find that order.")
-    if order.status == "paid":
-        await session.commit()
-        return return_url(settings, order_id)
-    if order.status not in OPEN_STATUSES:
-        await session.commit()
-        raise _not_payable(order.status)
-    fresh = datetime.now(UTC) + MIN_SESSION_LEFT <= session_ends_at(order, settings)
-    if fresh and order.sumup_checkout_id and order.sumup_hosted_url:
-        hosted_url = order.sumup_hosted_url
-        await session.commit()
-        try:
-            settlement = await check_sumup_status(
-                session, order_id=order_id, gateway=gateway, settings=settings, source="pay"
-            )
-        except PaymentProviderUnavailable:
-            # The hosted page itself shows the shopper where the checkout stands.
-            return hosted_url
-        if settlement.is_paid:
-            return return_url(settings, order_id)
-        if settlement.status not in OPEN_STATUSES:
-            raise _not_payable(settlement.status)
-        if settlement.sumup_status != CheckoutStatus.EXPIRED.value:
-            return hosted_url
-    elif fresh and order.sumup_checkout_id is None:
-        # A first try that failed, or a second tab of a new order: the same reference again.
-        await session.commit()
-        return await _create_hosted_checkout(
-            session, order_id=order_id, gateway=gateway, settings=settings
-        )
-    await session.commit()
-    return await _next_attempt(session, order_id=order_id, gateway=gateway, settings=settings)
-
-
-def _not_payable(status: str) -> ServiceError:
-    """The answer to paying an order that is paid or closed."""
-    if status == "paid":
-        return ServiceError(409, "ORDER_ALREADY_PAID", "This order is already paid.")
-    return ServiceError(
-        409,
-        "ORDER_CLOSED",
-        f"This order was {status} and can no longer be paid; its items are back in your cart.",
-    )
-
-
-async def _next_attempt(
-    session: AsyncSession, *, order_id: int, gateway: PaymentGateway, settings: Settings
-) -> str:
-    """Deactivate the current attempt's checkout, then start the next attempt."""
-    done = await deactivate_current_attempt(
-        session, order_id=order_id, settings=settings, gateway=gateway, source="pay"
-    )
-    if done.paid:
-        return return_url(settings, order_id)
-    reference = done.reference
-    try:
-        order = await load_order(session, order_id, lock=True)
-        assert order is not None
-        if order.status == "paid":
-            await session.commit()
-            return return_url(settings, order_id)
-        if order.status not in OPEN_STATUSES:
-            raise _not_payable(order.status)
-        if order.sumup_reference != reference:
-            raise ServiceError(
-                409,
-                "CHECKOUT_BUSY",
-                "This order is being paid in another window. Please try again in a moment.",
-            )
-        prefix = reference_prefix(reference, order_id) if reference else None
-        if prefix is None:
-            prefix = settings.sumup_checkout_prefix
-        order.attempt += 1
-        order.sumup_reference = checkout_reference(prefix, order_id, order.attempt)
-        order.sumup_checkout_id = None
-        order.sumup_hosted_url = None
-        order.sumup_status = None
-        order.status = "pending"
-        order.checkout_started_at = datetime.now(UTC)
-        await session.commit()
-    except BaseException:
-        await session.rollback()
-        raise
-    log.info("order %s: payment attempt %s started", order_id, order.attempt)
-    return await _create_hosted_checkout(
-        session, order_id=order_id, gateway=gateway, settings=settings
-    )
-
-
-async def _create_hosted_checkout(
-    session: AsyncSession, *, order_id: int, gateway: PaymentGateway, settings: Settings
-) -> str:
-    """Create the current attempt's SumUp checkout (retrying with the same reference)."""
-    order = await load_order(session, order_id)
-    assert order is not None and order.sumup_reference is not None
-    credentials = await credentials_for_order(session, settings=settings, order=order)
-    reference = order.sumup_reference
-    amount, currency = order.total_amount, order.currency
-    description = order.description or f"Order #{order_id}"
-    valid_until = session_ends_at(order, settings)
-    await session.commit()
-
-    checkout = await _create_with_retries(
-        gateway,
-        order_id=order_id,
-        credentials=credentials,
-        reference=reference,
-        amount=amount,
-        currency=currency,
-        description=description,
-        settings=settings,
-        valid_until=valid_until,
-    )
-    try:
-        order = await load_order(session, order_id, lock=True)
-        assert order is not None
-        current = order.status in OPEN_STATUSES and order.sumup_reference == reference
-        if current and order.sumup_checkout_id in (None, checkout.id):
-            order.sumup_checkout_id = checkout.id
-            order.sumup_hosted_url = checkout.hosted_checkout_url
-            order.sumup_status = checkout.status.value
-        status, stored_url = order.status, order.sumup_hosted_url
-        await session.commit()
-    except BaseException:
-        await session.rollback()
-        raise
-    if status == "paid":
-        return return_url(settings, order_id)
-    if not current:
-        # Replaced or closed while SumUp answered: this checkout must not be paid.
-        try:
-            await gateway.deactivate_checkout(credentials=credentials, checkout_id=checkout.id)
-        except SumUpError as error:
-            log.warning(
-                "order %s: could not deactivate stray checkout %s: %s", order_id, checkout.id, error
-            )
-        raise ServiceError(
-            409,
-            "CHECKOUT_REPLACED",
-            "This checkout was replaced by a newer one. Please review your cart.",
-        )
-    url = stored_url or checkout.hosted_checkout_url
-    if not url:
-        raise CheckoutStartFailed(order_id, "SumUp did not give us a payment page for this order.")
-    return url
-
-
-async def _create_with_retries(
-    gateway: PaymentGateway,
-    *,
-    order_id: int,
-    credentials: SumUpCredentials,
-    reference: str,
-    amount: Decimal,
-    currency: str,
-    description: str,
-    settings: Settings,
-    valid_until: datetime,
-) -> SumUpCheckout:
-    """Create the checkout; a timeout or 5xx is retried with the same reference, and a 409
-    (it was created after all) is answered by looking the reference up."""
-    attempts = settings.sumup_create_attempts
-    for number in range(1, attempts + 1):
-        try:
-            return await gateway.create_checkout(
-                credentials=credentials,
-                reference=reference,
-                amount=amount,
-                currency=currency,
-                description=description,
-                return_url=webhook_url(settings, order_id),
-                redirect_url=return_url(settings, order_id),
-                valid_until=valid_until,
-            )
-        except SumUpError as error:
-            if error.is_conflict:
-                existing = await _existing_checkout(
-                    gateway, order_id=order_id, credentials=credentials, reference=reference
-                )
-                if existing is not None and _same_payment(existing, amount, currency):
-                    log.info("order %s: checkout %s already existed", order_id, reference)
-                    return existing
-                log.critical(
-                    "order %s: SumUp has a different checkout under our reference %s: %s",
-                    order_id,
-                    reference,
-                    existing,
-                )
-                raise CheckoutStartFailed(
-                    order_id, "We could not start the payment for this order.", status=502
-                ) from error
-            if error.is_retryable and number < attempts:
-                log.warning(
-                    "order %s: creating checkout %s failed (%s), retrying",
-                    order_id,
-                    reference,
-                    error,
-                )
-                await asyncio.sleep(settings.sumup_retry_backoff_seconds * number)
-                continue
-            log.error("order %s: creating checkout %s failed: %s", order_id, reference, error)
-            if error.is_retryable:
-                raise CheckoutStartFailed(
-                    order_id,
-                    "We could not reach our payment provider. Your order is saved: "
-                    "please try again in a moment.",
-                ) from error
-            raise CheckoutStartFailed(
-                order_id,
-                "Our payment provider refused to start this payment. Your order is saved; "
-                "please try again later or contact the coop.",
-                status=502,
-            ) from error
-    raise AssertionError("unreachable")
-
-
-async def _existing_checkout(
-    gateway: PaymentGateway, *, order_id: int, credentials: SumUpCredentials, reference: str
-) -> SumUpCheckout | None:
-    """The checkout SumUp holds under our reference (after a 409)."""
-    try:
-        found = await gateway.list_checkouts(credentials=credentials, reference=reference)
-    except SumUpError as error:
-        log.warning("order %s: listing checkout %s failed: %s", order_id, reference, error)
-        raise CheckoutStartFailed(
-            order_id,
-            "We could not reach our payment provider. Your order is saved: "
-            "please try again in a moment.",
-        ) from error
-    return next((c for c in found if c.checkout_reference == reference), None)
-
-
-def _same_payment(checkout: SumUpCheckout, amount: Decimal, currency: str) -> bool:
-    return checkout.amount.quantize(CENT) == amount.quantize(CENT) and checkout.currency == currency
-
-
-async def pay_order(
-    session: AsyncSession,
-    *,
-    order_id: int,
-    identity: CartIdentity | None,
-    gateway: PaymentGateway,
-    settings: Settings,
-) -> str:
-    """Pay again: the shopper's own pending or failed order; 409 for any other."""
-    order = await get_owned_order_or_raise(session, order_id=order_id, identity=identity)
-    await session.commit()
-    if order.status not in OPEN_STATUSES:
-        raise _not_payable(order.status)
-    return await start_payment(session, order_id=order_id, gateway=gateway, settings=settings)
-
-
-async def recheck_order(
-    session: AsyncSession,
-    *,
-    order_id: int,
-    identity: CartIdentity | None,
-    gateway: PaymentGateway,
-    settings: Settings,
-) -> str:
-    """Check the shopper's order with SumUp now; answers a message for the shopper."""
-    order = await get_owned_order_or_raise(session, order_id=order_id, identity=identity)
-    await session.commit()
-    if order.status not in OPEN_STATUSES:
-        return _STATUS_MESSAGES.get(order.status, "This order is settled.")
-    try:
-        settlement = await check_sumup_status(
-            session, order_id=order_id, gateway=gateway, settings=settings, source="recheck"
-        )
-    except PaymentProviderUnavailable:
-        return "We could not reach SumUp just now. Please check again in a minute."
-    if settlement.mismatch:
-        return "We could not confirm this payment automatically; the coop will look into it."
-    if settlement.status == "pending":
-        return "SumUp has not received a payment for this order yet."
-    return _STATUS_MESSAGES.get(settlement.status, "This order is settled.")
-
-
-_STATUS_MESSAGES = {
-    "paid": "Your payment was received. Thank you!",
-    "failed": "The last payment attempt failed. You can pay again.",
-    "expired": "This order expired before it was paid; its items are back in your cart.",
-    "cancelled": "This order was replaced by a newer checkout.",
-}
