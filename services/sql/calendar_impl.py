@@ -366,27 +366,11 @@ class SqlCalendarService:
 
         Idempotent: adopted rows no longer carry the session id, so a second run finds nothing.
         """
-        entry_states = await session.scalars(
-            update(CalendarEntry)
-            .where(
-                CalendarEntry.session_id == session_id,
-                CalendarEntry.user_id.is_(None),
-                CalendarEntry.state.in_(ADOPTABLE_ENTRY_STATES),
-            )
-            .values(user_id=user_id, session_id=None)
-            .returning(CalendarEntry.state)
-            .execution_options(**NO_CHANGE)
+        entry_states = await _adopt_rows(
+            session, CalendarEntry, ADOPTABLE_ENTRY_STATES, session_id=session_id, user_id=user_id
         )
-        ticket_states = await session.scalars(
-            update(Ticket)
-            .where(
-                Ticket.session_id == session_id,
-                Ticket.user_id.is_(None),
-                Ticket.state.in_(ADOPTABLE_TICKET_STATES),
-            )
-            .values(user_id=user_id, session_id=None)
-            .returning(Ticket.state)
-            .execution_options(**NO_CHANGE)
+        ticket_states = await _adopt_rows(
+            session, Ticket, ADOPTABLE_TICKET_STATES, session_id=session_id, user_id=user_id
         )
         return AdoptionResult(
             entries=sum(1 for state in entry_states if state == "pending"),
@@ -414,3 +398,22 @@ async def _cancel_pending(
         .execution_options(**NO_CHANGE)
     )
     return _rowcount(result) == 1
+
+
+async def _adopt_rows(
+    session: AsyncSession,
+    model: type[CalendarEntry] | type[Ticket],
+    states: Sequence[str],
+    *,
+    session_id: str,
+    user_id: int,
+) -> list[str]:
+    """Move the session's rows in these states to the user; the states of the rows moved."""
+    rows = await session.scalars(
+        update(model)
+        .where(model.session_id == session_id, model.user_id.is_(None), model.state.in_(states))
+        .values(user_id=user_id, session_id=None)
+        .returning(model.state)
+        .execution_options(**NO_CHANGE)
+    )
+    return list(rows)
