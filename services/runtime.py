@@ -43,7 +43,12 @@ class RuntimeNotOpen(RuntimeError):
 
 
 class Runtime:
-    """Settings, domain services, background jobs, and (while open) the long-lived clients."""
+    """Settings, domain services, background jobs, and (while open) the long-lived clients.
+
+    The clients are made by `open()`, not here, so that making an app needs no servers:
+    `app = create_app()` runs whenever app.py is imported (by tests and tools), often with no
+    database or Redis URL.
+    """
 
     def __init__(self, settings: Settings, *, jobs: Sequence[Job] = ()) -> None:
         self.settings = settings
