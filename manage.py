@@ -19,6 +19,7 @@ import time
 
 import path_setup  # noqa: F401
 from config.settings import load_settings
+from services.runtime import open_runtime
 
 WAIT_SECONDS = 60
 
@@ -27,17 +28,14 @@ async def wait_for_database() -> None:
     """Retry `SELECT 1` until the database answers or the time is up."""
     from sqlalchemy import text
 
-    from lib.db import make_engine
-
     settings = load_settings()
     if not settings.database_url:
         raise SystemExit("DATABASE_URL is not set")
-    engine = make_engine(settings.database_url, pool_size=1)
     deadline = time.monotonic() + WAIT_SECONDS
-    try:
+    async with open_runtime(settings) as runtime:
         while True:
             try:
-                async with engine.connect() as connection:
+                async with runtime.databases.engine.connect() as connection:
                     await connection.execute(text("SELECT 1"))
                 print("database is up", flush=True)
                 return
@@ -47,30 +45,27 @@ async def wait_for_database() -> None:
                         f"database not reachable after {WAIT_SECONDS}s: {exc}"
                     ) from exc
                 await asyncio.sleep(1)
-    finally:
-        await engine.dispose()
 
 
 async def flush_cart_redis() -> None:
     """FLUSHDB on the cart's own index only; the shared sign-in index is never touched."""
-    from lib.redis import open_redis
-
     settings = load_settings()
-    clients = open_redis(settings)
-    try:
-        await clients.cart.flushdb()
-        print(f"flushed Redis index {settings.redis_cart_db} (cart)", flush=True)
-    finally:
-        await clients.close()
+    async with open_runtime(settings) as runtime:
+        await runtime.redis.cart.flushdb()
+    print(f"flushed Redis index {settings.redis_cart_db} (cart)", flush=True)
 
 
 async def reconcile() -> None:
     """One reconciler pass (skipped when a serving worker is in one)."""
-    from services.payments.reconciler import reconcile_once
-    from services.payments.runtime import open_runtime
+    from bp.cart.services.reconciler import reconcile_once
 
     async with open_runtime(load_settings()) as runtime:
-        report = await reconcile_once(runtime)
+        report = await reconcile_once(
+            databases=runtime.databases,
+            settings=runtime.settings,
+            gateway=runtime.gateway,
+            domains=runtime.domains,
+        )
     if not report.ran:
         print("another reconciler pass is running; nothing done", flush=True)
         return
@@ -84,12 +79,11 @@ async def reconcile() -> None:
 async def relay() -> None:
     """One pass of the outbox relay to the federation store."""
     from services.events import relay_outbox
-    from services.payments.runtime import open_runtime
 
     async with open_runtime(load_settings()) as runtime:
         result = await relay_outbox(
-            sessionmaker=runtime.sessionmaker,
-            federation_sessionmaker=runtime.federation_sessionmaker,
+            sessionmaker=runtime.databases.sessionmaker,
+            federation_sessionmaker=runtime.databases.federation_sessionmaker,
             batch_size=runtime.settings.relay_batch_size,
         )
     print(f"delivered {result.delivered}, failed {result.failed}", flush=True)
@@ -97,19 +91,19 @@ async def relay() -> None:
 
 async def refund(order_id: int, amount: str | None) -> None:
     """Refund a paid order through SumUp and record it on the order."""
-    from bp.orders.filters.money import format_money
+    from bp.cart.services.refunds import parse_refund_amount, refund_order
     from lib.errors import ServiceError
-    from services.payments.refunds import parse_refund_amount, refund_order
-    from services.payments.runtime import open_runtime
+    from lib.money import format_money
 
     async with open_runtime(load_settings()) as runtime:
         try:
-            async with runtime.sessionmaker() as session:
+            async with runtime.databases.sessionmaker() as session:
                 result = await refund_order(
                     session,
                     order_id=order_id,
-                    gateway=runtime.gateway,
                     settings=runtime.settings,
+                    gateway=runtime.gateway,
+                    domains=runtime.domains,
                     amount=parse_refund_amount(amount),
                 )
         except ServiceError as error:
@@ -126,15 +120,16 @@ async def set_page_merchant(
     """Pay a page to its own SumUp merchant; the API key comes from an environment variable."""
     import os
 
-    from services.payments.merchants import set_page_merchant as store_page_merchant
-    from services.payments.runtime import open_runtime
-    from services.registry import services
+    from bp.cart.services.merchants import set_page_merchant as store_page_merchant
 
     api_key = os.environ.get(api_key_env, "").strip()
     if not api_key:
         raise SystemExit(f"${api_key_env} is empty: export the page's SumUp API key in it first")
-    async with open_runtime(load_settings()) as runtime, runtime.sessionmaker() as session:
-        page = await services.blog.page_by_slug(session, page_slug)
+    async with (
+        open_runtime(load_settings()) as runtime,
+        runtime.databases.sessionmaker() as session,
+    ):
+        page = await runtime.domains.blog.page_by_slug(session, page_slug)
         if page is None:
             raise SystemExit(f"there is no page {page_slug!r}")
         try:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from quart import current_app, session
+from quart import session
 
 from config.settings import Settings
 
@@ -24,9 +24,8 @@ def current_user_name() -> str | None:
     return name if isinstance(name, str) and name else None
 
 
-def sign_in_url(next_path: str = "/") -> str:
+def sign_in_url(settings: Settings, next_path: str = "/") -> str:
     """Where a shopper signs in: the development page, or the account app."""
-    settings: Settings = current_app.extensions["settings"]
     if settings.is_development:
         return f"/dev/sign-in?next={next_path}"
     return f"{settings.url_for_app('account')}/login?next={settings.public_base_url}{next_path}"

@@ -13,9 +13,8 @@ import secrets
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from quart import Quart, Response, current_app, g, request
+from quart import Quart, Response, g, request
 
-from config.settings import Settings
 from lib.errors import ServiceError
 
 COOKIE_NAME = "cart_csrf"
@@ -38,10 +37,9 @@ def is_exempt(view: Callable[..., Any] | None) -> bool:
     return bool(view is not None and getattr(view, EXEMPT_ATTRIBUTE, False))
 
 
-def _sign(settings: Settings, nonce: str) -> str:
-    assert settings.secret_key is not None
-    key = settings.secret_key.get_secret_value().encode()
-    return hmac.new(key, nonce.encode(), hashlib.sha256).hexdigest()
+def sign(secret_key: str, nonce: str) -> str:
+    """The token for a browser's cookie: an HMAC of it with the secret key."""
+    return hmac.new(secret_key.encode(), nonce.encode(), hashlib.sha256).hexdigest()
 
 
 def browser_nonce() -> str | None:
@@ -49,56 +47,50 @@ def browser_nonce() -> str | None:
     return request.cookies.get(COOKIE_NAME) or None
 
 
-def csrf_token() -> str:
-    """The token for this browser, creating its cookie on first use."""
-    nonce = request.cookies.get(COOKIE_NAME) or g.get("csrf_new_nonce")
-    if not nonce:
-        nonce = secrets.token_urlsafe(32)
-        g.csrf_new_nonce = nonce
-    settings: Settings = current_app.extensions["settings"]
-    return _sign(settings, nonce)
+def init_csrf(app: Quart, *, secret_key: str, secure_cookie: bool) -> None:
+    """Install the check, the cookie and the `csrf_token()` template helper."""
 
+    def csrf_token() -> str:
+        """The token for this browser, creating its cookie on first use."""
+        nonce = request.cookies.get(COOKIE_NAME) or g.get("csrf_new_nonce")
+        if not nonce:
+            nonce = secrets.token_urlsafe(32)
+            g.csrf_new_nonce = nonce
+        return sign(secret_key, nonce)
 
-async def verify_csrf() -> None:
-    """before_request: refuse an unsafe request whose token does not match its cookie."""
-    # A request that matched no route gets its 404/405, not a CSRF complaint.
-    if request.method not in UNSAFE_METHODS or request.routing_exception is not None:
-        return
-    view = current_app.view_functions.get(request.endpoint or "")
-    if is_exempt(view):
-        return
-    nonce = request.cookies.get(COOKIE_NAME)
-    sent = request.headers.get(HEADER_NAME)
-    if not sent:
-        form = await request.form
-        sent = form.get(FIELD_NAME)
-    settings: Settings = current_app.extensions["settings"]
-    if not nonce or not sent or not hmac.compare_digest(sent, _sign(settings, nonce)):
-        raise ServiceError(
-            403,
-            "CSRF_FAILED",
-            "This form has expired. Please reload the page and try again.",
-        )
+    async def verify_csrf() -> None:
+        """before_request: refuse an unsafe request whose token does not match its cookie."""
+        # A request that matched no route gets its 404/405, not a CSRF complaint.
+        if request.method not in UNSAFE_METHODS or request.routing_exception is not None:
+            return
+        if is_exempt(app.view_functions.get(request.endpoint or "")):
+            return
+        nonce = request.cookies.get(COOKIE_NAME)
+        sent = request.headers.get(HEADER_NAME)
+        if not sent:
+            form = await request.form
+            sent = form.get(FIELD_NAME)
+        if not nonce or not sent or not hmac.compare_digest(sent, sign(secret_key, nonce)):
+            raise ServiceError(
+                403,
+                "CSRF_FAILED",
+                "This form has expired. Please reload the page and try again.",
+            )
 
+    async def set_csrf_cookie(response: Response) -> Response:
+        """after_request: send the cookie a token was made for during this request."""
+        nonce = g.get("csrf_new_nonce")
+        if nonce:
+            response.set_cookie(
+                COOKIE_NAME,
+                nonce,
+                httponly=True,
+                secure=secure_cookie,
+                samesite="Lax",
+                path="/",
+            )
+        return response
 
-async def set_csrf_cookie(response: Response) -> Response:
-    """after_request: send the cookie a token was made for during this request."""
-    nonce = g.get("csrf_new_nonce")
-    if nonce:
-        settings: Settings = current_app.extensions["settings"]
-        response.set_cookie(
-            COOKIE_NAME,
-            nonce,
-            httponly=True,
-            secure=settings.session_cookie_secure,
-            samesite="Lax",
-            path="/",
-        )
-    return response
-
-
-def init_csrf(app: Quart) -> None:
-    """Install the check, the cookie and the template helper."""
     app.before_request(verify_csrf)
     app.after_request(set_csrf_cookie)
     app.jinja_env.globals["csrf_token"] = csrf_token

@@ -1,12 +1,12 @@
-"""Async engines and the one-session-per-request helper."""
+"""The async engines: the cart's own, and the account and federation ones (the same until split).
+
+Opened by the runtime (services/runtime.py); a request's session comes from bp/runtime.py.
+"""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
-from quart import Quart, g
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -15,8 +15,6 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from config.settings import Settings
-
-EXTENSION = "databases"
 
 
 def normalise_database_url(url: str) -> str:
@@ -83,31 +81,3 @@ def open_databases(settings: Settings) -> Databases:
         sessionmaker=async_sessionmaker(engine, expire_on_commit=False),
         federation_sessionmaker=async_sessionmaker(federation, expire_on_commit=False),
     )
-
-
-def databases(app: Quart) -> Databases:
-    """The app's databases, opened in before_serving."""
-    return app.extensions[EXTENSION]
-
-
-def request_session() -> AsyncSession:
-    """The request's session, opened on first use and closed at teardown."""
-    if "db_session" not in g:
-        from quart import current_app
-
-        g.db_session = databases(current_app).sessionmaker()
-    return g.db_session
-
-
-async def close_request_session(_exc: BaseException | None = None) -> None:
-    """Teardown: close the session, rolling back whatever a service did not commit."""
-    session: AsyncSession | None = g.pop("db_session", None)
-    if session is not None:
-        await session.close()
-
-
-@asynccontextmanager
-async def session_scope(app: Quart) -> AsyncIterator[AsyncSession]:
-    """A session outside a request (background jobs, commands)."""
-    async with databases(app).sessionmaker() as session:
-        yield session

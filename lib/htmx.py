@@ -1,9 +1,17 @@
-"""HTMX request detection and the answer shape of shopper POSTs."""
+"""HTMX request detection and the answer shapes of shopper POSTs."""
 
 from __future__ import annotations
 
-from quart import redirect, request
-from werkzeug.wrappers.response import Response
+from typing import TypeVar
+
+from quart import Response, redirect, request
+from werkzeug.sansio.response import Response as AnyResponse
+from werkzeug.wrappers.response import Response as WerkzeugResponse
+
+# The page's message region, where feedback and errors land whatever element asked.
+MESSAGES_TARGET = "#messages"
+
+R = TypeVar("R", bound=AnyResponse)
 
 
 def is_htmx() -> bool:
@@ -13,9 +21,23 @@ def is_htmx() -> bool:
     )
 
 
-def see_other(location: str) -> Response:
+def see_other(location: str) -> WerkzeugResponse:
     """303 after a POST, so a reload does not repeat it."""
     return redirect(location, 303)
+
+
+def go_to(url: str) -> Response | WerkzeugResponse:
+    """Send the browser to `url`: a 303, or for HTMX an HX-Redirect (it may be another site)."""
+    if is_htmx():
+        return Response("", status=200, headers={"HX-Redirect": url})
+    return see_other(url)
+
+
+def to_messages(response: R) -> R:
+    """Have HTMX put this answer into the page's message region instead of its target."""
+    response.headers["HX-Retarget"] = MESSAGES_TARGET
+    response.headers["HX-Reswap"] = "innerHTML"
+    return response
 
 
 def safe_next(default: str) -> str:

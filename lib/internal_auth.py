@@ -1,4 +1,10 @@
-"""Bearer-token protection of the internal API that other coop apps call."""
+"""Bearer-token protection of the internal API that other coop apps call.
+
+`install_internal_auth` checks the `Authorization` header of every request against the token it
+is given (in constant time) and records the answer; `require_internal_token` (a view
+decorator) and `require_internal_caller` (for a view that needs the token only sometimes) read
+that answer.
+"""
 
 from __future__ import annotations
 
@@ -7,29 +13,44 @@ from collections.abc import Awaitable, Callable
 from functools import wraps
 from typing import Any, ParamSpec, TypeVar
 
-from quart import current_app, request
+from quart import Quart, g, request
 
-from config.settings import Settings
 from lib.csrf import csrf_exempt
 from lib.errors import ServiceError
 
 P = ParamSpec("P")
 R = TypeVar("R")
 TOKEN_ATTRIBUTE = "_internal_token_required"  # noqa: S105  (an attribute name)
+CALLER_FLAG = "internal_caller"
+
+
+def install_internal_auth(app: Quart, *, token: str) -> None:
+    """Check each request's bearer token against `token`, before any view runs."""
+    expected = token.encode()
+
+    async def check_bearer_token() -> None:
+        scheme, _, sent = request.headers.get("Authorization", "").partition(" ")
+        setattr(
+            g,
+            CALLER_FLAG,
+            scheme.lower() == "bearer" and hmac.compare_digest(sent.strip().encode(), expected),
+        )
+
+    app.before_request(check_bearer_token)
+
+
+def require_internal_caller() -> None:
+    """401 unless this request carries `Authorization: Bearer <INTERNAL_API_TOKEN>`."""
+    if not g.get(CALLER_FLAG, False):
+        raise ServiceError(401, "UNAUTHORIZED", "A valid internal API token is required.")
 
 
 def require_internal_token(view: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
-    """401 unless `Authorization: Bearer <INTERNAL_API_TOKEN>`; exempts the view from CSRF."""
+    """401 unless the internal token is sent; exempts the view from CSRF."""
 
     @wraps(view)
     async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        settings: Settings = current_app.extensions["settings"]
-        assert settings.internal_api_token is not None
-        expected = settings.internal_api_token.get_secret_value().encode()
-        header = request.headers.get("Authorization", "")
-        scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), expected):
-            raise ServiceError(401, "UNAUTHORIZED", "A valid internal API token is required.")
+        require_internal_caller()
         return await view(*args, **kwargs)
 
     setattr(wrapper, TOKEN_ATTRIBUTE, True)

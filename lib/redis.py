@@ -5,12 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from quart import Quart
 from redis.asyncio import Redis
 
 from config.settings import Settings
-
-EXTENSION = "redis"
 
 
 def url_with_db(url: str, db: int) -> str:
@@ -49,8 +46,3 @@ def open_redis(settings: Settings) -> RedisClients:
         )
 
     return RedisClients(auth=client(settings.redis_auth_db), cart=client(settings.redis_cart_db))
-
-
-def redis_clients(app: Quart) -> RedisClients:
-    """The app's Redis clients, opened in before_serving."""
-    return app.extensions[EXTENSION]

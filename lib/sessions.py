@@ -11,16 +11,17 @@ from __future__ import annotations
 import json
 import logging
 import secrets
+from collections.abc import Callable
 from typing import Any
 
 from quart import Quart, Response
 from quart.sessions import SessionInterface, SessionMixin
 from quart.wrappers import BaseRequestWebsocket
+from redis.asyncio import Redis
 from redis.exceptions import RedisError
 from werkzeug.datastructures import CallbackDict
 
 from config.settings import Settings
-from lib.redis import redis_clients
 
 KEY_PREFIX = "session:"
 log = logging.getLogger(__name__)
@@ -48,10 +49,15 @@ class RedisSession(CallbackDict[str, Any], SessionMixin):
 
 
 class RedisSessionInterface(SessionInterface):
-    """Reads and writes sessions in the shared auth index."""
+    """Reads and writes sessions in the shared auth index.
 
-    def __init__(self, settings: Settings) -> None:
+    `store` answers the shared index's client; it is called per request because the client is
+    opened when the app starts serving, after the interface is installed.
+    """
+
+    def __init__(self, settings: Settings, *, store: Callable[[], Redis]) -> None:
         self.settings = settings
+        self.store = store
 
     def get_cookie_name(self, app: Quart) -> str:
         return self.settings.session_cookie_name
@@ -64,7 +70,7 @@ class RedisSessionInterface(SessionInterface):
         if not sid or len(sid) > 128:
             return RedisSession(sid=None)
         try:
-            raw = await redis_clients(app).auth.get(session_key(sid))
+            raw = await self.store().get(session_key(sid))
         except RedisError:
             log.exception("session store unreachable")
             return RedisSession(sid=sid, unavailable=True)
@@ -84,7 +90,7 @@ class RedisSessionInterface(SessionInterface):
             return
         name = self.get_cookie_name(app)
         domain = self.get_cookie_domain(app)
-        store = redis_clients(app).auth
+        store = self.store()
         if not session:
             if session.sid:
                 await store.delete(session_key(session.sid))

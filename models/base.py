@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated
@@ -22,6 +23,11 @@ Money = Annotated[Decimal, mapped_column(Numeric(12, 2))]
 CreatedAt = Annotated[
     datetime, mapped_column(DateTime(timezone=True), server_default=func.now(), nullable=False)
 ]
+
+
+def sql_list(values: Iterable[str]) -> str:
+    """Constant states as the SQL of an IN list, `'a', 'b'`, for constraints and partial indexes."""
+    return ", ".join(f"'{value}'" for value in values)
 
 
 def utcnow() -> datetime:

@@ -20,9 +20,13 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from models.base import CartBase, CreatedAt, Money, UpdatedAtMixin
+from models.base import CartBase, CreatedAt, Money, UpdatedAtMixin, sql_list
 
 ORDER_STATUSES = ("pending", "paid", "failed", "expired", "cancelled")
+# An order in these states may still be paid (FAILED is not final at SumUp).
+OPEN_STATUSES = ("pending", "failed")
+# Ended unpaid; their bookings and tickets went back to the cart.
+CLOSED_STATUSES = ("expired", "cancelled")
 ITEM_KINDS = ("product", "booking", "ticket")
 
 
@@ -31,9 +35,7 @@ class Order(UpdatedAtMixin, CartBase):
 
     __tablename__ = "orders"
     __table_args__ = (
-        CheckConstraint(
-            "status IN ('pending', 'paid', 'failed', 'expired', 'cancelled')", name="status_known"
-        ),
+        CheckConstraint(f"status IN ({sql_list(ORDER_STATUSES)})", name="status_known"),
         CheckConstraint("total_amount >= 0", name="total_not_negative"),
         CheckConstraint("(user_id IS NOT NULL) OR (session_id IS NOT NULL)", name="has_owner"),
         # The order lists: the owner's orders newest first, optionally by status.
@@ -50,7 +52,7 @@ class Order(UpdatedAtMixin, CartBase):
         Index(
             "ix_orders_open_created",
             "created_at",
-            postgresql_where=text("status IN ('pending', 'failed')"),
+            postgresql_where=text(f"status IN ({sql_list(OPEN_STATUSES)})"),
         ),
         # Paid orders an operator still has to refund (the metrics gauge and the refund command).
         Index(
@@ -99,7 +101,7 @@ class OrderItem(CartBase):
 
     __tablename__ = "order_items"
     __table_args__ = (
-        CheckConstraint("kind IN ('product', 'booking', 'ticket')", name="kind_known"),
+        CheckConstraint(f"kind IN ({sql_list(ITEM_KINDS)})", name="kind_known"),
         CheckConstraint("quantity > 0", name="quantity_positive"),
         CheckConstraint("unit_price >= 0", name="price_not_negative"),
         # The order's lines; the title is included so the order list's title search is

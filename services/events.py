@@ -14,14 +14,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from quart import Quart
 from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from lib import lifecycle
-from lib.db import databases
+from lib.jobs import run_every
 from models import FederationActivity, OutboxEvent
+from services.runtime import Runtime
 
 ACTIVITY_CONTEXT = "https://www.w3.org/ns/activitystreams"
 # What the federation store records as the activity's origin.
@@ -172,23 +171,16 @@ async def _deliver(
         await federation.commit()
 
 
-async def relay_job(app: Quart) -> None:
-    """Background job: relay the outbox every RELAY_INTERVAL_SECONDS."""
-    settings = lifecycle.settings_of(app)
-    if not settings.reconciler_enabled:
-        return
-    dbs = databases(app)
-    while True:
-        try:
-            await relay_outbox(
-                sessionmaker=dbs.sessionmaker,
-                federation_sessionmaker=dbs.federation_sessionmaker,
-                batch_size=settings.relay_batch_size,
-            )
-        except Exception:  # the next pass retries; a job that dies would relay nothing again
-            log.exception("outbox relay pass failed")
-        await asyncio.sleep(settings.relay_interval_seconds)
-
-
-if relay_job not in lifecycle.BACKGROUND_JOBS:
-    lifecycle.BACKGROUND_JOBS.append(relay_job)
+async def relay_job(runtime: Runtime, stop: asyncio.Event) -> None:
+    """Background job: relay the outbox every RELAY_INTERVAL_SECONDS until told to stop."""
+    databases, settings = runtime.databases, runtime.settings
+    await run_every(
+        settings.relay_interval_seconds,
+        lambda: relay_outbox(
+            sessionmaker=databases.sessionmaker,
+            federation_sessionmaker=databases.federation_sessionmaker,
+            batch_size=settings.relay_batch_size,
+        ),
+        stop=stop,
+        name="outbox relay",
+    )

@@ -1,10 +1,13 @@
-"""The registry of domain services: `services.calendar`, `.market`, `.blog`, `.cart`.
+"""The domain services: `domains.calendar`, `.market`, `.blog` and `.cart`, made for one deployment.
 
-Code reaches another domain only through `from services.registry import services`, so that a
-deployment without that domain (or a test) swaps in its stub in one place.
+Code reaches another domain only through a `DomainServices` it is given, so that a deployment
+without that domain (or a test) gets its stub in one place. Each app, command or worker makes
+its own (`Runtime.domains`); nothing here is shared or changed after it is made.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from config.settings import Settings
 from services.contracts.protocols import BlogService, CalendarService, CartService, MarketService
@@ -15,28 +18,30 @@ from services.sql.market_impl import SqlMarketService
 from services.stubs import StubBlogService, StubCalendarService, StubCartService, StubMarketService
 
 
+@dataclass(frozen=True, slots=True)
 class DomainServices:
-    """One implementation per domain; SQL ones until `register_domain_services` decides."""
+    """One implementation per domain."""
 
-    def __init__(self) -> None:
-        self.blog: BlogService = SqlBlogService()
-        self.market: MarketService = SqlMarketService()
-        self.calendar: CalendarService = SqlCalendarService()
-        self.cart: CartService = SqlCartService(market=self.market, calendar=self.calendar)
-
-
-services = DomainServices()
+    blog: BlogService
+    market: MarketService
+    calendar: CalendarService
+    cart: CartService
 
 
-def register_domain_services(settings: Settings) -> None:
-    """Wire each domain's SQL implementation, or its stub where the deployment lacks it."""
+def register_domain_services(settings: Settings) -> DomainServices:
+    """Each domain's SQL implementation, or its stub where the deployment lacks it."""
     enabled = set(settings.domains)
-    services.blog = SqlBlogService() if "blog" in enabled else StubBlogService()
-    services.market = SqlMarketService() if "market" in enabled else StubMarketService()
-    services.calendar = SqlCalendarService() if "calendar" in enabled else StubCalendarService()
-    currency = settings.currency
-    services.cart = (
-        SqlCartService(market=services.market, calendar=services.calendar, currency=currency)
-        if "cart" in enabled
-        else StubCartService(currency=currency)
+    market: MarketService = SqlMarketService() if "market" in enabled else StubMarketService()
+    calendar: CalendarService = (
+        SqlCalendarService() if "calendar" in enabled else StubCalendarService()
+    )
+    return DomainServices(
+        blog=SqlBlogService() if "blog" in enabled else StubBlogService(),
+        market=market,
+        calendar=calendar,
+        cart=(
+            SqlCartService(market=market, calendar=calendar, currency=settings.currency)
+            if "cart" in enabled
+            else StubCartService(currency=settings.currency)
+        ),
     )

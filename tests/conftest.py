@@ -16,7 +16,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import create_app
-from lib.db import databases
+from bp.runtime import runtime
 from lib.embedded import migrate
 from lib.redis import url_with_db
 from models import CartBase, SharedBase
@@ -117,5 +117,5 @@ def client(app: Quart) -> TestClientProtocol:
 @pytest.fixture
 async def db(app: Quart) -> AsyncIterator[AsyncSession]:
     """A session on the app's database, for arranging data and checking what was written."""
-    async with databases(app).sessionmaker() as session:
+    async with runtime(app).databases.sessionmaker() as session:
         yield session

@@ -11,7 +11,7 @@ import pytest
 from quart import Quart
 
 from app import create_app
-from lib.db import databases
+from bp.runtime import runtime
 from tests.support import factories as f
 from tests.support.http import csrf_token, internal_headers, sign_in
 
@@ -66,7 +66,7 @@ CONVERTER = re.compile(r"<(?:[a-z]+(?:\([^)]*\))?:)?[a-z_]+>")
 async def dev_app(app_config: dict[str, Any], clean_state: None) -> AsyncIterator[Quart]:
     application = create_app({**app_config, "app_env": "development"})
     async with application.test_app():
-        async with databases(application).sessionmaker() as db:
+        async with runtime(application).databases.sessionmaker() as db:
             await f.product(db, await f.page(db, "bakery"))
         yield application
 

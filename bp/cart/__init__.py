@@ -1,16 +1,16 @@
-"""Blueprint: the shopper's cart, its pages and checkout."""
+"""Blueprints: the shopper's cart, its pages and checkout (`bp`), and the internal JSON API
+(`internal_bp`). Importing the package registers every route and hook on them."""
 
-from quart import Blueprint
-
-bp = Blueprint("cart", __name__)
-
-# Ids in URLs are BIGINT: a larger number matches no route (404), never reaches the database.
-ID = "int(max=9223372036854775807)"
-
-from bp.cart import (  # noqa: E402, F401
+from bp.cart import (  # noqa: F401  (each module adds its routes or hooks)
+    api,
     checkout_routes,
     global_routes,
-    hooks,
     overview_routes,
     page_routes,
+    refund_api,
+    request_identity,
+    template_helpers,
 )
+from bp.cart.blueprints import bp, internal_bp
+
+__all__ = ["bp", "internal_bp"]

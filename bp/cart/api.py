@@ -1,66 +1,56 @@
-"""The internal JSON API other coop apps call (bearer token, no CSRF)."""
+"""The internal JSON API other coop apps call (bearer token, no CSRF): summary and adoption."""
 
 from __future__ import annotations
 
-from decimal import Decimal
+from quart import Response, jsonify, request
 
-from quart import Blueprint, Response, current_app, jsonify, request
-
+from bp.cart.blueprints import internal_bp
 from bp.cart.services.adopt import adopt_anonymous_cart
 from bp.cart.services.identity import adoption_params, identity_from_params
-from config.settings import Settings
-from lib.db import request_session
-from lib.errors import BadRequest
+from bp.cart.services.summary import get_cart_summary
+from bp.runtime import current_runtime, request_session
 from lib.internal_auth import require_internal_token
-from services.registry import services
-
-bp = Blueprint("internal_cart", __name__, url_prefix="/internal/cart")
+from lib.money import amount_text
 
 
-def amount(value: Decimal) -> str:
-    """Money in JSON: a string with two places."""
-    return f"{value.quantize(Decimal('0.01')):.2f}"
-
-
-@bp.get("/summary")
+@internal_bp.get("/summary")
 @require_internal_token
 async def summary() -> Response:
     """Counts and totals of one cart: `?user_id=N` or `?session_id=S`."""
     identity = identity_from_params(
         request.args.get("user_id"), request.args.get("session_id"), from_query=True
     )
-    cart = await services.cart.cart_summary(request_session(), identity=identity)
-    settings: Settings = current_app.extensions["settings"]
+    runtime = current_runtime()
+    currency = runtime.settings.currency
+    cart = await get_cart_summary(
+        request_session(), identity=identity, currency=currency, domains=runtime.domains
+    )
     return jsonify(
         {
             "count": cart.count,
-            "total": amount(cart.total),
+            "total": amount_text(cart.total),
             "calendar_count": cart.calendar_count,
-            "calendar_total": amount(cart.calendar_total),
+            "calendar_total": amount_text(cart.calendar_total),
             "ticket_count": cart.ticket_count,
-            "ticket_total": amount(cart.ticket_total),
-            "grand_total": amount(cart.grand_total),
-            "currency": cart.currency or settings.currency,
+            "ticket_total": amount_text(cart.ticket_total),
+            "grand_total": amount_text(cart.grand_total),
+            "currency": cart.currency or currency,
         }
     )
 
 
-@bp.post("/adopt")
+@internal_bp.post("/adopt")
 @require_internal_token
 async def adopt() -> Response:
     """The account app's sign-in: give `session_id`'s cart to `user_id`; idempotent."""
-    body = await request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise BadRequest(
-            'Send a JSON object: {"user_id": N, "session_id": "S"}.', code="INVALID_JSON"
-        )
-    user_id, session_id = adoption_params(body.get("user_id"), body.get("session_id"))
-    settings: Settings = current_app.extensions["settings"]
+    user_id, session_id = adoption_params(await request.get_json(silent=True))
+    runtime = current_runtime()
     adoption = await adopt_anonymous_cart(
         request_session(),
         session_id=session_id,
         user_id=user_id,
-        max_quantity=settings.max_line_quantity,
+        max_quantity=runtime.settings.max_line_quantity,
+        domains=runtime.domains,
     )
     result = adoption.result
     return jsonify(
@@ -71,6 +61,3 @@ async def adopt() -> Response:
             "orders": result.orders,
         }
     )
-
-
-from bp.cart import refund_api  # noqa: E402, F401

@@ -5,17 +5,19 @@ from __future__ import annotations
 from quart import request
 from quart.typing import ResponseReturnValue
 
-from bp.cart import ID, bp
+from bp.cart.blueprints import bp
 from bp.cart.services import cart_items
-from bp.cart.views import added, cart_identity, changed, settings, writable_identity
-from lib.db import request_session
+from bp.cart.views import added, cart_identity, changed, writable_identity
+from bp.runtime import current_runtime, request_session
+from lib.ids import ID
 
 
 @bp.post(f"/add/<{ID}:product_id>/")
 async def add_to_cart(product_id: int) -> ResponseReturnValue:
     """Add a product (form `quantity`, default 1); adding again increments its line."""
     form = await request.form
-    limit = settings().max_line_quantity
+    runtime = current_runtime()
+    limit = runtime.settings.max_line_quantity
     quantity = cart_items.parse_quantity(form.get("quantity"), maximum=limit, default=1)
     change = await cart_items.add_product(
         request_session(),
@@ -23,6 +25,7 @@ async def add_to_cart(product_id: int) -> ResponseReturnValue:
         product_id=product_id,
         quantity=quantity,
         max_quantity=limit,
+        domains=runtime.domains,
     )
     noun = change.title if quantity == 1 else f"{quantity} of {change.title}"
     return await added(f"Added {noun} to your cart.", default="/")
@@ -32,11 +35,16 @@ async def add_to_cart(product_id: int) -> ResponseReturnValue:
 async def set_line_quantity(item_id: int) -> ResponseReturnValue:
     """Set a line's quantity; 0 removes the line."""
     form = await request.form
+    runtime = current_runtime()
     quantity = cart_items.parse_quantity(
-        form.get("quantity"), maximum=settings().max_line_quantity, allow_zero=True
+        form.get("quantity"), maximum=runtime.settings.max_line_quantity, allow_zero=True
     )
     change = await cart_items.set_quantity(
-        request_session(), identity=cart_identity(), item_id=item_id, quantity=quantity
+        request_session(),
+        identity=cart_identity(),
+        item_id=item_id,
+        quantity=quantity,
+        domains=runtime.domains,
     )
     if change.quantity == 0:
         return await changed(f"Removed {change.title} from your cart.", default="/")
@@ -47,7 +55,10 @@ async def set_line_quantity(item_id: int) -> ResponseReturnValue:
 async def remove_line(item_id: int) -> ResponseReturnValue:
     """Take a product line out of the cart."""
     change = await cart_items.remove_line(
-        request_session(), identity=cart_identity(), item_id=item_id
+        request_session(),
+        identity=cart_identity(),
+        item_id=item_id,
+        domains=current_runtime().domains,
     )
     return await changed(f"Removed {change.title} from your cart.", default="/")
 
@@ -55,12 +66,22 @@ async def remove_line(item_id: int) -> ResponseReturnValue:
 @bp.post(f"/entries/<{ID}:entry_id>/remove/")
 async def remove_booking(entry_id: int) -> ResponseReturnValue:
     """Take a booking out of the cart (it is cancelled, and kept for the calendar's history)."""
-    await cart_items.remove_booking(request_session(), identity=cart_identity(), entry_id=entry_id)
+    await cart_items.remove_booking(
+        request_session(),
+        identity=cart_identity(),
+        entry_id=entry_id,
+        domains=current_runtime().domains,
+    )
     return await changed("Removed the booking from your cart.", default="/")
 
 
 @bp.post(f"/tickets/<{ID}:ticket_id>/remove/")
 async def remove_ticket(ticket_id: int) -> ResponseReturnValue:
     """Take a ticket out of the cart."""
-    await cart_items.remove_ticket(request_session(), identity=cart_identity(), ticket_id=ticket_id)
+    await cart_items.remove_ticket(
+        request_session(),
+        identity=cart_identity(),
+        ticket_id=ticket_id,
+        domains=current_runtime().domains,
+    )
     return await changed("Removed the ticket from your cart.", default="/")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from quart import render_template
 
-from bp.cart import bp
-from bp.cart.services.identity import current_cart_identity
+from bp.cart.blueprints import bp
+from bp.cart.request_identity import current_cart_identity
 from bp.cart.views import overview_context
 
 

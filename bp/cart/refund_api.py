@@ -2,39 +2,28 @@
 
 from __future__ import annotations
 
-import json
+from quart import Response, jsonify, request
 
-from quart import Response, current_app, jsonify, request
-
-from bp.cart import ID
-from bp.cart.api import bp
-from lib import lifecycle
-from lib.db import request_session
-from lib.errors import BadRequest
+from bp.cart.blueprints import internal_bp
+from bp.cart.services.refunds import refund_order, refund_request_amount
+from bp.runtime import current_runtime, request_session
+from lib.ids import ID
 from lib.internal_auth import require_internal_token
-from services.payments.refunds import parse_refund_amount, refund_order
-from services.payments.runtime import gateway_of
 
 
-@bp.post(f"/orders/<{ID}:order_id>/refund")
+@internal_bp.post(f"/orders/<{ID}:order_id>/refund")
 @require_internal_token
 async def refund(order_id: int) -> Response:
     """Refund the order (JSON `{"amount": "x.xx"}`, or by default what it could not deliver)."""
-    raw = await request.get_data()
-    body: object = {}
-    if raw.strip():
-        try:
-            body = json.loads(raw)
-        except ValueError:
-            body = None
-    if not isinstance(body, dict):
-        raise BadRequest('Send a JSON object, e.g. {"amount": "12.50"}.', code="INVALID_JSON")
+    amount = refund_request_amount(await request.get_data())
+    runtime = current_runtime()
     result = await refund_order(
         request_session(),
         order_id=order_id,
-        gateway=gateway_of(current_app),
-        settings=lifecycle.settings_of(current_app),
-        amount=parse_refund_amount(body.get("amount")),
+        settings=runtime.settings,
+        gateway=runtime.gateway,
+        domains=runtime.domains,
+        amount=amount,
     )
     return jsonify(
         {

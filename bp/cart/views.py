@@ -6,29 +6,26 @@ any other request with a 303 back.
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
-from quart import current_app, render_template, request
+from quart import render_template, request
 from quart.typing import ResponseReturnValue
 
-from bp.cart.services.identity import current_cart_identity
-from bp.cart.services.page_cart import PageCart, get_cart_grouped_by_page, get_page_cart
-from config.settings import Settings
-from lib.db import request_session
+from bp.cart.request_identity import current_cart_identity
+from bp.cart.services.page_cart import (
+    PageCart,
+    get_cart_grouped_by_page,
+    get_page_cart,
+    get_page_or_raise,
+)
+from bp.runtime import current_runtime, request_session
 from lib.errors import NotFound
 from lib.htmx import is_htmx, safe_next, see_other
-from services.contracts.dtos import ZERO, CartIdentity
-from services.registry import services
+from lib.money import total
+from services.contracts.dtos import CartIdentity
 
 # The form field naming the view an HTMX change re-renders: a page slug, or empty (overview).
 VIEW_FIELD = "view"
-
-
-def settings() -> Settings:
-    """The app's settings."""
-    value: Settings = current_app.extensions["settings"]
-    return value
 
 
 def cart_identity() -> CartIdentity:
@@ -50,21 +47,18 @@ async def overview_context(identity: CartIdentity | None) -> dict[str, Any]:
     """One group per page with its counts and subtotal, and the grand total."""
     groups: list[PageCart] = []
     if identity is not None:
-        groups = await get_cart_grouped_by_page(request_session(), identity=identity)
-    grand_total: Decimal = sum((group.subtotal for group in groups), ZERO)
+        groups = await get_cart_grouped_by_page(
+            request_session(), identity=identity, domains=current_runtime().domains
+        )
+    grand_total = total(group.subtotal for group in groups)
     return {"groups": groups, "grand_total": grand_total, "identity": identity}
 
 
 async def page_context(identity: CartIdentity | None, slug: str) -> dict[str, Any]:
     """One page's cart; 404 for a page that does not exist."""
-    db = request_session()
-    page = await services.blog.page_by_slug(db, slug)
-    if page is None:
-        raise NotFound("We could not find that page.", code="PAGE_NOT_FOUND")
-    if identity is None:
-        cart = PageCart(page=page, lines=[], entries=[], tickets=[])
-    else:
-        cart = await get_page_cart(db, identity=identity, page=page)
+    db, domains = request_session(), current_runtime().domains
+    page = await get_page_or_raise(db, slug=slug, domains=domains)
+    cart = await get_page_cart(db, identity=identity, page=page, domains=domains)
     return {"cart": cart, "page": page, "identity": identity}
 
 

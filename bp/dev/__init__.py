@@ -1,7 +1,7 @@
-"""Development-only stand-ins for the coop's account app (sign-in) and shop apps (storefront)."""
+"""Blueprint: development-only stand-ins for the coop's account app (sign-in) and shop apps
+(storefront). Importing it registers the routes."""
 
-from quart import Blueprint
+from bp.dev import sign_in_routes, storefront_routes  # noqa: F401  (each adds its routes)
+from bp.dev.blueprint import bp
 
-bp = Blueprint("dev", __name__, url_prefix="/dev")
-
-from bp.dev import sign_in_routes, storefront_routes  # noqa: E402, F401
+__all__ = ["bp"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from quart import render_template, request, session
 from quart.typing import ResponseReturnValue
 
-from bp.dev import bp
+from bp.dev.blueprint import bp
 from lib.errors import BadRequest
 from lib.htmx import safe_next, see_other
 

@@ -5,20 +5,20 @@ from __future__ import annotations
 from quart import Response, render_template, request
 from quart.typing import ResponseReturnValue
 
-from bp.cart import ID
+from bp.cart.request_identity import current_cart_identity
 from bp.cart.services.cart_items import parse_quantity
-from bp.cart.services.identity import current_cart_identity
 from bp.cart.views import writable_identity
-from bp.dev import bp
+from bp.dev.blueprint import bp
 from bp.dev.storefront_service import (
     MAX_TICKETS_PER_PURCHASE,
     book_slot,
     buy_tickets,
     load_storefront,
 )
+from bp.runtime import current_runtime, request_session
 from lib.auth import current_user_id, sign_in_url
-from lib.db import request_session
-from lib.htmx import is_htmx, see_other
+from lib.htmx import is_htmx, see_other, to_messages
+from lib.ids import ID
 
 SHOP_PATH = "/dev/shop"
 
@@ -33,7 +33,9 @@ async def _done(message: str) -> ResponseReturnValue:
 @bp.get("/shop")
 async def shop() -> str:
     """The storefront standing in for the market and events apps."""
-    pages = await load_storefront(request_session(), identity=current_cart_identity())
+    pages = await load_storefront(
+        request_session(), identity=current_cart_identity(), domains=current_runtime().domains
+    )
     return await render_template(
         "dev/shop.html",
         pages=pages,
@@ -58,7 +60,11 @@ async def buy(ticket_type_id: int) -> ResponseReturnValue:
     form = await request.form
     quantity = parse_quantity(form.get("quantity"), maximum=MAX_TICKETS_PER_PURCHASE, default=1)
     purchase = await buy_tickets(
-        request_session(), user_id=user_id, ticket_type_id=ticket_type_id, quantity=quantity
+        request_session(),
+        user_id=user_id,
+        ticket_type_id=ticket_type_id,
+        quantity=quantity,
+        domains=current_runtime().domains,
     )
     noun = "ticket" if purchase.count == 1 else "tickets"
     return await _done(
@@ -69,12 +75,9 @@ async def buy(ticket_type_id: int) -> ResponseReturnValue:
 
 async def _sign_in_required() -> Response:
     """401 with a link to sign in: tickets can only be in a signed-in shopper's cart."""
-    link = sign_in_url(SHOP_PATH)
+    link = sign_in_url(current_runtime().settings, SHOP_PATH)
     if is_htmx():
         body = await render_template("dev/_sign_in_required.html", sign_in_link=link)
-        response = Response(body, status=401, mimetype="text/html")
-        response.headers["HX-Retarget"] = "#messages"
-        response.headers["HX-Reswap"] = "innerHTML"
-        return response
+        return to_messages(Response(body, status=401, mimetype="text/html"))
     body = await render_template("dev/sign_in_required.html", sign_in_link=link)
     return Response(body, status=401, mimetype="text/html")

@@ -17,10 +17,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lib.errors import NotFound, ServiceError
+from lib.money import ZERO
 from models import Calendar, CalendarEntry, CalendarSlot, Ticket, TicketType, utcnow
-from services.contracts.dtos import ZERO, CartIdentity, PageDTO, ProductDTO
-from services.registry import services
-from services.sql.calendar_impl import owned_by
+from services.contracts.dtos import CartIdentity, PageDTO, ProductDTO
+from services.contracts.ownership import owned_by
+from services.registry import DomainServices
 
 PAGE_CONTAINER = "page"
 MAX_TICKETS_PER_PURCHASE = 10
@@ -76,10 +77,10 @@ class Purchase:
 
 
 async def load_storefront(
-    session: AsyncSession, *, identity: CartIdentity | None
+    session: AsyncSession, *, identity: CartIdentity | None, domains: DomainServices
 ) -> list[ShopPage]:
     """Every page with its products, upcoming bookable slots, and events selling tickets."""
-    pages = await services.blog.list_pages(session)
+    pages = await domains.blog.list_pages(session)
     page_ids = [page.id for page in pages]
     slots = (
         await session.execute(
@@ -119,7 +120,7 @@ async def load_storefront(
             .order_by(CalendarEntry.start_at, CalendarEntry.id, TicketType.id)
         )
     ).all()
-    availability = await services.calendar.ticket_availability(
+    availability = await domains.calendar.ticket_availability(
         session, ticket_type_ids=[ticket_type.id for _, _, ticket_type in events]
     )
     events_by_page: dict[int, dict[int, EventView]] = {}
@@ -142,7 +143,7 @@ async def load_storefront(
         shop.append(
             ShopPage(
                 page=page,
-                products=await services.market.products_for_page(session, page.id),
+                products=await domains.market.products_for_page(session, page.id),
                 slots=[
                     SlotView(
                         id=slot.id,
@@ -193,7 +194,12 @@ async def book_slot(session: AsyncSession, *, identity: CartIdentity, slot_id: i
 
 
 async def buy_tickets(
-    session: AsyncSession, *, user_id: int, ticket_type_id: int, quantity: int
+    session: AsyncSession,
+    *,
+    user_id: int,
+    ticket_type_id: int,
+    quantity: int,
+    domains: DomainServices,
 ) -> Purchase:
     """Put pending tickets in a signed-in user's cart (seed 004: not sold until paid)."""
     row = (
@@ -207,7 +213,7 @@ async def buy_tickets(
         raise NotFound("Those tickets do not exist.", code="TICKET_TYPE_NOT_FOUND")
     ticket_type, event = row
     left = (
-        await services.calendar.ticket_availability(session, ticket_type_ids=[ticket_type_id])
+        await domains.calendar.ticket_availability(session, ticket_type_ids=[ticket_type_id])
     ).get(ticket_type_id)
     if left == 0:
         raise ServiceError(

@@ -1,7 +1,7 @@
-"""Blueprint: the HTML fragments other coop apps embed (cart-mini, account-nav-item)."""
+"""Blueprint: the HTML fragments other coop apps embed (cart-mini, account-nav-item). Importing
+it registers the routes."""
 
-from quart import Blueprint
+from bp.fragments import routes  # noqa: F401  (adds its routes)
+from bp.fragments.blueprint import bp
 
-bp = Blueprint("fragments", __name__, url_prefix="/internal/fragments")
-
-from bp.fragments import routes  # noqa: E402, F401
+__all__ = ["bp"]

@@ -7,27 +7,23 @@ and needs no token because it shows nothing but the caller's own cart.
 
 from __future__ import annotations
 
-from quart import Response, current_app, render_template, request
+from quart import Response, render_template, request
 
-from bp.cart.services.identity import current_cart_identity, identity_from_params
-from bp.fragments import bp
-from config.settings import Settings
-from lib.db import request_session
-from lib.internal_auth import require_internal_token
-from services.contracts.dtos import CartIdentity, CartSummaryDTO
-from services.registry import services
+from bp.cart.request_identity import current_cart_identity
+from bp.cart.services.identity import identity_from_params
+from bp.cart.template_helpers import render_cart_mini
+from bp.fragments.blueprint import bp
+from bp.runtime import current_runtime
+from lib.internal_auth import require_internal_caller
+from services.contracts.dtos import CartIdentity
 
 IDENTITY_PARAMS = ("user_id", "session_id")
 
 
-async def _token_checked() -> None:
-    """Nothing: the internal-token decorator does the work."""
-
-
-async def fragment_identity() -> CartIdentity | None:
+def fragment_identity() -> CartIdentity | None:
     """The identity the caller names (token required), or the browser's own."""
     if any(name in request.args for name in IDENTITY_PARAMS):
-        await require_internal_token(_token_checked)()
+        require_internal_caller()
         return identity_from_params(
             request.args.get("user_id"), request.args.get("session_id"), from_query=True
         )
@@ -42,34 +38,21 @@ def fragment_response(html: str) -> Response:
     return response
 
 
-def _settings() -> Settings:
-    settings: Settings = current_app.extensions["settings"]
-    return settings
+def base_url() -> str:
+    """Links in a fragment are absolute: it is shown on the other apps' pages."""
+    return current_runtime().settings.public_base_url.rstrip("/")
 
 
 @bp.get("/cart-mini")
 async def cart_mini() -> Response:
     """The cart badge: one query for products, bookings and tickets together."""
-    identity = await fragment_identity()
-    settings = _settings()
-    if identity is None:
-        summary = CartSummaryDTO(currency=settings.currency)
-    else:
-        summary = await services.cart.cart_summary(request_session(), identity=identity)
-    html = await render_template(
-        "fragments/_cart_mini.html",
-        summary=summary,
-        oob=False,
-        base_url=settings.public_base_url.rstrip("/"),
-    )
+    html = await render_cart_mini(fragment_identity(), oob=False, base_url=base_url())
     return fragment_response(html)
 
 
 @bp.get("/account-nav-item")
 async def account_nav_item() -> Response:
     """The account app's link to the shopper's orders."""
-    await fragment_identity()
-    html = await render_template(
-        "fragments/_account_nav_item.html", base_url=_settings().public_base_url.rstrip("/")
-    )
+    fragment_identity()
+    html = await render_template("fragments/_account_nav_item.html", base_url=base_url())
     return fragment_response(html)

@@ -1,7 +1,7 @@
-"""Liveness and readiness probes."""
+"""Blueprint: liveness and readiness probes, and the operators' metrics. Importing it registers
+the routes."""
 
-from quart import Blueprint
+from bp.health import routes  # noqa: F401  (adds its routes)
+from bp.health.blueprint import bp
 
-bp = Blueprint("health", __name__)
-
-from bp.health import routes  # noqa: E402, F401
+__all__ = ["bp"]

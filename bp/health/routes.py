@@ -1,11 +1,11 @@
-"""GET /healthz and GET /readyz."""
+"""GET /healthz, GET /readyz and GET /metrics."""
 
 from __future__ import annotations
 
-from quart import Response, current_app, jsonify
+from quart import Response, jsonify
 
-from bp.health import bp
-from lib.db import request_session
+from bp.health.blueprint import bp
+from bp.runtime import current_runtime, request_session
 from lib.internal_auth import require_internal_token
 from services.health import check_readiness
 from services.metrics import collect_metrics
@@ -20,7 +20,8 @@ async def healthz() -> Response:
 @bp.get("/readyz")
 async def readyz() -> Response:
     """Ready: the database and both Redis indexes answer; 503 naming what does not."""
-    checks = await check_readiness(current_app)
+    runtime = current_runtime()
+    checks = await check_readiness(databases=runtime.databases, redis=runtime.redis)
     ready = all(check == "ok" for check in checks.values())
     response = jsonify({"status": "ready" if ready else "unavailable", "checks": checks})
     response.status_code = 200 if ready else 503

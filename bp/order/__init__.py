@@ -1,7 +1,6 @@
-"""Blueprint: one order's page (and its payment actions)."""
+"""Blueprint: one order's page (and its payment actions). Importing it registers the routes."""
 
-from quart import Blueprint
+from bp.order import payment_routes, routes  # noqa: F401  (each module adds its routes)
+from bp.order.blueprint import bp
 
-bp = Blueprint("order", __name__)
-
-from bp.order import payment_routes, routes  # noqa: E402, F401
+__all__ = ["bp"]

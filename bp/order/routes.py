@@ -4,18 +4,22 @@ from __future__ import annotations
 
 from quart import render_template, request
 
-from bp.cart.services.identity import current_cart_identity
-from bp.order import bp
-from bp.order.services.get_order import BIGINT_MAX, get_order_view_or_raise
-from lib.db import request_session
+from bp.cart.request_identity import current_cart_identity
+from bp.order.blueprint import bp
+from bp.order.services.get_order import get_order_view_or_raise
+from bp.runtime import current_runtime, request_session
+from lib.ids import POSITIVE_ID
 
 
 # Ids beyond BIGINT (or not numbers at all) match no route: a 404 page, never a driver error.
-@bp.get(f"/orders/<int(min=1, max={BIGINT_MAX}):order_id>/")
+@bp.get(f"/orders/<{POSITIVE_ID}:order_id>/")
 async def order_page(order_id: int) -> str:
     """One order with its lines, bookings, tickets and payment; 404 unless the viewer owns it."""
     order = await get_order_view_or_raise(
-        request_session(), order_id=order_id, identity=current_cart_identity(create=False)
+        request_session(),
+        order_id=order_id,
+        identity=current_cart_identity(create=False),
+        domains=current_runtime().domains,
     )
     # "Check again" without HTMX comes back here with ?checked=1: say what the check found.
     checked = request.args.get("checked") == "1"

@@ -1,7 +1,8 @@
-"""Blueprint: the shopper's order list, and the `money` filter every template uses."""
+"""Blueprint: the shopper's order list, and the `money` filter every template uses. Importing
+it registers both."""
 
-from quart import Blueprint
+from bp.orders import routes  # noqa: F401  (adds its routes)
+from bp.orders.blueprint import bp
+from bp.orders.filters import money  # noqa: F401  (adds the app-wide template filter)
 
-bp = Blueprint("orders", __name__)
-
-from bp.orders import routes, template_filters  # noqa: E402, F401
+__all__ = ["bp"]

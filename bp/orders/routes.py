@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from quart import Response, current_app, render_template, request
+from quart import Response, render_template, request
 
-from bp.cart.services.identity import current_cart_identity
-from bp.orders import bp
+from bp.cart.request_identity import current_cart_identity
+from bp.orders.blueprint import bp
 from bp.orders.filters.qs import list_links, parse_order_query
 from bp.orders.services.list_orders import list_orders
-from lib.db import request_session
+from bp.runtime import current_runtime, request_session
 from lib.htmx import is_htmx
-from lib.lifecycle import settings_of
 
 
 def wants_list_fragment() -> bool:
@@ -29,7 +28,7 @@ async def order_list() -> Response:
             request_session(),
             identity=identity,
             query=query,
-            page_size=settings_of(current_app).orders_page_size,
+            page_size=current_runtime().settings.orders_page_size,
         )
     template = "orders/_list.html" if wants_list_fragment() else "orders/index.html"
     body = await render_template(

@@ -23,6 +23,8 @@ from models.base import CreatedAt, SharedBase
 TICKET_STATES = ("pending", "reserved", "confirmed", "checked_in", "cancelled")
 # Seed 004: a ticket in a cart is not sold; only these count against capacity.
 SOLD_TICKET_STATES = ("reserved", "confirmed", "checked_in")
+# Paid for and the shopper's: what settlement counts against capacity, what an order delivered.
+PAID_TICKET_STATES = ("confirmed", "checked_in")
 
 
 class TicketType(SharedBase):

@@ -1,1 +1,2 @@
-"""What the cart exchanges with the coop's other domains: DTOs and service protocols."""
+"""What the cart exchanges with the coop's other domains: DTOs, service protocols, and who owns
+a row (ownership.py)."""

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-ZERO = Decimal("0.00")
+from lib.money import ZERO, cents
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +87,7 @@ class CartLineDTO:
 
     @property
     def line_total(self) -> Decimal:
-        return (self.product.price * self.quantity).quantize(Decimal("0.01"))
+        return cents(self.product.price * self.quantity)
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +104,7 @@ class CartSummaryDTO:
 
     @property
     def grand_total(self) -> Decimal:
-        return (self.total + self.calendar_total + self.ticket_total).quantize(Decimal("0.01"))
+        return cents(self.total + self.calendar_total + self.ticket_total)
 
     @property
     def badge_count(self) -> int:

@@ -12,36 +12,33 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, literal, or_, select, update
+from sqlalchemy import ColumnElement, Select, func, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import SOLD_TICKET_STATES, Calendar, CalendarEntry, Ticket, TicketType
+from lib.money import ZERO, cents
+from models import (
+    PAID_TICKET_STATES,
+    SOLD_TICKET_STATES,
+    Calendar,
+    CalendarEntry,
+    Ticket,
+    TicketType,
+)
 from services.contracts.dtos import (
-    ZERO,
     AdoptionResult,
     CalendarEntryDTO,
     CartIdentity,
     TicketConfirmation,
     TicketDTO,
 )
+from services.contracts.ownership import owned_by
 
-CENT = Decimal("0.01")
-# Settlement confirms against what is paid for; a reserved ticket of another order is not sold yet.
-PAID_TICKET_STATES = ("confirmed", "checked_in")
 # Entries and tickets an anonymous shopper hands over on sign-in: in the cart, or claimed by an
 # order that the same adoption gives to the user (so a release puts them back in the user's cart).
 ADOPTABLE_ENTRY_STATES = ("pending", "ordered")
 ADOPTABLE_TICKET_STATES = ("pending", "reserved")
-NO_CHANGE: dict[str, Any] = {"synchronize_session": False}
 
-
-def owned_by(
-    model: type[CalendarEntry] | type[Ticket], identity: CartIdentity
-) -> ColumnElement[bool]:
-    """The rows of one cart identity; an anonymous session never reaches a user's rows."""
-    if identity.user_id is not None:
-        return model.user_id == identity.user_id
-    return and_(model.session_id == identity.session_id, model.user_id.is_(None))
+Row = type[CalendarEntry] | type[Ticket]
 
 
 def ticket_cost() -> ColumnElement[Decimal]:
@@ -86,7 +83,7 @@ def entry_to_dto(row: Any) -> CalendarEntryDTO:
         name=entry.name,
         start_at=entry.start_at,
         end_at=entry.end_at,
-        cost=(entry.cost or ZERO).quantize(CENT),
+        cost=cents(entry.cost or ZERO),
         state=entry.state,
         calendar_container_type=container_type,
         calendar_container_id=container_id,
@@ -103,7 +100,7 @@ def ticket_to_dto(row: Any) -> TicketDTO:
         entry_start_at=entry_start_at,
         ticket_type_id=ticket.ticket_type_id,
         ticket_type_name=type_name,
-        cost=Decimal(cost or ZERO).quantize(CENT),
+        cost=cents(Decimal(cost or ZERO)),
         state=ticket.state,
         code=ticket.code,
         calendar_container_type=container_type,
@@ -130,7 +127,7 @@ class SqlCalendarService:
         """The tickets in this user's cart (seed 004: tickets need sign-in), in one query."""
         rows = await session.execute(
             ticket_select()
-            .where(Ticket.user_id == user_id, Ticket.state == "pending")
+            .where(owned_by(Ticket, CartIdentity(user_id=user_id)), Ticket.state == "pending")
             .order_by(CalendarEntry.start_at, Ticket.entry_id, Ticket.ticket_type_id, Ticket.id)
         )
         return [ticket_to_dto(row) for row in rows]
@@ -146,17 +143,15 @@ class SqlCalendarService:
         """pending → ordered for exactly these entries of this identity; returns how many."""
         if not entry_ids:
             return 0
-        result = await session.execute(
-            update(CalendarEntry)
-            .where(
-                CalendarEntry.id.in_(list(entry_ids)),
-                owned_by(CalendarEntry, identity),
-                CalendarEntry.state == "pending",
-            )
-            .values(state="ordered", order_id=order_id)
-            .execution_options(**NO_CHANGE)
+        return await _update(
+            session,
+            CalendarEntry,
+            CalendarEntry.id.in_(list(entry_ids)),
+            owned_by(CalendarEntry, identity),
+            CalendarEntry.state == "pending",
+            state="ordered",
+            order_id=order_id,
         )
-        return _rowcount(result)
 
     async def claim_tickets_for_order(
         self, session: AsyncSession, *, order_id: int, user_id: int, ticket_ids: Sequence[int]
@@ -164,27 +159,25 @@ class SqlCalendarService:
         """pending → reserved for exactly these tickets of this user; returns how many."""
         if not ticket_ids:
             return 0
-        result = await session.execute(
-            update(Ticket)
-            .where(
-                Ticket.id.in_(list(ticket_ids)),
-                Ticket.user_id == user_id,
-                Ticket.state == "pending",
-            )
-            .values(state="reserved", order_id=order_id)
-            .execution_options(**NO_CHANGE)
+        return await _update(
+            session,
+            Ticket,
+            Ticket.id.in_(list(ticket_ids)),
+            owned_by(Ticket, CartIdentity(user_id=user_id)),
+            Ticket.state == "pending",
+            state="reserved",
+            order_id=order_id,
         )
-        return _rowcount(result)
 
     async def confirm_entries_for_order(self, session: AsyncSession, *, order_id: int) -> int:
         """ordered → confirmed for the order's entries; returns how many."""
-        result = await session.execute(
-            update(CalendarEntry)
-            .where(CalendarEntry.order_id == order_id, CalendarEntry.state == "ordered")
-            .values(state="confirmed")
-            .execution_options(**NO_CHANGE)
+        return await _update(
+            session,
+            CalendarEntry,
+            CalendarEntry.order_id == order_id,
+            CalendarEntry.state == "ordered",
+            state="confirmed",
         )
-        return _rowcount(result)
 
     async def confirm_tickets_for_order(
         self, session: AsyncSession, *, order_id: int
@@ -254,11 +247,12 @@ class SqlCalendarService:
             else:
                 oversold.append(ticket_id)
         if confirm:
-            await session.execute(
-                update(Ticket)
-                .where(Ticket.id.in_(confirm), Ticket.state == "reserved")
-                .values(state="confirmed")
-                .execution_options(**NO_CHANGE)
+            await _update(
+                session,
+                Ticket,
+                Ticket.id.in_(confirm),
+                Ticket.state == "reserved",
+                state="confirmed",
             )
         oversold_dtos: list[TicketDTO] = []
         if oversold:
@@ -270,19 +264,23 @@ class SqlCalendarService:
 
     async def release_claims_for_order(self, session: AsyncSession, *, order_id: int) -> int:
         """ordered/reserved → pending (back in the owner's cart); returns how many."""
-        entries = await session.execute(
-            update(CalendarEntry)
-            .where(CalendarEntry.order_id == order_id, CalendarEntry.state == "ordered")
-            .values(state="pending", order_id=None)
-            .execution_options(**NO_CHANGE)
+        entries = await _update(
+            session,
+            CalendarEntry,
+            CalendarEntry.order_id == order_id,
+            CalendarEntry.state == "ordered",
+            state="pending",
+            order_id=None,
         )
-        tickets = await session.execute(
-            update(Ticket)
-            .where(Ticket.order_id == order_id, Ticket.state == "reserved")
-            .values(state="pending", order_id=None)
-            .execution_options(**NO_CHANGE)
+        tickets = await _update(
+            session,
+            Ticket,
+            Ticket.order_id == order_id,
+            Ticket.state == "reserved",
+            state="pending",
+            order_id=None,
         )
-        return _rowcount(entries) + _rowcount(tickets)
+        return entries + tickets
 
     async def entries_for_order(
         self, session: AsyncSession, *, order_id: int
@@ -347,17 +345,14 @@ class SqlCalendarService:
         """Cancel these tickets of the order that were not confirmed (sold out); how many."""
         if not ticket_ids:
             return 0
-        result = await session.execute(
-            update(Ticket)
-            .where(
-                Ticket.id.in_(list(ticket_ids)),
-                Ticket.order_id == order_id,
-                Ticket.state.in_(("pending", "reserved")),
-            )
-            .values(state="cancelled")
-            .execution_options(**NO_CHANGE)
+        return await _update(
+            session,
+            Ticket,
+            Ticket.id.in_(list(ticket_ids)),
+            Ticket.order_id == order_id,
+            Ticket.state.in_(("pending", "reserved")),
+            state="cancelled",
         )
-        return _rowcount(result)
 
     async def adopt(
         self, session: AsyncSession, *, session_id: str, user_id: int
@@ -378,42 +373,43 @@ class SqlCalendarService:
         )
 
 
-def _rowcount(result: Any) -> int:
-    """Rows an UPDATE changed."""
+async def _update(
+    session: AsyncSession, model: Row, *where: ColumnElement[bool], **values: Any
+) -> int:
+    """Change the rows `where` selects (loaded objects are left alone); how many changed."""
+    result: Any = await session.execute(
+        update(model).where(*where).values(**values).execution_options(synchronize_session=False)
+    )
     return int(result.rowcount or 0)
 
 
 async def _cancel_pending(
-    session: AsyncSession,
-    model: type[CalendarEntry] | type[Ticket],
-    *,
-    row_id: int,
-    identity: CartIdentity,
+    session: AsyncSession, model: Row, *, row_id: int, identity: CartIdentity
 ) -> bool:
     """pending → cancelled for one row of this identity; False when it is not theirs (or gone)."""
-    result = await session.execute(
-        update(model)
-        .where(model.id == row_id, owned_by(model, identity), model.state == "pending")
-        .values(state="cancelled")
-        .execution_options(**NO_CHANGE)
+    cancelled = await _update(
+        session,
+        model,
+        model.id == row_id,
+        owned_by(model, identity),
+        model.state == "pending",
+        state="cancelled",
     )
-    return _rowcount(result) == 1
+    return cancelled == 1
 
 
 async def _adopt_rows(
-    session: AsyncSession,
-    model: type[CalendarEntry] | type[Ticket],
-    states: Sequence[str],
-    *,
-    session_id: str,
-    user_id: int,
+    session: AsyncSession, model: Row, states: Sequence[str], *, session_id: str, user_id: int
 ) -> list[str]:
     """Move the session's rows in these states to the user; the states of the rows moved."""
     rows = await session.scalars(
         update(model)
-        .where(model.session_id == session_id, model.user_id.is_(None), model.state.in_(states))
+        .where(
+            owned_by(model, CartIdentity(session_id=session_id)),
+            model.state.in_(states),
+        )
         .values(user_id=user_id, session_id=None)
         .returning(model.state)
-        .execution_options(**NO_CHANGE)
+        .execution_options(synchronize_session=False)
     )
     return list(rows)

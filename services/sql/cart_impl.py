@@ -5,25 +5,16 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, literal, select, true
+from sqlalchemy import Select, and_, func, literal, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from lib.money import ZERO, cents, total
 from models import CalendarEntry, CartItem, Product, Ticket, TicketType
-from services.contracts.dtos import ZERO, CartIdentity, CartSummaryDTO
+from services.contracts.dtos import CartIdentity, CartSummaryDTO
+from services.contracts.ownership import owned_by
 from services.contracts.protocols import CalendarService, MarketService
-from services.sql.calendar_impl import SqlCalendarService, owned_by, ticket_cost
+from services.sql.calendar_impl import SqlCalendarService, ticket_cost
 from services.sql.market_impl import SqlMarketService
-
-CENT = Decimal("0.01")
-
-
-def cart_owner(identity: CartIdentity) -> ColumnElement[bool]:
-    """The live lines of one cart identity (a line has exactly one owner)."""
-    if identity.user_id is not None:
-        owner = CartItem.user_id == identity.user_id
-    else:
-        owner = CartItem.session_id == identity.session_id
-    return and_(owner, CartItem.deleted_at.is_(None))
 
 
 def summary_statement(identity: CartIdentity) -> Select[Any]:
@@ -42,7 +33,7 @@ def summary_statement(identity: CartIdentity) -> Select[Any]:
         )
         .select_from(CartItem)
         .join(Product, and_(Product.id == CartItem.product_id, Product.deleted_at.is_(None)))
-        .where(cart_owner(identity))
+        .where(owned_by(CartItem, identity), CartItem.deleted_at.is_(None))
         .subquery("products")
     )
     entries = (
@@ -54,7 +45,7 @@ def summary_statement(identity: CartIdentity) -> Select[Any]:
         .subquery("entries")
     )
     # Seed 004: tickets need sign-in, so an anonymous cart holds none.
-    ticket_owner = Ticket.user_id == identity.user_id if identity.is_user else literal(False)
+    ticket_owner = owned_by(Ticket, identity) if identity.is_user else literal(False)
     tickets = (
         select(
             func.count(Ticket.id).label("count"),
@@ -82,7 +73,8 @@ def summary_statement(identity: CartIdentity) -> Select[Any]:
 
 
 def money(value: Any) -> Decimal:
-    return Decimal(value or 0).quantize(CENT)
+    """An amount the database summed (None when there was nothing), with two places."""
+    return cents(Decimal(value or 0))
 
 
 class SqlCartService:
@@ -124,7 +116,9 @@ class SqlCartService:
         """The same summary through the domain protocols, for a deployment with stubbed domains."""
         lines = (
             await session.execute(
-                select(CartItem.product_id, CartItem.quantity).where(cart_owner(identity))
+                select(CartItem.product_id, CartItem.quantity).where(
+                    owned_by(CartItem, identity), CartItem.deleted_at.is_(None)
+                )
             )
         ).all()
         products = await self.market.products_by_ids(session, [line[0] for line in lines])
@@ -137,10 +131,10 @@ class SqlCartService:
         )
         return CartSummaryDTO(
             count=sum(qty for _, qty in live),
-            total=money(sum((product.price * qty for product, qty in live), ZERO)),
+            total=total(product.price * qty for product, qty in live),
             calendar_count=len(entries),
-            calendar_total=money(sum((entry.cost for entry in entries), ZERO)),
+            calendar_total=total(entry.cost for entry in entries),
             ticket_count=len(tickets),
-            ticket_total=money(sum((ticket.cost for ticket in tickets), ZERO)),
+            ticket_total=total(ticket.cost for ticket in tickets),
             currency=self.currency,
         )

@@ -13,6 +13,7 @@ from urllib.parse import quote, urlencode
 import httpx
 from pydantic import TypeAdapter, ValidationError
 
+from lib.money import CENT
 from services.sumup.errors import (
     INVALID_RESPONSE,
     NETWORK,
@@ -23,7 +24,6 @@ from services.sumup.errors import (
 from services.sumup.types import SumUpCheckout, SumUpCredentials, SumUpTransaction
 
 MAX_REFERENCE_LENGTH = 64  # PY 0.4.0 says 64, older specs 90: the stricter one holds for both
-CENTS = Decimal("0.01")
 ACCEPT = "application/problem+json, application/json"
 CHECKOUTS_PATH = "/v0.1/checkouts"
 REFUND_PATH = "/v0.1/me/refund/{transaction_id}"
@@ -37,7 +37,7 @@ _checkout_list = TypeAdapter(list[SumUpCheckout])
 
 def to_sumup_amount(amount: Decimal) -> float:
     """Money becomes a float only here, rounded to cents, as SumUp's API wants it."""
-    return float(amount.quantize(CENTS, rounding=ROUND_HALF_UP))
+    return float(amount.quantize(CENT, rounding=ROUND_HALF_UP))
 
 
 class SumUpClient:

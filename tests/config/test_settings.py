@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from app import create_app
+from bp.runtime import runtime
 from config.settings import DEVELOPMENT_SECRET, ConfigError, load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -41,7 +42,7 @@ def test_environment_overrides_yaml(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_create_app_config_overrides_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CURRENCY", "EUR")
     app = create_app({"currency": "CHF"})
-    assert app.extensions["settings"].currency == "CHF"
+    assert runtime(app).settings.currency == "CHF"
 
 
 def test_production_names_every_missing_setting() -> None:

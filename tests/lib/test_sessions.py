@@ -7,7 +7,7 @@ from typing import Any
 
 from quart import Quart
 
-from lib.redis import redis_clients
+from bp.runtime import runtime
 from lib.sessions import session_key
 from tests.support.http import read_shared_session, sign_in, write_shared_session
 
@@ -38,9 +38,9 @@ async def test_the_session_lives_in_the_configured_auth_index_not_the_cart_index
         token = _form_token(await page.get_data(as_text=True))
         response = await client.post("/dev/sign-in", form={"user_id": "1", "csrf_token": token})
         assert response.status_code == 303
-        cookie = _cookie(response, app.extensions["settings"].session_cookie_name)
+        cookie = _cookie(response, runtime(app).settings.session_cookie_name)
         stored = await read_shared_session(app, cookie)
-        in_cart_index = await redis_clients(app).cart.get(session_key(cookie))
+        in_cart_index = await runtime(app).redis.cart.get(session_key(cookie))
     assert stored == {"user_id": 1, "user_name": "Alice Baker"}
     assert in_cart_index is None
 
@@ -83,22 +83,22 @@ async def test_signing_out_keeps_what_other_apps_stored_in_the_session(
 
 
 async def test_a_corrupt_session_value_is_treated_as_signed_out(app: Quart, client: Any) -> None:
-    await redis_clients(app).auth.set(session_key("broken"), "not json{")
-    client.set_cookie("localhost", app.extensions["settings"].session_cookie_name, "broken")
+    await runtime(app).redis.auth.set(session_key("broken"), "not json{")
+    client.set_cookie("localhost", runtime(app).settings.session_cookie_name, "broken")
     response = await client.get("/healthz")
     assert response.status_code == 200
 
 
 async def test_reading_a_page_does_not_write_the_session(app: Quart, client: Any) -> None:
     sid = await write_shared_session(app, {"user_id": 4})
-    client.set_cookie("localhost", app.extensions["settings"].session_cookie_name, sid)
-    before = await redis_clients(app).auth.ttl(session_key(sid))
+    client.set_cookie("localhost", runtime(app).settings.session_cookie_name, sid)
+    before = await runtime(app).redis.auth.ttl(session_key(sid))
     response = await client.get("/healthz")
     assert "Set-Cookie" not in response.headers or "coop_session" not in response.headers.get(
         "Set-Cookie", ""
     )
-    assert json.loads(await redis_clients(app).auth.get(session_key(sid)) or "{}") == {"user_id": 4}
-    assert await redis_clients(app).auth.ttl(session_key(sid)) <= before
+    assert json.loads(await runtime(app).redis.auth.get(session_key(sid)) or "{}") == {"user_id": 4}
+    assert await runtime(app).redis.auth.ttl(session_key(sid)) <= before
 
 
 def _form_token(html: str) -> str:
@@ -122,7 +122,7 @@ async def test_a_page_answers_503_when_the_session_store_is_unreachable(
     app = create_app({**app_config, "redis_url": "redis://127.0.0.1:9/0"})
     async with app.test_app():
         client = app.test_client()
-        client.set_cookie("localhost", app.extensions["settings"].session_cookie_name, "abc")
+        client.set_cookie("localhost", runtime(app).settings.session_cookie_name, "abc")
         page = await client.get("/orders/")
         probe = await client.get("/healthz")
     assert page.status_code == 503

@@ -16,7 +16,8 @@ from quart import Quart
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from lib.db import databases, make_engine
+from bp.runtime import runtime
+from lib.db import make_engine
 from models import FederationActivity, OutboxEvent
 from services.events import _deliver, emit_event, relay_outbox
 from tests.support.checkout import (
@@ -53,7 +54,7 @@ async def emit(db: AsyncSession, object_id: str = "1", event_type: str = "order.
 
 
 async def relay(app: Quart, **kwargs: Any) -> Any:
-    dbs = databases(app)
+    dbs = runtime(app).databases
     return await relay_outbox(
         sessionmaker=kwargs.pop("sessionmaker", dbs.sessionmaker),
         federation_sessionmaker=kwargs.pop("federation_sessionmaker", dbs.federation_sessionmaker),
@@ -124,7 +125,7 @@ async def test_a_crash_between_delivering_and_marking_loses_nothing_and_doubles_
     app: Quart, db: AsyncSession
 ) -> None:
     await emit(db)
-    dbs = databases(app)
+    dbs = runtime(app).databases
 
     class CrashBeforeMarking(AsyncSession):
         async def commit(self) -> None:
@@ -147,7 +148,7 @@ async def test_a_delivery_made_by_an_earlier_run_is_not_repeated(
 ) -> None:
     await emit(db)
     [row] = await outbox(db)
-    await _deliver(databases(app).federation_sessionmaker, row)
+    await _deliver(runtime(app).databases.federation_sessionmaker, row)
 
     result = await relay(app)
 

@@ -20,6 +20,7 @@ from quart import Quart
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bp.runtime import runtime
 from models import (
     CalendarEntry,
     CartItem,
@@ -31,7 +32,6 @@ from models import (
     Ticket,
     TicketType,
 )
-from services.payments.runtime import PaymentsRuntime
 from tests.support import factories as f
 from tests.support.http import TEST_HOST, csrf_token, settings_of, write_shared_session
 from tests.support.standin import HOST
@@ -195,9 +195,16 @@ async def wait_until(
         await asyncio.sleep(0.05)
 
 
-def runtime_of(app: Quart) -> PaymentsRuntime:
-    """The serving app's databases and SumUp gateway, for calling services directly."""
-    return PaymentsRuntime.of_app(app)
+def payment_deps(app: Quart) -> dict[str, Any]:
+    """What a payment service function takes besides its session: the serving app's settings,
+    SumUp gateway and domain services."""
+    serving = runtime(app)
+    return {"settings": serving.settings, "gateway": serving.gateway, "domains": serving.domains}
+
+
+def reconciler_deps(app: Quart) -> dict[str, Any]:
+    """What a reconciler pass takes: the serving app's databases, and the payment ones."""
+    return {"databases": runtime(app).databases, **payment_deps(app)}
 
 
 def _lifespan_done(app: Quart) -> Callable[..., Awaitable[None]]:

@@ -9,23 +9,25 @@ from typing import Any
 from quart import Quart
 from quart.typing import TestClientProtocol
 
+from bp.runtime import runtime
 from config.settings import Settings
-from lib.csrf import COOKIE_NAME, _sign
-from lib.redis import redis_clients
+from lib.csrf import COOKIE_NAME, sign
 from lib.sessions import session_key
 
 TEST_HOST = "localhost"
 
 
 def settings_of(app: Quart) -> Settings:
-    return app.extensions["settings"]
+    return runtime(app).settings
 
 
 def csrf_token(app: Quart, client: TestClientProtocol) -> str:
     """Give the client a CSRF cookie, as a first page view would, and return the form token."""
     nonce = "test-" + secrets.token_urlsafe(16)
     client.set_cookie(TEST_HOST, COOKIE_NAME, nonce)
-    return _sign(settings_of(app), nonce)
+    secret_key = settings_of(app).secret_key
+    assert secret_key is not None
+    return sign(secret_key.get_secret_value(), nonce)
 
 
 def csrf_headers(app: Quart, client: TestClientProtocol) -> dict[str, str]:
@@ -36,7 +38,7 @@ def csrf_headers(app: Quart, client: TestClientProtocol) -> dict[str, str]:
 async def write_shared_session(app: Quart, data: dict[str, Any]) -> str:
     """Write a session the way the account app does; return its id (the cookie value)."""
     sid = secrets.token_urlsafe(32)
-    await redis_clients(app).auth.set(session_key(sid), json.dumps(data), ex=3600)
+    await runtime(app).redis.auth.set(session_key(sid), json.dumps(data), ex=3600)
     return sid
 
 
@@ -48,7 +50,7 @@ async def sign_in(app: Quart, client: TestClientProtocol, user_id: int, **extra:
 
 
 async def read_shared_session(app: Quart, sid: str) -> dict[str, Any] | None:
-    raw = await redis_clients(app).auth.get(session_key(sid))
+    raw = await runtime(app).redis.auth.get(session_key(sid))
     return json.loads(raw) if raw else None
 
 

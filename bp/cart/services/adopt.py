@@ -9,8 +9,9 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import CartItem, Order
-from services.contracts.dtos import AdoptionResult
-from services.registry import services
+from services.contracts.dtos import AdoptionResult, CartIdentity
+from services.contracts.ownership import owned_by
+from services.registry import DomainServices
 
 LOCK_NAMESPACE = "cart-adopt:"
 
@@ -30,7 +31,12 @@ class Adoption:
 
 
 async def adopt_anonymous_cart(
-    session: AsyncSession, *, session_id: str, user_id: int, max_quantity: int
+    session: AsyncSession,
+    *,
+    session_id: str,
+    user_id: int,
+    max_quantity: int,
+    domains: DomainServices,
 ) -> Adoption:
     """Move the session's lines (merged by product), bookings, tickets and orders to the user.
 
@@ -40,7 +46,8 @@ async def adopt_anonymous_cart(
     await session.execute(
         select(func.pg_advisory_xact_lock(func.hashtextextended(LOCK_NAMESPACE + session_id, 0)))
     )
-    anonymous = and_(CartItem.session_id == session_id, CartItem.deleted_at.is_(None))
+    anonymous_cart = CartIdentity(session_id=session_id)
+    anonymous = and_(owned_by(CartItem, anonymous_cart), CartItem.deleted_at.is_(None))
     rows = await session.execute(select(CartItem.product_id, CartItem.quantity).where(anonymous))
     lines: dict[int, int] = {product_id: quantity for product_id, quantity in rows}
     capped_ids: list[int] = []
@@ -69,16 +76,16 @@ async def adopt_anonymous_cart(
         )
         await session.execute(statement)
         await session.execute(delete(CartItem).where(anonymous))
-    calendar = await services.calendar.adopt(session, session_id=session_id, user_id=user_id)
+    calendar = await domains.calendar.adopt(session, session_id=session_id, user_id=user_id)
     orders = await session.execute(
         update(Order)
-        .where(Order.session_id == session_id, Order.user_id.is_(None))
+        .where(owned_by(Order, anonymous_cart))
         .values(user_id=user_id)
         .execution_options(synchronize_session=False)
     )
     capped: list[str] = []
     if capped_ids:
-        products = await services.market.products_by_ids(session, capped_ids)
+        products = await domains.market.products_by_ids(session, capped_ids)
         capped = sorted(products[pid].title for pid in capped_ids if pid in products)
     await session.commit()
     return Adoption(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.contracts.dtos import CalendarEntryDTO, CartIdentity, TicketDTO
-from services.registry import services
+from services.registry import DomainServices
 
 PAGE_CONTAINER = "page"
 
@@ -25,22 +25,30 @@ def ticket_page_id(ticket: TicketDTO) -> int | None:
 
 
 async def get_calendar_cart_entries(
-    session: AsyncSession, *, identity: CartIdentity, page_id: int | None = None
+    session: AsyncSession,
+    *,
+    identity: CartIdentity,
+    domains: DomainServices,
+    page_id: int | None = None,
 ) -> list[CalendarEntryDTO]:
     """Pending bookings of the identity, of one page if given."""
-    entries = await services.calendar.pending_entries(session, identity=identity)
+    entries = await domains.calendar.pending_entries(session, identity=identity)
     if page_id is None:
         return entries
     return [entry for entry in entries if entry_page_id(entry) == page_id]
 
 
 async def get_ticket_cart_entries(
-    session: AsyncSession, *, identity: CartIdentity, page_id: int | None = None
+    session: AsyncSession,
+    *,
+    identity: CartIdentity,
+    domains: DomainServices,
+    page_id: int | None = None,
 ) -> list[TicketDTO]:
     """Pending tickets of a signed-in user, of one page if given; none for an anonymous cart."""
     if identity.user_id is None:
         return []
-    tickets = await services.calendar.pending_tickets(session, user_id=identity.user_id)
+    tickets = await domains.calendar.pending_tickets(session, user_id=identity.user_id)
     if page_id is None:
         return tickets
     return [ticket for ticket in tickets if ticket_page_id(ticket) == page_id]

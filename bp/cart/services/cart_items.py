@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import and_, delete, func, update
+from sqlalchemy import ColumnElement, and_, delete, func, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lib.errors import BadRequest, NotFound
 from models import CartItem
 from services.contracts.dtos import CartIdentity, ProductDTO
-from services.registry import services
-from services.sql.cart_impl import cart_owner
+from services.contracts.ownership import owned_by
+from services.registry import DomainServices
 
 # More digits than any sensible quantity; longer input is refused before int() sees it.
 MAX_QUANTITY_DIGITS = 6
@@ -60,12 +60,13 @@ async def add_product(
     product_id: int,
     quantity: int,
     max_quantity: int,
+    domains: DomainServices,
 ) -> LineChange:
     """Put a product in the cart, or add to its line; never beyond `max_quantity` per line.
 
     One statement does both, so two adds racing end in one line with both quantities.
     """
-    product = await services.market.product(session, product_id)
+    product = await domains.market.product(session, product_id)
     if product is None:
         raise NotFound("That product is no longer available.", code="PRODUCT_UNAVAILABLE")
     statement = insert(CartItem).values(
@@ -94,14 +95,19 @@ async def add_product(
 
 
 async def set_quantity(
-    session: AsyncSession, *, identity: CartIdentity, item_id: int, quantity: int
+    session: AsyncSession,
+    *,
+    identity: CartIdentity,
+    item_id: int,
+    quantity: int,
+    domains: DomainServices,
 ) -> LineChange:
     """Set a line's quantity (already validated); 0 removes the line."""
     if quantity == 0:
-        return await remove_line(session, identity=identity, item_id=item_id)
+        return await remove_line(session, identity=identity, item_id=item_id, domains=domains)
     product_id = await session.scalar(
         update(CartItem)
-        .where(CartItem.id == item_id, cart_owner(identity))
+        .where(CartItem.id == item_id, *_live_line_of(identity))
         .values(quantity=quantity, updated_at=func.now())
         .returning(CartItem.product_id)
         .execution_options(synchronize_session=False)
@@ -109,35 +115,46 @@ async def set_quantity(
     if product_id is None:
         raise NotFound("That item is not in your cart.", code="LINE_NOT_FOUND")
     await session.commit()
-    product = await services.market.product(session, product_id)
+    product = await domains.market.product(session, product_id)
     return LineChange(item_id=item_id, product=product, quantity=quantity)
 
 
-async def remove_line(session: AsyncSession, *, identity: CartIdentity, item_id: int) -> LineChange:
+async def remove_line(
+    session: AsyncSession, *, identity: CartIdentity, item_id: int, domains: DomainServices
+) -> LineChange:
     """Take a line out of the cart (it was never bought, so nothing is kept)."""
     product_id = await session.scalar(
         delete(CartItem)
-        .where(CartItem.id == item_id, cart_owner(identity))
+        .where(CartItem.id == item_id, *_live_line_of(identity))
         .returning(CartItem.product_id)
         .execution_options(synchronize_session=False)
     )
     if product_id is None:
         raise NotFound("That item is not in your cart.", code="LINE_NOT_FOUND")
     await session.commit()
-    product = await services.market.product(session, product_id)
+    product = await domains.market.product(session, product_id)
     return LineChange(item_id=item_id, product=product, quantity=0)
 
 
-async def remove_booking(session: AsyncSession, *, identity: CartIdentity, entry_id: int) -> None:
+def _live_line_of(identity: CartIdentity) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
+    """A line this identity owns that is still in the cart (not bought)."""
+    return owned_by(CartItem, identity), CartItem.deleted_at.is_(None)
+
+
+async def remove_booking(
+    session: AsyncSession, *, identity: CartIdentity, entry_id: int, domains: DomainServices
+) -> None:
     """Cancel a pending booking of this cart; 404 for anyone else's or one already ordered."""
-    if not await services.calendar.remove_entry(session, identity=identity, entry_id=entry_id):
+    if not await domains.calendar.remove_entry(session, identity=identity, entry_id=entry_id):
         raise NotFound("That booking is not in your cart.", code="BOOKING_NOT_FOUND")
     await session.commit()
 
 
-async def remove_ticket(session: AsyncSession, *, identity: CartIdentity, ticket_id: int) -> None:
+async def remove_ticket(
+    session: AsyncSession, *, identity: CartIdentity, ticket_id: int, domains: DomainServices
+) -> None:
     """Cancel a pending ticket of this cart; 404 for anyone else's or one already ordered."""
-    if identity.user_id is None or not await services.calendar.remove_ticket(
+    if identity.user_id is None or not await domains.calendar.remove_ticket(
         session, identity=identity, ticket_id=ticket_id
     ):
         raise NotFound("That ticket is not in your cart.", code="TICKET_NOT_FOUND")

@@ -17,24 +17,22 @@ from decimal import Decimal
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bp.cart.services.clear_cart_for_order import clear_cart_for_order
-from bp.orders.filters.money import format_money
-from config.settings import Settings
-from lib.errors import NotFound
-from models import Order, OrderItem
-from services.contracts.dtos import CartIdentity
-from services.payments.errors import PaymentProviderUnavailable
-from services.payments.merchants import credentials_for_order
-from services.payments.order_events import ORDER_PAID, emit_order_event
-from services.payments.orders import (
-    CLOSED_STATUSES,
-    OPEN_STATUSES,
+from bp.cart.services.merchants import credentials_for_order
+from bp.cart.services.order_events import ORDER_PAID, emit_order_event
+from bp.cart.services.orders import (
     close_order,
+    get_order_or_raise,
     load_order,
     session_open,
     undelivered_items,
 )
-from services.payments.references import belongs_to_order
-from services.registry import services
+from bp.cart.services.payment_errors import PaymentProviderUnavailable
+from bp.cart.services.references import belongs_to_order
+from config.settings import Settings
+from lib.money import cents, format_money, total
+from models import CLOSED_STATUSES, OPEN_STATUSES, Order, OrderItem
+from services.contracts.ownership import owner_of
+from services.registry import DomainServices
 from services.sumup import (
     CheckoutStatus,
     PaymentGateway,
@@ -42,8 +40,6 @@ from services.sumup import (
     SumUpCredentials,
     SumUpError,
 )
-
-CENT = Decimal("0.01")
 
 log = logging.getLogger(__name__)
 
@@ -86,8 +82,9 @@ async def check_sumup_status(
     session: AsyncSession,
     *,
     order_id: int,
-    gateway: PaymentGateway,
     settings: Settings,
+    gateway: PaymentGateway,
+    domains: DomainServices,
     checkout_id: str | None = None,
     source: str,
 ) -> Settlement:
@@ -97,9 +94,7 @@ async def check_sumup_status(
     checkouts. Raises NotFound for an unknown order and PaymentProviderUnavailable when SumUp
     cannot be asked.
     """
-    order = await load_order(session, order_id)
-    if order is None:
-        raise NotFound("We could not find that order.", code="ORDER_NOT_FOUND")
+    order = await get_order_or_raise(session, order_id)
     facts = _facts(order)
     if facts.status == "paid" and (checkout_id is None or checkout_id == facts.sumup_checkout_id):
         await session.commit()
@@ -134,14 +129,19 @@ async def check_sumup_status(
 
     if checkout.status == CheckoutStatus.PAID:
         return await _settle_paid(
-            session, order_id=order_id, checkout=checkout, settings=settings, source=source
+            session,
+            order_id=order_id,
+            checkout=checkout,
+            settings=settings,
+            domains=domains,
+            source=source,
         )
     current = checkout.checkout_reference == facts.sumup_reference
     if checkout.status == CheckoutStatus.FAILED and current:
         return await _settle_failed(session, order_id=order_id, checkout=checkout)
     if checkout.status == CheckoutStatus.EXPIRED and current:
         return await _settle_expired(
-            session, order_id=order_id, checkout=checkout, settings=settings
+            session, order_id=order_id, checkout=checkout, settings=settings, domains=domains
         )
     return Settlement(order_id, facts.status, checkout.status.value)
 
@@ -242,7 +242,7 @@ def _matches(facts: _OrderFacts, checkout: SumUpCheckout, *, source: str) -> boo
     problems = []
     if not _belongs(facts, checkout):
         problems.append(f"reference {checkout.checkout_reference!r} is not this order's")
-    if checkout.amount.quantize(CENT) != facts.total_amount.quantize(CENT):
+    if cents(checkout.amount) != cents(facts.total_amount):
         problems.append(f"amount {checkout.amount} != order total {facts.total_amount}")
     if checkout.currency != facts.currency:
         problems.append(f"currency {checkout.currency} != order currency {facts.currency}")
@@ -269,6 +269,7 @@ async def _settle_paid(
     order_id: int,
     checkout: SumUpCheckout,
     settings: Settings,
+    domains: DomainServices,
     source: str,
 ) -> Settlement:
     """The paid transition, in one transaction with the order locked; a no-op the second time."""
@@ -291,14 +292,15 @@ async def _settle_paid(
         items = list(order.items)
         if previous in CLOSED_STATUSES:
             # The payment raced the expiry: take back what is still free; the rest is refunded.
-            await _reclaim(session, order=order, items=items)
-        await services.calendar.confirm_entries_for_order(session, order_id=order_id)
-        confirmation = await services.calendar.confirm_tickets_for_order(session, order_id=order_id)
+            await _reclaim(session, order=order, items=items, domains=domains)
+        calendar = domains.calendar
+        await calendar.confirm_entries_for_order(session, order_id=order_id)
+        confirmation = await calendar.confirm_tickets_for_order(session, order_id=order_id)
         if confirmation.oversold:
-            await services.calendar.cancel_tickets_for_order(
+            await calendar.cancel_tickets_for_order(
                 session, order_id=order_id, ticket_ids=[t.id for t in confirmation.oversold]
             )
-        await _flag_undelivered(session, order=order, items=items)
+        await _flag_undelivered(session, order=order, items=items, domains=domains)
         await clear_cart_for_order(session, order=order, items=items)
         await emit_order_event(
             session,
@@ -323,32 +325,31 @@ async def _settle_paid(
     return Settlement(order_id, "paid", CheckoutStatus.PAID.value, changed=True)
 
 
-async def _reclaim(session: AsyncSession, *, order: Order, items: list[OrderItem]) -> None:
+async def _reclaim(
+    session: AsyncSession, *, order: Order, items: list[OrderItem], domains: DomainServices
+) -> None:
     """Claim again the order's bookings and tickets that went back to its owner's cart."""
-    identity = (
-        CartIdentity(user_id=order.user_id)
-        if order.user_id is not None
-        else CartIdentity(session_id=order.session_id)
-    )
+    calendar = domains.calendar
+    identity = owner_of(order)
     entry_ids = [item.ref_id for item in items if item.kind == "booking"]
     pending_entries = {
         entry.id
-        for entry in await services.calendar.pending_entries(session, identity=identity)
+        for entry in await calendar.pending_entries(session, identity=identity)
         if entry.id in entry_ids
     }
     if pending_entries:
-        await services.calendar.claim_entries_for_order(
+        await calendar.claim_entries_for_order(
             session, order_id=order.id, identity=identity, entry_ids=sorted(pending_entries)
         )
     ticket_ids = [item.ref_id for item in items if item.kind == "ticket"]
     if ticket_ids and order.user_id is not None:
         pending_tickets = {
             ticket.id
-            for ticket in await services.calendar.pending_tickets(session, user_id=order.user_id)
+            for ticket in await calendar.pending_tickets(session, user_id=order.user_id)
             if ticket.id in ticket_ids
         }
         if pending_tickets:
-            await services.calendar.claim_tickets_for_order(
+            await calendar.claim_tickets_for_order(
                 session,
                 order_id=order.id,
                 user_id=order.user_id,
@@ -356,12 +357,14 @@ async def _reclaim(session: AsyncSession, *, order: Order, items: list[OrderItem
             )
 
 
-async def _flag_undelivered(session: AsyncSession, *, order: Order, items: list[OrderItem]) -> None:
+async def _flag_undelivered(
+    session: AsyncSession, *, order: Order, items: list[OrderItem], domains: DomainServices
+) -> None:
     """Mark the order for a refund of the bookings and tickets it paid for but cannot have."""
-    missing = await undelivered_items(session, order_id=order.id, items=items)
+    missing = await undelivered_items(session, order_id=order.id, items=items, domains=domains)
     if not missing:
         return
-    amount = sum((item.line_total for item in missing), Decimal("0.00"))
+    amount = total(item.line_total for item in missing)
     titles = ", ".join(item.title for item in missing)
     order.needs_refund = True
     order.refund_reason = (
@@ -389,7 +392,12 @@ async def _settle_failed(
 
 
 async def _settle_expired(
-    session: AsyncSession, *, order_id: int, checkout: SumUpCheckout, settings: Settings
+    session: AsyncSession,
+    *,
+    order_id: int,
+    checkout: SumUpCheckout,
+    settings: Settings,
+    domains: DomainServices,
 ) -> Settlement:
     """SumUp expired the current attempt: once its session is over the order expires too.
 
@@ -403,7 +411,7 @@ async def _settle_expired(
         if order.status in OPEN_STATUSES and order.sumup_reference == checkout.checkout_reference:
             order.sumup_status = CheckoutStatus.EXPIRED.value
             if not session_open(order, settings):
-                await close_order(session, order=order, status="expired")
+                await close_order(session, order=order, status="expired", domains=domains)
                 changed = True
         status = order.status
         await session.commit()

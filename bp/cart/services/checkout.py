@@ -1,9 +1,11 @@
-"""Checkout: the order from the cart in one transaction (payment_attempts.py then pays it).
+"""Checkout: the order from the cart in one transaction, then its payment (payment_attempts.py).
 
 The order exists before any payment starts (so a payment can never be for nothing), and the
 SumUp call happens only after the order's transaction committed. A double click, a second tab
 or a retried request finds the open order for the same cart and pays that one; a cart that
 changed since replaces it, after its SumUp checkout was deactivated.
+
+`checkout_cart` is the whole flow a checkout route runs; `create_order_from_cart` its first half.
 """
 
 from __future__ import annotations
@@ -13,9 +15,8 @@ import logging
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from decimal import Decimal
 
-from sqlalchemy import ColumnElement, and_, func, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -26,29 +27,27 @@ from bp.cart.services.calendar_cart import (
     ticket_page_id,
 )
 from bp.cart.services.get_cart import load_cart_lines
-from bp.cart.services.payment_attempts import MIN_SESSION_LEFT, deactivate_current_attempt
+from bp.cart.services.merchants import MerchantAccount, merchant_for_page
+from bp.cart.services.order_events import ORDER_CREATED, emit_order_event
+from bp.cart.services.orders import close_order, session_ends_at
+from bp.cart.services.page_cart import get_page_or_raise
+from bp.cart.services.payment_attempts import (
+    MIN_SESSION_LEFT,
+    deactivate_current_attempt,
+    start_payment,
+)
+from bp.cart.services.payment_errors import SplitCheckoutRequired
+from bp.cart.services.references import checkout_reference
+from bp.cart.services.ticket_capacity import check_ticket_capacity
 from config.settings import Settings
 from lib.errors import BadRequest, ServiceError
-from models import Order, OrderItem
+from lib.money import cents, total
+from models import OPEN_STATUSES, Order, OrderItem
 from services.contracts.dtos import CalendarEntryDTO, CartIdentity, CartLineDTO, PageDTO, TicketDTO
-from services.payments.errors import (
-    SplitCheckoutRequired,
-)
-from services.payments.merchants import MerchantAccount, merchant_for_page
-from services.payments.order_events import ORDER_CREATED, emit_order_event
-from services.payments.orders import (
-    OPEN_STATUSES,
-    close_order,
-    session_ends_at,
-)
-from services.payments.references import checkout_reference
-from services.payments.tickets import check_ticket_capacity
-from services.registry import services
-from services.sumup import (
-    PaymentGateway,
-)
+from services.contracts.ownership import owned_by
+from services.registry import DomainServices
+from services.sumup import PaymentGateway
 
-CENT = Decimal("0.01")
 # Rounds of "deactivate the order this checkout replaces, then try again" before giving up.
 MAX_SUPERSEDE_ROUNDS = 3
 MAX_DESCRIPTION_LENGTH = 255
@@ -82,6 +81,16 @@ class OrderStart:
 
     order_id: int
     reused: bool = False
+    notices: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class CheckoutStarted:
+    """A checkout under way: the order, SumUp's page to pay it on, and what to tell first."""
+
+    order_id: int
+    hosted_url: str
+    # The total changed from what the cart showed: the shopper sees why before paying.
     notices: list[str] = field(default_factory=list)
 
 
@@ -120,6 +129,37 @@ class _DeactivateFirst:
     orders: list[_Superseded]
 
 
+async def checkout_cart(
+    session: AsyncSession,
+    *,
+    identity: CartIdentity | None,
+    page_slug: str | None,
+    settings: Settings,
+    gateway: PaymentGateway,
+    domains: DomainServices,
+) -> CheckoutStarted:
+    """Check out one page's cart (`page_slug`) or the whole cart: the order, then its payment.
+
+    Raises NotFound for an unknown page, BadRequest for a browser without a cart, what
+    `create_order_from_cart` raises, and CheckoutStartFailed (the order is kept) when SumUp's
+    page cannot be opened.
+    """
+    page = (
+        await get_page_or_raise(session, slug=page_slug, domains=domains)
+        if page_slug is not None
+        else None
+    )
+    if identity is None:
+        raise BadRequest("Your cart is empty.", code="CART_EMPTY")
+    start = await create_order_from_cart(
+        session, identity=identity, page=page, settings=settings, gateway=gateway, domains=domains
+    )
+    hosted_url = await start_payment(
+        session, order_id=start.order_id, settings=settings, gateway=gateway, domains=domains
+    )
+    return CheckoutStarted(start.order_id, hosted_url, notices=start.notices)
+
+
 async def create_order_from_cart(
     session: AsyncSession,
     *,
@@ -127,6 +167,7 @@ async def create_order_from_cart(
     page: PageDTO | None,
     settings: Settings,
     gateway: PaymentGateway,
+    domains: DomainServices,
 ) -> OrderStart:
     """The order for the cart (one page, or all of it), made once; commits.
 
@@ -137,7 +178,12 @@ async def create_order_from_cart(
     deactivated: set[str] = set()
     for _ in range(MAX_SUPERSEDE_ROUNDS):
         outcome = await _order_transaction(
-            session, identity=identity, page=page, settings=settings, deactivated=deactivated
+            session,
+            identity=identity,
+            page=page,
+            settings=settings,
+            domains=domains,
+            deactivated=deactivated,
         )
         if isinstance(outcome, OrderStart):
             return outcome
@@ -147,6 +193,7 @@ async def create_order_from_cart(
                 order_id=superseded.order_id,
                 settings=settings,
                 gateway=gateway,
+                domains=domains,
                 source="checkout",
             )
             if done.paid:
@@ -165,6 +212,7 @@ async def _order_transaction(
     identity: CartIdentity,
     page: PageDTO | None,
     settings: Settings,
+    domains: DomainServices,
     deactivated: set[str],
 ) -> OrderStart | _DeactivateFirst:
     """Under the identity's lock: reuse the open order, or replace it with a new one."""
@@ -175,7 +223,7 @@ async def _order_transaction(
         open_orders = list(
             await session.scalars(
                 select(Order)
-                .where(_owner(identity), Order.status.in_(OPEN_STATUSES))
+                .where(owned_by(Order, identity), Order.status.in_(OPEN_STATUSES))
                 .options(selectinload(Order.items))
                 .order_by(Order.id)
                 .with_for_update(of=Order)
@@ -183,7 +231,7 @@ async def _order_transaction(
             )
         )
         overlapping = [o for o in open_orders if _scopes_overlap(o.page_id, page_id)]
-        cart = await _read_cart(session, identity=identity, page_id=page_id)
+        cart = await _read_cart(session, identity=identity, page_id=page_id, domains=domains)
         if len(overlapping) == 1 and _reusable(overlapping[0], cart, page_id, settings):
             order_id = overlapping[0].id
             await session.commit()
@@ -198,12 +246,12 @@ async def _order_transaction(
             await session.rollback()
             return _DeactivateFirst(blocked)
         for order in overlapping:
-            await close_order(session, order=order, status="cancelled")
+            await close_order(session, order=order, status="cancelled", domains=domains)
         if overlapping:
             # Their bookings and tickets are back in the cart: this order takes them.
-            cart = await _read_cart(session, identity=identity, page_id=page_id)
+            cart = await _read_cart(session, identity=identity, page_id=page_id, domains=domains)
         order_id = await _create_order(
-            session, identity=identity, page=page, settings=settings, cart=cart
+            session, identity=identity, page=page, settings=settings, domains=domains, cart=cart
         )
         await session.commit()
     except BaseException:
@@ -221,13 +269,6 @@ def _lock_key(identity: CartIdentity) -> int:
     return int.from_bytes(hashlib.blake2b(name, digest_size=8).digest(), "big", signed=True)
 
 
-def _owner(identity: CartIdentity) -> ColumnElement[bool]:
-    """The shopper's orders (as services.payments.orders.owns_order decides)."""
-    if identity.user_id is not None:
-        return Order.user_id == identity.user_id
-    return and_(Order.session_id == identity.session_id, Order.user_id.is_(None))
-
-
 def _scopes_overlap(order_page_id: int | None, page_id: int | None) -> bool:
     """A cart-wide order covers every page; two page orders overlap on the same page."""
     return order_page_id is None or page_id is None or order_page_id == page_id
@@ -243,42 +284,46 @@ def _reusable(order: Order, cart: _Cart, page_id: int | None, settings: Settings
     if cart.entries or cart.tickets:
         return False
     ordered = Counter(
-        (item.ref_id, item.quantity, item.unit_price.quantize(CENT))
+        (item.ref_id, item.quantity, cents(item.unit_price))
         for item in order.items
         if item.kind == "product"
     )
     current = Counter(
-        (line.product.id, line.quantity, line.product.price.quantize(CENT)) for line in cart.lines
+        (line.product.id, line.quantity, cents(line.product.price)) for line in cart.lines
     )
     return ordered == current
 
 
 async def _read_cart(
-    session: AsyncSession, *, identity: CartIdentity, page_id: int | None
+    session: AsyncSession, *, identity: CartIdentity, page_id: int | None, domains: DomainServices
 ) -> _Cart:
     """The cart's lines, bookings and tickets in scope, and notices about what was left out."""
-    loaded = await load_cart_lines(session, identity=identity)
+    loaded = await load_cart_lines(session, identity=identity, domains=domains)
     lines = [line for line in loaded.lines if page_id is None or line.product.page_id == page_id]
     notices: list[str] = []
     if loaded.unavailable:
         gone = await _gone_product_titles(
-            session, [line.product_id for line in loaded.unavailable], page_id
+            session, [line.product_id for line in loaded.unavailable], page_id, domains=domains
         )
         if gone:
             notices.append("No longer sold, so left out of this order: " + ", ".join(gone) + ".")
     return _Cart(
         lines=lines,
-        entries=await get_calendar_cart_entries(session, identity=identity, page_id=page_id),
-        tickets=await get_ticket_cart_entries(session, identity=identity, page_id=page_id),
+        entries=await get_calendar_cart_entries(
+            session, identity=identity, domains=domains, page_id=page_id
+        ),
+        tickets=await get_ticket_cart_entries(
+            session, identity=identity, domains=domains, page_id=page_id
+        ),
         notices=notices,
     )
 
 
 async def _gone_product_titles(
-    session: AsyncSession, product_ids: list[int], page_id: int | None
+    session: AsyncSession, product_ids: list[int], page_id: int | None, *, domains: DomainServices
 ) -> list[str]:
     """Titles of deleted products (the market hides them), of one page when given."""
-    known = await services.market.products_by_ids(session, product_ids, include_deleted=True)
+    known = await domains.market.products_by_ids(session, product_ids, include_deleted=True)
     titles = []
     for product_id in product_ids:
         row = known.get(product_id)
@@ -296,6 +341,7 @@ async def _create_order(
     identity: CartIdentity,
     page: PageDTO | None,
     settings: Settings,
+    domains: DomainServices,
     cart: _Cart,
 ) -> int:
     """The order, its items at database prices, its claims and its event (not committed)."""
@@ -306,11 +352,11 @@ async def _create_order(
             else "Your cart is empty."
         )
         raise BadRequest(message, code="CART_EMPTY")
-    account = await _merchant(session, page=page, cart=cart, settings=settings)
-    await check_ticket_capacity(session, cart.tickets)
+    account = await _merchant(session, page=page, cart=cart, settings=settings, domains=domains)
+    await check_ticket_capacity(session, tickets=cart.tickets, domains=domains)
     items = _order_items(cart)
-    total = sum((item.line_total for item in items), Decimal("0.00")).quantize(CENT)
-    if total <= 0:
+    amount = total(item.line_total for item in items)
+    if amount <= 0:
         raise BadRequest("There is nothing to pay for in your cart.", code="NOTHING_TO_PAY")
     now = datetime.now(UTC)
     order = Order(
@@ -319,7 +365,7 @@ async def _create_order(
         page_id=page.id if page is not None else None,
         status="pending",
         currency=settings.currency,
-        total_amount=total,
+        total_amount=amount,
         merchant_code=account.merchant_code,
         attempt=1,
         checkout_started_at=now,
@@ -334,14 +380,14 @@ async def _create_order(
     session.add_all(items)
     await session.flush()
     if cart.entries:
-        claimed = await services.calendar.claim_entries_for_order(
+        claimed = await domains.calendar.claim_entries_for_order(
             session, order_id=order.id, identity=identity, entry_ids=[e.id for e in cart.entries]
         )
         if claimed != len(cart.entries):
             raise CartChanged()
     if cart.tickets:
         assert identity.user_id is not None
-        claimed = await services.calendar.claim_tickets_for_order(
+        claimed = await domains.calendar.claim_tickets_for_order(
             session,
             order_id=order.id,
             user_id=identity.user_id,
@@ -361,7 +407,12 @@ async def _create_order(
 
 
 async def _merchant(
-    session: AsyncSession, *, page: PageDTO | None, cart: _Cart, settings: Settings
+    session: AsyncSession,
+    *,
+    page: PageDTO | None,
+    cart: _Cart,
+    settings: Settings,
+    domains: DomainServices,
 ) -> MerchantAccount:
     """The page's merchant, or for the whole cart the one merchant all its pages are paid to."""
     if page is not None:
@@ -369,7 +420,7 @@ async def _merchant(
             session, settings=settings, page_id=page.id, page_title=page.title
         )
     page_ids = cart.page_ids()
-    titles = await services.blog.pages_by_ids(session, [p for p in page_ids if p is not None])
+    titles = await domains.blog.pages_by_ids(session, [p for p in page_ids if p is not None])
     accounts = {
         page_id: await merchant_for_page(
             session,
@@ -393,7 +444,7 @@ def _order_items(cart: _Cart) -> list[OrderItem]:
             page_id=line.product.page_id,
             title=line.product.title[:255],
             quantity=line.quantity,
-            unit_price=line.product.price.quantize(CENT),
+            unit_price=cents(line.product.price),
             line_total=line.line_total,
         )
         for line in cart.lines
@@ -405,8 +456,8 @@ def _order_items(cart: _Cart) -> list[OrderItem]:
             page_id=entry_page_id(entry),
             title=entry.name[:255],
             quantity=1,
-            unit_price=entry.cost.quantize(CENT),
-            line_total=entry.cost.quantize(CENT),
+            unit_price=cents(entry.cost),
+            line_total=cents(entry.cost),
         )
         for entry in cart.entries
     ]
@@ -421,8 +472,8 @@ def _order_items(cart: _Cart) -> list[OrderItem]:
                 else ticket.entry_name
             )[:255],
             quantity=1,
-            unit_price=ticket.cost.quantize(CENT),
-            line_total=ticket.cost.quantize(CENT),
+            unit_price=cents(ticket.cost),
+            line_total=cents(ticket.cost),
         )
         for ticket in cart.tickets
     ]

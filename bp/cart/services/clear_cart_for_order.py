@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import CartItem, Order, OrderItem
+from services.contracts.ownership import owned_by, owner_of
 
 
 async def clear_cart_for_order(
@@ -27,14 +28,13 @@ async def clear_cart_for_order(
             bought[item.ref_id] += item.quantity
     if not bought:
         return 0
-    owner = (
-        CartItem.user_id == order.user_id
-        if order.user_id is not None
-        else CartItem.session_id == order.session_id
-    )
     lines = await session.scalars(
         select(CartItem)
-        .where(owner, CartItem.product_id.in_(sorted(bought)), CartItem.deleted_at.is_(None))
+        .where(
+            owned_by(CartItem, owner_of(order)),
+            CartItem.product_id.in_(sorted(bought)),
+            CartItem.deleted_at.is_(None),
+        )
         .order_by(CartItem.id)
         .with_for_update()
     )

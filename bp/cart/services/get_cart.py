@@ -9,8 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import CartItem
 from services.contracts.dtos import CartIdentity, CartLineDTO
-from services.registry import services
-from services.sql.cart_impl import cart_owner
+from services.contracts.ownership import owned_by
+from services.registry import DomainServices
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,7 +31,11 @@ class CartLines:
 
 
 async def load_cart_lines(
-    session: AsyncSession, *, identity: CartIdentity, page_id: int | None = None
+    session: AsyncSession,
+    *,
+    identity: CartIdentity,
+    domains: DomainServices,
+    page_id: int | None = None,
 ) -> CartLines:
     """Lines of the identity (of one page, if given): one query for lines, one for products.
 
@@ -41,13 +45,13 @@ async def load_cart_lines(
     rows = (
         await session.execute(
             select(CartItem.id, CartItem.product_id, CartItem.quantity)
-            .where(cart_owner(identity))
+            .where(owned_by(CartItem, identity), CartItem.deleted_at.is_(None))
             .order_by(CartItem.created_at, CartItem.id)
         )
     ).all()
     if not rows:
         return CartLines()
-    products = await services.market.products_by_ids(session, [row.product_id for row in rows])
+    products = await domains.market.products_by_ids(session, [row.product_id for row in rows])
     lines: list[CartLineDTO] = []
     unavailable: list[UnavailableLine] = []
     for item_id, product_id, quantity in rows:
@@ -60,7 +64,12 @@ async def load_cart_lines(
 
 
 async def get_cart_lines(
-    session: AsyncSession, *, identity: CartIdentity, page_id: int | None = None
+    session: AsyncSession,
+    *,
+    identity: CartIdentity,
+    domains: DomainServices,
+    page_id: int | None = None,
 ) -> list[CartLineDTO]:
     """Live lines with current prices; lines whose product was deleted are left out."""
-    return (await load_cart_lines(session, identity=identity, page_id=page_id)).lines
+    loaded = await load_cart_lines(session, identity=identity, domains=domains, page_id=page_id)
+    return loaded.lines

@@ -15,8 +15,9 @@ from bp.cart.services.calendar_cart import (
     ticket_page_id,
 )
 from bp.cart.services.get_cart import get_cart_lines
+from lib.errors import NotFound
 from services.contracts.dtos import CalendarEntryDTO, CartIdentity, CartLineDTO, PageDTO, TicketDTO
-from services.registry import services
+from services.registry import DomainServices
 
 
 @dataclass(frozen=True)
@@ -62,13 +63,23 @@ class PageCart:
         return not (self.lines or self.entries or self.tickets)
 
 
+async def get_page_or_raise(
+    session: AsyncSession, *, slug: str, domains: DomainServices
+) -> PageDTO:
+    """The page with this slug; 404 when there is none."""
+    page = await domains.blog.page_by_slug(session, slug)
+    if page is None:
+        raise NotFound("We could not find that page.", code="PAGE_NOT_FOUND")
+    return page
+
+
 async def get_cart_grouped_by_page(
-    session: AsyncSession, *, identity: CartIdentity
+    session: AsyncSession, *, identity: CartIdentity, domains: DomainServices
 ) -> list[PageCart]:
     """One group per page with something in the cart, by title; a fixed number of queries."""
-    lines = await get_cart_lines(session, identity=identity)
-    entries = await get_calendar_cart_entries(session, identity=identity)
-    tickets = await get_ticket_cart_entries(session, identity=identity)
+    lines = await get_cart_lines(session, identity=identity, domains=domains)
+    entries = await get_calendar_cart_entries(session, identity=identity, domains=domains)
+    tickets = await get_ticket_cart_entries(session, identity=identity, domains=domains)
     page_ids: list[int | None] = []
     for page_id in (
         *(line.product.page_id for line in lines),
@@ -79,7 +90,7 @@ async def get_cart_grouped_by_page(
             page_ids.append(page_id)
     if not page_ids:
         return []
-    pages = await services.blog.pages_by_ids(session, [pid for pid in page_ids if pid is not None])
+    pages = await domains.blog.pages_by_ids(session, [pid for pid in page_ids if pid is not None])
     groups: dict[int | None, PageCart] = {}
     for page_id in page_ids:
         key = page_id if page_id in pages else None
@@ -95,14 +106,20 @@ async def get_cart_grouped_by_page(
 
 
 async def get_page_cart(
-    session: AsyncSession, *, identity: CartIdentity, page: PageDTO
+    session: AsyncSession, *, identity: CartIdentity | None, page: PageDTO, domains: DomainServices
 ) -> PageCart:
-    """The cart of one page."""
+    """The cart of one page (empty for a browser without a cart)."""
+    if identity is None:
+        return PageCart(page=page, lines=[], entries=[], tickets=[])
     return PageCart(
         page=page,
-        lines=await get_cart_lines(session, identity=identity, page_id=page.id),
-        entries=await get_calendar_cart_entries(session, identity=identity, page_id=page.id),
-        tickets=await get_ticket_cart_entries(session, identity=identity, page_id=page.id),
+        lines=await get_cart_lines(session, identity=identity, domains=domains, page_id=page.id),
+        entries=await get_calendar_cart_entries(
+            session, identity=identity, domains=domains, page_id=page.id
+        ),
+        tickets=await get_ticket_cart_entries(
+            session, identity=identity, domains=domains, page_id=page.id
+        ),
     )
 
 

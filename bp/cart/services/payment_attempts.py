@@ -16,21 +16,24 @@ from decimal import Decimal
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bp.cart.services.check_sumup_status import check_sumup_status
-from config.settings import Settings
-from lib.errors import ServiceError
-from services.contracts.dtos import CartIdentity
-from services.payments.errors import (
+from bp.cart.services.merchants import credentials_for_order
+from bp.cart.services.orders import (
+    get_order_or_raise,
+    load_order,
+    owned_order_status,
+    session_ends_at,
+)
+from bp.cart.services.payment_errors import (
     CheckoutStartFailed,
     PaymentProviderUnavailable,
 )
-from services.payments.merchants import credentials_for_order
-from services.payments.orders import (
-    OPEN_STATUSES,
-    get_owned_order_or_raise,
-    load_order,
-    session_ends_at,
-)
-from services.payments.references import checkout_reference, reference_prefix
+from bp.cart.services.references import checkout_reference, reference_prefix
+from config.settings import Settings
+from lib.errors import ServiceError
+from lib.money import cents
+from models import OPEN_STATUSES
+from services.contracts.dtos import CartIdentity
+from services.registry import DomainServices
 from services.sumup import (
     CheckoutStatus,
     PaymentGateway,
@@ -39,7 +42,6 @@ from services.sumup import (
     SumUpError,
 )
 
-CENT = Decimal("0.01")
 # A hosted page with less time left than this is not worth sending a shopper to.
 MIN_SESSION_LEFT = timedelta(minutes=5)
 
@@ -72,6 +74,7 @@ async def deactivate_current_attempt(
     order_id: int,
     settings: Settings,
     gateway: PaymentGateway,
+    domains: DomainServices,
     source: str,
 ) -> Deactivation:
     """Make the order's current SumUp checkout unpayable, before anything replaces or closes it.
@@ -80,9 +83,7 @@ async def deactivate_current_attempt(
     Raises PaymentProviderUnavailable when SumUp cannot be asked: nothing may replace or close
     a checkout that could still be paid.
     """
-    order = await load_order(session, order_id)
-    if order is None:
-        raise ServiceError(404, "ORDER_NOT_FOUND", "We could not find that order.")
+    order = await get_order_or_raise(session, order_id)
     reference, checkout_id = order.sumup_reference, order.sumup_checkout_id
     credentials = (
         await credentials_for_order(session, settings=settings, order=order)
@@ -114,8 +115,9 @@ async def deactivate_current_attempt(
     settlement = await check_sumup_status(
         session,
         order_id=order_id,
-        gateway=gateway,
         settings=settings,
+        gateway=gateway,
+        domains=domains,
         checkout_id=checkout_id,
         source=source,
     )
@@ -128,7 +130,12 @@ async def deactivate_current_attempt(
 
 
 async def start_payment(
-    session: AsyncSession, *, order_id: int, gateway: PaymentGateway, settings: Settings
+    session: AsyncSession,
+    *,
+    order_id: int,
+    settings: Settings,
+    gateway: PaymentGateway,
+    domains: DomainServices,
 ) -> str:
     """Where to send the shopper to pay an open order: its live hosted page, or a new one.
 
@@ -136,9 +143,7 @@ async def start_payment(
     reused while its hosted page has time left; otherwise it is deactivated and the next
     attempt (a new reference) is created.
     """
-    order = await load_order(session, order_id)
-    if order is None:
-        raise ServiceError(404, "ORDER_NOT_FOUND", "We could not find that order.")
+    order = await get_order_or_raise(session, order_id)
     if order.status == "paid":
         await session.commit()
         return return_url(settings, order_id)
@@ -151,7 +156,12 @@ async def start_payment(
         await session.commit()
         try:
             settlement = await check_sumup_status(
-                session, order_id=order_id, gateway=gateway, settings=settings, source="pay"
+                session,
+                order_id=order_id,
+                settings=settings,
+                gateway=gateway,
+                domains=domains,
+                source="pay",
             )
         except PaymentProviderUnavailable:
             # The hosted page itself shows the shopper where the checkout stands.
@@ -166,10 +176,12 @@ async def start_payment(
         # A first try that failed, or a second tab of a new order: the same reference again.
         await session.commit()
         return await _create_hosted_checkout(
-            session, order_id=order_id, gateway=gateway, settings=settings
+            session, order_id=order_id, settings=settings, gateway=gateway
         )
     await session.commit()
-    return await _next_attempt(session, order_id=order_id, gateway=gateway, settings=settings)
+    return await _next_attempt(
+        session, order_id=order_id, settings=settings, gateway=gateway, domains=domains
+    )
 
 
 def _not_payable(status: str) -> ServiceError:
@@ -184,11 +196,21 @@ def _not_payable(status: str) -> ServiceError:
 
 
 async def _next_attempt(
-    session: AsyncSession, *, order_id: int, gateway: PaymentGateway, settings: Settings
+    session: AsyncSession,
+    *,
+    order_id: int,
+    settings: Settings,
+    gateway: PaymentGateway,
+    domains: DomainServices,
 ) -> str:
     """Deactivate the current attempt's checkout, then start the next attempt."""
     done = await deactivate_current_attempt(
-        session, order_id=order_id, settings=settings, gateway=gateway, source="pay"
+        session,
+        order_id=order_id,
+        settings=settings,
+        gateway=gateway,
+        domains=domains,
+        source="pay",
     )
     if done.paid:
         return return_url(settings, order_id)
@@ -223,12 +245,12 @@ async def _next_attempt(
         raise
     log.info("order %s: payment attempt %s started", order_id, order.attempt)
     return await _create_hosted_checkout(
-        session, order_id=order_id, gateway=gateway, settings=settings
+        session, order_id=order_id, settings=settings, gateway=gateway
     )
 
 
 async def _create_hosted_checkout(
-    session: AsyncSession, *, order_id: int, gateway: PaymentGateway, settings: Settings
+    session: AsyncSession, *, order_id: int, settings: Settings, gateway: PaymentGateway
 ) -> str:
     """Create the current attempt's SumUp checkout (retrying with the same reference)."""
     order = await load_order(session, order_id)
@@ -371,7 +393,7 @@ async def _existing_checkout(
 
 
 def _same_payment(checkout: SumUpCheckout, amount: Decimal, currency: str) -> bool:
-    return checkout.amount.quantize(CENT) == amount.quantize(CENT) and checkout.currency == currency
+    return cents(checkout.amount) == cents(amount) and checkout.currency == currency
 
 
 async def pay_order(
@@ -379,15 +401,17 @@ async def pay_order(
     *,
     order_id: int,
     identity: CartIdentity | None,
-    gateway: PaymentGateway,
     settings: Settings,
+    gateway: PaymentGateway,
+    domains: DomainServices,
 ) -> str:
     """Pay again: the shopper's own pending or failed order; 409 for any other."""
-    order = await get_owned_order_or_raise(session, order_id=order_id, identity=identity)
-    await session.commit()
-    if order.status not in OPEN_STATUSES:
-        raise _not_payable(order.status)
-    return await start_payment(session, order_id=order_id, gateway=gateway, settings=settings)
+    status = await owned_order_status(session, order_id=order_id, identity=identity)
+    if status not in OPEN_STATUSES:
+        raise _not_payable(status)
+    return await start_payment(
+        session, order_id=order_id, settings=settings, gateway=gateway, domains=domains
+    )
 
 
 async def recheck_order(
@@ -395,17 +419,22 @@ async def recheck_order(
     *,
     order_id: int,
     identity: CartIdentity | None,
-    gateway: PaymentGateway,
     settings: Settings,
+    gateway: PaymentGateway,
+    domains: DomainServices,
 ) -> str:
     """Check the shopper's order with SumUp now; answers a message for the shopper."""
-    order = await get_owned_order_or_raise(session, order_id=order_id, identity=identity)
-    await session.commit()
-    if order.status not in OPEN_STATUSES:
-        return _STATUS_MESSAGES.get(order.status, "This order is settled.")
+    status = await owned_order_status(session, order_id=order_id, identity=identity)
+    if status not in OPEN_STATUSES:
+        return _STATUS_MESSAGES.get(status, "This order is settled.")
     try:
         settlement = await check_sumup_status(
-            session, order_id=order_id, gateway=gateway, settings=settings, source="recheck"
+            session,
+            order_id=order_id,
+            settings=settings,
+            gateway=gateway,
+            domains=domains,
+            source="recheck",
         )
     except PaymentProviderUnavailable:
         return "We could not reach SumUp just now. Please check again in a minute."

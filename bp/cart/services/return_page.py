@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bp.cart.services.check_sumup_status import check_sumup_status
+from bp.cart.services.orders import get_owned_order_or_raise
+from bp.cart.services.payment_errors import PaymentProviderUnavailable
 from config.settings import Settings
-from models import Order
+from models import OPEN_STATUSES, Order
 from services.contracts.dtos import CartIdentity
-from services.payments.errors import PaymentProviderUnavailable
-from services.payments.orders import OPEN_STATUSES, get_owned_order_or_raise
+from services.registry import DomainServices
 from services.sumup import PaymentGateway
 
 # The pending page asks again every 3 s; after this many tries it stops and says so.
@@ -34,8 +35,9 @@ async def return_view(
     *,
     order_id: int,
     identity: CartIdentity | None,
-    gateway: PaymentGateway,
     settings: Settings,
+    gateway: PaymentGateway,
+    domains: DomainServices,
 ) -> ReturnView:
     """Settle the shopper's order by SumUp if it is still open, and say where it stands."""
     order = await get_owned_order_or_raise(session, order_id=order_id, identity=identity)
@@ -44,7 +46,12 @@ async def return_view(
     if order.status in OPEN_STATUSES:
         try:
             await check_sumup_status(
-                session, order_id=order_id, gateway=gateway, settings=settings, source="return"
+                session,
+                order_id=order_id,
+                settings=settings,
+                gateway=gateway,
+                domains=domains,
+                source="return",
             )
         except PaymentProviderUnavailable:
             unreachable = True

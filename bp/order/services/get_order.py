@@ -10,27 +10,17 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from bp.orders.services.list_orders import owner_condition
-from bp.orders.services.search import BIGINT_MAX
 from lib.errors import NotFound
-from models import Order
+from lib.ids import is_id
+from lib.money import total
+from models import OPEN_STATUSES, PAID_TICKET_STATES, Order
 from services.contracts.dtos import CalendarEntryDTO, CartIdentity, TicketDTO
-from services.registry import services
+from services.contracts.ownership import owned_by
+from services.registry import DomainServices
 
-__all__ = [
-    "BIGINT_MAX",
-    "OrderLineView",
-    "OrderView",
-    "get_order_view_or_raise",
-    "is_order_id",
-]
-# A shopper may still pay these, or ask us to look at the payment again.
-PAYABLE_STATUSES = frozenset({"pending", "failed"})
-CHECKABLE_STATUSES = frozenset({"pending", "failed"})
 NOT_FOUND_MESSAGE = "We could not find that order. It may belong to another account."
-CENT = Decimal("0.01")
-# A booking or ticket the shopper actually got.
-DELIVERED_STATES = frozenset({"confirmed", "checked_in"})
+# A booking (confirmed) or ticket (confirmed, checked in) the shopper actually got.
+DELIVERED_STATES = frozenset(PAID_TICKET_STATES)
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,11 +62,13 @@ class OrderView:
 
     @property
     def can_pay_again(self) -> bool:
-        return self.status in PAYABLE_STATUSES
+        """An open order may still be paid."""
+        return self.status in OPEN_STATUSES
 
     @property
     def can_check_again(self) -> bool:
-        return self.status in CHECKABLE_STATUSES
+        """An open order's payment may be looked at again."""
+        return self.status in OPEN_STATUSES
 
     @property
     def is_paid(self) -> bool:
@@ -91,26 +83,20 @@ class OrderView:
         """(label, amount) for each kind of line the order has, in the page's order."""
         groups = (("Items", self.products), ("Bookings", self.bookings), ("Tickets", self.tickets))
         return [
-            (label, sum((line.line_total for line in lines), Decimal("0.00")).quantize(CENT))
-            for label, lines in groups
-            if lines
+            (label, total(line.line_total for line in lines)) for label, lines in groups if lines
         ]
 
 
-def is_order_id(value: int) -> bool:
-    """Whether a number can be an order id at all (a BIGINT; nothing else reaches the driver)."""
-    return 1 <= value <= BIGINT_MAX
-
-
 async def get_order_view_or_raise(
-    session: AsyncSession, *, order_id: int, identity: CartIdentity | None
+    session: AsyncSession, *, order_id: int, identity: CartIdentity | None, domains: DomainServices
 ) -> OrderView:
     """The order if `identity` owns it; NotFound for anyone else, as if it did not exist."""
-    if identity is None or not is_order_id(order_id):
+    # A number beyond BIGINT never reaches the driver.
+    if identity is None or not is_id(order_id):
         raise NotFound(NOT_FOUND_MESSAGE, code="ORDER_NOT_FOUND")
     order = await session.scalar(
         select(Order)
-        .where(Order.id == order_id, owner_condition(identity))
+        .where(Order.id == order_id, owned_by(Order, identity))
         .options(selectinload(Order.items))
     )
     if order is None:
@@ -119,10 +105,10 @@ async def get_order_view_or_raise(
     entries: dict[int, CalendarEntryDTO] = {}
     tickets: dict[int, TicketDTO] = {}
     if "booking" in kinds:
-        found = await services.calendar.entries_for_order(session, order_id=order.id)
+        found = await domains.calendar.entries_for_order(session, order_id=order.id)
         entries = {entry.id: entry for entry in found}
     if "ticket" in kinds:
-        sold = await services.calendar.tickets_for_order(session, order_id=order.id)
+        sold = await domains.calendar.tickets_for_order(session, order_id=order.id)
         tickets = {ticket.id: ticket for ticket in sold}
     return _view(order, entries, tickets)
 
@@ -196,4 +182,4 @@ def _refund_amount(
     ]
     if not undelivered:
         return None
-    return sum(undelivered, Decimal("0.00")).quantize(CENT)
+    return total(undelivered)

@@ -7,13 +7,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import ColumnElement, Select, select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bp.orders.filters.qs import OrderListQuery
 from bp.orders.services.search import search_condition
 from models import Order, OrderItem
 from services.contracts.dtos import CartIdentity
+from services.contracts.ownership import owned_by
 
 # How many item titles a row of the list names before "and N more".
 TITLES_SHOWN = 3
@@ -57,13 +58,6 @@ class OrderListPage:
         return self.first_position + len(self.orders) - 1
 
 
-def owner_condition(identity: CartIdentity) -> ColumnElement[bool]:
-    """The identity's orders: the user's when signed in, else the anonymous session's."""
-    if identity.user_id is not None:
-        return Order.user_id == identity.user_id
-    return Order.session_id == identity.session_id
-
-
 def order_list_statement(
     *, identity: CartIdentity, query: OrderListQuery, page_size: int
 ) -> Select[int, datetime, str, str, Decimal, bool]:
@@ -74,7 +68,7 @@ def order_list_statement(
     stopping once the page is full; a search is a per-order EXISTS on the owner's lines only.
     The outer query then reads just those rows. No COUNT(*), nothing scans other owners.
     """
-    page_ids = select(Order.id).where(owner_condition(identity))
+    page_ids = select(Order.id).where(owned_by(Order, identity))
     if query.status:
         page_ids = page_ids.where(Order.status == query.status)
     if query.search:

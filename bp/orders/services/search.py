@@ -6,10 +6,10 @@ import re
 
 from sqlalchemy import ColumnElement, literal_column, or_, select
 
+from lib.ids import is_id
 from models import Order, OrderItem
 
 # Order ids are PostgreSQL BIGINT: a longer number cannot be an order number.
-BIGINT_MAX = 2**63 - 1
 ORDER_NUMBER = re.compile(r"#?\s*([0-9]{1,19})")
 LIKE_ESCAPE = "\\"
 
@@ -20,7 +20,7 @@ def order_number_of(term: str) -> int | None:
     if match is None:
         return None
     number = int(match.group(1))
-    return number if 1 <= number <= BIGINT_MAX else None
+    return number if is_id(number) else None
 
 
 def escape_like(term: str) -> str:

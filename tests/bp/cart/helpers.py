@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import CartItem
-from tests.support.http import TEST_HOST, csrf_token, settings_of, write_shared_session
+from tests.support.http import TEST_HOST, csrf_token, settings_of, sign_in, write_shared_session
 
 BADGE = re.compile(r'aria-label="Cart, (\d+) items?"')
 
@@ -39,6 +39,14 @@ async def anonymous_cart(app: Quart, client: Any, sid: str = "anon-cart-1") -> s
     session_id = await write_shared_session(app, {"cart_sid": sid})
     client.set_cookie(TEST_HOST, settings_of(app).session_cookie_name, session_id)
     return session_id
+
+
+async def visit_as(app: Quart, client: Any, who: str) -> None:
+    """Browse as user 1 (`who="user"`), or as the anonymous cart `my-cart`."""
+    if who == "user":
+        await sign_in(app, client, 1)
+    else:
+        await anonymous_cart(app, client, "my-cart")
 
 
 async def lines_of(db: AsyncSession, **owner: Any) -> dict[int, int]:

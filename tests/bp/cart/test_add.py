@@ -10,7 +10,7 @@ from quart import Quart
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from lib.redis import redis_clients
+from bp.runtime import runtime
 from lib.sessions import session_key
 from models import Product, utcnow
 from tests.bp.cart.helpers import (
@@ -34,7 +34,7 @@ async def test_first_add_creates_an_anonymous_cart_and_a_line(
 
     assert response.status_code == 303
     assert response.headers["Location"] == "/"
-    keys = [str(key) for key in await redis_clients(app).auth.keys(session_key("*"))]
+    keys = [str(key) for key in await runtime(app).redis.auth.keys(session_key("*"))]
     assert len(keys) == 1
     stored = await read_shared_session(app, keys[0].removeprefix("session:"))
     assert stored is not None and set(stored) == {"cart_sid"}
@@ -43,7 +43,7 @@ async def test_first_add_creates_an_anonymous_cart_and_a_line(
 
 async def test_reading_the_cart_creates_no_session(app: Quart, client: Any) -> None:
     await client.get("/")
-    assert await redis_clients(app).auth.keys(session_key("*")) == []
+    assert await runtime(app).redis.auth.keys(session_key("*")) == []
 
 
 async def test_adding_again_increments_the_line(app: Quart, client: Any, db: AsyncSession) -> None:

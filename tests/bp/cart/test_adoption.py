@@ -12,7 +12,7 @@ from quart import Quart
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from lib.redis import redis_clients
+from bp.runtime import runtime
 from lib.sessions import session_key
 from models import CalendarEntry, Order, Ticket
 from tests.bp.cart.helpers import anonymous_cart, badge_counts, lines_of, text
@@ -26,7 +26,7 @@ async def sign_in_keeping_session(app: Quart, session_id: str, user_id: int) -> 
     """What the account app does on sign-in: the same session gains the user."""
     data = await read_shared_session(app, session_id) or {}
     data["user_id"] = user_id
-    await redis_clients(app).auth.set(session_key(session_id), json.dumps(data), ex=3600)
+    await runtime(app).redis.auth.set(session_key(session_id), json.dumps(data), ex=3600)
 
 
 async def anonymous_basket(db: AsyncSession, sid: str = SID) -> dict[str, Any]:
@@ -103,7 +103,7 @@ async def test_two_requests_at_sign_in_adopt_once(app: Quart, db: AsyncSession) 
     clients = [app.test_client() for _ in range(4)]
     session_id = await anonymous_cart(app, clients[0])
     for client in clients[1:]:
-        client.set_cookie("localhost", app.extensions["settings"].session_cookie_name, session_id)
+        client.set_cookie("localhost", runtime(app).settings.session_cookie_name, session_id)
     await sign_in_keeping_session(app, session_id, 1)
 
     responses = await asyncio.gather(*(client.get("/") for client in clients))

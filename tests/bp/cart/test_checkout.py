@@ -12,9 +12,9 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import create_app
-from lib.db import databases
+from bp.cart.services.merchants import set_page_merchant
+from bp.runtime import runtime
 from models import CalendarEntry, Order, OrderItem, Product, Ticket, utcnow
-from services.payments.merchants import set_page_merchant
 from tests.support import factories as f
 from tests.support.checkout import (
     BAKERY_TOTAL,
@@ -240,13 +240,13 @@ async def test_a_page_without_a_merchant_gets_a_clear_error_page(
 ) -> None:
     application = create_app({**app_config, "sumup_merchant_code": None, "sumup_api_key": None})
     async with application.test_app():
-        async with databases(application).sessionmaker() as session:
+        async with runtime(application).databases.sessionmaker() as session:
             await shop_with_cart(session, user_id=7)
         client = application.test_client()
         await sign_in(application, client, 7)
         response = await post_checkout(application, client, "bakery")
         html = await text(response)
-        async with databases(application).sessionmaker() as session:
+        async with runtime(application).databases.sessionmaker() as session:
             orders = list(await session.scalars(select(Order)))
 
     assert response.status_code == 409

@@ -10,7 +10,7 @@ from quart import Quart
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from lib.db import databases
+from bp.runtime import runtime
 from tests.support import factories as f
 from tests.support.http import internal_headers, sign_in
 
@@ -24,7 +24,7 @@ CART_MINI_STATEMENTS = 1
 def counting(app: Quart) -> Iterator[list[str]]:
     """Every statement the app's engine executes inside the block."""
     statements: list[str] = []
-    engine = databases(app).engine.sync_engine
+    engine = runtime(app).databases.engine.sync_engine
 
     def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
         # pool_pre_ping's "SELECT 1" is a connection check, not work for the page.

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bp.runtime import runtime
 from models import Order, OrderItem, Product
 from tests.support import factories
 from tests.support.http import sign_in, write_shared_session
@@ -64,7 +65,7 @@ async def make_order(
 
 async def as_anonymous(app: Any, client: Any, cart_sid: str) -> None:
     sid = await write_shared_session(app, {"cart_sid": cart_sid})
-    client.set_cookie("localhost", app.extensions["settings"].session_cookie_name, sid)
+    client.set_cookie("localhost", runtime(app).settings.session_cookie_name, sid)
 
 
 async def get(client: Any, url: str, **headers: str) -> tuple[int, str]:

@@ -10,6 +10,7 @@ from urllib.parse import quote
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bp.runtime import runtime
 from models import Order
 from tests.support import factories
 from tests.support.http import sign_in, write_shared_session
@@ -51,7 +52,7 @@ async def make_orders(
 async def as_anonymous(app: Any, client: Any, cart_sid: str) -> None:
     """A browser whose shared session holds an anonymous cart id and no user."""
     sid = await write_shared_session(app, {"cart_sid": cart_sid})
-    client.set_cookie("localhost", app.extensions["settings"].session_cookie_name, sid)
+    client.set_cookie("localhost", runtime(app).settings.session_cookie_name, sid)
 
 
 async def page(client: Any, url: str, **headers: str) -> tuple[int, str]:

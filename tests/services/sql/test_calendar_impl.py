@@ -10,7 +10,7 @@ from quart import Quart
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from lib.db import databases
+from bp.runtime import runtime
 from models import CalendarEntry, Ticket
 from services.contracts.dtos import CartIdentity
 from services.sql.calendar_impl import SqlCalendarService
@@ -181,7 +181,7 @@ async def test_two_settlements_racing_for_the_last_seat_sell_it_once(
     await db.commit()
 
     async def settle(order_id: int) -> int:
-        async with databases(app).sessionmaker() as session:
+        async with runtime(app).databases.sessionmaker() as session:
             result = await calendar.confirm_tickets_for_order(session, order_id=order_id)
             await asyncio.sleep(0.05)  # hold the lock while the other settlement waits
             await session.commit()
@@ -263,7 +263,7 @@ async def test_a_locked_availability_check_waits_for_the_other_checkout(
     page = await f.page(db)
     event = await f.event(db, await f.calendar(db, page))
     last_seat = await f.ticket_type(db, event, capacity=1)
-    maker = databases(app).sessionmaker
+    maker = runtime(app).databases.sessionmaker
     async with maker() as first, maker() as second:
         assert await calendar.ticket_availability(
             first, ticket_type_ids=[last_seat.id], lock=True

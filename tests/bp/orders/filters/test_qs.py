@@ -13,7 +13,7 @@ from werkzeug.datastructures import MultiDict
 from bp.orders.filters.qs import (
     MAX_PAGE,
     MAX_SEARCH_LENGTH,
-    ORDER_STATUSES,
+    STATUS_LABELS,
     OrderListQuery,
     build_query_string,
     clear_search_url,
@@ -27,6 +27,7 @@ from bp.orders.filters.qs import (
     status_filters,
     with_changes,
 )
+from models import ORDER_STATUSES
 
 DEFAULT = OrderListQuery()
 
@@ -203,6 +204,10 @@ def test_filter_and_search_links_keep_the_rest_and_reset_the_page() -> None:
     assert status_filter_url(query, "failed") == "/orders/?q=jam&status=failed"
     assert status_filter_url(query, "") == "/orders/?q=jam"
     assert clear_search_url(query) == "/orders/?status=paid"
+
+
+def test_every_order_status_has_a_label_and_nothing_else_does() -> None:
+    assert list(STATUS_LABELS) == ["", *ORDER_STATUSES]
 
 
 def test_status_filters_list_all_first_and_mark_the_current_one() -> None:

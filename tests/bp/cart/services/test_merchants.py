@@ -1,4 +1,4 @@
-"""Merchants per page: sealed API keys, the site as the fallback, references per attempt."""
+"""Merchants per page: sealed API keys, and the site as the fallback."""
 
 from __future__ import annotations
 
@@ -16,11 +16,7 @@ from quart import Quart
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from config.settings import load_settings
-from lib.db import make_engine
-from models import Order, Page, PageConfig
-from services.payments.errors import MerchantNotConfigured
-from services.payments.merchants import (
+from bp.cart.services.merchants import (
     credentials_for_order,
     merchant_for_page,
     open_api_key,
@@ -28,16 +24,14 @@ from services.payments.merchants import (
     seal_api_key,
     set_page_merchant,
 )
-from services.payments.references import (
-    belongs_to_order,
-    checkout_reference,
-    reference_prefix,
-    valid_prefix,
-)
+from bp.cart.services.payment_errors import MerchantNotConfigured
+from config.settings import load_settings
+from lib.db import make_engine
+from models import Order, Page, PageConfig
 from tests.support import factories as f
 from tests.support.http import settings_of
 
-ROOT = Path(__file__).resolve().parents[3]
+ROOT = Path(__file__).resolve().parents[4]
 
 
 def test_an_api_key_is_sealed_and_opened_with_the_configured_key() -> None:
@@ -167,21 +161,6 @@ async def test_a_cart_wide_order_finds_its_merchant_by_code(app: Quart, db: Asyn
         await credentials_for_order(db, settings=settings_of(app), order=order)
 
 
-@pytest.mark.parametrize(
-    ("prefix", "ok"),
-    [
-        ("", True),
-        ("rose-", True),
-        ("shop_a.", True),
-        ("a1", False),
-        ("x" * 21, False),
-        ("a b-", False),
-    ],
-)
-def test_a_prefix_never_ends_in_a_digit(prefix: str, ok: bool) -> None:
-    assert valid_prefix(prefix) is ok
-
-
 async def test_set_page_merchant_refuses_bad_input(app: Quart, db: AsyncSession) -> None:
     page = await f.page(db, "bakery")
 
@@ -201,18 +180,6 @@ async def test_set_page_merchant_refuses_bad_input(app: Quart, db: AsyncSession)
         await configure("M1", "  ")
     with pytest.raises(ValueError, match="merchant code"):
         await configure("", "k")
-
-
-def test_references_are_per_attempt_and_recognised() -> None:
-    assert checkout_reference("rose-", 12, 3) == "rose-12-3"
-    assert reference_prefix("rose-12-3", 12) == "rose-"
-    assert reference_prefix("rose-12-3", 2) is None
-    assert belongs_to_order("rose-12-2", order_id=12, current_reference="rose-12-3", attempt=3)
-    assert not belongs_to_order("rose-12-4", order_id=12, current_reference="rose-12-3", attempt=3)
-    assert not belongs_to_order("rose-112-1", order_id=12, current_reference="rose-12-3", attempt=3)
-    assert not belongs_to_order("other-12-1", order_id=12, current_reference="rose-12-3", attempt=3)
-    with pytest.raises(ValueError):
-        checkout_reference("x" * 50, 10**15, 1)
 
 
 def test_manage_set_page_merchant_seals_the_key_from_the_environment(

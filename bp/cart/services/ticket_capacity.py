@@ -9,10 +9,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from lib.errors import ServiceError
 from services.contracts.dtos import TicketDTO
-from services.registry import services
+from services.registry import DomainServices
 
 
-async def check_ticket_capacity(session: AsyncSession, tickets: Sequence[TicketDTO]) -> None:
+async def check_ticket_capacity(
+    session: AsyncSession, *, tickets: Sequence[TicketDTO], domains: DomainServices
+) -> None:
     """Refuse (409) tickets that no longer fit their type's capacity.
 
     The ticket types are locked first, so that two shoppers checking out the last ticket at
@@ -21,7 +23,7 @@ async def check_ticket_capacity(session: AsyncSession, tickets: Sequence[TicketD
     wanted = Counter(t.ticket_type_id for t in tickets if t.ticket_type_id is not None)
     if not wanted:
         return
-    left = await services.calendar.ticket_availability(
+    left = await domains.calendar.ticket_availability(
         session, ticket_type_ids=sorted(wanted), lock=True
     )
     for type_id, count in sorted(wanted.items()):

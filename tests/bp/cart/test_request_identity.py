@@ -6,7 +6,8 @@ from typing import Any
 
 from quart import Quart, session
 
-from bp.cart.services.identity import current_cart_identity, is_valid_session_id
+from bp.cart.request_identity import current_cart_identity
+from bp.cart.services.identity import is_valid_session_id
 from services.contracts.dtos import CartIdentity
 from tests.support.http import settings_of, write_shared_session
 

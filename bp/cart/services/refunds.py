@@ -8,6 +8,7 @@ while SumUp answers.
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -15,16 +16,16 @@ from decimal import Decimal, InvalidOperation
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bp.orders.filters.money import format_money
+from bp.cart.services.merchants import credentials_for_order
+from bp.cart.services.orders import load_order, undelivered_items
+from bp.cart.services.payment_errors import PaymentProviderUnavailable
 from config.settings import Settings
 from lib.errors import BadRequest, NotFound, ServiceError
+from lib.money import cents, format_money, total
 from models import Order
-from services.payments.errors import PaymentProviderUnavailable
-from services.payments.merchants import credentials_for_order
-from services.payments.orders import load_order, undelivered_items
+from services.registry import DomainServices
 from services.sumup import PaymentGateway, SumUpError
 
-CENT = Decimal("0.01")
 # Numeric(12, 2)'s ceiling; checked before quantize, which fails on enormous exponents.
 MAX_AMOUNT = Decimal("10000000000")
 
@@ -54,7 +55,7 @@ def parse_refund_amount(value: object) -> Decimal | None:
             'The amount must be a number such as "12.50".', code="INVALID_AMOUNT"
         ) from None
     out_of_range = not amount.is_finite() or amount <= 0 or amount >= MAX_AMOUNT
-    if out_of_range or amount != amount.quantize(CENT):
+    if out_of_range or amount != cents(amount):
         raise BadRequest(
             "The amount must be more than zero, with at most two decimal places.",
             code="INVALID_AMOUNT",
@@ -62,22 +63,38 @@ def parse_refund_amount(value: object) -> Decimal | None:
     return amount
 
 
-async def refund_due(session: AsyncSession, *, order: Order) -> Decimal:
+def refund_request_amount(raw: str | bytes) -> Decimal | None:
+    """The amount a refund request asks for: an empty body, or a JSON object with `amount`."""
+    body: object = {}
+    if raw.strip():
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            body = None
+    if not isinstance(body, dict):
+        raise BadRequest('Send a JSON object, e.g. {"amount": "12.50"}.', code="INVALID_JSON")
+    return parse_refund_amount(body.get("amount"))
+
+
+async def refund_due(session: AsyncSession, *, order: Order, domains: DomainServices) -> Decimal:
     """What a paid order owes back by default: what it could not deliver, else everything."""
     if order.needs_refund:
-        missing = await undelivered_items(session, order_id=order.id, items=order.items)
-        owed = sum((item.line_total for item in missing), Decimal("0.00")).quantize(CENT)
+        missing = await undelivered_items(
+            session, order_id=order.id, items=order.items, domains=domains
+        )
+        owed = total(item.line_total for item in missing)
         if owed > 0:
             return owed
-    return order.total_amount.quantize(CENT)
+    return cents(order.total_amount)
 
 
 async def refund_order(
     session: AsyncSession,
     *,
     order_id: int,
-    gateway: PaymentGateway,
     settings: Settings,
+    gateway: PaymentGateway,
+    domains: DomainServices,
     amount: Decimal | None = None,
 ) -> RefundResult:
     """Refund a paid order through SumUp (default: the value it could not deliver); commits."""
@@ -87,7 +104,7 @@ async def refund_order(
             raise NotFound(f"There is no order #{order_id}.", code="ORDER_NOT_FOUND")
         _check_refundable(order)
         if amount is None:
-            amount = await refund_due(session, order=order)
+            amount = await refund_due(session, order=order, domains=domains)
         if amount > order.total_amount:
             raise BadRequest(
                 f"Order #{order_id} was paid {format_money(order.total_amount, order.currency)};"

@@ -2,7 +2,8 @@
 
 One pass at a time across every worker and machine: a pass runs only while it holds a
 PostgreSQL session-level advisory lock, taken with pg_try_advisory_lock on a connection of its
-own, so a second worker skips its turn instead of doing the same work twice.
+own, so a second worker skips its turn instead of doing the same work twice. Told to stop, a
+pass ends after the order in hand (each order is its own transaction).
 """
 
 from __future__ import annotations
@@ -12,17 +13,20 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from quart import Quart
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bp.cart.services.check_sumup_status import check_sumup_status
+from bp.cart.services.orders import close_order, load_order, session_ends_at
 from bp.cart.services.payment_attempts import deactivate_current_attempt
-from lib import lifecycle
+from config.settings import Settings
+from lib.db import Databases
 from lib.errors import ServiceError
-from models import Order
-from services.payments.orders import OPEN_STATUSES, close_order, load_order, session_ends_at
-from services.payments.runtime import PaymentsRuntime
+from lib.jobs import run_every
+from models import OPEN_STATUSES, Order
+from services.registry import DomainServices
+from services.runtime import Runtime
+from services.sumup import PaymentGateway
 
 # pg_advisory_lock key of the reconciler ("reconcil" in ASCII), shared by every worker.
 RECONCILER_LOCK_KEY = int.from_bytes(b"reconcil", "big", signed=True)
@@ -43,10 +47,19 @@ class ReconcileReport:
 
 
 async def reconcile_once(
-    runtime: PaymentsRuntime, *, now: datetime | None = None
+    *,
+    databases: Databases,
+    settings: Settings,
+    gateway: PaymentGateway,
+    domains: DomainServices,
+    now: datetime | None = None,
+    stop: asyncio.Event | None = None,
 ) -> ReconcileReport:
-    """One pass over the open orders (a bounded batch, oldest first), if no one else is in one."""
-    async with runtime.engine.connect() as lock_connection:
+    """One pass over the open orders (a bounded batch, oldest first), if no one else is in one.
+
+    With `stop`, the pass ends early once it is set, after the order in hand.
+    """
+    async with databases.engine.connect() as lock_connection:
         acquired = await lock_connection.scalar(
             select(func.pg_try_advisory_lock(RECONCILER_LOCK_KEY))
         )
@@ -56,16 +69,30 @@ async def reconcile_once(
             log.debug("reconciler: another worker is running a pass")
             return ReconcileReport(ran=False)
         try:
-            return await _pass(runtime, now=now)
+            return await _pass(
+                databases=databases,
+                settings=settings,
+                gateway=gateway,
+                domains=domains,
+                now=now,
+                stop=stop,
+            )
         finally:
             await lock_connection.scalar(select(func.pg_advisory_unlock(RECONCILER_LOCK_KEY)))
             await lock_connection.commit()
 
 
-async def _pass(runtime: PaymentsRuntime, *, now: datetime | None) -> ReconcileReport:
-    settings = runtime.settings
+async def _pass(
+    *,
+    databases: Databases,
+    settings: Settings,
+    gateway: PaymentGateway,
+    domains: DomainServices,
+    now: datetime | None,
+    stop: asyncio.Event | None,
+) -> ReconcileReport:
     report = ReconcileReport()
-    async with runtime.sessionmaker() as session:
+    async with databases.sessionmaker() as session:
         order_ids = list(
             await session.scalars(
                 select(Order.id)
@@ -75,11 +102,18 @@ async def _pass(runtime: PaymentsRuntime, *, now: datetime | None) -> ReconcileR
             )
         )
     for order_id in order_ids:
+        if stop is not None and stop.is_set():
+            break
         report.checked += 1
-        async with runtime.sessionmaker() as session:
+        async with databases.sessionmaker() as session:
             try:
                 outcome = await reconcile_order(
-                    session, order_id=order_id, runtime=runtime, now=now
+                    session,
+                    order_id=order_id,
+                    settings=settings,
+                    gateway=gateway,
+                    domains=domains,
+                    now=now,
                 )
             except ServiceError as error:
                 # SumUp unreachable, a merchant without credentials: the next pass tries again.
@@ -106,13 +140,18 @@ async def _pass(runtime: PaymentsRuntime, *, now: datetime | None) -> ReconcileR
 
 
 async def reconcile_order(
-    session: AsyncSession, *, order_id: int, runtime: PaymentsRuntime, now: datetime | None = None
+    session: AsyncSession,
+    *,
+    order_id: int,
+    settings: Settings,
+    gateway: PaymentGateway,
+    domains: DomainServices,
+    now: datetime | None = None,
 ) -> str:
     """Settle one open order by SumUp, and expire it once its hosted session is over.
 
     Answers the order's status afterwards ("open" when nothing changed).
     """
-    settings, gateway = runtime.settings, runtime.gateway
     order = await load_order(session, order_id)
     if order is None or order.status not in OPEN_STATUSES:
         await session.commit()
@@ -120,7 +159,12 @@ async def reconcile_order(
     if order.sumup_reference is not None or order.sumup_checkout_id is not None:
         await session.commit()
         settlement = await check_sumup_status(
-            session, order_id=order_id, gateway=gateway, settings=settings, source="reconciler"
+            session,
+            order_id=order_id,
+            settings=settings,
+            gateway=gateway,
+            domains=domains,
+            source="reconciler",
         )
         if settlement.status not in OPEN_STATUSES:
             return settlement.status
@@ -133,10 +177,19 @@ async def reconcile_order(
     if (now or datetime.now(UTC)) < deadline:
         await session.commit()
         return "open"
-    return await expire_order(session, order_id=order_id, runtime=runtime)
+    return await expire_order(
+        session, order_id=order_id, settings=settings, gateway=gateway, domains=domains
+    )
 
 
-async def expire_order(session: AsyncSession, *, order_id: int, runtime: PaymentsRuntime) -> str:
+async def expire_order(
+    session: AsyncSession,
+    *,
+    order_id: int,
+    settings: Settings,
+    gateway: PaymentGateway,
+    domains: DomainServices,
+) -> str:
     """Deactivate the order's SumUp checkout, then expire it and release its claims.
 
     A checkout SumUp reports as processed is settled as paid instead. Answers the status.
@@ -144,8 +197,9 @@ async def expire_order(session: AsyncSession, *, order_id: int, runtime: Payment
     done = await deactivate_current_attempt(
         session,
         order_id=order_id,
-        settings=runtime.settings,
-        gateway=runtime.gateway,
+        settings=settings,
+        gateway=gateway,
+        domains=domains,
         source="reconciler",
     )
     if done.paid:
@@ -155,7 +209,9 @@ async def expire_order(session: AsyncSession, *, order_id: int, runtime: Payment
         assert order is not None
         # Paid, or given a new attempt, while SumUp was being asked: leave it be.
         if order.status in OPEN_STATUSES and order.sumup_reference == done.reference:
-            await close_order(session, order=order, status="expired", sumup_status="EXPIRED")
+            await close_order(
+                session, order=order, status="expired", domains=domains, sumup_status="EXPIRED"
+            )
         status = order.status
         await session.commit()
     except BaseException:
@@ -164,19 +220,17 @@ async def expire_order(session: AsyncSession, *, order_id: int, runtime: Payment
     return status
 
 
-async def reconciler_job(app: Quart) -> None:
-    """Background job: a reconciler pass every RECONCILER_INTERVAL_SECONDS."""
-    settings = lifecycle.settings_of(app)
-    if not settings.reconciler_enabled:
-        return
-    runtime = PaymentsRuntime.of_app(app)
-    while True:
-        try:
-            await reconcile_once(runtime)
-        except Exception:  # a failed pass (database down) must not end the job
-            log.exception("reconciler pass failed")
-        await asyncio.sleep(settings.reconciler_interval_seconds)
-
-
-if reconciler_job not in lifecycle.BACKGROUND_JOBS:
-    lifecycle.BACKGROUND_JOBS.append(reconciler_job)
+async def reconciler_job(runtime: Runtime, stop: asyncio.Event) -> None:
+    """Background job: a reconciler pass every RECONCILER_INTERVAL_SECONDS until told to stop."""
+    await run_every(
+        runtime.settings.reconciler_interval_seconds,
+        lambda: reconcile_once(
+            databases=runtime.databases,
+            settings=runtime.settings,
+            gateway=runtime.gateway,
+            domains=runtime.domains,
+            stop=stop,
+        ),
+        stop=stop,
+        name="reconciler",
+    )

@@ -12,10 +12,10 @@ from cryptography.fernet import Fernet, InvalidToken
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bp.cart.services.payment_errors import MerchantNotConfigured
+from bp.cart.services.references import valid_prefix
 from config.settings import Settings
 from models import Order, PageConfig
-from services.payments.errors import MerchantNotConfigured
-from services.payments.references import valid_prefix
 from services.sumup import SumUpCredentials
 
 # Mixed into the development key so it never equals anything else derived from the secret.

@@ -14,9 +14,9 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bp.cart.services.check_sumup_status import check_sumup_status
+from bp.cart.services.payment_errors import PaymentProviderUnavailable
+from bp.runtime import runtime
 from models import CalendarEntry, CartItem, Order, Ticket
-from services.payments.errors import PaymentProviderUnavailable
-from services.registry import services
 from tests.support import factories as f
 from tests.support.checkout import (
     all_orders,
@@ -25,10 +25,10 @@ from tests.support.checkout import (
     live_lines,
     only_order,
     pay_on_hosted_page,
+    payment_deps,
     payments_config,
     post_checkout,
     post_form,
-    runtime_of,
     shop_with_cart,
     state_of,
     text,
@@ -52,12 +52,10 @@ async def checked_out(app: Quart, client: Any, db: AsyncSession, **shop: Any) ->
 
 
 async def settle(app: Quart, db: AsyncSession, order_id: int, **kwargs: Any) -> Any:
-    runtime = runtime_of(app)
     return await check_sumup_status(
         db,
         order_id=order_id,
-        gateway=runtime.gateway,
-        settings=runtime.settings,
+        **payment_deps(app),
         source=kwargs.pop("source", "test"),
         **kwargs,
     )
@@ -223,7 +221,7 @@ async def test_a_payment_that_raced_the_expiry_is_kept_and_its_bookings_taken_ba
     await sumup_standin_control.pay(str(order.sumup_checkout_id))
     # The order was expired (claims released) just before the payment was seen.
     await db.execute(update(Order).where(Order.id == order.id).values(status="expired"))
-    await services.calendar.release_claims_for_order(db, order_id=order.id)
+    await runtime(app).domains.calendar.release_claims_for_order(db, order_id=order.id)
     await db.commit()
     assert await state_of(db, CalendarEntry, shop.booking.id) == "pending"
 
@@ -246,7 +244,7 @@ async def test_a_payment_after_expiry_refunds_what_someone_else_took_meanwhile(
     order = await only_order(db)
     await sumup_standin_control.pay(str(order.sumup_checkout_id))
     await db.execute(update(Order).where(Order.id == order.id).values(status="expired"))
-    await services.calendar.release_claims_for_order(db, order_id=order.id)
+    await runtime(app).domains.calendar.release_claims_for_order(db, order_id=order.id)
     # Meanwhile the shopper removed the booking from the cart.
     await db.execute(
         update(CalendarEntry).where(CalendarEntry.id == shop.booking.id).values(state="cancelled")

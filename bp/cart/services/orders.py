@@ -12,16 +12,19 @@ from sqlalchemy.orm import selectinload
 
 from config.settings import Settings
 from lib.errors import NotFound
-from models import Order, OrderItem
+from models import CLOSED_STATUSES, PAID_TICKET_STATES, Order, OrderItem
 from services.contracts.dtos import CartIdentity
-from services.registry import services
-
-# An order in these states may still be paid (FAILED is not final at SumUp).
-OPEN_STATUSES = ("pending", "failed")
-CLOSED_STATUSES = ("expired", "cancelled")
-DELIVERED_TICKET_STATES = ("confirmed", "checked_in")
+from services.contracts.ownership import owns
+from services.registry import DomainServices
 
 log = logging.getLogger(__name__)
+
+
+class OrderNotFound(NotFound):
+    """No such order, or (to its asker) someone else's."""
+
+    def __init__(self) -> None:
+        super().__init__("We could not find that order.", code="ORDER_NOT_FOUND")
 
 
 async def load_order(
@@ -36,13 +39,12 @@ async def load_order(
     return await session.scalar(statement)
 
 
-def owns_order(order: Order, identity: CartIdentity | None) -> bool:
-    """Whether this shopper may see the order: the user's own, or the anonymous session's."""
-    if identity is None:
-        return False
-    if identity.user_id is not None:
-        return order.user_id == identity.user_id
-    return order.user_id is None and order.session_id == identity.session_id
+async def get_order_or_raise(session: AsyncSession, order_id: int) -> Order:
+    """The order, fresh from the database; OrderNotFound when there is none."""
+    order = await load_order(session, order_id)
+    if order is None:
+        raise OrderNotFound()
+    return order
 
 
 async def get_owned_order_or_raise(
@@ -50,9 +52,18 @@ async def get_owned_order_or_raise(
 ) -> Order:
     """The shopper's order with its items; 404 for another's, as for one that does not exist."""
     order = await load_order(session, order_id, with_items=True)
-    if order is None or not owns_order(order, identity):
-        raise NotFound("We could not find that order.", code="ORDER_NOT_FOUND")
+    if order is None or not owns(identity, order):
+        raise OrderNotFound()
     return order
+
+
+async def owned_order_status(
+    session: AsyncSession, *, order_id: int, identity: CartIdentity | None
+) -> str:
+    """The status of the shopper's order (404 for another's); ends the read's transaction."""
+    order = await get_owned_order_or_raise(session, order_id=order_id, identity=identity)
+    await session.commit()
+    return order.status
 
 
 def session_started_at(order: Order) -> datetime:
@@ -71,7 +82,12 @@ def session_open(order: Order, settings: Settings, *, now: datetime | None = Non
 
 
 async def close_order(
-    session: AsyncSession, *, order: Order, status: str, sumup_status: str | None = None
+    session: AsyncSession,
+    *,
+    order: Order,
+    status: str,
+    domains: DomainServices,
+    sumup_status: str | None = None,
 ) -> int:
     """Expire or cancel a locked open order and release its claims (the caller commits)."""
     assert status in CLOSED_STATUSES
@@ -79,13 +95,13 @@ async def close_order(
     order.closed_at = datetime.now(UTC)
     if sumup_status is not None:
         order.sumup_status = sumup_status
-    released = await services.calendar.release_claims_for_order(session, order_id=order.id)
+    released = await domains.calendar.release_claims_for_order(session, order_id=order.id)
     log.info("order %s %s; %d bookings and tickets released", order.id, status, released)
     return released
 
 
 async def undelivered_items(
-    session: AsyncSession, *, order_id: int, items: Sequence[OrderItem]
+    session: AsyncSession, *, order_id: int, items: Sequence[OrderItem], domains: DomainServices
 ) -> list[OrderItem]:
     """The order's bookings and tickets that are not confirmed for it (sold out, taken, gone)."""
     booking_ids = {item.ref_id for item in items if item.kind == "booking"}
@@ -95,14 +111,14 @@ async def undelivered_items(
     if booking_ids:
         confirmed_entries = {
             entry.id
-            for entry in await services.calendar.entries_for_order(session, order_id=order_id)
+            for entry in await domains.calendar.entries_for_order(session, order_id=order_id)
             if entry.state == "confirmed"
         }
     if ticket_ids:
         confirmed_tickets = {
             ticket.id
-            for ticket in await services.calendar.tickets_for_order(session, order_id=order_id)
-            if ticket.state in DELIVERED_TICKET_STATES
+            for ticket in await domains.calendar.tickets_for_order(session, order_id=order_id)
+            if ticket.state in PAID_TICKET_STATES
         }
     return [
         item

@@ -17,9 +17,9 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import create_app
-from lib.db import databases
+from bp.cart.services.reconciler import RECONCILER_LOCK_KEY, reconcile_once
+from bp.runtime import runtime
 from models import CalendarEntry, FederationActivity, Order, Ticket
-from services.payments.reconciler import RECONCILER_LOCK_KEY, reconcile_once
 from tests.support import factories as f
 from tests.support.checkout import (
     Shop,
@@ -27,7 +27,7 @@ from tests.support.checkout import (
     only_order,
     payments_config,
     post_checkout,
-    runtime_of,
+    reconciler_deps,
     shop_with_cart,
     state_of,
     text,
@@ -36,7 +36,7 @@ from tests.support.checkout import (
 from tests.support.http import sign_in
 from tests.support.standin import StandinControl
 
-ROOT = Path(__file__).resolve().parents[3]
+ROOT = Path(__file__).resolve().parents[4]
 LATER = timedelta(minutes=32)
 
 
@@ -61,7 +61,7 @@ async def test_a_paid_order_whose_webhook_never_came_is_settled(
     await sumup_standin_control.faults(drop_webhook=True)
     await sumup_standin_control.pay(str(order.sumup_checkout_id))
 
-    report = await reconcile_once(runtime_of(app))
+    report = await reconcile_once(**reconciler_deps(app))
 
     assert (report.ran, report.checked, report.paid, report.errors) == (True, 1, 1, 0)
     assert (await only_order(db)).status == "paid"
@@ -74,10 +74,12 @@ async def test_an_order_unpaid_after_the_session_expires_and_releases_its_claims
     shop = await checked_out(app, client, db)
     order = await only_order(db)
 
-    soon = await reconcile_once(runtime_of(app), now=datetime.now(UTC) + timedelta(minutes=5))
+    soon = await reconcile_once(
+        **reconciler_deps(app), now=datetime.now(UTC) + timedelta(minutes=5)
+    )
     assert soon.expired == 0 and (await only_order(db)).status == "pending"
 
-    report = await reconcile_once(runtime_of(app), now=datetime.now(UTC) + LATER)
+    report = await reconcile_once(**reconciler_deps(app), now=datetime.now(UTC) + LATER)
 
     assert report.expired == 1
     order = await only_order(db)
@@ -102,7 +104,7 @@ async def test_an_order_paid_just_as_it_expires_is_settled_not_expired(
     await sumup_standin_control.faults(status_lag=1, drop_webhook=True)
     await sumup_standin_control.pay(str(order.sumup_checkout_id))
 
-    report = await reconcile_once(runtime_of(app), now=datetime.now(UTC) + LATER)
+    report = await reconcile_once(**reconciler_deps(app), now=datetime.now(UTC) + LATER)
 
     assert report.paid == 1 and report.expired == 0
     assert (await only_order(db)).status == "paid"
@@ -116,7 +118,7 @@ async def test_a_failed_order_expires_too(
     order = await only_order(db)
     await sumup_standin_control.fail(str(order.sumup_checkout_id))
 
-    report = await reconcile_once(runtime_of(app), now=datetime.now(UTC) + LATER)
+    report = await reconcile_once(**reconciler_deps(app), now=datetime.now(UTC) + LATER)
 
     assert report.expired == 1
     assert (await only_order(db)).status == "expired"
@@ -129,7 +131,7 @@ async def test_an_order_whose_checkout_was_never_started_expires(
     await checked_out_allowing_failure(app, client, db)
     await sumup_standin_control.faults(fail_create_5xx=False)
 
-    report = await reconcile_once(runtime_of(app), now=datetime.now(UTC) + LATER)
+    report = await reconcile_once(**reconciler_deps(app), now=datetime.now(UTC) + LATER)
 
     assert report.expired == 1
     assert (await only_order(db)).status == "expired"
@@ -158,7 +160,7 @@ async def test_a_checkout_created_without_our_hearing_is_found_by_its_reference(
     [checkout] = await sumup_standin_control.checkouts()
     await sumup_standin_control.pay(checkout["id"])
 
-    report = await reconcile_once(runtime_of(app))
+    report = await reconcile_once(**reconciler_deps(app))
 
     assert report.paid == 1
     order = await only_order(db)
@@ -177,7 +179,7 @@ async def test_a_fresh_order_of_someone_else_is_left_alone(
     await f.cart_item(db, await f.product(db, page, "Tea", "2.00"), user_id=8)
     await post_checkout(app, other, "cafe")
 
-    report = await reconcile_once(runtime_of(app))
+    report = await reconcile_once(**reconciler_deps(app))
 
     assert report.expired == 1
     assert [o.status for o in await all_orders(db)] == ["expired", "pending"]
@@ -200,12 +202,12 @@ async def test_sumup_down_leaves_orders_for_the_next_pass(
     await sumup_standin_control.pay(str(order.sumup_checkout_id))
     await sumup_standin_control.faults(fail_get_5xx=True)
 
-    report = await reconcile_once(runtime_of(app), now=datetime.now(UTC) + LATER)
+    report = await reconcile_once(**reconciler_deps(app), now=datetime.now(UTC) + LATER)
 
     assert report.errors == 1 and report.expired == 0
     assert (await only_order(db)).status == "pending"
     await sumup_standin_control.faults(fail_get_5xx=False)
-    assert (await reconcile_once(runtime_of(app))).paid == 1
+    assert (await reconcile_once(**reconciler_deps(app))).paid == 1
 
 
 async def test_a_pass_is_skipped_while_another_worker_holds_the_lock(
@@ -214,16 +216,16 @@ async def test_a_pass_is_skipped_while_another_worker_holds_the_lock(
     await checked_out(app, client, db)
     order = await only_order(db)
     await sumup_standin_control.pay(str(order.sumup_checkout_id))
-    engine = databases(app).engine
+    engine = runtime(app).databases.engine
 
     async with engine.connect() as other_worker:
         await other_worker.scalar(select(func.pg_advisory_lock(RECONCILER_LOCK_KEY)))
-        skipped = await reconcile_once(runtime_of(app))
+        skipped = await reconcile_once(**reconciler_deps(app))
         await other_worker.scalar(select(func.pg_advisory_unlock(RECONCILER_LOCK_KEY)))
 
     assert skipped.ran is False
     assert (await only_order(db)).status == "pending"
-    assert (await reconcile_once(runtime_of(app))).paid == 1
+    assert (await reconcile_once(**reconciler_deps(app))).paid == 1
 
 
 async def test_concurrent_passes_run_one_at_a_time(
@@ -233,7 +235,7 @@ async def test_concurrent_passes_run_one_at_a_time(
     # A slow SumUp keeps the first pass busy while the others try.
     await sumup_standin_control.faults(slow_get_seconds=0.3)
 
-    reports = await asyncio.gather(*(reconcile_once(runtime_of(app)) for _ in range(4)))
+    reports = await asyncio.gather(*(reconcile_once(**reconciler_deps(app)) for _ in range(4)))
 
     assert sum(1 for report in reports if report.ran) == 1
 
@@ -250,7 +252,7 @@ async def test_the_background_jobs_settle_and_relay_by_themselves(
     application = create_app(config)
     async with application.test_app():
         client = application.test_client()
-        async with databases(application).sessionmaker() as db:
+        async with runtime(application).databases.sessionmaker() as db:
             await shop_with_cart(db, user_id=7)
             await sign_in(application, client, 7)
             await post_checkout(application, client, "bakery")

@@ -1,18 +1,19 @@
-"""register_domain_services(): SQL implementations, or stubs for the domains left out."""
+"""register_domain_services(): SQL implementations, or stubs for the domains left out; one set
+per deployment's settings."""
 
 from __future__ import annotations
 
 import inspect
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from quart import Quart
 
 from app import create_app
+from bp.runtime import runtime
 from config.settings import load_settings
 from services.contracts.protocols import BlogService, CalendarService, CartService, MarketService
-from services.registry import register_domain_services, services
+from services.registry import register_domain_services
 from services.sql.blog_impl import SqlBlogService
 from services.sql.calendar_impl import SqlCalendarService
 from services.sql.cart_impl import SqlCartService
@@ -23,14 +24,8 @@ from tests.support import factories as f
 from tests.support.http import sign_in
 
 
-@pytest.fixture
-def restore_registry() -> Iterator[None]:
-    yield
-    register_domain_services(load_settings({"app_env": "test"}))
-
-
-def test_all_domains_are_sql_by_default(restore_registry: None) -> None:
-    register_domain_services(load_settings({"app_env": "test"}))
+def test_all_domains_are_sql_by_default() -> None:
+    services = register_domain_services(load_settings({"app_env": "test"}))
 
     assert isinstance(services.blog, SqlBlogService)
     assert isinstance(services.market, SqlMarketService)
@@ -38,27 +33,27 @@ def test_all_domains_are_sql_by_default(restore_registry: None) -> None:
     assert isinstance(services.cart, SqlCartService)
 
 
-def test_domains_left_out_get_their_stub(restore_registry: None) -> None:
-    register_domain_services(load_settings({"app_env": "test", "domains": ["blog", "cart"]}))
+def test_domains_left_out_get_their_stub() -> None:
+    services = register_domain_services(
+        load_settings({"app_env": "test", "domains": ["blog", "cart"]})
+    )
 
     assert isinstance(services.blog, SqlBlogService)
     assert isinstance(services.market, StubMarketService)
     assert isinstance(services.calendar, StubCalendarService)
     assert isinstance(services.cart, SqlCartService)
 
-    register_domain_services(load_settings({"app_env": "test", "domains": []}))
+    services = register_domain_services(load_settings({"app_env": "test", "domains": []}))
     assert isinstance(services.blog, StubBlogService)
     assert isinstance(services.cart, StubCartService)
 
 
 async def test_an_app_without_the_events_domain_still_serves_the_cart(
-    app_config: dict[str, Any], clean_state: None, restore_registry: None
+    app_config: dict[str, Any], clean_state: None
 ) -> None:
     application: Quart = create_app({**app_config, "domains": ["blog", "market", "cart"]})
     async with application.test_app():
-        from lib.db import databases
-
-        async with databases(application).sessionmaker() as db:
+        async with runtime(application).databases.sessionmaker() as db:
             page = await f.page(db)
             await f.cart_item(db, await f.product(db, page), user_id=1, quantity=2)
             await f.booking(db, await f.calendar(db, page), user_id=1)

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from config.settings import Settings
+from lib.money import amount_text
 from models import Order, OrderItem
 from services.events import emit_event
 
 ORDER_CREATED = "order.created"
 ORDER_PAID = "order.paid"
 OBJECT_TYPE = "rose:Order"
-CENT = Decimal("0.01")
 
 
 def order_url(settings: Settings, order_id: int) -> str:
@@ -28,7 +27,7 @@ def order_object(settings: Settings, order: Order, items: list[OrderItem]) -> di
         "id": order_url(settings, order.id),
         "orderId": order.id,
         "status": order.status,
-        "total": str(order.total_amount.quantize(CENT)),
+        "total": amount_text(order.total_amount),
         "currency": order.currency,
         "pageId": order.page_id,
         "items": [
@@ -38,7 +37,7 @@ def order_object(settings: Settings, order: Order, items: list[OrderItem]) -> di
                 "pageId": item.page_id,
                 "title": item.title,
                 "quantity": item.quantity,
-                "unitPrice": str(item.unit_price.quantize(CENT)),
+                "unitPrice": amount_text(item.unit_price),
             }
             for item in items
         ],

@@ -20,17 +20,17 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bp.cart.services.check_sumup_status import check_sumup_status
+from bp.cart.services.reconciler import reconcile_once
 from config.settings import load_settings
 from models import CalendarEntry, CartItem, Ticket
-from services.payments.reconciler import reconcile_once
-from services.payments.runtime import open_runtime
+from services.runtime import open_runtime
 from tests.support.checkout import (
     events_of,
     live_lines,
     only_order,
     payments_config,
     post_checkout,
-    runtime_of,
+    reconciler_deps,
     served,
     shop_with_cart,
     state_of,
@@ -59,12 +59,13 @@ async def _settle_in_process(
     async with open_runtime(settings) as runtime:
 
         async def settle() -> Any:
-            async with runtime.sessionmaker() as session:
+            async with runtime.databases.sessionmaker() as session:
                 return await check_sumup_status(
                     session,
                     order_id=order_id,
-                    gateway=runtime.gateway,
                     settings=runtime.settings,
+                    gateway=runtime.gateway,
+                    domains=runtime.domains,
                     source=f"process {os.getpid()}",
                 )
 
@@ -130,7 +131,7 @@ async def test_one_paid_transition_however_many_settle_at_once(
         await sumup_standin_control.pay(str(order.sumup_checkout_id))
         await asyncio.to_thread(start.wait, START_TIMEOUT_SECONDS)
         page, report = await asyncio.gather(
-            client.get(f"/checkout/return/{order.id}/"), reconcile_once(runtime_of(app))
+            client.get(f"/checkout/return/{order.id}/"), reconcile_once(**reconciler_deps(app))
         )
         outcomes = [await asyncio.to_thread(results.get, True, 60) for _ in workers]
     finally:

@@ -1,0 +1,66 @@
+"""The web layer's door to the app's Runtime (services/runtime.py), and the request's DB session.
+
+`install_runtime` keeps the runtime on the app and ties it to the serving hooks: its clients
+open and its background jobs start before the first request, and at shutdown the jobs stop
+(a pass in progress finishes) and the clients close. Routes and request hooks reach it with
+`current_runtime()`, tests and tools with `runtime(app)`: the only two ways in.
+"""
+
+from __future__ import annotations
+
+from quart import Quart, current_app, g
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.runtime import Runtime
+
+EXTENSION = "runtime"
+SESSION_KEY = "db_session"
+
+
+def install_runtime(app: Quart, runtime: Runtime) -> None:
+    """Keep `runtime` on `app`; open it and start its jobs with serving, stop and close after."""
+    app.extensions[EXTENSION] = runtime
+
+    @app.before_serving
+    async def start_serving() -> None:
+        settings = runtime.settings
+        if settings.database_url is None or settings.redis_url is None:
+            raise RuntimeError(
+                "DATABASE_URL and REDIS_URL must be set (or start through `python3 dev.py serve`, "
+                "which provides embedded ones)"
+            )
+        await runtime.open()
+        runtime.start_jobs()
+
+    @app.after_serving
+    async def stop_serving() -> None:
+        await runtime.close()
+
+    app.teardown_appcontext(close_request_session)
+
+
+def runtime(app: Quart) -> Runtime:
+    """The app's runtime."""
+    installed: Runtime = app.extensions[EXTENSION]
+    return installed
+
+
+def current_runtime() -> Runtime:
+    """The runtime of the app handling this request."""
+    return runtime(current_app)
+
+
+def request_session() -> AsyncSession:
+    """The request's DB session, opened on first use and closed at teardown."""
+    session: AsyncSession | None = g.get(SESSION_KEY)
+    if session is None:
+        session = current_runtime().databases.sessionmaker()
+        setattr(g, SESSION_KEY, session)
+    return session
+
+
+async def close_request_session(_exc: BaseException | None = None) -> None:
+    """Teardown: close the session, rolling back whatever a service did not commit."""
+    session: AsyncSession | None = g.pop(SESSION_KEY, None)
+    if session is not None:
+        await session.close()

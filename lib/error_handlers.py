@@ -1,0 +1,71 @@
+"""Every error answered in the form the caller understands, from this one place.
+
+The internal API and SumUp's webhook get JSON, an HTMX request the error fragment in the page's
+message region, a browser the error page.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from quart import Quart, Response, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from lib.errors import ServiceError
+from lib.htmx import is_htmx, to_messages
+
+log = logging.getLogger(__name__)
+
+# Paths answered in JSON: the internal API and SumUp's webhook.
+JSON_PREFIXES = ("/internal/cart/", "/checkout/webhook/")
+HTTP_MESSAGES = {
+    400: ("BAD_REQUEST", "The request could not be understood."),
+    401: ("UNAUTHORIZED", "Authentication is required."),
+    403: ("FORBIDDEN", "You are not allowed to do that."),
+    404: ("NOT_FOUND", "We could not find that page."),
+    405: ("METHOD_NOT_ALLOWED", "That action is not available here."),
+    413: ("TOO_LARGE", "The request is too large."),
+    415: ("UNSUPPORTED_MEDIA_TYPE", "The request body has a type we do not accept."),
+    429: ("TOO_MANY_REQUESTS", "Too many requests; please wait a moment and try again."),
+}
+
+
+def wants_json() -> bool:
+    """Internal and webhook callers get JSON; people get HTML."""
+    return request.path.startswith(JSON_PREFIXES)
+
+
+async def error_response(status: int, code: str, message: str) -> Response:
+    """Render the error as JSON, an HTMX fragment, or a full page."""
+    if wants_json():
+        response = jsonify({"error": {"code": code, "message": message}})
+    elif is_htmx():
+        body = await render_template("_error.html", status=status, code=code, message=message)
+        response = to_messages(Response(body, mimetype="text/html"))
+    else:
+        body = await render_template("errors/error.html", status=status, code=code, message=message)
+        response = Response(body, mimetype="text/html")
+    response.status_code = status
+    return response
+
+
+def register_error_handlers(app: Quart) -> None:
+    """Map ServiceError, HTTP errors and anything unexpected in one place."""
+
+    @app.errorhandler(ServiceError)
+    async def handle_service_error(error: ServiceError) -> Response:
+        return await error_response(error.status, error.code, error.message)
+
+    @app.errorhandler(HTTPException)
+    async def handle_http_error(error: HTTPException) -> Response:
+        status = error.code or 500
+        code, message = HTTP_MESSAGES.get(status, ("HTTP_ERROR", error.description or "Error."))
+        return await error_response(status, code, message)
+
+    @app.errorhandler(Exception)
+    async def handle_unexpected(error: Exception) -> Response:
+        # The trace goes to the log, never to the browser.
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return await error_response(
+            500, "INTERNAL_ERROR", "Something went wrong on our side. Please try again."
+        )

@@ -1,1 +1,0 @@
-"""Payments: merchant resolution, checkout references, the reconciler and refunds."""

@@ -1,0 +1,45 @@
+"""Reading SumUp's webhook: the checkout it names for the order in its URL, or nothing of ours."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from bp.cart.services.webhook import WebhookHint, read_webhook
+from lib.errors import BadRequest
+
+
+def body(value: object) -> bytes:
+    return json.dumps(value).encode()
+
+
+def test_both_shapes_name_the_checkout() -> None:
+    classic = body({"event_type": "CHECKOUT_STATUS_CHANGED", "id": "c-1"})
+    newer = body({"type": "checkout.status.updated", "object": {"id": "c-1"}})
+
+    assert read_webhook(classic, order_ref="12") == WebhookHint(order_id=12, checkout_id="c-1")
+    assert read_webhook(newer, order_ref="12") == WebhookHint(order_id=12, checkout_id="c-1")
+
+
+@pytest.mark.parametrize(
+    ("raw", "order_ref"),
+    [
+        (body({"event_type": "PAYOUT_CREATED", "id": "c-1"}), "12"),
+        (body({"type": "payout.created", "object": {"id": "c-1"}}), "12"),
+        (body({"event_type": "CHECKOUT_STATUS_CHANGED", "id": "c" * 65}), "12"),
+        (body({"event_type": "CHECKOUT_STATUS_CHANGED", "id": 5}), "12"),
+        (body({"event_type": "CHECKOUT_STATUS_CHANGED", "id": "c-1"}), "0"),
+        (body({"event_type": "CHECKOUT_STATUS_CHANGED", "id": "c-1"}), "9223372036854775808"),
+        (body({"event_type": "CHECKOUT_STATUS_CHANGED", "id": "c-1"}), "abc"),
+    ],
+)
+def test_what_is_not_ours_is_nothing(raw: bytes, order_ref: str) -> None:
+    assert read_webhook(raw, order_ref=order_ref) is None
+
+
+@pytest.mark.parametrize("raw", [b"", b"not json", b"[1, 2]", b'"text"'])
+def test_a_body_that_is_not_a_json_object_is_refused(raw: bytes) -> None:
+    with pytest.raises(BadRequest) as refused:
+        read_webhook(raw, order_ref="12")
+    assert refused.value.code == "INVALID_WEBHOOK"
