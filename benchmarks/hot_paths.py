@@ -28,6 +28,7 @@ import signal
 import sys
 import tempfile
 import time
+import traceback
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -702,12 +703,16 @@ async def measure_parts(run: Run) -> Report:
         "statements": statements,
         "memory": memory,
     }
-    try:
-        for part, step in steps.items():
-            if part in run.args.parts:
-                await step(run, report)
-    finally:
-        report.load_after = load_average()
+    for part, step in steps.items():
+        if part not in run.args.parts:
+            continue
+        try:
+            await step(run, report)
+        except Exception as error:  # the other parts still run; the figures say what failed
+            traceback.print_exc()
+            report.failures.append(f"{part}: {type(error).__name__}: {error}"[:500])
+            say(f"  the {part} part failed; server logs are in {run.work_dir}")
+    report.load_after = load_average()
     return report
 
 
@@ -835,6 +840,7 @@ def main(argv: list[str] | None = None) -> int:
         except TimeoutError:
             say(f"\nthe run took longer than --timeout-minutes {args.timeout_minutes:g}")
         except Exception as error:
+            traceback.print_exc()
             say(f"\nthe run failed: {type(error).__name__}: {error}")
             keep_logs = True
         finally:
@@ -845,11 +851,14 @@ def main(argv: list[str] | None = None) -> int:
                 say(f"cleanup: {type(error).__name__}: {error}")
     if report is not None:
         body = markdown(report)
-        if args.write:
+        if args.write and not report.failures:
             replace_section("hot_paths", body)
             say("\nwrote benchmarks/RESULTS.md (section hot_paths)")
         else:
             say("\n" + body)
+        if report.failures:
+            say("\nfailed parts (RESULTS.md left as it was):\n  " + "\n  ".join(report.failures))
+            code, keep_logs = 1, True
     if keep_logs:
         say(f"server logs and wrk scripts kept in {work_dir}")
     else:

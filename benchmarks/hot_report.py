@@ -73,6 +73,7 @@ class Report:
     memory: list[tuple[int, int]] = field(default_factory=list)
     memory_statuses: dict[int, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
 
     def bare_rps(self) -> float:
         bare = [run.result.rps for run in self.paths if run.path == BARE]
@@ -301,5 +302,6 @@ def markdown(report: Report) -> str:
         "### Notes",
         "",
         *(f"- {note}" for note in report.notes),
+        *(f"- **Failed:** {failure}" for failure in report.failures),
     ]
     return "\n".join(lines)
