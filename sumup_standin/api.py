@@ -1,31 +1,44 @@
-"""SumUp's API routes: checkouts and refunds, behind Bearer auth."""
+"""SumUp's API routes: checkouts, refunds and the transaction lookup, behind Bearer auth."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
 from quart import Blueprint, Response, g, request
 
 from sumup_standin import errors
-from sumup_standin.errors import StandinError
+from sumup_standin.errors import RefundTooHigh, StandinError
 from sumup_standin.responses import (
+    dropped_response,
     error_response,
     forbidden_response,
     json_response,
     problem_response,
+    refund_too_high_response,
     server_error_response,
     unauthorized_response,
     validation_response,
 )
 from sumup_standin.state import current_standin
+from sumup_standin.store import Transaction
 from sumup_standin.validation import validate_create, validation_error
 
 bp = Blueprint("sumup_api", __name__)
 
 BROKEN_JSON = object()  # a body that is there but is not JSON
+# The transaction lookup's query parameters (SumUp asks for one of them), and what each
+# matches; the stand-in's transactions have no foreign or client ids, so those match none.
+LOOKUP_KEYS: dict[str, Callable[[Transaction], str | None]] = {
+    "id": lambda txn: txn.id,
+    "transaction_code": lambda txn: txn.transaction_code,
+    "internal_id": lambda txn: str(txn.internal_id),
+    "foreign_transaction_id": lambda txn: None,
+    "client_transaction_id": lambda txn: None,
+}
 
 
 @bp.before_request
@@ -114,34 +127,63 @@ async def deactivate_checkout(checkout_id: str) -> Response:
 @bp.post("/v0.1/me/refund/<transaction_id>")
 async def legacy_refund(transaction_id: str) -> Response:
     """Refund in full (no body) or in part (`{"amount": x}`): 204, 404 or 409."""
-    body = await _json_body()
-    amount = _refund_amount(body)
+    standin = current_standin()
+    failure = standin.faults.take("fail_refund_5xx")
+    if failure:
+        return server_error_response(int(failure))
+    amount = _refund_amount(await _json_body())
     if isinstance(amount, Response):
         return amount
     try:
-        await current_standin().refund(
-            api_key=g.api_key, transaction_id=transaction_id, amount=amount
-        )
+        await standin.refund(api_key=g.api_key, transaction_id=transaction_id, amount=amount)
     except StandinError as error:
         return error_response(error)
-    return Response("", status=204)
+    return await _answer_made_refund(Response("", status=204))
 
 
 @bp.post("/v1.0/merchants/<merchant_code>/payments/<transaction_id>/refunds")
 async def refund(merchant_code: str, transaction_id: str) -> Response:
-    """The current refund endpoint: 201 `{}`, errors as Problem JSON."""
+    """The current refund endpoint: 201 `{}`, errors as Problem JSON (422 for too much)."""
+    standin = current_standin()
+    failure = standin.faults.take("fail_refund_5xx")
+    if failure:
+        return server_error_response(int(failure))
     amount = _refund_amount(await _json_body())
     if isinstance(amount, Response):
         return problem_response(400, "Bad Request", "amount must be greater than zero", "invalid")
     try:
-        await current_standin().refund(
-            api_key=g.api_key, transaction_id=transaction_id, amount=amount
+        await standin.refund(
+            api_key=g.api_key,
+            transaction_id=transaction_id,
+            amount=amount,
+            merchant_code=merchant_code,
         )
+    except RefundTooHigh as error:
+        return refund_too_high_response(error.max_refundable)
     except StandinError as error:
         if error.status == 404:
             return problem_response(404, "Not Found", "Transaction not found", "not-found")
         return problem_response(409, "Conflict", error.message, "conflict")
-    return json_response({}, 201)
+    return await _answer_made_refund(json_response({}, 201))
+
+
+@bp.get("/v2.1/merchants/<merchant_code>/transactions")
+async def get_transaction(merchant_code: str) -> Response:
+    """One transaction by `id` or `transaction_code`, with its refunds; 404 if not this key's."""
+    standin = current_standin()
+    failure = standin.faults.take("fail_transaction_get_5xx")
+    if failure:
+        return server_error_response(int(failure))
+    await _sleep_for("slow_transaction_get_seconds")
+    wanted = {key: request.args[key] for key in LOOKUP_KEYS if key in request.args}
+    if not wanted:
+        detail = f"one of {', '.join(LOOKUP_KEYS)} is required"
+        return problem_response(400, "Bad Request", detail, "bad-request")
+    async with standin.store.lock:
+        for checkout, txn in standin.store.visible_transactions(g.api_key, merchant_code):
+            if all(LOOKUP_KEYS[key](txn) == value for key, value in wanted.items()):
+                return json_response(standin.transaction_view(checkout, txn))
+    return error_response(errors.not_found())
 
 
 async def _json_body() -> Any:
@@ -165,6 +207,18 @@ def _refund_amount(body: Any) -> Decimal | Response | None:
     if not isinstance(amount, int | float) or isinstance(amount, bool) or not amount > 0:
         return validation_response([validation_error("INVALID", "amount")], single_object=True)
     return Decimal(str(amount))
+
+
+async def _answer_made_refund(answer: Response) -> Response:
+    """The answer to a refund that was made, unless a switch loses or spoils it."""
+    faults = current_standin().faults
+    failure = faults.take("fail_refund_5xx_after_apply")
+    if failure:
+        return server_error_response(int(failure))
+    if faults.take("drop_refund_answer"):
+        return dropped_response()
+    await _sleep_for("slow_refund_seconds")
+    return answer
 
 
 async def _get_faults() -> Response | None:

@@ -7,6 +7,7 @@ from typing import Any
 
 from quart import Blueprint, Response, request
 
+from sumup_standin import errors
 from sumup_standin.errors import StandinError
 from sumup_standin.faults import FaultSwitchError
 from sumup_standin.responses import error_response, json_response
@@ -69,6 +70,17 @@ async def show_checkout(checkout_id: str) -> Response:
         except StandinError as error:
             return error_response(error)
         return json_response(standin.internal_view(checkout))
+
+
+@bp.get("/transactions/<transaction_id>")
+async def show_transaction(transaction_id: str) -> Response:
+    """One transaction as the lookup shows it, with its refunds and what is left to refund."""
+    standin = current_standin()
+    async with standin.store.lock:
+        found = standin.store.find_transaction(transaction_id)
+        if found is None:
+            return error_response(errors.not_found())
+        return json_response(standin.internal_transaction_view(*found))
 
 
 @bp.post("/checkouts/<checkout_id>/pay")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 
 class StandinError(Exception):
     """An operation SumUp would refuse, with its status, `error_code` and message."""
@@ -40,3 +42,11 @@ def session_expired() -> StandinError:
 def not_refundable() -> StandinError:
     """SumUp's 409 for a refund the transaction cannot take."""
     return StandinError(409, "CONFLICT", "The transaction is not refundable in its current state")
+
+
+class RefundTooHigh(StandinError):
+    """A refund of more than is left: the legacy endpoint's 409, the current one's 422."""
+
+    def __init__(self, max_refundable: Decimal) -> None:
+        super().__init__(409, "CONFLICT", "The transaction is not refundable in its current state")
+        self.max_refundable = max_refundable

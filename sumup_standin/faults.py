@@ -2,9 +2,19 @@
 
 Each switch is set with a bare value, which holds until reset or switched off
 (`false`, `0` or `null`), or with `{"value": v, "times": n}`, which applies to the next n
-occasions only. The exceptions are `fail_create_5xx` and `fail_get_5xx`, where a bare
-integer N means "the next N calls" (`true` means every call, and `{"value": 503, "times": 2}`
-picks the status).
+occasions only. The exceptions are the `fail_*_5xx` switches, where a bare integer N means
+"the next N calls" (`true` means every call, and `{"value": 503, "times": 2}` picks the status).
+
+The refund switches cover each way a refund's outcome can be lost or refused, on both refund
+endpoints:
+- `fail_refund_5xx`: the refund is answered 5xx and not made.
+- `fail_refund_5xx_after_apply`: the refund is made, then answered 5xx.
+- `slow_refund_seconds`: the refund is made, then answered only after this many seconds (a
+  client with a shorter timeout gives up on a refund that went through).
+- `drop_refund_answer`: the refund is made, then the connection closes before a whole answer.
+The last three count only refunds that were made; a refused refund (404, 409, 422) leaves them
+as they are. `fail_transaction_get_5xx` and `slow_transaction_get_seconds` do for the
+transaction lookup what `fail_get_5xx` and `slow_get_seconds` do for checkout reads.
 """
 
 from __future__ import annotations
@@ -13,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 # What an occasion is, per switch: a status change for the webhook switches, a payment for
-# status_lag, an API call for the rest.
+# status_lag, a refund made for the after-apply refund switches, an API call for the rest.
 FLAG_SWITCHES = frozenset(
     {
         "duplicate_webhook",
@@ -21,11 +31,28 @@ FLAG_SWITCHES = frozenset(
         "legacy_auth_errors",
         "single_object_validation_errors",
         "omit_transaction_fields",
+        "drop_refund_answer",
     }
 )
-SECONDS_SWITCHES = frozenset({"delay_webhook_seconds", "slow_create_seconds", "slow_get_seconds"})
+SECONDS_SWITCHES = frozenset(
+    {
+        "delay_webhook_seconds",
+        "slow_create_seconds",
+        "slow_get_seconds",
+        "slow_refund_seconds",
+        "slow_transaction_get_seconds",
+    }
+)
 COUNT_SWITCHES = frozenset({"status_lag"})
-HTTP_ERROR_SWITCHES = frozenset({"fail_create_5xx", "fail_get_5xx"})
+HTTP_ERROR_SWITCHES = frozenset(
+    {
+        "fail_create_5xx",
+        "fail_get_5xx",
+        "fail_refund_5xx",
+        "fail_refund_5xx_after_apply",
+        "fail_transaction_get_5xx",
+    }
+)
 ALL_SWITCHES = FLAG_SWITCHES | SECONDS_SWITCHES | COUNT_SWITCHES | HTTP_ERROR_SWITCHES
 DEFAULT_5XX = 500
 

@@ -5,7 +5,25 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sumup_standin.store import Checkout, Merchant, Transaction
+from sumup_standin.store import (
+    FAILED,
+    REFUNDED,
+    SUCCESSFUL,
+    Checkout,
+    Merchant,
+    Refund,
+    Transaction,
+)
+
+# The transaction lookup (GET /v2.1/merchants/{code}/transactions) answers SumUp's
+# TransactionFull, whose field names follow SumUp's SDKs generated from its OpenAPI spec
+# (sumup-go `transactions.TransactionFull`, `Event`, `TransactionEvent`, `LinkRefund`) and
+# developer.sumup.com's schema pages (TransactionStatus: REFUNDED is "refunded in full or in
+# part"; TransactionEventStatus: a refund event reads REFUNDED once accepted). A refund shows
+# twice, as SumUp lists it: in `events` (`type`) and in `transaction_events` (`event_type`).
+REFUND_EVENT = "REFUND"
+REFUND_LINK = "refund"
+SIMPLE_STATUSES = {SUCCESSFUL: "SUCCESSFUL", REFUNDED: "REFUNDED", FAILED: "FAILED"}
 
 
 def format_date(moment: datetime) -> str:
@@ -78,3 +96,65 @@ def checkout_json(
         if checkout.transaction_id:
             body["transaction_id"] = checkout.transaction_id
     return body
+
+
+def refund_json(refund: Refund) -> dict[str, Any]:
+    """One refund as the control API shows it."""
+    return {
+        "id": refund.id,
+        "amount": float(refund.amount),
+        "timestamp": format_timestamp(refund.timestamp),
+        "status": refund.status,
+    }
+
+
+def transaction_full_json(
+    txn: Transaction, *, checkout: Checkout, public_base: str
+) -> dict[str, Any]:
+    """A TransactionFull body, with each refund in `events` and `transaction_events`."""
+    body: dict[str, Any] = {
+        **transaction_json(txn),
+        "simple_status": SIMPLE_STATUSES.get(txn.status, txn.status),
+        "events": [_event_json(txn, refund) for refund in txn.refunds],
+        "transaction_events": [_transaction_event_json(refund) for refund in txn.refunds],
+        "links": [],
+    }
+    if checkout.description is not None:
+        body["product_summary"] = checkout.description
+    if txn.status in (SUCCESSFUL, REFUNDED) and txn.refundable_amount > 0:
+        body["links"].append(
+            {
+                "rel": REFUND_LINK,
+                "href": (
+                    f"{public_base}/v1.0/merchants/{txn.merchant_code}/payments/{txn.id}/refunds"
+                ),
+                "type": "application/json",
+                "max_amount": float(txn.refundable_amount),
+            }
+        )
+    return body
+
+
+def _event_json(txn: Transaction, refund: Refund) -> dict[str, Any]:
+    """A refund in `events` (SumUp's Event)."""
+    return {
+        "id": refund.id,
+        "transaction_id": txn.id,
+        "type": REFUND_EVENT,
+        "status": refund.status,
+        "amount": float(refund.amount),
+        "timestamp": format_timestamp(refund.timestamp),
+        "fee_amount": 0.0,
+    }
+
+
+def _transaction_event_json(refund: Refund) -> dict[str, Any]:
+    """A refund in `transaction_events` (SumUp's TransactionEvent)."""
+    return {
+        "id": refund.id,
+        "event_type": REFUND_EVENT,
+        "status": refund.status,
+        "amount": float(refund.amount),
+        "timestamp": format_timestamp(refund.timestamp),
+        "date": refund.timestamp.astimezone(UTC).date().isoformat(),
+    }

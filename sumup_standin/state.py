@@ -13,7 +13,13 @@ from quart import current_app
 from sumup_standin import errors
 from sumup_standin.clock import Clock
 from sumup_standin.faults import Faults
-from sumup_standin.serialize import checkout_json, format_date, transaction_json
+from sumup_standin.serialize import (
+    checkout_json,
+    format_date,
+    refund_json,
+    transaction_full_json,
+    transaction_json,
+)
 from sumup_standin.store import (
     EXPIRED,
     FAILED,
@@ -21,7 +27,9 @@ from sumup_standin.store import (
     REFUNDED,
     SUCCESSFUL,
     Checkout,
+    Refund,
     Store,
+    Transaction,
 )
 from sumup_standin.validation import CreateRequest
 from sumup_standin.webhooks import WebhookDispatcher
@@ -90,7 +98,11 @@ class Standin:
         """The checkout with what only the stand-in knows, for the control API."""
         body = self._public_json(checkout)
         body["transactions"] = [
-            {**transaction_json(txn), "refunded_amount": float(txn.refunded_amount)}
+            {
+                **transaction_json(txn),
+                "refunded_amount": float(txn.refunded_amount),
+                "refunds": [refund_json(refund) for refund in txn.refunds],
+            }
             for txn in checkout.transactions
         ]
         body["standin"] = {
@@ -98,6 +110,21 @@ class Standin:
             "session_expires_at": format_date(self.session_end(checkout)),
             "session_expired": self.session_expired(checkout),
             "lag_remaining": checkout.lag_remaining,
+        }
+        return body
+
+    def transaction_view(self, checkout: Checkout, txn: Transaction) -> dict[str, Any]:
+        """A transaction as SumUp's transaction lookup shows it, refunds included."""
+        return transaction_full_json(txn, checkout=checkout, public_base=self.public_base)
+
+    def internal_transaction_view(self, checkout: Checkout, txn: Transaction) -> dict[str, Any]:
+        """The lookup's view of a transaction, with what only the stand-in knows."""
+        body = self.transaction_view(checkout, txn)
+        body["standin"] = {
+            "checkout_id": checkout.id,
+            "refunded_amount": float(txn.refunded_amount),
+            "refundable_amount": float(txn.refundable_amount),
+            "refunds": [refund_json(refund) for refund in txn.refunds],
         }
         return body
 
@@ -144,19 +171,33 @@ class Standin:
                 self._changed(checkout)
             return checkout
 
-    async def refund(self, *, api_key: str, transaction_id: str, amount: Decimal | None) -> None:
-        """Refund a paid transaction in full or in part; it becomes REFUNDED."""
+    async def refund(
+        self,
+        *,
+        api_key: str,
+        transaction_id: str,
+        amount: Decimal | None,
+        merchant_code: str | None = None,
+    ) -> Refund:
+        """Refund a paid transaction in full (what is left) or in part; it becomes REFUNDED.
+
+        Under the store's lock, so refunds racing on one transaction never give back more
+        than it took.
+        """
         async with self.store.lock:
             found = self.store.visible_transaction(api_key, transaction_id)
-            if found is None:
+            if found is None or merchant_code not in (None, found[1].merchant_code):
                 raise errors.not_found()
             _, txn = found
-            left = txn.amount - txn.refunded_amount
-            wanted = left if amount is None else amount
-            if txn.status not in (SUCCESSFUL, REFUNDED) or wanted <= 0 or wanted > left:
+            left = txn.refundable_amount
+            if txn.status not in (SUCCESSFUL, REFUNDED) or left <= 0:
                 raise errors.not_refundable()
-            txn.refunded_amount += wanted
-            txn.status = REFUNDED
+            wanted = left if amount is None else amount
+            if wanted <= 0:
+                raise errors.not_refundable()
+            if wanted > left:
+                raise errors.RefundTooHigh(left)
+            return self.store.new_refund(txn, amount=wanted, now=self.clock.now())
 
     def _public_json(
         self, checkout: Checkout, *, omit_transaction_fields: bool = False

@@ -1,4 +1,4 @@
-"""The stand-in's memory: merchants, checkouts and their transactions."""
+"""The stand-in's memory: merchants, checkouts, their transactions and those refunds."""
 
 from __future__ import annotations
 
@@ -34,8 +34,18 @@ class Merchant:
 
 
 @dataclass
+class Refund:
+    """Money returned on a transaction: a REFUND event of it, as SumUp lists them."""
+
+    id: int  # SumUp's transaction event ids are int64, apart from the transaction's UUID
+    amount: Decimal
+    timestamp: datetime
+    status: str = REFUNDED  # the status SumUp gives a refund event once it is accepted
+
+
+@dataclass
 class Transaction:
-    """One payment attempt on a checkout."""
+    """One payment attempt on a checkout, with the refunds made on it."""
 
     id: str
     transaction_code: str
@@ -46,7 +56,17 @@ class Transaction:
     timestamp: datetime
     internal_id: int
     auth_code: str
-    refunded_amount: Decimal = Decimal("0")
+    refunds: list[Refund] = field(default_factory=list)
+
+    @property
+    def refunded_amount(self) -> Decimal:
+        """What the refunds gave back so far."""
+        return sum((refund.amount for refund in self.refunds), Decimal("0"))
+
+    @property
+    def refundable_amount(self) -> Decimal:
+        """What is left to refund."""
+        return self.amount - self.refunded_amount
 
 
 @dataclass
@@ -87,6 +107,7 @@ class Store:
         # another merchant's checkout answers 404, as SumUp does.
         self.key_merchants: dict[str, set[str]] = {}
         self._next_internal_id = 1
+        self._next_event_id = 1
 
     def reset(self) -> None:
         """Forget everything."""
@@ -95,6 +116,7 @@ class Store:
         self.revoked_keys.clear()
         self.key_merchants.clear()
         self._next_internal_id = 1
+        self._next_event_id = 1
 
     def merchant(self, code: str) -> Merchant:
         """The merchant with this code; any code is a valid sandbox merchant."""
@@ -142,6 +164,35 @@ class Store:
                 if txn.id == transaction_id:
                     return checkout, txn
         return None
+
+    def visible_transactions(
+        self, api_key: str, merchant_code: str
+    ) -> list[tuple[Checkout, Transaction]]:
+        """Every transaction of this merchant, with its checkout, if this key may read them."""
+        if merchant_code not in self.key_merchants.get(api_key, ()):
+            return []
+        return [
+            (checkout, txn)
+            for checkout in self.checkouts.values()
+            if checkout.merchant_code == merchant_code
+            for txn in checkout.transactions
+        ]
+
+    def find_transaction(self, transaction_id: str) -> tuple[Checkout, Transaction] | None:
+        """A transaction by its id, with its checkout, whoever may read it (control API)."""
+        for checkout in self.checkouts.values():
+            for txn in checkout.transactions:
+                if txn.id == transaction_id:
+                    return checkout, txn
+        return None
+
+    def new_refund(self, txn: Transaction, *, amount: Decimal, now: datetime) -> Refund:
+        """Record a refund on a transaction (the caller checked that it is refundable)."""
+        refund = Refund(id=self._next_event_id, amount=amount, timestamp=now)
+        self._next_event_id += 1
+        txn.refunds.append(refund)
+        txn.status = REFUNDED
+        return refund
 
     def new_transaction(self, checkout: Checkout, *, status: str, now: datetime) -> Transaction:
         """Append a payment attempt to a checkout."""

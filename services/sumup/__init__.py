@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from services.sumup.client import MAX_REFERENCE_LENGTH, SumUpClient, to_sumup_amount
 from services.sumup.errors import SumUpError
+from services.sumup.ids import is_checkout_id
 from services.sumup.protocol import PaymentGateway
 from services.sumup.types import (
     CheckoutStatus,
     SumUpCheckout,
+    SumUpCheckoutTransaction,
     SumUpCredentials,
     SumUpTransaction,
+    SumUpTransactionEvent,
     SumUpTransactionRef,
     TransactionStatus,
 )
@@ -19,11 +22,14 @@ __all__ = [
     "CheckoutStatus",
     "PaymentGateway",
     "SumUpCheckout",
+    "SumUpCheckoutTransaction",
     "SumUpClient",
     "SumUpCredentials",
     "SumUpError",
     "SumUpTransaction",
+    "SumUpTransactionEvent",
     "SumUpTransactionRef",
     "TransactionStatus",
+    "is_checkout_id",
     "to_sumup_amount",
 ]

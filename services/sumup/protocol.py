@@ -6,11 +6,11 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Protocol
 
-from services.sumup.types import SumUpCheckout, SumUpCredentials
+from services.sumup.types import SumUpCheckout, SumUpCredentials, SumUpTransaction
 
 
 class PaymentGateway(Protocol):
-    """Hosted checkouts: create, read, find by reference, deactivate, refund."""
+    """Hosted checkouts: create, read, find by reference, deactivate; refund, look up."""
 
     async def create_checkout(
         self,
@@ -53,4 +53,14 @@ class PaymentGateway(Protocol):
         amount: Decimal | None = None,
     ) -> None:
         """Refund a transaction in full, or `amount` of it."""
+        ...
+
+    async def get_transaction(
+        self,
+        *,
+        credentials: SumUpCredentials,
+        transaction_id: str | None = None,
+        transaction_code: str | None = None,
+    ) -> SumUpTransaction:
+        """Fetch one transaction (by id, or by code) with the refunds made on it."""
         ...

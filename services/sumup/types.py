@@ -7,7 +7,12 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator, model_validator
+
+# A transaction's events (SumUp's TransactionEventType and TransactionEventStatus): only these
+# two values matter here, and the others (payouts, chargebacks, new ones) must not fail parsing.
+REFUND_EVENT = "REFUND"
+FAILED_EVENT = "FAILED"
 
 
 class CheckoutStatus(StrEnum):
@@ -60,8 +65,8 @@ def _decimal(value: object) -> Decimal:
     return amount
 
 
-class SumUpTransaction(BaseModel):
-    """One payment attempt of a checkout (`transactions[]`)."""
+class SumUpCheckoutTransaction(BaseModel):
+    """One payment attempt of a checkout (`transactions[]`, SumUp's CheckoutTransaction)."""
 
     model_config = ConfigDict(extra="ignore", frozen=True)
 
@@ -77,6 +82,95 @@ class SumUpTransaction(BaseModel):
     def parse_amount(cls, value: object) -> Decimal:
         """Read the amount exactly as written in the JSON."""
         return _decimal(value)
+
+
+class SumUpTransactionEvent(BaseModel):
+    """One event in a transaction's history: a refund, a payout, a chargeback."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    # SumUp's event ids are int64, apart from the transaction's UUID.
+    id: int | str | None = None
+    # `events` items call it `type`, `transaction_events` items `event_type`.
+    type: str | None = Field(default=None, validation_alias=AliasChoices("type", "event_type"))
+    status: str | None = None
+    amount: Decimal | None = None
+    timestamp: datetime | None = None
+
+    @field_validator("amount", mode="before")
+    @classmethod
+    def parse_amount(cls, value: object) -> Decimal | None:
+        """Read the amount exactly as written in the JSON."""
+        return None if value is None else _decimal(value)
+
+    @property
+    def is_refund(self) -> bool:
+        """Money given back to the payer."""
+        return self.type == REFUND_EVENT
+
+    @property
+    def is_failed(self) -> bool:
+        """The event did not happen (a refund that failed gave nothing back)."""
+        return self.status == FAILED_EVENT
+
+
+class SumUpTransaction(BaseModel):
+    """A transaction as SumUp's lookup returns it (TransactionFull), with its refunds.
+
+    Its `status` reads REFUNDED once refunded in full or in part, so what was refunded is
+    told by its REFUND events, not by the status.
+    """
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    id: str
+    transaction_code: str | None = None
+    amount: Decimal
+    currency: str
+    status: TransactionStatus
+    # SumUp's merchant-facing outcome (SUCCESSFUL, REFUNDED, PAID_OUT, CHARGEBACK...).
+    simple_status: str | None = None
+    merchant_code: str | None = None
+    timestamp: datetime | None = None
+    events: list[SumUpTransactionEvent] = []
+    transaction_events: list[SumUpTransactionEvent] = []
+
+    @field_validator("amount", mode="before")
+    @classmethod
+    def parse_amount(cls, value: object) -> Decimal:
+        """Read the amount exactly as written in the JSON."""
+        return _decimal(value)
+
+    @model_validator(mode="after")
+    def refunds_have_amounts(self) -> SumUpTransaction:
+        """A refund without an amount cannot say what was refunded: refuse the body."""
+        if any(event.amount is None for event in self.refunds):
+            raise ValueError("a refund event has no amount")
+        return self
+
+    @property
+    def refunds(self) -> list[SumUpTransactionEvent]:
+        """Its REFUND events, failed ones included, in SumUp's order."""
+        # SumUp lists each event in `events` and again in `transaction_events`: read the first
+        # list that has refunds, so that none counts twice.
+        for listed in (self.events, self.transaction_events):
+            refunds = [event for event in listed if event.is_refund]
+            if refunds:
+                return refunds
+        return []
+
+    @property
+    def refunded_amount(self) -> Decimal:
+        """What its refunds gave back so far (a failed refund gave nothing)."""
+        return sum(
+            (event.amount or Decimal("0") for event in self.refunds if not event.is_failed),
+            Decimal("0"),
+        )
+
+    @property
+    def refundable_amount(self) -> Decimal:
+        """What is left of its amount after its refunds."""
+        return self.amount - self.refunded_amount
 
 
 class SumUpCheckout(BaseModel):
@@ -99,7 +193,7 @@ class SumUpCheckout(BaseModel):
     valid_until: datetime | None = None
     transaction_code: str | None = None
     transaction_id: str | None = None
-    transactions: list[SumUpTransaction] = []
+    transactions: list[SumUpCheckoutTransaction] = []
 
     @field_validator("amount", mode="before")
     @classmethod

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import httpx
 import pytest
+from pydantic import ValidationError
 
 from services.sumup import (
     CheckoutStatus,
@@ -17,8 +18,10 @@ from services.sumup import (
     SumUpClient,
     SumUpCredentials,
     SumUpError,
+    SumUpTransaction,
     SumUpTransactionRef,
     TransactionStatus,
+    is_checkout_id,
     to_sumup_amount,
 )
 from services.sumup.errors import error_from_response
@@ -470,3 +473,303 @@ async def test_a_success_body_that_is_not_a_checkout_is_a_sumup_error() -> None:
             await SumUpClient(http).get_checkout(credentials=CREDENTIALS, checkout_id="x")
 
     assert (raised.value.status, raised.value.code) == (200, "INVALID_RESPONSE")
+
+
+async def paid_transaction_id(
+    sumup: SumUpClient, control: StandinControl, amount: str = "12.50"
+) -> str:
+    """The transaction id of a checkout paid at the stand-in, as the checkout names it."""
+    checkout = await create(sumup, amount=amount)
+    await control.pay(checkout.id)
+    paid = await sumup.get_checkout(credentials=CREDENTIALS, checkout_id=checkout.id)
+    transaction = paid.successful_transaction()
+    assert transaction is not None and transaction.id is not None
+    return transaction.id
+
+
+async def test_get_transaction_before_any_refund(
+    sumup: SumUpClient, sumup_standin_control: StandinControl
+) -> None:
+    txn_id = await paid_transaction_id(sumup, sumup_standin_control)
+
+    transaction = await sumup.get_transaction(credentials=CREDENTIALS, transaction_id=txn_id)
+
+    assert isinstance(transaction, SumUpTransaction)
+    assert transaction.id == txn_id
+    assert (transaction.amount, transaction.currency) == (Decimal("12.5"), "EUR")
+    assert transaction.status is TransactionStatus.SUCCESSFUL
+    assert transaction.merchant_code == "MCLIENT1"
+    assert transaction.refunds == []
+    assert transaction.refunded_amount == Decimal("0")
+    assert transaction.refundable_amount == Decimal("12.5")
+
+
+async def test_get_transaction_shows_partial_refunds_as_decimals(
+    sumup: SumUpClient, sumup_standin_control: StandinControl
+) -> None:
+    txn_id = await paid_transaction_id(sumup, sumup_standin_control, amount="10.10")
+
+    await sumup.refund(credentials=CREDENTIALS, transaction_id=txn_id, amount=Decimal("0.10"))
+    await sumup.refund(credentials=CREDENTIALS, transaction_id=txn_id, amount=Decimal("0.20"))
+    transaction = await sumup.get_transaction(credentials=CREDENTIALS, transaction_id=txn_id)
+
+    # 0.1 + 0.2 in floats is 0.30000000000000004; as Decimals from the JSON text it is 0.3.
+    assert transaction.refunded_amount == Decimal("0.3")
+    assert transaction.refundable_amount == Decimal("9.8")
+    assert [r.amount for r in transaction.refunds] == [Decimal("0.1"), Decimal("0.2")]
+    assert all(r.is_refund and not r.is_failed for r in transaction.refunds)
+    assert all(r.timestamp is not None and r.timestamp.tzinfo for r in transaction.refunds)
+    assert len({r.id for r in transaction.refunds}) == 2
+    assert transaction.status is TransactionStatus.REFUNDED
+    assert transaction.simple_status == "REFUNDED"
+
+
+async def test_full_refund_then_lookup_by_code(
+    sumup: SumUpClient, sumup_standin_control: StandinControl
+) -> None:
+    txn_id = await paid_transaction_id(sumup, sumup_standin_control)
+    code = (await sumup_standin_control.transaction(txn_id))["transaction_code"]
+
+    await sumup.refund(credentials=CREDENTIALS, transaction_id=txn_id)
+    by_code = await sumup.get_transaction(credentials=CREDENTIALS, transaction_code=code)
+
+    assert by_code.id == txn_id
+    assert [r.amount for r in by_code.refunds] == [Decimal("12.5")]
+    assert by_code.refunded_amount == by_code.amount
+    assert by_code.refundable_amount == Decimal("0")
+
+
+async def test_over_refund_is_refused_and_nothing_is_refunded(
+    sumup: SumUpClient, sumup_standin_control: StandinControl
+) -> None:
+    txn_id = await paid_transaction_id(sumup, sumup_standin_control)
+    await sumup.refund(credentials=CREDENTIALS, transaction_id=txn_id, amount=Decimal("10"))
+
+    with pytest.raises(SumUpError) as raised:
+        await sumup.refund(credentials=CREDENTIALS, transaction_id=txn_id, amount=Decimal("2.51"))
+
+    assert (raised.value.status, raised.value.code) == (409, "CONFLICT")
+    assert raised.value.is_conflict and not raised.value.is_retryable
+    transaction = await sumup.get_transaction(credentials=CREDENTIALS, transaction_id=txn_id)
+    assert transaction.refunded_amount == Decimal("10")
+
+
+async def test_another_merchants_transaction_is_not_found(
+    sumup: SumUpClient, sumup_standin_control: StandinControl
+) -> None:
+    txn_id = await paid_transaction_id(sumup, sumup_standin_control)
+    other = SumUpCredentials(api_key="sup_sk_other_merchant", merchant_code="MOTHER")
+    other_code = SumUpCredentials(api_key=API_KEY, merchant_code="MOTHER")
+
+    with pytest.raises(SumUpError) as other_key:
+        await sumup.get_transaction(credentials=other, transaction_id=txn_id)
+    with pytest.raises(SumUpError) as other_merchant:
+        await sumup.get_transaction(credentials=other_code, transaction_id=txn_id)
+    with pytest.raises(SumUpError) as unknown:
+        await sumup.get_transaction(credentials=CREDENTIALS, transaction_id="no-such/txn")
+
+    for raised in (other_key, other_merchant, unknown):
+        assert (raised.value.status, raised.value.code) == (404, "NOT_FOUND")
+        assert raised.value.is_not_found and not raised.value.is_retryable
+
+
+async def test_get_transaction_takes_one_key(sumup: SumUpClient) -> None:
+    with pytest.raises(ValueError, match="one of"):
+        await sumup.get_transaction(credentials=CREDENTIALS)
+    with pytest.raises(ValueError, match="one of"):
+        await sumup.get_transaction(
+            credentials=CREDENTIALS, transaction_id="a", transaction_code="b"
+        )
+
+
+async def test_refund_timed_out_after_apply_is_retryable_yet_made_once(
+    impatient_sumup: SumUpClient, sumup: SumUpClient, sumup_standin_control: StandinControl
+) -> None:
+    txn_id = await paid_transaction_id(sumup, sumup_standin_control)
+    await sumup_standin_control.faults(slow_refund_seconds={"value": 1.0, "times": 1})
+
+    with pytest.raises(SumUpError) as raised:
+        await impatient_sumup.refund(
+            credentials=CREDENTIALS, transaction_id=txn_id, amount=Decimal("5")
+        )
+    transaction = await sumup.get_transaction(credentials=CREDENTIALS, transaction_id=txn_id)
+
+    # Retrying blindly would refund twice; the lookup says the refund went through once.
+    assert (raised.value.status, raised.value.code) == (None, "TIMEOUT")
+    assert raised.value.is_timeout and raised.value.is_retryable
+    assert [r.amount for r in transaction.refunds] == [Decimal("5")]
+    assert transaction.refunded_amount == Decimal("5")
+
+
+async def test_refund_answer_dropped_after_apply_is_a_retryable_network_error(
+    sumup: SumUpClient, sumup_standin_control: StandinControl
+) -> None:
+    txn_id = await paid_transaction_id(sumup, sumup_standin_control)
+    await sumup_standin_control.faults(drop_refund_answer={"value": True, "times": 1})
+
+    with pytest.raises(SumUpError) as raised:
+        await sumup.refund(credentials=CREDENTIALS, transaction_id=txn_id)
+    transaction = await sumup.get_transaction(credentials=CREDENTIALS, transaction_id=txn_id)
+
+    assert (raised.value.status, raised.value.code) == (None, "NETWORK")
+    assert raised.value.is_retryable
+    assert [r.amount for r in transaction.refunds] == [Decimal("12.5")]
+
+
+async def test_refund_5xx_after_apply_is_retryable_yet_made(
+    sumup: SumUpClient, sumup_standin_control: StandinControl
+) -> None:
+    txn_id = await paid_transaction_id(sumup, sumup_standin_control)
+    await sumup_standin_control.faults(fail_refund_5xx_after_apply={"value": 502, "times": 1})
+
+    with pytest.raises(SumUpError) as raised:
+        await sumup.refund(credentials=CREDENTIALS, transaction_id=txn_id, amount=Decimal("2"))
+    transaction = await sumup.get_transaction(credentials=CREDENTIALS, transaction_id=txn_id)
+
+    assert (raised.value.status, raised.value.code) == (502, "SERVER_ERROR")
+    assert raised.value.is_retryable
+    assert transaction.refunded_amount == Decimal("2")
+
+
+async def test_refund_5xx_before_apply_refunds_nothing_and_a_retry_refunds_once(
+    sumup: SumUpClient, sumup_standin_control: StandinControl
+) -> None:
+    txn_id = await paid_transaction_id(sumup, sumup_standin_control)
+    await sumup_standin_control.faults(fail_refund_5xx=1)
+
+    with pytest.raises(SumUpError) as raised:
+        await sumup.refund(credentials=CREDENTIALS, transaction_id=txn_id, amount=Decimal("2"))
+    before_retry = await sumup.get_transaction(credentials=CREDENTIALS, transaction_id=txn_id)
+    await sumup.refund(credentials=CREDENTIALS, transaction_id=txn_id, amount=Decimal("2"))
+    after_retry = await sumup.get_transaction(credentials=CREDENTIALS, transaction_id=txn_id)
+
+    assert (raised.value.status, raised.value.code) == (500, "SERVER_ERROR")
+    assert raised.value.is_retryable
+    assert before_retry.refunds == []
+    assert [r.amount for r in after_retry.refunds] == [Decimal("2")]
+
+
+async def test_get_transaction_failures_are_sumup_errors(
+    impatient_sumup: SumUpClient, sumup: SumUpClient, sumup_standin_control: StandinControl
+) -> None:
+    txn_id = await paid_transaction_id(sumup, sumup_standin_control)
+    await sumup_standin_control.faults(
+        fail_transaction_get_5xx={"value": 503, "times": 1},
+    )
+
+    with pytest.raises(SumUpError) as unavailable:
+        await sumup.get_transaction(credentials=CREDENTIALS, transaction_id=txn_id)
+    await sumup_standin_control.faults(slow_transaction_get_seconds={"value": 1.0, "times": 1})
+    with pytest.raises(SumUpError) as slow:
+        await impatient_sumup.get_transaction(credentials=CREDENTIALS, transaction_id=txn_id)
+
+    assert (unavailable.value.status, unavailable.value.code) == (503, "SERVER_ERROR")
+    assert unavailable.value.is_retryable
+    assert slow.value.is_timeout and slow.value.is_retryable
+
+
+async def test_the_lookup_logs_which_transaction(
+    sumup: SumUpClient, sumup_standin_control: StandinControl, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="services.sumup.client")
+    txn_id = await paid_transaction_id(sumup, sumup_standin_control)
+    caplog.clear()
+
+    await sumup.get_transaction(credentials=CREDENTIALS, transaction_id=txn_id)
+
+    [line] = [r.getMessage() for r in caplog.records if r.name == "services.sumup.client"]
+    assert line.startswith(
+        f"sumup GET /v2.1/merchants/MCLIENT1/transactions?id={txn_id} merchant=MCLIENT1 -> 200 "
+    )
+
+
+def test_refunds_are_read_from_either_event_list_and_counted_once() -> None:
+    refund = {"id": 7, "status": "REFUNDED", "amount": 2.5, "timestamp": "2026-01-02T03:04:05Z"}
+    failed = {"id": 8, "status": "FAILED", "amount": 1, "timestamp": "2026-01-02T03:05:05Z"}
+    payout = {"id": 9, "status": "PAID_OUT", "amount": 10}
+    base = {"id": "t1", "amount": 10.1, "currency": "EUR", "status": "REFUNDED"}
+
+    both = SumUpTransaction.model_validate(
+        {
+            **base,
+            "events": [{**refund, "type": "REFUND"}, {**payout, "type": "PAYOUT"}],
+            "transaction_events": [{**refund, "event_type": "REFUND"}],
+        }
+    )
+    only_history = SumUpTransaction.model_validate(
+        {
+            **base,
+            "transaction_events": [
+                {**refund, "event_type": "REFUND"},
+                {**failed, "event_type": "REFUND"},
+                {**payout, "event_type": "PAYOUT"},
+            ],
+        }
+    )
+
+    assert [r.id for r in both.refunds] == [7]
+    assert both.refunded_amount == Decimal("2.5")
+    assert [r.id for r in only_history.refunds] == [7, 8]
+    assert only_history.refunded_amount == Decimal("2.5")
+    assert only_history.refundable_amount == Decimal("7.6")
+
+
+def test_a_refund_without_an_amount_is_refused() -> None:
+    # The client turns this ValidationError into SumUpError INVALID_RESPONSE, as for any
+    # success body it cannot read: better no answer than a refund of unknown size.
+    body = {
+        "id": "t1",
+        "amount": 10,
+        "currency": "EUR",
+        "status": "REFUNDED",
+        "events": [{"id": 1, "type": "REFUND", "status": "REFUNDED"}],
+    }
+
+    with pytest.raises(ValidationError, match="no amount"):
+        SumUpTransaction.model_validate(body)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "64553e20-3f0e-49e4-8af3-fd0eca86ce91",
+        "64553E20-3F0E-49E4-8AF3-FD0ECA86CE91",
+        "00000000-0000-0000-0000-000000000000",
+    ],
+)
+def test_checkout_ids_in_canonical_uuid_form_are_accepted(value: str) -> None:
+    assert is_checkout_id(value)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "",
+        "64553e20-3f0e-49e4-8af3-fd0eca86ce9",
+        "64553e20-3f0e-49e4-8af3-fd0eca86ce911",
+        "64553e203f0e49e48af3fd0eca86ce91",
+        "{64553e20-3f0e-49e4-8af3-fd0eca86ce91}",
+        "urn:uuid:64553e20-3f0e-49e4-8af3-fd0eca86ce91",
+        " 64553e20-3f0e-49e4-8af3-fd0eca86ce91",
+        "64553e20-3f0e-49e4-8af3-fd0eca86ce91\n",
+        "64553e20-3f0e-49e4-8af3-fd0eca86ce9g",
+        "64553e20-3f0e-49e4-8af3_fd0eca86ce91",
+        "64553e20-3f0e-49e4-8af3-fd0eca86ce9\u0661",  # an Arabic-Indic digit one
+        "../../v0.1/me/refund/64553e20-3f0e-49e4",
+        "c-64553e20-3f0e-49e4-8af3-fd0eca86ce91",
+        None,
+        12345,
+        b"64553e20-3f0e-49e4-8af3-fd0eca86ce91",
+    ],
+)
+def test_anything_else_is_not_a_checkout_id(value: object) -> None:
+    assert not is_checkout_id(value)
+
+
+async def test_the_standins_checkout_ids_are_well_formed(
+    sumup: SumUpClient, sumup_standin_control: StandinControl
+) -> None:
+    checkouts = [await create(sumup, reference=f"order-7-{n}") for n in range(5)]
+
+    assert all(is_checkout_id(checkout.id) for checkout in checkouts)
+    assert all(is_checkout_id(c["id"]) for c in await sumup_standin_control.checkouts())

@@ -171,7 +171,13 @@ class StandinControl:
         return result
 
     async def faults(self, **switches: Any) -> dict[str, Any]:
-        """Set fault switches, e.g. `faults(drop_webhook=True, fail_get_5xx=2)`."""
+        """Set fault switches, e.g. `faults(drop_webhook=True, fail_get_5xx=2)`.
+
+        The refund switches (sumup_standin.faults): `fail_refund_5xx` (answered 5xx, not
+        made), `fail_refund_5xx_after_apply` (made, then answered 5xx), `slow_refund_seconds`
+        (made, then answered late) and `drop_refund_answer` (made, then the connection
+        breaks); `fail_transaction_get_5xx` and `slow_transaction_get_seconds` for the lookup.
+        """
         result: dict[str, Any] = await self._call("POST", "/faults", json=switches)
         return result
 
@@ -184,6 +190,19 @@ class StandinControl:
         """One checkout, with the stand-in's own fields."""
         result: dict[str, Any] = await self._call("GET", f"/checkouts/{checkout_id}")
         return result
+
+    async def transaction(self, transaction_id: str) -> dict[str, Any]:
+        """One transaction as SumUp's lookup shows it, plus `standin`: its checkout_id,
+        refunded_amount, refundable_amount and refunds (id, amount, timestamp, status)."""
+        result: dict[str, Any] = await self._call("GET", f"/transactions/{transaction_id}")
+        return result
+
+    async def refunds(self, transaction_id: str) -> list[dict[str, Any]]:
+        """The refunds made on a transaction, oldest first."""
+        refunds: list[dict[str, Any]] = (await self.transaction(transaction_id))["standin"][
+            "refunds"
+        ]
+        return refunds
 
     async def webhooks(self, checkout_id: str | None = None) -> list[dict[str, Any]]:
         """Webhook delivery attempts so far, oldest first."""
