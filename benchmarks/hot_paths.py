@@ -35,7 +35,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from random import Random
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -93,6 +93,7 @@ SITE_KEY = "sup_sk_bench"
 CREDENTIAL_CONCURRENCY = 8
 MEMORY_STRETCHES = 10
 STATEMENT_USERS = 30_000_001
+SERVER_VARIABLES = ("BENCH_ADMIN_URL", "BENCH_REDIS_URL")
 # Variables the service may inherit from the shell; every setting is passed explicitly.
 INHERITED = ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR")
 
@@ -682,7 +683,22 @@ def _server(url: str) -> str:
 
 
 def command_line() -> str:
-    return "python benchmarks/hot_paths.py" + "".join(f" {shlex.quote(a)}" for a in sys.argv[1:])
+    """The command as run, with the servers it was pointed at (passwords left out)."""
+    servers = [
+        f"{name}={_without_password(os.environ[name])}"
+        for name in SERVER_VARIABLES
+        if os.environ.get(name)
+    ]
+    arguments = "".join(f" {shlex.quote(a)}" for a in sys.argv[1:])
+    return " ".join([*servers, "python benchmarks/hot_paths.py"]) + arguments
+
+
+def _without_password(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))
 
 
 async def measure_all(run: Run) -> Report:
