@@ -16,7 +16,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 MACHINE_DATABASE = "postgresql://root@127.0.0.1:5432/test"
 MACHINE_REDIS = "redis://127.0.0.1:6379/0"
-CHROMIUM = "/usr/bin/chromium"
+# Package → the program it installs. The browser tests drive chromium through Playwright; the
+# fault tests put pgbouncer (transaction pooling) in front of a throwaway PostgreSQL, and skip
+# without it. PostgreSQL's and Redis's binaries come from the embedded extras when Debian's are
+# absent, so they are not listed.
+DEBIAN_PACKAGES = {"chromium": "/usr/bin/chromium", "pgbouncer": "/usr/sbin/pgbouncer"}
 
 
 def port_open(host: str, port: int) -> bool:
@@ -53,14 +57,20 @@ def resolve_servers() -> list[object]:
     return keep
 
 
-def ensure_chromium() -> None:
-    """The browser tests drive Debian's chromium; install it when we can (root with apt)."""
-    if Path(CHROMIUM).exists() or os.geteuid() != 0 or not shutil.which("apt-get"):
+def missing_debian_packages() -> list[str]:
+    """The Debian packages some tests need whose program this machine lacks."""
+    return [name for name, program in DEBIAN_PACKAGES.items() if not Path(program).exists()]
+
+
+def ensure_debian_packages() -> None:
+    """Install the missing ones when we can (root with apt): one update, one install."""
+    missing = missing_debian_packages()
+    if not missing or os.geteuid() != 0 or not shutil.which("apt-get"):
         return
-    print("installing Debian's chromium for the browser tests …", flush=True)
+    print(f"installing Debian's {', '.join(missing)} for the tests …", flush=True)
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     subprocess.run(["apt-get", "update", "-qq"], check=False, env=env)
-    subprocess.run(["apt-get", "install", "-y", "-qq", "chromium"], check=False, env=env)
+    subprocess.run(["apt-get", "install", "-y", "-qq", *missing], check=False, env=env)
 
 
 def run(step: str, command: list[str]) -> int:
@@ -71,8 +81,8 @@ def run(step: str, command: list[str]) -> int:
 def main(args: list[str]) -> int:
     keep = resolve_servers()
     failures = []
+    ensure_debian_packages()
     if not args:
-        ensure_chromium()
         if run("ruff", [sys.executable, "-m", "ruff", "check", "."]) != 0:
             failures.append("ruff")
         if run("mypy", [sys.executable, "-m", "mypy", "."]) != 0:
