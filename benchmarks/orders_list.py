@@ -35,6 +35,7 @@ from sqlalchemy import ClauseElement, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine  # noqa: E402
 
+from benchmarks.results_file import replace_section  # noqa: E402
 from bp.orders.filters.qs import OrderListQuery  # noqa: E402
 from bp.orders.services.list_orders import list_orders, order_list_statement  # noqa: E402
 from lib.db import normalise_database_url  # noqa: E402
@@ -424,7 +425,7 @@ def write_results(
 
 
 def write_results_file(body: str) -> None:
-    RESULTS_FILE.write_text(body + "\n", encoding="utf-8")
+    replace_section("orders_list", body, path=RESULTS_FILE)
 
 
 async def run(args: argparse.Namespace) -> int:

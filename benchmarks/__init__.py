@@ -1,0 +1,1 @@
+"""Benchmarks of the cart service; each writes its figures into benchmarks/RESULTS.md."""

@@ -1,0 +1,307 @@
+"""The hot-path benchmark's figures: what was measured, printed and written as Markdown."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from benchmarks.fixed_rate import FixedRateResult
+from benchmarks.machine import Machine
+from benchmarks.paid_orders import OrdersRun
+from benchmarks.statements import StatementCount
+from benchmarks.wrk import WrkResult
+
+BARE = "bare"
+LABELS = {
+    "bare": "bare Quart, same fragment",
+    "cart_mini": "`cart-mini` (token + `user_id`)",
+    "summary": "`/internal/cart/summary`",
+    "page_cart": "page cart (5 lines)",
+    "overview": "cart overview",
+    "add_to_cart": "add-to-cart (HTMX)",
+    "set_quantity": "set-quantity (HTMX)",
+}
+# Lowest acceptable ratio of req/s to bare Quart, per path.
+RATIO_TARGETS = {
+    "cart_mini": 0.60,
+    "summary": 0.60,
+    "page_cart": 0.30,
+    "overview": 0.30,
+    "add_to_cart": 0.40,
+    "set_quantity": 0.40,
+}
+FIXED_RATE_P99_TARGET_MS = 25.0
+STATEMENTS_TARGET = 15
+ORDERS_TARGETS = {"tickets": 3_000.0, "mixed": 1_000.0}
+CART_NAMES = {"tickets": "one event's tickets", "mixed": "products + booking + ticket"}
+
+
+@dataclass(frozen=True)
+class PathRun:
+    path: str
+    result: WrkResult
+    round: str = ""
+
+
+@dataclass(frozen=True)
+class StatementCase:
+    name: str
+    checkout: StatementCount
+    webhook: StatementCount
+    return_page: StatementCount
+
+
+@dataclass
+class Report:
+    """Everything one run measured; parts that did not run stay empty."""
+
+    started: datetime
+    command: str
+    machine: Machine
+    settings: list[str]
+    data: list[str]
+    load_before: str
+    load_after: str = ""
+    paths: list[PathRun] = field(default_factory=list)
+    fixed_rate: FixedRateResult | None = None
+    fixed_rate_of: float = 0.0
+    limiter: dict[bool, WrkResult] = field(default_factory=dict)
+    limiter_note: str = ""
+    orders: list[OrdersRun] = field(default_factory=list)
+    statements: list[StatementCase] = field(default_factory=list)
+    statements_note: str = ""
+    memory: list[tuple[int, int]] = field(default_factory=list)
+    memory_statuses: dict[int, int] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+
+    def bare_rps(self) -> float:
+        bare = [run.result.rps for run in self.paths if run.path == BARE]
+        return sum(bare) / len(bare) if bare else 0.0
+
+    def ratio(self, result: WrkResult) -> float:
+        bare = self.bare_rps()
+        return result.rps / bare if bare else 0.0
+
+
+def _verdict(ok: bool) -> str:
+    return "met" if ok else "**not met**"
+
+
+def path_row(report: Report, run: PathRun) -> str:
+    result = run.result
+    label = LABELS[run.path] + (f" ({run.round})" if run.round else "")
+    target = RATIO_TARGETS.get(run.path)
+    ratio = report.ratio(result)
+    goal = f"≥ {target:.2f} {_verdict(ratio >= target)}" if target else ""
+    answers = result.status_summary() + (f"; {result.failed:,} failed" if result.failed else "")
+    return (
+        f"| {label} | {result.rps:,.0f} | {result.p50_ms:.1f} ms | {result.p99_ms:.1f} ms | "
+        f"{ratio:.2f} | {goal} | {answers} |"
+    )
+
+
+def console_path(report: Report, run: PathRun) -> str:
+    result = run.result
+    label = (run.path + (f" ({run.round})" if run.round else ""))[:24]
+    ratio = f"{report.ratio(result):5.2f}" if report.bare_rps() else "  -  "
+    failed = f"  failed {result.failed:,}" if result.failed else ""
+    return (
+        f"  {label:24} {result.rps:9,.0f} req/s  p50 {result.p50_ms:7.1f} ms  "
+        f"p99 {result.p99_ms:7.1f} ms  ratio {ratio}{failed}"
+    )
+
+
+def _throughput(report: Report) -> list[str]:
+    if not report.paths:
+        return []
+    return [
+        "### Throughput, one Hypercorn worker each",
+        "",
+        "| path | req/s | p50 | p99 | ratio to bare Quart | target | answers |",
+        "|---|---:|---:|---:|---:|---|---|",
+        *(path_row(report, run) for run in report.paths),
+        "",
+        f"The ratio divides by the mean of the bare app's runs ({report.bare_rps():,.0f} req/s).",
+        "",
+    ]
+
+
+def _fixed_rate(report: Report) -> list[str]:
+    result = report.fixed_rate
+    if result is None:
+        return []
+    ok = result.percentile(99) < FIXED_RATE_P99_TARGET_MS
+    return [
+        "### add-to-cart at half of its own maximum (open loop, fixed arrival rate)",
+        "",
+        "| maximum (wrk) | offered rate | answered | p50 | p90 | p99 | target p99 |",
+        "|---:|---:|---:|---:|---:|---:|---|",
+        f"| {report.fixed_rate_of:,.0f} req/s | {result.rate:,.1f} req/s | "
+        f"{result.answered:,} of {result.sent:,} ({result.achieved_rps:,.1f}/s) | "
+        f"{result.median_ms:.1f} ms | {result.percentile(90):.1f} ms | "
+        f"{result.percentile(99):.1f} ms | < {FIXED_RATE_P99_TARGET_MS:.0f} ms {_verdict(ok)} |",
+        "",
+    ]
+
+
+def _limiter(report: Report) -> list[str]:
+    if not report.limiter:
+        return []
+    rows = []
+    for enabled in (True, False):
+        result = report.limiter.get(enabled)
+        if result is not None:
+            rows.append(
+                f"| `RATE_LIMIT_ENABLED={str(enabled).lower()}` | {result.rps:,.0f} | "
+                f"{result.p50_ms:.1f} ms | {result.p99_ms:.1f} ms | "
+                f"{result.statuses.get(429, 0):,} | {result.status_summary()} |"
+            )
+    on, off = report.limiter.get(True), report.limiter.get(False)
+    cost = ""
+    if on and off and off.rps:
+        cost = (
+            f"With limits on, add-to-cart ran at {on.rps / off.rps:.2f} of its speed with them off."
+        )
+    return [
+        "### The rate limiter's cost on add-to-cart",
+        "",
+        "| setting | req/s | p50 | p99 | 429 answers | answers |",
+        "|---|---:|---:|---:|---:|---|",
+        *rows,
+        "",
+        " ".join(part for part in (cost, report.limiter_note) if part),
+        "",
+    ]
+
+
+def _orders(report: Report) -> list[str]:
+    if not report.orders:
+        return []
+    lines = [
+        "### Paid orders per minute, end to end through the SumUp stand-in",
+        "",
+        "| cart | service workers | shoppers | paid in window | paid per minute | target | "
+        "checkout → paid p50 | p99 | checks |",
+        "|---|---:|---:|---:|---:|---|---:|---:|---|",
+    ]
+    for run in report.orders:
+        target = ORDERS_TARGETS[run.kind]
+        checks = "no ticket oversold, one `order.paid` per paid order, one payment per order"
+        if not run.ok:
+            problems = [*run.oversold]
+            if run.event_problems:
+                problems.append(f"{len(run.event_problems)} orders with wrong `order.paid` rows")
+            if run.paid_twice_at_sumup:
+                problems.append(f"{len(run.paid_twice_at_sumup)} orders paid twice at SumUp")
+            checks = "**FAILED**: " + "; ".join(problems)
+        lines.append(
+            f"| {CART_NAMES[run.kind]} | {run.workers} | {run.shoppers} | {run.paid_in_window:,} "
+            f"in {run.window_s:.0f} s | {run.per_minute:,.0f} | ≥ {target:,.0f} "
+            f"{_verdict(run.per_minute >= target)} | {run.flow_percentile(50):,.0f} ms | "
+            f"{run.flow_percentile(99):,.0f} ms | {checks} |"
+        )
+    lines.append("")
+    for run in report.orders:
+        outcomes = ", ".join(f"{name}: {n:,}" for name, n in run.outcomes.most_common())
+        states = ", ".join(
+            f"{status}{' (refund due)' if refund else ''}: {n:,}"
+            for status, refund, n in run.order_states
+        )
+        capacity = ", ".join(
+            f"{name} {confirmed:,} confirmed + {reserved:,} reserved of {capacity:,}"
+            for name, capacity, confirmed, reserved in run.capacity
+        )
+        lines += [
+            f"- {CART_NAMES[run.kind]}: shoppers' outcomes {outcomes}. Orders: {states}. "
+            f"Tickets: {capacity}.",
+        ]
+    return [*lines, ""]
+
+
+def _statements(report: Report) -> list[str]:
+    if not report.statements:
+        return (
+            ["### SQL statements per checkout", "", report.statements_note, ""]
+            if report.statements_note
+            else []
+        )
+
+    def cell(count: StatementCount) -> str:
+        pings = f", {count.pings} pings" if count.pings else ""
+        return f"{count.work} (+ {count.control} BEGIN/COMMIT/ROLLBACK{pings})"
+
+    worst = max(case.checkout.work for case in report.statements)
+    lines = [
+        "### SQL statements per checkout (pg_stat_statements, server side)",
+        "",
+        "| cart | checkout POST | webhook settlement | return page (paid) |",
+        "|---|---|---|---|",
+        *(
+            f"| {case.name} | {cell(case.checkout)} | {cell(case.webhook)} | "
+            f"{cell(case.return_page)} |"
+            for case in report.statements
+        ),
+        "",
+        f"Target: at most {STATEMENTS_TARGET} statements per checkout whatever the cart holds: "
+        f"{_verdict(worst <= STATEMENTS_TARGET)} (worst: {worst}).",
+        "",
+    ]
+    largest = report.statements[-1]
+    lines += [f"Statements of one checkout POST, {largest.name}, by count:", "", "```"]
+    lines += [f"{calls:4}  {text[:160]}" for calls, text in largest.checkout.by_text]
+    return [*lines, "```", ""]
+
+
+def _memory(report: Report) -> list[str]:
+    if not report.memory:
+        return []
+    first, last = report.memory[0], report.memory[-1]
+    growth = (last[1] - first[1]) / 1024
+    samples = ", ".join(f"{n:,}: {rss / 1024:.1f}" for n, rss in report.memory)
+    statuses = ", ".join(f"{s}: {n:,}" for s, n in sorted(report.memory_statuses.items()))
+    return [
+        "### Memory of one service worker over mixed requests",
+        "",
+        "| requests served | RSS at start | RSS at end | growth |",
+        "|---:|---:|---:|---:|",
+        f"| {last[0]:,} | {first[1] / 1024:.1f} MiB | {last[1] / 1024:.1f} MiB | "
+        f"{growth:+.1f} MiB |",
+        "",
+        f"RSS (MiB) after each stretch, by requests served: {samples}. Answers: {statuses}.",
+        "",
+    ]
+
+
+def markdown(report: Report) -> str:
+    """The benchmark's section of RESULTS.md."""
+    lines = [
+        "# Hot paths benchmark",
+        "",
+        f"Run {report.started:%Y-%m-%d %H:%M} UTC by `{report.command}`.",
+        "",
+        "Machine (load average 1/5/15 min before the run: "
+        f"{report.load_before}; after: {report.load_after}):",
+        "",
+        *report.machine.lines(),
+        "",
+        "Settings:",
+        "",
+        *(f"- {line}" for line in report.settings),
+        "",
+        "Data:",
+        "",
+        *(f"- {line}" for line in report.data),
+        "",
+        *_throughput(report),
+        *_fixed_rate(report),
+        *_limiter(report),
+        *_orders(report),
+        *_statements(report),
+        *_memory(report),
+        "### Notes",
+        "",
+        *(f"- {note}" for note in report.notes),
+        *(f"- **Failed:** {failure}" for failure in report.failures),
+    ]
+    return "\n".join(lines)
