@@ -16,18 +16,21 @@ from bp.runtime import current_runtime, request_session
 from lib.csrf import csrf_exempt
 from lib.htmx import go_to
 from lib.ids import ID
+from lib.rate_limits import CHECKOUT, WEBHOOK, rate_class
 
 # More digits than any poll count; a longer value is not a number we use.
 MAX_POLL_DIGITS = 5
 
 
 @bp.post("/checkout/")
+@rate_class(CHECKOUT)
 async def checkout_whole_cart() -> ResponseReturnValue:
     """Check out the whole cart, when every line of it is paid to one merchant."""
     return await _checkout(page_slug=None)
 
 
 @bp.post("/<page_slug>/checkout/")
+@rate_class(CHECKOUT)
 async def checkout_page(page_slug: str) -> ResponseReturnValue:
     """Check out one page's cart and go to SumUp's payment page."""
     return await _checkout(page_slug=page_slug)
@@ -38,7 +41,7 @@ async def _checkout(*, page_slug: str | None) -> ResponseReturnValue:
     try:
         started = await checkout_cart(
             request_session(),
-            identity=current_cart_identity(create=False),
+            identity=current_cart_identity(),
             page_slug=page_slug,
             settings=runtime.settings,
             gateway=runtime.gateway,
@@ -65,7 +68,7 @@ async def _return_view(order_id: int) -> ReturnView:
     return await return_view(
         request_session(),
         order_id=order_id,
-        identity=current_cart_identity(create=False),
+        identity=current_cart_identity(),
         settings=runtime.settings,
         gateway=runtime.gateway,
         domains=runtime.domains,
@@ -98,6 +101,7 @@ async def checkout_return_status(order_id: int) -> ResponseReturnValue:
 
 @bp.post("/checkout/webhook/<order_ref>/")
 @csrf_exempt
+@rate_class(WEBHOOK)
 async def sumup_webhook(order_ref: str) -> ResponseReturnValue:
     """SumUp's notification that a checkout changed: a hint to ask SumUp, never trusted itself.
 
