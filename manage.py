@@ -109,7 +109,8 @@ async def refund(order_id: int, amount: str | None) -> None:
         except ServiceError as error:
             raise SystemExit(f"refund refused: {error.message}") from None
     print(
-        f"order {result.order_id}: refunded {format_money(result.amount, result.currency)}",
+        f"order {result.order_id}: refunded "
+        f"{format_money(result.amount, result.currency, locale=runtime.settings.locale)}",
         flush=True,
     )
 

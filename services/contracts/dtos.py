@@ -57,6 +57,8 @@ class CalendarEntryDTO:
     calendar_container_type: str
     calendar_container_id: int
     order_id: int | None = None
+    # The bookable slot it books (None: an event entry, or a booking made without a slot).
+    slot_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +122,14 @@ class AdoptionResult:
     entries: int = 0
     tickets: int = 0
     orders: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class CancelledPending:
+    """Bookings and tickets taken out of carts left behind."""
+
+    entries: int = 0
+    tickets: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -81,7 +81,7 @@ def test_domains_accept_the_coops_app_names() -> None:
 
 
 def test_an_unknown_domain_is_refused_with_the_names_that_work() -> None:
-    with pytest.raises(ConfigError, match="unknown domain 'shop'.*events"):
+    with pytest.raises(ConfigError, match=r"unknown domain 'shop'.*events"):
         load_settings({"domains": ["blog", "shop"]})
 
 

@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from bp.cart.services.booking_capacity import check_booking_capacity
 from bp.cart.services.calendar_cart import (
     entry_page_id,
     get_calendar_cart_entries,
@@ -173,7 +174,8 @@ async def create_order_from_cart(
 
     An open order for exactly this cart is returned instead of a new one. Raises BadRequest
     for an empty cart, CartChanged or TICKETS_SOLD_OUT (409), SplitCheckoutRequired for a
-    cart-wide checkout paid to several merchants, and EarlierCheckoutPaid.
+    cart-wide checkout paid to several merchants, SESSION_FULLY_BOOKED (409) for a session with
+    too few places left, and EarlierCheckoutPaid.
     """
     deactivated: set[str] = set()
     for _ in range(MAX_SUPERSEDE_ROUNDS):
@@ -353,7 +355,9 @@ async def _create_order(
         )
         raise BadRequest(message, code="CART_EMPTY")
     account = await _merchant(session, page=page, cart=cart, settings=settings, domains=domains)
-    await check_ticket_capacity(session, tickets=cart.tickets, domains=domains)
+    # Slots before ticket types, the order settlement locks them in too.
+    await check_booking_capacity(session, entries=cart.entries, settings=settings, domains=domains)
+    await check_ticket_capacity(session, tickets=cart.tickets, settings=settings, domains=domains)
     items = _order_items(cart)
     amount = total(item.line_total for item in items)
     if amount <= 0:
