@@ -8,6 +8,7 @@ from quart.typing import ResponseReturnValue
 
 from bp.cart.blueprints import bp
 from bp.cart.request_identity import current_cart_identity
+from bp.cart.reserved_slugs import refuse_reserved_slug
 from bp.cart.responses import outcome_answer, split_answer, start_failed_answer
 from bp.cart.services.checkout import checkout_cart, split_checkout_pages
 from bp.cart.services.checkout_outcomes import OutcomeKind, OutcomeView, outcome_view
@@ -32,6 +33,7 @@ async def checkout_whole_cart() -> ResponseReturnValue:
 @bp.post("/<page_slug>/checkout/")
 async def checkout_page(page_slug: str) -> ResponseReturnValue:
     """Check out one page's cart and go to SumUp's payment page."""
+    refuse_reserved_slug(page_slug)
     return await _checkout(page_slug=page_slug)
 
 
