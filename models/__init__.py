@@ -10,6 +10,7 @@ from models.shared.federation import FederationActivity
 from models.shared.page import Page
 from models.shared.product import Product
 from models.shared.ticket import PAID_TICKET_STATES, SOLD_TICKET_STATES, Ticket, TicketType
+from models.shared.user import User
 
 __all__ = [
     "BOOKED_ENTRY_STATES",
@@ -33,5 +34,6 @@ __all__ = [
     "SharedBase",
     "Ticket",
     "TicketType",
+    "User",
     "utcnow",
 ]

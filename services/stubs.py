@@ -15,6 +15,7 @@ from services.contracts.dtos import (
     CartSummaryDTO,
     PageDTO,
     ProductDTO,
+    ShopperContact,
     TicketConfirmation,
     TicketDTO,
 )
@@ -154,3 +155,10 @@ class StubCartService:
         self, session: AsyncSession, *, identity: CartIdentity
     ) -> CartSummaryDTO:
         return CartSummaryDTO(currency=self.currency)
+
+
+class StubAccountService:
+    """No accounts: nobody's name or address is known."""
+
+    async def shopper_contact(self, session: AsyncSession, user_id: int) -> ShopperContact | None:
+        return None

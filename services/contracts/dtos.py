@@ -139,3 +139,12 @@ class TicketConfirmation:
     confirmed: int = 0
     # Tickets that would have sold beyond their type's capacity: the order needs a refund.
     oversold: list[TicketDTO] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class ShopperContact:
+    """How to reach a signed-in shopper, from the account domain."""
+
+    email: str
+    # The name the shopper goes by; None when the account has none.
+    name: str | None = None

@@ -20,6 +20,7 @@ from services.contracts.dtos import (
     CartSummaryDTO,
     PageDTO,
     ProductDTO,
+    ShopperContact,
     TicketConfirmation,
     TicketDTO,
 )
@@ -178,3 +179,12 @@ class CartService(Protocol):
     async def cart_summary(
         self, session: AsyncSession, *, identity: CartIdentity
     ) -> CartSummaryDTO: ...
+
+
+class AccountService(Protocol):
+    """The account domain's users, read-only. The session must be one of the account engine
+    (DATABASE_URL_ACCOUNT), which may be another database than the cart's."""
+
+    async def shopper_contact(self, session: AsyncSession, user_id: int) -> ShopperContact | None:
+        """The user's e-mail address and name; None for an unknown user."""
+        ...
