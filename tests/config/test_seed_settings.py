@@ -13,6 +13,7 @@ import pytest
 from app import create_app
 from bp.runtime import runtime
 from config.settings import ConfigError, load_settings
+from services.sql.account_impl import SqlAccountService
 from services.sql.blog_impl import SqlBlogService
 from services.sql.calendar_impl import SqlCalendarService
 from services.sql.cart_impl import SqlCartService
@@ -20,7 +21,7 @@ from services.sql.market_impl import SqlMarketService
 from tests.config.test_settings import PRODUCTION
 
 README = Path(__file__).resolve().parents[2] / "README.md"
-DOMAINS_ROW = re.compile(r"^\| `DOMAINS` \|.*?\(`(\[[^`]*\])`\)", re.MULTILINE)
+DOMAINS_ROW = re.compile(r"^\| `DOMAINS` \|.*?`(\[[^`]*\])`", re.MULTILINE)
 
 
 def production_without_database_url(**extra: Any) -> dict[str, Any]:
@@ -100,6 +101,7 @@ async def test_the_readme_domains_example_starts_the_app(
     assert isinstance(domains.market, SqlMarketService)
     assert isinstance(domains.calendar, SqlCalendarService)
     assert isinstance(domains.cart, SqlCartService)
+    assert isinstance(domains.account, SqlAccountService)
     assert response.status_code == 200
 
 
