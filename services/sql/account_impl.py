@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lib.ids import is_id
@@ -18,8 +18,9 @@ class SqlAccountService:
         if not is_id(user_id):
             return None
         if not session.in_transaction():
-            # The cart never writes the account domain: the database refuses it if asked to.
-            await session.execute(text("SET TRANSACTION READ ONLY"))
+            # The cart never writes the account domain: the transaction begins READ ONLY, so
+            # the database refuses a write if one were ever asked for.
+            await session.connection(execution_options={"postgresql_readonly": True})
         row = (
             await session.execute(select(User.email, User.name).where(User.id == user_id))
         ).first()
