@@ -6,4 +6,4 @@ python manage.py wait-db
 # A coop deployment whose other apps already created the shared tables sets MIGRATE_TARGET=cart@head.
 python -m alembic upgrade "${MIGRATE_TARGET:-heads}"
 python manage.py flush-cart-redis
-exec hypercorn app:app --bind "0.0.0.0:${PORT:-8000}" --workers "${WORKERS:-2}" --access-logfile -
+exec hypercorn "${APP_MODULE:-app:app}" --bind "0.0.0.0:${PORT:-8000}" --workers "${WORKERS:-2}" --access-logfile -
