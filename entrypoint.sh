@@ -7,4 +7,4 @@ python manage.py wait-db
 python -m alembic upgrade "${MIGRATE_TARGET:-heads}"
 python manage.py flush-cart-redis
 # Timeouts for slow clients and the access log's format are in hypercorn.toml.
-exec hypercorn --config hypercorn.toml app:app --bind "0.0.0.0:${PORT:-8000}" --workers "${WORKERS:-2}"
+exec hypercorn --config hypercorn.toml "${APP_MODULE:-app:app}" --bind "0.0.0.0:${PORT:-8000}" --workers "${WORKERS:-2}"

@@ -5,6 +5,7 @@ wait-db                      wait until the database answers
 flush-cart-redis             flush the cart's own Redis index (never the shared one)
 reconcile                    one reconciler pass: settle or expire open orders
 relay                        one outbox relay pass to the federation store
+purge-carts                  one pass: empty anonymous carts untouched for ANONYMOUS_CART_DAYS
 refund ORDER_ID [--amount X] refund a paid order through SumUp
 set-page-merchant SLUG --merchant-code C --api-key-env VAR [--prefix P]
                              pay a page to its own SumUp merchant (the key is read from $VAR)
@@ -89,6 +90,24 @@ async def relay() -> None:
     print(f"delivered {result.delivered}, failed {result.failed}", flush=True)
 
 
+async def purge_carts() -> None:
+    """One pass of the purge of anonymous carts left behind (skipped when a worker is in one)."""
+    from bp.cart.services.purge import purge_once
+
+    async with open_runtime(load_settings()) as runtime:
+        report = await purge_once(
+            databases=runtime.databases, settings=runtime.settings, domains=runtime.domains
+        )
+    if not report.ran:
+        print("another purge pass is running; nothing done", flush=True)
+        return
+    print(
+        f"emptied {report.carts} anonymous carts: {report.lines} lines, "
+        f"{report.bookings} bookings and {report.tickets} tickets cancelled",
+        flush=True,
+    )
+
+
 async def refund(order_id: int, amount: str | None) -> None:
     """Refund a paid order through SumUp and record it on the order."""
     from bp.cart.services.refunds import parse_refund_amount, refund_order
@@ -109,7 +128,8 @@ async def refund(order_id: int, amount: str | None) -> None:
         except ServiceError as error:
             raise SystemExit(f"refund refused: {error.message}") from None
     print(
-        f"order {result.order_id}: refunded {format_money(result.amount, result.currency)}",
+        f"order {result.order_id}: refunded "
+        f"{format_money(result.amount, result.currency, locale=runtime.settings.locale)}",
         flush=True,
     )
 
@@ -155,6 +175,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     commands.add_parser("flush-cart-redis", help="flush the cart's own Redis index")
     commands.add_parser("reconcile", help="one reconciler pass")
     commands.add_parser("relay", help="one outbox relay pass")
+    commands.add_parser("purge-carts", help="empty anonymous carts left behind (one pass)")
     refund_parser = commands.add_parser("refund", help="refund a paid order through SumUp")
     refund_parser.add_argument("order_id", type=int)
     refund_parser.add_argument("--amount", help="e.g. 12.50 (default: what the order owes back)")
@@ -178,6 +199,8 @@ def main(argv: list[str] | None = None) -> None:
         asyncio.run(reconcile())
     elif args.command == "relay":
         asyncio.run(relay())
+    elif args.command == "purge-carts":
+        asyncio.run(purge_carts())
     elif args.command == "refund":
         asyncio.run(refund(args.order_id, args.amount))
     else:

@@ -1,8 +1,8 @@
 """The reconciler: settles open orders whose webhook never came and expires abandoned ones.
 
-One pass at a time across every worker and machine: a pass runs only while it holds a
-PostgreSQL session-level advisory lock, taken with pg_try_advisory_lock on a connection of its
-own, so a second worker skips its turn instead of doing the same work twice. Told to stop, a
+One pass at a time across every worker and machine (lib/locks.py: a PostgreSQL advisory lock
+on a connection of its own), so a second worker skips its turn instead of doing the same work
+twice. Told to stop, a
 pass ends after the order in hand (each order is its own transaction).
 """
 
@@ -13,7 +13,7 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bp.cart.services.check_sumup_status import check_sumup_status
@@ -23,13 +23,14 @@ from config.settings import Settings
 from lib.db import Databases
 from lib.errors import ServiceError
 from lib.jobs import run_every
+from lib.locks import lock_key, single_instance
 from models import OPEN_STATUSES, Order
 from services.registry import DomainServices
 from services.runtime import Runtime
 from services.sumup import PaymentGateway
 
 # pg_advisory_lock key of the reconciler ("reconcil" in ASCII), shared by every worker.
-RECONCILER_LOCK_KEY = int.from_bytes(b"reconcil", "big", signed=True)
+RECONCILER_LOCK_KEY = lock_key(b"reconcil")
 
 log = logging.getLogger(__name__)
 
@@ -59,27 +60,18 @@ async def reconcile_once(
 
     With `stop`, the pass ends early once it is set, after the order in hand.
     """
-    async with databases.engine.connect() as lock_connection:
-        acquired = await lock_connection.scalar(
-            select(func.pg_try_advisory_lock(RECONCILER_LOCK_KEY))
-        )
-        # The lock belongs to the connection, not to this transaction: end the transaction.
-        await lock_connection.commit()
+    async with single_instance(databases.engine, RECONCILER_LOCK_KEY) as acquired:
         if not acquired:
             log.debug("reconciler: another worker is running a pass")
             return ReconcileReport(ran=False)
-        try:
-            return await _pass(
-                databases=databases,
-                settings=settings,
-                gateway=gateway,
-                domains=domains,
-                now=now,
-                stop=stop,
-            )
-        finally:
-            await lock_connection.scalar(select(func.pg_advisory_unlock(RECONCILER_LOCK_KEY)))
-            await lock_connection.commit()
+        return await _pass(
+            databases=databases,
+            settings=settings,
+            gateway=gateway,
+            domains=domains,
+            now=now,
+            stop=stop,
+        )
 
 
 async def _pass(

@@ -21,6 +21,7 @@ from bp.cart.services.payment_errors import PaymentProviderUnavailable
 from config.settings import Settings
 from lib.errors import BadRequest, NotFound, ServiceError
 from lib.json_body import loads_or_none
+from lib.localtime import format_local_date
 from lib.money import cents, format_money, total
 from models import Order
 from services.registry import DomainServices
@@ -97,12 +98,13 @@ async def refund_order(
         order = await load_order(session, order_id, lock=True, with_items=True)
         if order is None:
             raise NotFound(f"There is no order #{order_id}.", code="ORDER_NOT_FOUND")
-        _check_refundable(order)
+        _check_refundable(order, settings)
         if amount is None:
             amount = await refund_due(session, order=order, domains=domains)
         if amount > order.total_amount:
             raise BadRequest(
-                f"Order #{order_id} was paid {format_money(order.total_amount, order.currency)};"
+                f"Order #{order_id} was paid "
+                f"{format_money(order.total_amount, order.currency, locale=settings.locale)};"
                 " a refund cannot be more than that.",
                 code="INVALID_AMOUNT",
             )
@@ -152,15 +154,18 @@ async def refund_order(
     )
 
 
-def _check_refundable(order: Order) -> None:
+def _check_refundable(order: Order, settings: Settings) -> None:
     """Only a paid order with a SumUp transaction, not refunded yet."""
     if order.refunded_at is not None:
+        day = format_local_date(
+            order.refunded_at, zone_name=settings.time_zone, locale=settings.locale
+        )
         raise ServiceError(
             409,
             "ALREADY_REFUNDED",
             f"Order #{order.id} was already refunded "
-            f"({format_money(order.refunded_amount, order.currency)} on "
-            f"{order.refunded_at:%d %B %Y}).",
+            f"({format_money(order.refunded_amount, order.currency, locale=settings.locale)} "
+            f"on {day}).",
         )
     if order.status != "paid":
         raise ServiceError(
