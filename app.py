@@ -26,11 +26,17 @@ from lib.csrf import init_csrf
 from lib.error_handlers import register_error_handlers
 from lib.errors import ServiceError
 from lib.internal_auth import install_internal_auth
+from lib.rate_limits import install_rate_limits
+from lib.security_headers import install_security_headers
 from lib.sessions import RedisSession, RedisSessionInterface
+from lib.static_files import install_static_files
 from services.events import relay_job
 from services.runtime import Job, Runtime
 
 ONE_YEAR = 365 * 24 * 3600
+# A request body must arrive within this time: a client trickling one byte at a time does not
+# hold a connection longer (Hypercorn's read timeout ends one that stops sending).
+BODY_TIMEOUT_SECONDS = 15
 # Requests that must work while the session store is down: probes, other apps, SumUp.
 SESSIONLESS_PREFIXES = ("/healthz", "/readyz", "/internal/", "/checkout/webhook/", "/static/")
 # The background jobs, started and stopped with serving: settle and expire open orders, relay
@@ -51,6 +57,7 @@ def create_app(config: dict[str, Any] | None = None) -> Quart:
     app.config.update(
         SEND_FILE_MAX_AGE_DEFAULT=ONE_YEAR,
         MAX_CONTENT_LENGTH=64 * 1024,
+        BODY_TIMEOUT=BODY_TIMEOUT_SECONDS,
         PROPAGATE_EXCEPTIONS=False,
     )
     install_runtime(app, app_runtime)
@@ -60,8 +67,12 @@ def create_app(config: dict[str, Any] | None = None) -> Quart:
 
     _register_blueprints(app, settings)
     register_error_handlers(app)
-    init_csrf(app, secret_key=secret_key, secure_cookie=settings.session_cookie_secure)
+    install_security_headers(app, settings)
+    install_static_files(app)
+    # In this order: the token check says who calls, the limits use that, then CSRF.
     install_internal_auth(app, token=settings.internal_api_token.get_secret_value())
+    install_rate_limits(app, settings, redis=lambda: app_runtime.redis.cart)
+    init_csrf(app, secret_key=secret_key)
     app.before_request(_refuse_without_session_store)
     app.jinja_env.globals.update(
         settings=settings,

@@ -6,4 +6,5 @@ python manage.py wait-db
 # A coop deployment whose other apps already created the shared tables sets MIGRATE_TARGET=cart@head.
 python -m alembic upgrade "${MIGRATE_TARGET:-heads}"
 python manage.py flush-cart-redis
-exec hypercorn "${APP_MODULE:-app:app}" --bind "0.0.0.0:${PORT:-8000}" --workers "${WORKERS:-2}" --access-logfile -
+# Timeouts for slow clients and the access log's format are in hypercorn.toml.
+exec hypercorn --config hypercorn.toml "${APP_MODULE:-app:app}" --bind "0.0.0.0:${PORT:-8000}" --workers "${WORKERS:-2}"

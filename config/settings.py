@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 import base64
+import ipaddress
+import re
+from datetime import timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel import Locale, UnknownLocaleError
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -41,6 +52,46 @@ DEVELOPMENT_SECRET = "development-only-secret-key-not-for-production-use"  # noq
 DEVELOPMENT_TOKEN = "development-internal-token"  # noqa: S105
 MIN_SECRET_LENGTH = 32
 FERNET_KEY_BYTES = 32
+# The secrets production refuses to start without, in the order a message names them.
+PRODUCTION_SECRETS = ("secret_key", "internal_api_token", "page_config_encryption_key")
+# Secrets that are compared or signed with, and so must be long enough not to be guessed.
+LONG_SECRETS = ("secret_key", "internal_api_token")
+# SumUp's hosted payment page, for the real API; a stand-in serves both from one origin.
+SUMUP_API_HOST = "api.sumup.com"
+SUMUP_HOSTED_ORIGIN = "https://checkout.sumup.com"
+# Cookie name prefixes a browser enforces (RFC 6265bis): `__Host-` means Secure, Path=/, no Domain.
+HOST_PREFIX = "__Host-"
+SECURE_PREFIX = "__Secure-"
+RATE = re.compile(r"^\s*(\d{1,7})\s*/\s*(second|minute|hour|day)\s*$")
+PERIODS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
+
+
+def parse_rate(text: str) -> tuple[int, timedelta]:
+    """`"60/minute"` → (60, one minute): how many requests a client may make per period."""
+    found = RATE.match(text)
+    if found is None or int(found.group(1)) < 1:
+        raise ValueError(
+            f"{text!r} is not a rate: write requests per second, minute, hour or day, "
+            "e.g. 60/minute"
+        )
+    return int(found.group(1)), timedelta(seconds=PERIODS[found.group(2)])
+
+
+def _rate(text: str) -> str:
+    parse_rate(text)
+    return text
+
+
+def _networks(values: list[str]) -> list[str]:
+    for value in values:
+        try:
+            ipaddress.ip_network(value.strip(), strict=False)
+        except ValueError:
+            raise ValueError(f"{value!r} is not an IP address or network (CIDR)") from None
+    return [value.strip() for value in values]
+
+
+Rate = Annotated[str, AfterValidator(_rate)]
 
 
 class ConfigError(RuntimeError):
@@ -78,6 +129,21 @@ class Settings(BaseSettings):
     session_cookie_domain: str | None = None
     session_cookie_secure: bool = False
     session_ttl_seconds: int = Field(default=30 * 24 * 3600, ge=60)
+    # A session the cart makes lives this long until its cart holds something.
+    session_anonymous_ttl_seconds: int = Field(default=3600, ge=60)
+    # Production forces Secure cookies and HSTS unless told it is served over plain HTTP.
+    allow_insecure_http: bool = False
+
+    # Per client (see trusted_proxies); "count/second|minute|hour|day".
+    rate_limit_enabled: bool = True
+    rate_limit_pages: Rate = "300/minute"
+    rate_limit_writes: Rate = "60/minute"
+    rate_limit_checkout: Rate = "10/minute"
+    rate_limit_webhook: Rate = "300/minute"
+    rate_limit_webhook_per_order: Rate = "10/minute"
+    rate_limit_failed_tokens: Rate = "10/minute"
+    # Proxies whose X-Forwarded-For is believed (IPs or CIDRs); none by default.
+    trusted_proxies: Annotated[list[str], AfterValidator(_networks)] = Field(default_factory=list)
 
     public_base_url: str = "http://127.0.0.1:8002"
     app_urls: dict[str, str] = Field(default_factory=dict)
@@ -91,6 +157,9 @@ class Settings(BaseSettings):
     domains: list[Domain] = Field(default_factory=lambda: list(DOMAINS))
 
     sumup_api_base: str = "https://api.sumup.com"
+    # Where SumUp's hosted payment page is (the checkout form is redirected there); derived
+    # from SUMUP_API_BASE when unset.
+    sumup_hosted_checkout_origin: str | None = None
     sumup_api_key: SecretStr | None = None
     sumup_merchant_code: str | None = None
     sumup_checkout_prefix: str = Field(default="rose-", max_length=20)
@@ -174,6 +243,16 @@ class Settings(BaseSettings):
                 )
         return value
 
+    @field_validator(*PRODUCTION_SECRETS, mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        # An empty variable (`INTERNAL_API_TOKEN=`) is no secret: treat it as not set, so that
+        # production refuses it and development never uses it.
+        raw = value.get_secret_value() if isinstance(value, SecretStr) else value
+        if isinstance(raw, str) and not raw.strip():
+            return None
+        return value
+
     @property
     def is_development(self) -> bool:
         return self.app_env == "development"
@@ -182,26 +261,54 @@ class Settings(BaseSettings):
     def is_production(self) -> bool:
         return self.app_env == "production"
 
+    @property
+    def cookies_secure(self) -> bool:
+        """Whether cookies are Secure (and HSTS is sent): asked for, or production over HTTPS."""
+        return self.session_cookie_secure or (self.is_production and not self.allow_insecure_http)
+
+    @property
+    def session_cookie_key(self) -> str:
+        """The shared cookie's name as sent: `__Host-` prefixed when secure and host-only.
+
+        A `__Host-` cookie cannot carry a Domain, so a cookie shared across the coop's
+        subdomains keeps the name the apps agreed on.
+        """
+        name = self.session_cookie_name
+        if (
+            self.cookies_secure
+            and not self.session_cookie_domain
+            and not name.startswith((HOST_PREFIX, SECURE_PREFIX))
+        ):
+            return HOST_PREFIX + name
+        return name
+
+    @property
+    def hosted_checkout_origin(self) -> str:
+        """The origin of SumUp's hosted payment page, where checkout forms are redirected."""
+        if self.sumup_hosted_checkout_origin:
+            return _origin(self.sumup_hosted_checkout_origin)
+        if urlsplit(self.sumup_api_base).hostname == SUMUP_API_HOST:
+            return SUMUP_HOSTED_ORIGIN
+        return _origin(self.sumup_api_base)
+
     @model_validator(mode="after")
     def _require_production_settings(self) -> Settings:
         self.database_url = resolve_database_url(self.database_url, self.database_url_async)
         if self.is_production:
             missing = [
                 name.upper()
-                for name in (
-                    "secret_key",
-                    "internal_api_token",
-                    "page_config_encryption_key",
-                    "database_url",
-                    "redis_url",
-                )
+                for name in (*PRODUCTION_SECRETS, "database_url", "redis_url")
                 if getattr(self, name) is None
             ]
             if missing:
                 raise ValueError(f"required in production but not set: {', '.join(missing)}")
-            assert self.secret_key is not None
-            if len(self.secret_key.get_secret_value()) < MIN_SECRET_LENGTH:
-                raise ValueError(f"SECRET_KEY must be at least {MIN_SECRET_LENGTH} characters")
+            short = [
+                f"{name.upper()} must be at least {MIN_SECRET_LENGTH} characters"
+                for name in LONG_SECRETS
+                if len(_secret(getattr(self, name))) < MIN_SECRET_LENGTH
+            ]
+            if short:
+                raise ValueError("; ".join(short))
         else:
             if self.secret_key is None:
                 self.secret_key = SecretStr(DEVELOPMENT_SECRET)
@@ -216,6 +323,16 @@ class Settings(BaseSettings):
     def url_for_app(self, name: str) -> str:
         """Base URL of a sibling coop app, without a trailing slash."""
         return self.app_urls.get(name, "").rstrip("/")
+
+
+def _secret(value: SecretStr | None) -> str:
+    return value.get_secret_value() if value is not None else ""
+
+
+def _origin(url: str) -> str:
+    """scheme://host[:port] of a URL."""
+    parts = urlsplit(url.strip())
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def resolve_database_url(database_url: str | None, database_url_async: str | None) -> str | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 
 from quart import Quart, Response, jsonify, render_template, request
+from quart_rate_limiter import RateLimitExceeded
 from werkzeug.exceptions import HTTPException
 
 from lib.errors import ServiceError
@@ -61,6 +62,19 @@ def register_error_handlers(app: Quart) -> None:
         status = error.code or 500
         code, message = HTTP_MESSAGES.get(status, ("HTTP_ERROR", error.description or "Error."))
         return await error_response(status, code, message)
+
+    @app.errorhandler(RateLimitExceeded)
+    async def handle_rate_limited(error: RateLimitExceeded) -> Response:
+        retry_after = error.retry_after
+        wait = max(1, retry_after) if isinstance(retry_after, int) else 1
+        unit = "second" if wait == 1 else "seconds"
+        response = await error_response(
+            429,
+            "TOO_MANY_REQUESTS",
+            f"Too many requests in a short time. Please wait {wait} {unit} and try again.",
+        )
+        response.headers["Retry-After"] = str(wait)
+        return response
 
     @app.errorhandler(Exception)
     async def handle_unexpected(error: Exception) -> Response:

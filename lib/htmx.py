@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import TypeVar
+from urllib.parse import unquote
 
 from quart import Response, redirect, request
 from werkzeug.sansio.response import Response as AnyResponse
@@ -10,6 +11,7 @@ from werkzeug.wrappers.response import Response as WerkzeugResponse
 
 # The page's message region, where feedback and errors land whatever element asked.
 MESSAGES_TARGET = "#messages"
+MAX_NEXT_LENGTH = 2000
 
 R = TypeVar("R", bound=AnyResponse)
 
@@ -40,9 +42,24 @@ def to_messages(response: R) -> R:
     return response
 
 
+def is_same_site_path(target: str) -> bool:
+    """A path on this site: not `//host`, no scheme, no whitespace, control character or
+    backslash, neither as given nor once more decoded.
+
+    Browsers drop tabs and newlines from a Location and read `\\` as `/`, so `/<tab>/evil`
+    or `/\\evil` would take the shopper to another site; a newline would also split the header.
+    """
+    if len(target) > MAX_NEXT_LENGTH:
+        return False
+    for form in (target, unquote(target)):
+        if not form.startswith("/") or form.startswith("//"):
+            return False
+        if "\\" in form or any(ch.isspace() or not ch.isprintable() for ch in form):
+            return False
+    return True
+
+
 def safe_next(default: str) -> str:
-    """Where to send a non-HTMX POST back to: a same-site path from the form, or the default."""
-    target = (request.args.get("next") or "").strip()
-    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return default
+    """Where to send a non-HTMX POST back to: a same-site path from `?next=`, or the default."""
+    target = request.args.get("next") or ""
+    return target if is_same_site_path(target) else default

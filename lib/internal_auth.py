@@ -3,7 +3,7 @@
 `install_internal_auth` checks the `Authorization` header of every request against the token it
 is given (in constant time) and records the answer; `require_internal_token` (a view
 decorator) and `require_internal_caller` (for a view that needs the token only sometimes) read
-that answer.
+that answer. An empty expected token matches nothing: a blank setting never opens the door.
 """
 
 from __future__ import annotations
@@ -22,26 +22,43 @@ P = ParamSpec("P")
 R = TypeVar("R")
 TOKEN_ATTRIBUTE = "_internal_token_required"  # noqa: S105  (an attribute name)
 CALLER_FLAG = "internal_caller"
+WRONG_TOKEN_FLAG = "internal_token_wrong"  # noqa: S105  (an attribute name)
 
 
 def install_internal_auth(app: Quart, *, token: str) -> None:
     """Check each request's bearer token against `token`, before any view runs."""
-    expected = token.encode()
+    expected = token.strip().encode()
 
     async def check_bearer_token() -> None:
-        scheme, _, sent = request.headers.get("Authorization", "").partition(" ")
-        setattr(
-            g,
-            CALLER_FLAG,
-            scheme.lower() == "bearer" and hmac.compare_digest(sent.strip().encode(), expected),
+        header = request.headers.get("Authorization")
+        scheme, _, sent = (header or "").partition(" ")
+        presented = sent.strip().encode("utf-8", "surrogateescape")
+        valid = (
+            bool(expected)
+            and scheme.lower() == "bearer"
+            and bool(presented)
+            and hmac.compare_digest(presented, expected)
         )
+        setattr(g, CALLER_FLAG, valid)
+        # A token sent and refused is a guess: those are rate-limited (lib/rate_limits.py).
+        setattr(g, WRONG_TOKEN_FLAG, header is not None and not valid)
 
     app.before_request(check_bearer_token)
 
 
+def is_internal_caller() -> bool:
+    """Whether this request carries the right internal token."""
+    return bool(g.get(CALLER_FLAG, False))
+
+
+def sent_a_wrong_token() -> bool:
+    """Whether this request carried an Authorization header that is not the internal token."""
+    return bool(g.get(WRONG_TOKEN_FLAG, False))
+
+
 def require_internal_caller() -> None:
     """401 unless this request carries `Authorization: Bearer <INTERNAL_API_TOKEN>`."""
-    if not g.get(CALLER_FLAG, False):
+    if not is_internal_caller():
         raise ServiceError(401, "UNAUTHORIZED", "A valid internal API token is required.")
 
 

@@ -94,6 +94,8 @@ def app_config(database_url: str) -> dict[str, Any]:
         "redis_cart_db": TEST_CART_DB,
         "database_pool_size": 5,
         "reconciler_enabled": False,
+        # Tests send many requests from one client; the limits' own tests switch them on.
+        "rate_limit_enabled": False,
         "public_base_url": "http://cart.test",
         "sumup_api_base": "http://127.0.0.1:9",
         "sumup_api_key": "sup_sk_test",

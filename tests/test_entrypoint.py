@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -61,14 +63,12 @@ def fresh_database() -> Iterator[None]:
     yield
 
 
-@pytest.mark.slow
-def test_entrypoint_migrates_flushes_the_cart_index_and_serves(fresh_database: None) -> None:
-    port = free_port()
-    env = {
+def production_env(port: int) -> dict[str, str]:
+    return {
         "PATH": venv_path(),
         "APP_ENV": "production",
         "SECRET_KEY": "s" * 40,
-        "INTERNAL_API_TOKEN": "entrypoint-test-token",
+        "INTERNAL_API_TOKEN": "entrypoint-test-token-of-32-characters",
         "PAGE_CONFIG_ENCRYPTION_KEY": "a2V5LWZvci1zZWFsaW5nLXBhZ2UtYXBpLWtleXMtMzI=",
         "DATABASE_URL": database_url_for(DATABASE),
         "REDIS_URL": redis_url(),
@@ -78,7 +78,12 @@ def test_entrypoint_migrates_flushes_the_cart_index_and_serves(fresh_database: N
         "PORT": str(port),
         "WORKERS": "1",
     }
-    process = start(["sh", str(ROOT / "entrypoint.sh")], env)
+
+
+@pytest.mark.slow
+def test_entrypoint_migrates_flushes_the_cart_index_and_serves(fresh_database: None) -> None:
+    port = free_port()
+    process = start(["sh", str(ROOT / "entrypoint.sh")], production_env(port))
     try:
         assert wait_for_http(f"http://127.0.0.1:{port}/readyz", process) == 200
         status, _ = get(f"http://127.0.0.1:{port}/healthz")
@@ -109,7 +114,7 @@ def test_entrypoint_runs_as_the_seeds_configure_it(fresh_database: None) -> None
         "PATH": venv_path(),
         "APP_ENV": "production",
         "SECRET_KEY": "s" * 40,
-        "INTERNAL_API_TOKEN": "entrypoint-test-token",
+        "INTERNAL_API_TOKEN": "entrypoint-test-token-of-32-characters",
         "PAGE_CONFIG_ENCRYPTION_KEY": "a2V5LWZvci1zZWFsaW5nLXBhZ2UtYXBpLWtleXMtMzI=",
         "DATABASE_URL_ASYNC": database_url_for(DATABASE).replace(
             "postgresql://", "postgresql+asyncpg://", 1
@@ -133,3 +138,89 @@ def test_entrypoint_runs_as_the_seeds_configure_it(fresh_database: None) -> None
     finally:
         stop(process)
     assert {"orders", "cart_items", "products", "alembic_version"} <= asyncio.run(migrated_tables())
+
+
+# Half-sent requests, as a slow or hostile client leaves them: headers never finished, a body
+# that stops, a body trickled one byte a second. Hypercorn's keep-alive timer runs until the
+# headers are complete, its read timeout ends a silent body, the app's body timeout a trickle.
+HALF_SENT = {
+    "headers": (b"GET /healthz HTTP/1.1\r\nHost: cart\r\nX-Slow: ", False),
+    "stalled body": (
+        b"POST /checkout/webhook/1/ HTTP/1.1\r\nHost: cart\r\n"
+        b"Content-Type: application/json\r\nContent-Length: 4000\r\n\r\n{",
+        False,
+    ),
+    "trickled body": (
+        b"POST /checkout/webhook/1/ HTTP/1.1\r\nHost: cart\r\n"
+        b"Content-Type: application/json\r\nContent-Length: 4000\r\n\r\n{",
+        True,
+    ),
+}
+CONNECTIONS_EACH = 20
+# Longest the service may hold any of them (the body timeout, 15 s, plus slack).
+HOLD_LIMIT_SECONDS = 25.0
+
+
+async def held_for(port: int, opening: bytes, trickle: bool) -> float:
+    """Seconds until the server closed a connection left half-sent (or the limit, if it never)."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    started = time.monotonic()
+    writer.write(opening)
+    await writer.drain()
+    try:
+        while time.monotonic() - started < HOLD_LIMIT_SECONDS + 5:
+            try:
+                if not await asyncio.wait_for(reader.read(4096), 1.0):
+                    return time.monotonic() - started
+            except TimeoutError:
+                if trickle:
+                    writer.write(b" ")
+                    await writer.drain()
+            except ConnectionError:
+                return time.monotonic() - started
+        return time.monotonic() - started
+    finally:
+        writer.close()
+
+
+async def half_sent_flood(port: int) -> tuple[dict[str, float], int]:
+    """The longest hold per kind, and the status of /healthz asked during the flood."""
+    kinds = [(name, opening, trickle) for name, (opening, trickle) in HALF_SENT.items()]
+    tasks = {
+        (name, n): asyncio.create_task(held_for(port, opening, trickle))
+        for name, opening, trickle in kinds
+        for n in range(CONNECTIONS_EACH)
+    }
+    await asyncio.sleep(1)
+    status, _ = await asyncio.to_thread(get, f"http://127.0.0.1:{port}/healthz")
+    held = await asyncio.gather(*tasks.values())
+    longest: dict[str, float] = {}
+    for (name, _), seconds in zip(tasks, held, strict=True):
+        longest[name] = max(longest.get(name, 0.0), seconds)
+    return longest, status
+
+
+@pytest.mark.slow
+def test_the_entrypoint_s_server_drops_half_sent_requests_and_logs_no_secrets(
+    fresh_database: None,
+) -> None:
+    port = free_port()
+    process = start(["sh", str(ROOT / "entrypoint.sh")], production_env(port))
+    try:
+        assert wait_for_http(f"http://127.0.0.1:{port}/readyz", process) == 200
+        longest, status_during = asyncio.run(half_sent_flood(port))
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/healthz?session_id=query-secret&token=query-token",
+            headers={"Referer": "https://cart.test/checkout/return/1/?session_id=referer-secret"},
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 (loopback)
+            assert response.status == 200
+    finally:
+        _code, output = stop(process)
+
+    assert status_during == 200
+    assert all(seconds < HOLD_LIMIT_SECONDS for seconds in longest.values()), longest
+    logged = [line for line in output.splitlines() if "GET /healthz" in line]
+    assert logged, output[-2000:]
+    assert "query-secret" not in output and "query-token" not in output
+    assert "referer-secret" not in output

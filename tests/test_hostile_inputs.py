@@ -13,7 +13,7 @@ from quart import Quart
 from app import create_app
 from bp.runtime import runtime
 from tests.support import factories as f
-from tests.support.http import csrf_token, internal_headers, sign_in
+from tests.support.http import csrf_token, internal_headers, sign_in, write_shared_session
 
 HOSTILE_SEGMENTS = [
     "0",
@@ -38,6 +38,8 @@ HOSTILE_QUERIES = [
     "?user_id=1&session_id=both",
     "?next=//evil.example&quantity=%00",
     "?q=%00&status=%00&page=%00&user_id=%00&session_id=%00",
+    "?next=/%0d%0aX:1",
+    "?next=/%09/evil.example&poll=%F0%9F%9B%92",
 ]
 HOSTILE_FORMS: list[dict[str, str]] = [
     {},
@@ -58,7 +60,23 @@ HOSTILE_BODIES: list[Any] = [
     {"event_type": "CHECKOUT_STATUS_CHANGED", "id": {"nested": 1}},
     {"amount": "-1"},
     {"amount": "1e400"},
+    "[" * 60_000,
+    '{"a":' * 12_000,
 ]
+# What another app may have left in the shared session under the keys the cart reads.
+HOSTILE_SESSIONS: list[dict[str, Any]] = [
+    {"user_id": "²"},
+    {"user_id": "\uff11\uff12"},  # fullwidth digits
+    {"user_id": 1e23},
+    {"user_id": 10**23},
+    {"user_id": "9" * 40},
+    {"user_id": [1]},
+    {"user_id": {"id": 1}},
+    {"user_id": None, "user_name": ["x"]},
+    {"cart_sid": ["x"], "user_name": 7},
+    {"cart_sid": "x" * 5000},
+]
+NON_ASCII_TOKENS = ["é" * 20, "токен", "☃"]
 CONVERTER = re.compile(r"<(?:[a-z]+(?:\([^)]*\))?:)?[a-z_]+>")
 
 
@@ -75,8 +93,6 @@ def paths(app: Quart) -> list[tuple[str, str]]:
     """(method, path) for every rule, each converter filled with every hostile segment."""
     out = []
     for rule in app.url_map.iter_rules():
-        if rule.endpoint == "static":
-            continue
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
             if not CONVERTER.search(rule.rule):
                 out.append((method, rule.rule))
@@ -120,3 +136,36 @@ async def test_no_route_answers_a_server_error_to_hostile_input(dev_app: Quart) 
                     failures.append(f"{method} {(path + query)[:120]} -> {response.status_code}")
     routes = sorted({failure.split("?")[0].split(" -> ")[0] for failure in failures})
     assert failures == [], "\n".join(routes)
+
+
+async def test_no_route_answers_a_server_error_to_a_non_ascii_csrf_token(dev_app: Quart) -> None:
+    client = dev_app.test_client()
+    await sign_in(dev_app, client, 1)
+    failures = []
+    for method, path in paths(dev_app):
+        if method != "POST":
+            continue
+        for token in NON_ASCII_TOKENS:
+            for response in (
+                await client.post(path, form={"csrf_token": token}),
+                await client.post(path, headers={"X-CSRF-Token": token.encode().decode("latin-1")}),
+            ):
+                if response.status_code >= 500:
+                    failures.append(f"POST {path[:120]} -> {response.status_code}")
+    assert failures == [], "\n".join(sorted(set(failures)))
+
+
+@pytest.mark.parametrize("stored", HOSTILE_SESSIONS, ids=repr)
+async def test_no_page_answers_a_server_error_to_a_hostile_shared_session(
+    dev_app: Quart, stored: dict[str, Any]
+) -> None:
+    client = dev_app.test_client()
+    sid = await write_shared_session(dev_app, stored)
+    client.set_cookie("localhost", runtime(dev_app).settings.session_cookie_name, sid)
+    failures = []
+    for method, path in paths(dev_app):
+        if method == "GET" and not path.startswith("/static/"):
+            response = await client.get(path)
+            if response.status_code >= 500:
+                failures.append(f"GET {path[:120]} -> {response.status_code}")
+    assert failures == [], "\n".join(sorted(set(failures)))

@@ -10,6 +10,7 @@ from bp.cart.services.identity import adoption_params, identity_from_params
 from bp.cart.services.summary import get_cart_summary
 from bp.runtime import current_runtime, request_session
 from lib.internal_auth import require_internal_token
+from lib.json_body import loads_or_none
 from lib.money import amount_text
 
 
@@ -43,7 +44,7 @@ async def summary() -> Response:
 @require_internal_token
 async def adopt() -> Response:
     """The account app's sign-in: give `session_id`'s cart to `user_id`; idempotent."""
-    user_id, session_id = adoption_params(await request.get_json(silent=True))
+    user_id, session_id = adoption_params(loads_or_none(await request.get_data()))
     runtime = current_runtime()
     adoption = await adopt_anonymous_cart(
         request_session(),

@@ -19,18 +19,21 @@ from bp.runtime import current_runtime, request_session
 from lib.csrf import csrf_exempt
 from lib.htmx import go_to, see_other
 from lib.ids import ID
+from lib.rate_limits import CHECKOUT, WEBHOOK, rate_class
 
 # More digits than any poll count; a longer value is not a number we use.
 MAX_POLL_DIGITS = 5
 
 
 @bp.post("/checkout/")
+@rate_class(CHECKOUT)
 async def checkout_whole_cart() -> ResponseReturnValue:
     """Check out the whole cart, when every line of it is paid to one merchant."""
     return await _checkout(page_slug=None)
 
 
 @bp.post("/<page_slug>/checkout/")
+@rate_class(CHECKOUT)
 async def checkout_page(page_slug: str) -> ResponseReturnValue:
     """Check out one page's cart and go to SumUp's payment page."""
     refuse_reserved_slug(page_slug)
@@ -42,7 +45,7 @@ async def _checkout(*, page_slug: str | None) -> ResponseReturnValue:
     try:
         started = await checkout_cart(
             request_session(),
-            identity=current_cart_identity(create=False),
+            identity=current_cart_identity(),
             page_slug=page_slug,
             settings=runtime.settings,
             gateway=runtime.gateway,
@@ -64,7 +67,7 @@ async def checkout_split() -> ResponseReturnValue:
     runtime = current_runtime()
     pages = await split_checkout_pages(
         request_session(),
-        identity=current_cart_identity(create=False),
+        identity=current_cart_identity(),
         settings=runtime.settings,
         domains=runtime.domains,
     )
@@ -83,7 +86,7 @@ async def _outcome(order_id: int, kind: OutcomeKind) -> OutcomeView | ResponseRe
         redis=runtime.redis.cart,
         order_id=order_id,
         kind=kind,
-        identity=current_cart_identity(create=False),
+        identity=current_cart_identity(),
     )
     if view.order.status == "paid":
         return see_other(f"/checkout/return/{order_id}/")
@@ -122,7 +125,7 @@ async def _return_view(order_id: int) -> ReturnView:
     return await return_view(
         request_session(),
         order_id=order_id,
-        identity=current_cart_identity(create=False),
+        identity=current_cart_identity(),
         settings=runtime.settings,
         gateway=runtime.gateway,
         domains=runtime.domains,
@@ -155,6 +158,7 @@ async def checkout_return_status(order_id: int) -> ResponseReturnValue:
 
 @bp.post("/checkout/webhook/<order_ref>/")
 @csrf_exempt
+@rate_class(WEBHOOK)
 async def sumup_webhook(order_ref: str) -> ResponseReturnValue:
     """SumUp's notification that a checkout changed: a hint to ask SumUp, never trusted itself.
 

@@ -6,6 +6,7 @@ from quart import request
 from quart.typing import ResponseReturnValue
 
 from bp.cart.blueprints import bp
+from bp.cart.request_identity import keep_anonymous_cart
 from bp.cart.services import cart_items
 from bp.cart.views import added, cart_identity, changed, writable_identity
 from bp.runtime import current_runtime, request_session
@@ -21,12 +22,13 @@ async def add_to_cart(product_id: int) -> ResponseReturnValue:
     quantity = cart_items.parse_quantity(form.get("quantity"), maximum=limit, default=1)
     change = await cart_items.add_product(
         request_session(),
-        identity=writable_identity(),
+        identity=await writable_identity(),
         product_id=product_id,
         quantity=quantity,
         max_quantity=limit,
         domains=runtime.domains,
     )
+    await keep_anonymous_cart()
     noun = change.title if quantity == 1 else f"{quantity} of {change.title}"
     return await added(f"Added {noun} to your cart.", default="/")
 

@@ -1,8 +1,9 @@
 """Whose cart this request is: the signed-in user, or the browser's anonymous cart session.
 
 The Quart half of cart identity (bp/cart/services/identity.py is the pure half): the only
-module that reads or writes the cart's key in the shared session. Services take the identity
-as an argument and never look at the request.
+module that reads or writes the cart's key in the shared session, and it changes only that key,
+atomically (lib/sessions.py). Services take the identity as an argument and never look at the
+request.
 
 On the first request after a sign-in (seen through the shared session), the anonymous cart is
 adopted by the user at once and the shopper is told what was kept.
@@ -13,6 +14,7 @@ from __future__ import annotations
 import logging
 
 from quart import request, session
+from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
 
 from bp.cart.blueprints import bp
@@ -21,20 +23,26 @@ from bp.cart.services.identity import SESSION_KEY, is_valid_session_id, new_cart
 from bp.cart.services.notices import push_notices
 from bp.runtime import current_runtime, request_session
 from lib.auth import current_user_id
-from lib.csrf import browser_nonce
-from lib.sessions import RedisSession
+from lib.errors import ServiceError
+from lib.sessions import RedisSession, claim_key, current_shared_session, extend_if_only, remove_key
 from services.contracts.dtos import CartIdentity
 
 log = logging.getLogger(__name__)
 # Other apps, probes and SumUp never adopt: they do not carry the shopper's browser session.
 NO_ADOPTION_PREFIXES = ("/internal/", "/checkout/webhook/", "/static/", "/healthz", "/readyz")
+# The keys the cart owns in the shared session.
+CART_KEYS = (SESSION_KEY,)
 
 
 def browser_session() -> RedisSession | None:
     """The shared session when it could be read, else None."""
-    if isinstance(session, RedisSession) and not session.unavailable:
-        return session
-    return None
+    return current_shared_session()
+
+
+def _store_unavailable() -> ServiceError:
+    return ServiceError(
+        503, "SESSION_STORE_UNAVAILABLE", "We are having trouble right now. Please retry."
+    )
 
 
 def anonymous_cart_sid() -> str | None:
@@ -43,26 +51,61 @@ def anonymous_cart_sid() -> str | None:
     return sid if is_valid_session_id(sid) else None
 
 
-def current_cart_identity(*, create: bool = False) -> CartIdentity | None:
-    """The signed-in user, else the anonymous cart session (made on the first cart write)."""
+def current_cart_identity() -> CartIdentity | None:
+    """The signed-in user, else the anonymous cart session, else None (nothing in a cart yet)."""
     user_id = current_user_id()
     if user_id is not None:
         return CartIdentity(user_id=user_id)
     sid = anonymous_cart_sid()
-    if sid is not None:
-        return CartIdentity(session_id=sid)
-    if not create:
-        return None
-    secret_key = current_runtime().settings.secret_key
-    assert secret_key is not None
-    sid = new_cart_sid(secret_key=secret_key.get_secret_value(), browser_nonce=browser_nonce())
-    session[SESSION_KEY] = sid
+    return CartIdentity(session_id=sid) if sid is not None else None
+
+
+async def claim_cart_identity() -> CartIdentity:
+    """The identity a cart write acts for, making the anonymous cart on the first write.
+
+    The cart's id is proposed at random and stored by an atomic get-or-create in the shared
+    session: a new visitor's simultaneous first adds (one session id, handed out with the page)
+    both get whichever id was stored first. A session the cart makes lives briefly until its
+    cart holds something (`keep_anonymous_cart`).
+    """
+    identity = current_cart_identity()
+    if identity is not None:
+        return identity
+    shared = browser_session()
+    if shared is None:
+        raise _store_unavailable()
+    settings = current_runtime().settings
+    try:
+        sid = await claim_key(
+            shared,
+            SESSION_KEY,
+            new_cart_sid(),
+            is_valid=is_valid_session_id,
+            ttl_if_new=settings.session_anonymous_ttl_seconds,
+        )
+    except RedisError as error:
+        log.error("claiming an anonymous cart failed: %s", error)
+        raise _store_unavailable() from error
     return CartIdentity(session_id=sid)
 
 
-def forget_anonymous_cart() -> None:
-    """Drop the anonymous cart's id once the user has adopted it."""
-    session.pop(SESSION_KEY, None)
+async def keep_anonymous_cart() -> None:
+    """After a write put something in the anonymous cart, its session lives the normal time."""
+    shared = browser_session()
+    if shared is None or current_user_id() is not None or anonymous_cart_sid() is None:
+        return
+    try:
+        await extend_if_only(shared, CART_KEYS, ttl=current_runtime().settings.session_ttl_seconds)
+    except RedisError as error:
+        # The cart is saved; the session keeps its short lifetime until the next write.
+        log.warning("extending an anonymous cart's session failed: %s", error)
+
+
+async def forget_anonymous_cart() -> None:
+    """Drop the anonymous cart's id (once the user has adopted it, or when it is not valid)."""
+    shared = browser_session()
+    if shared is not None and SESSION_KEY in shared:
+        await remove_key(shared, SESSION_KEY, only_if=shared.get(SESSION_KEY))
 
 
 @bp.before_app_request
@@ -78,7 +121,7 @@ async def adopt_anonymous_cart_on_sign_in() -> None:
         return
     sid = anonymous_cart_sid()
     if sid is None:
-        forget_anonymous_cart()
+        await _forget_or_retry_later()
         return
     runtime, db = current_runtime(), request_session()
     try:
@@ -94,8 +137,16 @@ async def adopt_anonymous_cart_on_sign_in() -> None:
         log.exception("adopting the anonymous cart failed")
         await db.rollback()
         return
-    forget_anonymous_cart()
+    await _forget_or_retry_later()
     if shared.sid:
         await push_notices(
             runtime.redis.cart, session_sid=shared.sid, messages=adoption_messages(adoption)
         )
+
+
+async def _forget_or_retry_later() -> None:
+    try:
+        await forget_anonymous_cart()
+    except RedisError as error:
+        # Adoption is idempotent: the next request finds nothing left to move and tries again.
+        log.warning("removing the adopted cart's id from the session failed: %s", error)

@@ -11,7 +11,7 @@ from typing import Any
 from quart import render_template, request
 from quart.typing import ResponseReturnValue
 
-from bp.cart.request_identity import current_cart_identity
+from bp.cart.request_identity import claim_cart_identity, current_cart_identity
 from bp.cart.services.page_cart import (
     PageCart,
     get_cart_grouped_by_page,
@@ -36,11 +36,9 @@ def cart_identity() -> CartIdentity:
     return identity
 
 
-def writable_identity() -> CartIdentity:
+async def writable_identity() -> CartIdentity:
     """The identity a cart write acts for, creating the anonymous cart on the first write."""
-    identity = current_cart_identity(create=True)
-    assert identity is not None
-    return identity
+    return await claim_cart_identity()
 
 
 async def overview_context(identity: CartIdentity | None) -> dict[str, Any]:

@@ -1,15 +1,30 @@
-"""A development sign-in that writes the shared session exactly as the account app does."""
+"""A development sign-in that writes the shared session exactly as the account app does.
+
+Like the account app, it changes only its own keys (`user_id`, `user_name`), atomically.
+"""
 
 from __future__ import annotations
 
-from quart import render_template, request, session
+from quart import render_template, request
 from quart.typing import ResponseReturnValue
 
 from bp.dev.blueprint import bp
-from lib.errors import BadRequest
+from bp.runtime import current_runtime
+from lib.errors import BadRequest, ServiceError
 from lib.htmx import safe_next, see_other
+from lib.sessions import RedisSession, current_shared_session, remove_keys, set_keys
 
 DEMO_USERS = {1: "Alice Baker", 2: "Ben Carter"}
+ACCOUNT_KEYS = ("user_id", "user_name")
+
+
+def _shared_session() -> RedisSession:
+    shared = current_shared_session()
+    if shared is None:
+        raise ServiceError(
+            503, "SESSION_STORE_UNAVAILABLE", "We are having trouble right now. Please retry."
+        )
+    return shared
 
 
 @bp.get("/sign-in")
@@ -26,14 +41,16 @@ async def sign_in() -> ResponseReturnValue:
     if not raw.isdigit() or int(raw) not in DEMO_USERS:
         raise BadRequest("Choose one of the demo users.", code="UNKNOWN_USER")
     user_id = int(raw)
-    session["user_id"] = user_id
-    session["user_name"] = DEMO_USERS[user_id]
+    await set_keys(
+        _shared_session(),
+        {"user_id": user_id, "user_name": DEMO_USERS[user_id]},
+        ttl_if_new=current_runtime().settings.session_ttl_seconds,
+    )
     return see_other(safe_next("/"))
 
 
 @bp.post("/sign-out")
 async def sign_out() -> ResponseReturnValue:
     """Sign out, as the account app would: the user goes, the session stays."""
-    session.pop("user_id", None)
-    session.pop("user_name", None)
+    await remove_keys(_shared_session(), ACCOUNT_KEYS)
     return see_other(safe_next("/"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from quart import Response, render_template, request
 from quart.typing import ResponseReturnValue
 
-from bp.cart.request_identity import current_cart_identity
+from bp.cart.request_identity import current_cart_identity, keep_anonymous_cart
 from bp.cart.services.cart_items import parse_quantity
 from bp.cart.views import writable_identity
 from bp.dev.blueprint import bp
@@ -47,7 +47,8 @@ async def shop() -> str:
 @bp.post(f"/shop/slots/<{ID}:slot_id>/book")
 async def book(slot_id: int) -> ResponseReturnValue:
     """Book a slot: a pending booking in the cart."""
-    name = await book_slot(request_session(), identity=writable_identity(), slot_id=slot_id)
+    name = await book_slot(request_session(), identity=await writable_identity(), slot_id=slot_id)
+    await keep_anonymous_cart()
     return await _done(f"Booked {name}: it is in your cart.")
 
 

@@ -15,6 +15,7 @@ from bp.cart.template_helpers import render_cart_mini
 from bp.fragments.blueprint import bp
 from bp.runtime import current_runtime
 from lib.internal_auth import require_internal_caller
+from lib.rate_limits import INTERNAL, rate_class
 from services.contracts.dtos import CartIdentity
 
 IDENTITY_PARAMS = ("user_id", "session_id")
@@ -44,6 +45,7 @@ def base_url() -> str:
 
 
 @bp.get("/cart-mini")
+@rate_class(INTERNAL)
 async def cart_mini() -> Response:
     """The cart badge: one query for products, bookings and tickets together."""
     html = await render_cart_mini(fragment_identity(), oob=False, base_url=base_url())
@@ -51,6 +53,7 @@ async def cart_mini() -> Response:
 
 
 @bp.get("/account-nav-item")
+@rate_class(INTERNAL)
 async def account_nav_item() -> Response:
     """The account app's link to the shopper's orders."""
     fragment_identity()

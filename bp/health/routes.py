@@ -7,17 +7,20 @@ from quart import Response, jsonify
 from bp.health.blueprint import bp
 from bp.runtime import current_runtime, request_session
 from lib.internal_auth import require_internal_token
+from lib.rate_limits import rate_exempt
 from services.health import check_readiness
 from services.metrics import collect_metrics
 
 
 @bp.get("/healthz")
+@rate_exempt
 async def healthz() -> Response:
     """Alive: the process answers."""
     return jsonify({"status": "ok"})
 
 
 @bp.get("/readyz")
+@rate_exempt
 async def readyz() -> Response:
     """Ready: the database and both Redis indexes answer; 503 naming what does not."""
     runtime = current_runtime()

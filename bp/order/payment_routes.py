@@ -14,9 +14,11 @@ from bp.order.services.get_order import get_order_view_or_raise
 from bp.runtime import current_runtime, request_session
 from lib.htmx import go_to, is_htmx, see_other
 from lib.ids import POSITIVE_ID
+from lib.rate_limits import CHECKOUT, rate_class
 
 
 @bp.post(f"/orders/<{POSITIVE_ID}:order_id>/pay/")
+@rate_class(CHECKOUT)
 async def pay_again(order_id: int) -> ResponseReturnValue:
     """Send the owner of a pending or failed order to SumUp's payment page for it."""
     runtime = current_runtime()
@@ -24,7 +26,7 @@ async def pay_again(order_id: int) -> ResponseReturnValue:
         url = await pay_order(
             request_session(),
             order_id=order_id,
-            identity=current_cart_identity(create=False),
+            identity=current_cart_identity(),
             settings=runtime.settings,
             gateway=runtime.gateway,
             domains=runtime.domains,
@@ -35,9 +37,10 @@ async def pay_again(order_id: int) -> ResponseReturnValue:
 
 
 @bp.post(f"/orders/<{POSITIVE_ID}:order_id>/recheck/")
+@rate_class(CHECKOUT)
 async def recheck(order_id: int) -> ResponseReturnValue:
     """Ask SumUp about the order's payment now; back to the order with what was found."""
-    identity = current_cart_identity(create=False)
+    identity = current_cart_identity()
     session, runtime = request_session(), current_runtime()
     message = await recheck_order(
         session,

@@ -18,7 +18,7 @@ async def order_page(order_id: int) -> str:
     order = await get_order_view_or_raise(
         request_session(),
         order_id=order_id,
-        identity=current_cart_identity(create=False),
+        identity=current_cart_identity(),
         domains=current_runtime().domains,
     )
     # "Check again" without HTMX comes back here with ?checked=1: say what the check found.

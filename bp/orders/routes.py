@@ -21,7 +21,7 @@ def wants_list_fragment() -> bool:
 async def order_list() -> Response:
     """The signed-in shopper's orders (or this browser's), newest first; HTMX gets the list."""
     query = parse_order_query(request.args)
-    identity = current_cart_identity(create=False)
+    identity = current_cart_identity()
     page = None
     if identity is not None:
         page = await list_orders(

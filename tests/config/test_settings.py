@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[2]
 PRODUCTION = {
     "app_env": "production",
     "secret_key": "x" * 40,
-    "internal_api_token": "token-for-the-coop-apps",
+    "internal_api_token": "token-for-the-coop-apps-0123456789",
     "page_config_encryption_key": "a2V5LWZvci1zZWFsaW5nLXBhZ2UtYXBpLWtleXMtMzI=",
     "database_url": "postgresql://db/cart",
     "redis_url": "redis://redis:6379/0",
@@ -89,7 +89,7 @@ def test_development_fills_in_local_secrets() -> None:
 
 def test_secrets_never_appear_in_the_settings_repr() -> None:
     settings = load_settings(PRODUCTION)
-    assert "token-for-the-coop-apps" not in repr(settings)
+    assert "token-for-the-coop-apps-0123456789" not in repr(settings)
 
 
 def test_the_server_refuses_to_start_in_production_without_its_settings() -> None:
@@ -99,3 +99,30 @@ def test_the_server_refuses_to_start_in_production_without_its_settings() -> Non
     )
     assert result.returncode != 0
     assert "required in production but not set: SECRET_KEY" in result.stderr
+
+
+@pytest.mark.parametrize("name", ["secret_key", "internal_api_token", "page_config_encryption_key"])
+@pytest.mark.parametrize("blank", ["", "   "])
+def test_production_refuses_a_blank_secret_and_names_it(name: str, blank: str) -> None:
+    with pytest.raises(ConfigError) as raised:
+        load_settings({**PRODUCTION, name: blank})
+    assert name.upper() in str(raised.value)
+
+
+def test_production_refuses_a_short_internal_token() -> None:
+    with pytest.raises(ConfigError, match="INTERNAL_API_TOKEN must be at least 32 characters"):
+        load_settings({**PRODUCTION, "internal_api_token": "t" * 31})
+
+
+def test_production_names_every_short_secret_at_once() -> None:
+    with pytest.raises(ConfigError) as raised:
+        load_settings({**PRODUCTION, "secret_key": "s" * 10, "internal_api_token": "t" * 10})
+    assert "SECRET_KEY" in str(raised.value) and "INTERNAL_API_TOKEN" in str(raised.value)
+
+
+def test_a_blank_secret_outside_production_is_never_used_as_one() -> None:
+    # An empty variable left in a development shell must not become an empty bearer token.
+    settings = load_settings({"app_env": "development", "internal_api_token": "", "secret_key": ""})
+    assert settings.internal_api_token is not None and settings.secret_key is not None
+    assert settings.internal_api_token.get_secret_value().strip()
+    assert len(settings.secret_key.get_secret_value()) >= 32

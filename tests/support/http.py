@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import secrets
 from typing import Any
 
@@ -11,23 +12,34 @@ from quart.typing import TestClientProtocol
 
 from bp.runtime import runtime
 from config.settings import Settings
-from lib.csrf import COOKIE_NAME, sign
+from lib.csrf import sign
+from lib.session_ids import mint_session_id
 from lib.sessions import session_key
 
 TEST_HOST = "localhost"
+# The token every page carries for HTMX: <body hx-headers='{"X-CSRF-Token": "…"}'>.
+PAGE_TOKEN = re.compile(r'"X-CSRF-Token": "([^"]+)"')
 
 
 def settings_of(app: Quart) -> Settings:
     return runtime(app).settings
 
 
-def csrf_token(app: Quart, client: TestClientProtocol) -> str:
-    """Give the client a CSRF cookie, as a first page view would, and return the form token."""
-    nonce = "test-" + secrets.token_urlsafe(16)
-    client.set_cookie(TEST_HOST, COOKIE_NAME, nonce)
+def secret_key_of(app: Quart) -> str:
     secret_key = settings_of(app).secret_key
     assert secret_key is not None
-    return sign(secret_key.get_secret_value(), nonce)
+    return secret_key.get_secret_value()
+
+
+def csrf_token(app: Quart, client: TestClientProtocol) -> str:
+    """The form token for the client's session, handing it a signed session id first if it has
+    none, as its first page view would."""
+    name = settings_of(app).session_cookie_key
+    sid = cookie_of(client, name)
+    if sid is None:
+        sid = mint_session_id(secret_key_of(app))
+        client.set_cookie(TEST_HOST, name, sid)
+    return sign(secret_key_of(app), sid)
 
 
 def csrf_headers(app: Quart, client: TestClientProtocol) -> dict[str, str]:
@@ -59,3 +71,26 @@ def internal_headers(app: Quart) -> dict[str, str]:
     token = settings_of(app).internal_api_token
     assert token is not None
     return {"Authorization": f"Bearer {token.get_secret_value()}"}
+
+
+def token_in(html: str) -> str:
+    """The CSRF token a rendered page carries, as HTMX reads it."""
+    found = PAGE_TOKEN.search(html)
+    assert found is not None, "the page carries no CSRF token"
+    return found.group(1)
+
+
+async def token_from_page(client: TestClientProtocol, path: str = "/") -> str:
+    """Open a page as a browser does (keeping its cookies) and return its CSRF token."""
+    response = await client.get(path)
+    assert response.status_code == 200, (path, response.status_code)
+    return token_in(await response.get_data(as_text=True))
+
+
+def cookie_of(client: TestClientProtocol, name: str) -> str | None:
+    """The value of the client's cookie `name`, or None."""
+    jar = getattr(client, "cookie_jar", None)
+    for cookie in jar or ():
+        if cookie.name == name:
+            return str(cookie.value)
+    return None

@@ -1,16 +1,13 @@
 """Cart identities from what callers send: the pure half (bp/cart/request_identity.py reads the
-browser's session and cookies).
+browser's session).
 
 A shopper is a signed-in `user_id` or an anonymous cart `session_id`, exactly one of them.
-Another coop app names one in a query string or a JSON body; an anonymous cart id is made here
-from the browser's CSRF cookie.
+Another coop app names one in a query string or a JSON body; an anonymous cart id is made here,
+at random, and kept in the shared session.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import re
 import secrets
 
@@ -30,19 +27,14 @@ def is_valid_session_id(value: object) -> bool:
     return isinstance(value, str) and SESSION_ID_PATTERN.fullmatch(value) is not None
 
 
-def new_cart_sid(*, secret_key: str, browser_nonce: str | None) -> str:
-    """A new anonymous cart id, the same for every request of one browser.
+def new_cart_sid() -> str:
+    """A new anonymous cart id: random, so that nothing a browser sends can choose or predict it.
 
-    A brand-new visitor's first two adds (a double click, two tabs) arrive together with no
-    session yet; each creates a session and only the last cookie survives. Deriving the id from
-    the browser's CSRF cookie, which every POST carries, puts both adds in the same cart.
+    A brand-new visitor's first two adds (a double click, two tabs) arrive together with the
+    same session id, handed out with the page; both propose an id and the session keeps the
+    first one stored (an atomic get-or-create), so both adds land in one cart.
     """
-    if browser_nonce is None:
-        return secrets.token_urlsafe(SID_BYTES)
-    digest = hmac.new(
-        secret_key.encode(), b"cart-sid:" + browser_nonce.encode(), hashlib.sha256
-    ).digest()
-    return base64.urlsafe_b64encode(digest[:SID_BYTES]).decode().rstrip("=")
+    return secrets.token_urlsafe(SID_BYTES)
 
 
 def _user_id_from(value: object, *, from_query: bool) -> int:

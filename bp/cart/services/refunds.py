@@ -8,7 +8,6 @@ while SumUp answers.
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -21,6 +20,7 @@ from bp.cart.services.orders import load_order, undelivered_items
 from bp.cart.services.payment_errors import PaymentProviderUnavailable
 from config.settings import Settings
 from lib.errors import BadRequest, NotFound, ServiceError
+from lib.json_body import loads_or_none
 from lib.localtime import format_local_date
 from lib.money import cents, format_money, total
 from models import Order
@@ -66,12 +66,7 @@ def parse_refund_amount(value: object) -> Decimal | None:
 
 def refund_request_amount(raw: str | bytes) -> Decimal | None:
     """The amount a refund request asks for: an empty body, or a JSON object with `amount`."""
-    body: object = {}
-    if raw.strip():
-        try:
-            body = json.loads(raw)
-        except ValueError:
-            body = None
+    body = loads_or_none(raw) if raw.strip() else {}
     if not isinstance(body, dict):
         raise BadRequest('Send a JSON object, e.g. {"amount": "12.50"}.', code="INVALID_JSON")
     return parse_refund_amount(body.get("amount"))

@@ -7,7 +7,6 @@ ignored; only our database or SumUp being unreachable answers 503, so that SumUp
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -21,13 +20,14 @@ from bp.cart.services.payment_errors import PaymentProviderUnavailable
 from config.settings import Settings
 from lib.errors import BadRequest, NotFound, ServiceError
 from lib.ids import is_id
+from lib.json_body import loads_or_none
 from services.registry import DomainServices
 from services.sumup import PaymentGateway
+from services.sumup.ids import is_checkout_id
 
 # SumUp's classic webhook, and the newer event envelope (reference §5a, §5b).
 STATUS_CHANGED = "CHECKOUT_STATUS_CHANGED"
 CHECKOUT_EVENT_PREFIXES = ("checkout.", "checkouts.")
-MAX_CHECKOUT_ID_LENGTH = 64
 # More digits than a BIGINT has; longer text is refused before int() sees it.
 MAX_ORDER_DIGITS = 19
 
@@ -47,10 +47,7 @@ def read_webhook(raw: str | bytes, *, order_ref: str) -> WebhookHint | None:
 
     Raises BadRequest for a body that is not a JSON object.
     """
-    try:
-        body = json.loads(raw) if raw else None
-    except ValueError:
-        body = None
+    body = loads_or_none(raw)
     if not isinstance(body, dict):
         raise BadRequest("The webhook body must be a JSON object.", code="INVALID_WEBHOOK")
     checkout_id = _checkout_id_of(body)
@@ -111,9 +108,9 @@ def _checkout_id_of(body: dict[str, Any]) -> str | None:
         event_type, subject = body.get("type"), body.get("object")
         is_checkout = isinstance(event_type, str) and event_type.startswith(CHECKOUT_EVENT_PREFIXES)
         candidate = subject.get("id") if is_checkout and isinstance(subject, dict) else None
-    if isinstance(candidate, str) and 0 < len(candidate) <= MAX_CHECKOUT_ID_LENGTH:
-        return candidate
-    return None
+    # Only SumUp's own id format: the id becomes part of a URL path sent with the merchant's
+    # key, where "." or ".." would name another resource.
+    return candidate if is_checkout_id(candidate) else None
 
 
 def _describe(body: dict[str, Any]) -> str:

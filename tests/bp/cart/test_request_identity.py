@@ -1,4 +1,5 @@
-"""current_cart_identity(): the signed-in user, else the anonymous cart made on the first write."""
+"""current_cart_identity(): the signed-in user, else the anonymous cart made on the first write
+(claim_cart_identity)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from typing import Any
 
 from quart import Quart, session
 
-from bp.cart.request_identity import current_cart_identity
+from bp.cart.request_identity import claim_cart_identity, current_cart_identity
 from bp.cart.services.identity import is_valid_session_id
 from services.contracts.dtos import CartIdentity
 from tests.support.http import settings_of, write_shared_session
@@ -19,7 +20,7 @@ async def identity_in(app: Quart, data: dict[str, Any] | None, *, create: bool) 
         sid = await write_shared_session(app, data)
         headers["Cookie"] = f"{settings_of(app).session_cookie_name}={sid}"
     async with app.test_request_context("/", headers=headers):
-        identity = current_cart_identity(create=create)
+        identity = await claim_cart_identity() if create else current_cart_identity()
         return identity, dict(session)
 
 

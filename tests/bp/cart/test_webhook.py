@@ -36,6 +36,9 @@ from tests.support.checkout import (
 from tests.support.http import sign_in
 from tests.support.standin import StandinControl, free_port
 
+# A checkout id as SumUp writes them (a UUID); anything else never reaches SumUp.
+CHECKOUT_ID = "64553e20-3f0e-49e4-8af3-fd0eca86ce91"
+
 
 @pytest.fixture
 def app_port() -> int:
@@ -271,7 +274,7 @@ async def test_a_webhook_for_an_unknown_order_is_acknowledged(
 ) -> None:
     with caplog.at_level(logging.INFO):
         response = await webhook(
-            client, order_ref, {"event_type": "CHECKOUT_STATUS_CHANGED", "id": "c-1"}
+            client, order_ref, {"event_type": "CHECKOUT_STATUS_CHANGED", "id": CHECKOUT_ID}
         )
 
     assert response.status_code == 204
@@ -288,7 +291,7 @@ async def test_a_body_that_is_not_json_is_a_400(app: Quart, client: Any) -> None
 
 async def test_the_webhook_needs_no_csrf_token_or_session(app: Quart, db: AsyncSession) -> None:
     response = await app.test_client().post(
-        "/checkout/webhook/1/", json={"event_type": "CHECKOUT_STATUS_CHANGED", "id": "c-1"}
+        "/checkout/webhook/1/", json={"event_type": "CHECKOUT_STATUS_CHANGED", "id": CHECKOUT_ID}
     )
 
     assert response.status_code == 204
@@ -316,7 +319,8 @@ async def test_database_unreachable_answers_503(
     broken = create_app({**app_config, "database_url": "postgresql://root@127.0.0.1:9/none"})
     async with broken.test_app():
         response = await broken.test_client().post(
-            "/checkout/webhook/1/", json={"event_type": "CHECKOUT_STATUS_CHANGED", "id": "c-1"}
+            "/checkout/webhook/1/",
+            json={"event_type": "CHECKOUT_STATUS_CHANGED", "id": CHECKOUT_ID},
         )
 
     assert response.status_code == 503

@@ -1,8 +1,9 @@
 """An order is its owner's alone: another identity gets a 404 on its page, list, pay and recheck.
 
 The adopted order: an anonymous browser checks out, signs in (the order becomes the user's),
-signs out, and its next anonymous cart gets the same cart id (derived from the browser's CSRF
-cookie). The order belongs to the user now, so that anonymous cart must not reach it.
+signs out, and its next anonymous cart carries the same cart id again (a new cart's id is
+random, so the test puts the old one back, as anyone who learnt it could). The order belongs to
+the user now, so that anonymous cart must not reach it.
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ async def test_an_adopted_order_is_not_the_next_anonymous_carts(
     loaf = await f.product(db, page, "Sourdough loaf", "4.50")
     session_id = await write_shared_session(app, {})
     client.set_cookie(TEST_HOST, settings_of(app).session_cookie_name, session_id)
-    # One CSRF cookie for the whole visit, as one browser keeps it.
+    # One session for the whole visit, so one CSRF token.
     token = csrf_token(app, client)
 
     added = await client.post(f"/add/{loaf.id}/", form={"csrf_token": token})
@@ -70,7 +71,7 @@ async def test_an_adopted_order_is_not_the_next_anonymous_carts(
     await change_shared_session(app, session_id, user_id=7)
     assert (await client.get("/")).status_code == 200
     assert (await fresh(db, Order, order.id)).user_id == 7
-    await change_shared_session(app, session_id, user_id=None)
+    await change_shared_session(app, session_id, user_id=None, cart_sid=first_cart)
     again = await client.post(f"/add/{loaf.id}/", form={"csrf_token": token})
     assert again.status_code == 303
     assert (await read_shared_session(app, session_id) or {}).get("cart_sid") == first_cart

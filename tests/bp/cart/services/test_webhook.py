@@ -9,29 +9,34 @@ import pytest
 from bp.cart.services.webhook import WebhookHint, read_webhook
 from lib.errors import BadRequest
 
+# A checkout id as SumUp writes them (a UUID); anything else never reaches SumUp.
+CHECKOUT_ID = "64553e20-3f0e-49e4-8af3-fd0eca86ce91"
+
 
 def body(value: object) -> bytes:
     return json.dumps(value).encode()
 
 
 def test_both_shapes_name_the_checkout() -> None:
-    classic = body({"event_type": "CHECKOUT_STATUS_CHANGED", "id": "c-1"})
-    newer = body({"type": "checkout.status.updated", "object": {"id": "c-1"}})
+    classic = body({"event_type": "CHECKOUT_STATUS_CHANGED", "id": CHECKOUT_ID})
+    newer = body({"type": "checkout.status.updated", "object": {"id": CHECKOUT_ID}})
 
-    assert read_webhook(classic, order_ref="12") == WebhookHint(order_id=12, checkout_id="c-1")
-    assert read_webhook(newer, order_ref="12") == WebhookHint(order_id=12, checkout_id="c-1")
+    assert read_webhook(classic, order_ref="12") == WebhookHint(
+        order_id=12, checkout_id=CHECKOUT_ID
+    )
+    assert read_webhook(newer, order_ref="12") == WebhookHint(order_id=12, checkout_id=CHECKOUT_ID)
 
 
 @pytest.mark.parametrize(
     ("raw", "order_ref"),
     [
-        (body({"event_type": "PAYOUT_CREATED", "id": "c-1"}), "12"),
-        (body({"type": "payout.created", "object": {"id": "c-1"}}), "12"),
+        (body({"event_type": "PAYOUT_CREATED", "id": CHECKOUT_ID}), "12"),
+        (body({"type": "payout.created", "object": {"id": CHECKOUT_ID}}), "12"),
         (body({"event_type": "CHECKOUT_STATUS_CHANGED", "id": "c" * 65}), "12"),
         (body({"event_type": "CHECKOUT_STATUS_CHANGED", "id": 5}), "12"),
-        (body({"event_type": "CHECKOUT_STATUS_CHANGED", "id": "c-1"}), "0"),
-        (body({"event_type": "CHECKOUT_STATUS_CHANGED", "id": "c-1"}), "9223372036854775808"),
-        (body({"event_type": "CHECKOUT_STATUS_CHANGED", "id": "c-1"}), "abc"),
+        (body({"event_type": "CHECKOUT_STATUS_CHANGED", "id": CHECKOUT_ID}), "0"),
+        (body({"event_type": "CHECKOUT_STATUS_CHANGED", "id": CHECKOUT_ID}), "9223372036854775808"),
+        (body({"event_type": "CHECKOUT_STATUS_CHANGED", "id": CHECKOUT_ID}), "abc"),
     ],
 )
 def test_what_is_not_ours_is_nothing(raw: bytes, order_ref: str) -> None:

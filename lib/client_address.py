@@ -1,0 +1,42 @@
+"""Which client sent a request, for rate limits: the peer, or what trusted proxies say.
+
+`X-Forwarded-For` is believed only from the proxies named in TRUSTED_PROXIES: anyone can send
+the header, so by default the connection's peer address is the client. Behind trusted proxies
+the client is the right-most address of the header that is not itself a trusted proxy (each
+proxy appends the address it saw, so the addresses left of it are the client's own claims).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterable
+
+from quart import request
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+UNKNOWN = "unknown"
+
+
+def networks(values: Iterable[str]) -> tuple[Network, ...]:
+    """The trusted proxies' networks (validated by the settings)."""
+    return tuple(ipaddress.ip_network(value, strict=False) for value in values)
+
+
+def _is_trusted(address: str, trusted: tuple[Network, ...]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address.strip())
+    except ValueError:
+        return False
+    return any(ip in network for network in trusted)
+
+
+def client_address(trusted: tuple[Network, ...]) -> str:
+    """The address this request came from, as far as we can believe it."""
+    peer = request.remote_addr or UNKNOWN
+    if not trusted or not _is_trusted(peer, trusted):
+        return peer
+    hops = [hop.strip() for hop in request.headers.get("X-Forwarded-For", "").split(",")]
+    for hop in reversed([hop for hop in hops if hop]):
+        if not _is_trusted(hop, trusted):
+            return hop[:64]
+    return peer
