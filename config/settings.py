@@ -81,6 +81,8 @@ class Settings(BaseSettings):
     sumup_retry_backoff_seconds: float = Field(default=0.5, ge=0, le=10)
     checkout_grace_minutes: int = Field(default=1, ge=0, le=60)
     reconciler_batch_size: int = Field(default=100, ge=1, le=1000)
+    # The longest an open order waits between two looks (the wait grows with its age).
+    reconciler_max_recheck_seconds: float = Field(default=600.0, gt=0)
     relay_batch_size: int = Field(default=100, ge=1, le=1000)
 
     @classmethod

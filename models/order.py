@@ -16,6 +16,7 @@ from sqlalchemy import (
     Numeric,
     String,
     Text,
+    func,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -48,10 +49,16 @@ class Order(UpdatedAtMixin, CartBase):
             text("created_at DESC"),
             text("id DESC"),
         ),
-        # The reconciler's scan: only the unsettled orders.
+        # The oldest unsettled order (the metrics gauge).
         Index(
             "ix_orders_open_created",
             "created_at",
+            postgresql_where=text(f"status IN ({sql_list(OPEN_STATUSES)})"),
+        ),
+        # The reconciler's batch: the unsettled orders whose next check is due.
+        Index(
+            "ix_orders_open_next_check",
+            "next_check_at",
             postgresql_where=text(f"status IN ({sql_list(OPEN_STATUSES)})"),
         ),
         # Paid orders an operator still has to refund (the metrics gauge and the refund command).
@@ -82,6 +89,13 @@ class Order(UpdatedAtMixin, CartBase):
     sumup_transaction_code: Mapped[str | None] = mapped_column(String(64))
     sumup_transaction_id: Mapped[str | None] = mapped_column(String(64))
     checkout_started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The reconciler's schedule: when it looks at this open order next (moved back after each
+    # look, the more the older the attempt; due at once when an attempt starts), and when it
+    # last did, which orders the due ones so that none waits behind the others for good.
+    next_check_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now()
+    )
+    last_checked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     paid_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -18,6 +18,10 @@ OUTBOX_BACKLOG = text(
     "SELECT count(*), coalesce(extract(epoch FROM now() - min(created_at)), 0) "
     "FROM event_outbox WHERE delivered_at IS NULL"
 )
+RECONCILER_DUE = text(
+    "SELECT count(*), coalesce(extract(epoch FROM now() - min(next_check_at)), 0) "  # noqa: S608  (constants only)
+    f"FROM orders WHERE status IN ({sql_list(OPEN_STATUSES)}) AND next_check_at <= now()"
+)
 REFUNDS_DUE = text("SELECT count(*) FROM orders WHERE needs_refund AND refunded_at IS NULL")
 
 
@@ -37,6 +41,16 @@ async def collect_metrics(session: AsyncSession) -> str:
         "# HELP cart_open_order_oldest_seconds Age of the oldest order awaiting payment.",
         "# TYPE cart_open_order_oldest_seconds gauge",
         f"cart_open_order_oldest_seconds {oldest:.0f}",
+    ]
+    due, overdue = (await session.execute(RECONCILER_DUE)).one()
+    lines += [
+        "# HELP cart_reconciler_due_orders Orders awaiting payment whose reconciler check is due.",
+        "# TYPE cart_reconciler_due_orders gauge",
+        f"cart_reconciler_due_orders {int(due)}",
+        "# HELP cart_reconciler_overdue_seconds How long the most overdue reconciler check has "
+        "waited (stays below the reconciler's interval while it keeps up).",
+        "# TYPE cart_reconciler_overdue_seconds gauge",
+        f"cart_reconciler_overdue_seconds {float(overdue):.0f}",
     ]
     backlog, backlog_age = (await session.execute(OUTBOX_BACKLOG)).one()
     lines += [

@@ -239,6 +239,8 @@ async def _next_attempt(
         order.sumup_status = None
         order.status = "pending"
         order.checkout_started_at = datetime.now(UTC)
+        # A new hosted page: the reconciler looks at it from the start again.
+        order.next_check_at = order.checkout_started_at
         await session.commit()
     except BaseException:
         await session.rollback()

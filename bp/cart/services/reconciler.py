@@ -1,9 +1,14 @@
 """The reconciler: settles open orders whose webhook never came and expires abandoned ones.
 
-One pass at a time across every worker and machine: a pass runs only while it holds a
-PostgreSQL session-level advisory lock, taken with pg_try_advisory_lock on a connection of its
-own, so a second worker skips its turn instead of doing the same work twice. Told to stop, a
-pass ends after the order in hand (each order is its own transaction).
+Each open order has its own next-check time. A pass takes the orders that are due, those
+looked at longest ago first, up to its batch; after each look the order's next check moves
+back, the further the older its payment attempt (never past the moment it is due to expire),
+so however many orders stay open, every one of them comes up within a bounded time. An order
+whose check failed (SumUp unreachable) stays due, behind the others.
+
+One pass at a time across every worker and machine (lib/locks.py), so a second worker skips
+its turn instead of doing the same work twice. Told to stop, a pass ends after the order in
+hand (each order is its own transaction).
 """
 
 from __future__ import annotations
@@ -13,23 +18,27 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bp.cart.services.check_sumup_status import check_sumup_status
-from bp.cart.services.orders import close_order, load_order, session_ends_at
+from bp.cart.services.orders import close_order, load_order, session_ends_at, session_started_at
 from bp.cart.services.payment_attempts import deactivate_current_attempt
 from config.settings import Settings
 from lib.db import Databases
 from lib.errors import ServiceError
 from lib.jobs import run_every
+from lib.locks import lock_key, single_instance
 from models import OPEN_STATUSES, Order
 from services.registry import DomainServices
 from services.runtime import Runtime
 from services.sumup import PaymentGateway
 
-# pg_advisory_lock key of the reconciler ("reconcil" in ASCII), shared by every worker.
-RECONCILER_LOCK_KEY = int.from_bytes(b"reconcil", "big", signed=True)
+# The reconciler's lock ("reconcil"), shared by every worker.
+RECONCILER_LOCK_KEY = lock_key(b"reconcil")
+# An open order is looked at again after this share of its attempt's age (within the bounds
+# of the settings): often while the shopper may be paying, seldom once it is abandoned.
+RECHECK_AGE_SHARE = 0.5
 
 log = logging.getLogger(__name__)
 
@@ -55,31 +64,23 @@ async def reconcile_once(
     now: datetime | None = None,
     stop: asyncio.Event | None = None,
 ) -> ReconcileReport:
-    """One pass over the open orders (a bounded batch, oldest first), if no one else is in one.
+    """One pass over the open orders that are due (a bounded batch), if no one else is in one.
 
-    With `stop`, the pass ends early once it is set, after the order in hand.
+    `now` is the time the pass takes as the present (tests move it). With `stop`, the pass
+    ends early once it is set, after the order in hand.
     """
-    async with databases.engine.connect() as lock_connection:
-        acquired = await lock_connection.scalar(
-            select(func.pg_try_advisory_lock(RECONCILER_LOCK_KEY))
-        )
-        # The lock belongs to the connection, not to this transaction: end the transaction.
-        await lock_connection.commit()
+    async with single_instance(databases.engine, RECONCILER_LOCK_KEY) as acquired:
         if not acquired:
             log.debug("reconciler: another worker is running a pass")
             return ReconcileReport(ran=False)
-        try:
-            return await _pass(
-                databases=databases,
-                settings=settings,
-                gateway=gateway,
-                domains=domains,
-                now=now,
-                stop=stop,
-            )
-        finally:
-            await lock_connection.scalar(select(func.pg_advisory_unlock(RECONCILER_LOCK_KEY)))
-            await lock_connection.commit()
+        return await _pass(
+            databases=databases,
+            settings=settings,
+            gateway=gateway,
+            domains=domains,
+            now=now or datetime.now(UTC),
+            stop=stop,
+        )
 
 
 async def _pass(
@@ -88,7 +89,7 @@ async def _pass(
     settings: Settings,
     gateway: PaymentGateway,
     domains: DomainServices,
-    now: datetime | None,
+    now: datetime,
     stop: asyncio.Event | None,
 ) -> ReconcileReport:
     report = ReconcileReport()
@@ -96,8 +97,8 @@ async def _pass(
         order_ids = list(
             await session.scalars(
                 select(Order.id)
-                .where(Order.status.in_(OPEN_STATUSES))
-                .order_by(Order.created_at, Order.id)
+                .where(Order.status.in_(OPEN_STATUSES), Order.next_check_at <= now)
+                .order_by(func.coalesce(Order.last_checked_at, Order.created_at), Order.id)
                 .limit(settings.reconciler_batch_size)
             )
         )
@@ -119,10 +120,12 @@ async def _pass(
                 # SumUp unreachable, a merchant without credentials: the next pass tries again.
                 log.warning("reconciler: order %s left for the next pass: %s", order_id, error)
                 report.errors += 1
+                await _record_check(session, order_id=order_id, now=now)
                 continue
             except Exception:  # one broken order must not stop the others
                 log.exception("reconciler: order %s failed", order_id)
                 report.errors += 1
+                await _record_check(session, order_id=order_id, now=now)
                 continue
         if outcome == "paid":
             report.paid += 1
@@ -150,8 +153,11 @@ async def reconcile_order(
 ) -> str:
     """Settle one open order by SumUp, and expire it once its hosted session is over.
 
-    Answers the order's status afterwards ("open" when nothing changed).
+    A checkout that does not match its order never pays it, and such an order expires on
+    schedule like any unpaid one. Answers the order's status afterwards ("open" when nothing
+    changed), and schedules the order's next check while it stays open.
     """
+    now = now or datetime.now(UTC)
     order = await load_order(session, order_id)
     if order is None or order.status not in OPEN_STATUSES:
         await session.commit()
@@ -168,18 +174,62 @@ async def reconcile_order(
         )
         if settlement.status not in OPEN_STATUSES:
             return settlement.status
-        if settlement.mismatch:
-            # A checkout that does not match its order is an operator's call, not ours.
-            return "open"
         order = await load_order(session, order_id)
         assert order is not None
-    deadline = session_ends_at(order, settings) + timedelta(minutes=settings.checkout_grace_minutes)
-    if (now or datetime.now(UTC)) < deadline:
+    deadline = expiry_due_at(order, settings)
+    if now < deadline:
         await session.commit()
+        await _record_check(
+            session, order_id=order_id, now=now, next_check_at=next_check(order, settings, now)
+        )
         return "open"
-    return await expire_order(
+    status = await expire_order(
         session, order_id=order_id, settings=settings, gateway=gateway, domains=domains
     )
+    if status in OPEN_STATUSES:
+        # Given a new attempt while it was being expired: its schedule starts again.
+        await _record_check(session, order_id=order_id, now=now)
+    return status
+
+
+def expiry_due_at(order: Order, settings: Settings) -> datetime:
+    """When an order still unpaid is expired: its hosted session's end, and a little grace."""
+    return session_ends_at(order, settings) + timedelta(minutes=settings.checkout_grace_minutes)
+
+
+def next_check(order: Order, settings: Settings, now: datetime) -> datetime:
+    """When to look at an open order again: after a share of its attempt's age, bounded below
+    by the reconciler's interval and above by RECONCILER_MAX_RECHECK_SECONDS, and never later
+    than its expiry."""
+    age = max((now - session_started_at(order)).total_seconds(), 0.0)
+    wait = min(
+        max(age * RECHECK_AGE_SHARE, settings.reconciler_interval_seconds),
+        settings.reconciler_max_recheck_seconds,
+    )
+    return min(now + timedelta(seconds=wait), expiry_due_at(order, settings))
+
+
+async def _record_check(
+    session: AsyncSession, *, order_id: int, now: datetime, next_check_at: datetime | None = None
+) -> None:
+    """Note that the order was looked at (and, when given, when it is due next); commits.
+
+    Without `next_check_at` the order stays due: it comes up again once the orders looked at
+    before it have had their turn.
+    """
+    values: dict[str, object] = {"last_checked_at": now, "updated_at": Order.updated_at}
+    if next_check_at is not None:
+        values["next_check_at"] = next_check_at
+    try:
+        await session.execute(
+            update(Order)
+            .where(Order.id == order_id, Order.status.in_(OPEN_STATUSES))
+            .values(**values)
+        )
+        await session.commit()
+    except BaseException:
+        await session.rollback()
+        raise
 
 
 async def expire_order(
