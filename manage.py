@@ -5,7 +5,9 @@ wait-db                      wait until the database answers
 flush-cart-redis             flush the cart's own Redis index (never the shared one)
 reconcile                    one reconciler pass: settle or expire open orders
 relay                        one outbox relay pass to the federation store
-refund ORDER_ID [--amount X] refund a paid order through SumUp
+refund ORDER_ID [--amount X] refund a paid order through SumUp (asks SumUp first whether an
+                             earlier refund whose answer was lost went through)
+resolve-mismatch ORDER_ID    record that an order's unmatched payment was settled by hand
 set-page-merchant SLUG --merchant-code C --api-key-env VAR [--prefix P]
                              pay a page to its own SumUp merchant (the key is read from $VAR)
 """
@@ -114,6 +116,26 @@ async def refund(order_id: int, amount: str | None) -> None:
     )
 
 
+async def resolve_mismatch(order_id: int) -> None:
+    """Record that the order's payment that did not match it was settled in SumUp by hand."""
+    from bp.cart.services.payment_mismatch import resolve_payment_mismatch
+    from lib.errors import ServiceError
+
+    async with (
+        open_runtime(load_settings()) as runtime,
+        runtime.databases.sessionmaker() as session,
+    ):
+        try:
+            marked_at = await resolve_payment_mismatch(session, order_id=order_id)
+        except ServiceError as error:
+            raise SystemExit(error.message) from None
+    print(
+        f"order {order_id}: the unmatched payment noticed on {marked_at:%Y-%m-%d %H:%M} UTC "
+        "is recorded as resolved",
+        flush=True,
+    )
+
+
 async def set_page_merchant(
     page_slug: str, merchant_code: str, api_key_env: str, prefix: str | None
 ) -> None:
@@ -158,6 +180,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     refund_parser = commands.add_parser("refund", help="refund a paid order through SumUp")
     refund_parser.add_argument("order_id", type=int)
     refund_parser.add_argument("--amount", help="e.g. 12.50 (default: what the order owes back)")
+    resolve = commands.add_parser(
+        "resolve-mismatch", help="record that an unmatched payment was settled by hand"
+    )
+    resolve.add_argument("order_id", type=int)
     merchant = commands.add_parser("set-page-merchant", help="pay a page to its own merchant")
     merchant.add_argument("page_slug")
     merchant.add_argument("--merchant-code", required=True)
@@ -180,6 +206,8 @@ def main(argv: list[str] | None = None) -> None:
         asyncio.run(relay())
     elif args.command == "refund":
         asyncio.run(refund(args.order_id, args.amount))
+    elif args.command == "resolve-mismatch":
+        asyncio.run(resolve_mismatch(args.order_id))
     else:
         asyncio.run(
             set_page_merchant(args.page_slug, args.merchant_code, args.api_key_env, args.prefix)

@@ -64,6 +64,8 @@ class Settings(BaseSettings):
     currency: str = Field(default="GBP", pattern=r"^[A-Z]{3}$")
     orders_page_size: int = Field(default=20, ge=1, le=200)
     max_line_quantity: int = Field(default=99, ge=1, le=10_000)
+    # Where shoppers write about an order (shown when a payment needs the coop's attention).
+    coop_contact_email: str | None = None
     # Domains served by their SQL implementation over the shared tables; the others are stubbed.
     domains: list[Domain] = Field(default_factory=lambda: list(DOMAINS))
 

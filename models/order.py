@@ -61,6 +61,14 @@ class Order(UpdatedAtMixin, CartBase):
             "next_check_at",
             postgresql_where=text(f"status IN ({sql_list(OPEN_STATUSES)})"),
         ),
+        # Payments SumUp reported that did not match their order, not yet resolved (metrics).
+        Index(
+            "ix_orders_payment_mismatch_open",
+            "id",
+            postgresql_where=text(
+                "payment_mismatch_at IS NOT NULL AND payment_mismatch_resolved_at IS NULL"
+            ),
+        ),
         # Paid orders an operator still has to refund (the metrics gauge and the refund command).
         Index(
             "ix_orders_refund_due",
@@ -98,6 +106,12 @@ class Order(UpdatedAtMixin, CartBase):
     last_checked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     paid_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # A checkout SumUp reported PAID that does not match this order (amount, currency,
+    # merchant or reference): it never pays the order; an operator settles it by hand, then
+    # records that with `manage.py resolve-mismatch`.
+    payment_mismatch_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    payment_mismatch_reason: Mapped[str | None] = mapped_column(Text)
+    payment_mismatch_resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     needs_refund: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")
     refund_reason: Mapped[str | None] = mapped_column(Text)

@@ -22,6 +22,10 @@ RECONCILER_DUE = text(
     "SELECT count(*), coalesce(extract(epoch FROM now() - min(next_check_at)), 0) "  # noqa: S608  (constants only)
     f"FROM orders WHERE status IN ({sql_list(OPEN_STATUSES)}) AND next_check_at <= now()"
 )
+PAYMENT_MISMATCHES = text(
+    "SELECT count(*) FROM orders "
+    "WHERE payment_mismatch_at IS NOT NULL AND payment_mismatch_resolved_at IS NULL"
+)
 REFUNDS_DUE = text("SELECT count(*) FROM orders WHERE needs_refund AND refunded_at IS NULL")
 
 
@@ -66,5 +70,12 @@ async def collect_metrics(session: AsyncSession) -> str:
         "# HELP cart_refunds_due Paid orders marked as needing a refund, not yet refunded.",
         "# TYPE cart_refunds_due gauge",
         f"cart_refunds_due {int(refunds or 0)}",
+    ]
+    mismatches = await session.scalar(PAYMENT_MISMATCHES)
+    lines += [
+        "# HELP cart_payment_mismatches Payments SumUp reported that did not match their order, "
+        "not yet resolved by an operator.",
+        "# TYPE cart_payment_mismatches gauge",
+        f"cart_payment_mismatches {int(mismatches or 0)}",
     ]
     return "\n".join(lines) + "\n"

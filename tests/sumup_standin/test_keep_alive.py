@@ -109,8 +109,6 @@ async def test_a_create_answered_5xx_keeps_the_connection(
 
 
 async def test_a_refused_key_keeps_the_connection(sumup_standin: str) -> None:
-    statuses = await two_requests_on_one_connection(
-        sumup_standin, "/v0.1/checkouts", api_key=None
-    )
+    statuses = await two_requests_on_one_connection(sumup_standin, "/v0.1/checkouts", api_key=None)
 
     assert statuses == [401, 401]

@@ -24,7 +24,8 @@ class ReturnView:
     """The order (with its items) and how the return page presents it."""
 
     order: Order
-    # "paid", "failed" (may pay again), "pending" (SumUp has not confirmed yet) or "closed".
+    # "paid", "failed" (may pay again), "pending" (SumUp has not confirmed yet), "mismatch"
+    # (SumUp took a payment that does not match the order: the coop looks into it) or "closed".
     state: str
     # SumUp could not be asked just now: still "pending", never "failed".
     unreachable: bool = False
@@ -43,7 +44,7 @@ async def return_view(
     order = await get_owned_order_or_raise(session, order_id=order_id, identity=identity)
     await session.commit()
     unreachable = False
-    if order.status in OPEN_STATUSES:
+    if order.status in OPEN_STATUSES and order.payment_mismatch_at is None:
         try:
             await check_sumup_status(
                 session,
@@ -57,5 +58,12 @@ async def return_view(
             unreachable = True
         order = await get_owned_order_or_raise(session, order_id=order_id, identity=identity)
         await session.commit()
-    state = order.status if order.status in ("paid", "failed", "pending") else "closed"
-    return ReturnView(order=order, state=state, unreachable=unreachable)
+    return ReturnView(order=order, state=_state(order), unreachable=unreachable)
+
+
+def _state(order: Order) -> str:
+    if order.status == "paid":
+        return "paid"
+    if order.payment_mismatch_at is not None:
+        return "mismatch"
+    return order.status if order.status in ("failed", "pending") else "closed"
