@@ -73,7 +73,7 @@ async def reconcile() -> None:
         return
     print(
         f"checked {report.checked}, paid {report.paid}, expired {report.expired}, "
-        f"errors {report.errors}",
+        f"errors {report.errors}, refunds resolved {report.refunds_resolved}",
         flush=True,
     )
 

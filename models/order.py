@@ -69,6 +69,12 @@ class Order(UpdatedAtMixin, CartBase):
                 "payment_mismatch_at IS NOT NULL AND payment_mismatch_resolved_at IS NULL"
             ),
         ),
+        # Refunds claimed and not confirmed by SumUp yet (the reconciler and the metrics).
+        Index(
+            "ix_orders_refund_unconfirmed",
+            "refund_requested_at",
+            postgresql_where=text("refund_requested_at IS NOT NULL AND refunded_at IS NULL"),
+        ),
         # Paid orders an operator still has to refund (the metrics gauge and the refund command).
         Index(
             "ix_orders_refund_due",
@@ -115,7 +121,10 @@ class Order(UpdatedAtMixin, CartBase):
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     needs_refund: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")
     refund_reason: Mapped[str | None] = mapped_column(Text)
+    # The refund: its amount and when it was claimed, before SumUp is asked; when SumUp made
+    # it (refunded_at). Claimed and not made yet is "pending confirmation" (refunds.py).
     refunded_amount: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+    refund_requested_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     refunded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[CreatedAt]
 

@@ -22,6 +22,9 @@ RECONCILER_DUE = text(
     "SELECT count(*), coalesce(extract(epoch FROM now() - min(next_check_at)), 0) "  # noqa: S608  (constants only)
     f"FROM orders WHERE status IN ({sql_list(OPEN_STATUSES)}) AND next_check_at <= now()"
 )
+REFUNDS_UNCONFIRMED = text(
+    "SELECT count(*) FROM orders WHERE refund_requested_at IS NOT NULL AND refunded_at IS NULL"
+)
 PAYMENT_MISMATCHES = text(
     "SELECT count(*) FROM orders "
     "WHERE payment_mismatch_at IS NOT NULL AND payment_mismatch_resolved_at IS NULL"
@@ -70,6 +73,12 @@ async def collect_metrics(session: AsyncSession) -> str:
         "# HELP cart_refunds_due Paid orders marked as needing a refund, not yet refunded.",
         "# TYPE cart_refunds_due gauge",
         f"cart_refunds_due {int(refunds or 0)}",
+    ]
+    unconfirmed = await session.scalar(REFUNDS_UNCONFIRMED)
+    lines += [
+        "# HELP cart_refunds_unconfirmed Refunds sent to SumUp whose outcome is not confirmed yet.",
+        "# TYPE cart_refunds_unconfirmed gauge",
+        f"cart_refunds_unconfirmed {int(unconfirmed or 0)}",
     ]
     mismatches = await session.scalar(PAYMENT_MISMATCHES)
     lines += [

@@ -8,7 +8,8 @@ whose check failed (SumUp unreachable) stays due, behind the others.
 
 One pass at a time across every worker and machine (lib/locks.py), so a second worker skips
 its turn instead of doing the same work twice. Told to stop, a pass ends after the order in
-hand (each order is its own transaction).
+hand (each order is its own transaction). A pass also asks SumUp about refunds whose answer
+was lost (refunds.py), so that none stays pending confirmation.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bp.cart.services.check_sumup_status import check_sumup_status
 from bp.cart.services.orders import close_order, load_order, session_ends_at, session_started_at
 from bp.cart.services.payment_attempts import deactivate_current_attempt
+from bp.cart.services.refunds import REFUND_SETTLE, resolve_pending_refund
 from config.settings import Settings
 from lib.db import Databases
 from lib.errors import ServiceError
@@ -53,6 +55,8 @@ class ReconcileReport:
     paid: int = 0
     expired: int = 0
     errors: int = 0
+    # Refunds left pending confirmation that SumUp's transaction settled (made or not made).
+    refunds_resolved: int = 0
 
 
 async def reconcile_once(
@@ -131,15 +135,58 @@ async def _pass(
             report.paid += 1
         elif outcome == "expired":
             report.expired += 1
-    if report.paid or report.expired or report.errors:
+    await _resolve_refunds(
+        report, databases=databases, settings=settings, gateway=gateway, now=now, stop=stop
+    )
+    if report.paid or report.expired or report.errors or report.refunds_resolved:
         log.info(
-            "reconciler: %d checked, %d paid, %d expired, %d errors",
+            "reconciler: %d checked, %d paid, %d expired, %d errors, %d refunds resolved",
             report.checked,
             report.paid,
             report.expired,
             report.errors,
+            report.refunds_resolved,
         )
     return report
+
+
+async def _resolve_refunds(
+    report: ReconcileReport,
+    *,
+    databases: Databases,
+    settings: Settings,
+    gateway: PaymentGateway,
+    now: datetime,
+    stop: asyncio.Event | None,
+) -> None:
+    """Ask SumUp about the refunds left pending confirmation long enough (refunds.py)."""
+    async with databases.sessionmaker() as session:
+        order_ids = list(
+            await session.scalars(
+                select(Order.id)
+                .where(
+                    Order.refund_requested_at.is_not(None),
+                    Order.refunded_at.is_(None),
+                    Order.refund_requested_at <= now - REFUND_SETTLE,
+                )
+                .order_by(Order.refund_requested_at)
+                .limit(settings.reconciler_batch_size)
+            )
+        )
+    for order_id in order_ids:
+        if stop is not None and stop.is_set():
+            return
+        async with databases.sessionmaker() as session:
+            try:
+                outcome = await resolve_pending_refund(
+                    session, order_id=order_id, settings=settings, gateway=gateway, now=now
+                )
+            except Exception:  # one broken order must not stop the others
+                log.exception("reconciler: the refund of order %s could not be settled", order_id)
+                report.errors += 1
+                continue
+        if outcome is not None:
+            report.refunds_resolved += 1
 
 
 async def reconcile_order(

@@ -56,6 +56,8 @@ class OrderView:
     needs_refund: bool
     refund_amount: Decimal | None
     refunded_at: datetime | None
+    # A refund sent to SumUp whose outcome SumUp has not confirmed yet.
+    refund_pending: bool
     # A payment SumUp reported that did not match this order (see payment_mismatch.py).
     payment_mismatch_at: datetime | None
     payment_mismatch_reason: str | None
@@ -168,6 +170,7 @@ def _view(
         needs_refund=order.needs_refund,
         refund_amount=_refund_amount(order, bookings, ticket_lines),
         refunded_at=order.refunded_at,
+        refund_pending=order.refund_requested_at is not None and order.refunded_at is None,
         payment_mismatch_at=order.payment_mismatch_at,
         payment_mismatch_reason=order.payment_mismatch_reason,
         payment_mismatch_resolved_at=order.payment_mismatch_resolved_at,
