@@ -86,6 +86,11 @@ class Settings(BaseSettings):
     # The longest an open order waits between two looks (the wait grows with its age).
     reconciler_max_recheck_seconds: float = Field(default=600.0, gt=0)
     relay_batch_size: int = Field(default=100, ge=1, le=1000)
+    # An outbox row the federation store refuses waits RELAY_BACKOFF_SECONDS, then twice as
+    # long after each further refusal (at most an hour), and is dead-lettered after
+    # RELAY_MAX_ATTEMPTS refusals.
+    relay_max_attempts: int = Field(default=10, ge=1, le=100)
+    relay_backoff_seconds: float = Field(default=5.0, gt=0, le=3600)
 
     @classmethod
     def settings_customise_sources(

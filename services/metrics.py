@@ -16,8 +16,9 @@ OPEN_ORDERS = text(
 )
 OUTBOX_BACKLOG = text(
     "SELECT count(*), coalesce(extract(epoch FROM now() - min(created_at)), 0) "
-    "FROM event_outbox WHERE delivered_at IS NULL"
+    "FROM event_outbox WHERE delivered_at IS NULL AND dead_lettered_at IS NULL"
 )
+OUTBOX_DEAD_LETTERED = text("SELECT count(*) FROM event_outbox WHERE dead_lettered_at IS NOT NULL")
 RECONCILER_DUE = text(
     "SELECT count(*), coalesce(extract(epoch FROM now() - min(next_check_at)), 0) "  # noqa: S608  (constants only)
     f"FROM orders WHERE status IN ({sql_list(OPEN_STATUSES)}) AND next_check_at <= now()"
@@ -61,12 +62,20 @@ async def collect_metrics(session: AsyncSession) -> str:
     ]
     backlog, backlog_age = (await session.execute(OUTBOX_BACKLOG)).one()
     lines += [
-        "# HELP cart_outbox_undelivered Domain events not yet relayed to the federation store.",
+        "# HELP cart_outbox_undelivered Domain events waiting to be relayed to the federation "
+        "store (dead letters apart).",
         "# TYPE cart_outbox_undelivered gauge",
         f"cart_outbox_undelivered {int(backlog)}",
         "# HELP cart_outbox_oldest_seconds Age of the oldest undelivered event.",
         "# TYPE cart_outbox_oldest_seconds gauge",
         f"cart_outbox_oldest_seconds {float(backlog_age):.0f}",
+    ]
+    dead = await session.scalar(OUTBOX_DEAD_LETTERED)
+    lines += [
+        "# HELP cart_outbox_dead_lettered Domain events the relay gave up on (see manage.py "
+        "dead-letters).",
+        "# TYPE cart_outbox_dead_lettered gauge",
+        f"cart_outbox_dead_lettered {int(dead or 0)}",
     ]
     refunds = await session.scalar(REFUNDS_DUE)
     lines += [
