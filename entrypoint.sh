@@ -6,4 +6,6 @@ python manage.py wait-db
 # A coop deployment whose other apps already created the shared tables sets MIGRATE_TARGET=cart@head.
 python -m alembic upgrade "${MIGRATE_TARGET:-heads}"
 python manage.py flush-cart-redis
-exec hypercorn app:app --bind "0.0.0.0:${PORT:-8000}" --workers "${WORKERS:-2}" --access-logfile -
+# On SIGTERM the workers stop accepting and get this long to finish what is in flight.
+exec hypercorn app:app --bind "0.0.0.0:${PORT:-8000}" --workers "${WORKERS:-2}" \
+    --graceful-timeout "${GRACEFUL_TIMEOUT:-30}" --access-logfile -

@@ -242,3 +242,22 @@ def test_backoff_is_capped() -> None:
     assert retry_delay(1, base_seconds=5) == timedelta(seconds=5)
     assert retry_delay(3, base_seconds=5) == timedelta(seconds=20)
     assert retry_delay(40, base_seconds=5) == MAX_BACKOFF
+
+
+async def test_a_relay_told_to_stop_ends_after_the_row_in_hand(
+    app: Quart, db: AsyncSession
+) -> None:
+    await emit(db, "1")
+    await emit(db, "2")
+    serving = runtime(app)
+    stop = asyncio.Event()
+    stop.set()
+
+    result = await relay_outbox(
+        sessionmaker=serving.databases.sessionmaker,
+        federation_sessionmaker=serving.databases.federation_sessionmaker,
+        stop=stop,
+    )
+
+    assert result.delivered == 0
+    assert (await relay(app)).delivered == 2
