@@ -11,6 +11,7 @@ from quart import Quart, request, session
 import path_setup  # noqa: F401
 from bp.cart import bp as cart_bp
 from bp.cart import internal_bp as internal_cart_bp
+from bp.cart.services.purge import purge_job
 from bp.cart.services.reconciler import reconciler_job
 from bp.dev import bp as dev_bp
 from bp.fragments import bp as fragments_bp
@@ -32,15 +33,15 @@ from services.runtime import Job, Runtime
 ONE_YEAR = 365 * 24 * 3600
 # Requests that must work while the session store is down: probes, other apps, SumUp.
 SESSIONLESS_PREFIXES = ("/healthz", "/readyz", "/internal/", "/checkout/webhook/", "/static/")
-# The background jobs, started and stopped with serving: settle and expire open orders, and
-# relay the outbox to the federation store.
-BACKGROUND_JOBS: tuple[Job, ...] = (reconciler_job, relay_job)
+# The background jobs, started and stopped with serving: settle and expire open orders, relay
+# the outbox to the federation store, and empty the anonymous carts left behind.
+BACKGROUND_JOBS: tuple[Job, ...] = (reconciler_job, relay_job, purge_job)
 
 
 def create_app(config: dict[str, Any] | None = None) -> Quart:
     """Build the app from defaults, config/app-config.yaml, the environment and `config`; no I/O."""
     settings = load_settings(config)
-    # RECONCILER_ENABLED=false switches both jobs off (tests run their passes by hand).
+    # RECONCILER_ENABLED=false switches every job off (tests run their passes by hand).
     app_runtime = Runtime(settings, jobs=BACKGROUND_JOBS if settings.reconciler_enabled else ())
     assert settings.secret_key is not None and settings.internal_api_token is not None
     secret_key = settings.secret_key.get_secret_value()

@@ -7,5 +7,5 @@ python manage.py wait-db
 python -m alembic upgrade "${MIGRATE_TARGET:-heads}"
 python manage.py flush-cart-redis
 # On SIGTERM the workers stop accepting and get this long to finish what is in flight.
-exec hypercorn app:app --bind "0.0.0.0:${PORT:-8000}" --workers "${WORKERS:-2}" \
+exec hypercorn "${APP_MODULE:-app:app}" --bind "0.0.0.0:${PORT:-8000}" --workers "${WORKERS:-2}" \
     --graceful-timeout "${GRACEFUL_TIMEOUT:-30}" --access-logfile -

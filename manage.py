@@ -10,6 +10,7 @@ retry-dead-letters [ID ...]  put dead-lettered events (all, or these) back in th
 refund ORDER_ID [--amount X] refund a paid order through SumUp (asks SumUp first whether an
                              earlier refund whose answer was lost went through)
 resolve-mismatch ORDER_ID    record that an order's unmatched payment was settled by hand
+purge-carts                  one pass: empty anonymous carts untouched for ANONYMOUS_CART_DAYS
 set-page-merchant SLUG --merchant-code C --api-key-env VAR [--prefix P]
                              pay a page to its own SumUp merchant (the key is read from $VAR)
 """
@@ -131,6 +132,24 @@ async def retry_dead_letters(ids: list[int]) -> None:
     print(f"{count} dead-lettered event(s) put back in the relay's queue", flush=True)
 
 
+async def purge_carts() -> None:
+    """One pass of the purge of anonymous carts left behind (skipped when a worker is in one)."""
+    from bp.cart.services.purge import purge_once
+
+    async with open_runtime(load_settings()) as runtime:
+        report = await purge_once(
+            databases=runtime.databases, settings=runtime.settings, domains=runtime.domains
+        )
+    if not report.ran:
+        print("another purge pass is running; nothing done", flush=True)
+        return
+    print(
+        f"emptied {report.carts} anonymous carts: {report.lines} lines, "
+        f"{report.bookings} bookings and {report.tickets} tickets cancelled",
+        flush=True,
+    )
+
+
 async def refund(order_id: int, amount: str | None) -> None:
     """Refund a paid order through SumUp and record it on the order."""
     from bp.cart.services.refunds import parse_refund_amount, refund_order
@@ -151,7 +170,8 @@ async def refund(order_id: int, amount: str | None) -> None:
         except ServiceError as error:
             raise SystemExit(f"refund refused: {error.message}") from None
     print(
-        f"order {result.order_id}: refunded {format_money(result.amount, result.currency)}",
+        f"order {result.order_id}: refunded "
+        f"{format_money(result.amount, result.currency, locale=runtime.settings.locale)}",
         flush=True,
     )
 
@@ -222,6 +242,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "retry-dead-letters", help="put dead-lettered events back in the relay's queue"
     )
     retry_parser.add_argument("ids", type=int, nargs="*", help="event ids (default: all)")
+    commands.add_parser("purge-carts", help="empty anonymous carts left behind (one pass)")
     refund_parser = commands.add_parser("refund", help="refund a paid order through SumUp")
     refund_parser.add_argument("order_id", type=int)
     refund_parser.add_argument("--amount", help="e.g. 12.50 (default: what the order owes back)")
@@ -253,6 +274,8 @@ def main(argv: list[str] | None = None) -> None:
         asyncio.run(list_dead_letters())
     elif args.command == "retry-dead-letters":
         asyncio.run(retry_dead_letters(args.ids))
+    elif args.command == "purge-carts":
+        asyncio.run(purge_carts())
     elif args.command == "refund":
         asyncio.run(refund(args.order_id, args.amount))
     elif args.command == "resolve-mismatch":

@@ -5,7 +5,9 @@ from __future__ import annotations
 import base64
 from pathlib import Path
 from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from babel import Locale, UnknownLocaleError
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
@@ -13,11 +15,27 @@ from pydantic_settings import (
     SettingsConfigDict,
     YamlConfigSettingsSource,
 )
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 CONFIG_FILE = Path(__file__).with_name("app-config.yaml")
 # The coop domains the cart reaches through services.<name>; a domain left out gets its stub.
-Domain = Literal["blog", "market", "calendar", "cart"]
-DOMAINS: tuple[Domain, ...] = ("blog", "market", "calendar", "cart")
+Domain = Literal["blog", "market", "calendar", "cart", "account"]
+DOMAINS: tuple[Domain, ...] = ("blog", "market", "calendar", "cart", "account")
+# DOMAINS may name the coop's apps as operators know them: the events app owns the calendar
+# domain; the federation app is not reached through a domain service (the outbox relay writes
+# to DATABASE_URL_FEDERATION whatever DOMAINS says).
+APP_DOMAINS: dict[str, Domain | None] = {
+    "blog": "blog",
+    "market": "market",
+    "events": "calendar",
+    "calendar": "calendar",
+    "cart": "cart",
+    "account": "account",
+    "federation": None,
+}
+# The currencies whose SumUp checkouts and formatting the cart supports.
+Currency = Literal["GBP", "EUR"]
 # Only ever used when APP_ENV=development or test; production refuses to start without its own.
 DEVELOPMENT_SECRET = "development-only-secret-key-not-for-production-use"  # noqa: S105
 DEVELOPMENT_TOKEN = "development-internal-token"  # noqa: S105
@@ -47,6 +65,8 @@ class Settings(BaseSettings):
     page_config_encryption_key: SecretStr | None = None
 
     database_url: str | None = None
+    # The seeds' name for DATABASE_URL; either one will do, both must then agree.
+    database_url_async: str | None = None
     database_url_account: str | None = None
     database_url_federation: str | None = None
     database_pool_size: int = Field(default=10, ge=1, le=200)
@@ -61,7 +81,10 @@ class Settings(BaseSettings):
 
     public_base_url: str = "http://127.0.0.1:8002"
     app_urls: dict[str, str] = Field(default_factory=dict)
-    currency: str = Field(default="GBP", pattern=r"^[A-Z]{3}$")
+    currency: Currency = "GBP"
+    # Where the coop is: every date and time a person reads is shown in this zone and locale.
+    time_zone: str = "Europe/London"
+    locale: str = "en_GB"
     orders_page_size: int = Field(default=20, ge=1, le=200)
     max_line_quantity: int = Field(default=99, ge=1, le=10_000)
     # Where shoppers write about an order (shown when a payment needs the coop's attention).
@@ -91,6 +114,9 @@ class Settings(BaseSettings):
     # RELAY_MAX_ATTEMPTS refusals.
     relay_max_attempts: int = Field(default=10, ge=1, le=100)
     relay_backoff_seconds: float = Field(default=5.0, gt=0, le=3600)
+    # Anonymous carts untouched this long are emptied (their bookings and tickets cancelled).
+    anonymous_cart_days: int = Field(default=30, ge=1, le=3650)
+    cart_purge_interval_seconds: float = Field(default=3600.0, gt=0)
 
     @classmethod
     def settings_customise_sources(
@@ -102,6 +128,43 @@ class Settings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         return (init_settings, env_settings, YamlConfigSettingsSource(settings_cls))
+
+    @field_validator("domains", mode="before")
+    @classmethod
+    def _app_names(cls, value: Any) -> Any:
+        # The coop's app names (["blog","market","events","cart"]) map onto the domains.
+        if not isinstance(value, list | tuple):
+            return value
+        domains: list[Any] = []
+        for name in value:
+            key = name.strip().lower() if isinstance(name, str) else name
+            if isinstance(key, str) and key not in APP_DOMAINS:
+                known = ", ".join(sorted(APP_DOMAINS))
+                raise ValueError(f"unknown domain {name!r}; the coop's apps are {known}")
+            domain = APP_DOMAINS.get(key, key) if isinstance(key, str) else key
+            if domain is not None and domain not in domains:
+                domains.append(domain)
+        return domains
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"unknown time zone {value!r}; use an IANA name such as Europe/London"
+            ) from None
+        return value
+
+    @field_validator("locale")
+    @classmethod
+    def _known_locale(cls, value: str) -> str:
+        try:
+            Locale.parse(value)
+        except (UnknownLocaleError, ValueError):
+            raise ValueError(f"unknown locale {value!r}; use a name such as en_GB") from None
+        return value
 
     @field_validator("page_config_encryption_key")
     @classmethod
@@ -130,6 +193,7 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _require_production_settings(self) -> Settings:
+        self.database_url = resolve_database_url(self.database_url, self.database_url_async)
         if self.is_production:
             missing = [
                 name.upper()
@@ -161,6 +225,24 @@ class Settings(BaseSettings):
     def url_for_app(self, name: str) -> str:
         """Base URL of a sibling coop app, without a trailing slash."""
         return self.app_urls.get(name, "").rstrip("/")
+
+
+def resolve_database_url(database_url: str | None, database_url_async: str | None) -> str | None:
+    """DATABASE_URL, else the seeds' DATABASE_URL_ASYNC; refused when both name other databases."""
+    if database_url and database_url_async and not _same_database(database_url, database_url_async):
+        raise ValueError(
+            "DATABASE_URL and DATABASE_URL_ASYNC name different databases; set only one of them"
+        )
+    return database_url or database_url_async or None
+
+
+def _same_database(first: str, second: str) -> bool:
+    """The same database, whichever driver each URL names (postgresql:// or +asyncpg)."""
+    try:
+        left, right = make_url(first), make_url(second)
+    except ArgumentError:  # not a URL SQLAlchemy reads: compared as written
+        return first == second
+    return left.set(drivername="postgresql") == right.set(drivername="postgresql")
 
 
 def load_settings(overrides: dict[str, Any] | None = None) -> Settings:

@@ -84,6 +84,8 @@ async def _seed(session: AsyncSession) -> None:
                 start_at=start,
                 end_at=start + timedelta(hours=2),
                 cost=Decimal("12.00"),
+                # A small group: the last places can be seen going.
+                capacity=6,
             )
         )
     concert_start = tomorrow + timedelta(days=7, hours=9)

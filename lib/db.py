@@ -48,6 +48,8 @@ class Databases:
     federation_engine: AsyncEngine
     sessionmaker: async_sessionmaker[AsyncSession]
     federation_sessionmaker: async_sessionmaker[AsyncSession]
+    # The account domain's database, read for shoppers' names and addresses.
+    account_sessionmaker: async_sessionmaker[AsyncSession]
 
     async def dispose(self) -> None:
         for engine in {id(e): e for e in self.engines()}.values():
@@ -92,10 +94,12 @@ def open_databases(settings: Settings) -> Databases:
 
     engine = engine_for(settings.database_url)
     federation = engine_for(settings.database_url_federation)
+    account = engine_for(settings.database_url_account)
     return Databases(
         engine=engine,
-        account_engine=engine_for(settings.database_url_account),
+        account_engine=account,
         federation_engine=federation,
         sessionmaker=async_sessionmaker(engine, expire_on_commit=False),
         federation_sessionmaker=async_sessionmaker(federation, expire_on_commit=False),
+        account_sessionmaker=async_sessionmaker(account, expire_on_commit=False),
     )

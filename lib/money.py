@@ -1,7 +1,8 @@
 """Money: Decimal with two places everywhere, and how a shopper reads it ("£4.50").
 
 Money becomes a float only in the SumUp payload (services/sumup/client.py) and a string in JSON
-(`amount_text`).
+(`amount_text`). People read it through `format_money`, in the coop's locale (Babel's currency
+formats: "£1,234.50" in en_GB, "1.234,50 €" in de_DE).
 """
 
 from __future__ import annotations
@@ -9,9 +10,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from decimal import ROUND_HALF_UP, Decimal
 
+from babel.numbers import format_currency, format_decimal
+
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
-CURRENCY_SYMBOLS = {"GBP": "£", "EUR": "€"}
+# The currencies the shop sells in (config.settings.Currency); anything else, e.g. an old order
+# in another currency, is shown with its ISO code.
+SUPPORTED_CURRENCIES = ("GBP", "EUR")
+DEFAULT_LOCALE = "en_GB"
 
 
 def cents(amount: Decimal) -> Decimal:
@@ -29,8 +35,11 @@ def amount_text(amount: Decimal) -> str:
     return f"{cents(amount):.2f}"
 
 
-def format_money(amount: Decimal | int | str | None, currency: str) -> str:
-    """Format an amount with its currency's symbol (or its code), two places, thousands commas."""
+def format_money(
+    amount: Decimal | int | str | None, currency: str, *, locale: str = DEFAULT_LOCALE
+) -> str:
+    """An amount as a person reads it in `locale`: its currency's symbol and the locale's
+    separators, two places, rounded half up (as the order's pennies are)."""
     if amount is None:
         return ""
     if isinstance(amount, float | bool):
@@ -38,9 +47,11 @@ def format_money(amount: Decimal | int | str | None, currency: str) -> str:
     value = amount if isinstance(amount, Decimal) else Decimal(amount)
     if not value.is_finite():
         raise ValueError(f"not an amount of money: {value}")
+    # Babel would round half to even; money here rounds half up, before Babel sees it.
     value = value.quantize(CENT, rounding=ROUND_HALF_UP)
     code = (currency or "").strip().upper()
-    digits = f"{abs(value):,.2f}"
-    symbol = CURRENCY_SYMBOLS.get(code)
-    text = f"{symbol}{digits}" if symbol else f"{code} {digits}".strip()
+    if code in SUPPORTED_CURRENCIES:
+        return str(format_currency(value, code, locale=locale))
+    digits = format_decimal(abs(value), format="#,##0.00", locale=locale)
+    text = f"{code} {digits}".strip()
     return f"-{text}" if value < 0 else text

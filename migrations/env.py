@@ -12,6 +12,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import async_engine_from_config
 
 import path_setup  # noqa: F401  (makes the project importable when alembic runs from elsewhere)
+from config.settings import resolve_database_url
 from lib.db import normalise_database_url
 from models import CartBase, SharedBase
 
@@ -23,9 +24,18 @@ target_metadata = [SharedBase.metadata, CartBase.metadata]
 
 
 def database_url() -> str:
-    url = config.get_main_option("sqlalchemy.url") or os.environ.get("DATABASE_URL")
+    try:
+        # DATABASE_URL, or the seeds' DATABASE_URL_ASYNC, as the service itself reads them.
+        url = config.get_main_option("sqlalchemy.url") or resolve_database_url(
+            os.environ.get("DATABASE_URL"), os.environ.get("DATABASE_URL_ASYNC")
+        )
+    except ValueError as error:
+        raise SystemExit(str(error)) from None
     if not url:
-        raise SystemExit("DATABASE_URL is not set: alembic does not know which database to migrate")
+        raise SystemExit(
+            "DATABASE_URL (or DATABASE_URL_ASYNC) is not set: alembic does not know which "
+            "database to migrate"
+        )
     return normalise_database_url(url)
 
 

@@ -5,13 +5,15 @@ from models.cart_item import CartItem
 from models.order import CLOSED_STATUSES, OPEN_STATUSES, ORDER_STATUSES, Order, OrderItem
 from models.outbox import OutboxEvent
 from models.page_config import PageConfig
-from models.shared.calendar import Calendar, CalendarEntry, CalendarSlot
+from models.shared.calendar import BOOKED_ENTRY_STATES, Calendar, CalendarEntry, CalendarSlot
 from models.shared.federation import FederationActivity
 from models.shared.page import Page
 from models.shared.product import Product
 from models.shared.ticket import PAID_TICKET_STATES, SOLD_TICKET_STATES, Ticket, TicketType
+from models.shared.user import User
 
 __all__ = [
+    "BOOKED_ENTRY_STATES",
     "CLOSED_STATUSES",
     "OPEN_STATUSES",
     "ORDER_STATUSES",
@@ -32,5 +34,6 @@ __all__ = [
     "SharedBase",
     "Ticket",
     "TicketType",
+    "User",
     "utcnow",
 ]

@@ -1,4 +1,5 @@
-"""The domain services: `domains.calendar`, `.market`, `.blog` and `.cart`, made for one deployment.
+"""The domain services: `domains.calendar`, `.market`, `.blog`, `.cart` and `.account`, made for
+one deployment.
 
 Code reaches another domain only through a `DomainServices` it is given, so that a deployment
 without that domain (or a test) gets its stub in one place. Each app, command or worker makes
@@ -10,12 +11,25 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from config.settings import Settings
-from services.contracts.protocols import BlogService, CalendarService, CartService, MarketService
+from services.contracts.protocols import (
+    AccountService,
+    BlogService,
+    CalendarService,
+    CartService,
+    MarketService,
+)
+from services.sql.account_impl import SqlAccountService
 from services.sql.blog_impl import SqlBlogService
 from services.sql.calendar_impl import SqlCalendarService
 from services.sql.cart_impl import SqlCartService
 from services.sql.market_impl import SqlMarketService
-from services.stubs import StubBlogService, StubCalendarService, StubCartService, StubMarketService
+from services.stubs import (
+    StubAccountService,
+    StubBlogService,
+    StubCalendarService,
+    StubCartService,
+    StubMarketService,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +40,8 @@ class DomainServices:
     market: MarketService
     calendar: CalendarService
     cart: CartService
+    # Read through the account engine's sessions only (Databases.account_sessionmaker).
+    account: AccountService
 
 
 def register_domain_services(settings: Settings) -> DomainServices:
@@ -44,4 +60,5 @@ def register_domain_services(settings: Settings) -> DomainServices:
             if "cart" in enabled
             else StubCartService(currency=settings.currency)
         ),
+        account=SqlAccountService() if "account" in enabled else StubAccountService(),
     )

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.contracts.dtos import (
     AdoptionResult,
     CalendarEntryDTO,
+    CancelledPending,
     CartIdentity,
     CartSummaryDTO,
     PageDTO,
     ProductDTO,
+    ShopperContact,
     TicketConfirmation,
     TicketDTO,
 )
@@ -75,6 +78,16 @@ class StubCalendarService:
     async def confirm_entries_for_order(self, session: AsyncSession, *, order_id: int) -> int:
         return 0
 
+    async def cancel_entries_for_order(
+        self, session: AsyncSession, *, order_id: int, entry_ids: Sequence[int]
+    ) -> int:
+        return 0
+
+    async def slot_availability(
+        self, session: AsyncSession, *, slot_ids: Sequence[int], lock: bool = False
+    ) -> dict[int, int | None]:
+        return {}
+
     async def confirm_tickets_for_order(
         self, session: AsyncSession, *, order_id: int
     ) -> TicketConfirmation:
@@ -116,6 +129,21 @@ class StubCalendarService:
     ) -> AdoptionResult:
         return AdoptionResult()
 
+    async def stale_anonymous_sessions(
+        self, session: AsyncSession, *, untouched_since: datetime, limit: int
+    ) -> list[str]:
+        return []
+
+    async def active_anonymous_sessions(
+        self, session: AsyncSession, *, session_ids: Sequence[str], since: datetime
+    ) -> set[str]:
+        return set()
+
+    async def cancel_pending_for_sessions(
+        self, session: AsyncSession, *, session_ids: Sequence[str]
+    ) -> CancelledPending:
+        return CancelledPending()
+
 
 class StubCartService:
     """An empty cart."""
@@ -127,3 +155,10 @@ class StubCartService:
         self, session: AsyncSession, *, identity: CartIdentity
     ) -> CartSummaryDTO:
         return CartSummaryDTO(currency=self.currency)
+
+
+class StubAccountService:
+    """No accounts: nobody's name or address is known."""
+
+    async def shopper_contact(self, session: AsyncSession, user_id: int) -> ShopperContact | None:
+        return None

@@ -99,3 +99,37 @@ def test_entrypoint_stops_with_a_clear_message_when_production_settings_are_miss
     code, output = stop(process)
     assert code != 0
     assert "required in production but not set" in output
+
+
+@pytest.mark.slow
+def test_entrypoint_runs_as_the_seeds_configure_it(fresh_database: None) -> None:
+    # Seeds 001 and 003: DATABASE_URL_ASYNC (no DATABASE_URL) and APP_MODULE as hypercorn's target.
+    port = free_port()
+    env = {
+        "PATH": venv_path(),
+        "APP_ENV": "production",
+        "SECRET_KEY": "s" * 40,
+        "INTERNAL_API_TOKEN": "entrypoint-test-token",
+        "PAGE_CONFIG_ENCRYPTION_KEY": "a2V5LWZvci1zZWFsaW5nLXBhZ2UtYXBpLWtleXMtMzI=",
+        "DATABASE_URL_ASYNC": database_url_for(DATABASE).replace(
+            "postgresql://", "postgresql+asyncpg://", 1
+        ),
+        "REDIS_URL": redis_url(),
+        "REDIS_AUTH_DB": str(AUTH_DB),
+        "REDIS_CART_DB": str(CART_DB),
+        "RECONCILER_ENABLED": "false",
+        "PORT": str(port),
+        "WORKERS": "1",
+    }
+    wrong = start(["sh", str(ROOT / "entrypoint.sh")], {**env, "APP_MODULE": "app:no_such_app"})
+    wrong.wait(120)
+    _, output = stop(wrong)
+    # Hypercorn names the target it was given (and serves nothing).
+    assert "Cannot load application from 'app:no_such_app'" in output
+
+    process = start(["sh", str(ROOT / "entrypoint.sh")], {**env, "APP_MODULE": "app:create_app()"})
+    try:
+        assert wait_for_http(f"http://127.0.0.1:{port}/readyz", process) == 200
+    finally:
+        stop(process)
+    assert {"orders", "cart_items", "products", "alembic_version"} <= asyncio.run(migrated_tables())

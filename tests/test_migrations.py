@@ -32,6 +32,7 @@ SHARED_TABLES = {
     "ticket_types",
     "tickets",
     "ap_activities",
+    "users",
 }
 
 

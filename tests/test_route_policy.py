@@ -8,15 +8,26 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
+from jinja2 import nodes
 from quart import Quart
+from quart.signals import template_rendered
+from sqlalchemy import update
 from werkzeug.routing import IntegerConverter, Rule
 
 from app import create_app
+from bp.cart.services.merchants import set_page_merchant
+from bp.runtime import runtime
 from lib.csrf import is_exempt
 from lib.internal_auth import requires_internal_token
+from models import Product, utcnow
+from tests.support import factories as f
+from tests.support.checkout import all_orders, only_order, payments_config, shop_with_cart
+from tests.support.http import csrf_token, sign_in
+from tests.support.standin import StandinControl
 
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 # Argument names do not matter: the path shape does.
@@ -99,3 +110,129 @@ async def test_a_forged_token_is_refused(dev_app: Quart) -> None:
         "/add/1/", headers={"X-CSRF-Token": "0" * 64}, form={"csrf_token": "0" * 64}
     )
     assert response.status_code == 403
+
+
+# Seed 002: no POST renders a page. A full page is a template that extends the layout; the one
+# error mapping's page (errors/error.html) is the only one a POST may end in, and only as an
+# error (4xx/5xx). Everything else is a fragment, an HX-Redirect, or a 303 to a GET page.
+LAYOUT = "base.html"
+ERROR_PAGE = "errors/error.html"
+
+
+def extends_layout(app: Quart, name: str | None, seen: frozenset[str] = frozenset()) -> bool:
+    """Whether the template is a full page: it extends base.html, itself or through a parent."""
+    if name is None or name in seen:
+        return False
+    if name == LAYOUT:
+        return True
+    env = app.jinja_env
+    assert env.loader is not None
+    source, _, _ = env.loader.get_source(env, name)
+    for node in env.parse(source).find_all(nodes.Extends):
+        parent = node.template
+        if isinstance(parent, nodes.Const) and extends_layout(app, parent.value, seen | {name}):
+            return True
+    return False
+
+
+@asynccontextmanager
+async def rendered_templates(app: Quart) -> AsyncIterator[list[str]]:
+    """The names of the templates rendered while the block runs."""
+    names: list[str] = []
+
+    async def record(sender: Quart, template: Any, context: Any, **_: Any) -> None:
+        names.append(str(template.name))
+
+    template_rendered.connect(record, app)
+    try:
+        yield names
+    finally:
+        template_rendered.disconnect(record, app)
+
+
+async def post_both_ways(app: Quart, client: Any, path: str, form: dict[str, str]) -> list[str]:
+    """POST as a plain form and as HTMX (valid CSRF token); answers what rendered a full page
+    where a POST must not."""
+    problems = []
+    for htmx in (False, True):
+        token = csrf_token(app, client)
+        headers = {"X-CSRF-Token": token, "HX-Request": "true"} if htmx else {}
+        async with rendered_templates(app) as names:
+            response = await client.post(path, form={**form, "csrf_token": token}, headers=headers)
+        pages = [name for name in names if extends_layout(app, name)]
+        allowed = [ERROR_PAGE] if response.status_code >= 400 else []
+        wrong = [name for name in pages if name not in allowed]
+        if wrong:
+            kind = "HTMX" if htmx else "plain"
+            problems.append(f"{kind} POST {path} -> {response.status_code} rendered {wrong}")
+    return problems
+
+
+@pytest.fixture
+def paying_config(app_config: dict[str, Any], sumup_standin: str) -> dict[str, Any]:
+    return payments_config(app_config, sumup_standin, app_env="development")
+
+
+@pytest.fixture
+async def paying_app(paying_config: dict[str, Any], clean_state: None) -> AsyncIterator[Quart]:
+    application = create_app(paying_config)
+    async with application.test_app():
+        yield application
+
+
+async def test_no_post_route_renders_a_page_for_any_sample_request(paying_app: Quart) -> None:
+    problems: list[str] = []
+    checked = 0
+    for rule in unsafe_rules(paying_app):
+        view = paying_app.view_functions[rule.endpoint]
+        if requires_internal_token(view) or is_exempt(view):
+            continue
+        client = paying_app.test_client()
+        problems += await post_both_ways(
+            paying_app, client, sample_path(paying_app, rule), {"quantity": "1"}
+        )
+        checked += 1
+    assert checked >= 8
+    assert problems == []
+
+
+async def test_no_checkout_outcome_renders_a_page_from_its_post(
+    paying_app: Quart, sumup_standin_control: StandinControl
+) -> None:
+    app = paying_app
+    problems: list[str] = []
+    async with runtime(app).databases.sessionmaker() as db:
+        shop = await shop_with_cart(db, user_id=7)
+        client = app.test_client()
+        await sign_in(app, client, 7)
+        # The whole cart goes to two merchants: the split outcome.
+        await set_page_merchant(
+            db,
+            settings=runtime(app).settings,
+            page_id=shop.garden.id,
+            merchant_code="MGARDEN1",
+            api_key="sup_sk_garden",
+            checkout_prefix=None,
+        )
+        problems += await post_both_ways(app, client, "/checkout/", {})
+        # A product withdrawn since it was added: the review outcome.
+        await db.execute(
+            update(Product).where(Product.id == shop.rye.id).values(deleted_at=utcnow())
+        )
+        await db.commit()
+        problems += await post_both_ways(app, client, "/bakery/checkout/", {})
+        order = await only_order(db)
+        # SumUp refuses to open the payment page: the start-failed outcome, then pay again.
+        await sumup_standin_control.faults(fail_create_5xx=True)
+        other = app.test_client()
+        await sign_in(app, other, 8)
+        await f.cart_item(db, shop.loaf, user_id=8)
+        problems += await post_both_ways(app, other, "/bakery/checkout/", {})
+        eight = [o for o in await all_orders(db) if o.user_id == 8]
+        problems += await post_both_ways(app, other, f"/orders/{eight[0].id}/pay/", {})
+        await sumup_standin_control.faults(fail_create_5xx=False)
+        # Check again, and the cart's own changes.
+        problems += await post_both_ways(app, client, f"/orders/{order.id}/recheck/", {})
+        problems += await post_both_ways(app, client, f"/add/{shop.loaf.id}/", {"quantity": "1"})
+        problems += await post_both_ways(app, client, "/items/1/quantity/", {"quantity": "abc"})
+    assert problems == []

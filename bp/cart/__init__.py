@@ -9,6 +9,7 @@ from bp.cart import (  # noqa: F401  (each module adds its routes or hooks)
     page_routes,
     refund_api,
     request_identity,
+    reserved_slugs,
     template_helpers,
 )
 from bp.cart.blueprints import bp, internal_bp

@@ -1,4 +1,5 @@
-"""Checkout: POST /checkout/ and /<page_slug>/checkout/, SumUp's return page and its webhook."""
+"""Checkout: POST /checkout/ and /<page_slug>/checkout/, their outcome pages, SumUp's return
+page and its webhook."""
 
 from __future__ import annotations
 
@@ -7,14 +8,16 @@ from quart.typing import ResponseReturnValue
 
 from bp.cart.blueprints import bp
 from bp.cart.request_identity import current_cart_identity
-from bp.cart.responses import split_answer, start_failed_answer
-from bp.cart.services.checkout import checkout_cart
+from bp.cart.reserved_slugs import refuse_reserved_slug
+from bp.cart.responses import outcome_answer, split_answer, start_failed_answer
+from bp.cart.services.checkout import checkout_cart, split_checkout_pages
+from bp.cart.services.checkout_outcomes import OutcomeKind, OutcomeView, outcome_view
 from bp.cart.services.payment_errors import CheckoutStartFailed, SplitCheckoutRequired
 from bp.cart.services.return_page import MAX_POLLS, ReturnView, return_view
 from bp.cart.services.webhook import read_webhook, settle_from_webhook
 from bp.runtime import current_runtime, request_session
 from lib.csrf import csrf_exempt
-from lib.htmx import go_to
+from lib.htmx import go_to, see_other
 from lib.ids import ID
 
 # More digits than any poll count; a longer value is not a number we use.
@@ -30,6 +33,7 @@ async def checkout_whole_cart() -> ResponseReturnValue:
 @bp.post("/<page_slug>/checkout/")
 async def checkout_page(page_slug: str) -> ResponseReturnValue:
     """Check out one page's cart and go to SumUp's payment page."""
+    refuse_reserved_slug(page_slug)
     return await _checkout(page_slug=page_slug)
 
 
@@ -50,14 +54,67 @@ async def _checkout(*, page_slug: str | None) -> ResponseReturnValue:
         return await start_failed_answer(failure)
     if started.notices:
         # The total changed from what the cart showed: the shopper sees why before paying.
-        body = await render_template(
-            "checkout/review.html",
-            notices=started.notices,
-            hosted_url=started.hosted_url,
-            order_id=started.order_id,
-        )
-        return Response(body, mimetype="text/html")
+        return await outcome_answer(started.order_id, "review", started.notices)
     return go_to(started.hosted_url)
+
+
+@bp.get("/checkout/split/")
+async def checkout_split() -> ResponseReturnValue:
+    """Why the whole cart cannot be paid at once, and each page's own checkout."""
+    runtime = current_runtime()
+    pages = await split_checkout_pages(
+        request_session(),
+        identity=current_cart_identity(create=False),
+        settings=runtime.settings,
+        domains=runtime.domains,
+    )
+    if not pages:
+        # The cart changed since (or is one merchant's now): it can be checked out from there.
+        return see_other("/")
+    return await render_template(
+        "checkout/split.html", message=SplitCheckoutRequired.message, pages=pages
+    )
+
+
+async def _outcome(order_id: int, kind: OutcomeKind) -> OutcomeView | ResponseReturnValue:
+    runtime = current_runtime()
+    view = await outcome_view(
+        request_session(),
+        redis=runtime.redis.cart,
+        order_id=order_id,
+        kind=kind,
+        identity=current_cart_identity(create=False),
+    )
+    if view.order.status == "paid":
+        return see_other(f"/checkout/return/{order_id}/")
+    if not view.is_open:
+        return see_other(f"/orders/{order_id}/")
+    return view
+
+
+@bp.get(f"/checkout/<{ID}:order_id>/review/")
+async def checkout_review(order_id: int) -> ResponseReturnValue:
+    """A checkout whose total changed: what was left out, and the way on to SumUp's page."""
+    view = await _outcome(order_id, "review")
+    if not isinstance(view, OutcomeView):
+        return view
+    return await render_template(
+        "checkout/review.html",
+        notices=view.messages,
+        hosted_url=view.hosted_url,
+        order_id=order_id,
+        order=view.order,
+    )
+
+
+@bp.get(f"/checkout/<{ID}:order_id>/not-started/")
+async def checkout_not_started(order_id: int) -> ResponseReturnValue:
+    """The order is saved but SumUp's payment page could not be opened: try again from here."""
+    view = await _outcome(order_id, "not-started")
+    if not isinstance(view, OutcomeView):
+        return view
+    message = view.messages[0] if view.messages else "We could not open the payment page just now."
+    return await render_template("checkout/start_failed.html", message=message, order_id=order_id)
 
 
 async def _return_view(order_id: int) -> ReturnView:

@@ -2,21 +2,31 @@
 
 - `cart_mini()` renders the cart badge lazily, only where a template asks for it.
 - `cart_notices()` pops the messages waiting for this browser.
+- `shopper_name()` names the signed-in shopper: the shared session's name, else the account
+  domain's.
 """
 
 from __future__ import annotations
 
+import logging
+
 from markupsafe import Markup
-from quart import render_template
+from quart import g, render_template
+from sqlalchemy.exc import SQLAlchemyError
 
 from bp.cart.blueprints import bp
 from bp.cart.request_identity import browser_session, current_cart_identity
 from bp.cart.services.notices import pop_notices
+from bp.cart.services.shopper import display_name, shopper_contact
 from bp.cart.services.summary import get_cart_summary
 from bp.runtime import current_runtime, request_session
+from lib.auth import current_user_id, current_user_name
 from services.contracts.dtos import CartIdentity
 
 CART_MINI_TEMPLATE = "fragments/_cart_mini.html"
+SHOPPER_NAME_KEY = "shopper_name"
+
+log = logging.getLogger(__name__)
 
 
 async def render_cart_mini(identity: CartIdentity | None, *, oob: bool, base_url: str) -> str:
@@ -45,7 +55,29 @@ async def cart_notices() -> list[str]:
     return await pop_notices(current_runtime().redis.cart, session_sid=shared.sid)
 
 
+async def shopper_name() -> str | None:
+    """The signed-in shopper's name: the shared session's, else the account domain's (read
+    once per request); None when signed out or unknown."""
+    name = current_user_name()
+    user_id = current_user_id()
+    if name is not None or user_id is None:
+        return name
+    if SHOPPER_NAME_KEY not in g:
+        runtime = current_runtime()
+        found = None
+        try:
+            async with runtime.databases.account_sessionmaker() as account:
+                contact = await shopper_contact(account, user_id=user_id, domains=runtime.domains)
+            found = display_name(contact)
+        except (SQLAlchemyError, OSError):
+            # The page still shows; the header says "Signed in" instead of the name.
+            log.warning("could not read the shopper's name from the account domain", exc_info=True)
+        setattr(g, SHOPPER_NAME_KEY, found)
+    cached: str | None = g.get(SHOPPER_NAME_KEY)
+    return cached
+
+
 @bp.app_context_processor
 def cart_template_helpers() -> dict[str, object]:
     """Lazy helpers: nothing is queried unless a template calls them."""
-    return {"cart_mini": cart_mini, "cart_notices": cart_notices}
+    return {"cart_mini": cart_mini, "cart_notices": cart_notices, "shopper_name": shopper_name}

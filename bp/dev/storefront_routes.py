@@ -73,11 +73,11 @@ async def buy(ticket_type_id: int) -> ResponseReturnValue:
     )
 
 
-async def _sign_in_required() -> Response:
-    """401 with a link to sign in: tickets can only be in a signed-in shopper's cart."""
+async def _sign_in_required() -> ResponseReturnValue:
+    """Tickets can only be in a signed-in shopper's cart: for HTMX a 401 with a link to sign
+    in, for a form the sign-in page itself (a POST renders no page)."""
     link = sign_in_url(current_runtime().settings, SHOP_PATH)
     if is_htmx():
         body = await render_template("dev/_sign_in_required.html", sign_in_link=link)
         return to_messages(Response(body, status=401, mimetype="text/html"))
-    body = await render_template("dev/sign_in_required.html", sign_in_link=link)
-    return Response(body, status=401, mimetype="text/html")
+    return see_other(link)

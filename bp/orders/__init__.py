@@ -1,8 +1,8 @@
-"""Blueprint: the shopper's order list, and the `money` filter every template uses. Importing
-it registers both."""
+"""Blueprint: the shopper's order list, and the filters every template uses (`money`,
+`local_datetime`, `local_date`). Importing it registers them."""
 
 from bp.orders import routes  # noqa: F401  (adds its routes)
 from bp.orders.blueprint import bp
-from bp.orders.filters import money  # noqa: F401  (adds the app-wide template filter)
+from bp.orders.filters import localtime, money  # noqa: F401  (add the app-wide filters)
 
 __all__ = ["bp"]

@@ -1,1 +1,1 @@
-"""The coop's shared tables that the cart reads: owned by blog, market, events and federation."""
+"""The coop's shared tables the cart reads: owned by blog, market, events, account, federation."""

@@ -11,6 +11,7 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     Index,
+    Integer,
     Numeric,
     String,
     text,
@@ -20,6 +21,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 from models.base import CreatedAt, Money, SharedBase
 
 ENTRY_STATES = ("pending", "ordered", "confirmed", "cancelled")
+# A booking takes its slot's place once an order claims it, and keeps it once paid.
+BOOKED_ENTRY_STATES = ("ordered", "confirmed")
 
 
 class Calendar(SharedBase):
@@ -37,6 +40,7 @@ class CalendarSlot(SharedBase):
     """A time a shopper can book; booking it creates a pending entry in their cart."""
 
     __tablename__ = "calendar_slots"
+    __table_args__ = (CheckConstraint("capacity IS NULL OR capacity >= 0", name="capacity_ok"),)
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     calendar_id: Mapped[int] = mapped_column(
@@ -46,6 +50,8 @@ class CalendarSlot(SharedBase):
     start_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     end_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     cost: Mapped[Money] = mapped_column(nullable=False)
+    # Places to book; None means unlimited.
+    capacity: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[CreatedAt]
 
 
@@ -68,6 +74,12 @@ class CalendarEntry(SharedBase):
             postgresql_where=text("state = 'pending'"),
         ),
         Index("ix_calendar_entries_order", "order_id"),
+        Index(
+            "ix_calendar_entries_slot_state",
+            "slot_id",
+            "state",
+            postgresql_where=text("slot_id IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)

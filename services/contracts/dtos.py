@@ -57,6 +57,8 @@ class CalendarEntryDTO:
     calendar_container_type: str
     calendar_container_id: int
     order_id: int | None = None
+    # The bookable slot it books (None: an event entry, or a booking made without a slot).
+    slot_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,9 +125,26 @@ class AdoptionResult:
 
 
 @dataclass(frozen=True, slots=True)
+class CancelledPending:
+    """Bookings and tickets taken out of carts left behind."""
+
+    entries: int = 0
+    tickets: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class TicketConfirmation:
     """Outcome of confirming an order's tickets on payment."""
 
     confirmed: int = 0
     # Tickets that would have sold beyond their type's capacity: the order needs a refund.
     oversold: list[TicketDTO] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class ShopperContact:
+    """How to reach a signed-in shopper, from the account domain."""
+
+    email: str
+    # The name the shopper goes by; None when the account has none.
+    name: str | None = None

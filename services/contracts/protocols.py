@@ -7,6 +7,7 @@ transaction, so that checkout and settlement change several domains atomically.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,10 +15,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.contracts.dtos import (
     AdoptionResult,
     CalendarEntryDTO,
+    CancelledPending,
     CartIdentity,
     CartSummaryDTO,
     PageDTO,
     ProductDTO,
+    ShopperContact,
     TicketConfirmation,
     TicketDTO,
 )
@@ -76,7 +79,26 @@ class CalendarService(Protocol):
         ...
 
     async def confirm_entries_for_order(self, session: AsyncSession, *, order_id: int) -> int:
-        """ordered → confirmed for the order's entries; returns how many."""
+        """ordered → confirmed under a lock on each slot; what would overbook is not.
+
+        Returns how many were confirmed; a booking that no longer fits its slot stays ordered.
+        """
+        ...
+
+    async def cancel_entries_for_order(
+        self, session: AsyncSession, *, order_id: int, entry_ids: Sequence[int]
+    ) -> int:
+        """Cancel these bookings of the order that were not confirmed (fully booked); how many."""
+        ...
+
+    async def slot_availability(
+        self, session: AsyncSession, *, slot_ids: Sequence[int], lock: bool = False
+    ) -> dict[int, int | None]:
+        """Places left per slot (None: unlimited); ordered and confirmed bookings take one.
+
+        With `lock`, the slots are locked (in id order) until the caller's transaction ends, so
+        that checkouts racing for the last place are decided one after the other.
+        """
         ...
 
     async def confirm_tickets_for_order(
@@ -131,6 +153,25 @@ class CalendarService(Protocol):
         """Give the anonymous session's pending entries and tickets to the user (idempotent)."""
         ...
 
+    async def stale_anonymous_sessions(
+        self, session: AsyncSession, *, untouched_since: datetime, limit: int
+    ) -> list[str]:
+        """Anonymous carts whose pending bookings and tickets were all added before the time."""
+        ...
+
+    async def active_anonymous_sessions(
+        self, session: AsyncSession, *, session_ids: Sequence[str], since: datetime
+    ) -> set[str]:
+        """Those of the anonymous carts with a booking or ticket added at or after the time."""
+        ...
+
+    async def cancel_pending_for_sessions(
+        self, session: AsyncSession, *, session_ids: Sequence[str]
+    ) -> CancelledPending:
+        """Cancel the pending bookings and tickets of these anonymous carts (never a claimed
+        or paid one)."""
+        ...
+
 
 class CartService(Protocol):
     """The cart's own domain, as other domains may call it."""
@@ -138,3 +179,12 @@ class CartService(Protocol):
     async def cart_summary(
         self, session: AsyncSession, *, identity: CartIdentity
     ) -> CartSummaryDTO: ...
+
+
+class AccountService(Protocol):
+    """The account domain's users, read-only. The session must be one of the account engine
+    (DATABASE_URL_ACCOUNT), which may be another database than the cart's."""
+
+    async def shopper_contact(self, session: AsyncSession, user_id: int) -> ShopperContact | None:
+        """The user's e-mail address and name; None for an unknown user."""
+        ...

@@ -17,16 +17,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from lib.money import ZERO, cents
 from models import (
+    BOOKED_ENTRY_STATES,
     PAID_TICKET_STATES,
     SOLD_TICKET_STATES,
     Calendar,
     CalendarEntry,
+    CalendarSlot,
     Ticket,
     TicketType,
 )
 from services.contracts.dtos import (
     AdoptionResult,
     CalendarEntryDTO,
+    CancelledPending,
     CartIdentity,
     TicketConfirmation,
     TicketDTO,
@@ -88,6 +91,7 @@ def entry_to_dto(row: Any) -> CalendarEntryDTO:
         calendar_container_type=container_type,
         calendar_container_id=container_id,
         order_id=entry.order_id,
+        slot_id=entry.slot_id,
     )
 
 
@@ -170,14 +174,118 @@ class SqlCalendarService:
         )
 
     async def confirm_entries_for_order(self, session: AsyncSession, *, order_id: int) -> int:
-        """ordered → confirmed for the order's entries; returns how many."""
+        """ordered → confirmed under a lock on each slot; what would overbook is not.
+
+        As for tickets: the slot rows are locked in id order (so two settlements never
+        deadlock), then the paid bookings of other orders are counted and this order's
+        bookings confirmed up to the places left. Those that do not fit stay ordered.
+        """
+        slot_ids = sorted(
+            {
+                slot_id
+                for slot_id in await session.scalars(
+                    select(CalendarEntry.slot_id).where(
+                        CalendarEntry.order_id == order_id,
+                        CalendarEntry.state == "ordered",
+                        CalendarEntry.slot_id.is_not(None),
+                    )
+                )
+                if slot_id is not None
+            }
+        )
+        capacities: dict[int, int | None] = {}
+        if slot_ids:
+            locked = await session.execute(
+                select(CalendarSlot.id, CalendarSlot.capacity)
+                .where(CalendarSlot.id.in_(slot_ids))
+                .order_by(CalendarSlot.id)
+                .with_for_update()
+            )
+            capacities = {slot_id: capacity for slot_id, capacity in locked}
+        # Read after the locks: a concurrent settlement of this same order has committed by now.
+        ordered = (
+            await session.execute(
+                select(CalendarEntry.id, CalendarEntry.slot_id)
+                .where(CalendarEntry.order_id == order_id, CalendarEntry.state == "ordered")
+                .order_by(CalendarEntry.id)
+                .with_for_update()
+            )
+        ).all()
+        if not ordered:
+            return 0
+        booked: dict[int, int] = {}
+        limited = [slot_id for slot_id, capacity in capacities.items() if capacity is not None]
+        if limited:
+            counted = await session.execute(
+                select(CalendarEntry.slot_id, func.count())
+                .where(
+                    CalendarEntry.slot_id.in_(limited),
+                    CalendarEntry.state == "confirmed",
+                    or_(CalendarEntry.order_id.is_(None), CalendarEntry.order_id != order_id),
+                )
+                .group_by(CalendarEntry.slot_id)
+            )
+            booked = {slot_id: count for slot_id, count in counted if slot_id is not None}
+        confirm: list[int] = []
+        taken: dict[int, int] = defaultdict(int)
+        for entry_id, slot_id in ordered:
+            capacity = capacities.get(slot_id) if slot_id is not None else None
+            if slot_id is None or capacity is None:
+                confirm.append(entry_id)
+            elif booked.get(slot_id, 0) + taken[slot_id] < capacity:
+                taken[slot_id] += 1
+                confirm.append(entry_id)
+        if not confirm:
+            return 0
         return await _update(
             session,
             CalendarEntry,
-            CalendarEntry.order_id == order_id,
+            CalendarEntry.id.in_(confirm),
             CalendarEntry.state == "ordered",
             state="confirmed",
         )
+
+    async def cancel_entries_for_order(
+        self, session: AsyncSession, *, order_id: int, entry_ids: Sequence[int]
+    ) -> int:
+        """Cancel these bookings of the order that were not confirmed (fully booked); how many."""
+        if not entry_ids:
+            return 0
+        return await _update(
+            session,
+            CalendarEntry,
+            CalendarEntry.id.in_(list(entry_ids)),
+            CalendarEntry.order_id == order_id,
+            CalendarEntry.state.in_(("pending", "ordered")),
+            state="cancelled",
+        )
+
+    async def slot_availability(
+        self, session: AsyncSession, *, slot_ids: Sequence[int], lock: bool = False
+    ) -> dict[int, int | None]:
+        """Places left per slot (None: unlimited); pending (in-cart) bookings take none."""
+        wanted = sorted(set(slot_ids))
+        if not wanted:
+            return {}
+        if lock:
+            # Id order, so that two transactions locking overlapping slots cannot deadlock.
+            await session.execute(
+                select(CalendarSlot.id)
+                .where(CalendarSlot.id.in_(wanted))
+                .order_by(CalendarSlot.id)
+                .with_for_update()
+            )
+        booked = func.count(CalendarEntry.id).filter(CalendarEntry.state.in_(BOOKED_ENTRY_STATES))
+        rows = await session.execute(
+            select(CalendarSlot.id, CalendarSlot.capacity, booked)
+            .outerjoin(CalendarEntry, CalendarEntry.slot_id == CalendarSlot.id)
+            .where(CalendarSlot.id.in_(wanted))
+            .group_by(CalendarSlot.id, CalendarSlot.capacity)
+        )
+        return {
+            slot_id: None if capacity is None else max(capacity - count, 0)
+            for slot_id, capacity, count in rows
+        }
 
     async def confirm_tickets_for_order(
         self, session: AsyncSession, *, order_id: int
@@ -371,6 +479,68 @@ class SqlCalendarService:
             entries=sum(1 for state in entry_states if state == "pending"),
             tickets=sum(1 for state in ticket_states if state == "pending"),
         )
+
+    async def stale_anonymous_sessions(
+        self, session: AsyncSession, *, untouched_since: datetime, limit: int
+    ) -> list[str]:
+        """Anonymous carts whose pending bookings and tickets were all added before the time."""
+        found: list[str] = []
+        for model in (CalendarEntry, Ticket):
+            rows = await session.scalars(
+                select(model.session_id)
+                .where(
+                    model.session_id.is_not(None),
+                    model.user_id.is_(None),
+                    model.state == "pending",
+                )
+                .group_by(model.session_id)
+                .having(func.max(model.created_at) < untouched_since)
+                .order_by(model.session_id)
+                .limit(limit)
+            )
+            found.extend(sid for sid in rows if sid is not None and sid not in found)
+        return found[:limit]
+
+    async def active_anonymous_sessions(
+        self, session: AsyncSession, *, session_ids: Sequence[str], since: datetime
+    ) -> set[str]:
+        """Those of the anonymous carts with a booking or ticket added at or after the time."""
+        wanted = sorted(set(session_ids))
+        if not wanted:
+            return set()
+        active: set[str] = set()
+        for model in (CalendarEntry, Ticket):
+            rows = await session.scalars(
+                select(model.session_id)
+                .where(
+                    model.session_id.in_(wanted),
+                    model.state == "pending",
+                    model.created_at >= since,
+                )
+                .distinct()
+            )
+            active.update(sid for sid in rows if sid is not None)
+        return active
+
+    async def cancel_pending_for_sessions(
+        self, session: AsyncSession, *, session_ids: Sequence[str]
+    ) -> CancelledPending:
+        """pending → cancelled for these anonymous carts' bookings and tickets."""
+        wanted = sorted(set(session_ids))
+        if not wanted:
+            return CancelledPending()
+        counts = [
+            await _update(
+                session,
+                model,
+                model.session_id.in_(wanted),
+                model.user_id.is_(None),
+                model.state == "pending",
+                state="cancelled",
+            )
+            for model in (CalendarEntry, Ticket)
+        ]
+        return CancelledPending(entries=counts[0], tickets=counts[1])
 
 
 async def _update(

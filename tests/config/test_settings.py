@@ -41,8 +41,8 @@ def test_environment_overrides_yaml(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_create_app_config_overrides_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CURRENCY", "EUR")
-    app = create_app({"currency": "CHF"})
-    assert runtime(app).settings.currency == "CHF"
+    app = create_app({"currency": "GBP"})
+    assert runtime(app).settings.currency == "GBP"
 
 
 def test_production_names_every_missing_setting() -> None:

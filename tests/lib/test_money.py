@@ -56,3 +56,9 @@ def test_cents_and_totals_have_two_places() -> None:
 def test_json_amounts_are_strings_with_two_places() -> None:
     assert amount_text(Decimal("12.5")) == "12.50"
     assert amount_text(Decimal("0")) == "0.00"
+
+
+def test_money_follows_the_coops_locale() -> None:
+    assert format_money(Decimal("1234.5"), "EUR", locale="de_DE") == "1.234,50\xa0€"
+    assert format_money(Decimal("1234.5"), "EUR", locale="fr_FR") == "1\u202f234,50\xa0€"
+    assert format_money(Decimal("4.5"), "GBP", locale="en_GB") == "£4.50"

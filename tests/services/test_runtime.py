@@ -79,7 +79,7 @@ async def test_the_jobs_are_the_apps_own_list_and_stop_with_it(
 
     async with busy.test_app():
         await asyncio.sleep(0.1)
-        assert sorted(runtime(busy).running_jobs) == ["reconciler_job", "relay_job"]
+        assert sorted(runtime(busy).running_jobs) == ["purge_job", "reconciler_job", "relay_job"]
     assert runtime(busy).running_jobs == []
 
 

@@ -49,17 +49,52 @@ async def calendar(session: AsyncSession, page: Page, name: str = "Sessions") ->
 
 
 async def slot(
-    session: AsyncSession, calendar: Calendar, cost: str = "12.00", days_ahead: int = 1
+    session: AsyncSession,
+    calendar: Calendar,
+    cost: str = "12.00",
+    days_ahead: int = 1,
+    *,
+    capacity: int | None = None,
+    name: str = "Taster session",
+    start_at: datetime | None = None,
 ) -> CalendarSlot:
-    start = datetime.now(UTC).replace(microsecond=0) + timedelta(days=days_ahead)
+    start = start_at or datetime.now(UTC).replace(microsecond=0) + timedelta(days=days_ahead)
     return await _save(
         session,
         CalendarSlot(
             calendar_id=calendar.id,
-            name="Taster session",
+            name=name,
             start_at=start,
             end_at=start + timedelta(hours=2),
             cost=Decimal(cost),
+            capacity=capacity,
+        ),
+    )
+
+
+async def slot_booking(
+    session: AsyncSession,
+    slot: CalendarSlot,
+    *,
+    user_id: int | None = None,
+    session_id: str | None = None,
+    state: str = "pending",
+    order_id: int | None = None,
+) -> CalendarEntry:
+    """A booking of a slot, as the events app makes it when a shopper books one."""
+    return await _save(
+        session,
+        CalendarEntry(
+            calendar_id=slot.calendar_id,
+            slot_id=slot.id,
+            name=slot.name,
+            start_at=slot.start_at,
+            end_at=slot.end_at,
+            state=state,
+            cost=slot.cost,
+            user_id=user_id,
+            session_id=session_id,
+            order_id=order_id,
         ),
     )
 

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bp.cart.services.clear_cart_for_order import clear_cart_for_order
 from bp.cart.services.merchants import credentials_for_order
 from bp.cart.services.order_events import ORDER_PAID, emit_order_event
+from bp.cart.services.order_messages import refund_reason
 from bp.cart.services.orders import (
     close_order,
     get_order_or_raise,
@@ -30,6 +31,7 @@ from bp.cart.services.payment_errors import PaymentProviderUnavailable
 from bp.cart.services.payment_mismatch import mark_payment_mismatch
 from bp.cart.services.references import belongs_to_order
 from config.settings import Settings
+from lib.localtime import format_local_datetime
 from lib.money import cents, format_money, total
 from models import CLOSED_STATUSES, OPEN_STATUSES, Order, OrderItem
 from services.contracts.ownership import owner_of
@@ -309,13 +311,27 @@ async def _settle_paid(
             # The payment raced the expiry: take back what is still free; the rest is refunded.
             await _reclaim(session, order=order, items=items, domains=domains)
         calendar = domains.calendar
+        # Slots, then ticket types: the order checkout locks them in, so neither waits on the
+        # other in a circle.
         await calendar.confirm_entries_for_order(session, order_id=order_id)
+        if any(item.kind == "booking" for item in items):
+            overbooked = [
+                entry.id
+                for entry in await calendar.entries_for_order(session, order_id=order_id)
+                if entry.state == "ordered"
+            ]
+            if overbooked:
+                await calendar.cancel_entries_for_order(
+                    session, order_id=order_id, entry_ids=overbooked
+                )
         confirmation = await calendar.confirm_tickets_for_order(session, order_id=order_id)
         if confirmation.oversold:
             await calendar.cancel_tickets_for_order(
                 session, order_id=order_id, ticket_ids=[t.id for t in confirmation.oversold]
             )
-        await _flag_undelivered(session, order=order, items=items, domains=domains)
+        await _flag_undelivered(
+            session, order=order, items=items, settings=settings, domains=domains
+        )
         await clear_cart_for_order(session, order=order, items=items)
         await emit_order_event(
             session,
@@ -373,18 +389,37 @@ async def _reclaim(
 
 
 async def _flag_undelivered(
-    session: AsyncSession, *, order: Order, items: list[OrderItem], domains: DomainServices
+    session: AsyncSession,
+    *,
+    order: Order,
+    items: list[OrderItem],
+    settings: Settings,
+    domains: DomainServices,
 ) -> None:
     """Mark the order for a refund of the bookings and tickets it paid for but cannot have."""
     missing = await undelivered_items(session, order_id=order.id, items=items, domains=domains)
     if not missing:
         return
     amount = total(item.line_total for item in missing)
-    titles = ", ".join(item.title for item in missing)
+    starts = {}
+    if any(item.kind == "booking" for item in missing):
+        starts = {
+            entry.id: entry.start_at
+            for entry in await domains.calendar.entries_for_order(session, order_id=order.id)
+        }
+    bookings = []
+    for item in missing:
+        if item.kind != "booking":
+            continue
+        start = starts.get(item.ref_id)
+        when = format_local_datetime(start, zone_name=settings.time_zone, locale=settings.locale)
+        bookings.append(f"“{item.title}” ({when})" if start is not None else f"“{item.title}”")
     order.needs_refund = True
-    order.refund_reason = (
-        f"Sold out or no longer available when your payment arrived: {titles}. "
-        f"We will refund {format_money(amount, order.currency)} to your card."
+    order.refund_reason = refund_reason(
+        bookings=bookings,
+        tickets=[item.title for item in missing if item.kind == "ticket"],
+        others=[item.title for item in missing if item.kind not in ("booking", "ticket")],
+        amount=format_money(amount, order.currency, locale=settings.locale),
     )
 
 

@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from bp.cart.services.booking_capacity import check_booking_capacity
 from bp.cart.services.calendar_cart import (
     entry_page_id,
     get_calendar_cart_entries,
@@ -173,7 +174,8 @@ async def create_order_from_cart(
 
     An open order for exactly this cart is returned instead of a new one. Raises BadRequest
     for an empty cart, CartChanged or TICKETS_SOLD_OUT (409), SplitCheckoutRequired for a
-    cart-wide checkout paid to several merchants, and EarlierCheckoutPaid.
+    cart-wide checkout paid to several merchants, SESSION_FULLY_BOOKED (409) for a session with
+    too few places left, and EarlierCheckoutPaid.
     """
     deactivated: set[str] = set()
     for _ in range(MAX_SUPERSEDE_ROUNDS):
@@ -353,7 +355,9 @@ async def _create_order(
         )
         raise BadRequest(message, code="CART_EMPTY")
     account = await _merchant(session, page=page, cart=cart, settings=settings, domains=domains)
-    await check_ticket_capacity(session, tickets=cart.tickets, domains=domains)
+    # Slots before ticket types, the order settlement locks them in too.
+    await check_booking_capacity(session, entries=cart.entries, settings=settings, domains=domains)
+    await check_ticket_capacity(session, tickets=cart.tickets, settings=settings, domains=domains)
     items = _order_items(cart)
     amount = total(item.line_total for item in items)
     if amount <= 0:
@@ -419,6 +423,18 @@ async def _merchant(
         return await merchant_for_page(
             session, settings=settings, page_id=page.id, page_title=page.title
         )
+    accounts, pages = await _merchants_by_page(
+        session, cart=cart, settings=settings, domains=domains
+    )
+    if len({account.merchant_code for account in accounts.values()}) > 1:
+        raise SplitCheckoutRequired(pages=pages)
+    return next(iter(accounts.values()))
+
+
+async def _merchants_by_page(
+    session: AsyncSession, *, cart: _Cart, settings: Settings, domains: DomainServices
+) -> tuple[dict[int | None, MerchantAccount], list[PageDTO]]:
+    """The merchant each page of the cart is paid to, and those pages (the live ones)."""
     page_ids = cart.page_ids()
     titles = await domains.blog.pages_by_ids(session, [p for p in page_ids if p is not None])
     accounts = {
@@ -430,9 +446,29 @@ async def _merchant(
         )
         for page_id in page_ids
     }
-    if len({account.merchant_code for account in accounts.values()}) > 1:
-        raise SplitCheckoutRequired(pages=[titles[p] for p in page_ids if p in titles])
-    return next(iter(accounts.values()))
+    return accounts, [titles[p] for p in page_ids if p in titles]
+
+
+async def split_checkout_pages(
+    session: AsyncSession,
+    *,
+    identity: CartIdentity | None,
+    settings: Settings,
+    domains: DomainServices,
+) -> list[PageDTO]:
+    """The pages to check out one by one when the cart is paid to several merchants; none when
+    the whole cart can be checked out at once (or is empty). Reads only; ends its transaction."""
+    pages: list[PageDTO] = []
+    if identity is not None:
+        cart = await _read_cart(session, identity=identity, page_id=None, domains=domains)
+        if not cart.is_empty:
+            accounts, found = await _merchants_by_page(
+                session, cart=cart, settings=settings, domains=domains
+            )
+            if len({account.merchant_code for account in accounts.values()}) > 1:
+                pages = found
+    await session.commit()
+    return pages
 
 
 def _order_items(cart: _Cart) -> list[OrderItem]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Set
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -61,6 +62,33 @@ class PageCart:
     @property
     def is_empty(self) -> bool:
         return not (self.lines or self.entries or self.tickets)
+
+
+class PageSlugReserved(NotFound):
+    """A page whose slug is one of the cart's own routes: its cart can never be reached."""
+
+    def __init__(self, slug: str) -> None:
+        super().__init__(
+            f"“{slug}” is the address of one of the cart's own pages, so a shop page called "
+            f"“{slug}” cannot have its cart at /{slug}/. Please ask the coop to give that "
+            "page another address.",
+            code="PAGE_SLUG_RESERVED",
+        )
+
+
+def check_slug_reachable(slug: str, *, reserved: Set[str]) -> None:
+    """Raise PageSlugReserved for a slug the cart's routes shadow."""
+    if slug.lower() in reserved:
+        raise PageSlugReserved(slug)
+
+
+async def unreachable_pages(
+    session: AsyncSession, *, reserved: Set[str], domains: DomainServices
+) -> list[PageDTO]:
+    """The pages whose slug is one of the cart's own routes (read through the blog domain)."""
+    pages = await domains.blog.list_pages(session)
+    await session.commit()
+    return [page for page in pages if page.slug.lower() in reserved]
 
 
 async def get_page_or_raise(

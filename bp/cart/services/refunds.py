@@ -29,6 +29,7 @@ from bp.cart.services.orders import load_order, undelivered_items
 from bp.cart.services.payment_errors import PaymentProviderUnavailable
 from config.settings import Settings
 from lib.errors import BadRequest, NotFound, ServiceError
+from lib.localtime import format_local_date
 from lib.money import cents, format_money, total
 from models import Order
 from services.registry import DomainServices
@@ -259,7 +260,7 @@ async def _claim(
             if order is None:
                 raise NotFound(f"There is no order #{order_id}.", code="ORDER_NOT_FOUND")
             if order.refunded_at is not None:
-                raise _already_refunded(order)
+                raise _already_refunded(order, settings)
             if _pending(order):
                 if settled_before or _young(order):
                     raise RefundInProgress(order_id, order.refund_requested_at or _now())
@@ -298,7 +299,8 @@ async def _new_claim(
         amount = await refund_due(session, order=order, domains=domains)
     if amount > order.total_amount:
         raise BadRequest(
-            f"Order #{order.id} was paid {format_money(order.total_amount, order.currency)};"
+            f"Order #{order.id} was paid "
+            f"{format_money(order.total_amount, order.currency, locale=settings.locale)};"
             " a refund cannot be more than that.",
             code="INVALID_AMOUNT",
         )
@@ -400,14 +402,15 @@ async def _release(session: AsyncSession, claim: _Claim) -> None:
         raise
 
 
-def _already_refunded(order: Order) -> ServiceError:
+def _already_refunded(order: Order, settings: Settings) -> ServiceError:
     assert order.refunded_at is not None
+    day = format_local_date(order.refunded_at, zone_name=settings.time_zone, locale=settings.locale)
     return ServiceError(
         409,
         "ALREADY_REFUNDED",
         f"Order #{order.id} was already refunded "
-        f"({format_money(order.refunded_amount, order.currency)} on "
-        f"{order.refunded_at:%d %B %Y}).",
+        f"({format_money(order.refunded_amount, order.currency, locale=settings.locale)} "
+        f"on {day}).",
     )
 
 

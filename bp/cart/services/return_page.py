@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bp.cart.services.check_sumup_status import check_sumup_status
+from bp.cart.services.order_messages import confirmed_message, held_phrase, released_message
 from bp.cart.services.orders import get_owned_order_or_raise
 from bp.cart.services.payment_errors import PaymentProviderUnavailable
 from config.settings import Settings
-from models import OPEN_STATUSES, Order
+from models import OPEN_STATUSES, PAID_TICKET_STATES, Order
 from services.contracts.dtos import CartIdentity
 from services.registry import DomainServices
 from services.sumup import PaymentGateway
@@ -29,6 +30,23 @@ class ReturnView:
     state: str
     # SumUp could not be asked just now: still "pending", never "failed".
     unreachable: bool = False
+    # What a paid order delivered ("Your 2 tickets are confirmed."); None when nothing to say.
+    confirmation: str | None = None
+
+    @property
+    def held(self) -> str | None:
+        """What a failed order keeps for its shopper ("its booking"), by its lines."""
+        return held_phrase(**_claim_counts(self.order))
+
+    @property
+    def released(self) -> str | None:
+        """What a closed order gave back to the cart ("Its 2 tickets are back in your cart.")."""
+        return released_message(**_claim_counts(self.order))
+
+
+def _claim_counts(order: Order) -> dict[str, int]:
+    kinds = [item.kind for item in order.items]
+    return {"bookings": kinds.count("booking"), "tickets": kinds.count("ticket")}
 
 
 async def return_view(
@@ -58,7 +76,27 @@ async def return_view(
             unreachable = True
         order = await get_owned_order_or_raise(session, order_id=order_id, identity=identity)
         await session.commit()
-    return ReturnView(order=order, state=_state(order), unreachable=unreachable)
+    state = _state(order)
+    confirmation = None
+    if state == "paid":
+        confirmation = await _confirmation(session, order=order, domains=domains)
+    return ReturnView(order=order, state=state, unreachable=unreachable, confirmation=confirmation)
+
+
+async def _confirmation(
+    session: AsyncSession, *, order: Order, domains: DomainServices
+) -> str | None:
+    """What the paid order's bookings and tickets came to, by their states now."""
+    kinds = {item.kind for item in order.items}
+    bookings = tickets = 0
+    if "booking" in kinds:
+        entries = await domains.calendar.entries_for_order(session, order_id=order.id)
+        bookings = sum(1 for entry in entries if entry.state == "confirmed")
+    if "ticket" in kinds:
+        sold = await domains.calendar.tickets_for_order(session, order_id=order.id)
+        tickets = sum(1 for ticket in sold if ticket.state in PAID_TICKET_STATES)
+    await session.commit()
+    return confirmed_message(bookings=bookings, tickets=tickets)
 
 
 def _state(order: Order) -> str:

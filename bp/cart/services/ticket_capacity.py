@@ -7,13 +7,19 @@ from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from config.settings import Settings
 from lib.errors import ServiceError
+from lib.localtime import format_local_datetime
 from services.contracts.dtos import TicketDTO
 from services.registry import DomainServices
 
 
 async def check_ticket_capacity(
-    session: AsyncSession, *, tickets: Sequence[TicketDTO], domains: DomainServices
+    session: AsyncSession,
+    *,
+    tickets: Sequence[TicketDTO],
+    settings: Settings,
+    domains: DomainServices,
 ) -> None:
     """Refuse (409) tickets that no longer fit their type's capacity.
 
@@ -32,13 +38,15 @@ async def check_ticket_capacity(
             continue
         ticket = next(t for t in tickets if t.ticket_type_id == type_id)
         kind = f"“{ticket.ticket_type_name}” tickets" if ticket.ticket_type_name else "Tickets"
+        when = format_local_datetime(
+            ticket.entry_start_at, zone_name=settings.time_zone, locale=settings.locale
+        )
+        event = f"{ticket.entry_name} ({when})"
         if available == 0:
-            message = (
-                f"{kind} for {ticket.entry_name} are sold out. Please remove them from your cart."
-            )
+            message = f"{kind} for {event} are sold out. Please remove them from your cart."
         else:
             message = (
-                f"Only {available} of the {kind} for {ticket.entry_name} "
+                f"Only {available} of the {kind} for {event} "
                 f"{'are' if available != 1 else 'is'} left. Please change your cart."
             )
         raise ServiceError(409, "TICKETS_SOLD_OUT", message)

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from bp.cart.services.order_messages import confirmed_message, refund_notice, released_message
 from lib.errors import NotFound
 from lib.ids import is_id
 from lib.money import total
@@ -88,6 +89,31 @@ class OrderView:
     @property
     def item_count(self) -> int:
         return sum(line.quantity for line in (*self.products, *self.bookings, *self.tickets))
+
+    @property
+    def confirmation(self) -> str | None:
+        """What a paid order delivered, by the bookings' and tickets' states now."""
+        if not self.is_paid:
+            return None
+        return confirmed_message(
+            bookings=sum(1 for line in self.bookings if line.state in DELIVERED_STATES),
+            tickets=sum(1 for line in self.tickets if line.state in DELIVERED_STATES),
+        )
+
+    @property
+    def released(self) -> str | None:
+        """What an expired order gave back to the cart ("Its booking is back in your cart.")."""
+        return released_message(bookings=len(self.bookings), tickets=len(self.tickets))
+
+    def refund_notice(self, amount: str | None) -> str:
+        """The refund still to be made, saying what could not be had (`amount` formatted)."""
+        bookings = sum(1 for line in self.bookings if _undelivered(line))
+        tickets = sum(1 for line in self.tickets if _undelivered(line))
+        if not (bookings or tickets):
+            # The events domain is stubbed (no states known): name what the order holds.
+            tickets = len(self.tickets)
+            bookings = 0 if tickets else len(self.bookings)
+        return refund_notice(bookings=bookings, tickets=tickets, amount=amount)
 
     @property
     def subtotals(self) -> list[tuple[str, Decimal]]:
@@ -180,6 +206,11 @@ def _view(
     )
 
 
+def _undelivered(line: OrderLineView) -> bool:
+    """A booking or ticket paid for that the shopper did not get (a state known, not theirs)."""
+    return line.state is not None and line.state not in DELIVERED_STATES
+
+
 def _refund_amount(
     order: Order, bookings: list[OrderLineView], tickets: list[OrderLineView]
 ) -> Decimal | None:
@@ -190,11 +221,7 @@ def _refund_amount(
         return None
     # Settlement cancels what sold out meanwhile; a line with no known state (stubbed events
     # domain) is not counted, so the notice never names an amount it cannot vouch for.
-    undelivered = [
-        line.line_total
-        for line in (*bookings, *tickets)
-        if line.state is not None and line.state not in DELIVERED_STATES
-    ]
+    undelivered = [line.line_total for line in (*bookings, *tickets) if _undelivered(line)]
     if not undelivered:
         return None
     return total(undelivered)

@@ -1,5 +1,5 @@
 """The templates' `money` filter: `{{ amount | money(currency) }}`, the site's currency by
-default. The formatting itself is lib/money.py's, which services use too."""
+default, in the coop's locale. The formatting itself is lib/money.py's, which services use too."""
 
 from __future__ import annotations
 
@@ -13,6 +13,5 @@ from lib.money import format_money
 @bp.app_template_filter("money")
 def money(amount: Decimal | int | str | None, currency: str | None = None) -> str:
     """An amount with its currency symbol; without a currency, the site's (settings.currency)."""
-    if currency is None:
-        currency = current_runtime().settings.currency
-    return format_money(amount, currency)
+    settings = current_runtime().settings
+    return format_money(amount, currency or settings.currency, locale=settings.locale)

@@ -182,12 +182,17 @@ async def test_sumup_down_on_create_keeps_the_order_and_try_again_reuses_it(
 
     response = await post_checkout(app, client, "bakery")
 
-    html = await text(response)
-    assert response.status_code == 503
-    assert "We could not reach our payment provider" in html
+    # Seed 002: the form POST redirects to the order's outcome page; HTMX gets the fragment.
     order = await only_order(db)
+    assert response.status_code == 303
+    assert response.headers["Location"] == f"/checkout/{order.id}/not-started/"
+    html = await text(await client.get(response.headers["Location"]))
+    assert "We could not reach our payment provider" in html
     assert order.status == "pending" and order.sumup_checkout_id is None
     assert f'action="/orders/{order.id}/pay/"' in html and "Try again" in html
+    fragment = await post_checkout(app, client, "bakery", htmx=True)
+    assert fragment.status_code == 503
+    assert "We could not reach our payment provider" in await text(fragment)
     assert await sumup_standin_control.checkouts() == []
 
     await sumup_standin_control.faults(fail_create_5xx=False)
@@ -265,7 +270,7 @@ async def test_a_409_for_a_different_payment_is_not_adopted(
     await _create_at_sumup(sumup_standin, "rose-1-1", "1.00")
 
     with caplog.at_level(logging.CRITICAL):
-        response = await post_checkout(app, client, "bakery")
+        response = await post_checkout(app, client, "bakery", htmx=True)
 
     assert response.status_code == 502
     assert (await only_order(db)).sumup_checkout_id is None
@@ -283,9 +288,12 @@ async def test_a_merchant_sumup_refuses_gets_an_error_page_and_keeps_the_order(
 
     response = await post_checkout(app, client, "bakery")
 
-    assert response.status_code == 502
-    assert "refused to start this payment" in await text(response)
     order: Order = await only_order(db)
+    assert response.status_code == 303
+    assert response.headers["Location"] == f"/checkout/{order.id}/not-started/"
+    assert "refused to start this payment" in await text(
+        await client.get(f"/checkout/{order.id}/not-started/")
+    )
     assert order.status == "pending"
 
 

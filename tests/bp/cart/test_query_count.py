@@ -16,6 +16,8 @@ from tests.support.http import internal_headers, sign_in
 
 # Page cart: page by slug, lines, their products, bookings, tickets, and the cart-mini summary.
 PAGE_CART_STATEMENTS = 6
+# The header's name from the account domain, when the shared session carries none.
+ACCOUNT_NAME_STATEMENTS = 1
 # The cart-mini: one statement with products, bookings and tickets.
 CART_MINI_STATEMENTS = 1
 
@@ -55,8 +57,9 @@ async def test_page_cart_statements_do_not_grow_with_the_cart(
     await fill(db, user_id=1, size=1)
     await fill(db, user_id=2, size=20)
     small, large = app.test_client(), app.test_client()
-    await sign_in(app, small, 1)
-    await sign_in(app, large, 2)
+    # Signed in as the account app signs shoppers in: the session names them.
+    await sign_in(app, small, 1, user_name="Alice")
+    await sign_in(app, large, 2, user_name="Ben")
 
     with counting(app) as one:
         first = await small.get("/bakery-1/")
@@ -66,6 +69,15 @@ async def test_page_cart_statements_do_not_grow_with_the_cart(
     assert first.status_code == second.status_code == 200
     assert (await second.get_data(as_text=True)).count('data-testid="line-') >= 20
     assert len(one) == len(twenty) == PAGE_CART_STATEMENTS
+
+    # A session without a name costs one read of the account domain, however full the cart.
+    await sign_in(app, small, 1)
+    await sign_in(app, large, 2)
+    with counting(app) as one:
+        await small.get("/bakery-1/")
+    with counting(app) as twenty:
+        await large.get("/bakery-20/")
+    assert len(one) == len(twenty) == PAGE_CART_STATEMENTS + ACCOUNT_NAME_STATEMENTS
 
 
 async def test_overview_statements_do_not_grow_with_the_cart(

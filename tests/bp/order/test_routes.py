@@ -12,6 +12,7 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bp.runtime import runtime
+from lib.localtime import format_local_datetime
 from models import Order, OrderItem, Product
 from tests.support import factories
 from tests.support.http import sign_in, write_shared_session
@@ -93,7 +94,7 @@ async def test_the_owner_sees_the_order(app: Any, client: Any, db: AsyncSession)
     assert "Sourdough loaf 2 \N{MULTIPLICATION SIGN} £4.50 2 £4.50 £9.00" in seen
     assert "Jam 1 \N{MULTIPLICATION SIGN} £3.25 1 £3.25 £3.25" in seen
     assert "Total £12.25" in seen
-    assert order.created_at.strftime("%-d %B %Y") in seen
+    assert format_local_datetime(order.created_at) in seen
     assert 'data-status="pending"' in body
 
 
@@ -280,7 +281,7 @@ async def test_a_paid_order_shows_its_sumup_transaction_code(
     _, body = await get(client, f"/orders/{order.id}/")
     seen = text_of(body)
     assert "SumUp transaction code TXCODE42" in seen
-    assert "Paid on 4 March 2026 at 10:30 UTC" in seen
+    assert "Paid on Wed, 4 Mar 2026, 10:30 GMT" in seen
 
 
 async def test_an_unpaid_order_shows_no_transaction_code(

@@ -1,0 +1,63 @@
+"""Slot capacity at checkout: bookings that no longer fit their session are refused before
+payment, as tickets are (ticket_capacity.py)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from config.settings import Settings
+from lib.errors import ServiceError
+from lib.localtime import format_local_datetime
+from services.contracts.dtos import CalendarEntryDTO
+from services.registry import DomainServices
+
+
+class SessionFullyBooked(ServiceError):
+    """A booked session has fewer places left than the cart holds."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(409, "SESSION_FULLY_BOOKED", message)
+
+
+def session_label(entry: CalendarEntryDTO, settings: Settings) -> str:
+    """A session as a shopper knows it: “Taster session” on Sat 28 Mar 2026, 19:00 GMT."""
+    when = format_local_datetime(
+        entry.start_at, zone_name=settings.time_zone, locale=settings.locale
+    )
+    return f"“{entry.name}” on {when}"
+
+
+async def check_booking_capacity(
+    session: AsyncSession,
+    *,
+    entries: Sequence[CalendarEntryDTO],
+    settings: Settings,
+    domains: DomainServices,
+) -> None:
+    """Refuse (409) bookings that no longer fit their slot's capacity.
+
+    The slots are locked first (before any ticket type, in id order), so that two shoppers
+    checking out the last place at once are told in turn, not both sent to pay for it.
+    """
+    wanted = Counter(entry.slot_id for entry in entries if entry.slot_id is not None)
+    if not wanted:
+        return
+    left = await domains.calendar.slot_availability(session, slot_ids=sorted(wanted), lock=True)
+    for slot_id, count in sorted(wanted.items()):
+        available = left.get(slot_id)
+        if available is None or count <= available:
+            continue
+        entry = next(e for e in entries if e.slot_id == slot_id)
+        label = session_label(entry, settings)
+        if available == 0:
+            message = f"{label} is fully booked. Please remove it from your cart."
+        else:
+            places = "place is" if available == 1 else "places are"
+            message = (
+                f"Only {available} {places} left at {label}, and your cart has {count}. "
+                "Please change your cart."
+            )
+        raise SessionFullyBooked(message)
