@@ -5,8 +5,12 @@ wait-db                      wait until the database answers
 flush-cart-redis             flush the cart's own Redis index (never the shared one)
 reconcile                    one reconciler pass: settle or expire open orders
 relay                        one outbox relay pass to the federation store
+dead-letters                 list the outbox events the relay gave up on, with their last error
+retry-dead-letters [ID ...]  put dead-lettered events (all, or these) back in the relay's queue
+refund ORDER_ID [--amount X] refund a paid order through SumUp (asks SumUp first whether an
+                             earlier refund whose answer was lost went through)
+resolve-mismatch ORDER_ID    record that an order's unmatched payment was settled by hand
 purge-carts                  one pass: empty anonymous carts untouched for ANONYMOUS_CART_DAYS
-refund ORDER_ID [--amount X] refund a paid order through SumUp
 set-page-merchant SLUG --merchant-code C --api-key-env VAR [--prefix P]
                              pay a page to its own SumUp merchant (the key is read from $VAR)
 """
@@ -72,7 +76,7 @@ async def reconcile() -> None:
         return
     print(
         f"checked {report.checked}, paid {report.paid}, expired {report.expired}, "
-        f"errors {report.errors}",
+        f"errors {report.errors}, refunds resolved {report.refunds_resolved}",
         flush=True,
     )
 
@@ -86,8 +90,46 @@ async def relay() -> None:
             sessionmaker=runtime.databases.sessionmaker,
             federation_sessionmaker=runtime.databases.federation_sessionmaker,
             batch_size=runtime.settings.relay_batch_size,
+            max_attempts=runtime.settings.relay_max_attempts,
+            backoff_seconds=runtime.settings.relay_backoff_seconds,
         )
-    print(f"delivered {result.delivered}, failed {result.failed}", flush=True)
+    print(
+        f"delivered {result.delivered}, failed {result.failed}, "
+        f"dead-lettered {result.dead_lettered}",
+        flush=True,
+    )
+
+
+async def list_dead_letters() -> None:
+    """Print the outbox events the relay gave up on."""
+    from services.events import dead_letters
+
+    async with (
+        open_runtime(load_settings()) as runtime,
+        runtime.databases.sessionmaker() as session,
+    ):
+        rows = await dead_letters(session)
+    if not rows:
+        print("no dead-lettered events", flush=True)
+    for row in rows:
+        assert row.dead_lettered_at is not None
+        print(
+            f"{row.id}\t{row.event_type}\t{row.object_id}\t{row.failures} refusals\t"
+            f"dead-lettered {row.dead_lettered_at:%Y-%m-%d %H:%M:%S} UTC\t{row.last_error}",
+            flush=True,
+        )
+
+
+async def retry_dead_letters(ids: list[int]) -> None:
+    """Put dead-lettered outbox events back in the relay's queue."""
+    from services.events import retry_dead_letters as retry
+
+    async with (
+        open_runtime(load_settings()) as runtime,
+        runtime.databases.sessionmaker() as session,
+    ):
+        count = await retry(session, ids=ids)
+    print(f"{count} dead-lettered event(s) put back in the relay's queue", flush=True)
 
 
 async def purge_carts() -> None:
@@ -134,6 +176,26 @@ async def refund(order_id: int, amount: str | None) -> None:
     )
 
 
+async def resolve_mismatch(order_id: int) -> None:
+    """Record that the order's payment that did not match it was settled in SumUp by hand."""
+    from bp.cart.services.payment_mismatch import resolve_payment_mismatch
+    from lib.errors import ServiceError
+
+    async with (
+        open_runtime(load_settings()) as runtime,
+        runtime.databases.sessionmaker() as session,
+    ):
+        try:
+            marked_at = await resolve_payment_mismatch(session, order_id=order_id)
+        except ServiceError as error:
+            raise SystemExit(error.message) from None
+    print(
+        f"order {order_id}: the unmatched payment noticed on {marked_at:%Y-%m-%d %H:%M} UTC "
+        "is recorded as resolved",
+        flush=True,
+    )
+
+
 async def set_page_merchant(
     page_slug: str, merchant_code: str, api_key_env: str, prefix: str | None
 ) -> None:
@@ -175,10 +237,19 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     commands.add_parser("flush-cart-redis", help="flush the cart's own Redis index")
     commands.add_parser("reconcile", help="one reconciler pass")
     commands.add_parser("relay", help="one outbox relay pass")
+    commands.add_parser("dead-letters", help="list the outbox events the relay gave up on")
+    retry_parser = commands.add_parser(
+        "retry-dead-letters", help="put dead-lettered events back in the relay's queue"
+    )
+    retry_parser.add_argument("ids", type=int, nargs="*", help="event ids (default: all)")
     commands.add_parser("purge-carts", help="empty anonymous carts left behind (one pass)")
     refund_parser = commands.add_parser("refund", help="refund a paid order through SumUp")
     refund_parser.add_argument("order_id", type=int)
     refund_parser.add_argument("--amount", help="e.g. 12.50 (default: what the order owes back)")
+    resolve = commands.add_parser(
+        "resolve-mismatch", help="record that an unmatched payment was settled by hand"
+    )
+    resolve.add_argument("order_id", type=int)
     merchant = commands.add_parser("set-page-merchant", help="pay a page to its own merchant")
     merchant.add_argument("page_slug")
     merchant.add_argument("--merchant-code", required=True)
@@ -199,10 +270,16 @@ def main(argv: list[str] | None = None) -> None:
         asyncio.run(reconcile())
     elif args.command == "relay":
         asyncio.run(relay())
+    elif args.command == "dead-letters":
+        asyncio.run(list_dead_letters())
+    elif args.command == "retry-dead-letters":
+        asyncio.run(retry_dead_letters(args.ids))
     elif args.command == "purge-carts":
         asyncio.run(purge_carts())
     elif args.command == "refund":
         asyncio.run(refund(args.order_id, args.amount))
+    elif args.command == "resolve-mismatch":
+        asyncio.run(resolve_mismatch(args.order_id))
     else:
         asyncio.run(
             set_page_merchant(args.page_slug, args.merchant_code, args.api_key_env, args.prefix)

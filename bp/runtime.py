@@ -2,7 +2,8 @@
 
 `install_runtime` keeps the runtime on the app and ties it to the serving hooks: its clients
 open and its background jobs start before the first request, and at shutdown the jobs stop
-(a pass in progress finishes) and the clients close. Routes and request hooks reach it with
+(a pass in progress finishes) and the clients close. A worker told SIGTERM stops the
+service gracefully (lib/graceful_stop.py). Routes and request hooks reach it with
 `current_runtime()`, tests and tools with `runtime(app)`: the only two ways in.
 """
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 from quart import Quart, current_app, g
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from lib.graceful_stop import stop_gracefully_on_sigterm
 from services.runtime import Runtime
 
 EXTENSION = "runtime"
@@ -31,6 +33,7 @@ def install_runtime(app: Quart, runtime: Runtime) -> None:
             )
         await runtime.open()
         runtime.start_jobs()
+        stop_gracefully_on_sigterm(runtime.request_stop)
 
     @app.after_serving
     async def stop_serving() -> None:

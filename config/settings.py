@@ -153,6 +153,8 @@ class Settings(BaseSettings):
     locale: str = "en_GB"
     orders_page_size: int = Field(default=20, ge=1, le=200)
     max_line_quantity: int = Field(default=99, ge=1, le=10_000)
+    # Where shoppers write about an order (shown when a payment needs the coop's attention).
+    coop_contact_email: str | None = None
     # Domains served by their SQL implementation over the shared tables; the others are stubbed.
     domains: list[Domain] = Field(default_factory=lambda: list(DOMAINS))
 
@@ -173,7 +175,14 @@ class Settings(BaseSettings):
     sumup_retry_backoff_seconds: float = Field(default=0.5, ge=0, le=10)
     checkout_grace_minutes: int = Field(default=1, ge=0, le=60)
     reconciler_batch_size: int = Field(default=100, ge=1, le=1000)
+    # The longest an open order waits between two looks (the wait grows with its age).
+    reconciler_max_recheck_seconds: float = Field(default=600.0, gt=0)
     relay_batch_size: int = Field(default=100, ge=1, le=1000)
+    # An outbox row the federation store refuses waits RELAY_BACKOFF_SECONDS, then twice as
+    # long after each further refusal (at most an hour), and is dead-lettered after
+    # RELAY_MAX_ATTEMPTS refusals.
+    relay_max_attempts: int = Field(default=10, ge=1, le=100)
+    relay_backoff_seconds: float = Field(default=5.0, gt=0, le=3600)
     # Anonymous carts untouched this long are emptied (their bookings and tickets cancelled).
     anonymous_cart_days: int = Field(default=30, ge=1, le=3650)
     cart_purge_interval_seconds: float = Field(default=3600.0, gt=0)

@@ -1,12 +1,21 @@
 """The async engines: the cart's own, and the account and federation ones (the same until split).
 
 Opened by the runtime (services/runtime.py); a request's session comes from bp/runtime.py.
+
+A restarted database leaves the pool holding connections it closed. No round trip is spent
+finding them (no pre-ping): the driver has already seen each one close, and a connection it
+knows to be closed is swapped for a fresh one when it is taken from the pool. A connection
+lost without the driver noticing fails its first statement; SQLAlchemy then invalidates it
+and every connection pooled before it, so only that request fails (503, lib/error_handlers).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
+from sqlalchemy import event
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -51,16 +60,25 @@ class Databases:
 
 
 def make_engine(url: str, *, pool_size: int) -> AsyncEngine:
-    """An engine that checks connections before use, so a restarted database costs one error."""
-    return create_async_engine(
+    """An engine whose pool never hands out a connection the driver knows to be closed."""
+    engine = create_async_engine(
         normalise_database_url(url),
         pool_size=pool_size,
         max_overflow=pool_size,
-        pool_pre_ping=True,
         pool_timeout=10,
         # Bounded so that an unreachable database answers readiness probes quickly.
         connect_args={"timeout": 5, "command_timeout": 30},
     )
+    event.listen(engine.sync_engine, "checkout", _refuse_closed_connection)
+    return engine
+
+
+def _refuse_closed_connection(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+    """Pool checkout: a connection the server closed is replaced (SQLAlchemy retries the
+    checkout with a new one), which costs no round trip."""
+    driver = getattr(dbapi_connection, "driver_connection", None)
+    if driver is not None and driver.is_closed():
+        raise DisconnectionError("the database closed this connection")
 
 
 def open_databases(settings: Settings) -> Databases:

@@ -12,11 +12,17 @@ from quart import Quart, Response, jsonify, render_template, request
 from quart_rate_limiter import RateLimitExceeded
 from werkzeug.exceptions import HTTPException
 
-from lib.errors import ServiceError
+from lib.errors import ServiceError, unavailable_dependency
 from lib.htmx import is_htmx, to_messages
 
 log = logging.getLogger(__name__)
 
+# A server we need is down: the caller may try again this many seconds later.
+RETRY_AFTER_SECONDS = 5
+UNAVAILABLE = {
+    "database": ("DATABASE_UNAVAILABLE", "We cannot reach our database just now."),
+    "redis": ("SESSION_STORE_UNAVAILABLE", "We cannot reach our session store just now."),
+}
 # Paths answered in JSON: the internal API and SumUp's webhook.
 JSON_PREFIXES = ("/internal/cart/", "/checkout/webhook/")
 HTTP_MESSAGES = {
@@ -78,6 +84,16 @@ def register_error_handlers(app: Quart) -> None:
 
     @app.errorhandler(Exception)
     async def handle_unexpected(error: Exception) -> Response:
+        dependency = unavailable_dependency(error)
+        if dependency is not None:
+            # Expected while a server restarts: a line in the log, a 503 for the caller.
+            log.warning(
+                "%s unavailable on %s %s: %s", dependency, request.method, request.path, error
+            )
+            code, problem = UNAVAILABLE[dependency]
+            response = await error_response(503, code, f"{problem} Please try again in a moment.")
+            response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+            return response
         # The trace goes to the log, never to the browser.
         log.exception("unhandled error on %s %s", request.method, request.path)
         return await error_response(

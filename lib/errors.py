@@ -1,10 +1,33 @@
 """One error type for expected failures; lib/error_handlers.py answers it for each caller.
 
 Services raise these and know nothing of requests: the same error is a JSON body for another
-coop app, a fragment for HTMX and a page for a browser.
+coop app, a fragment for HTMX and a page for a browser. The failures nobody raises on purpose
+that still mean "a server we need is down, try again" are recognised here too
+(`unavailable_dependency`), so that they are answered 503, never 500.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterator
+
+import asyncpg
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+from sqlalchemy.exc import DBAPIError, DisconnectionError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+# PostgreSQL's codes for a server that is going away, starting, or full: class 08 (connection
+# exceptions), admin/crash shutdown, "cannot connect now", too many connections.
+UNAVAILABLE_SQLSTATES = frozenset({"57P01", "57P02", "57P03", "53300"})
+# What asyncpg raises when the server or the connection is gone.
+ASYNCPG_UNAVAILABLE: tuple[type[BaseException], ...] = (
+    asyncpg.exceptions.PostgresConnectionError,
+    asyncpg.exceptions.CannotConnectNowError,
+    asyncpg.exceptions.AdminShutdownError,
+    asyncpg.exceptions.CrashShutdownError,
+    asyncpg.exceptions.TooManyConnectionsError,
+    asyncpg.exceptions.ConnectionDoesNotExistError,
+)
 
 
 class ServiceError(Exception):
@@ -32,3 +55,49 @@ class BadRequest(ServiceError):
 
     def __init__(self, message: str, code: str = "INVALID_INPUT") -> None:
         super().__init__(400, code, message)
+
+
+def _chain(error: BaseException) -> Iterator[BaseException]:
+    """The error, then what caused it (or what it was raised while handling), once each."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        yield current
+        current = current.__cause__ or current.__context__
+
+
+def database_unavailable(error: BaseException) -> bool:
+    """Whether the error means the database could not be reached: refused or lost
+    connections, a server shutting down or starting, the pool's wait running out."""
+    for cause in _chain(error):
+        if isinstance(cause, (PoolTimeout, DisconnectionError, *ASYNCPG_UNAVAILABLE)):
+            return True
+        if isinstance(cause, asyncpg.exceptions.InterfaceError) and "closed" in str(cause):
+            return True
+        if isinstance(cause, DBAPIError):
+            sqlstate = str(getattr(cause.orig, "sqlstate", "") or "")
+            if (
+                cause.connection_invalidated
+                or sqlstate.startswith("08")
+                or sqlstate in UNAVAILABLE_SQLSTATES
+            ):
+                return True
+    # The driver raises the socket's own error when it cannot connect (refused, timed out).
+    return isinstance(error, OSError)
+
+
+def redis_unavailable(error: BaseException) -> bool:
+    """Whether the error means Redis could not be reached (its retries ran out)."""
+    return any(
+        isinstance(cause, RedisConnectionError | RedisTimeoutError) for cause in _chain(error)
+    )
+
+
+def unavailable_dependency(error: BaseException) -> str | None:
+    """ "database" or "redis" when the error means that server is unreachable, else None."""
+    if database_unavailable(error):
+        return "database"
+    if redis_unavailable(error):
+        return "redis"
+    return None

@@ -66,10 +66,17 @@ class BackgroundJobs:
             )
             task.cancel()
         await asyncio.gather(*late, return_exceptions=True)
+        failed = False
         for task in tasks:
             if not task.cancelled() and task.exception() is not None:
+                failed = True
                 log.error(
                     "background job %s ended with an error",
                     task.get_name(),
                     exc_info=task.exception(),
                 )
+        if not late and not failed:
+            log.info(
+                "background jobs stopped between passes: %s",
+                ", ".join(task.get_name() for task in tasks),
+            )

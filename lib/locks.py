@@ -8,11 +8,15 @@ transaction-pooling PgBouncer) can change in one place.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
+
+log = logging.getLogger(__name__)
 
 
 def lock_key(name: bytes) -> int:
@@ -35,5 +39,9 @@ async def single_instance(engine: AsyncEngine, key: int) -> AsyncIterator[bool]:
         try:
             yield True
         finally:
-            await connection.scalar(select(func.pg_advisory_unlock(key)))
-            await connection.commit()
+            try:
+                await connection.scalar(select(func.pg_advisory_unlock(key)))
+                await connection.commit()
+            except DBAPIError as error:
+                # A lost connection took its session, and the lock, with it.
+                log.warning("advisory lock %s: could not unlock: %s", key, error)

@@ -1,4 +1,10 @@
-"""The two Redis databases: the shared sign-in store and the cart's own keys."""
+"""The two Redis databases: the shared sign-in store and the cart's own keys.
+
+A pooled connection that Redis closed (a restart, a failover) fails on its next command;
+each command is therefore retried, on a fresh connection, with a short exponential backoff,
+so the first request after Redis is back succeeds and one while it is down fails within
+about a second (then the error mapping answers 503).
+"""
 
 from __future__ import annotations
 
@@ -6,8 +12,18 @@ from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialWithJitterBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from config.settings import Settings
+
+# Retries of a command that met a broken connection, and their waits (50 ms doubling, at
+# most 500 ms between two): about a second in all before the error is the caller's.
+RETRIES = 3
+BACKOFF_BASE_SECONDS = 0.05
+BACKOFF_CAP_SECONDS = 0.5
 
 
 def url_with_db(url: str, db: int) -> str:
@@ -43,6 +59,13 @@ def open_redis(settings: Settings) -> RedisClients:
             socket_timeout=5,
             socket_connect_timeout=3,
             health_check_interval=30,
+            # Given to each connection of the pool (Redis's own default retry applies only
+            # to a pool it makes itself, not to one made from a URL).
+            retry=Retry(
+                ExponentialWithJitterBackoff(cap=BACKOFF_CAP_SECONDS, base=BACKOFF_BASE_SECONDS),
+                RETRIES,
+            ),
+            retry_on_error=[RedisConnectionError, RedisTimeoutError],
         )
 
     return RedisClients(auth=client(settings.redis_auth_db), cart=client(settings.redis_cart_db))

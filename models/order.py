@@ -16,6 +16,7 @@ from sqlalchemy import (
     Numeric,
     String,
     Text,
+    func,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -48,11 +49,31 @@ class Order(UpdatedAtMixin, CartBase):
             text("created_at DESC"),
             text("id DESC"),
         ),
-        # The reconciler's scan: only the unsettled orders.
+        # The oldest unsettled order (the metrics gauge).
         Index(
             "ix_orders_open_created",
             "created_at",
             postgresql_where=text(f"status IN ({sql_list(OPEN_STATUSES)})"),
+        ),
+        # The reconciler's batch: the unsettled orders whose next check is due.
+        Index(
+            "ix_orders_open_next_check",
+            "next_check_at",
+            postgresql_where=text(f"status IN ({sql_list(OPEN_STATUSES)})"),
+        ),
+        # Payments SumUp reported that did not match their order, not yet resolved (metrics).
+        Index(
+            "ix_orders_payment_mismatch_open",
+            "id",
+            postgresql_where=text(
+                "payment_mismatch_at IS NOT NULL AND payment_mismatch_resolved_at IS NULL"
+            ),
+        ),
+        # Refunds claimed and not confirmed by SumUp yet (the reconciler and the metrics).
+        Index(
+            "ix_orders_refund_unconfirmed",
+            "refund_requested_at",
+            postgresql_where=text("refund_requested_at IS NOT NULL AND refunded_at IS NULL"),
         ),
         # Paid orders an operator still has to refund (the metrics gauge and the refund command).
         Index(
@@ -82,12 +103,28 @@ class Order(UpdatedAtMixin, CartBase):
     sumup_transaction_code: Mapped[str | None] = mapped_column(String(64))
     sumup_transaction_id: Mapped[str | None] = mapped_column(String(64))
     checkout_started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The reconciler's schedule: when it looks at this open order next (moved back after each
+    # look, the more the older the attempt; due at once when an attempt starts), and when it
+    # last did, which orders the due ones so that none waits behind the others for good.
+    next_check_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now()
+    )
+    last_checked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     paid_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # A checkout SumUp reported PAID that does not match this order (amount, currency,
+    # merchant or reference): it never pays the order; an operator settles it by hand, then
+    # records that with `manage.py resolve-mismatch`.
+    payment_mismatch_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    payment_mismatch_reason: Mapped[str | None] = mapped_column(Text)
+    payment_mismatch_resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     needs_refund: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")
     refund_reason: Mapped[str | None] = mapped_column(Text)
+    # The refund: its amount and when it was claimed, before SumUp is asked; when SumUp made
+    # it (refunded_at). Claimed and not made yet is "pending confirmation" (refunds.py).
     refunded_amount: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+    refund_requested_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     refunded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[CreatedAt]
 

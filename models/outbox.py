@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, Index, Integer, String, Text, text
+from sqlalchemy import BigInteger, DateTime, Index, Integer, String, Text, func, text
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -21,6 +21,12 @@ class OutboxEvent(CartBase):
         Index("ix_event_outbox_undelivered", "id", postgresql_where=text("delivered_at IS NULL")),
         # One event of a kind per object: a settlement that runs twice cannot write it twice.
         Index("uq_event_outbox_type_object", "event_type", "object_id", unique=True),
+        # The rows given up on, for the metrics and the operator's commands.
+        Index(
+            "ix_event_outbox_dead_lettered",
+            "id",
+            postgresql_where=text("dead_lettered_at IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -34,3 +40,11 @@ class OutboxEvent(CartBase):
     delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     attempts: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
     last_error: Mapped[str | None] = mapped_column(Text)
+    last_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Deliveries the federation store refused (not those it was unreachable for): each one
+    # puts the next attempt further off, and RELAY_MAX_ATTEMPTS of them dead-letter the row.
+    failures: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    next_attempt_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now()
+    )
+    dead_lettered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

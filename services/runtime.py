@@ -132,6 +132,12 @@ class Runtime:
         """The names of the background jobs running now."""
         return self._background.running if self._background is not None else []
 
+    def request_stop(self) -> None:
+        """Tell the background jobs to stop after the pass in hand, without waiting for them
+        (a signal handler's first step; `stop_jobs` waits)."""
+        if self._background is not None:
+            self._background.stop.set()
+
     async def stop_jobs(self, *, grace_seconds: float = JOB_STOP_GRACE_SECONDS) -> None:
         """Tell the jobs to stop; a pass in progress finishes, a job still running after
         `grace_seconds` is cancelled."""

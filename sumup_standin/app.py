@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from quart import Quart
+from quart import Quart, request
 
 from sumup_standin import api, control, hosted
 from sumup_standin.state import EXTENSION_KEY, Standin
@@ -32,6 +32,16 @@ def create_standin_app(
     app.register_blueprint(api.bp)
     app.register_blueprint(hosted.bp)
     app.register_blueprint(control.bp)
+
+    @app.before_request
+    async def read_the_whole_request() -> None:
+        """Read the body before any route (or fault switch) answers.
+
+        Hypercorn cannot reuse a connection whose request was answered before its body
+        arrived, so it closes it; a client that sent the body in a separate write, as httpx
+        does, then finds its kept-alive connection closed under its next request.
+        """
+        await request.get_data()
 
     @app.after_serving
     async def close_webhooks() -> None:

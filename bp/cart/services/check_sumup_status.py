@@ -28,6 +28,7 @@ from bp.cart.services.orders import (
     undelivered_items,
 )
 from bp.cart.services.payment_errors import PaymentProviderUnavailable
+from bp.cart.services.payment_mismatch import mark_payment_mismatch
 from bp.cart.services.references import belongs_to_order
 from config.settings import Settings
 from lib.localtime import format_local_datetime
@@ -114,7 +115,11 @@ async def check_sumup_status(
     )
     if checkout is None:
         return Settlement(order_id, facts.status)
-    if not _matches(facts, checkout, source=source):
+    problems = _mismatches(facts, checkout)
+    if problems:
+        await _refuse_mismatch(
+            session, facts=facts, checkout=checkout, problems=problems, source=source
+        )
         return Settlement(order_id, facts.status, checkout.status.value, mismatch=True)
     if facts.status == "paid":
         if checkout.status == CheckoutStatus.PAID:
@@ -239,8 +244,8 @@ def _belongs(facts: _OrderFacts, checkout: SumUpCheckout) -> bool:
     )
 
 
-def _matches(facts: _OrderFacts, checkout: SumUpCheckout, *, source: str) -> bool:
-    """Whether the checkout is for exactly this order: reference, amount, currency, merchant."""
+def _mismatches(facts: _OrderFacts, checkout: SumUpCheckout) -> list[str]:
+    """How the checkout differs from this order (reference, amount, currency, merchant)."""
     problems = []
     if not _belongs(facts, checkout):
         problems.append(f"reference {checkout.checkout_reference!r} is not this order's")
@@ -252,17 +257,27 @@ def _matches(facts: _OrderFacts, checkout: SumUpCheckout, *, source: str) -> boo
         problems.append(
             f"merchant {checkout.merchant_code} != order merchant {facts.merchant_code}"
         )
-    if problems:
-        log.critical(
-            "order %s NOT settled (%s): SumUp checkout %s (%s) does not match the order: %s",
-            facts.id,
-            source,
-            checkout.id,
-            checkout.status.value,
-            "; ".join(problems),
-        )
-        return False
-    return True
+    return problems
+
+
+async def _refuse_mismatch(
+    session: AsyncSession,
+    *,
+    facts: _OrderFacts,
+    checkout: SumUpCheckout,
+    problems: list[str],
+    source: str,
+) -> None:
+    """A checkout that is not exactly this order's changes nothing; one that took money marks
+    the order for the coop (logged CRITICAL the first time)."""
+    reason = (
+        f"SumUp checkout {checkout.id} ({checkout.status.value}) does not match the order: "
+        + "; ".join(problems)
+    )
+    if checkout.status == CheckoutStatus.PAID:
+        await mark_payment_mismatch(session, order_id=facts.id, reason=reason, source=source)
+    else:
+        log.warning("order %s (%s): %s; ignored", facts.id, source, reason)
 
 
 async def _settle_paid(

@@ -121,12 +121,19 @@ async def deactivate_current_attempt(
         checkout_id=checkout_id,
         source=source,
     )
-    if not settlement.is_paid:
-        log.error(
-            "order %s: SumUp refused to deactivate %s but it is not paid", order_id, checkout_id
+    if settlement.is_paid:
+        return Deactivation(reference, paid=True)
+    if settlement.mismatch:
+        # Paid, but not for this order as it stands: it can never pay it, nor be deactivated;
+        # the mark on the order leaves its money to the coop.
+        log.warning(
+            "order %s: checkout %s was paid without matching the order; closing past it",
+            order_id,
+            checkout_id,
         )
-        raise PaymentProviderUnavailable()
-    return Deactivation(reference, paid=True)
+        return Deactivation(reference)
+    log.error("order %s: SumUp refused to deactivate %s but it is not paid", order_id, checkout_id)
+    raise PaymentProviderUnavailable()
 
 
 async def start_payment(
@@ -150,6 +157,9 @@ async def start_payment(
     if order.status not in OPEN_STATUSES:
         await session.commit()
         raise _not_payable(order.status)
+    if order.payment_mismatch_at is not None and order.payment_mismatch_resolved_at is None:
+        await session.commit()
+        raise PaymentUnderReview(order_id)
     fresh = datetime.now(UTC) + MIN_SESSION_LEFT <= session_ends_at(order, settings)
     if fresh and order.sumup_checkout_id and order.sumup_hosted_url:
         hosted_url = order.sumup_hosted_url
@@ -182,6 +192,18 @@ async def start_payment(
     return await _next_attempt(
         session, order_id=order_id, settings=settings, gateway=gateway, domains=domains
     )
+
+
+class PaymentUnderReview(ServiceError):
+    """The order has a payment that did not match it: the coop looks into it first."""
+
+    def __init__(self, order_id: int) -> None:
+        super().__init__(
+            409,
+            "PAYMENT_UNDER_REVIEW",
+            f"We received a payment for order #{order_id} that we could not match to it. "
+            "The coop will look into it before anything more is paid.",
+        )
 
 
 def _not_payable(status: str) -> ServiceError:
@@ -239,6 +261,8 @@ async def _next_attempt(
         order.sumup_status = None
         order.status = "pending"
         order.checkout_started_at = datetime.now(UTC)
+        # A new hosted page: the reconciler looks at it from the start again.
+        order.next_check_at = order.checkout_started_at
         await session.commit()
     except BaseException:
         await session.rollback()

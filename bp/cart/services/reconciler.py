@@ -1,9 +1,15 @@
 """The reconciler: settles open orders whose webhook never came and expires abandoned ones.
 
-One pass at a time across every worker and machine (lib/locks.py: a PostgreSQL advisory lock
-on a connection of its own), so a second worker skips its turn instead of doing the same work
-twice. Told to stop, a
-pass ends after the order in hand (each order is its own transaction).
+Each open order has its own next-check time. A pass takes the orders that are due, those
+looked at longest ago first, up to its batch; after each look the order's next check moves
+back, the further the older its payment attempt (never past the moment it is due to expire),
+so however many orders stay open, every one of them comes up within a bounded time. An order
+whose check failed (SumUp unreachable) stays due, behind the others.
+
+One pass at a time across every worker and machine (lib/locks.py), so a second worker skips
+its turn instead of doing the same work twice. Told to stop, a pass ends after the order in
+hand (each order is its own transaction). A pass also asks SumUp about refunds whose answer
+was lost (refunds.py), so that none stays pending confirmation.
 """
 
 from __future__ import annotations
@@ -13,12 +19,13 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bp.cart.services.check_sumup_status import check_sumup_status
-from bp.cart.services.orders import close_order, load_order, session_ends_at
+from bp.cart.services.orders import close_order, load_order, session_ends_at, session_started_at
 from bp.cart.services.payment_attempts import deactivate_current_attempt
+from bp.cart.services.refunds import REFUND_SETTLE, resolve_pending_refund
 from config.settings import Settings
 from lib.db import Databases
 from lib.errors import ServiceError
@@ -29,8 +36,11 @@ from services.registry import DomainServices
 from services.runtime import Runtime
 from services.sumup import PaymentGateway
 
-# pg_advisory_lock key of the reconciler ("reconcil" in ASCII), shared by every worker.
+# The reconciler's lock ("reconcil"), shared by every worker.
 RECONCILER_LOCK_KEY = lock_key(b"reconcil")
+# An open order is looked at again after this share of its attempt's age (within the bounds
+# of the settings): often while the shopper may be paying, seldom once it is abandoned.
+RECHECK_AGE_SHARE = 0.5
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +55,8 @@ class ReconcileReport:
     paid: int = 0
     expired: int = 0
     errors: int = 0
+    # Refunds left pending confirmation that SumUp's transaction settled (made or not made).
+    refunds_resolved: int = 0
 
 
 async def reconcile_once(
@@ -56,9 +68,10 @@ async def reconcile_once(
     now: datetime | None = None,
     stop: asyncio.Event | None = None,
 ) -> ReconcileReport:
-    """One pass over the open orders (a bounded batch, oldest first), if no one else is in one.
+    """One pass over the open orders that are due (a bounded batch), if no one else is in one.
 
-    With `stop`, the pass ends early once it is set, after the order in hand.
+    `now` is the time the pass takes as the present (tests move it). With `stop`, the pass
+    ends early once it is set, after the order in hand.
     """
     async with single_instance(databases.engine, RECONCILER_LOCK_KEY) as acquired:
         if not acquired:
@@ -69,7 +82,7 @@ async def reconcile_once(
             settings=settings,
             gateway=gateway,
             domains=domains,
-            now=now,
+            now=now or datetime.now(UTC),
             stop=stop,
         )
 
@@ -80,7 +93,7 @@ async def _pass(
     settings: Settings,
     gateway: PaymentGateway,
     domains: DomainServices,
-    now: datetime | None,
+    now: datetime,
     stop: asyncio.Event | None,
 ) -> ReconcileReport:
     report = ReconcileReport()
@@ -88,8 +101,8 @@ async def _pass(
         order_ids = list(
             await session.scalars(
                 select(Order.id)
-                .where(Order.status.in_(OPEN_STATUSES))
-                .order_by(Order.created_at, Order.id)
+                .where(Order.status.in_(OPEN_STATUSES), Order.next_check_at <= now)
+                .order_by(func.coalesce(Order.last_checked_at, Order.created_at), Order.id)
                 .limit(settings.reconciler_batch_size)
             )
         )
@@ -111,24 +124,69 @@ async def _pass(
                 # SumUp unreachable, a merchant without credentials: the next pass tries again.
                 log.warning("reconciler: order %s left for the next pass: %s", order_id, error)
                 report.errors += 1
+                await _record_check(session, order_id=order_id, now=now)
                 continue
             except Exception:  # one broken order must not stop the others
                 log.exception("reconciler: order %s failed", order_id)
                 report.errors += 1
+                await _record_check(session, order_id=order_id, now=now)
                 continue
         if outcome == "paid":
             report.paid += 1
         elif outcome == "expired":
             report.expired += 1
-    if report.paid or report.expired or report.errors:
+    await _resolve_refunds(
+        report, databases=databases, settings=settings, gateway=gateway, now=now, stop=stop
+    )
+    if report.paid or report.expired or report.errors or report.refunds_resolved:
         log.info(
-            "reconciler: %d checked, %d paid, %d expired, %d errors",
+            "reconciler: %d checked, %d paid, %d expired, %d errors, %d refunds resolved",
             report.checked,
             report.paid,
             report.expired,
             report.errors,
+            report.refunds_resolved,
         )
     return report
+
+
+async def _resolve_refunds(
+    report: ReconcileReport,
+    *,
+    databases: Databases,
+    settings: Settings,
+    gateway: PaymentGateway,
+    now: datetime,
+    stop: asyncio.Event | None,
+) -> None:
+    """Ask SumUp about the refunds left pending confirmation long enough (refunds.py)."""
+    async with databases.sessionmaker() as session:
+        order_ids = list(
+            await session.scalars(
+                select(Order.id)
+                .where(
+                    Order.refund_requested_at.is_not(None),
+                    Order.refunded_at.is_(None),
+                    Order.refund_requested_at <= now - REFUND_SETTLE,
+                )
+                .order_by(Order.refund_requested_at)
+                .limit(settings.reconciler_batch_size)
+            )
+        )
+    for order_id in order_ids:
+        if stop is not None and stop.is_set():
+            return
+        async with databases.sessionmaker() as session:
+            try:
+                outcome = await resolve_pending_refund(
+                    session, order_id=order_id, settings=settings, gateway=gateway, now=now
+                )
+            except Exception:  # one broken order must not stop the others
+                log.exception("reconciler: the refund of order %s could not be settled", order_id)
+                report.errors += 1
+                continue
+        if outcome is not None:
+            report.refunds_resolved += 1
 
 
 async def reconcile_order(
@@ -142,8 +200,11 @@ async def reconcile_order(
 ) -> str:
     """Settle one open order by SumUp, and expire it once its hosted session is over.
 
-    Answers the order's status afterwards ("open" when nothing changed).
+    A checkout that does not match its order never pays it, and such an order expires on
+    schedule like any unpaid one. Answers the order's status afterwards ("open" when nothing
+    changed), and schedules the order's next check while it stays open.
     """
+    now = now or datetime.now(UTC)
     order = await load_order(session, order_id)
     if order is None or order.status not in OPEN_STATUSES:
         await session.commit()
@@ -160,18 +221,62 @@ async def reconcile_order(
         )
         if settlement.status not in OPEN_STATUSES:
             return settlement.status
-        if settlement.mismatch:
-            # A checkout that does not match its order is an operator's call, not ours.
-            return "open"
         order = await load_order(session, order_id)
         assert order is not None
-    deadline = session_ends_at(order, settings) + timedelta(minutes=settings.checkout_grace_minutes)
-    if (now or datetime.now(UTC)) < deadline:
+    deadline = expiry_due_at(order, settings)
+    if now < deadline:
         await session.commit()
+        await _record_check(
+            session, order_id=order_id, now=now, next_check_at=next_check(order, settings, now)
+        )
         return "open"
-    return await expire_order(
+    status = await expire_order(
         session, order_id=order_id, settings=settings, gateway=gateway, domains=domains
     )
+    if status in OPEN_STATUSES:
+        # Given a new attempt while it was being expired: its schedule starts again.
+        await _record_check(session, order_id=order_id, now=now)
+    return status
+
+
+def expiry_due_at(order: Order, settings: Settings) -> datetime:
+    """When an order still unpaid is expired: its hosted session's end, and a little grace."""
+    return session_ends_at(order, settings) + timedelta(minutes=settings.checkout_grace_minutes)
+
+
+def next_check(order: Order, settings: Settings, now: datetime) -> datetime:
+    """When to look at an open order again: after a share of its attempt's age, bounded below
+    by the reconciler's interval and above by RECONCILER_MAX_RECHECK_SECONDS, and never later
+    than its expiry."""
+    age = max((now - session_started_at(order)).total_seconds(), 0.0)
+    wait = min(
+        max(age * RECHECK_AGE_SHARE, settings.reconciler_interval_seconds),
+        settings.reconciler_max_recheck_seconds,
+    )
+    return min(now + timedelta(seconds=wait), expiry_due_at(order, settings))
+
+
+async def _record_check(
+    session: AsyncSession, *, order_id: int, now: datetime, next_check_at: datetime | None = None
+) -> None:
+    """Note that the order was looked at (and, when given, when it is due next); commits.
+
+    Without `next_check_at` the order stays due: it comes up again once the orders looked at
+    before it have had their turn.
+    """
+    values: dict[str, object] = {"last_checked_at": now, "updated_at": Order.updated_at}
+    if next_check_at is not None:
+        values["next_check_at"] = next_check_at
+    try:
+        await session.execute(
+            update(Order)
+            .where(Order.id == order_id, Order.status.in_(OPEN_STATUSES))
+            .values(**values)
+        )
+        await session.commit()
+    except BaseException:
+        await session.rollback()
+        raise
 
 
 async def expire_order(

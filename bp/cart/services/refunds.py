@@ -1,16 +1,24 @@
-"""Refunds through SumUp, recorded on the order; one per order.
+"""Refunds through SumUp, recorded on the order; one per order, never made twice.
 
-The refund is claimed on the order (refunded_amount, refunded_at) in a committed transaction
-before SumUp is called, so a second refund (a double click, another operator) finds it claimed
-and never reaches SumUp; a SumUp failure takes the claim back. No transaction is held open
-while SumUp answers.
+The refund is claimed on the order (refunded_amount, refund_requested_at) in a committed
+transaction before SumUp is called, so a second refund (a double click, another operator)
+finds it claimed and never reaches SumUp. No transaction is held open while SumUp answers.
+
+SumUp's answer can be lost (a timeout, a dropped connection, a 5xx after the refund was
+made). Then SumUp's transaction is asked whether the refund was made, and the outcome is
+recorded once: made, the order is refunded; not made and SumUp said so (a 5xx it answered),
+the claim is taken back for a retry. While neither is known the claim stays, as "pending
+confirmation": the next `refund_order` (an operator's retry, `manage.py refund`) or the
+reconciler asks SumUp again before anything is sent, once the claim is old enough that no
+request of ours can still be on its way. Only a refusal from SumUp (4xx) takes a claim back
+without asking.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,22 +33,65 @@ from lib.localtime import format_local_date
 from lib.money import cents, format_money, total
 from models import Order
 from services.registry import DomainServices
-from services.sumup import PaymentGateway, SumUpError
+from services.sumup import PaymentGateway, SumUpCredentials, SumUpError
 
 # Numeric(12, 2)'s ceiling; checked before quantize, which fails on enormous exponents.
 MAX_AMOUNT = Decimal("10000000000")
+# A claim younger than this may belong to a refund still on its way to SumUp (or being made
+# there): it is left alone. Older, SumUp's transaction tells whether it was made.
+REFUND_SETTLE = timedelta(minutes=2)
+# A refund event dated this much before its claim still counts as ours (clocks differ).
+CLOCK_TOLERANCE = timedelta(minutes=5)
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class RefundResult:
-    """A refund SumUp accepted, as recorded on the order."""
+    """A refund SumUp made, as recorded on the order."""
 
     order_id: int
     amount: Decimal
     currency: str
     refunded_at: datetime
+
+
+@dataclass(frozen=True)
+class _Claim:
+    """A refund claimed on an order: what is (or was) asked of SumUp."""
+
+    order_id: int
+    transaction_id: str
+    amount: Decimal
+    currency: str
+    claimed_at: datetime
+    credentials: SumUpCredentials
+
+
+class RefundInProgress(ServiceError):
+    """Another refund of the order was sent moments ago and SumUp has not confirmed it yet."""
+
+    def __init__(self, order_id: int, claimed_at: datetime) -> None:
+        super().__init__(
+            409,
+            "REFUND_IN_PROGRESS",
+            f"A refund of order #{order_id} was started at {claimed_at:%H:%M:%S} UTC and SumUp "
+            "has not confirmed it yet. Try again in a couple of minutes: it will not be made "
+            "twice.",
+        )
+
+
+class RefundUnconfirmed(ServiceError):
+    """The refund was sent, and SumUp has not said whether it was made."""
+
+    def __init__(self, order_id: int) -> None:
+        super().__init__(
+            503,
+            "REFUND_UNCONFIRMED",
+            f"SumUp did not confirm the refund of order #{order_id}. It is kept as pending "
+            "confirmation, so it will not be made twice: it is checked with SumUp again "
+            "automatically, or run the refund again in a couple of minutes.",
+        )
 
 
 def parse_refund_amount(value: object) -> Decimal | None:
@@ -93,80 +144,273 @@ async def refund_order(
     domains: DomainServices,
     amount: Decimal | None = None,
 ) -> RefundResult:
-    """Refund a paid order through SumUp (default: the value it could not deliver); commits."""
-    try:
-        order = await load_order(session, order_id, lock=True, with_items=True)
-        if order is None:
-            raise NotFound(f"There is no order #{order_id}.", code="ORDER_NOT_FOUND")
-        _check_refundable(order, settings)
-        if amount is None:
-            amount = await refund_due(session, order=order, domains=domains)
-        if amount > order.total_amount:
-            raise BadRequest(
-                f"Order #{order_id} was paid "
-                f"{format_money(order.total_amount, order.currency, locale=settings.locale)};"
-                " a refund cannot be more than that.",
-                code="INVALID_AMOUNT",
-            )
-        credentials = await credentials_for_order(session, settings=settings, order=order)
-        transaction_id = order.sumup_transaction_id
-        assert transaction_id is not None
-        claimed_at = datetime.now(UTC)
-        order.refunded_amount = amount
-        order.refunded_at = claimed_at
-        currency = order.currency
-        await session.commit()
-    except BaseException:
-        await session.rollback()
-        raise
-    log.info(
-        "order %s: refunding %s %s (transaction %s)", order_id, amount, currency, transaction_id
+    """Refund a paid order through SumUp (default: the value it could not deliver); commits.
+
+    A refund of the order left pending confirmation is settled first, by asking SumUp.
+    """
+    claim = await _claim(
+        session,
+        order_id=order_id,
+        settings=settings,
+        gateway=gateway,
+        domains=domains,
+        amount=amount,
     )
-
+    if isinstance(claim, RefundResult):
+        return claim
+    log.info(
+        "order %s: refunding %s %s (transaction %s)",
+        order_id,
+        claim.amount,
+        claim.currency,
+        claim.transaction_id,
+    )
+    # Only SumUp's own answers are handled here: anything else (a cancelled request among them)
+    # leaves the outcome unknown, and the claim stays for the next attempt to settle.
     try:
-        await gateway.refund(credentials=credentials, transaction_id=transaction_id, amount=amount)
+        await gateway.refund(
+            credentials=claim.credentials, transaction_id=claim.transaction_id, amount=claim.amount
+        )
     except SumUpError as error:
-        await _release_claim(session, order_id=order_id, claimed_at=claimed_at)
-        log.error("order %s: SumUp refused the refund: %s", order_id, error)
-        if error.is_retryable:
-            raise PaymentProviderUnavailable() from error
-        raise ServiceError(
-            409 if error.is_conflict or error.is_not_found else 502,
-            "REFUND_REFUSED",
-            f"SumUp refused the refund of order #{order_id}: {error.message or error.code}.",
-        ) from error
-    except BaseException:
-        await _release_claim(session, order_id=order_id, claimed_at=claimed_at)
-        raise
+        if not error.is_retryable:
+            await _release(session, claim)
+            log.error("order %s: SumUp refused the refund: %s", order_id, error)
+            raise ServiceError(
+                409 if error.is_conflict or error.is_not_found else 502,
+                "REFUND_REFUSED",
+                f"SumUp refused the refund of order #{order_id}: {error.message or error.code}.",
+            ) from error
+        log.warning("order %s: the refund's answer was lost (%s); asking SumUp", order_id, error)
+        made = await _made_at_sumup(gateway, claim)
+        if made:
+            return await _record_refunded(session, claim)
+        if made is False and error.status is not None:
+            # SumUp answered, and its transaction shows no such refund: nothing was made.
+            await _release(session, claim)
+            raise PaymentProviderUnavailable(
+                "SumUp could not make the refund just now; nothing was refunded. "
+                "Please try again in a minute."
+            ) from error
+        raise RefundUnconfirmed(order_id) from error
+    return await _record_refunded(session, claim)
 
+
+async def resolve_pending_refund(
+    session: AsyncSession,
+    *,
+    order_id: int,
+    settings: Settings,
+    gateway: PaymentGateway,
+    now: datetime | None = None,
+) -> str | None:
+    """Settle a refund left pending confirmation, once it is old enough, by asking SumUp.
+
+    Answers "refunded" (SumUp made it: recorded), "released" (SumUp did not: the order owes
+    it again) or None (nothing to settle yet, or SumUp could not be asked).
+    """
     try:
         order = await load_order(session, order_id, lock=True)
-        assert order is not None
-        order.needs_refund = False
-        refunded_at = order.refunded_at or claimed_at
+        claim = None
+        if order is not None and _pending(order) and not _young(order, now):
+            claim = await _claim_of(session, settings=settings, order=order)
         await session.commit()
     except BaseException:
         await session.rollback()
         raise
-    log.info("order %s: refunded %s %s", order_id, amount, currency)
-    return RefundResult(
-        order_id=order_id, amount=amount, currency=currency, refunded_at=refunded_at
+    if claim is None:
+        return None
+    made = await _made_at_sumup(gateway, claim)
+    if made is None:
+        return None
+    if made:
+        await _record_refunded(session, claim)
+        return "refunded"
+    await _release(session, claim)
+    log.warning(
+        "order %s: the refund of %s %s claimed at %s was not made at SumUp; it can be made "
+        "again (`manage.py refund %s`)",
+        order_id,
+        claim.amount,
+        claim.currency,
+        f"{claim.claimed_at:%Y-%m-%d %H:%M:%S}",
+        order_id,
+    )
+    return "released"
+
+
+async def _claim(
+    session: AsyncSession,
+    *,
+    order_id: int,
+    settings: Settings,
+    gateway: PaymentGateway,
+    domains: DomainServices,
+    amount: Decimal | None,
+) -> _Claim | RefundResult:
+    """Claim the refund on the order (committed), or the result of one found made already."""
+    settled_before = False
+    while True:
+        try:
+            order = await load_order(session, order_id, lock=True, with_items=True)
+            if order is None:
+                raise NotFound(f"There is no order #{order_id}.", code="ORDER_NOT_FOUND")
+            if order.refunded_at is not None:
+                raise _already_refunded(order, settings)
+            if _pending(order):
+                if settled_before or _young(order):
+                    raise RefundInProgress(order_id, order.refund_requested_at or _now())
+                pending = await _claim_of(session, settings=settings, order=order)
+                await session.commit()
+            else:
+                claim = await _new_claim(
+                    session, order=order, settings=settings, domains=domains, amount=amount
+                )
+                await session.commit()
+                return claim
+        except BaseException:
+            await session.rollback()
+            raise
+        # An old claim: SumUp tells whether it was made before anything is sent again.
+        made = await _made_at_sumup(gateway, pending)
+        if made is None:
+            raise RefundUnconfirmed(order_id)
+        if made:
+            return await _record_refunded(session, pending)
+        await _release(session, pending)
+        settled_before = True
+
+
+async def _new_claim(
+    session: AsyncSession,
+    *,
+    order: Order,
+    settings: Settings,
+    domains: DomainServices,
+    amount: Decimal | None,
+) -> _Claim:
+    """Check the order can be refunded `amount` and claim it (the caller commits)."""
+    _check_refundable(order)
+    if amount is None:
+        amount = await refund_due(session, order=order, domains=domains)
+    if amount > order.total_amount:
+        raise BadRequest(
+            f"Order #{order.id} was paid "
+            f"{format_money(order.total_amount, order.currency, locale=settings.locale)};"
+            " a refund cannot be more than that.",
+            code="INVALID_AMOUNT",
+        )
+    order.refunded_amount = amount
+    order.refund_requested_at = _now()
+    return await _claim_of(session, settings=settings, order=order)
+
+
+async def _claim_of(session: AsyncSession, *, settings: Settings, order: Order) -> _Claim:
+    assert order.sumup_transaction_id is not None
+    assert order.refunded_amount is not None and order.refund_requested_at is not None
+    return _Claim(
+        order_id=order.id,
+        transaction_id=order.sumup_transaction_id,
+        amount=order.refunded_amount,
+        currency=order.currency,
+        claimed_at=order.refund_requested_at,
+        credentials=await credentials_for_order(session, settings=settings, order=order),
     )
 
 
-def _check_refundable(order: Order, settings: Settings) -> None:
-    """Only a paid order with a SumUp transaction, not refunded yet."""
-    if order.refunded_at is not None:
-        day = format_local_date(
-            order.refunded_at, zone_name=settings.time_zone, locale=settings.locale
+def _pending(order: Order) -> bool:
+    """A refund claimed and not (yet) confirmed."""
+    return order.refund_requested_at is not None and order.refunded_at is None
+
+
+def _young(order: Order, now: datetime | None = None) -> bool:
+    assert order.refund_requested_at is not None
+    return (now or _now()) - order.refund_requested_at < REFUND_SETTLE
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+async def _made_at_sumup(gateway: PaymentGateway, claim: _Claim) -> bool | None:
+    """Whether SumUp's transaction shows this claim's refund; None when SumUp cannot say.
+
+    Ours is a refund of exactly the claimed amount, dated after the claim (within the
+    clocks' tolerance), that did not fail: one per order, so nothing else looks like it.
+    """
+    try:
+        transaction = await gateway.get_transaction(
+            credentials=claim.credentials, transaction_id=claim.transaction_id
         )
-        raise ServiceError(
-            409,
-            "ALREADY_REFUNDED",
-            f"Order #{order.id} was already refunded "
-            f"({format_money(order.refunded_amount, order.currency, locale=settings.locale)} "
-            f"on {day}).",
-        )
+    except SumUpError as error:
+        log.warning("order %s: could not ask SumUp about its refund: %s", claim.order_id, error)
+        return None
+    earliest = claim.claimed_at - CLOCK_TOLERANCE
+    for event in transaction.refunds:
+        when = event.timestamp
+        if when is not None and when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        if (
+            not event.is_failed
+            and event.amount is not None
+            and cents(event.amount) == cents(claim.amount)
+            and (when is None or when >= earliest)
+        ):
+            return True
+    return False
+
+
+async def _record_refunded(session: AsyncSession, claim: _Claim) -> RefundResult:
+    """Record the claim's refund as made (once: a second recording changes nothing)."""
+    try:
+        order = await load_order(session, claim.order_id, lock=True)
+        assert order is not None
+        if order.refunded_at is None and order.refund_requested_at == claim.claimed_at:
+            order.refunded_at = _now()
+            order.refunded_amount = claim.amount
+            order.needs_refund = False
+            log.info("order %s: refunded %s %s", claim.order_id, claim.amount, claim.currency)
+        refunded_at = order.refunded_at or _now()
+        amount = order.refunded_amount or claim.amount
+        await session.commit()
+    except BaseException:
+        await session.rollback()
+        raise
+    return RefundResult(
+        order_id=claim.order_id, amount=amount, currency=claim.currency, refunded_at=refunded_at
+    )
+
+
+async def _release(session: AsyncSession, claim: _Claim) -> None:
+    """Take back a claim whose refund SumUp did not make (the order owes it again)."""
+    try:
+        order = await load_order(session, claim.order_id, lock=True)
+        if (
+            order is not None
+            and order.refunded_at is None
+            and order.refund_requested_at == claim.claimed_at
+        ):
+            order.refunded_amount = None
+            order.refund_requested_at = None
+        await session.commit()
+    except BaseException:
+        await session.rollback()
+        raise
+
+
+def _already_refunded(order: Order, settings: Settings) -> ServiceError:
+    assert order.refunded_at is not None
+    day = format_local_date(order.refunded_at, zone_name=settings.time_zone, locale=settings.locale)
+    return ServiceError(
+        409,
+        "ALREADY_REFUNDED",
+        f"Order #{order.id} was already refunded "
+        f"({format_money(order.refunded_amount, order.currency, locale=settings.locale)} "
+        f"on {day}).",
+    )
+
+
+def _check_refundable(order: Order) -> None:
+    """Only a paid order with a SumUp transaction."""
     if order.status != "paid":
         raise ServiceError(
             409,
@@ -180,16 +424,3 @@ def _check_refundable(order: Order, settings: Settings) -> None:
             f"Order #{order.id} has no SumUp transaction id to refund; "
             "refund it in SumUp's dashboard.",
         )
-
-
-async def _release_claim(session: AsyncSession, *, order_id: int, claimed_at: datetime) -> None:
-    """Take back a refund claim after SumUp did not refund."""
-    try:
-        order = await load_order(session, order_id, lock=True)
-        if order is not None and order.refunded_at == claimed_at:
-            order.refunded_amount = None
-            order.refunded_at = None
-        await session.commit()
-    except BaseException:
-        await session.rollback()
-        raise

@@ -25,7 +25,8 @@ class ReturnView:
     """The order (with its items) and how the return page presents it."""
 
     order: Order
-    # "paid", "failed" (may pay again), "pending" (SumUp has not confirmed yet) or "closed".
+    # "paid", "failed" (may pay again), "pending" (SumUp has not confirmed yet), "mismatch"
+    # (SumUp took a payment that does not match the order: the coop looks into it) or "closed".
     state: str
     # SumUp could not be asked just now: still "pending", never "failed".
     unreachable: bool = False
@@ -61,7 +62,7 @@ async def return_view(
     order = await get_owned_order_or_raise(session, order_id=order_id, identity=identity)
     await session.commit()
     unreachable = False
-    if order.status in OPEN_STATUSES:
+    if order.status in OPEN_STATUSES and order.payment_mismatch_at is None:
         try:
             await check_sumup_status(
                 session,
@@ -75,7 +76,7 @@ async def return_view(
             unreachable = True
         order = await get_owned_order_or_raise(session, order_id=order_id, identity=identity)
         await session.commit()
-    state = order.status if order.status in ("paid", "failed", "pending") else "closed"
+    state = _state(order)
     confirmation = None
     if state == "paid":
         confirmation = await _confirmation(session, order=order, domains=domains)
@@ -96,3 +97,11 @@ async def _confirmation(
         tickets = sum(1 for ticket in sold if ticket.state in PAID_TICKET_STATES)
     await session.commit()
     return confirmed_message(bookings=bookings, tickets=tickets)
+
+
+def _state(order: Order) -> str:
+    if order.status == "paid":
+        return "paid"
+    if order.payment_mismatch_at is not None:
+        return "mismatch"
+    return order.status if order.status in ("failed", "pending") else "closed"

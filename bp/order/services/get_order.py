@@ -57,14 +57,25 @@ class OrderView:
     needs_refund: bool
     refund_amount: Decimal | None
     refunded_at: datetime | None
+    # A refund sent to SumUp whose outcome SumUp has not confirmed yet.
+    refund_pending: bool
+    # A payment SumUp reported that did not match this order (see payment_mismatch.py).
+    payment_mismatch_at: datetime | None
+    payment_mismatch_reason: str | None
+    payment_mismatch_resolved_at: datetime | None
     products: list[OrderLineView]
     bookings: list[OrderLineView]
     tickets: list[OrderLineView]
 
     @property
+    def payment_under_review(self) -> bool:
+        """A payment that did not match the order waits for the coop."""
+        return self.payment_mismatch_at is not None and self.payment_mismatch_resolved_at is None
+
+    @property
     def can_pay_again(self) -> bool:
-        """An open order may still be paid."""
-        return self.status in OPEN_STATUSES
+        """An open order may still be paid, unless a payment for it is under review."""
+        return self.status in OPEN_STATUSES and not self.payment_under_review
 
     @property
     def can_check_again(self) -> bool:
@@ -185,6 +196,10 @@ def _view(
         needs_refund=order.needs_refund,
         refund_amount=_refund_amount(order, bookings, ticket_lines),
         refunded_at=order.refunded_at,
+        refund_pending=order.refund_requested_at is not None and order.refunded_at is None,
+        payment_mismatch_at=order.payment_mismatch_at,
+        payment_mismatch_reason=order.payment_mismatch_reason,
+        payment_mismatch_resolved_at=order.payment_mismatch_resolved_at,
         products=products,
         bookings=bookings,
         tickets=ticket_lines,

@@ -79,9 +79,11 @@ class ServiceProcess:
     the log tail to a failing test's exception. Hypercorn's output goes to `log_path`.
 
     Hypercorn (0.18) with workers replaces none: when one worker dies, by any signal, the master
-    stops the others and exits. Its workers ignore SIGINT and die of SIGTERM. A test that kills
-    a worker therefore takes the whole service down, as a container would be without its
-    supervisor's restart; `start()` brings it back on the same port.
+    stops the others and exits. Its workers ignore SIGINT and die of SIGTERM unless the app
+    handles it (this one does, lib/graceful_stop.py: the whole service then stops
+    gracefully). A test that kills a worker therefore takes the whole service down, as a
+    container would be without its supervisor's restart; `start()` brings it back on the same
+    port.
     """
 
     def __init__(

@@ -1,0 +1,85 @@
+"""Payments that do not match their order: marked once on the order, resolved by an operator.
+
+A checkout SumUp reports PAID with another amount, currency, merchant or reference than its
+order's never pays the order (check_sumup_status refuses it). The order keeps a mark saying
+when and why, which the shopper's pages and the metrics show, and which is logged at
+CRITICAL once, when it is first set. The order itself expires on schedule like any unpaid
+one. An operator settles the money in SumUp, then records that here.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bp.cart.services.orders import load_order
+from lib.errors import NotFound, ServiceError
+from models import Order
+
+MAX_REASON_LENGTH = 500
+
+log = logging.getLogger(__name__)
+
+
+async def mark_payment_mismatch(
+    session: AsyncSession, *, order_id: int, reason: str, source: str
+) -> bool:
+    """Mark the order (once; commits); True when this call set the mark."""
+    try:
+        marked = await session.scalar(
+            update(Order)
+            .where(Order.id == order_id, Order.payment_mismatch_at.is_(None))
+            .values(
+                payment_mismatch_at=datetime.now(UTC),
+                payment_mismatch_reason=reason[:MAX_REASON_LENGTH],
+                updated_at=Order.updated_at,
+            )
+            .returning(Order.id)
+        )
+        await session.commit()
+    except BaseException:
+        await session.rollback()
+        raise
+    if marked is not None:
+        log.critical(
+            "order %s NOT settled (%s): %s. Settle the payment in SumUp, then run "
+            "`manage.py resolve-mismatch %s`",
+            order_id,
+            source,
+            reason,
+            order_id,
+        )
+        return True
+    log.warning("order %s: its payment still does not match (marked before): %s", order_id, reason)
+    return False
+
+
+async def resolve_payment_mismatch(session: AsyncSession, *, order_id: int) -> datetime:
+    """Record that an operator settled the order's unmatched payment; answers when it was
+    marked. NotFound for an unknown order, 409 for one without an unresolved mark."""
+    try:
+        order = await load_order(session, order_id, lock=True)
+        if order is None:
+            raise NotFound(f"There is no order #{order_id}.", code="ORDER_NOT_FOUND")
+        if order.payment_mismatch_at is None:
+            raise ServiceError(
+                409, "NO_MISMATCH", f"Order #{order_id} has no payment that failed to match."
+            )
+        if order.payment_mismatch_resolved_at is not None:
+            raise ServiceError(
+                409,
+                "MISMATCH_RESOLVED",
+                f"Order #{order_id}'s unmatched payment was resolved on "
+                f"{order.payment_mismatch_resolved_at:%d %B %Y}.",
+            )
+        order.payment_mismatch_resolved_at = datetime.now(UTC)
+        marked_at = order.payment_mismatch_at
+        await session.commit()
+    except BaseException:
+        await session.rollback()
+        raise
+    log.warning("order %s: unmatched payment resolved by an operator", order_id)
+    return marked_at
