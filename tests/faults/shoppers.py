@@ -24,7 +24,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from config.settings import DEVELOPMENT_SECRET
-from lib.csrf import COOKIE_NAME, sign
+from lib.csrf import sign
 from lib.db import make_engine
 from lib.sessions import session_key
 from models import CartItem, Order, OutboxEvent
@@ -115,9 +115,9 @@ class Shopper:
     paid_orders: set[int] = field(default_factory=set)
 
     async def run(self, stop: asyncio.Event) -> None:
-        nonce = secrets.token_urlsafe(16)
-        token = sign(DEVELOPMENT_SECRET, nonce)
-        cookies = {SESSION_COOKIE: self.session_id, COOKIE_NAME: nonce}
+        # The token is bound to the shopper's session, as a page rendered for it would carry.
+        token = sign(DEVELOPMENT_SECRET, self.session_id)
+        cookies = {SESSION_COOKIE: self.session_id}
         async with httpx.AsyncClient(
             base_url=self.base_url, cookies=cookies, timeout=REQUEST_TIMEOUT_SECONDS
         ) as http:

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from config.settings import DEVELOPMENT_SECRET
-from lib.csrf import COOKIE_NAME, sign
+from lib.csrf import sign
 from lib.db import make_engine
 from models import CalendarEntry, CartItem, Order, OutboxEvent
 from tests.faults.shoppers import AUTH_DB, PAGE_SLUG, SESSION_COOKIE, sign_in_shoppers
@@ -66,11 +66,9 @@ async def seed(database_url: str, user_ids: list[int]) -> dict[int, int]:
 
 async def check_out(http: httpx.AsyncClient, buyer: Buyer) -> str:
     """The buyer checks out the bakery; answers the SumUp checkout id."""
-    nonce = f"nonce-{buyer.user_id}"
-    http.cookies.set(COOKIE_NAME, nonce)
     http.cookies.set(SESSION_COOKIE, buyer.session_id)
     response = await http.post(
-        f"/{PAGE_SLUG}/checkout/", data={"csrf_token": sign(DEVELOPMENT_SECRET, nonce)}
+        f"/{PAGE_SLUG}/checkout/", data={"csrf_token": sign(DEVELOPMENT_SECRET, buyer.session_id)}
     )
     assert response.status_code == 303, response.text
     return response.headers["location"].rsplit("/pay/c-", 1)[1]

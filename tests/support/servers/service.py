@@ -46,9 +46,17 @@ _WORKER_UP = re.compile(rb"\[(\d+)\] \[INFO\] Running on http://")
 def service_environment(database_url: str, redis_url: str, **settings: str) -> dict[str, str]:
     """The service's environment for a test: APP_ENV=test, the two servers, more settings.
 
-    `settings` are environment variable names, e.g. `RECONCILER_ENABLED="false"`.
+    `settings` are environment variable names, e.g. `RECONCILER_ENABLED="false"`. Rate limits
+    are off unless a test asks for them (`RATE_LIMIT_ENABLED="true"`), as for the in-process app:
+    a test's many requests from one address are not an attack, and the limits have their own tests.
     """
-    return {"APP_ENV": "test", "DATABASE_URL": database_url, "REDIS_URL": redis_url, **settings}
+    return {
+        "APP_ENV": "test",
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "RATE_LIMIT_ENABLED": "false",
+        **settings,
+    }
 
 
 def migrate(database_url: str, target: str = "heads") -> None:
