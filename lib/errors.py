@@ -27,6 +27,9 @@ ASYNCPG_UNAVAILABLE: tuple[type[BaseException], ...] = (
     asyncpg.exceptions.CrashShutdownError,
     asyncpg.exceptions.TooManyConnectionsError,
     asyncpg.exceptions.ConnectionDoesNotExistError,
+    # A connection cut off mid-query can leave the driver's protocol out of step (seen when
+    # PostgreSQL restarts under load): the connection is unusable, the server may be back soon.
+    asyncpg.exceptions._base.InternalClientError,
 )
 
 
@@ -58,13 +61,19 @@ class BadRequest(ServiceError):
 
 
 def _chain(error: BaseException) -> Iterator[BaseException]:
-    """The error, then what caused it (or what it was raised while handling), once each."""
+    """The error, then what caused it (or what it was raised while handling, or the driver's
+    error SQLAlchemy wraps), once each."""
     seen: set[int] = set()
-    current: BaseException | None = error
-    while current is not None and id(current) not in seen:
+    waiting: list[BaseException] = [error]
+    while waiting:
+        current = waiting.pop(0)
+        if id(current) in seen:
+            continue
         seen.add(id(current))
         yield current
-        current = current.__cause__ or current.__context__
+        for nxt in (getattr(current, "orig", None), current.__cause__ or current.__context__):
+            if isinstance(nxt, BaseException):
+                waiting.append(nxt)
 
 
 def database_unavailable(error: BaseException) -> bool:

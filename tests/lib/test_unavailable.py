@@ -7,11 +7,12 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
+import asyncpg
 import pytest
 from quart import Blueprint, Quart
 from redis.asyncio import Redis
 from sqlalchemy import text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from app import create_app
@@ -188,3 +189,14 @@ async def test_what_counts_as_unavailable() -> None:
     assert unavailable_dependency(redis_down.value) == "redis"
     assert unavailable_dependency(ValueError("a bug")) is None
     assert not database_unavailable(IntegrityError("INSERT", {}, Exception("duplicate key")))
+
+
+def test_a_driver_left_out_of_step_by_a_lost_connection_counts_as_unavailable() -> None:
+    """asyncpg raises InternalClientError when PostgreSQL goes away mid-query (seen under a
+    restart): wrapped by SQLAlchemy or not, the shopper gets the 503 "try again", not a 500."""
+    lost = asyncpg.exceptions._base.InternalClientError(
+        "cannot switch to state 12; another operation (2) is in progress"
+    )
+    wrapped = DBAPIError("SELECT 1", {}, lost)
+    assert database_unavailable(lost)
+    assert database_unavailable(wrapped)
