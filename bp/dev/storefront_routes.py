@@ -7,14 +7,10 @@ from quart.typing import ResponseReturnValue
 
 from bp.cart.request_identity import current_cart_identity, keep_anonymous_cart
 from bp.cart.services.cart_items import parse_quantity
+from bp.cart.services.ticket_quantity import add_tickets
 from bp.cart.views import writable_identity
 from bp.dev.blueprint import bp
-from bp.dev.storefront_service import (
-    MAX_TICKETS_PER_PURCHASE,
-    book_slot,
-    buy_tickets,
-    load_storefront,
-)
+from bp.dev.storefront_service import MAX_TICKETS_PER_PURCHASE, book_slot, load_storefront
 from bp.runtime import current_runtime, request_session
 from lib.auth import current_user_id, sign_in_url
 from lib.htmx import is_htmx, see_other, to_messages
@@ -60,16 +56,16 @@ async def buy(ticket_type_id: int) -> ResponseReturnValue:
         return await _sign_in_required()
     form = await request.form
     quantity = parse_quantity(form.get("quantity"), maximum=MAX_TICKETS_PER_PURCHASE, default=1)
-    purchase = await buy_tickets(
+    change = await add_tickets(
         request_session(),
         user_id=user_id,
         ticket_type_id=ticket_type_id,
         quantity=quantity,
         domains=current_runtime().domains,
     )
-    noun = "ticket" if purchase.count == 1 else "tickets"
+    noun = "ticket" if change.added == 1 else "tickets"
     return await _done(
-        f"Added {purchase.count} {purchase.ticket_type} {noun} for {purchase.event} to your "
+        f"Added {change.added} {change.ticket_type} {noun} for {change.event} to your "
         "cart. If the event sells out before payment, you will be refunded."
     )
 

@@ -3,12 +3,12 @@
 In the coop those apps own products, slots, events and ticket types; here, in development
 only, this module reads and writes their tables the way they would, so that the cart can be
 tried end to end. Products go through the cart's own URL (`POST /add/<id>/`), as from the
-market app.
+market app; tickets through the cart's ticket rule (bp/cart/services/ticket_quantity.py), so
+that buying here and changing the number in the cart allow the same.
 """
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -18,14 +18,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from lib.errors import NotFound, ServiceError
 from lib.money import ZERO
-from models import Calendar, CalendarEntry, CalendarSlot, Ticket, TicketType, utcnow
+from models import Calendar, CalendarEntry, CalendarSlot, TicketType, utcnow
 from services.contracts.dtos import CartIdentity, PageDTO, ProductDTO
 from services.contracts.ownership import owned_by
 from services.registry import DomainServices
 
 PAGE_CONTAINER = "page"
 MAX_TICKETS_PER_PURCHASE = 10
-CODE_BYTES = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,15 +64,6 @@ class ShopPage:
     products: list[ProductDTO]
     slots: list[SlotView]
     events: list[EventView]
-
-
-@dataclass(frozen=True, slots=True)
-class Purchase:
-    """Tickets just put in the cart."""
-
-    count: int
-    ticket_type: str
-    event: str
 
 
 async def load_storefront(
@@ -191,43 +181,3 @@ async def book_slot(session: AsyncSession, *, identity: CartIdentity, slot_id: i
     )
     await session.commit()
     return slot.name
-
-
-async def buy_tickets(
-    session: AsyncSession,
-    *,
-    user_id: int,
-    ticket_type_id: int,
-    quantity: int,
-    domains: DomainServices,
-) -> Purchase:
-    """Put pending tickets in a signed-in user's cart (seed 004: not sold until paid)."""
-    row = (
-        await session.execute(
-            select(TicketType, CalendarEntry)
-            .join(CalendarEntry, CalendarEntry.id == TicketType.entry_id)
-            .where(TicketType.id == ticket_type_id)
-        )
-    ).first()
-    if row is None:
-        raise NotFound("Those tickets do not exist.", code="TICKET_TYPE_NOT_FOUND")
-    ticket_type, event = row
-    left = (
-        await domains.calendar.ticket_availability(session, ticket_type_ids=[ticket_type_id])
-    ).get(ticket_type_id)
-    if left == 0:
-        raise ServiceError(
-            409, "SOLD_OUT", f"Sorry, {ticket_type.name} tickets for {event.name} are sold out."
-        )
-    session.add_all(
-        Ticket(
-            entry_id=event.id,
-            ticket_type_id=ticket_type.id,
-            user_id=user_id,
-            state="pending",
-            code=secrets.token_hex(CODE_BYTES).upper(),
-        )
-        for _ in range(quantity)
-    )
-    await session.commit()
-    return Purchase(count=quantity, ticket_type=ticket_type.name, event=event.name)
