@@ -9,6 +9,7 @@ that buying here and changing the number in the cart allow the same.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -16,6 +17,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bp.cart.services.ticket_quantity import TicketChange, add_tickets
 from lib.errors import NotFound, ServiceError
 from lib.money import ZERO
 from models import Calendar, CalendarEntry, CalendarSlot, TicketType, utcnow
@@ -25,6 +27,7 @@ from services.registry import DomainServices
 
 PAGE_CONTAINER = "page"
 MAX_TICKETS_PER_PURCHASE = 10
+SHOP_PATH = "/dev/shop"
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,10 +47,27 @@ class TicketTypeView:
     cost: Decimal
     # None: unlimited.
     available: int | None
+    # The signed-in shopper's tickets of this type in the cart (not sold: they leave
+    # `available` as it is, but the shopper sees them counted here).
+    in_cart: int = 0
 
     @property
     def sold_out(self) -> bool:
         return self.available == 0
+
+
+@dataclass(frozen=True, slots=True)
+class Bought:
+    """Tickets just put in the cart, and what the shop shows of their type now."""
+
+    change: TicketChange
+    ticket_type_id: int
+    # None: unlimited.
+    available: int | None
+
+    @property
+    def in_cart(self) -> int:
+        return self.change.after
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +133,10 @@ async def load_storefront(
     availability = await domains.calendar.ticket_availability(
         session, ticket_type_ids=[ticket_type.id for _, _, ticket_type in events]
     )
+    in_cart: Counter[int | None] = Counter()
+    if identity is not None and identity.user_id is not None:
+        tickets = await domains.calendar.pending_tickets(session, user_id=identity.user_id)
+        in_cart = Counter(ticket.ticket_type_id for ticket in tickets)
     events_by_page: dict[int, dict[int, EventView]] = {}
     for entry, page_id, ticket_type in events:
         event = events_by_page.setdefault(page_id, {}).setdefault(
@@ -126,6 +150,7 @@ async def load_storefront(
                 name=ticket_type.name,
                 cost=cost if cost is not None else ZERO,
                 available=availability.get(ticket_type.id),
+                in_cart=in_cart[ticket_type.id],
             )
         )
     shop: list[ShopPage] = []
@@ -181,3 +206,31 @@ async def book_slot(session: AsyncSession, *, identity: CartIdentity, slot_id: i
     )
     await session.commit()
     return slot.name
+
+
+async def buy_tickets(
+    session: AsyncSession,
+    *,
+    user_id: int,
+    ticket_type_id: int,
+    quantity: int,
+    domains: DomainServices,
+) -> Bought:
+    """Put tickets in a signed-in user's cart by the cart's ticket rule, as the events app
+    would, and read the type back as the shop shows it (what is left, what is in the cart)."""
+    change = await add_tickets(
+        session, user_id=user_id, ticket_type_id=ticket_type_id, quantity=quantity, domains=domains
+    )
+    left = await domains.calendar.ticket_availability(session, ticket_type_ids=[ticket_type_id])
+    await session.commit()
+    return Bought(change=change, ticket_type_id=ticket_type_id, available=left.get(ticket_type_id))
+
+
+async def event_path(session: AsyncSession, *, ticket_type_id: int, domains: DomainServices) -> str:
+    """The shop at the event selling this type of ticket (the shop's top for an unknown type),
+    for a shopper to come back to after signing in."""
+    ticket_type = await domains.calendar.ticket_type(session, ticket_type_id=ticket_type_id)
+    await session.commit()
+    if ticket_type is None:
+        return SHOP_PATH
+    return f"{SHOP_PATH}#event-{ticket_type.entry_id}"
