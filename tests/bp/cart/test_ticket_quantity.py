@@ -4,18 +4,27 @@ left to sell)."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from typing import Any
 
+import httpx
 import pytest
 from quart import Quart
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from lib.csrf import sign
 from models import Ticket, TicketType
 from tests.bp.cart.helpers import anonymous_cart, badge_counts, form_with_token, htmx, text
 from tests.support import factories as f
-from tests.support.http import sign_in
+from tests.support.checkout import served
+from tests.support.http import secret_key_of, settings_of, sign_in, write_shared_session
+from tests.support.standin import free_port
+
+# Tabs of one shopper setting the number of one type of ticket at the same moment.
+RACING_QUANTITIES = (2, 3, 4, 5, 6, 7)
+RACE_ROUNDS = 3
 
 
 async def hall_tickets(
@@ -268,3 +277,37 @@ async def test_unknown_types_and_tickets_not_in_the_cart_are_not_found(
     assert "Those tickets do not exist." in await text(unknown)
     assert none_to_remove.status_code == 404
     assert "Those tickets are not in your cart." in await text(none_to_remove)
+
+
+async def test_quantity_changes_racing_over_http_leave_one_of_the_counts(
+    app: Quart, db: AsyncSession
+) -> None:
+    data = await hall_tickets(db, standard=1)
+    sid = await write_shared_session(app, {"user_id": 1})
+    cookies = {settings_of(app).session_cookie_key: sid}
+    headers = {"HX-Request": "true", "X-CSRF-Token": sign(secret_key_of(app), sid)}
+    path = f"/tickets/types/{data['standard'].id}/quantity/"
+
+    async with served(app, free_port()) as base_url:
+        # One connection per tab, each opened before the start line.
+        tabs = [
+            httpx.AsyncClient(base_url=base_url, cookies=cookies, headers=headers, timeout=30)
+            for _ in RACING_QUANTITIES
+        ]
+        try:
+            await asyncio.gather(*(tab.get("/healthz") for tab in tabs))
+            for _ in range(RACE_ROUNDS):
+                responses = await asyncio.gather(
+                    *(
+                        tab.post(path, data={"quantity": str(quantity), "view": "hall"})
+                        for tab, quantity in zip(tabs, RACING_QUANTITIES, strict=True)
+                    )
+                )
+                assert [r.status_code for r in responses] == [200] * len(RACING_QUANTITIES)
+                assert len(await pending(db, 1, data["standard"])) in RACING_QUANTITIES
+                # Back to one, so that the next round changes the count again.
+                await tabs[0].post(path, data={"quantity": "1", "view": "hall"})
+        finally:
+            await asyncio.gather(*(tab.aclose() for tab in tabs))
+
+    assert await pending(db, 2, data["standard"]) == [t.id for t in data["theirs"]]
