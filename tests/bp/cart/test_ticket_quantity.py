@@ -311,3 +311,22 @@ async def test_quantity_changes_racing_over_http_leave_one_of_the_counts(
             await asyncio.gather(*(tab.aclose() for tab in tabs))
 
     assert await pending(db, 2, data["standard"]) == [t.id for t in data["theirs"]]
+
+
+async def test_tickets_whose_type_is_gone_are_one_line_removed_one_at_a_time(
+    app: Quart, client: Any, db: AsyncSession
+) -> None:
+    data = await hall_tickets(db, standard=2, concession=0)
+    # The events app deleted the type: its tickets keep their event, at the event's price.
+    await db.delete(data["standard"])
+    await db.commit()
+    await sign_in(app, client, 1)
+
+    html = await text(await client.get("/hall/"))
+
+    line = group_html(html, f"{data['event'].id}-none")
+    newest = max(t.id for t in data["mine"])
+    assert 'data-quantity="2"' in line and "£10.00 each" in line
+    assert "/tickets/types/" not in line
+    assert f'data-testid="remove-ticket-{newest}"' in line
+    assert 'data-testid="tickets-total">£20.00' in html
