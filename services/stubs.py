@@ -18,6 +18,7 @@ from services.contracts.dtos import (
     ShopperContact,
     TicketConfirmation,
     TicketDTO,
+    TicketTypeDTO,
 )
 
 
@@ -113,6 +114,26 @@ class StubCalendarService:
         self, session: AsyncSession, *, identity: CartIdentity, ticket_id: int
     ) -> bool:
         return False
+
+    async def ticket_type(
+        self, session: AsyncSession, *, ticket_type_id: int
+    ) -> TicketTypeDTO | None:
+        return None
+
+    async def lock_pending_tickets(
+        self, session: AsyncSession, *, user_id: int, ticket_type_id: int
+    ) -> int:
+        return 0
+
+    async def add_pending_tickets(
+        self, session: AsyncSession, *, user_id: int, ticket_type_id: int, count: int
+    ) -> int:
+        return 0
+
+    async def remove_newest_pending_tickets(
+        self, session: AsyncSession, *, user_id: int, ticket_type_id: int, count: int
+    ) -> int:
+        return 0
 
     async def ticket_availability(
         self, session: AsyncSession, *, ticket_type_ids: Sequence[int], lock: bool = False

@@ -1,4 +1,5 @@
-"""Cart changes at fixed URLs: add a product, set a quantity, remove a line, booking or ticket."""
+"""Cart changes at fixed URLs: add a product, set a quantity (of a product line or of one type
+of ticket), remove a line, booking or ticket."""
 
 from __future__ import annotations
 
@@ -6,8 +7,8 @@ from quart import request
 from quart.typing import ResponseReturnValue
 
 from bp.cart.blueprints import bp
-from bp.cart.request_identity import keep_anonymous_cart
-from bp.cart.services import cart_items
+from bp.cart.request_identity import current_cart_identity, keep_anonymous_cart
+from bp.cart.services import cart_items, ticket_quantity
 from bp.cart.views import added, cart_identity, changed, writable_identity
 from bp.runtime import current_runtime, request_session
 from lib.ids import ID
@@ -75,6 +76,24 @@ async def remove_booking(entry_id: int) -> ResponseReturnValue:
         domains=current_runtime().domains,
     )
     return await changed("Removed the booking from your cart.", default="/")
+
+
+@bp.post(f"/tickets/types/<{ID}:ticket_type_id>/quantity/")
+async def set_ticket_quantity(ticket_type_id: int) -> ResponseReturnValue:
+    """Set how many tickets of one type are in the cart; 0 takes them all out."""
+    form = await request.form
+    runtime = current_runtime()
+    quantity = cart_items.parse_quantity(
+        form.get("quantity"), maximum=runtime.settings.max_line_quantity, allow_zero=True
+    )
+    change = await ticket_quantity.set_ticket_quantity(
+        request_session(),
+        user_id=ticket_quantity.signed_in_user(current_cart_identity()),
+        ticket_type_id=ticket_type_id,
+        quantity=quantity,
+        domains=runtime.domains,
+    )
+    return await changed(change.message, default="/")
 
 
 @bp.post(f"/tickets/<{ID}:ticket_id>/remove/")

@@ -3,12 +3,13 @@
 In the coop those apps own products, slots, events and ticket types; here, in development
 only, this module reads and writes their tables the way they would, so that the cart can be
 tried end to end. Products go through the cart's own URL (`POST /add/<id>/`), as from the
-market app.
+market app; tickets through the cart's ticket rule (bp/cart/services/ticket_quantity.py), so
+that buying here and changing the number in the cart allow the same.
 """
 
 from __future__ import annotations
 
-import secrets
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -16,16 +17,17 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bp.cart.services.ticket_quantity import TicketChange, add_tickets
 from lib.errors import NotFound, ServiceError
 from lib.money import ZERO
-from models import Calendar, CalendarEntry, CalendarSlot, Ticket, TicketType, utcnow
+from models import Calendar, CalendarEntry, CalendarSlot, TicketType, utcnow
 from services.contracts.dtos import CartIdentity, PageDTO, ProductDTO
 from services.contracts.ownership import owned_by
 from services.registry import DomainServices
 
 PAGE_CONTAINER = "page"
 MAX_TICKETS_PER_PURCHASE = 10
-CODE_BYTES = 8
+SHOP_PATH = "/dev/shop"
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,10 +47,27 @@ class TicketTypeView:
     cost: Decimal
     # None: unlimited.
     available: int | None
+    # The signed-in shopper's tickets of this type in the cart (not sold: they leave
+    # `available` as it is, but the shopper sees them counted here).
+    in_cart: int = 0
 
     @property
     def sold_out(self) -> bool:
         return self.available == 0
+
+
+@dataclass(frozen=True, slots=True)
+class Bought:
+    """Tickets just put in the cart, and what the shop shows of their type now."""
+
+    change: TicketChange
+    ticket_type_id: int
+    # None: unlimited.
+    available: int | None
+
+    @property
+    def in_cart(self) -> int:
+        return self.change.after
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,15 +84,6 @@ class ShopPage:
     products: list[ProductDTO]
     slots: list[SlotView]
     events: list[EventView]
-
-
-@dataclass(frozen=True, slots=True)
-class Purchase:
-    """Tickets just put in the cart."""
-
-    count: int
-    ticket_type: str
-    event: str
 
 
 async def load_storefront(
@@ -123,6 +133,10 @@ async def load_storefront(
     availability = await domains.calendar.ticket_availability(
         session, ticket_type_ids=[ticket_type.id for _, _, ticket_type in events]
     )
+    in_cart: Counter[int | None] = Counter()
+    if identity is not None and identity.user_id is not None:
+        tickets = await domains.calendar.pending_tickets(session, user_id=identity.user_id)
+        in_cart = Counter(ticket.ticket_type_id for ticket in tickets)
     events_by_page: dict[int, dict[int, EventView]] = {}
     for entry, page_id, ticket_type in events:
         event = events_by_page.setdefault(page_id, {}).setdefault(
@@ -136,6 +150,7 @@ async def load_storefront(
                 name=ticket_type.name,
                 cost=cost if cost is not None else ZERO,
                 available=availability.get(ticket_type.id),
+                in_cart=in_cart[ticket_type.id],
             )
         )
     shop: list[ShopPage] = []
@@ -200,34 +215,22 @@ async def buy_tickets(
     ticket_type_id: int,
     quantity: int,
     domains: DomainServices,
-) -> Purchase:
-    """Put pending tickets in a signed-in user's cart (seed 004: not sold until paid)."""
-    row = (
-        await session.execute(
-            select(TicketType, CalendarEntry)
-            .join(CalendarEntry, CalendarEntry.id == TicketType.entry_id)
-            .where(TicketType.id == ticket_type_id)
-        )
-    ).first()
-    if row is None:
-        raise NotFound("Those tickets do not exist.", code="TICKET_TYPE_NOT_FOUND")
-    ticket_type, event = row
-    left = (
-        await domains.calendar.ticket_availability(session, ticket_type_ids=[ticket_type_id])
-    ).get(ticket_type_id)
-    if left == 0:
-        raise ServiceError(
-            409, "SOLD_OUT", f"Sorry, {ticket_type.name} tickets for {event.name} are sold out."
-        )
-    session.add_all(
-        Ticket(
-            entry_id=event.id,
-            ticket_type_id=ticket_type.id,
-            user_id=user_id,
-            state="pending",
-            code=secrets.token_hex(CODE_BYTES).upper(),
-        )
-        for _ in range(quantity)
+) -> Bought:
+    """Put tickets in a signed-in user's cart by the cart's ticket rule, as the events app
+    would, and read the type back as the shop shows it (what is left, what is in the cart)."""
+    change = await add_tickets(
+        session, user_id=user_id, ticket_type_id=ticket_type_id, quantity=quantity, domains=domains
     )
+    left = await domains.calendar.ticket_availability(session, ticket_type_ids=[ticket_type_id])
     await session.commit()
-    return Purchase(count=quantity, ticket_type=ticket_type.name, event=event.name)
+    return Bought(change=change, ticket_type_id=ticket_type_id, available=left.get(ticket_type_id))
+
+
+async def event_path(session: AsyncSession, *, ticket_type_id: int, domains: DomainServices) -> str:
+    """The shop at the event selling this type of ticket (the shop's top for an unknown type),
+    for a shopper to come back to after signing in."""
+    ticket_type = await domains.calendar.ticket_type(session, ticket_type_id=ticket_type_id)
+    await session.commit()
+    if ticket_type is None:
+        return SHOP_PATH
+    return f"{SHOP_PATH}#event-{ticket_type.entry_id}"

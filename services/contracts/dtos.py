@@ -80,6 +80,16 @@ class TicketDTO:
 
 
 @dataclass(frozen=True, slots=True)
+class TicketTypeDTO:
+    """A kind of ticket for an event, as the cart names it in what it tells the shopper."""
+
+    id: int
+    name: str
+    entry_id: int
+    entry_name: str
+
+
+@dataclass(frozen=True, slots=True)
 class CartLineDTO:
     """A live product line with the product's current price from the market."""
 

@@ -23,6 +23,7 @@ from services.contracts.dtos import (
     ShopperContact,
     TicketConfirmation,
     TicketDTO,
+    TicketTypeDTO,
 )
 
 
@@ -129,6 +130,31 @@ class CalendarService(Protocol):
         self, session: AsyncSession, *, identity: CartIdentity, ticket_id: int
     ) -> bool:
         """Take a pending ticket out of the cart; False when it is not this identity's."""
+        ...
+
+    async def ticket_type(
+        self, session: AsyncSession, *, ticket_type_id: int
+    ) -> TicketTypeDTO | None:
+        """A ticket type with its event's name; None when there is no such type."""
+        ...
+
+    async def lock_pending_tickets(
+        self, session: AsyncSession, *, user_id: int, ticket_type_id: int
+    ) -> int:
+        """How many tickets of the type are in the user's cart, holding that number until the
+        caller's transaction ends: a second change of the same tickets waits for the first."""
+        ...
+
+    async def add_pending_tickets(
+        self, session: AsyncSession, *, user_id: int, ticket_type_id: int, count: int
+    ) -> int:
+        """Put `count` new tickets of the type in the user's cart (pending); how many."""
+        ...
+
+    async def remove_newest_pending_tickets(
+        self, session: AsyncSession, *, user_id: int, ticket_type_id: int, count: int
+    ) -> int:
+        """Take the user's `count` newest pending tickets of the type out of the cart; how many."""
         ...
 
     async def ticket_availability(

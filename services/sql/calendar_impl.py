@@ -6,13 +6,14 @@ the cart's and the events domain's rows together.
 
 from __future__ import annotations
 
+import secrets
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, literal, or_, select, update
+from sqlalchemy import ColumnElement, Select, func, insert, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lib.money import ZERO, cents
@@ -33,6 +34,7 @@ from services.contracts.dtos import (
     CartIdentity,
     TicketConfirmation,
     TicketDTO,
+    TicketTypeDTO,
 )
 from services.contracts.ownership import owned_by
 
@@ -40,6 +42,10 @@ from services.contracts.ownership import owned_by
 # order that the same adoption gives to the user (so a release puts them back in the user's cart).
 ADOPTABLE_ENTRY_STATES = ("pending", "ordered")
 ADOPTABLE_TICKET_STATES = ("pending", "reserved")
+# A ticket's code: 16 hex digits, unguessable, printed on the ticket.
+TICKET_CODE_BYTES = 8
+# Namespaces the advisory lock held while one user's tickets of one type change.
+PENDING_TICKETS_LOCK = "cart-pending-tickets:"
 
 Row = type[CalendarEntry] | type[Ticket]
 
@@ -420,6 +426,83 @@ class SqlCalendarService:
         """Cancel a pending ticket of this identity; False when it is not theirs."""
         return await _cancel_pending(session, Ticket, row_id=ticket_id, identity=identity)
 
+    async def ticket_type(
+        self, session: AsyncSession, *, ticket_type_id: int
+    ) -> TicketTypeDTO | None:
+        """A ticket type with its event's name; None when there is no such type."""
+        row = (
+            await session.execute(
+                select(TicketType.id, TicketType.name, CalendarEntry.id, CalendarEntry.name)
+                .join(CalendarEntry, CalendarEntry.id == TicketType.entry_id)
+                .where(TicketType.id == ticket_type_id)
+            )
+        ).first()
+        if row is None:
+            return None
+        type_id, name, entry_id, entry_name = row
+        return TicketTypeDTO(id=type_id, name=name, entry_id=entry_id, entry_name=entry_name)
+
+    async def lock_pending_tickets(
+        self, session: AsyncSession, *, user_id: int, ticket_type_id: int
+    ) -> int:
+        """How many tickets of the type are in the user's cart, held until the transaction ends.
+
+        Row locks cannot hold a count that is still zero, so a transaction-scoped advisory lock
+        on (user, type) does: two changes of one shopper's tickets of one type queue, while
+        other shoppers and other types go on in parallel.
+        """
+        key = f"{PENDING_TICKETS_LOCK}{user_id}:{ticket_type_id}"
+        await session.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(key, 0))))
+        count = await session.scalar(
+            select(func.count(Ticket.id)).where(*_pending_of(user_id, ticket_type_id))
+        )
+        return int(count or 0)
+
+    async def add_pending_tickets(
+        self, session: AsyncSession, *, user_id: int, ticket_type_id: int, count: int
+    ) -> int:
+        """Put `count` new tickets of the type in the user's cart, in one statement."""
+        if count <= 0:
+            return 0
+        entry_id = select(TicketType.entry_id).where(TicketType.id == ticket_type_id)
+        added = await session.scalars(
+            insert(Ticket)
+            .values(
+                [
+                    {
+                        "entry_id": entry_id.scalar_subquery(),
+                        "ticket_type_id": ticket_type_id,
+                        "user_id": user_id,
+                        "state": "pending",
+                        "code": secrets.token_hex(TICKET_CODE_BYTES).upper(),
+                    }
+                    for _ in range(count)
+                ]
+            )
+            .returning(Ticket.id)
+        )
+        return len(list(added))
+
+    async def remove_newest_pending_tickets(
+        self, session: AsyncSession, *, user_id: int, ticket_type_id: int, count: int
+    ) -> int:
+        """Cancel the user's `count` newest pending tickets of the type (kept for history)."""
+        if count <= 0:
+            return 0
+        newest = (
+            select(Ticket.id)
+            .where(*_pending_of(user_id, ticket_type_id))
+            .order_by(Ticket.created_at.desc(), Ticket.id.desc())
+            .limit(count)
+        )
+        return await _update(
+            session,
+            Ticket,
+            Ticket.id.in_(newest),
+            Ticket.state == "pending",
+            state="cancelled",
+        )
+
     async def ticket_availability(
         self, session: AsyncSession, *, ticket_type_ids: Sequence[int], lock: bool = False
     ) -> dict[int, int | None]:
@@ -551,6 +634,15 @@ async def _update(
         update(model).where(*where).values(**values).execution_options(synchronize_session=False)
     )
     return int(result.rowcount or 0)
+
+
+def _pending_of(user_id: int, ticket_type_id: int) -> tuple[ColumnElement[bool], ...]:
+    """The user's tickets of the type that are in the cart."""
+    return (
+        owned_by(Ticket, CartIdentity(user_id=user_id)),
+        Ticket.ticket_type_id == ticket_type_id,
+        Ticket.state == "pending",
+    )
 
 
 async def _cancel_pending(

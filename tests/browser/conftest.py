@@ -33,9 +33,10 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-DATABASE = "cart_browser_test"
-AUTH_DB = 10
-CART_DB = 9
+# Overridable, so that runs sharing one PostgreSQL and Redis keep out of each other's way.
+DATABASE = os.environ.get("TEST_BROWSER_DATABASE_NAME", "cart_browser_test")
+AUTH_DB = int(os.environ.get("TEST_BROWSER_REDIS_AUTH_DB", "10"))
+CART_DB = int(os.environ.get("TEST_BROWSER_REDIS_CART_DB", "9"))
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
 
 

@@ -16,6 +16,7 @@ from bp.cart.services.calendar_cart import (
     ticket_page_id,
 )
 from bp.cart.services.get_cart import get_cart_lines
+from bp.cart.services.ticket_groups import TicketGroup, group_tickets
 from lib.errors import NotFound
 from services.contracts.dtos import CalendarEntryDTO, CartIdentity, CartLineDTO, PageDTO, TicketDTO
 from services.registry import DomainServices
@@ -42,6 +43,11 @@ class PageCart:
     @property
     def ticket_count(self) -> int:
         return len(self.tickets)
+
+    @property
+    def ticket_groups(self) -> list[TicketGroup]:
+        """The tickets, one line per event and ticket type."""
+        return group_tickets(self.tickets)
 
     @property
     def products_total(self) -> Decimal:

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from bp.cart.services.order_messages import confirmed_message, refund_notice, released_message
+from bp.order.services.ticket_groups import OrderTicketGroup, group_order_tickets
 from lib.errors import NotFound
 from lib.ids import is_id
 from lib.money import total
@@ -66,6 +67,11 @@ class OrderView:
     products: list[OrderLineView]
     bookings: list[OrderLineView]
     tickets: list[OrderLineView]
+
+    @property
+    def ticket_groups(self) -> list[OrderTicketGroup[OrderLineView]]:
+        """The tickets, one line per event and type, each ticket listed under its line."""
+        return group_order_tickets(self.tickets)
 
     @property
     def payment_under_review(self) -> bool:

@@ -106,11 +106,13 @@ async def test_buying_tickets_needs_sign_in(app: Quart, client: Any, db: AsyncSe
     assert fragment.headers["HX-Retarget"] == "#messages"
     html = await text(fragment)
     assert "sign in" in html.lower()
-    assert 'href="/dev/sign-in?next=/dev/shop"' in html
+    # Signing in brings the shopper back to the event, not to the top of the shop.
+    sign_in_link = f"/dev/sign-in?next=/dev/shop%23event-{data['event'].id}"
+    assert f'href="{sign_in_link}"' in html
     # Seed 002 (the events app's "buy tickets"): a form POST renders no page, it redirects to
-    # the sign-in page, which comes back to the shop.
+    # the sign-in page, which comes back to the event.
     assert page.status_code == 303
-    assert page.headers["Location"] == "/dev/sign-in?next=/dev/shop"
+    assert page.headers["Location"] == sign_in_link
     sign_in_page = await text(await client.get(page.headers["Location"]))
     assert "sign in" in sign_in_page.lower()
     assert (await db.execute(select(Ticket))).first() is None

@@ -338,6 +338,27 @@ async def test_bookings_and_tickets_show_with_their_state(
     assert "Total £55.50" in seen
 
 
+async def test_tickets_of_one_type_are_one_line_listing_each_ticket(
+    app: Any, client: Any, db: AsyncSession
+) -> None:
+    order = await ticketed_order(db, sold_out=1, needs_refund=True)
+    await sign_in(app, client, 7)
+    _, body = await get(client, f"/orders/{order.id}/")
+    tickets = body[body.index('id="order-tickets"') :]
+    tickets = tickets[: tickets.index("</section>")]
+    groups = re.findall(r'<tr data-testid="order-ticket-group" data-quantity="(\d+)"', tickets)
+    assert groups == ["3"]
+    row = text_of(tickets[tickets.index('data-testid="order-ticket-group"') :])
+    assert row.startswith(
+        'data-testid="order-ticket-group" data-quantity="3"> Folk night: Standard'
+    )
+    assert row.endswith("3 £12.00 £36.00")
+    # Each ticket is still there, with its state, and its code once it is the shopper's.
+    assert tickets.count('data-kind="ticket"') == 3
+    assert len(re.findall(r"Ticket code [0-9A-F]{16}", text_of(tickets))) == 2
+    assert "Sold out: to be refunded" in text_of(tickets)
+
+
 async def test_the_refund_notice_names_what_will_be_refunded(
     app: Any, client: Any, db: AsyncSession
 ) -> None:

@@ -305,3 +305,50 @@ async def test_cancel_tickets_for_order_takes_only_its_unconfirmed_tickets(
         confirmed.id: "confirmed",
         other_order.id: "reserved",
     }
+
+
+async def test_ticket_type_names_its_event(db: AsyncSession) -> None:
+    event = await f.event(db, await f.calendar(db, await f.page(db)), "Folk night")
+    standard = await f.ticket_type(db, event, "Standard")
+
+    found = await calendar.ticket_type(db, ticket_type_id=standard.id)
+
+    assert found is not None
+    assert (found.name, found.entry_id, found.entry_name) == ("Standard", event.id, "Folk night")
+    assert await calendar.ticket_type(db, ticket_type_id=424242) is None
+
+
+async def test_pending_tickets_of_a_type_are_counted_added_and_removed_newest_first(
+    db: AsyncSession,
+) -> None:
+    event = await f.event(db, await f.calendar(db, await f.page(db)))
+    standard = await f.ticket_type(db, event, "Standard")
+    other_type = await f.ticket_type(db, event, "Concession")
+    mine = [await f.ticket(db, standard, user_id=1) for _ in range(2)]
+    paid = await f.ticket(db, standard, user_id=1, state="confirmed")
+    other = await f.ticket(db, other_type, user_id=1)
+    theirs = await f.ticket(db, standard, user_id=2)
+
+    counted = await calendar.lock_pending_tickets(db, user_id=1, ticket_type_id=standard.id)
+    added = await calendar.add_pending_tickets(db, user_id=1, ticket_type_id=standard.id, count=3)
+    removed = await calendar.remove_newest_pending_tickets(
+        db, user_id=1, ticket_type_id=standard.id, count=4
+    )
+    await db.commit()
+
+    assert (counted, added, removed) == (2, 3, 4)
+    rows = (
+        await db.execute(
+            select(Ticket.id, Ticket.state, Ticket.entry_id).where(
+                Ticket.user_id == 1, Ticket.ticket_type_id == standard.id
+            )
+        )
+    ).all()
+    pending = [row_id for row_id, state, _ in rows if state == "pending"]
+    # The oldest stays; the three added and the second are taken out; the paid one is kept.
+    assert pending == [mine[0].id]
+    assert {entry_id for _, _, entry_id in rows} == {event.id}
+    ticket_states = await states(db, Ticket)
+    assert ticket_states[mine[1].id] == "cancelled"
+    assert ticket_states[paid.id] == "confirmed"
+    assert ticket_states[other.id] == ticket_states[theirs.id] == "pending"
