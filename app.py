@@ -25,6 +25,7 @@ from lib.auth import current_user_id, current_user_name, sign_in_url
 from lib.csrf import init_csrf
 from lib.error_handlers import register_error_handlers
 from lib.errors import ServiceError
+from lib.idempotency import install_idempotency
 from lib.internal_auth import install_internal_auth
 from lib.rate_limits import install_rate_limits
 from lib.security_headers import install_security_headers
@@ -72,6 +73,7 @@ def create_app(config: dict[str, Any] | None = None) -> Quart:
     # In this order: the token check says who calls, the limits use that, then CSRF.
     install_internal_auth(app, token=settings.internal_api_token.get_secret_value())
     install_rate_limits(app, settings, redis=lambda: app_runtime.redis.cart)
+    install_idempotency(app, redis=lambda: app_runtime.redis.cart)
     init_csrf(app, secret_key=secret_key)
     app.before_request(_refuse_without_session_store)
     app.jinja_env.globals.update(

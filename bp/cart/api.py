@@ -9,6 +9,7 @@ from bp.cart.services.adopt import adopt_anonymous_cart
 from bp.cart.services.identity import adoption_params, identity_from_params
 from bp.cart.services.summary import get_cart_summary
 from bp.runtime import current_runtime, request_session
+from lib.idempotency import idempotent
 from lib.internal_auth import require_internal_token
 from lib.json_body import loads_or_none
 from lib.money import amount_text
@@ -42,6 +43,7 @@ async def summary() -> Response:
 
 @internal_bp.post("/adopt")
 @require_internal_token
+@idempotent
 async def adopt() -> Response:
     """The account app's sign-in: give `session_id`'s cart to `user_id`; idempotent."""
     user_id, session_id = adoption_params(loads_or_none(await request.get_data()))

@@ -7,12 +7,14 @@ from quart import Response, jsonify, request
 from bp.cart.blueprints import internal_bp
 from bp.cart.services.refunds import refund_order, refund_request_amount
 from bp.runtime import current_runtime, request_session
+from lib.idempotency import idempotent
 from lib.ids import ID
 from lib.internal_auth import require_internal_token
 
 
 @internal_bp.post(f"/orders/<{ID}:order_id>/refund")
 @require_internal_token
+@idempotent
 async def refund(order_id: int) -> Response:
     """Refund the order (JSON `{"amount": "x.xx"}`, or by default what it could not deliver)."""
     amount = refund_request_amount(await request.get_data())
