@@ -34,6 +34,8 @@ P = ParamSpec("P")
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
 EXTENSION = "idempotency_redis"
+# Marks a view that takes the header (for its OpenAPI document).
+IDEMPOTENT_ATTRIBUTE = "_idempotent"
 KEY_PREFIX = "idempotency:"
 MAX_KEY_LENGTH = 255
 # A kept answer is replayed for this long.
@@ -124,7 +126,13 @@ def idempotent(
                 return _kept_answer(json.loads(raw), sent)
         raise IdempotencyKeyInProgress()
 
+    setattr(wrapper, IDEMPOTENT_ATTRIBUTE, True)
     return wrapper
+
+
+def is_idempotent(view: Callable[..., Any]) -> bool:
+    """Whether the view takes an Idempotency-Key."""
+    return bool(getattr(view, IDEMPOTENT_ATTRIBUTE, False))
 
 
 async def _run_and_keep(
