@@ -50,6 +50,8 @@ return 0
 
 
 class IdempotencyKeyInvalid(ServiceError):
+    """The header is empty, too long, or not printable ASCII."""
+
     def __init__(self) -> None:
         super().__init__(
             400,
@@ -59,6 +61,8 @@ class IdempotencyKeyInvalid(ServiceError):
 
 
 class IdempotencyKeyReused(ServiceError):
+    """The key names another request (another body or path) of the same route."""
+
     def __init__(self) -> None:
         super().__init__(
             422,
@@ -69,6 +73,8 @@ class IdempotencyKeyReused(ServiceError):
 
 
 class IdempotencyKeyInProgress(ServiceError):
+    """The key's first request is still running."""
+
     def __init__(self) -> None:
         super().__init__(
             409,
