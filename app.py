@@ -16,6 +16,7 @@ from bp.cart.services.reconciler import reconciler_job
 from bp.dev import bp as dev_bp
 from bp.fragments import bp as fragments_bp
 from bp.health import bp as health_bp
+from bp.openapi import bp as openapi_bp
 from bp.order import bp as order_bp
 from bp.orders import bp as orders_bp
 from bp.runtime import install_runtime
@@ -25,7 +26,9 @@ from lib.auth import current_user_id, current_user_name, sign_in_url
 from lib.csrf import init_csrf
 from lib.error_handlers import register_error_handlers
 from lib.errors import ServiceError
+from lib.idempotency import install_idempotency
 from lib.internal_auth import install_internal_auth
+from lib.openapi import install_openapi
 from lib.rate_limits import install_rate_limits
 from lib.security_headers import install_security_headers
 from lib.sessions import RedisSession, RedisSessionInterface
@@ -42,6 +45,13 @@ SESSIONLESS_PREFIXES = ("/healthz", "/readyz", "/internal/", "/checkout/webhook/
 # The background jobs, started and stopped with serving: settle and expire open orders, relay
 # the outbox to the federation store, and empty the anonymous carts left behind.
 BACKGROUND_JOBS: tuple[Job, ...] = (reconciler_job, relay_job, purge_job)
+# The internal API's OpenAPI document (GET /internal/openapi.json).
+API_VERSION = "1.0.0"
+API_DESCRIPTION = (
+    "What the coop's other apps call: the cart summary, adoption at sign-in, refunds, and the "
+    "HTML fragments. Send `Authorization: Bearer <INTERNAL_API_TOKEN>`. Errors are JSON "
+    '`{"error": {"code": "…", "message": "…"}}` (HTML for the fragments).'
+)
 
 
 def create_app(config: dict[str, Any] | None = None) -> Quart:
@@ -66,12 +76,16 @@ def create_app(config: dict[str, Any] | None = None) -> Quart:
     )
 
     _register_blueprints(app, settings)
+    install_openapi(
+        app, title="Rose Ash cart: internal API", version=API_VERSION, description=API_DESCRIPTION
+    )
     register_error_handlers(app)
     install_security_headers(app, settings)
     install_static_files(app)
     # In this order: the token check says who calls, the limits use that, then CSRF.
     install_internal_auth(app, token=settings.internal_api_token.get_secret_value())
     install_rate_limits(app, settings, redis=lambda: app_runtime.redis.cart)
+    install_idempotency(app, redis=lambda: app_runtime.redis.cart)
     init_csrf(app, secret_key=secret_key)
     app.before_request(_refuse_without_session_store)
     app.jinja_env.globals.update(
@@ -89,6 +103,7 @@ def _register_blueprints(app: Quart, settings: Settings) -> None:
     app.register_blueprint(health_bp)
     app.register_blueprint(internal_cart_bp)
     app.register_blueprint(fragments_bp)
+    app.register_blueprint(openapi_bp)
     app.register_blueprint(orders_bp)
     app.register_blueprint(order_bp)
     if settings.is_development:

@@ -121,6 +121,8 @@ class Settings(BaseSettings):
     database_url_account: str | None = None
     database_url_federation: str | None = None
     database_pool_size: int = Field(default=10, ge=1, le=200)
+    # Behind PgBouncer in transaction pooling mode: no statement cache (lib/db.py).
+    database_pgbouncer: bool = False
     redis_url: str | None = None
     redis_auth_db: int = Field(default=15, ge=0, le=15)
     redis_cart_db: int = Field(default=2, ge=0, le=15)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+from uuid import uuid4
 
 from sqlalchemy import event
 from sqlalchemy.exc import DisconnectionError
@@ -59,18 +60,34 @@ class Databases:
         return [self.engine, self.account_engine, self.federation_engine]
 
 
-def make_engine(url: str, *, pool_size: int) -> AsyncEngine:
+def make_engine(url: str, *, pool_size: int, pgbouncer: bool = False) -> AsyncEngine:
     """An engine whose pool never hands out a connection the driver knows to be closed."""
+    # Bounded so that an unreachable database answers readiness probes quickly.
+    connect_args: dict[str, Any] = {"timeout": 5, "command_timeout": 30}
+    if pgbouncer:
+        # Transaction pooling hands each transaction to whichever server connection is free,
+        # so a statement prepared and cached on one is unknown (or its name taken) on the
+        # next: no cache, and each statement SQLAlchemy still prepares (to learn its result
+        # types) gets a name of its own (SQLAlchemy's asyncpg dialect, "Prepared Statement
+        # Name with PGBouncer").
+        connect_args.update(
+            statement_cache_size=0,
+            prepared_statement_cache_size=0,
+            prepared_statement_name_func=_unique_statement_name,
+        )
     engine = create_async_engine(
         normalise_database_url(url),
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_timeout=10,
-        # Bounded so that an unreachable database answers readiness probes quickly.
-        connect_args={"timeout": 5, "command_timeout": 30},
+        connect_args=connect_args,
     )
     event.listen(engine.sync_engine, "checkout", _refuse_closed_connection)
     return engine
+
+
+def _unique_statement_name() -> str:
+    return f"__asyncpg_{uuid4()}__"
 
 
 def _refuse_closed_connection(dbapi_connection: Any, record: Any, proxy: Any) -> None:
@@ -89,7 +106,9 @@ def open_databases(settings: Settings) -> Databases:
     def engine_for(url: str | None) -> AsyncEngine:
         key = normalise_database_url(url or settings.database_url or "")
         if key not in engines:
-            engines[key] = make_engine(key, pool_size=settings.database_pool_size)
+            engines[key] = make_engine(
+                key, pool_size=settings.database_pool_size, pgbouncer=settings.database_pgbouncer
+            )
         return engines[key]
 
     engine = engine_for(settings.database_url)

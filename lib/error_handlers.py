@@ -23,8 +23,8 @@ UNAVAILABLE = {
     "database": ("DATABASE_UNAVAILABLE", "We cannot reach our database just now."),
     "redis": ("SESSION_STORE_UNAVAILABLE", "We cannot reach our session store just now."),
 }
-# Paths answered in JSON: the internal API and SumUp's webhook.
-JSON_PREFIXES = ("/internal/cart/", "/checkout/webhook/")
+# Paths answered in JSON: the internal API (and its OpenAPI document) and SumUp's webhook.
+JSON_PREFIXES = ("/internal/cart/", "/internal/openapi.json", "/checkout/webhook/")
 HTTP_MESSAGES = {
     400: ("BAD_REQUEST", "The request could not be understood."),
     401: ("UNAUTHORIZED", "Authentication is required."),

@@ -1,9 +1,12 @@
 """One instance at a time across every worker and machine, by a PostgreSQL advisory lock.
 
-The lock is session-level, taken with pg_try_advisory_lock on a connection held for the whole
-block, so a second holder skips its turn instead of doing the same work twice. Every
-single-instance job goes through here, so that the way it is held (for example behind a
-transaction-pooling PgBouncer) can change in one place.
+The lock is transaction-scoped: pg_try_advisory_xact_lock in a transaction kept open on a
+connection of its own for the whole block, and ended (rolled back: it wrote nothing) when the
+block ends, which releases the lock. A second holder skips its turn instead of doing the same
+work twice. Behind PgBouncer in transaction pooling mode a session-level lock would stay on a
+server connection that other clients then use (and its unlock could run on another), while a
+transaction keeps its server connection from BEGIN to its end: so no lock outlives the
+transaction that took it, and a lost connection takes its transaction, and the lock, with it.
 """
 
 from __future__ import annotations
@@ -30,18 +33,12 @@ def lock_key(name: bytes) -> int:
 async def single_instance(engine: AsyncEngine, key: int) -> AsyncIterator[bool]:
     """Yields True while this process holds the lock, False (at once) when another does."""
     async with engine.connect() as connection:
-        acquired = bool(await connection.scalar(select(func.pg_try_advisory_lock(key))))
-        # The lock belongs to the connection, not to this transaction: end the transaction.
-        await connection.commit()
-        if not acquired:
-            yield False
-            return
+        acquired = bool(await connection.scalar(select(func.pg_try_advisory_xact_lock(key))))
         try:
-            yield True
+            yield acquired
         finally:
             try:
-                await connection.scalar(select(func.pg_advisory_unlock(key)))
-                await connection.commit()
+                await connection.rollback()
             except DBAPIError as error:
-                # A lost connection took its session, and the lock, with it.
-                log.warning("advisory lock %s: could not unlock: %s", key, error)
+                # A lost connection took its transaction, and the lock, with it.
+                log.warning("advisory lock %s: could not end its transaction: %s", key, error)

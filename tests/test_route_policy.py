@@ -118,6 +118,24 @@ async def test_internal_posts_without_the_token_are_refused(dev_app: Quart) -> N
         assert response.status_code == 401, rule.rule
 
 
+async def test_every_internal_json_route_needs_the_token(dev_app: Quart) -> None:
+    # The fragments alone may answer without it (the browser's own cart).
+    internal = [
+        rule
+        for rule in dev_app.url_map.iter_rules()
+        if rule.rule.startswith("/internal/") and not rule.rule.startswith("/internal/fragments/")
+    ]
+    assert "/internal/openapi.json" in {rule.rule for rule in internal}
+    for rule in internal:
+        assert requires_internal_token(dev_app.view_functions[rule.endpoint]), rule.rule
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+            client = dev_app.test_client()
+            send = client.get if method == "GET" else client.post
+            response = await send(sample_path(dev_app, rule, method))
+            assert response.status_code == 401, (method, rule.rule)
+            assert (await response.get_json())["error"]["code"] == "UNAUTHORIZED", rule.rule
+
+
 async def test_a_forged_token_is_refused(dev_app: Quart) -> None:
     client = dev_app.test_client()
     response = await client.post(
@@ -128,7 +146,7 @@ async def test_a_forged_token_is_refused(dev_app: Quart) -> None:
 
 async def test_every_route_has_a_rate_limit_or_is_deliberately_exempt(dev_app: Quart) -> None:
     endpoints = {rule.endpoint for rule in dev_app.url_map.iter_rules()}
-    assert {"cart.add_to_cart", "cart.sumup_webhook", "static"} <= endpoints
+    assert {"cart.add_to_cart", "cart.sumup_webhook", "openapi.openapi_json", "static"} <= endpoints
     for endpoint in endpoints:
         limits = rate_limits_of(dev_app.view_functions[endpoint])
         if endpoint in RATE_LIMIT_EXEMPTIONS:

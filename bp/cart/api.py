@@ -3,19 +3,26 @@
 from __future__ import annotations
 
 from quart import Response, jsonify, request
+from quart_schema import document_querystring, document_response
 
+from bp.cart.api_models import Adoption, AdoptRequest, CartSummary, IdentityQuery
 from bp.cart.blueprints import internal_bp
 from bp.cart.services.adopt import adopt_anonymous_cart
-from bp.cart.services.identity import adoption_params, identity_from_params
+from bp.cart.services.identity import identity_from_params
 from bp.cart.services.summary import get_cart_summary
 from bp.runtime import current_runtime, request_session
+from lib.idempotency import idempotent
 from lib.internal_auth import require_internal_token
-from lib.json_body import loads_or_none
 from lib.money import amount_text
+from lib.openapi import api_errors
+from lib.validation import validate_body
 
 
 @internal_bp.get("/summary")
 @require_internal_token
+@api_errors(400, 401, 429, 503)
+@document_querystring(IdentityQuery)
+@document_response(CartSummary)
 async def summary() -> Response:
     """Counts and totals of one cart: `?user_id=N` or `?session_id=S`."""
     identity = identity_from_params(
@@ -42,23 +49,22 @@ async def summary() -> Response:
 
 @internal_bp.post("/adopt")
 @require_internal_token
-async def adopt() -> Response:
+@api_errors(400, 401, 409, 413, 422, 429, 503)
+@validate_body(AdoptRequest)
+@idempotent
+@document_response(Adoption)
+async def adopt(data: AdoptRequest) -> Response:
     """The account app's sign-in: give `session_id`'s cart to `user_id`; idempotent."""
-    user_id, session_id = adoption_params(loads_or_none(await request.get_data()))
     runtime = current_runtime()
     adoption = await adopt_anonymous_cart(
         request_session(),
-        session_id=session_id,
-        user_id=user_id,
+        session_id=data.session_id,
+        user_id=data.user_id,
         max_quantity=runtime.settings.max_line_quantity,
         domains=runtime.domains,
     )
     result = adoption.result
-    return jsonify(
-        {
-            "items": result.items,
-            "entries": result.entries,
-            "tickets": result.tickets,
-            "orders": result.orders,
-        }
+    answer = Adoption(
+        items=result.items, entries=result.entries, tickets=result.tickets, orders=result.orders
     )
+    return jsonify(answer.model_dump(mode="json"))

@@ -8,6 +8,7 @@ from tests.support.servers import RedisServer
 from tests.support.servers.fixtures import (  # noqa: F401  (fixtures, used by name)
     migrated_postgres,
     throwaway_postgres,
+    throwaway_redis,
 )
 
 

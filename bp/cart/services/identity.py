@@ -59,6 +59,16 @@ def _session_id_from(value: object) -> str:
     return value
 
 
+def user_id_from_json(value: object) -> int:
+    """A user id sent in a JSON body: an integer (not a bool), 1 to BIGINT_MAX."""
+    return _user_id_from(value, from_query=False)
+
+
+def session_id_from_json(value: object) -> str:
+    """An anonymous cart id sent in a JSON body."""
+    return _session_id_from(value)
+
+
 def identity_from_params(
     user_id: object, session_id: object, *, from_query: bool = True
 ) -> CartIdentity:

@@ -28,7 +28,6 @@ from bp.cart.services.orders import load_order, undelivered_items
 from bp.cart.services.payment_errors import PaymentProviderUnavailable
 from config.settings import Settings
 from lib.errors import BadRequest, NotFound, ServiceError
-from lib.json_body import loads_or_none
 from lib.localtime import format_local_date
 from lib.money import cents, format_money, total
 from models import Order
@@ -113,14 +112,6 @@ def parse_refund_amount(value: object) -> Decimal | None:
             code="INVALID_AMOUNT",
         )
     return amount
-
-
-def refund_request_amount(raw: str | bytes) -> Decimal | None:
-    """The amount a refund request asks for: an empty body, or a JSON object with `amount`."""
-    body = loads_or_none(raw) if raw.strip() else {}
-    if not isinstance(body, dict):
-        raise BadRequest('Send a JSON object, e.g. {"amount": "12.50"}.', code="INVALID_JSON")
-    return parse_refund_amount(body.get("amount"))
 
 
 async def refund_due(session: AsyncSession, *, order: Order, domains: DomainServices) -> Decimal:

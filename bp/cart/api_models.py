@@ -1,0 +1,106 @@
+"""The internal API's requests and answers as pydantic models: they validate what other coop
+apps send and describe, in the OpenAPI document, the JSON shapes DESIGN.md fixes."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated, Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
+
+from bp.cart.services.identity import SESSION_ID_PATTERN, session_id_from_json, user_id_from_json
+from bp.cart.services.refunds import parse_refund_amount
+from lib.ids import BIGINT_MAX
+from lib.validation import RequestBody, checked_by
+
+USER_ID_SCHEMA = {"type": "integer", "minimum": 1, "maximum": BIGINT_MAX}
+SESSION_ID_SCHEMA = {"type": "string", "pattern": SESSION_ID_PATTERN.pattern}
+AMOUNT_PATTERN = r"^-?[0-9]+\.[0-9]{2}$"
+# Money in JSON: a string with two places.
+Amount = Annotated[str, Field(pattern=AMOUNT_PATTERN, examples=["12.50"])]
+Count = Annotated[int, Field(ge=0)]
+Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$", examples=["GBP"])]
+
+
+class Answer(BaseModel):
+    """An answer of the internal API: exactly these fields."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+def _without_default(schema: dict[str, Any]) -> None:
+    # A query parameter left out is absent, not null.
+    schema.pop("default", None)
+
+
+class IdentityQuery(BaseModel):
+    """Whose cart: a signed-in `user_id` or an anonymous `session_id`, exactly one."""
+
+    user_id: Annotated[int | None, WithJsonSchema(USER_ID_SCHEMA)] = Field(
+        default=None, json_schema_extra=_without_default
+    )
+    session_id: Annotated[str | None, WithJsonSchema(SESSION_ID_SCHEMA)] = Field(
+        default=None, json_schema_extra=_without_default
+    )
+
+
+class CartSummary(Answer):
+    """Counts and totals of one cart (products, bookings, tickets), amounts with 2 places."""
+
+    count: Count
+    total: Amount
+    calendar_count: Count
+    calendar_total: Amount
+    ticket_count: Count
+    ticket_total: Amount
+    grand_total: Amount
+    currency: Currency
+
+
+class AdoptRequest(RequestBody):
+    """The account app's sign-in: the anonymous cart `session_id` now belongs to `user_id`."""
+
+    not_an_object: ClassVar[str] = 'Send a JSON object: {"user_id": N, "session_id": "S"}.'
+    missing_code: ClassVar[str] = "MISSING_IDENTITY"
+
+    user_id: Annotated[int, checked_by(user_id_from_json), WithJsonSchema(USER_ID_SCHEMA)]
+    session_id: Annotated[str, checked_by(session_id_from_json), WithJsonSchema(SESSION_ID_SCHEMA)]
+
+
+class Adoption(Answer):
+    """What the user was given: units of products, bookings, tickets, unpaid orders."""
+
+    items: Count
+    entries: Count
+    tickets: Count
+    orders: Count
+
+
+class RefundRequest(RequestBody):
+    """How much to refund; without `amount` (or with an empty body), what the order could not
+    deliver, or all of it."""
+
+    not_an_object: ClassVar[str] = 'Send a JSON object, e.g. {"amount": "12.50"}.'
+
+    amount: Annotated[
+        Decimal | None,
+        checked_by(parse_refund_amount),
+        WithJsonSchema(
+            {
+                "oneOf": [
+                    {"type": "string", "pattern": r"^[0-9]+(\.[0-9]{1,2})?$"},
+                    {"type": "integer", "minimum": 1},
+                ],
+                "examples": ["12.50"],
+            }
+        ),
+    ] = None
+
+
+class Refund(Answer):
+    """A refund SumUp made, as recorded on the order."""
+
+    order_id: Annotated[int, Field(ge=1)]
+    refunded_amount: Amount
+    currency: Currency
+    refunded_at: Annotated[str, WithJsonSchema({"type": "string", "format": "date-time"})]
