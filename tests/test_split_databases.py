@@ -29,7 +29,14 @@ from tests.support.processes import ROOT
 
 ACCOUNT_DATABASE = "cart_test_account_domain"
 FEDERATION_DATABASE = "cart_test_federation_domain"
-CART_TABLES = {"cart_items", "orders", "order_items", "page_configs", "event_outbox"}
+CART_TABLES = {
+    "cart_items",
+    "orders",
+    "order_items",
+    "page_configs",
+    "event_outbox",
+    "sent_messages",
+}
 
 
 def migrate_shared_branch(name: str) -> None:
