@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from email.message import EmailMessage
@@ -10,6 +11,11 @@ import aiosmtplib
 
 from config.settings import Settings
 from services.mail.errors import MailError
+
+# aiosmtplib's timeout bounds each step (connect, STARTTLS, each command); the whole session
+# is bounded too, by this many times it, so that a sender never outlives its claim on a
+# message (bp/order/services/mail_relay.py's CLAIM_LEASE is longer than the longest session).
+SESSION_TIMEOUT_FACTOR = 2
 
 log = logging.getLogger(__name__)
 
@@ -39,16 +45,18 @@ class SmtpMailer:
         """Send `message`; MailError when the server could not be reached or refused it."""
         started = time.monotonic()
         try:
-            await aiosmtplib.send(
-                message,
-                hostname=self.host,
-                port=self.port,
-                # STARTTLS required when set (never opportunistic: a downgrade would go unseen).
-                start_tls=self.starttls,
-                username=self.username,
-                password=self.password,
-                timeout=self.timeout_seconds,
-            )
+            async with asyncio.timeout(self.timeout_seconds * SESSION_TIMEOUT_FACTOR):
+                await aiosmtplib.send(
+                    message,
+                    hostname=self.host,
+                    port=self.port,
+                    # STARTTLS required when set (never opportunistic: a downgrade would go
+                    # unseen).
+                    start_tls=self.starttls,
+                    username=self.username,
+                    password=self.password,
+                    timeout=self.timeout_seconds,
+                )
         except aiosmtplib.SMTPRecipientsRefused as error:
             codes = [refusal.code for refusal in error.recipients]
             raise MailError(

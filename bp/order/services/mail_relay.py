@@ -56,8 +56,9 @@ from services.mail import Mailer, MailError, mail_environment
 from services.registry import DomainServices
 from services.runtime import Runtime
 
-# A claim older than this is taken to be a sender that died after claiming (see above).
-CLAIM_LEASE = timedelta(minutes=10)
+# A claim older than this is taken to be a sender that died after claiming (see above): longer
+# than the longest SMTP session (twice SMTP_TIMEOUT_SECONDS, at most 300 s, services/mail/smtp.py).
+CLAIM_LEASE = timedelta(minutes=15)
 # Events older than this are not mailed: a confirmation a week late would only confuse (mail
 # switched on long after the orders were paid).
 LOOKBACK = timedelta(days=7)
