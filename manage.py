@@ -7,6 +7,7 @@ reconcile                    one reconciler pass: settle or expire open orders
 relay                        one outbox relay pass to the federation store
 dead-letters                 list the outbox events the relay gave up on, with their last error
 retry-dead-letters [ID ...]  put dead-lettered events (all, or these) back in the relay's queue
+mail                         one pass of the shopper's mail (paid, refund due, refund made)
 refund ORDER_ID [--amount X] refund a paid order through SumUp (asks SumUp first whether an
                              earlier refund whose answer was lost went through)
 resolve-mismatch ORDER_ID    record that an order's unmatched payment was settled by hand
@@ -96,6 +97,28 @@ async def relay() -> None:
     print(
         f"delivered {result.delivered}, failed {result.failed}, "
         f"dead-lettered {result.dead_lettered}",
+        flush=True,
+    )
+
+
+async def mail() -> None:
+    """One pass of the shopper's mail: plan what new events call for, send what is due."""
+    from bp.order.services.mail_relay import send_order_mail
+
+    async with open_runtime(load_settings()) as runtime:
+        if runtime.mailer is None:
+            print("mail is off: SMTP_HOST is not set", flush=True)
+            return
+        result = await send_order_mail(
+            databases=runtime.databases,
+            settings=runtime.settings,
+            mailer=runtime.mailer,
+            domains=runtime.domains,
+            batch_size=runtime.settings.relay_batch_size,
+        )
+    print(
+        f"planned {result.planned}, sent {result.sent}, skipped {result.skipped}, "
+        f"failed {result.failed} (dead-lettered {result.dead})",
         flush=True,
     )
 
@@ -237,6 +260,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     commands.add_parser("flush-cart-redis", help="flush the cart's own Redis index")
     commands.add_parser("reconcile", help="one reconciler pass")
     commands.add_parser("relay", help="one outbox relay pass")
+    commands.add_parser("mail", help="one pass of the shopper's mail")
     commands.add_parser("dead-letters", help="list the outbox events the relay gave up on")
     retry_parser = commands.add_parser(
         "retry-dead-letters", help="put dead-lettered events back in the relay's queue"
@@ -270,6 +294,8 @@ def main(argv: list[str] | None = None) -> None:
         asyncio.run(reconcile())
     elif args.command == "relay":
         asyncio.run(relay())
+    elif args.command == "mail":
+        asyncio.run(mail())
     elif args.command == "dead-letters":
         asyncio.run(list_dead_letters())
     elif args.command == "retry-dead-letters":

@@ -5,6 +5,9 @@ or without an SMTP host."""
 from __future__ import annotations
 
 import asyncio
+import os
+import sys
+from asyncio.subprocess import PIPE
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -33,6 +36,7 @@ from tests.support.checkout import (
 )
 from tests.support.http import settings_of, sign_in
 from tests.support.mail import Inbox, mail_settings
+from tests.support.processes import ROOT
 from tests.support.standin import StandinControl
 
 ADA = "ada@example.coop"
@@ -345,3 +349,30 @@ async def test_a_refusal_waits_and_a_permanent_one_is_dead_lettered(
     assert (await send(app)).outcomes == []
     assert smtp_inbox.received == []
 
+
+async def test_manage_mail_runs_one_pass(app: Quart, db: AsyncSession, smtp_inbox: Inbox) -> None:
+    await add_user(db)
+    await paid_order(app, db)
+    settings = settings_of(app)
+    env = {
+        **os.environ,
+        "APP_ENV": "test",
+        "DATABASE_URL": str(settings.database_url),
+        "REDIS_URL": str(settings.redis_url),
+        "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": str(smtp_inbox.port),
+        "SMTP_STARTTLS": "false",
+    }
+
+    outputs = []
+    for _ in range(2):
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "manage.py", "mail", cwd=ROOT, env=env, stdout=PIPE, stderr=PIPE
+        )
+        out, err = await asyncio.wait_for(process.communicate(), 60)
+        assert process.returncode == 0, err.decode()
+        outputs.append(out.decode())
+
+    assert "planned 1, sent 1, skipped 0, failed 0" in outputs[0]
+    assert "planned 0, sent 0" in outputs[1]
+    assert len(smtp_inbox.received) == 1
