@@ -32,7 +32,9 @@ def url_with_db(url: str, db: int) -> str:
     if parts.scheme == "unix":
         query = dict(parse_qsl(parts.query))
         query["db"] = str(db)
-        return urlunsplit(parts._replace(query=urlencode(query)))
+        # Built by hand: urlunsplit writes a socket URL without a host as "unix:/path", which
+        # redis-py refuses (the embedded Redis of the development run is such a socket).
+        return f"unix://{parts.netloc}{parts.path}?{urlencode(query)}"
     return urlunsplit(parts._replace(path=f"/{db}"))
 
 
