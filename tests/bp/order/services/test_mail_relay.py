@@ -376,3 +376,36 @@ async def test_manage_mail_runs_one_pass(app: Quart, db: AsyncSession, smtp_inbo
     assert "planned 1, sent 1, skipped 0, failed 0" in outputs[0]
     assert "planned 0, sent 0" in outputs[1]
     assert len(smtp_inbox.received) == 1
+
+
+@pytest.mark.slow
+async def test_two_worker_processes_racing_send_exactly_one_message_per_event(
+    app: Quart, db: AsyncSession, smtp_inbox: Inbox
+) -> None:
+    await add_user(db)
+    orders = [await paid_order(app, db) for _ in range(10)]
+    settings = settings_of(app)
+    env = {
+        **os.environ,
+        "APP_ENV": "test",
+        "DATABASE_URL": str(settings.database_url),
+        "REDIS_URL": str(settings.redis_url),
+        "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": str(smtp_inbox.port),
+        "SMTP_STARTTLS": "false",
+    }
+
+    async def worker() -> str:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "manage.py", "mail", cwd=ROOT, env=env, stdout=PIPE, stderr=PIPE
+        )
+        out, err = await asyncio.wait_for(process.communicate(), 60)
+        assert process.returncode == 0, err.decode()
+        return out.decode()
+
+    # Both plan the same events and compete for every message.
+    await asyncio.gather(worker(), worker())
+
+    subjects = sorted(mail.subject for mail in smtp_inbox.received)
+    assert subjects == sorted(f"Order #{o.id} is paid: thank you" for o in orders)
+    assert {r.status for r in await messages(db)} == {"sent"}
