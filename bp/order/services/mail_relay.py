@@ -49,6 +49,7 @@ from bp.order.services.order_mail import (
 )
 from config.settings import Settings
 from lib.db import Databases
+from lib.errors import database_unavailable
 from lib.jobs import run_every
 from models import Order, OutboxEvent, SentMessage
 from services.events import retry_delay
@@ -247,8 +248,22 @@ async def _send(
     await session.commit()
     if order.user_id is None:
         return await _skip(session, claim, "anonymous order: no address to write to")
-    async with databases.account_sessionmaker() as account:
-        contact = await order_contact(account, order=order, domains=domains)
+    try:
+        async with databases.account_sessionmaker() as account:
+            contact = await order_contact(account, order=order, domains=domains)
+    except Exception as error:
+        if not database_unavailable(error):
+            raise
+        # The account domain's database is down: like an unreachable mail server, this is
+        # nobody's fault and counts nothing against the message; it waits and the pass ends.
+        log.warning("mail %s: the account database is unreachable: %s", claim.id, error)
+        await _release(
+            session,
+            claim,
+            note=f"the account database could not be reached: {error}",
+            wait=timedelta(seconds=settings.relay_backoff_seconds),
+        )
+        return "unreachable"
     recipient = recipient_of(contact) if contact is not None else None
     if contact is None or recipient is None:
         return await _skip(session, claim, f"user {order.user_id} has no usable address")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from quart import Quart
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -42,5 +44,6 @@ async def test_the_mail_job_does_not_run_without_an_smtp_host(
 ) -> None:
     busy = create_app({**app_config, "reconciler_enabled": True, "smtp_host": ""})
     async with busy.test_app():
+        await asyncio.sleep(0.1)
         assert runtime(busy).mailer is None
         assert "mail_job" not in runtime(busy).running_jobs

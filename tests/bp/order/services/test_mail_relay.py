@@ -327,6 +327,25 @@ async def test_an_unreachable_server_sends_nothing_and_the_message_waits(
     assert len(smtp_inbox.received) == 1
 
 
+async def test_an_unreachable_account_database_holds_the_message_without_counting_it(
+    app: Quart, db: AsyncSession, smtp_inbox: Inbox
+) -> None:
+    await paid_order(app, db)
+    settings = settings_of(app).model_copy(
+        update={"database_url_account": "postgresql://root@127.0.0.1:9/accounts"}
+    )
+    broken = open_databases(settings)
+    try:
+        result = await send(app, databases=broken)
+    finally:
+        await broken.dispose()
+
+    assert result.outcomes == ["unreachable"]
+    [record] = await messages(db)
+    assert (record.status, record.failures, record.claimed_at) == ("pending", 0, None)
+    assert record.note and "account database" in record.note
+    assert smtp_inbox.received == []
+
 async def test_a_refusal_waits_and_a_permanent_one_is_dead_lettered(
     app: Quart, db: AsyncSession, smtp_inbox: Inbox
 ) -> None:
