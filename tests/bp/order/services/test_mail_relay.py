@@ -346,6 +346,7 @@ async def test_an_unreachable_account_database_holds_the_message_without_countin
     assert record.note and "account database" in record.note
     assert smtp_inbox.received == []
 
+
 async def test_a_refusal_waits_and_a_permanent_one_is_dead_lettered(
     app: Quart, db: AsyncSession, smtp_inbox: Inbox
 ) -> None:
