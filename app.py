@@ -18,6 +18,7 @@ from bp.fragments import bp as fragments_bp
 from bp.health import bp as health_bp
 from bp.openapi import bp as openapi_bp
 from bp.order import bp as order_bp
+from bp.order.services.mail_relay import mail_job
 from bp.orders import bp as orders_bp
 from bp.runtime import install_runtime
 from config.settings import Settings, load_settings
@@ -43,8 +44,9 @@ BODY_TIMEOUT_SECONDS = 15
 # Requests that must work while the session store is down: probes, other apps, SumUp.
 SESSIONLESS_PREFIXES = ("/healthz", "/readyz", "/internal/", "/checkout/webhook/", "/static/")
 # The background jobs, started and stopped with serving: settle and expire open orders, relay
-# the outbox to the federation store, and empty the anonymous carts left behind.
-BACKGROUND_JOBS: tuple[Job, ...] = (reconciler_job, relay_job, purge_job)
+# the outbox to the federation store, mail the shoppers what the outbox reports (when an SMTP
+# host is set), and empty the anonymous carts left behind.
+BACKGROUND_JOBS: tuple[Job, ...] = (reconciler_job, relay_job, mail_job, purge_job)
 # The internal API's OpenAPI document (GET /internal/openapi.json).
 API_VERSION = "1.0.0"
 API_DESCRIPTION = (

@@ -7,6 +7,9 @@ reconcile                    one reconciler pass: settle or expire open orders
 relay                        one outbox relay pass to the federation store
 dead-letters                 list the outbox events the relay gave up on, with their last error
 retry-dead-letters [ID ...]  put dead-lettered events (all, or these) back in the relay's queue
+mail                         one pass of the shopper's mail (paid, refund due, refund made)
+dead-mail                    list the messages the mail server refused for good, with its answer
+retry-dead-mail [ID ...]     put dead messages (all, or these) back in the mail queue
 refund ORDER_ID [--amount X] refund a paid order through SumUp (asks SumUp first whether an
                              earlier refund whose answer was lost went through)
 resolve-mismatch ORDER_ID    record that an order's unmatched payment was settled by hand
@@ -98,6 +101,58 @@ async def relay() -> None:
         f"dead-lettered {result.dead_lettered}",
         flush=True,
     )
+
+
+async def mail() -> None:
+    """One pass of the shopper's mail: plan what new events call for, send what is due."""
+    from bp.order.services.mail_relay import send_order_mail
+
+    async with open_runtime(load_settings()) as runtime:
+        if runtime.mailer is None:
+            print("mail is off: SMTP_HOST is not set", flush=True)
+            return
+        result = await send_order_mail(
+            databases=runtime.databases,
+            settings=runtime.settings,
+            mailer=runtime.mailer,
+            domains=runtime.domains,
+            batch_size=runtime.settings.relay_batch_size,
+        )
+    print(
+        f"planned {result.planned}, sent {result.sent}, skipped {result.skipped}, "
+        f"failed {result.failed} (dead-lettered {result.dead})",
+        flush=True,
+    )
+
+
+async def list_dead_mail() -> None:
+    """Print the messages the mail server refused for good."""
+    from bp.order.services.dead_mail import dead_mail
+
+    async with (
+        open_runtime(load_settings()) as runtime,
+        runtime.databases.sessionmaker() as session,
+    ):
+        rows = await dead_mail(session)
+    if not rows:
+        print("no dead messages", flush=True)
+    for row in rows:
+        print(
+            f"{row.id}\t{row.kind}\torder {row.order_id}\t{row.failures} refusals\t{row.note}",
+            flush=True,
+        )
+
+
+async def retry_dead_mail(ids: list[int]) -> None:
+    """Put dead messages back in the mail queue."""
+    from bp.order.services.dead_mail import retry_dead_mail as retry
+
+    async with (
+        open_runtime(load_settings()) as runtime,
+        runtime.databases.sessionmaker() as session,
+    ):
+        count = await retry(session, ids=ids)
+    print(f"{count} dead message(s) put back in the mail queue", flush=True)
 
 
 async def list_dead_letters() -> None:
@@ -237,6 +292,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     commands.add_parser("flush-cart-redis", help="flush the cart's own Redis index")
     commands.add_parser("reconcile", help="one reconciler pass")
     commands.add_parser("relay", help="one outbox relay pass")
+    commands.add_parser("mail", help="one pass of the shopper's mail")
+    commands.add_parser("dead-mail", help="list the messages the mail server refused for good")
+    retry_mail = commands.add_parser(
+        "retry-dead-mail", help="put dead messages back in the mail queue"
+    )
+    retry_mail.add_argument("ids", type=int, nargs="*", help="message ids (default: all)")
     commands.add_parser("dead-letters", help="list the outbox events the relay gave up on")
     retry_parser = commands.add_parser(
         "retry-dead-letters", help="put dead-lettered events back in the relay's queue"
@@ -270,6 +331,12 @@ def main(argv: list[str] | None = None) -> None:
         asyncio.run(reconcile())
     elif args.command == "relay":
         asyncio.run(relay())
+    elif args.command == "mail":
+        asyncio.run(mail())
+    elif args.command == "dead-mail":
+        asyncio.run(list_dead_mail())
+    elif args.command == "retry-dead-mail":
+        asyncio.run(retry_dead_mail(args.ids))
     elif args.command == "dead-letters":
         asyncio.run(list_dead_letters())
     elif args.command == "retry-dead-letters":

@@ -6,6 +6,8 @@ import base64
 import ipaddress
 import re
 from datetime import timedelta
+from email.headerregistry import Address
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
@@ -62,6 +64,8 @@ SUMUP_HOSTED_ORIGIN = "https://checkout.sumup.com"
 # Cookie name prefixes a browser enforces (RFC 6265bis): `__Host-` means Secure, Path=/, no Domain.
 HOST_PREFIX = "__Host-"
 SECURE_PREFIX = "__Secure-"
+# The sender of the shopper's mail when development or tests set none (production must).
+DEVELOPMENT_MAIL_FROM = "Rose Ash cart <cart@rose-ash.localhost>"
 RATE = re.compile(r"^\s*(\d{1,7})\s*/\s*(second|minute|hour|day)\s*$")
 PERIODS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
 
@@ -188,6 +192,15 @@ class Settings(BaseSettings):
     # Anonymous carts untouched this long are emptied (their bookings and tickets cancelled).
     anonymous_cart_days: int = Field(default=30, ge=1, le=3650)
     cart_purge_interval_seconds: float = Field(default=3600.0, gt=0)
+    # The shopper's mail (paid, refund due, refund made); none is sent without an SMTP host.
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_starttls: bool = True
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_timeout_seconds: float = Field(default=30.0, gt=0, le=300)
+    # "Name <address>" or a bare address; required in production when SMTP_HOST is set.
+    mail_from: str | None = None
 
     @classmethod
     def settings_customise_sources(
@@ -235,6 +248,21 @@ class Settings(BaseSettings):
             Locale.parse(value)
         except (UnknownLocaleError, ValueError):
             raise ValueError(f"unknown locale {value!r}; use a name such as en_GB") from None
+        return value
+
+    @field_validator("smtp_host", "smtp_username", "mail_from", mode="before")
+    @classmethod
+    def _blank_is_none(cls, value: object) -> object:
+        # `SMTP_HOST=` switches mail off rather than naming a host called "".
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value.strip() if isinstance(value, str) else value
+
+    @field_validator("mail_from")
+    @classmethod
+    def _mail_address(cls, value: str | None) -> str | None:
+        if value is not None:
+            mail_address(value)
         return value
 
     @field_validator("page_config_encryption_key")
@@ -320,7 +348,11 @@ class Settings(BaseSettings):
             ]
             if short:
                 raise ValueError("; ".join(short))
+            if self.smtp_host is not None and self.mail_from is None:
+                raise ValueError("MAIL_FROM is required in production when SMTP_HOST is set")
         else:
+            if self.mail_from is None:
+                self.mail_from = DEVELOPMENT_MAIL_FROM
             if self.secret_key is None:
                 self.secret_key = SecretStr(DEVELOPMENT_SECRET)
             if self.internal_api_token is None:
@@ -334,6 +366,24 @@ class Settings(BaseSettings):
     def url_for_app(self, name: str) -> str:
         """Base URL of a sibling coop app, without a trailing slash."""
         return self.app_urls.get(name, "").rstrip("/")
+
+
+def mail_address(value: str) -> Address:
+    """A sender as operators write it ("Rose Ash <shop@example.org>" or "shop@example.org"),
+    checked: one address with a local part and a domain, nothing that could break a header."""
+    if any(ch in value for ch in "\r\n\0"):
+        raise ValueError("must be one line")
+    name, address = parseaddr(value)
+    local, at, domain = address.rpartition("@")
+    dotted = "." in domain.strip(".")
+    if not (at and local and dotted) or "," in value or " " in address:
+        raise ValueError(
+            f"{value!r} is not a mail address; write e.g. \"Rose Ash <shop@example.org>\""
+        )
+    try:
+        return Address(display_name=name, username=local, domain=domain)
+    except ValueError as error:
+        raise ValueError(f"{value!r} is not a mail address: {error}") from None
 
 
 def _secret(value: SecretStr | None) -> str:

@@ -1,4 +1,5 @@
-"""Demo data for the development run: pages, products, bookable slots, an event with tickets."""
+"""Demo data for the development run: pages, products, bookable slots, an event with tickets,
+and the demo users' accounts (their addresses receive the order mail, caught at /dev/mail)."""
 
 from __future__ import annotations
 
@@ -6,10 +7,12 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bp.dev.sign_in_routes import DEMO_USERS
 from lib.db import make_engine
-from models import Calendar, CalendarEntry, CalendarSlot, Page, Product, TicketType
+from models import Calendar, CalendarEntry, CalendarSlot, Page, Product, TicketType, User
 
 PRODUCTS = {
     "bakery": [
@@ -32,6 +35,9 @@ async def seed_demo_data(database_url: str) -> bool:
     engine = make_engine(database_url, pool_size=1)
     try:
         async with async_sessionmaker(engine, expire_on_commit=False)() as session:
+            # Every run: a data folder made before the users had addresses gets them too.
+            await _seed_users(session)
+            await session.commit()
             if await session.scalar(select(Page.id).where(Page.slug == "bakery")):
                 return False
             await _seed(session)
@@ -39,6 +45,20 @@ async def seed_demo_data(database_url: str) -> bool:
             return True
     finally:
         await engine.dispose()
+
+
+async def _seed_users(session: AsyncSession) -> None:
+    """The development sign-in's users, as the account app would hold them."""
+    await session.execute(
+        insert(User)
+        .values(
+            [
+                {"id": user_id, "name": name, "email": f"{name.split()[0].lower()}@example.coop"}
+                for user_id, name in DEMO_USERS.items()
+            ]
+        )
+        .on_conflict_do_nothing()
+    )
 
 
 async def _seed(session: AsyncSession) -> None:

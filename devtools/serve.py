@@ -1,4 +1,5 @@
-"""The development run: embedded PostgreSQL and Redis, migrations, demo data, the SumUp stand-in."""
+"""The development run: embedded PostgreSQL and Redis, migrations, demo data, the SumUp stand-in,
+and a mail catcher whose messages /dev/mail shows."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 
 from hypercorn.asyncio import serve
 from hypercorn.config import Config
+from redis.asyncio import Redis
 
 from lib.embedded import EmbeddedServices, migrate, start_embedded
 
@@ -17,6 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
 PORT = int(os.environ.get("PORT", "8002"))
 STANDIN_PORT = int(os.environ.get("SUMUP_STANDIN_PORT", "8010"))
+MAIL_CATCHER_PORT = int(os.environ.get("MAIL_CATCHER_PORT", "8025"))
 DEMO_SUMUP_KEY = "sup_sk_development_standin"
 DEMO_MERCHANT = "MDEMO001"
 log = logging.getLogger("devserver")
@@ -36,12 +39,29 @@ def prepare_environment() -> EmbeddedServices | None:
         os.environ["SUMUP_API_BASE"] = f"http://{HOST}:{STANDIN_PORT}"
         os.environ["SUMUP_API_KEY"] = DEMO_SUMUP_KEY
         os.environ["SUMUP_MERCHANT_CODE"] = os.environ.get("SUMUP_MERCHANT_CODE") or DEMO_MERCHANT
+    if not os.environ.get("SMTP_HOST"):
+        # The cart's mail goes to the local catcher (started in `run`), never out.
+        os.environ["SMTP_HOST"] = HOST
+        os.environ["SMTP_PORT"] = str(MAIL_CATCHER_PORT)
+        os.environ["SMTP_STARTTLS"] = "false"
+        os.environ.pop("SMTP_USERNAME", None)
+        os.environ.pop("SMTP_PASSWORD", None)
     return embedded
+
+
+def catches_mail() -> bool:
+    """Whether the cart's mail goes to the local catcher (no SMTP server of the developer's)."""
+    return os.environ.get("SMTP_HOST") == HOST and os.environ.get("SMTP_PORT") == str(
+        MAIL_CATCHER_PORT
+    )
 
 
 async def run(use_standin: bool) -> None:
     from app import create_app
+    from config.settings import load_settings
+    from devtools.mail_catcher import start_mail_catcher
     from devtools.seed import seed_demo_data
+    from lib.redis import url_with_db
 
     shutdown = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -50,6 +70,13 @@ async def run(use_standin: bool) -> None:
 
     await seed_demo_data(os.environ["DATABASE_URL"])
     servers = []
+    catcher = None
+    if catches_mail():
+        settings = load_settings()
+        assert settings.redis_url is not None
+        # In the cart's own Redis index, so that every worker's /dev/mail sees every message.
+        caught = Redis.from_url(url_with_db(settings.redis_url, settings.redis_cart_db))
+        catcher = await start_mail_catcher(caught, host=HOST, port=MAIL_CATCHER_PORT)
     if use_standin:
         from sumup_standin.app import create_standin_app
 
@@ -64,9 +91,17 @@ async def run(use_standin: bool) -> None:
     print(
         f"\n  Cart service: http://{HOST}:{PORT}/   (storefront: /dev/shop, sign in: /dev/sign-in)"
     )
+    if catcher is not None:
+        print(f"  Mail catcher: smtp://{HOST}:{MAIL_CATCHER_PORT}   (caught mail: /dev/mail)")
     if use_standin:
         print(f"  SumUp stand-in: http://{HOST}:{STANDIN_PORT}/\n", flush=True)
-    await asyncio.gather(*servers)
+    try:
+        await asyncio.gather(*servers)
+    finally:
+        if catcher is not None:
+            catcher.close()
+            await catcher.wait_closed()
+            await caught.aclose()
 
 
 def main() -> None:

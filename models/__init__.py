@@ -5,6 +5,7 @@ from models.cart_item import CartItem
 from models.order import CLOSED_STATUSES, OPEN_STATUSES, ORDER_STATUSES, Order, OrderItem
 from models.outbox import OutboxEvent
 from models.page_config import PageConfig
+from models.sent_message import MESSAGE_KINDS, SentMessage
 from models.shared.calendar import BOOKED_ENTRY_STATES, Calendar, CalendarEntry, CalendarSlot
 from models.shared.federation import FederationActivity
 from models.shared.page import Page
@@ -15,6 +16,7 @@ from models.shared.user import User
 __all__ = [
     "BOOKED_ENTRY_STATES",
     "CLOSED_STATUSES",
+    "MESSAGE_KINDS",
     "OPEN_STATUSES",
     "ORDER_STATUSES",
     "PAID_TICKET_STATES",
@@ -31,6 +33,7 @@ __all__ = [
     "Page",
     "PageConfig",
     "Product",
+    "SentMessage",
     "SharedBase",
     "Ticket",
     "TicketType",

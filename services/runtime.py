@@ -2,9 +2,9 @@
 
 Settings, the domain services made for them, and the background jobs are fixed when the
 runtime is made (no I/O). The long-lived clients (the databases' engines, the two Redis
-clients, the one httpx client for SumUp and the gateway over it) are made by `open()` and
-closed by `close()`; the app does both in its serving hooks (bp/runtime.py), an operator
-command or a worker process through `open_runtime()`. Nothing here is a module global: two
+clients, the one httpx client for SumUp and the gateway over it, the SMTP mailer) are made by
+`open()` and closed by `close()`; the app does both in its serving hooks (bp/runtime.py), an
+operator command or a worker process through `open_runtime()`. Nothing here is a module global: two
 runtimes in one process share nothing.
 
 Service functions never take the runtime: a route, a job or a command picks out what they
@@ -25,6 +25,7 @@ from config.settings import Settings
 from lib.db import Databases, open_databases
 from lib.jobs import BackgroundJobs
 from lib.redis import RedisClients, open_redis
+from services.mail import Mailer, smtp_mailer
 from services.registry import DomainServices, register_domain_services
 from services.sumup import PaymentGateway, SumUpClient
 
@@ -58,6 +59,7 @@ class Runtime:
         self._redis: RedisClients | None = None
         self._sumup_http: httpx.AsyncClient | None = None
         self._gateway: PaymentGateway | None = None
+        self._mailer: Mailer | None = None
         self._background: BackgroundJobs | None = None
 
     @property
@@ -85,6 +87,11 @@ class Runtime:
             raise RuntimeNotOpen("the runtime is not open")
         return self._gateway
 
+    @property
+    def mailer(self) -> Mailer | None:
+        """The SMTP server's client; None when mail is off (no SMTP_HOST) or not open."""
+        return self._mailer
+
     def _missing(self, setting: str) -> str:
         return f"{setting} is not set" if self.is_open else "the runtime is not open"
 
@@ -105,12 +112,14 @@ class Runtime:
             ),
         )
         self._gateway = SumUpClient(self._sumup_http)
+        self._mailer = smtp_mailer(settings)
 
     async def close(self) -> None:
         """Stop the jobs, then close every client (each at most once)."""
         await self.stop_jobs()
         http, redis, databases = self._sumup_http, self._redis, self._databases
         self._sumup_http = self._gateway = self._redis = self._databases = None
+        self._mailer = None
         if http is not None:
             await http.aclose()
         if redis is not None:

@@ -21,7 +21,7 @@ from lib.embedded import migrate
 from lib.redis import url_with_db
 from models import CartBase, SharedBase
 
-pytest_plugins = ["tests.support.standin"]
+pytest_plugins = ["tests.support.standin", "tests.support.mail"]
 
 # Overridable so that several test runs can share one PostgreSQL and one Redis.
 TEST_DATABASE = os.environ.get("TEST_DATABASE_NAME", "cart_test")

@@ -22,7 +22,14 @@ from tests.conftest import database_url_for, recreate_database
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRATCH = "cart_migrations_test"
-CART_TABLES = {"cart_items", "orders", "order_items", "page_configs", "event_outbox"}
+CART_TABLES = {
+    "cart_items",
+    "orders",
+    "order_items",
+    "page_configs",
+    "event_outbox",
+    "sent_messages",
+}
 SHARED_TABLES = {
     "pages",
     "products",

@@ -16,20 +16,32 @@ import pytest
 from quart import Quart
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import create_app
 from bp.cart.services.shopper import order_contact, shopper_contact
+from bp.order.services.mail_relay import send_order_mail
 from bp.runtime import runtime
 from models import Order
 from services.contracts.dtos import ShopperContact
 from services.events import emit_event, relay_outbox
+from services.mail import SmtpMailer
+from tests.bp.order.services.test_mail_relay import paid_order
 from tests.conftest import database_url_for, recreate_database
 from tests.support.http import sign_in
+from tests.support.mail import Inbox
 from tests.support.processes import ROOT
 
 ACCOUNT_DATABASE = "cart_test_account_domain"
 FEDERATION_DATABASE = "cart_test_federation_domain"
-CART_TABLES = {"cart_items", "orders", "order_items", "page_configs", "event_outbox"}
+CART_TABLES = {
+    "cart_items",
+    "orders",
+    "order_items",
+    "page_configs",
+    "event_outbox",
+    "sent_messages",
+}
 
 
 def migrate_shared_branch(name: str) -> None:
@@ -163,3 +175,35 @@ async def test_the_relay_delivers_to_the_federation_database(
 def test_without_the_account_domain_nobody_is_named(app_config: dict[str, Any]) -> None:
     application = create_app({**app_config, "domains": ["blog", "market", "events", "cart"]})
     assert type(runtime(application).domains.account).__name__ == "StubAccountService"
+
+
+async def test_the_order_mail_goes_to_the_address_in_the_account_database(
+    app: Quart, db: AsyncSession, account_user: None, smtp_inbox: Inbox
+) -> None:
+    serving = runtime(app)
+    order = await paid_order(app, db, user_id=7)
+    mailer = SmtpMailer(**mail_settings_for(smtp_inbox))
+
+    result = await send_order_mail(
+        databases=serving.databases,
+        settings=serving.settings,
+        mailer=mailer,
+        domains=serving.domains,
+    )
+
+    assert result.sent == 1
+    [mail] = smtp_inbox.received
+    assert mail.rcpt_tos == ["ada@example.coop"]
+    assert mail.subject == f"Order #{order.id} is paid: thank you"
+    assert "Hello Ada Lovelace," in mail.part("plain")
+
+
+def mail_settings_for(inbox: Inbox) -> dict[str, Any]:
+    return {
+        "host": "127.0.0.1",
+        "port": inbox.port,
+        "starttls": False,
+        "username": None,
+        "password": None,
+        "timeout_seconds": 5.0,
+    }

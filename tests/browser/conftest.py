@@ -73,6 +73,7 @@ def live_service() -> Iterator[LiveService]:
         "SUMUP_API_KEY": "",
         "PORT": str(port),
         "SUMUP_STANDIN_PORT": str(standin_port),
+        "MAIL_CATCHER_PORT": str(free_port()),
         "RECONCILER_INTERVAL_SECONDS": "5",
     }
     process = start([sys.executable, "-m", "devtools.serve"], env)

@@ -1,4 +1,5 @@
-"""The order's domain events: `Create` of a `rose:Order`, and `rose:OrderPaid`."""
+"""The order's domain events: `Create` of a `rose:Order`, `rose:OrderPaid`, and
+`rose:OrderRefunded`."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from services.events import emit_event
 
 ORDER_CREATED = "order.created"
 ORDER_PAID = "order.paid"
+ORDER_REFUNDED = "order.refunded"
 OBJECT_TYPE = "rose:Order"
 
 
@@ -49,6 +51,9 @@ def order_object(settings: Settings, order: Order, items: list[OrderItem]) -> di
         body["transactionCode"] = order.sumup_transaction_code
     if order.needs_refund:
         body["needsRefund"] = True
+    if order.refunded_at is not None and order.refunded_amount is not None:
+        body["refunded"] = amount_text(order.refunded_amount)
+        body["refundedAt"] = order.refunded_at.isoformat()
     return body
 
 

@@ -24,6 +24,7 @@ from decimal import Decimal, InvalidOperation
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bp.cart.services.merchants import credentials_for_order
+from bp.cart.services.order_events import ORDER_REFUNDED, emit_order_event
 from bp.cart.services.orders import load_order, undelivered_items
 from bp.cart.services.payment_errors import PaymentProviderUnavailable
 from config.settings import Settings
@@ -174,7 +175,7 @@ async def refund_order(
         log.warning("order %s: the refund's answer was lost (%s); asking SumUp", order_id, error)
         made = await _made_at_sumup(gateway, claim)
         if made:
-            return await _record_refunded(session, claim)
+            return await _record_refunded(session, claim, settings=settings)
         if made is False and error.status is not None:
             # SumUp answered, and its transaction shows no such refund: nothing was made.
             await _release(session, claim)
@@ -183,7 +184,7 @@ async def refund_order(
                 "Please try again in a minute."
             ) from error
         raise RefundUnconfirmed(order_id) from error
-    return await _record_refunded(session, claim)
+    return await _record_refunded(session, claim, settings=settings)
 
 
 async def resolve_pending_refund(
@@ -214,7 +215,7 @@ async def resolve_pending_refund(
     if made is None:
         return None
     if made:
-        await _record_refunded(session, claim)
+        await _record_refunded(session, claim, settings=settings)
         return "refunded"
     await _release(session, claim)
     log.warning(
@@ -266,7 +267,7 @@ async def _claim(
         if made is None:
             raise RefundUnconfirmed(order_id)
         if made:
-            return await _record_refunded(session, pending)
+            return await _record_refunded(session, pending, settings=settings)
         await _release(session, pending)
         settled_before = True
 
@@ -350,16 +351,28 @@ async def _made_at_sumup(gateway: PaymentGateway, claim: _Claim) -> bool | None:
     return False
 
 
-async def _record_refunded(session: AsyncSession, claim: _Claim) -> RefundResult:
-    """Record the claim's refund as made (once: a second recording changes nothing)."""
+async def _record_refunded(
+    session: AsyncSession, claim: _Claim, *, settings: Settings
+) -> RefundResult:
+    """Record the claim's refund as made, with its `rose:OrderRefunded` event (once: a second
+    recording changes nothing)."""
     try:
-        order = await load_order(session, claim.order_id, lock=True)
+        order = await load_order(session, claim.order_id, lock=True, with_items=True)
         assert order is not None
         if order.refunded_at is None and order.refund_requested_at == claim.claimed_at:
             order.refunded_at = _now()
             order.refunded_amount = claim.amount
             order.needs_refund = False
             log.info("order %s: refunded %s %s", claim.order_id, claim.amount, claim.currency)
+            # The shopper's "refund made" mail is sent from this event.
+            await emit_order_event(
+                session,
+                settings=settings,
+                order=order,
+                items=list(order.items),
+                event_type=ORDER_REFUNDED,
+                activity_type="rose:OrderRefunded",
+            )
         refunded_at = order.refunded_at or _now()
         amount = order.refunded_amount or claim.amount
         await session.commit()

@@ -144,6 +144,13 @@ async def get_order_view_or_raise(
     )
     if order is None:
         raise NotFound(NOT_FOUND_MESSAGE, code="ORDER_NOT_FOUND")
+    return await view_of_order(session, order=order, domains=domains)
+
+
+async def view_of_order(
+    session: AsyncSession, *, order: Order, domains: DomainServices
+) -> OrderView:
+    """The view of an order loaded with its items (its bookings and tickets asked for)."""
     kinds = {item.kind for item in order.items}
     entries: dict[int, CalendarEntryDTO] = {}
     tickets: dict[int, TicketDTO] = {}
