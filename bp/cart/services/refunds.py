@@ -30,6 +30,7 @@ from config.settings import Settings
 from lib.errors import BadRequest, NotFound, ServiceError
 from lib.json_body import loads_or_none
 from lib.localtime import format_local_date
+from lib.metrics import current_metrics
 from lib.money import cents, format_money, total
 from models import Order
 from services.registry import DomainServices
@@ -361,6 +362,7 @@ async def _made_at_sumup(gateway: PaymentGateway, claim: _Claim) -> bool | None:
 
 async def _record_refunded(session: AsyncSession, claim: _Claim) -> RefundResult:
     """Record the claim's refund as made (once: a second recording changes nothing)."""
+    recorded = False
     try:
         order = await load_order(session, claim.order_id, lock=True)
         assert order is not None
@@ -368,6 +370,7 @@ async def _record_refunded(session: AsyncSession, claim: _Claim) -> RefundResult
             order.refunded_at = _now()
             order.refunded_amount = claim.amount
             order.needs_refund = False
+            recorded = True
             log.info("order %s: refunded %s %s", claim.order_id, claim.amount, claim.currency)
         refunded_at = order.refunded_at or _now()
         amount = order.refunded_amount or claim.amount
@@ -375,6 +378,9 @@ async def _record_refunded(session: AsyncSession, claim: _Claim) -> RefundResult
     except BaseException:
         await session.rollback()
         raise
+    metrics = current_metrics()
+    if recorded and metrics is not None:
+        metrics.refunds_made.inc()
     return RefundResult(
         order_id=claim.order_id, amount=amount, currency=claim.currency, refunded_at=refunded_at
     )
