@@ -27,6 +27,9 @@ OWN_HANDLER_PREFIXES = ("hypercorn.",)
 SECRET_FIELD_PARTS = ("authorization", "cookie", "csrf", "password", "secret", "token", "api_key")
 SECRET_FIELDS = frozenset({"session_id", "session", "card", "card_number", "cvv"})
 REDACTED = "[redacted]"
+# httpx writes a line per call; the SumUp client writes its own, with the operation and time,
+# so httpx's are kept for LOG_LEVEL=DEBUG.
+CHATTY_LOGGERS = ("httpx",)
 
 
 def redact_secret_fields(
@@ -98,3 +101,5 @@ def configure_logging(*, json: bool, level: str = "INFO") -> None:
         root.removeHandler(installed)
     root.addHandler(handler)
     root.setLevel(level.upper())
+    for name in CHATTY_LOGGERS:
+        logging.getLogger(name).setLevel(logging.NOTSET if level.upper() == "DEBUG" else "WARNING")

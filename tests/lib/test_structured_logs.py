@@ -84,6 +84,17 @@ def test_hypercorns_own_logs_are_left_to_their_handlers(
     assert json_lines(capsys.readouterr().err) == []
 
 
+def test_httpx_lines_wait_for_debug_as_the_sumup_client_logs_each_call_itself(
+    json_logs: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    logging.getLogger("httpx").info("HTTP Request: GET http://sumup/v0.1/checkouts/x 200")
+    assert json_lines(capsys.readouterr().err) == []
+
+    configure_logging(json=True, level="DEBUG")
+    logging.getLogger("httpx").info("HTTP Request: GET http://sumup/v0.1/checkouts/x 200")
+    assert [line["logger"] for line in json_lines(capsys.readouterr().err)] == ["httpx"]
+
+
 def test_readable_lines_outside_production(capsys: pytest.CaptureFixture[str]) -> None:
     configure_logging(json=False)
 
