@@ -14,9 +14,13 @@ from __future__ import annotations
 
 import os
 from contextvars import ContextVar
+from pathlib import Path
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import values as prometheus_values
 from prometheus_client.multiprocess import MultiProcessCollector
+
+from config.settings import ConfigError
 
 MULTIPROC_DIR_ENV = "PROMETHEUS_MULTIPROC_DIR"
 # The route label of a request that matched no URL rule (a raw path would let any client
@@ -36,8 +40,7 @@ class Metrics:
     """The counters and histograms the service updates as it works."""
 
     def __init__(self) -> None:
-        # Read once, as prometheus-client itself reads it when first imported.
-        self.multiprocess_dir = os.environ.get(MULTIPROC_DIR_ENV) or None
+        self.multiprocess_dir = multiprocess_dir()
         self.registry = CollectorRegistry(auto_describe=False)
         registry = self.registry
         self.http_request_duration = Histogram(
@@ -89,6 +92,23 @@ class Metrics:
         registry = CollectorRegistry(auto_describe=False)
         MultiProcessCollector(registry, path=self.multiprocess_dir)  # type: ignore[no-untyped-call]
         return generate_latest(registry)
+
+
+def multiprocess_dir() -> str | None:
+    """The folder of every worker's metrics, when prometheus-client keeps them in files.
+
+    prometheus-client chose when it was first imported, by PROMETHEUS_MULTIPROC_DIR then; a
+    folder that is missing is refused here, at start, rather than at the first request.
+    """
+    if prometheus_values.ValueClass is prometheus_values.MutexValue:
+        return None  # values in memory: the variable was not set when the library loaded
+    folder = os.environ.get(MULTIPROC_DIR_ENV, "")
+    if not folder or not Path(folder).is_dir():
+        raise ConfigError(
+            f"{MULTIPROC_DIR_ENV}={folder!r} is not a folder: create it before the service "
+            "starts (entrypoint.sh does), or leave the variable unset"
+        )
+    return folder
 
 
 def bind_metrics(metrics: Metrics) -> None:
