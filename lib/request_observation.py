@@ -26,7 +26,9 @@ REQUEST_ID_HEADER = "X-Request-ID"
 SAFE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 STARTED_KEY = "request_started"
 
-log = structlog.get_logger("cart.request")
+LOGGER_NAME = "cart.request"
+
+log = structlog.get_logger()
 
 
 def request_id_from(header: str | None) -> str:
@@ -64,6 +66,7 @@ def install_request_observation(app: Quart, metrics: Metrics) -> None:
             response.headers[REQUEST_ID_HEADER] = request_id
         log.info(
             "request",
+            logger=LOGGER_NAME,
             method=request.method,
             route=route,
             path=request.path,
