@@ -55,7 +55,7 @@ class Runtime:
         self.settings = settings
         self.domains: DomainServices = register_domain_services(settings)
         self.jobs: tuple[Job, ...] = tuple(jobs)
-        # The runtime's own counters and histograms (lib/metrics.py); making them opens nothing.
+        # The runtime's own counters and histograms (lib/metrics.py); they connect to nothing.
         self.metrics = Metrics()
         self._databases: Databases | None = None
         self._redis: RedisClients | None = None
