@@ -16,7 +16,8 @@ import time
 import uuid
 
 import structlog
-from quart import Quart, Response, g, request
+from hypercorn.typing import ASGIReceiveCallable, ASGISendCallable, Scope
+from quart import Quart, Response, request
 
 from lib.metrics import UNMATCHED_ROUTE, Metrics, bind_metrics
 
@@ -24,7 +25,9 @@ REQUEST_ID_HEADER = "X-Request-ID"
 # Letters, digits and . _ : - only (no spaces, quotes or line breaks to forge log lines with),
 # and at most 64 of them: a UUID, a hex id, a load balancer's trace id.
 SAFE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
-STARTED_KEY = "request_started"
+# Where the ASGI scope keeps the moment the request reached the app: before its session is
+# read, which the duration includes.
+STARTED_KEY = "cart.request_started"
 
 LOGGER_NAME = "cart.request"
 
@@ -41,10 +44,16 @@ def request_id_from(header: str | None) -> str:
 def install_request_observation(app: Quart, metrics: Metrics) -> None:
     """Time, log and count every request of `app`. Install it before every other request hook,
     so that a request another hook refuses (a rate limit, CSRF) is still timed and logged."""
+    serve = app.asgi_app
+
+    async def timed(scope: Scope, receive: ASGIReceiveCallable, send: ASGISendCallable) -> None:
+        scope[STARTED_KEY] = time.perf_counter()  # type: ignore[literal-required]
+        await serve(scope, receive, send)
+
+    app.asgi_app = timed  # type: ignore[method-assign]
 
     @app.before_request
     async def start_observing() -> None:
-        setattr(g, STARTED_KEY, time.perf_counter())
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(
             request_id=request_id_from(request.headers.get(REQUEST_ID_HEADER))
@@ -53,8 +62,8 @@ def install_request_observation(app: Quart, metrics: Metrics) -> None:
 
     @app.after_request
     async def finish_observing(response: Response) -> Response:
-        started: float | None = g.get(STARTED_KEY)
-        seconds = time.perf_counter() - started if started is not None else 0.0
+        started = request.scope.get(STARTED_KEY)
+        seconds = time.perf_counter() - started if isinstance(started, float) else 0.0
         rule = request.url_rule
         route = rule.rule if rule is not None else UNMATCHED_ROUTE
         status = response.status_code

@@ -4,6 +4,7 @@ status and duration."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from collections.abc import AsyncIterator
@@ -88,3 +89,26 @@ async def test_one_request_event_and_every_line_of_the_request_carry_its_id(
     assert [line["request_id"] for line in lines if line.get("route") == "/healthz"] == [
         "trace-other"
     ]
+
+
+async def test_the_duration_counts_from_the_requests_arrival_reading_the_session_included(
+    json_app: Quart, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    interface = json_app.session_interface
+    read_session = interface.open_session
+
+    async def slow_session_store(app: Quart, request: Any) -> Any:
+        await asyncio.sleep(0.2)
+        return await read_session(app, request)
+
+    monkeypatch.setattr(interface, "open_session", slow_session_store)
+    capsys.readouterr()
+
+    await json_app.test_client().get("/orders/", headers={"X-Request-ID": "slow-session"})
+
+    [event] = [
+        line
+        for line in json_lines(capsys.readouterr().err)
+        if line.get("request_id") == "slow-session" and line["event"] == "request"
+    ]
+    assert event["duration_ms"] >= 200
