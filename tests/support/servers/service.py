@@ -86,7 +86,9 @@ class ServiceProcess:
 
     Entering starts it and waits until every worker has started the app and `/healthz`
     answers 200; leaving stops it (SIGTERM, then SIGKILL to the whole process group) and adds
-    the log tail to a failing test's exception. Hypercorn's output goes to `log_path`.
+    the log tail to a failing test's exception. Hypercorn's output goes to `log_path`; the
+    workers' metrics to `metrics_dir` (PROMETHEUS_MULTIPROC_DIR), emptied at each start as
+    entrypoint.sh does.
 
     Hypercorn (0.18) with workers replaces none: when one worker dies, by any signal, the master
     stops the others and exits. Its workers ignore SIGINT and die of SIGTERM unless the app
