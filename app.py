@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from functools import partial
 from typing import Any
 
@@ -31,9 +30,11 @@ from lib.idempotency import install_idempotency
 from lib.internal_auth import install_internal_auth
 from lib.openapi import install_openapi
 from lib.rate_limits import install_rate_limits
+from lib.request_observation import install_request_observation
 from lib.security_headers import install_security_headers
 from lib.sessions import RedisSession, RedisSessionInterface
 from lib.static_files import install_static_files
+from lib.structured_logs import configure_logging
 from services.events import relay_job
 from services.runtime import Job, Runtime
 
@@ -73,6 +74,8 @@ def create_app(config: dict[str, Any] | None = None) -> Quart:
         PROPAGATE_EXCEPTIONS=False,
     )
     install_runtime(app, app_runtime)
+    # First of the request hooks: a request another hook refuses is still timed and logged.
+    install_request_observation(app, app_runtime.metrics)
     app.session_interface = RedisSessionInterface(  # type: ignore[assignment]
         settings, store=lambda: app_runtime.redis.auth
     )
@@ -97,7 +100,8 @@ def create_app(config: dict[str, Any] | None = None) -> Quart:
         current_user_name=current_user_name,
         sign_in_url=partial(sign_in_url, settings),
     )
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    # The process's logging (the last app made decides, as there is one per worker).
+    configure_logging(json=settings.logs_as_json, level=settings.log_level)
     return app
 
 

@@ -2,6 +2,17 @@
 # Container start: wait for the database, migrate, flush the cart's own Redis index, serve.
 set -eu
 cd "$(dirname "$0")"
+# Metrics: each worker keeps its counts in files of this folder and a scrape of any worker sums
+# them (prometheus-client's multiprocess mode). A fresh folder unless the operator names one,
+# whose counts of a previous run are then removed, so that they are not added to this run's.
+# First: the commands below load the metrics too, and need the folder to exist.
+if [ -n "${PROMETHEUS_MULTIPROC_DIR:-}" ]; then
+    mkdir -p "$PROMETHEUS_MULTIPROC_DIR"
+    find "$PROMETHEUS_MULTIPROC_DIR" -maxdepth 1 -name '*.db' -type f -delete
+else
+    PROMETHEUS_MULTIPROC_DIR="$(mktemp -d -t cart-metrics.XXXXXX)"
+fi
+export PROMETHEUS_MULTIPROC_DIR
 python manage.py wait-db
 # A coop deployment whose other apps already created the shared tables sets MIGRATE_TARGET=cart@head.
 python -m alembic upgrade "${MIGRATE_TARGET:-heads}"

@@ -65,15 +65,10 @@ async def flush_cart_redis() -> None:
 
 async def reconcile() -> None:
     """One reconciler pass (skipped when a serving worker is in one)."""
-    from bp.cart.services.reconciler import reconcile_once
+    from bp.cart.services.reconciler import reconcile_and_record
 
     async with open_runtime(load_settings()) as runtime:
-        report = await reconcile_once(
-            databases=runtime.databases,
-            settings=runtime.settings,
-            gateway=runtime.gateway,
-            domains=runtime.domains,
-        )
+        report = await reconcile_and_record(runtime)
     if not report.ran:
         print("another reconciler pass is running; nothing done", flush=True)
         return

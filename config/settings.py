@@ -201,6 +201,9 @@ class Settings(BaseSettings):
     smtp_timeout_seconds: float = Field(default=30.0, gt=0, le=300)
     # "Name <address>" or a bare address; required in production when SMTP_HOST is set.
     mail_from: str | None = None
+    # Logs: JSON lines, or readable ones; unset means JSON in production, readable elsewhere.
+    log_format: Literal["json", "console"] | None = None
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
 
     @classmethod
     def settings_customise_sources(
@@ -229,6 +232,17 @@ class Settings(BaseSettings):
             if domain is not None and domain not in domains:
                 domains.append(domain)
         return domains
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _log_format_any_case(cls, value: Any) -> Any:
+        # `LOG_FORMAT=` (empty) leaves the choice to APP_ENV.
+        return (value.strip().lower() or None) if isinstance(value, str) else value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _log_level_any_case(cls, value: Any) -> Any:
+        return value.strip().upper() if isinstance(value, str) else value
 
     @field_validator("time_zone")
     @classmethod
@@ -299,6 +313,11 @@ class Settings(BaseSettings):
     @property
     def is_production(self) -> bool:
         return self.app_env == "production"
+
+    @property
+    def logs_as_json(self) -> bool:
+        """JSON log lines: asked for, or production unless told otherwise."""
+        return self.log_format == "json" or (self.log_format is None and self.is_production)
 
     @property
     def cookies_secure(self) -> bool:

@@ -14,6 +14,7 @@ from hypercorn.config import Config
 from redis.asyncio import Redis
 
 from lib.embedded import EmbeddedServices, migrate, start_embedded
+from lib.structured_logs import configure_logging
 
 ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
@@ -26,12 +27,13 @@ log = logging.getLogger("devserver")
 
 
 def prepare_environment() -> EmbeddedServices | None:
-    """Fill in what the developer did not set: databases, Redis, SumUp stand-in."""
+    """Fill in what the developer did not set: databases, Redis, SumUp stand-in, metrics."""
     os.environ.setdefault("APP_ENV", "development")
     os.environ.setdefault("PUBLIC_BASE_URL", f"http://{HOST}:{PORT}")
+    data_dir = Path(os.environ.get("CART_DATA_DIR", ROOT / ".data"))
+    prepare_metrics_folder(data_dir)
     embedded = None
     if not os.environ.get("DATABASE_URL") or not os.environ.get("REDIS_URL"):
-        data_dir = Path(os.environ.get("CART_DATA_DIR", ROOT / ".data"))
         embedded = start_embedded(data_dir)
         os.environ["DATABASE_URL"] = os.environ.get("DATABASE_URL") or embedded.database_url
         os.environ["REDIS_URL"] = os.environ.get("REDIS_URL") or embedded.redis_url
@@ -54,6 +56,16 @@ def catches_mail() -> bool:
     return os.environ.get("SMTP_HOST") == HOST and os.environ.get("SMTP_PORT") == str(
         MAIL_CATCHER_PORT
     )
+
+
+def prepare_metrics_folder(data_dir: Path) -> Path:
+    """PROMETHEUS_MULTIPROC_DIR, emptied of a previous run's counts, as entrypoint.sh does: the
+    development run serves `/metrics` as production does (set before prometheus-client loads)."""
+    folder = Path(os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", str(data_dir / "metrics")))
+    folder.mkdir(parents=True, exist_ok=True)
+    for counts in folder.glob("*.db"):
+        counts.unlink()
+    return folder
 
 
 async def run(use_standin: bool) -> None:
@@ -105,7 +117,7 @@ async def run(use_standin: bool) -> None:
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging(json=os.environ.get("LOG_FORMAT", "").strip().lower() == "json")
     use_standin = not os.environ.get("SUMUP_API_KEY")
     embedded = prepare_environment()
     try:

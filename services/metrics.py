@@ -1,12 +1,23 @@
-"""Operator metrics read from the database at scrape time, so every worker answers the same."""
+"""The `/metrics` scrape: gauges read from the database at scrape time, so every worker answers
+the same, and the service's counters and histograms (lib/metrics.py), every worker's."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from lib.metrics import Metrics
 from models import OPEN_STATUSES
 from models.base import sql_list
+
+# Prometheus' classic text format, the one generate_latest writes.
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 # Each query is served by a partial index, so a scrape stays cheap with millions of orders (the
 # statuses are written into the SQL, as in the index, so the planner can match it).
@@ -33,67 +44,131 @@ PAYMENT_MISMATCHES = text(
 REFUNDS_DUE = text("SELECT count(*) FROM orders WHERE needs_refund AND refunded_at IS NULL")
 
 
-async def collect_metrics(session: AsyncSession) -> str:
-    """The Prometheus text exposition of the service's gauges."""
-    lines = [
-        "# HELP cart_open_orders Orders awaiting payment, by status.",
-        "# TYPE cart_open_orders gauge",
-    ]
-    oldest = 0.0
-    by_status = dict.fromkeys(OPEN_STATUSES, 0)
-    for status, count, age in (await session.execute(OPEN_ORDERS)).all():
-        by_status[status] = int(count)
-        oldest = max(oldest, float(age))
-    lines += [f'cart_open_orders{{status="{s}"}} {n}' for s, n in sorted(by_status.items())]
-    lines += [
-        "# HELP cart_open_order_oldest_seconds Age of the oldest order awaiting payment.",
-        "# TYPE cart_open_order_oldest_seconds gauge",
-        f"cart_open_order_oldest_seconds {oldest:.0f}",
-    ]
-    due, overdue = (await session.execute(RECONCILER_DUE)).one()
-    lines += [
-        "# HELP cart_reconciler_due_orders Orders awaiting payment whose reconciler check is due.",
-        "# TYPE cart_reconciler_due_orders gauge",
-        f"cart_reconciler_due_orders {int(due)}",
-        "# HELP cart_reconciler_overdue_seconds How long the most overdue reconciler check has "
-        "waited (stays below the reconciler's interval while it keeps up).",
-        "# TYPE cart_reconciler_overdue_seconds gauge",
-        f"cart_reconciler_overdue_seconds {float(overdue):.0f}",
-    ]
-    backlog, backlog_age = (await session.execute(OUTBOX_BACKLOG)).one()
-    lines += [
-        "# HELP cart_outbox_undelivered Domain events waiting to be relayed to the federation "
-        "store (dead letters apart).",
-        "# TYPE cart_outbox_undelivered gauge",
-        f"cart_outbox_undelivered {int(backlog)}",
-        "# HELP cart_outbox_oldest_seconds Age of the oldest undelivered event.",
-        "# TYPE cart_outbox_oldest_seconds gauge",
-        f"cart_outbox_oldest_seconds {float(backlog_age):.0f}",
-    ]
+@dataclass
+class DatabaseReadings:
+    """What the gauges' queries found (counts, and ages in seconds)."""
+
+    open_orders: dict[str, int] = field(default_factory=dict)
+    open_order_oldest_seconds: float = 0.0
+    reconciler_due: int = 0
+    reconciler_overdue_seconds: float = 0.0
+    outbox_undelivered: int = 0
+    outbox_oldest_seconds: float = 0.0
+    outbox_dead_lettered: int = 0
+    refunds_due: int = 0
+    refunds_unconfirmed: int = 0
+    payment_mismatches: int = 0
+
+
+@dataclass(frozen=True)
+class OutboxBacklog:
+    """The relay's backlog: rows waiting, the oldest one's age, rows given up on."""
+
+    undelivered: int
+    oldest_seconds: float
+    dead_lettered: int
+
+
+async def read_outbox_backlog(session: AsyncSession) -> OutboxBacklog:
+    """The outbox relay's backlog as it stands (two indexed queries)."""
+    backlog, age = (await session.execute(OUTBOX_BACKLOG)).one()
     dead = await session.scalar(OUTBOX_DEAD_LETTERED)
-    lines += [
-        "# HELP cart_outbox_dead_lettered Domain events the relay gave up on (see manage.py "
-        "dead-letters).",
-        "# TYPE cart_outbox_dead_lettered gauge",
-        f"cart_outbox_dead_lettered {int(dead or 0)}",
-    ]
-    refunds = await session.scalar(REFUNDS_DUE)
-    lines += [
-        "# HELP cart_refunds_due Paid orders marked as needing a refund, not yet refunded.",
-        "# TYPE cart_refunds_due gauge",
-        f"cart_refunds_due {int(refunds or 0)}",
-    ]
-    unconfirmed = await session.scalar(REFUNDS_UNCONFIRMED)
-    lines += [
-        "# HELP cart_refunds_unconfirmed Refunds sent to SumUp whose outcome is not confirmed yet.",
-        "# TYPE cart_refunds_unconfirmed gauge",
-        f"cart_refunds_unconfirmed {int(unconfirmed or 0)}",
-    ]
-    mismatches = await session.scalar(PAYMENT_MISMATCHES)
-    lines += [
-        "# HELP cart_payment_mismatches Payments SumUp reported that did not match their order, "
-        "not yet resolved by an operator.",
-        "# TYPE cart_payment_mismatches gauge",
-        f"cart_payment_mismatches {int(mismatches or 0)}",
-    ]
-    return "\n".join(lines) + "\n"
+    return OutboxBacklog(int(backlog), float(age), int(dead or 0))
+
+
+async def read_database_gauges(session: AsyncSession) -> DatabaseReadings:
+    """Run the gauges' queries."""
+    readings = DatabaseReadings(open_orders=dict.fromkeys(OPEN_STATUSES, 0))
+    for status, count, age in (await session.execute(OPEN_ORDERS)).all():
+        readings.open_orders[status] = int(count)
+        readings.open_order_oldest_seconds = max(readings.open_order_oldest_seconds, float(age))
+    due, overdue = (await session.execute(RECONCILER_DUE)).one()
+    readings.reconciler_due, readings.reconciler_overdue_seconds = int(due), float(overdue)
+    outbox = await read_outbox_backlog(session)
+    readings.outbox_undelivered = outbox.undelivered
+    readings.outbox_oldest_seconds = outbox.oldest_seconds
+    readings.outbox_dead_lettered = outbox.dead_lettered
+    readings.refunds_due = int(await session.scalar(REFUNDS_DUE) or 0)
+    readings.refunds_unconfirmed = int(await session.scalar(REFUNDS_UNCONFIRMED) or 0)
+    readings.payment_mismatches = int(await session.scalar(PAYMENT_MISMATCHES) or 0)
+    return readings
+
+
+class DatabaseGauges(Collector):
+    """A collector of the gauges read from the database for one scrape.
+
+    prometheus-client collects synchronously, so the scrape reads the database first
+    (`read_database_gauges`) and this collector hands those readings over.
+    """
+
+    def __init__(self, readings: DatabaseReadings) -> None:
+        self.readings = readings
+
+    def collect(self) -> Iterator[Metric]:
+        r = self.readings
+        open_orders = GaugeMetricFamily(
+            "cart_open_orders", "Orders awaiting payment, by status.", labels=("status",)
+        )
+        for status, count in sorted(r.open_orders.items()):
+            open_orders.add_metric((status,), count)
+        yield open_orders
+        yield from (
+            GaugeMetricFamily(name, help_text, value=value)
+            for name, help_text, value in (
+                (
+                    "cart_open_order_oldest_seconds",
+                    "Age of the oldest order awaiting payment.",
+                    round(r.open_order_oldest_seconds),
+                ),
+                (
+                    "cart_reconciler_due_orders",
+                    "Orders awaiting payment whose reconciler check is due.",
+                    r.reconciler_due,
+                ),
+                (
+                    "cart_reconciler_overdue_seconds",
+                    "How long the most overdue reconciler check has waited (stays below the "
+                    "reconciler's interval while it keeps up).",
+                    round(r.reconciler_overdue_seconds),
+                ),
+                (
+                    "cart_outbox_undelivered",
+                    "Domain events waiting to be relayed to the federation store (dead letters "
+                    "apart).",
+                    r.outbox_undelivered,
+                ),
+                (
+                    "cart_outbox_oldest_seconds",
+                    "Age of the oldest undelivered event.",
+                    round(r.outbox_oldest_seconds),
+                ),
+                (
+                    "cart_outbox_dead_lettered",
+                    "Domain events the relay gave up on (see manage.py dead-letters).",
+                    r.outbox_dead_lettered,
+                ),
+                (
+                    "cart_refunds_due",
+                    "Paid orders marked as needing a refund, not yet refunded.",
+                    r.refunds_due,
+                ),
+                (
+                    "cart_refunds_unconfirmed",
+                    "Refunds sent to SumUp whose outcome is not confirmed yet.",
+                    r.refunds_unconfirmed,
+                ),
+                (
+                    "cart_payment_mismatches",
+                    "Payments SumUp reported that did not match their order, not yet resolved "
+                    "by an operator.",
+                    r.payment_mismatches,
+                ),
+            )
+        )
+
+
+async def collect_metrics(session: AsyncSession, metrics: Metrics) -> bytes:
+    """The Prometheus text exposition: the database's gauges, then the service's own metrics."""
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(DatabaseGauges(await read_database_gauges(session)))
+    return generate_latest(registry) + metrics.exposition()

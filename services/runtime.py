@@ -24,6 +24,7 @@ import httpx
 from config.settings import Settings
 from lib.db import Databases, open_databases
 from lib.jobs import BackgroundJobs
+from lib.metrics import Metrics, bind_metrics
 from lib.redis import RedisClients, open_redis
 from services.mail import Mailer, smtp_mailer
 from services.registry import DomainServices, register_domain_services
@@ -55,6 +56,8 @@ class Runtime:
         self.settings = settings
         self.domains: DomainServices = register_domain_services(settings)
         self.jobs: tuple[Job, ...] = tuple(jobs)
+        # The runtime's own counters and histograms (lib/metrics.py); they connect to nothing.
+        self.metrics = Metrics()
         self._databases: Databases | None = None
         self._redis: RedisClients | None = None
         self._sumup_http: httpx.AsyncClient | None = None
@@ -111,7 +114,7 @@ class Runtime:
                 settings.sumup_timeout_seconds, connect=SUMUP_CONNECT_TIMEOUT_SECONDS
             ),
         )
-        self._gateway = SumUpClient(self._sumup_http)
+        self._gateway = SumUpClient(self._sumup_http, metrics=self.metrics)
         self._mailer = smtp_mailer(settings)
 
     async def close(self) -> None:
@@ -134,7 +137,12 @@ class Runtime:
         self._background = BackgroundJobs()
         for job in self.jobs:
             name = getattr(job, "__name__", repr(job))
-            self._background.start(name, job(self, self._background.stop))
+            self._background.start(name, self._counted(job(self, self._background.stop)))
+
+    async def _counted(self, job: Coroutine[Any, Any, None]) -> None:
+        """Run `job` with this runtime's metrics bound to its task (its settlements count)."""
+        bind_metrics(self.metrics)
+        await job
 
     @property
     def running_jobs(self) -> list[str]:

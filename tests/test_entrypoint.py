@@ -224,3 +224,30 @@ def test_the_entrypoint_s_server_drops_half_sent_requests_and_logs_no_secrets(
     assert logged, output[-2000:]
     assert "query-secret" not in output and "query-token" not in output
     assert "referer-secret" not in output
+
+
+@pytest.mark.slow
+def test_entrypoint_empties_the_metrics_folder_it_is_given_and_the_workers_count_there(
+    fresh_database: None, tmp_path: Path
+) -> None:
+    port = free_port()
+    folder = tmp_path / "metrics"
+    folder.mkdir()
+    # A previous run's counts (here unreadable as counts): left in place they would be summed.
+    (folder / "counter_999999.db").write_bytes(b"a previous run")
+    env = {**production_env(port), "PROMETHEUS_MULTIPROC_DIR": str(folder), "WORKERS": "2"}
+    process = start(["sh", str(ROOT / "entrypoint.sh")], env)
+    try:
+        assert wait_for_http(f"http://127.0.0.1:{port}/readyz", process) == 200
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/metrics",
+            headers={"Authorization": f"Bearer {env['INTERNAL_API_TOKEN']}"},
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 (loopback)
+            scrape = response.read().decode()
+    finally:
+        stop(process)
+    assert not (folder / "counter_999999.db").exists()
+    assert list(folder.glob("histogram_*.db"))
+    readyz = 'http_request_duration_seconds_count{method="GET",route="/readyz",status="200"}'
+    assert readyz in scrape

@@ -8,8 +8,8 @@ from bp.health.blueprint import bp
 from bp.runtime import current_runtime, request_session
 from lib.internal_auth import require_internal_token
 from lib.rate_limits import rate_exempt
-from services.health import check_readiness
-from services.metrics import collect_metrics
+from services.health import background_report, check_readiness
+from services.metrics import CONTENT_TYPE, collect_metrics
 
 
 @bp.get("/healthz")
@@ -22,11 +22,17 @@ async def healthz() -> Response:
 @bp.get("/readyz")
 @rate_exempt
 async def readyz() -> Response:
-    """Ready: the database and both Redis indexes answer; 503 naming what does not."""
+    """Ready: the database and both Redis indexes answer; 503 naming what does not. Also says,
+    without depending on it, when the reconciler last finished a pass and the relay's backlog."""
     runtime = current_runtime()
     checks = await check_readiness(databases=runtime.databases, redis=runtime.redis)
     ready = all(check == "ok" for check in checks.values())
-    response = jsonify({"status": "ready" if ready else "unavailable", "checks": checks})
+    background = await background_report(
+        databases=runtime.databases, redis=runtime.redis, checks=checks
+    )
+    response = jsonify(
+        {"status": "ready" if ready else "unavailable", "checks": checks, **background}
+    )
     response.status_code = 200 if ready else 503
     return response
 
@@ -34,6 +40,6 @@ async def readyz() -> Response:
 @bp.get("/metrics")
 @require_internal_token
 async def metrics() -> Response:
-    """Gauges for operators (Prometheus text format); bearer token as for the internal API."""
-    body = await collect_metrics(request_session())
-    return Response(body, mimetype="text/plain; version=0.0.4")
+    """Metrics for operators (Prometheus text format); bearer token as for the internal API."""
+    body = await collect_metrics(request_session(), current_runtime().metrics)
+    return Response(body, content_type=CONTENT_TYPE)

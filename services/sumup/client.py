@@ -13,6 +13,7 @@ from urllib.parse import quote, urlencode
 import httpx
 from pydantic import TypeAdapter, ValidationError
 
+from lib.metrics import Metrics
 from lib.money import CENT
 from services.sumup.errors import (
     INVALID_RESPONSE,
@@ -43,9 +44,10 @@ def to_sumup_amount(amount: Decimal) -> float:
 class SumUpClient:
     """Calls SumUp with one merchant's credentials per call; raises only SumUpError."""
 
-    def __init__(self, http: httpx.AsyncClient) -> None:
+    def __init__(self, http: httpx.AsyncClient, *, metrics: Metrics | None = None) -> None:
         # The app owns `http` (base_url = SUMUP_API_BASE, timeouts) and closes it at shutdown.
         self._http = http
+        self._metrics = metrics
 
     async def create_checkout(
         self,
@@ -78,14 +80,16 @@ class SumUpClient:
             payload["redirect_url"] = redirect_url
         if valid_until is not None:
             payload["valid_until"] = valid_until.astimezone(UTC).isoformat()
-        response = await self._send("POST", CHECKOUTS_PATH, credentials, json=payload)
+        response = await self._send(
+            "create_checkout", "POST", CHECKOUTS_PATH, credentials, json=payload
+        )
         return _parse(SumUpCheckout.model_validate_json, response)
 
     async def get_checkout(
         self, *, credentials: SumUpCredentials, checkout_id: str
     ) -> SumUpCheckout:
         """Fetch one checkout as SumUp sees it now."""
-        response = await self._send("GET", _checkout_path(checkout_id), credentials)
+        response = await self._send("get_checkout", "GET", _checkout_path(checkout_id), credentials)
         return _parse(SumUpCheckout.model_validate_json, response)
 
     async def list_checkouts(
@@ -93,7 +97,11 @@ class SumUpClient:
     ) -> list[SumUpCheckout]:
         """Find the checkouts created with `reference` (empty when there is none)."""
         response = await self._send(
-            "GET", CHECKOUTS_PATH, credentials, params={"checkout_reference": reference}
+            "list_checkouts",
+            "GET",
+            CHECKOUTS_PATH,
+            credentials,
+            params={"checkout_reference": reference},
         )
         return _parse(_checkout_list.validate_json, response)
 
@@ -101,7 +109,9 @@ class SumUpClient:
         self, *, credentials: SumUpCredentials, checkout_id: str
     ) -> SumUpCheckout:
         """Deactivate an unpaid checkout; SumUp answers it with status EXPIRED."""
-        response = await self._send("DELETE", _checkout_path(checkout_id), credentials)
+        response = await self._send(
+            "deactivate_checkout", "DELETE", _checkout_path(checkout_id), credentials
+        )
         return _parse(SumUpCheckout.model_validate_json, response)
 
     async def refund(
@@ -114,7 +124,7 @@ class SumUpClient:
         """Refund a transaction (its `id`, not its code) in full, or `amount` of it."""
         path = REFUND_PATH.format(transaction_id=quote(transaction_id, safe=""))
         body = None if amount is None else {"amount": to_sumup_amount(amount)}
-        await self._send("POST", path, credentials, json=body)
+        await self._send("refund", "POST", path, credentials, json=body)
 
     async def get_transaction(
         self,
@@ -135,11 +145,12 @@ class SumUpClient:
             else {"transaction_code": str(transaction_code)}
         )
         path = TRANSACTIONS_PATH.format(merchant_code=quote(credentials.merchant_code, safe=""))
-        response = await self._send("GET", path, credentials, params=params)
+        response = await self._send("get_transaction", "GET", path, credentials, params=params)
         return _parse(SumUpTransaction.model_validate_json, response)
 
     async def _send(
         self,
+        operation: str,
         method: str,
         path: str,
         credentials: SumUpCredentials,
@@ -147,7 +158,8 @@ class SumUpClient:
         json: Any = None,
         params: dict[str, str] | None = None,
     ) -> httpx.Response:
-        """Send one request, log it, and turn every failure into a SumUpError."""
+        """Send one request, log and time it by `operation`, and turn every failure into a
+        SumUpError."""
         headers = {"Accept": ACCEPT}
         api_key = credentials.api_key.strip()
         # Without a key SumUp answers 401, which says more than the bare "Bearer " header
@@ -155,7 +167,7 @@ class SumUpClient:
         if api_key:
             headers["Authorization"] = f"Bearer {api_key}"
         started = time.monotonic()
-        outcome = "?"
+        outcome = "cancelled"  # the call was given up before an answer came
         try:
             response = await self._http.request(
                 method, path, headers=headers, json=json, params=params
@@ -169,14 +181,16 @@ class SumUpClient:
             outcome = NETWORK
             raise SumUpError(status=None, code=NETWORK, message=_describe(exc)) from exc
         finally:
-            elapsed_ms = (time.monotonic() - started) * 1000
+            elapsed = time.monotonic() - started
+            if self._metrics is not None:
+                self._metrics.sumup_request_duration.labels(operation, outcome).observe(elapsed)
             logger.info(
                 "sumup %s %s merchant=%s -> %s in %.0f ms",
                 method,
                 f"{path}?{urlencode(params)}" if params else path,
                 credentials.merchant_code,
                 outcome,
-                elapsed_ms,
+                elapsed * 1000,
             )
         if not response.is_success:
             raise error_from_response(response)

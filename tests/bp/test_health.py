@@ -1,10 +1,18 @@
-"""Liveness and readiness, with the database or Redis unreachable."""
+"""Liveness and readiness, with the database or Redis unreachable; what readiness reports of
+the background work without depending on it."""
 
 from __future__ import annotations
 
+import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from app import create_app
+from bp.cart.services.reconciler import reconcile_and_record
+from bp.runtime import runtime
+from models import OutboxEvent
 
 
 async def test_healthz_answers_ok(client: Any) -> None:
@@ -17,7 +25,13 @@ async def test_readyz_ready_when_database_and_redis_answer(client: Any) -> None:
     response = await client.get("/readyz")
     assert response.status_code == 200
     body = await response.get_json()
-    assert body == {"status": "ready", "checks": {"database": "ok", "redis": "ok"}}
+    assert body == {
+        "status": "ready",
+        "checks": {"database": "ok", "redis": "ok"},
+        # No pass since the cart's Redis index was flushed; nothing waits in the outbox.
+        "reconciler": {"last_pass_at": None, "seconds_ago": None},
+        "relay": {"undelivered": 0, "oldest_seconds": 0, "dead_lettered": 0},
+    }
 
 
 async def test_readyz_names_the_database_when_it_is_unreachable(
@@ -32,6 +46,9 @@ async def test_readyz_names_the_database_when_it_is_unreachable(
     assert body["status"] == "unavailable"
     assert body["checks"]["database"].startswith("unavailable")
     assert body["checks"]["redis"] == "ok"
+    # What could be read is still reported; what could not is unknown.
+    assert body["relay"] is None
+    assert body["reconciler"] == {"last_pass_at": None, "seconds_ago": None}
 
 
 async def test_readyz_names_redis_when_it_is_unreachable(
@@ -46,6 +63,64 @@ async def test_readyz_names_redis_when_it_is_unreachable(
     assert body["checks"] == {"database": "ok", "redis": body["checks"]["redis"]}
     assert body["checks"]["redis"].startswith("unavailable")
     assert alive.status_code == 200
+    assert body["reconciler"] is None
+    assert body["relay"] == {"undelivered": 0, "oldest_seconds": 0, "dead_lettered": 0}
+
+
+async def outbox_row(
+    db: AsyncSession, *, age: timedelta = timedelta(0), dead: bool = False
+) -> None:
+    created_at = datetime.now(UTC) - age
+    db.add(
+        OutboxEvent(
+            activity_id=uuid.uuid4(),
+            event_type="order.created",
+            activity_type="Create",
+            object_type="rose:Order",
+            object_id=uuid.uuid4().hex,
+            payload={},
+            created_at=created_at,
+            dead_lettered_at=created_at if dead else None,
+        )
+    )
+    await db.commit()
+
+
+async def test_readyz_reports_a_lagging_relay_and_no_reconciler_pass_and_stays_ready(
+    client: Any, db: AsyncSession
+) -> None:
+    await outbox_row(db, age=timedelta(hours=3))
+    await outbox_row(db, age=timedelta(minutes=1))
+    await outbox_row(db, age=timedelta(days=2), dead=True)
+
+    response = await client.get("/readyz")
+
+    assert response.status_code == 200
+    body = await response.get_json()
+    assert body["status"] == "ready"
+    assert body["reconciler"] == {"last_pass_at": None, "seconds_ago": None}
+    relay = body["relay"]
+    assert (relay["undelivered"], relay["dead_lettered"]) == (2, 1)
+    assert 3 * 3600 - 5 <= relay["oldest_seconds"] <= 3 * 3600 + 60
+
+
+async def test_readyz_reports_the_last_reconciler_pass_made_by_any_worker(
+    app: Any, app_config: dict[str, Any], client: Any
+) -> None:
+    # Another worker, over the same database and Redis, runs the pass.
+    other_worker = create_app(app_config)
+    before = datetime.now(UTC)
+    async with other_worker.test_app():
+        report = await reconcile_and_record(runtime(other_worker))
+    assert report.ran
+
+    response = await client.get("/readyz")
+
+    assert response.status_code == 200
+    reconciler = (await response.get_json())["reconciler"]
+    last_pass = datetime.fromisoformat(reconciler["last_pass_at"])
+    assert before <= last_pass <= datetime.now(UTC)
+    assert 0 <= reconciler["seconds_ago"] <= 5
 
 
 async def test_metrics_need_the_internal_token(client: Any) -> None:

@@ -35,6 +35,8 @@ def test_the_embedded_default_starts_from_nothing_and_keeps_its_data(tmp_path: P
             assert "Alice Baker" in sign_in and "Rose Ash Coop" in sign_in
             assert get(f"{base}/static/css/app.css")[0] == 200
             assert get(f"http://127.0.0.1:{standin_port}/pay/c-unknown")[0] == 404
+            # Metrics are kept as in production, in the data folder (emptied at each start).
+            assert list((tmp_path / "data" / "metrics").glob("histogram_*.db"))
         finally:
             code, output = stop(process)
         assert code == 0, f"run {run} did not stop cleanly:\n{output[-3000:]}"
@@ -54,3 +56,20 @@ def _postgres_running(pgdata: Path) -> bool:
     except ProcessLookupError:
         return False
     return True
+
+
+def test_the_metrics_folder_is_made_and_emptied_at_each_start(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from devtools.serve import prepare_metrics_folder
+
+    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
+    stale = tmp_path / "metrics" / "counter_4242.db"
+    stale.parent.mkdir()
+    stale.write_bytes(b"counts of the last run")
+
+    folder = prepare_metrics_folder(tmp_path)
+
+    assert folder == tmp_path / "metrics"
+    assert os.environ["PROMETHEUS_MULTIPROC_DIR"] == str(folder)
+    assert folder.is_dir() and list(folder.iterdir()) == []

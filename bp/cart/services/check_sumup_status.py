@@ -32,6 +32,7 @@ from bp.cart.services.payment_mismatch import mark_payment_mismatch
 from bp.cart.services.references import belongs_to_order
 from config.settings import Settings
 from lib.localtime import format_local_datetime
+from lib.metrics import current_metrics
 from lib.money import cents, format_money, total
 from models import CLOSED_STATUSES, OPEN_STATUSES, Order, OrderItem
 from services.contracts.ownership import owner_of
@@ -95,8 +96,52 @@ async def check_sumup_status(
 
     `checkout_id` is the one a webhook named: it is used only when it is one of this order's
     checkouts. Raises NotFound for an unknown order and PaymentProviderUnavailable when SumUp
-    cannot be asked.
+    cannot be asked. Each check is counted by `source` (the path that asked) and outcome.
     """
+    try:
+        settlement = await _check(
+            session,
+            order_id=order_id,
+            settings=settings,
+            gateway=gateway,
+            domains=domains,
+            checkout_id=checkout_id,
+            source=source,
+        )
+    except Exception:
+        _count(source, "error")
+        raise
+    _count(source, settlement_outcome(settlement))
+    return settlement
+
+
+def settlement_outcome(settlement: Settlement) -> str:
+    """What a check found, as the settlements metric names it."""
+    if settlement.mismatch:
+        return "mismatch"
+    if settlement.is_paid:
+        return "paid" if settlement.changed else "already_paid"
+    if settlement.changed:
+        return settlement.status  # failed, expired
+    return "unchanged"
+
+
+def _count(source: str, outcome: str) -> None:
+    metrics = current_metrics()
+    if metrics is not None:
+        metrics.settlements.labels(source, outcome).inc()
+
+
+async def _check(
+    session: AsyncSession,
+    *,
+    order_id: int,
+    settings: Settings,
+    gateway: PaymentGateway,
+    domains: DomainServices,
+    checkout_id: str | None,
+    source: str,
+) -> Settlement:
     order = await get_order_or_raise(session, order_id)
     facts = _facts(order)
     if facts.status == "paid" and (checkout_id is None or checkout_id == facts.sumup_checkout_id):

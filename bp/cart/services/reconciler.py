@@ -32,6 +32,7 @@ from lib.errors import ServiceError
 from lib.jobs import run_every
 from lib.locks import lock_key, single_instance
 from models import OPEN_STATUSES, Order
+from services.job_status import record_reconciler_pass
 from services.registry import DomainServices
 from services.runtime import Runtime
 from services.sumup import PaymentGateway
@@ -321,13 +322,34 @@ async def reconciler_job(runtime: Runtime, stop: asyncio.Event) -> None:
     """Background job: a reconciler pass every RECONCILER_INTERVAL_SECONDS until told to stop."""
     await run_every(
         runtime.settings.reconciler_interval_seconds,
-        lambda: reconcile_once(
+        lambda: reconcile_and_record(runtime, stop=stop),
+        stop=stop,
+        name="reconciler",
+    )
+
+
+async def reconcile_and_record(
+    runtime: Runtime, *, stop: asyncio.Event | None = None, now: datetime | None = None
+) -> ReconcileReport:
+    """One pass (`reconcile_once`), counted in the runtime's metrics; a pass that ran is noted
+    in Redis as the last one, for every worker's `/readyz`."""
+    metrics = runtime.metrics
+    try:
+        report = await reconcile_once(
             databases=runtime.databases,
             settings=runtime.settings,
             gateway=runtime.gateway,
             domains=runtime.domains,
+            now=now,
             stop=stop,
-        ),
-        stop=stop,
-        name="reconciler",
-    )
+        )
+    except Exception:
+        metrics.reconciler_passes.labels("failed").inc()
+        raise
+    if not report.ran:
+        metrics.reconciler_passes.labels("skipped").inc()
+        return report
+    metrics.reconciler_passes.labels("ok").inc()
+    metrics.orders_expired.inc(report.expired)
+    await record_reconciler_pass(runtime.redis.cart, at=datetime.now(UTC))
+    return report

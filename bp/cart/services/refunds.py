@@ -30,6 +30,7 @@ from bp.cart.services.payment_errors import PaymentProviderUnavailable
 from config.settings import Settings
 from lib.errors import BadRequest, NotFound, ServiceError
 from lib.localtime import format_local_date
+from lib.metrics import current_metrics
 from lib.money import cents, format_money, total
 from models import Order
 from services.registry import DomainServices
@@ -356,6 +357,7 @@ async def _record_refunded(
 ) -> RefundResult:
     """Record the claim's refund as made, with its `rose:OrderRefunded` event (once: a second
     recording changes nothing)."""
+    recorded = False
     try:
         order = await load_order(session, claim.order_id, lock=True, with_items=True)
         assert order is not None
@@ -363,6 +365,7 @@ async def _record_refunded(
             order.refunded_at = _now()
             order.refunded_amount = claim.amount
             order.needs_refund = False
+            recorded = True
             log.info("order %s: refunded %s %s", claim.order_id, claim.amount, claim.currency)
             # The shopper's "refund made" mail is sent from this event.
             await emit_order_event(
@@ -379,6 +382,9 @@ async def _record_refunded(
     except BaseException:
         await session.rollback()
         raise
+    metrics = current_metrics()
+    if recorded and metrics is not None:
+        metrics.refunds_made.inc()
     return RefundResult(
         order_id=claim.order_id, amount=amount, currency=claim.currency, refunded_at=refunded_at
     )

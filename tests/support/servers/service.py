@@ -40,6 +40,8 @@ STOP_TIMEOUT_SECONDS = 30.0
 # comes from the `env` a test gives, so nothing of the developer's shell leaks in.
 INHERITED = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "TZ", "VIRTUAL_ENV")
 # Hypercorn's error log line for each worker that has run the app's startup and listens.
+# prometheus-client's multiprocess folder: every worker's counts, summed by a scrape.
+METRICS_DIR_ENV = "PROMETHEUS_MULTIPROC_DIR"
 _WORKER_UP = re.compile(rb"\[(\d+)\] \[INFO\] Running on http://")
 
 
@@ -84,7 +86,9 @@ class ServiceProcess:
 
     Entering starts it and waits until every worker has started the app and `/healthz`
     answers 200; leaving stops it (SIGTERM, then SIGKILL to the whole process group) and adds
-    the log tail to a failing test's exception. Hypercorn's output goes to `log_path`.
+    the log tail to a failing test's exception. Hypercorn's output goes to `log_path`; the
+    workers' metrics to `metrics_dir` (PROMETHEUS_MULTIPROC_DIR), emptied at each start as
+    entrypoint.sh does.
 
     Hypercorn (0.18) with workers replaces none: when one worker dies, by any signal, the master
     stops the others and exits. Its workers ignore SIGINT and die of SIGTERM unless the app
@@ -118,6 +122,9 @@ class ServiceProcess:
         self._log_path = log_path
         self._process: subprocess.Popen[bytes] | None = None
         self._log_offset = 0
+        # prometheus-client's multiprocess folder, made empty at each start as entrypoint.sh
+        # does, deleted by close().
+        self._metrics_folder: Path | None = None
 
     @property
     def log_path(self) -> Path:
@@ -126,6 +133,17 @@ class ServiceProcess:
             self._log_folder = Path(tempfile.mkdtemp(prefix="throwaway-service-"))
             self._log_path = self._log_folder / "hypercorn.log"
         return self._log_path
+
+    @property
+    def metrics_dir(self) -> Path:
+        """Where the workers keep their metrics (PROMETHEUS_MULTIPROC_DIR), unless `env` names
+        a folder of its own."""
+        given = self.env.get(METRICS_DIR_ENV)
+        if given:
+            return Path(given)
+        if self._metrics_folder is None:
+            self._metrics_folder = Path(tempfile.mkdtemp(prefix="throwaway-metrics-"))
+        return self._metrics_folder
 
     @property
     def url(self) -> str:
@@ -171,11 +189,15 @@ class ServiceProcess:
             *self.args,
         ]
         self._log_offset = self.log_path.stat().st_size if self.log_path.exists() else 0
+        # Counts of a previous run would otherwise be added to this one's.
+        shutil.rmtree(self.metrics_dir, ignore_errors=True)
+        self.metrics_dir.mkdir(parents=True, exist_ok=True)
+        metrics = {METRICS_DIR_ENV: str(self.metrics_dir)}
         with self.log_path.open("ab") as log:
             self._process = subprocess.Popen(
                 command,
                 cwd=PROJECT_ROOT,
-                env={**_inherited(), "PYTHONUNBUFFERED": "1", **self.env},
+                env={**_inherited(), "PYTHONUNBUFFERED": "1", **metrics, **self.env},
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -284,6 +306,9 @@ class ServiceProcess:
             if self._log_folder is not None:
                 shutil.rmtree(self._log_folder, ignore_errors=True)
                 self._log_folder = self._log_path = None
+            if self._metrics_folder is not None:
+                shutil.rmtree(self._metrics_folder, ignore_errors=True)
+                self._metrics_folder = None
 
     def _workers_up(self) -> set[int]:
         """Ids of the workers that logged "Running on" since this start."""
