@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import Executable, Result, event
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -79,6 +79,24 @@ def _refuse_closed_connection(dbapi_connection: Any, record: Any, proxy: Any) ->
     driver = getattr(dbapi_connection, "driver_connection", None)
     if driver is not None and driver.is_closed():
         raise DisconnectionError("the database closed this connection")
+
+
+async def execute_read(
+    session: AsyncSession, statement: Executable, params: dict[str, Any] | None = None
+) -> Result[Any]:
+    """Run a read-only statement: in the session's transaction when it has one (so that it sees
+    what the request wrote and has not committed), else alone in autocommit.
+
+    Alone, it costs one round trip instead of three (no BEGIN, no ROLLBACK at the end of the
+    request), and its connection goes back to the pool as soon as the rows are read rather
+    than when the request ends.
+    """
+    engine = session.bind
+    if session.in_transaction() or not isinstance(engine, AsyncEngine):
+        return await session.execute(statement, params)
+    async with engine.connect() as connection:
+        await connection.execution_options(isolation_level="AUTOCOMMIT")
+        return await connection.execute(statement, params)
 
 
 def open_databases(settings: Settings) -> Databases:
