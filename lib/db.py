@@ -60,11 +60,17 @@ class Databases:
 
 
 def make_engine(url: str, *, pool_size: int) -> AsyncEngine:
-    """An engine whose pool never hands out a connection the driver knows to be closed."""
+    """An engine whose pool never hands out a connection the driver knows to be closed.
+
+    It holds up to twice `pool_size` connections, as it always could (the pool plus as many
+    again for bursts), but keeps every one it opens: a pool that closed its overflow at each
+    return opened and closed connections all the time under steady load (343 in 40 s of the
+    hot-path benchmark), each a new PostgreSQL backend to start.
+    """
     engine = create_async_engine(
         normalise_database_url(url),
-        pool_size=pool_size,
-        max_overflow=pool_size,
+        pool_size=2 * pool_size,
+        max_overflow=0,
         pool_timeout=10,
         # Bounded so that an unreachable database answers readiness probes quickly.
         connect_args={"timeout": 5, "command_timeout": 30},
