@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from lib.money import ZERO, cents, total
 from models import CalendarEntry, CartItem, Product, Ticket, TicketType
-from services.contracts.dtos import CartIdentity, CartSummaryDTO
+from services.contracts.dtos import CartIdentity, CartSummaryDTO, ProductDTO
 from lib.db import execute_read
 from services.contracts.ownership import owned_by, owned_by_bound, owner_params
 from services.contracts.protocols import CalendarService, MarketService
@@ -77,6 +77,63 @@ def summary_statement(*, signed_in: bool) -> Select[Any]:
 
 # The summary's statement for a signed-in identity (True) and for an anonymous one (False).
 SUMMARY: dict[bool, Select[Any]] = {kind: summary_statement(signed_in=kind) for kind in (True, False)}
+
+
+def lines_statement(*, signed_in: bool) -> Select[Any]:
+    """The live lines of an owner (bound at execution), oldest first, each with its product's
+    columns when the market still sells it (NULLs otherwise): lines and prices in one read."""
+    live_product = and_(Product.id == CartItem.product_id, Product.deleted_at.is_(None))
+    return (
+        select(
+            CartItem.id,
+            CartItem.product_id,
+            CartItem.quantity,
+            *(column.label(f"product_{column.key}") for column in PRODUCT_COLUMNS),
+        )
+        .outerjoin(Product, live_product)
+        .where(owned_by_bound(CartItem, signed_in=signed_in), CartItem.deleted_at.is_(None))
+        .order_by(CartItem.created_at, CartItem.id)
+    )
+
+
+PRODUCT_COLUMNS = (
+    Product.id,
+    Product.page_id,
+    Product.slug,
+    Product.title,
+    Product.price,
+    Product.image_url,
+    Product.description,
+)
+# The lines' statement for a signed-in identity (True) and for an anonymous one (False).
+LINES: dict[bool, Select[Any]] = {kind: lines_statement(signed_in=kind) for kind in (True, False)}
+
+
+async def lines_with_products(
+    session: AsyncSession, *, identity: CartIdentity
+) -> list[tuple[int, int, int, ProductDTO | None]]:
+    """(line id, product id, quantity, live product or None) of the identity's live lines, in
+    one statement: for a deployment whose market shares the cart's database."""
+    rows = await session.execute(LINES[identity.is_user], owner_params(identity))
+    return [
+        (
+            row[0],
+            row[1],
+            row[2],
+            ProductDTO(
+                id=row[3],
+                page_id=row[4],
+                slug=row[5],
+                title=row[6],
+                price=row[7],
+                image_url=row[8],
+                description=row[9],
+            )
+            if row[3] is not None
+            else None,
+        )
+        for row in rows
+    ]
 
 
 def money(value: Any) -> Decimal:

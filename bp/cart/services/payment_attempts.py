@@ -273,29 +273,59 @@ async def _next_attempt(
     )
 
 
+@dataclass(frozen=True)
+class HostedCheckoutRequest:
+    """What SumUp is asked for to open the current attempt's hosted checkout."""
+
+    credentials: SumUpCredentials
+    reference: str
+    amount: Decimal
+    currency: str
+    description: str
+    valid_until: datetime
+
+
 async def _create_hosted_checkout(
     session: AsyncSession, *, order_id: int, settings: Settings, gateway: PaymentGateway
 ) -> str:
     """Create the current attempt's SumUp checkout (retrying with the same reference)."""
     order = await load_order(session, order_id)
     assert order is not None and order.sumup_reference is not None
-    credentials = await credentials_for_order(session, settings=settings, order=order)
-    reference = order.sumup_reference
-    amount, currency = order.total_amount, order.currency
-    description = order.description or f"Order #{order_id}"
-    valid_until = session_ends_at(order, settings)
+    request = HostedCheckoutRequest(
+        credentials=await credentials_for_order(session, settings=settings, order=order),
+        reference=order.sumup_reference,
+        amount=order.total_amount,
+        currency=order.currency,
+        description=order.description or f"Order #{order_id}",
+        valid_until=session_ends_at(order, settings),
+    )
     await session.commit()
+    return await open_hosted_checkout(
+        session, order_id=order_id, request=request, settings=settings, gateway=gateway
+    )
 
+
+async def open_hosted_checkout(
+    session: AsyncSession,
+    *,
+    order_id: int,
+    request: HostedCheckoutRequest,
+    settings: Settings,
+    gateway: PaymentGateway,
+) -> str:
+    """Create the checkout `request` describes and keep it on the order, unless the order
+    moved on meanwhile (paid, closed, or another attempt): checked under the order's lock."""
+    credentials, reference = request.credentials, request.reference
     checkout = await _create_with_retries(
         gateway,
         order_id=order_id,
         credentials=credentials,
         reference=reference,
-        amount=amount,
-        currency=currency,
-        description=description,
+        amount=request.amount,
+        currency=request.currency,
+        description=request.description,
         settings=settings,
-        valid_until=valid_until,
+        valid_until=request.valid_until,
     )
     try:
         order = await load_order(session, order_id, lock=True)
