@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from bp.cart.services.booking_capacity import check_booking_capacity
+from bp.cart.services.booking_capacity import check_booking_capacity, slots_wanted
 from bp.cart.services.calendar_cart import (
     entry_page_id,
     get_calendar_cart_entries,
@@ -41,7 +41,7 @@ from bp.cart.services.payment_attempts import (
 )
 from bp.cart.services.payment_errors import SplitCheckoutRequired
 from bp.cart.services.references import checkout_reference
-from bp.cart.services.ticket_capacity import check_ticket_capacity
+from bp.cart.services.ticket_capacity import check_ticket_capacity, types_wanted
 from config.settings import Settings
 from lib.errors import BadRequest, ServiceError
 from lib.money import cents, total
@@ -372,8 +372,13 @@ async def _create_order(
         raise BadRequest(message, code="CART_EMPTY")
     account = await _merchant(session, page=page, cart=cart, settings=settings, domains=domains)
     # Slots before ticket types, the order settlement locks them in too.
-    await check_booking_capacity(session, entries=cart.entries, settings=settings, domains=domains)
-    await check_ticket_capacity(session, tickets=cart.tickets, settings=settings, domains=domains)
+    slots_left, types_left = await domains.calendar.checkout_availability(
+        session,
+        slot_ids=sorted(slots_wanted(cart.entries)),
+        ticket_type_ids=sorted(types_wanted(cart.tickets)),
+    )
+    check_booking_capacity(entries=cart.entries, left=slots_left, settings=settings)
+    check_ticket_capacity(tickets=cart.tickets, left=types_left, settings=settings)
     items = _order_items(cart)
     amount = total(item.line_total for item in items)
     if amount <= 0:
@@ -399,21 +404,15 @@ async def _create_order(
         item.order_id = order.id
     session.add_all(items)
     await session.flush()
-    if cart.entries:
-        claimed = await domains.calendar.claim_entries_for_order(
-            session, order_id=order.id, identity=identity, entry_ids=[e.id for e in cart.entries]
-        )
-        if claimed != len(cart.entries):
-            raise CartChanged()
-    if cart.tickets:
-        assert identity.user_id is not None
-        claimed = await domains.calendar.claim_tickets_for_order(
+    if cart.entries or cart.tickets:
+        claimed = await domains.calendar.claim_for_order(
             session,
             order_id=order.id,
-            user_id=identity.user_id,
+            identity=identity,
+            entry_ids=[e.id for e in cart.entries],
             ticket_ids=[t.id for t in cart.tickets],
         )
-        if claimed != len(cart.tickets):
+        if claimed != (len(cart.entries), len(cart.tickets)):
             raise CartChanged()
     await emit_order_event(
         session,

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+from sqlalchemy import or_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bp.cart.services.check_sumup_status import check_sumup_status
@@ -31,7 +32,7 @@ from bp.cart.services.references import checkout_reference, reference_prefix
 from config.settings import Settings
 from lib.errors import ServiceError
 from lib.money import cents
-from models import OPEN_STATUSES
+from models import OPEN_STATUSES, Order
 from services.contracts.dtos import CartIdentity
 from services.registry import DomainServices
 from services.sumup import (
@@ -328,14 +329,36 @@ async def open_hosted_checkout(
         valid_until=request.valid_until,
     )
     try:
-        order = await load_order(session, order_id, lock=True)
-        assert order is not None
-        current = order.status in OPEN_STATUSES and order.sumup_reference == reference
-        if current and order.sumup_checkout_id in (None, checkout.id):
-            order.sumup_checkout_id = checkout.id
-            order.sumup_hosted_url = checkout.hosted_checkout_url
-            order.sumup_status = checkout.status.value
-        status, stored_url = order.status, order.sumup_hosted_url
+        # Stored in one statement when the order is still this attempt's, as it nearly always is.
+        stored = (
+            await session.execute(
+                update(Order)
+                .where(
+                    Order.id == order_id,
+                    Order.status.in_(OPEN_STATUSES),
+                    Order.sumup_reference == reference,
+                    or_(Order.sumup_checkout_id.is_(None), Order.sumup_checkout_id == checkout.id),
+                )
+                .values(
+                    sumup_checkout_id=checkout.id,
+                    sumup_hosted_url=checkout.hosted_checkout_url,
+                    sumup_status=checkout.status.value,
+                )
+                .returning(Order.status, Order.sumup_hosted_url)
+                .execution_options(synchronize_session=False)
+            )
+        ).one_or_none()
+        if stored is not None:
+            current, (status, stored_url) = True, stored
+        else:
+            order = await load_order(session, order_id, lock=True)
+            assert order is not None
+            current = order.status in OPEN_STATUSES and order.sumup_reference == reference
+            if current and order.sumup_checkout_id in (None, checkout.id):
+                order.sumup_checkout_id = checkout.id
+                order.sumup_hosted_url = checkout.hosted_checkout_url
+                order.sumup_status = checkout.status.value
+            status, stored_url = order.status, order.sumup_hosted_url
         await session.commit()
     except BaseException:
         await session.rollback()

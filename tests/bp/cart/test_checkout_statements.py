@@ -19,8 +19,10 @@ from tests.support.statements import counting
 
 # The bound for one checkout POST (the SumUp call included), whatever the cart holds.
 CHECKOUT_STATEMENTS = 15
-# The settlement of a paid order by SumUp's webhook, whatever the order holds.
-SETTLEMENT_STATEMENTS = 15
+# The settlement of a paid order by SumUp's webhook, whatever the order holds: the order and
+# its merchant, then per kind (bookings, tickets) its slots or types locked, counted and
+# confirmed, the cart lines bought, the event (see benchmarks/RESULTS.md).
+SETTLEMENT_STATEMENTS = 22
 
 
 @pytest.fixture
@@ -90,4 +92,4 @@ async def test_settling_a_paid_order_costs_the_same_few_statements_however_full(
 
     one, twenty = counts
     assert len(one) <= SETTLEMENT_STATEMENTS, "\n".join(one)
-    assert len(twenty) <= SETTLEMENT_STATEMENTS, "\n".join(twenty)
+    assert len(twenty) == len(one), "\n".join(twenty)
