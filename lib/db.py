@@ -87,15 +87,16 @@ def _refuse_closed_connection(dbapi_connection: Any, record: Any, proxy: Any) ->
         raise DisconnectionError("the database closed this connection")
 
 
-async def execute_read(
+async def execute_alone(
     session: AsyncSession, statement: Executable, params: dict[str, Any] | None = None
-) -> Result[Any]:
-    """Run a read-only statement: in the session's transaction when it has one (so that it sees
-    what the request wrote and has not committed), else alone in autocommit.
+) -> Result[*tuple[Any, ...]]:
+    """Run a statement that is a whole transaction by itself (a read, or a single write that
+    may commit at once): in the session's transaction when it has one (so that it sees what
+    the request wrote and has not committed, and commits with it), else alone in autocommit.
 
-    Alone, it costs one round trip instead of three (no BEGIN, no ROLLBACK at the end of the
-    request), and its connection goes back to the pool as soon as the rows are read rather
-    than when the request ends.
+    Alone, it costs one round trip instead of three (no BEGIN, no COMMIT or ROLLBACK), and its
+    connection goes back to the pool as soon as the rows are read rather than when the
+    request ends.
     """
     engine = session.bind
     if session.in_transaction() or not isinstance(engine, AsyncEngine):

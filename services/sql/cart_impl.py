@@ -8,17 +8,17 @@ from typing import Any
 from sqlalchemy import Select, and_, func, literal, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from lib.db import execute_alone
 from lib.money import ZERO, cents, total
 from models import CalendarEntry, CartItem, Product, Ticket, TicketType
 from services.contracts.dtos import CartIdentity, CartSummaryDTO, ProductDTO
-from lib.db import execute_read
 from services.contracts.ownership import owned_by, owned_by_bound, owner_params
 from services.contracts.protocols import CalendarService, MarketService
 from services.sql.calendar_impl import SqlCalendarService, ticket_cost
-from services.sql.market_impl import SqlMarketService
+from services.sql.market_impl import PRODUCT_COLUMNS, SqlMarketService, product_from_columns
 
 
-def summary_statement(*, signed_in: bool) -> Select[Any]:
+def summary_statement(*, signed_in: bool) -> Select[*tuple[Any, ...]]:
     """Counts and totals of products, bookings and tickets in one statement, the owner bound
     at execution (`owner_params`).
 
@@ -76,10 +76,10 @@ def summary_statement(*, signed_in: bool) -> Select[Any]:
 
 
 # The summary's statement for a signed-in identity (True) and for an anonymous one (False).
-SUMMARY: dict[bool, Select[Any]] = {kind: summary_statement(signed_in=kind) for kind in (True, False)}
+SUMMARY = {kind: summary_statement(signed_in=kind) for kind in (True, False)}
 
 
-def lines_statement(*, signed_in: bool) -> Select[Any]:
+def lines_statement(*, signed_in: bool) -> Select[*tuple[Any, ...]]:
     """The live lines of an owner (bound at execution), oldest first, each with its product's
     columns when the market still sells it (NULLs otherwise): lines and prices in one read."""
     live_product = and_(Product.id == CartItem.product_id, Product.deleted_at.is_(None))
@@ -96,17 +96,8 @@ def lines_statement(*, signed_in: bool) -> Select[Any]:
     )
 
 
-PRODUCT_COLUMNS = (
-    Product.id,
-    Product.page_id,
-    Product.slug,
-    Product.title,
-    Product.price,
-    Product.image_url,
-    Product.description,
-)
 # The lines' statement for a signed-in identity (True) and for an anonymous one (False).
-LINES: dict[bool, Select[Any]] = {kind: lines_statement(signed_in=kind) for kind in (True, False)}
+LINES = {kind: lines_statement(signed_in=kind) for kind in (True, False)}
 
 
 async def lines_with_products(
@@ -120,17 +111,7 @@ async def lines_with_products(
             row[0],
             row[1],
             row[2],
-            ProductDTO(
-                id=row[3],
-                page_id=row[4],
-                slug=row[5],
-                title=row[6],
-                price=row[7],
-                image_url=row[8],
-                description=row[9],
-            )
-            if row[3] is not None
-            else None,
+            product_from_columns(row[3:]) if row[3] is not None else None,
         )
         for row in rows
     ]
@@ -163,7 +144,7 @@ class SqlCartService:
             self.calendar, SqlCalendarService
         ):
             statement = SUMMARY[identity.is_user]
-            row = (await execute_read(session, statement, owner_params(identity))).one()
+            row = (await execute_alone(session, statement, owner_params(identity))).one()
             return CartSummaryDTO(
                 count=int(row[0]),
                 total=money(row[1]),
