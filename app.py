@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
+from flask.templating import _default_template_ctx_processor as flask_default_processor
 from quart import Quart, request, session
 
 import path_setup  # noqa: F401
@@ -116,6 +117,11 @@ def _register_blueprints(app: Quart, settings: Settings) -> None:
         app.register_blueprint(dev_bp)
     # Last: its `/<page_slug>/` route must not shadow the others (static routes win anyway).
     app.register_blueprint(cart_bp)
+    # Each blueprint brings Flask's own default context processor (a plain function, from
+    # Flask's sansio Blueprint): Quart runs it in a thread for every template rendered, and
+    # it adds nothing, since it looks for a Flask context. Quart's own (async) one stays.
+    for processors in app.template_context_processors.values():
+        processors[:] = [p for p in processors if p is not flask_default_processor]
 
 
 async def _refuse_without_session_store() -> None:

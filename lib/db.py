@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import uuid4
 
-from sqlalchemy import event
+from sqlalchemy import Executable, Result, event
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -61,7 +61,13 @@ class Databases:
 
 
 def make_engine(url: str, *, pool_size: int, pgbouncer: bool = False) -> AsyncEngine:
-    """An engine whose pool never hands out a connection the driver knows to be closed."""
+    """An engine whose pool never hands out a connection the driver knows to be closed.
+
+    It holds up to twice `pool_size` connections, as it always could (the pool plus as many
+    again for bursts), but keeps every one it opens: a pool that closed its overflow at each
+    return opened and closed connections all the time under steady load (343 in 40 s of the
+    hot-path benchmark), each a new PostgreSQL backend to start.
+    """
     # Bounded so that an unreachable database answers readiness probes quickly.
     connect_args: dict[str, Any] = {"timeout": 5, "command_timeout": 30}
     if pgbouncer:
@@ -77,8 +83,8 @@ def make_engine(url: str, *, pool_size: int, pgbouncer: bool = False) -> AsyncEn
         )
     engine = create_async_engine(
         normalise_database_url(url),
-        pool_size=pool_size,
-        max_overflow=pool_size,
+        pool_size=2 * pool_size,
+        max_overflow=0,
         pool_timeout=10,
         connect_args=connect_args,
     )
@@ -96,6 +102,25 @@ def _refuse_closed_connection(dbapi_connection: Any, record: Any, proxy: Any) ->
     driver = getattr(dbapi_connection, "driver_connection", None)
     if driver is not None and driver.is_closed():
         raise DisconnectionError("the database closed this connection")
+
+
+async def execute_alone(
+    session: AsyncSession, statement: Executable, params: dict[str, Any] | None = None
+) -> Result[*tuple[Any, ...]]:
+    """Run a statement that is a whole transaction by itself (a read, or a single write that
+    may commit at once): in the session's transaction when it has one (so that it sees what
+    the request wrote and has not committed, and commits with it), else alone in autocommit.
+
+    Alone, it costs one round trip instead of three (no BEGIN, no COMMIT or ROLLBACK), and its
+    connection goes back to the pool as soon as the rows are read rather than when the
+    request ends.
+    """
+    engine = session.bind
+    if session.in_transaction() or not isinstance(engine, AsyncEngine):
+        return await session.execute(statement, params)
+    async with engine.connect() as connection:
+        await connection.execution_options(isolation_level="AUTOCOMMIT")
+        return await connection.execute(statement, params)
 
 
 def open_databases(settings: Settings) -> Databases:

@@ -76,6 +76,22 @@ class StubCalendarService:
     ) -> int:
         return 0
 
+    async def claim_for_order(
+        self,
+        session: AsyncSession,
+        *,
+        order_id: int,
+        identity: CartIdentity,
+        entry_ids: Sequence[int],
+        ticket_ids: Sequence[int],
+    ) -> tuple[int, int]:
+        return 0, 0
+
+    async def checkout_availability(
+        self, session: AsyncSession, *, slot_ids: Sequence[int], ticket_type_ids: Sequence[int]
+    ) -> tuple[dict[int, int | None], dict[int, int | None]]:
+        return {}, {}
+
     async def confirm_entries_for_order(self, session: AsyncSession, *, order_id: int) -> int:
         return 0
 

@@ -77,7 +77,16 @@ async def shopper_name() -> str | None:
     return cached
 
 
+# The same for every render: made once.
+HELPERS: dict[str, object] = {
+    "cart_mini": cart_mini,
+    "cart_notices": cart_notices,
+    "shopper_name": shopper_name,
+}
+
+
 @bp.app_context_processor
-def cart_template_helpers() -> dict[str, object]:
-    """Lazy helpers: nothing is queried unless a template calls them."""
-    return {"cart_mini": cart_mini, "cart_notices": cart_notices, "shopper_name": shopper_name}
+async def cart_template_helpers() -> dict[str, object]:
+    """Lazy helpers: nothing is queried unless a template calls them. A coroutine, because
+    Quart runs a plain function's context processor in a thread, once per render."""
+    return HELPERS

@@ -14,12 +14,15 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from sqlalchemy import ColumnElement, and_
+from sqlalchemy import ColumnElement, and_, bindparam
 
 from models import CalendarEntry, CartItem, Order, Ticket
 from services.contracts.dtos import CartIdentity
 
 OwnedModel = type[Order] | type[CartItem] | type[CalendarEntry] | type[Ticket]
+# The owner's bound parameters in statements built once (`owned_by_bound`, `owner_params`).
+OWNER_USER_ID = "owner_user_id"
+OWNER_SESSION_ID = "owner_session_id"
 
 
 class OwnedRow(Protocol):
@@ -37,6 +40,21 @@ def owned_by(model: OwnedModel, identity: CartIdentity) -> ColumnElement[bool]:
     if identity.user_id is not None:
         return model.user_id == identity.user_id
     return and_(model.session_id == identity.session_id, model.user_id.is_(None))
+
+
+def owned_by_bound(model: OwnedModel, *, signed_in: bool) -> ColumnElement[bool]:
+    """`owned_by` for a statement built once, the owner bound at execution (`owner_params`):
+    a signed-in identity's rule, or an anonymous one's."""
+    if signed_in:
+        return model.user_id == bindparam(OWNER_USER_ID)
+    return and_(model.session_id == bindparam(OWNER_SESSION_ID), model.user_id.is_(None))
+
+
+def owner_params(identity: CartIdentity) -> dict[str, object]:
+    """The parameters of `owned_by_bound(..., signed_in=identity.is_user)` for `identity`."""
+    if identity.user_id is not None:
+        return {OWNER_USER_ID: identity.user_id}
+    return {OWNER_SESSION_ID: identity.session_id}
 
 
 def owns(identity: CartIdentity | None, row: OwnedRow) -> bool:

@@ -79,6 +79,26 @@ class CalendarService(Protocol):
         """pending → reserved for exactly these tickets of this user; returns how many."""
         ...
 
+    async def claim_for_order(
+        self,
+        session: AsyncSession,
+        *,
+        order_id: int,
+        identity: CartIdentity,
+        entry_ids: Sequence[int],
+        ticket_ids: Sequence[int],
+    ) -> tuple[int, int]:
+        """`claim_entries_for_order` and `claim_tickets_for_order` (tickets need a signed-in
+        identity) at once; how many entries and how many tickets were claimed."""
+        ...
+
+    async def checkout_availability(
+        self, session: AsyncSession, *, slot_ids: Sequence[int], ticket_type_ids: Sequence[int]
+    ) -> tuple[dict[int, int | None], dict[int, int | None]]:
+        """`slot_availability` and `ticket_availability` with `lock`, at once: the slots are
+        locked before the ticket types (as settlement locks them), each in id order."""
+        ...
+
     async def confirm_entries_for_order(self, session: AsyncSession, *, order_id: int) -> int:
         """ordered → confirmed under a lock on each slot; what would overbook is not.
 

@@ -4,15 +4,12 @@ payment, as tickets are (ticket_capacity.py)."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
-
-from sqlalchemy.ext.asyncio import AsyncSession
+from collections.abc import Mapping, Sequence
 
 from config.settings import Settings
 from lib.errors import ServiceError
 from lib.localtime import format_local_datetime
 from services.contracts.dtos import CalendarEntryDTO
-from services.registry import DomainServices
 
 
 class SessionFullyBooked(ServiceError):
@@ -30,22 +27,22 @@ def session_label(entry: CalendarEntryDTO, settings: Settings) -> str:
     return f"“{entry.name}” on {when}"
 
 
-async def check_booking_capacity(
-    session: AsyncSession,
+def slots_wanted(entries: Sequence[CalendarEntryDTO]) -> Counter[int]:
+    """How many places the bookings take in each slot."""
+    return Counter(entry.slot_id for entry in entries if entry.slot_id is not None)
+
+
+def check_booking_capacity(
     *,
     entries: Sequence[CalendarEntryDTO],
+    left: Mapping[int, int | None],
     settings: Settings,
-    domains: DomainServices,
 ) -> None:
-    """Refuse (409) bookings that no longer fit their slot's capacity.
-
-    The slots are locked first (before any ticket type, in id order), so that two shoppers
+    """Refuse (409) bookings that no longer fit their slot's capacity: `left` is what the
+    calendar counted after locking the slots (`checkout_availability`), so that two shoppers
     checking out the last place at once are told in turn, not both sent to pay for it.
     """
-    wanted = Counter(entry.slot_id for entry in entries if entry.slot_id is not None)
-    if not wanted:
-        return
-    left = await domains.calendar.slot_availability(session, slot_ids=sorted(wanted), lock=True)
+    wanted = slots_wanted(entries)
     for slot_id, count in sorted(wanted.items()):
         available = left.get(slot_id)
         if available is None or count <= available:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, and_, delete, func, update
+from sqlalchemy import ColumnElement, and_, bindparam, delete, func, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.dml import ReturningInsert
 
+from lib.db import execute_alone
 from lib.errors import BadRequest, NotFound
 from models import CartItem
 from services.contracts.dtos import CartIdentity, ProductDTO
@@ -53,6 +55,29 @@ def parse_quantity(
     return quantity
 
 
+def add_statement(*, signed_in: bool) -> ReturningInsert[int, int]:
+    """Insert a line, or add to the owner's live line of the product (the owner's partial
+    unique index), never beyond `max_quantity`; every value bound at execution."""
+    statement = insert(CartItem).values(
+        user_id=bindparam("user_id"),
+        session_id=bindparam("session_id"),
+        product_id=bindparam("product_id"),
+        quantity=bindparam("quantity"),
+    )
+    owner = CartItem.user_id if signed_in else CartItem.session_id
+    merged = CartItem.quantity + statement.excluded.quantity
+    return statement.on_conflict_do_update(
+        index_elements=[owner, CartItem.product_id],
+        index_where=and_(CartItem.deleted_at.is_(None), owner.is_not(None)),
+        set_={"quantity": merged, "updated_at": func.now()},
+        where=merged <= bindparam("max_quantity"),
+    ).returning(CartItem.id, CartItem.quantity)
+
+
+# The add's statement for a signed-in owner (True) and an anonymous one (False), built once.
+ADD = {kind: add_statement(signed_in=kind) for kind in (True, False)}
+
+
 async def add_product(
     session: AsyncSession,
     *,
@@ -69,21 +94,15 @@ async def add_product(
     product = await domains.market.product(session, product_id)
     if product is None:
         raise NotFound("That product is no longer available.", code="PRODUCT_UNAVAILABLE")
-    statement = insert(CartItem).values(
-        user_id=identity.user_id,
-        session_id=identity.session_id,
-        product_id=product_id,
-        quantity=quantity,
-    )
-    owner = CartItem.user_id if identity.is_user else CartItem.session_id
-    merged = CartItem.quantity + statement.excluded.quantity
-    upsert = statement.on_conflict_do_update(
-        index_elements=[owner, CartItem.product_id],
-        index_where=and_(CartItem.deleted_at.is_(None), owner.is_not(None)),
-        set_={"quantity": merged, "updated_at": func.now()},
-        where=merged <= max_quantity,
-    ).returning(CartItem.id, CartItem.quantity)
-    row = (await session.execute(upsert)).first()
+    params = {
+        "user_id": identity.user_id,
+        "session_id": identity.session_id,
+        "product_id": product_id,
+        "quantity": quantity,
+        "max_quantity": max_quantity,
+    }
+    # One statement is its own transaction: no BEGIN or COMMIT round trip when it is alone.
+    row = (await execute_alone(session, ADD[identity.is_user], params)).first()
     if row is None:
         await session.rollback()
         raise BadRequest(
@@ -105,13 +124,14 @@ async def set_quantity(
     """Set a line's quantity (already validated); 0 removes the line."""
     if quantity == 0:
         return await remove_line(session, identity=identity, item_id=item_id, domains=domains)
-    product_id = await session.scalar(
+    changed = (
         update(CartItem)
         .where(CartItem.id == item_id, *_live_line_of(identity))
         .values(quantity=quantity, updated_at=func.now())
         .returning(CartItem.product_id)
         .execution_options(synchronize_session=False)
     )
+    product_id = (await execute_alone(session, changed)).scalar()
     if product_id is None:
         raise NotFound("That item is not in your cart.", code="LINE_NOT_FOUND")
     await session.commit()
@@ -123,12 +143,13 @@ async def remove_line(
     session: AsyncSession, *, identity: CartIdentity, item_id: int, domains: DomainServices
 ) -> LineChange:
     """Take a line out of the cart (it was never bought, so nothing is kept)."""
-    product_id = await session.scalar(
+    removed = (
         delete(CartItem)
         .where(CartItem.id == item_id, *_live_line_of(identity))
         .returning(CartItem.product_id)
         .execution_options(synchronize_session=False)
     )
+    product_id = (await execute_alone(session, removed)).scalar()
     if product_id is None:
         raise NotFound("That item is not in your cart.", code="LINE_NOT_FOUND")
     await session.commit()

@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from bp.cart.services.booking_capacity import check_booking_capacity
+from bp.cart.services.booking_capacity import check_booking_capacity, slots_wanted
 from bp.cart.services.calendar_cart import (
     entry_page_id,
     get_calendar_cart_entries,
@@ -34,12 +34,14 @@ from bp.cart.services.orders import close_order, session_ends_at
 from bp.cart.services.page_cart import get_page_or_raise
 from bp.cart.services.payment_attempts import (
     MIN_SESSION_LEFT,
+    HostedCheckoutRequest,
     deactivate_current_attempt,
+    open_hosted_checkout,
     start_payment,
 )
 from bp.cart.services.payment_errors import SplitCheckoutRequired
 from bp.cart.services.references import checkout_reference
-from bp.cart.services.ticket_capacity import check_ticket_capacity
+from bp.cart.services.ticket_capacity import check_ticket_capacity, types_wanted
 from config.settings import Settings
 from lib.errors import BadRequest, ServiceError
 from lib.money import cents, total
@@ -83,6 +85,8 @@ class OrderStart:
     order_id: int
     reused: bool = False
     notices: list[str] = field(default_factory=list)
+    # For an order made now: its first hosted checkout, from what making it already read.
+    first_checkout: HostedCheckoutRequest | None = None
 
 
 @dataclass(frozen=True)
@@ -155,9 +159,20 @@ async def checkout_cart(
     start = await create_order_from_cart(
         session, identity=identity, page=page, settings=settings, gateway=gateway, domains=domains
     )
-    hosted_url = await start_payment(
-        session, order_id=start.order_id, settings=settings, gateway=gateway, domains=domains
-    )
+    if start.first_checkout is not None:
+        # The order was made just now: no need to read it and its merchant again. Whatever
+        # happens to it meanwhile is caught where the checkout is stored, under its lock.
+        hosted_url = await open_hosted_checkout(
+            session,
+            order_id=start.order_id,
+            request=start.first_checkout,
+            settings=settings,
+            gateway=gateway,
+        )
+    else:
+        hosted_url = await start_payment(
+            session, order_id=start.order_id, settings=settings, gateway=gateway, domains=domains
+        )
     return CheckoutStarted(start.order_id, hosted_url, notices=start.notices)
 
 
@@ -252,7 +267,7 @@ async def _order_transaction(
         if overlapping:
             # Their bookings and tickets are back in the cart: this order takes them.
             cart = await _read_cart(session, identity=identity, page_id=page_id, domains=domains)
-        order_id = await _create_order(
+        order_id, first_checkout = await _create_order(
             session, identity=identity, page=page, settings=settings, domains=domains, cart=cart
         )
         await session.commit()
@@ -262,7 +277,7 @@ async def _order_transaction(
     log.info(
         "order %s created (page %s, replaced %s)", order_id, page_id, [o.id for o in overlapping]
     )
-    return OrderStart(order_id, notices=cart.notices)
+    return OrderStart(order_id, notices=cart.notices, first_checkout=first_checkout)
 
 
 def _lock_key(identity: CartIdentity) -> int:
@@ -345,8 +360,9 @@ async def _create_order(
     settings: Settings,
     domains: DomainServices,
     cart: _Cart,
-) -> int:
-    """The order, its items at database prices, its claims and its event (not committed)."""
+) -> tuple[int, HostedCheckoutRequest]:
+    """The order, its items at database prices, its claims and its event (not committed);
+    and what SumUp is to be asked for its first hosted checkout."""
     if cart.is_empty:
         message = (
             "The items in your cart are no longer available."
@@ -356,8 +372,13 @@ async def _create_order(
         raise BadRequest(message, code="CART_EMPTY")
     account = await _merchant(session, page=page, cart=cart, settings=settings, domains=domains)
     # Slots before ticket types, the order settlement locks them in too.
-    await check_booking_capacity(session, entries=cart.entries, settings=settings, domains=domains)
-    await check_ticket_capacity(session, tickets=cart.tickets, settings=settings, domains=domains)
+    slots_left, types_left = await domains.calendar.checkout_availability(
+        session,
+        slot_ids=sorted(slots_wanted(cart.entries)),
+        ticket_type_ids=sorted(types_wanted(cart.tickets)),
+    )
+    check_booking_capacity(entries=cart.entries, left=slots_left, settings=settings)
+    check_ticket_capacity(tickets=cart.tickets, left=types_left, settings=settings)
     items = _order_items(cart)
     amount = total(item.line_total for item in items)
     if amount <= 0:
@@ -383,21 +404,15 @@ async def _create_order(
         item.order_id = order.id
     session.add_all(items)
     await session.flush()
-    if cart.entries:
-        claimed = await domains.calendar.claim_entries_for_order(
-            session, order_id=order.id, identity=identity, entry_ids=[e.id for e in cart.entries]
-        )
-        if claimed != len(cart.entries):
-            raise CartChanged()
-    if cart.tickets:
-        assert identity.user_id is not None
-        claimed = await domains.calendar.claim_tickets_for_order(
+    if cart.entries or cart.tickets:
+        claimed = await domains.calendar.claim_for_order(
             session,
             order_id=order.id,
-            user_id=identity.user_id,
+            identity=identity,
+            entry_ids=[e.id for e in cart.entries],
             ticket_ids=[t.id for t in cart.tickets],
         )
-        if claimed != len(cart.tickets):
+        if claimed != (len(cart.entries), len(cart.tickets)):
             raise CartChanged()
     await emit_order_event(
         session,
@@ -407,7 +422,15 @@ async def _create_order(
         event_type=ORDER_CREATED,
         activity_type="Create",
     )
-    return order.id
+    first_checkout = HostedCheckoutRequest(
+        credentials=account.credentials,
+        reference=order.sumup_reference,
+        amount=amount,
+        currency=order.currency,
+        description=order.description,
+        valid_until=session_ends_at(order, settings),
+    )
+    return order.id, first_checkout
 
 
 async def _merchant(

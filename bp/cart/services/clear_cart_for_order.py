@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import BigInteger, Integer, case, column, select, update, values
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import CartItem, Order, OrderItem
@@ -28,24 +29,36 @@ async def clear_cart_for_order(
             bought[item.ref_id] += item.quantity
     if not bought:
         return 0
-    lines = await session.scalars(
-        select(CartItem)
-        .where(
-            owned_by(CartItem, owner_of(order)),
-            CartItem.product_id.in_(sorted(bought)),
-            CartItem.deleted_at.is_(None),
+    # The lines are locked in id order (as ever, so that two settlements cannot deadlock),
+    # then changed in one statement whatever their number.
+    locked = list(
+        await session.scalars(
+            select(CartItem.id)
+            .where(
+                owned_by(CartItem, owner_of(order)),
+                CartItem.product_id.in_(sorted(bought)),
+                CartItem.deleted_at.is_(None),
+            )
+            .order_by(CartItem.id)
+            .with_for_update()
         )
-        .order_by(CartItem.id)
-        .with_for_update()
     )
-    now = datetime.now(UTC)
-    changed = 0
-    for line in lines:
-        quantity = bought[line.product_id]
-        if line.quantity <= quantity:
-            line.deleted_at = now
-            line.order_id = order.id
-        else:
-            line.quantity -= quantity
-        changed += 1
-    return changed
+    if not locked:
+        return 0
+    bought_rows = values(
+        column("product_id", BigInteger), column("quantity", Integer), name="bought"
+    ).data(sorted(bought.items()))
+    used_up = CartItem.quantity <= bought_rows.c.quantity
+    result: Any = await session.execute(
+        update(CartItem)
+        .where(CartItem.id.in_(locked), CartItem.product_id == bought_rows.c.product_id)
+        .values(
+            deleted_at=case((used_up, datetime.now(UTC)), else_=CartItem.deleted_at),
+            order_id=case((used_up, order.id), else_=CartItem.order_id),
+            quantity=case(
+                (used_up, CartItem.quantity), else_=CartItem.quantity - bought_rows.c.quantity
+            ),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+from sqlalchemy import or_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bp.cart.services.check_sumup_status import check_sumup_status
@@ -31,7 +32,7 @@ from bp.cart.services.references import checkout_reference, reference_prefix
 from config.settings import Settings
 from lib.errors import ServiceError
 from lib.money import cents
-from models import OPEN_STATUSES
+from models import OPEN_STATUSES, Order
 from services.contracts.dtos import CartIdentity
 from services.registry import DomainServices
 from services.sumup import (
@@ -273,39 +274,91 @@ async def _next_attempt(
     )
 
 
+@dataclass(frozen=True)
+class HostedCheckoutRequest:
+    """What SumUp is asked for to open the current attempt's hosted checkout."""
+
+    credentials: SumUpCredentials
+    reference: str
+    amount: Decimal
+    currency: str
+    description: str
+    valid_until: datetime
+
+
 async def _create_hosted_checkout(
     session: AsyncSession, *, order_id: int, settings: Settings, gateway: PaymentGateway
 ) -> str:
     """Create the current attempt's SumUp checkout (retrying with the same reference)."""
     order = await load_order(session, order_id)
     assert order is not None and order.sumup_reference is not None
-    credentials = await credentials_for_order(session, settings=settings, order=order)
-    reference = order.sumup_reference
-    amount, currency = order.total_amount, order.currency
-    description = order.description or f"Order #{order_id}"
-    valid_until = session_ends_at(order, settings)
+    request = HostedCheckoutRequest(
+        credentials=await credentials_for_order(session, settings=settings, order=order),
+        reference=order.sumup_reference,
+        amount=order.total_amount,
+        currency=order.currency,
+        description=order.description or f"Order #{order_id}",
+        valid_until=session_ends_at(order, settings),
+    )
     await session.commit()
+    return await open_hosted_checkout(
+        session, order_id=order_id, request=request, settings=settings, gateway=gateway
+    )
 
+
+async def open_hosted_checkout(
+    session: AsyncSession,
+    *,
+    order_id: int,
+    request: HostedCheckoutRequest,
+    settings: Settings,
+    gateway: PaymentGateway,
+) -> str:
+    """Create the checkout `request` describes and keep it on the order, unless the order
+    moved on meanwhile (paid, closed, or another attempt): checked under the order's lock."""
+    credentials, reference = request.credentials, request.reference
     checkout = await _create_with_retries(
         gateway,
         order_id=order_id,
         credentials=credentials,
         reference=reference,
-        amount=amount,
-        currency=currency,
-        description=description,
+        amount=request.amount,
+        currency=request.currency,
+        description=request.description,
         settings=settings,
-        valid_until=valid_until,
+        valid_until=request.valid_until,
     )
     try:
-        order = await load_order(session, order_id, lock=True)
-        assert order is not None
-        current = order.status in OPEN_STATUSES and order.sumup_reference == reference
-        if current and order.sumup_checkout_id in (None, checkout.id):
-            order.sumup_checkout_id = checkout.id
-            order.sumup_hosted_url = checkout.hosted_checkout_url
-            order.sumup_status = checkout.status.value
-        status, stored_url = order.status, order.sumup_hosted_url
+        # Stored in one statement when the order is still this attempt's, as it nearly always is.
+        stored = (
+            await session.execute(
+                update(Order)
+                .where(
+                    Order.id == order_id,
+                    Order.status.in_(OPEN_STATUSES),
+                    Order.sumup_reference == reference,
+                    or_(Order.sumup_checkout_id.is_(None), Order.sumup_checkout_id == checkout.id),
+                )
+                .values(
+                    sumup_checkout_id=checkout.id,
+                    sumup_hosted_url=checkout.hosted_checkout_url,
+                    sumup_status=checkout.status.value,
+                )
+                .returning(Order.status, Order.sumup_hosted_url)
+                .execution_options(synchronize_session=False)
+            )
+        ).one_or_none()
+        if stored is not None:
+            current, (status, stored_url) = True, stored
+        else:
+            order = await load_order(session, order_id, lock=True)
+            assert order is not None
+            current = order.status in OPEN_STATUSES and order.sumup_reference == reference
+            if current and order.sumup_checkout_id in (None, checkout.id):
+                order.sumup_checkout_id = checkout.id
+                order.sumup_hosted_url = checkout.hosted_checkout_url
+                order.sumup_status = checkout.status.value
+            status, stored_url = order.status, order.sumup_hosted_url
         await session.commit()
     except BaseException:
         await session.rollback()

@@ -3,35 +3,30 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
-
-from sqlalchemy.ext.asyncio import AsyncSession
+from collections.abc import Mapping, Sequence
 
 from config.settings import Settings
 from lib.errors import ServiceError
 from lib.localtime import format_local_datetime
 from services.contracts.dtos import TicketDTO
-from services.registry import DomainServices
 
 
-async def check_ticket_capacity(
-    session: AsyncSession,
+def types_wanted(tickets: Sequence[TicketDTO]) -> Counter[int]:
+    """How many tickets of each type the cart holds."""
+    return Counter(t.ticket_type_id for t in tickets if t.ticket_type_id is not None)
+
+
+def check_ticket_capacity(
     *,
     tickets: Sequence[TicketDTO],
+    left: Mapping[int, int | None],
     settings: Settings,
-    domains: DomainServices,
 ) -> None:
-    """Refuse (409) tickets that no longer fit their type's capacity.
-
-    The ticket types are locked first, so that two shoppers checking out the last ticket at
-    once are told in turn, not both sent to pay for it.
+    """Refuse (409) tickets that no longer fit their type's capacity: `left` is what the
+    calendar counted after locking the types (`checkout_availability`), so that two shoppers
+    checking out the last ticket at once are told in turn, not both sent to pay for it.
     """
-    wanted = Counter(t.ticket_type_id for t in tickets if t.ticket_type_id is not None)
-    if not wanted:
-        return
-    left = await domains.calendar.ticket_availability(
-        session, ticket_type_ids=sorted(wanted), lock=True
-    )
+    wanted = types_wanted(tickets)
     for type_id, count in sorted(wanted.items()):
         available = left.get(type_id)
         if available is None or count <= available:

@@ -2,42 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from quart import Quart
-from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bp.runtime import runtime
 from tests.support import factories as f
 from tests.support.http import internal_headers, sign_in
+from tests.support.statements import counting
 
-# Page cart: page by slug, lines, their products, bookings, tickets, and the cart-mini summary.
-PAGE_CART_STATEMENTS = 6
+# Page cart: page by slug, lines with their products, bookings, tickets, and the cart-mini summary.
+PAGE_CART_STATEMENTS = 5
 # The header's name from the account domain, when the shared session carries none.
 ACCOUNT_NAME_STATEMENTS = 1
 # The cart-mini: one statement with products, bookings and tickets.
 CART_MINI_STATEMENTS = 1
-
-
-@contextmanager
-def counting(app: Quart) -> Iterator[list[str]]:
-    """Every statement the app's engine executes inside the block."""
-    statements: list[str] = []
-    engine = runtime(app).databases.engine.sync_engine
-
-    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        # pool_pre_ping's "SELECT 1" is a connection check, not work for the page.
-        if statement.strip().upper() != "SELECT 1":
-            statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
 
 async def fill(db: AsyncSession, *, user_id: int, size: int) -> None:

@@ -16,7 +16,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import CalendarEntry, CartItem, Order, Ticket
 from services.contracts.dtos import CartIdentity
-from services.contracts.ownership import OwnedModel, owned_by, owner_of, owns
+from services.contracts.ownership import (
+    OwnedModel,
+    owned_by,
+    owned_by_bound,
+    owner_of,
+    owner_params,
+    owns,
+)
 from tests.support import factories as f
 
 OWNERS: dict[str, dict[str, Any]] = {
@@ -78,9 +85,11 @@ async def test_the_condition_and_the_predicate_say_the_same(
 
     for who, identity in IDENTITIES.items():
         selected = set(await db.scalars(select(model.id).where(owned_by(model, identity))))
+        bound = select(model.id).where(owned_by_bound(model, signed_in=identity.is_user))
+        selected_bound = set(await db.scalars(bound, owner_params(identity)))
         predicate = {row.id for row in rows.values() if owns(identity, row)}
 
-        assert selected == predicate, who
+        assert selected == predicate == selected_bound, who
         assert {names[row_id] for row_id in selected} == EXPECTED[who] & set(rows), who
 
 
