@@ -12,7 +12,7 @@ from quart import Quart, Response, jsonify, render_template, request
 from quart_rate_limiter import RateLimitExceeded
 from werkzeug.exceptions import HTTPException
 
-from lib.errors import ServiceError, unavailable_dependency
+from lib.errors import ServiceError, concurrent_conflict, unavailable_dependency
 from lib.htmx import is_htmx, to_messages
 
 log = logging.getLogger(__name__)
@@ -23,6 +23,14 @@ UNAVAILABLE = {
     "database": ("DATABASE_UNAVAILABLE", "We cannot reach our database just now."),
     "redis": ("SESSION_STORE_UNAVAILABLE", "We cannot reach our session store just now."),
 }
+# Work PostgreSQL rolled back for a concurrent transaction may be sent again at once.
+CONFLICT_RETRY_AFTER_SECONDS = 1
+CONFLICT_MESSAGE = (
+    "This changed in another request at the same moment, so nothing was saved. "
+    "Please try again."
+)
+# SumUp retries a webhook only on a 5xx; everyone else is told it was a conflict.
+WEBHOOK_PREFIX = "/checkout/webhook/"
 # Paths answered in JSON: the internal API (and its OpenAPI document) and SumUp's webhook.
 JSON_PREFIXES = ("/internal/cart/", "/internal/openapi.json", "/checkout/webhook/")
 HTTP_MESSAGES = {
@@ -84,6 +92,12 @@ def register_error_handlers(app: Quart) -> None:
 
     @app.errorhandler(Exception)
     async def handle_unexpected(error: Exception) -> Response:
+        if concurrent_conflict(error):
+            log.warning("concurrent conflict on %s %s: %s", request.method, request.path, error)
+            status = 503 if request.path.startswith(WEBHOOK_PREFIX) else 409
+            response = await error_response(status, "CONFLICT_TRY_AGAIN", CONFLICT_MESSAGE)
+            response.headers["Retry-After"] = str(CONFLICT_RETRY_AFTER_SECONDS)
+            return response
         dependency = unavailable_dependency(error)
         if dependency is not None:
             # Expected while a server restarts: a line in the log, a 503 for the caller.

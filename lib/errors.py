@@ -19,6 +19,10 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 # PostgreSQL's codes for a server that is going away, starting, or full: class 08 (connection
 # exceptions), admin/crash shutdown, "cannot connect now", too many connections.
 UNAVAILABLE_SQLSTATES = frozenset({"57P01", "57P02", "57P03", "53300"})
+# PostgreSQL's codes for a transaction it rolled back because another one got in its way
+# (serialization failure, deadlock): nothing of it was saved, and the same request may well
+# succeed when sent again.
+CONFLICT_SQLSTATES = frozenset({"40001", "40P01"})
 # What asyncpg raises when the server or the connection is gone.
 ASYNCPG_UNAVAILABLE: tuple[type[BaseException], ...] = (
     asyncpg.exceptions.PostgresConnectionError,
@@ -94,6 +98,14 @@ def database_unavailable(error: BaseException) -> bool:
                 return True
     # The driver raises the socket's own error when it cannot connect (refused, timed out).
     return isinstance(error, OSError)
+
+
+def concurrent_conflict(error: BaseException) -> bool:
+    """Whether PostgreSQL rolled the work back because a concurrent transaction got in its way
+    (for example a shopper lowering a quantity in one tab while checking out in another)."""
+    return any(
+        str(getattr(cause, "sqlstate", "") or "") in CONFLICT_SQLSTATES for cause in _chain(error)
+    )
 
 
 def redis_unavailable(error: BaseException) -> bool:

@@ -4,6 +4,7 @@ wait running out, Redis unreachable. Each failure here is a real one."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -17,6 +18,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from app import create_app
 from bp.runtime import current_runtime
+from lib.csrf import csrf_exempt
 from lib.db import make_engine, normalise_database_url
 from lib.errors import database_unavailable, unavailable_dependency
 from lib.redis import url_with_db
@@ -83,6 +85,22 @@ async def duplicate() -> str:
     return "unreachable"
 
 
+@probe.get("/probe/deadlock")
+@probe.post("/checkout/webhook/probe-deadlock")
+@csrf_exempt
+async def deadlock() -> str:
+    """Two transactions each wait for the other's lock: PostgreSQL rolls one back."""
+    engine = current_runtime().databases.engine
+    async with engine.begin() as first, engine.begin() as second:
+        await first.execute(text("SELECT pg_advisory_xact_lock(424201)"))
+        await second.execute(text("SELECT pg_advisory_xact_lock(424202)"))
+        await asyncio.gather(
+            first.execute(text("SELECT pg_advisory_xact_lock(424202)")),
+            second.execute(text("SELECT pg_advisory_xact_lock(424201)")),
+        )
+    return "unreachable"
+
+
 @pytest.fixture
 async def probe_app(app_config: dict[str, Any], clean_state: None) -> AsyncIterator[Quart]:
     application = create_app(app_config)
@@ -132,6 +150,27 @@ async def test_an_unreachable_redis_is_a_503(probe_app: Quart) -> None:
     assert 'data-error-code="SESSION_STORE_UNAVAILABLE"' in await response.get_data(as_text=True)
 
 
+async def test_a_deadlock_is_a_409_saying_nothing_was_saved_and_to_try_again(
+    probe_app: Quart,
+) -> None:
+    response = await probe_app.test_client().get("/probe/deadlock")
+    body = await response.get_data(as_text=True)
+
+    assert response.status_code == 409, body
+    assert 'data-error-code="CONFLICT_TRY_AGAIN"' in body
+    assert "nothing was saved. Please try again." in body
+    assert response.headers["Retry-After"] == "1"
+
+
+async def test_a_deadlock_in_the_webhook_is_a_503_so_that_sumup_sends_it_again(
+    probe_app: Quart,
+) -> None:
+    response = await probe_app.test_client().post("/checkout/webhook/probe-deadlock")
+
+    assert response.status_code == 503
+    assert (await response.get_json())["error"]["code"] == "CONFLICT_TRY_AGAIN"
+
+
 async def test_a_database_error_that_is_no_outage_stays_a_500(probe_app: Quart) -> None:
     response = await probe_app.test_client().get("/probe/duplicate")
 
@@ -152,12 +191,17 @@ async def test_the_pool_recovers_after_its_connections_were_ended(
         async with admin.connect() as connection:
             await connection.execute(
                 text(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    # Waits (up to 5 s) until each backend is gone, as after a restart.
+                    "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity "
                     "WHERE datname = current_database() AND pid <> pg_backend_pid()"
                 )
             )
     finally:
         await admin.dispose()
+    # The pooled connections' sockets are closed now; a restart leaves the event loop time to
+    # read that before the next request, which this gives it too (otherwise the first request
+    # may race the server's goodbye on its socket).
+    await asyncio.sleep(0.1)
 
     statuses = [(await probe_app.test_client().get("/readyz")).status_code for _ in range(4)]
 
