@@ -17,7 +17,7 @@ from bp.dev.storefront_service import (
 )
 from bp.runtime import current_runtime, request_session
 from lib.auth import current_user_id, sign_in_url
-from lib.htmx import is_htmx, see_other, to_messages
+from lib.htmx import is_htmx, see_other, to_alerts
 from lib.ids import ID
 
 SHOP_PATH = "/dev/shop"
@@ -80,5 +80,5 @@ async def _sign_in_required() -> ResponseReturnValue:
     link = sign_in_url(current_runtime().settings, SHOP_PATH)
     if is_htmx():
         body = await render_template("dev/_sign_in_required.html", sign_in_link=link)
-        return to_messages(Response(body, status=401, mimetype="text/html"))
+        return to_alerts(Response(body, status=401, mimetype="text/html"))
     return see_other(link)

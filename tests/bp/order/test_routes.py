@@ -204,7 +204,7 @@ async def test_an_htmx_request_for_someone_elses_order_gets_the_error_fragment(
     await sign_in(app, client, 7)
     response = await client.get(f"/orders/{order.id}/", headers={"HX-Request": "true"})
     assert response.status_code == 404
-    assert response.headers["HX-Retarget"] == "#messages"
+    assert response.headers["HX-Retarget"] == "#alerts"
     assert "We could not find that order" in await response.get_data(as_text=True)
 
 
