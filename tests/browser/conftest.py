@@ -93,12 +93,14 @@ class Shopper:
     console_errors: list[str] = field(default_factory=list)
     step: int = 0
 
-    def screenshot(self, label: str) -> None:
+    def screenshot(self, label: str, *, full_page: bool = True) -> None:
+        """The page (or, with full_page=False, what the viewport shows) under artifacts/."""
         self.step += 1
         folder = SCREENSHOTS / self.name
         folder.mkdir(parents=True, exist_ok=True)
         slug = re.sub(r"[^a-z0-9]+", "-", label.lower()).strip("-")
-        self.page.screenshot(path=str(folder / f"{self.step:02d}-{slug}.png"), full_page=True)
+        path = str(folder / f"{self.step:02d}-{slug}.png")
+        self.page.screenshot(path=path, full_page=full_page)
 
 
 @pytest.fixture(scope="module")
