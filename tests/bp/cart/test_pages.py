@@ -99,6 +99,10 @@ async def test_page_cart_shows_lines_bookings_tickets_and_totals(
     assert by_testid(garden, "page-subtotal") == "£19.99"
     assert '<label for="quantity-' in bakery and "Sourdough loaf" in bakery
     assert by_testid(bakery, "products-total") == "£9.00"
+    # Units are said as items beside the kinds of product, never as "2 products".
+    assert re.sub(r"\s+", " ", by_testid(bakery, "page-counts")) == (
+        "1 product, 2 items · 0 bookings · 0 tickets"
+    )
     assert "Compost" not in bakery
     assert badge_counts(bakery) == [6]
 

@@ -180,3 +180,15 @@ async def test_the_storefront_exists_only_in_development(
     async with production_like.test_app():
         response = await production_like.test_client().get("/dev/shop")
     assert response.status_code == 404
+
+
+async def test_the_sign_in_page_carries_the_cart_badge(
+    app: Quart, client: Any, db: AsyncSession
+) -> None:
+    product = await f.product(db, await f.page(db))
+    await f.cart_item(db, product, session_id="anon-cart-1", quantity=2)
+    await anonymous_cart(app, client)
+
+    html = await text(await client.get("/dev/sign-in?next=/dev/shop"))
+
+    assert badge_counts(html) == [2]
