@@ -33,9 +33,11 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-DATABASE = "cart_browser_test"
-AUTH_DB = 10
-CART_DB = 9
+# A run may name its own database and Redis indexes, so that two runs side by side on one
+# machine (which both recreate and flush them) never share them.
+DATABASE = os.environ.get("TEST_BROWSER_DATABASE_NAME", "cart_browser_test")
+AUTH_DB = int(os.environ.get("TEST_BROWSER_REDIS_AUTH_DB", "10"))
+CART_DB = int(os.environ.get("TEST_BROWSER_REDIS_CART_DB", "9"))
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
 
 
