@@ -9,6 +9,7 @@ import re
 import pytest
 from playwright.sync_api import Browser, expect
 
+from tests.browser.accessibility import assert_accessible
 from tests.browser.conftest import LiveService
 from tests.browser.shoppers import WIDTHS, shopper_at
 from tests.browser.test_shopper_journey import badge, pay_on_the_hosted_page, sign_in_as_alice
@@ -32,6 +33,7 @@ def test_no_dead_ends_and_no_vague_words(
         page.goto(f"{base}/no/such/page")
         expect(page.get_by_role("heading", level=1)).to_have_text("We could not find that page.")
         expect(page.get_by_text("We could not find that page")).to_have_count(1)
+        assert_accessible(page, f"not found ({width})")
         shopper.screenshot("not found")
         page.get_by_role("link", name="Go to the shop").click()
         expect(page).to_have_url(f"{base}/dev/shop")
@@ -41,6 +43,7 @@ def test_no_dead_ends_and_no_vague_words(
         badge(page, 1)
         page.get_by_role("link", name="Sign in").first.click()
         badge(page, 1)
+        assert_accessible(page, f"sign in with the badge ({width})")
         shopper.screenshot("sign in with the badge")
         sign_in_as_alice(page)
         badge(page, 1)
@@ -60,6 +63,7 @@ def test_no_dead_ends_and_no_vague_words(
             assert remove["y"] > line_total["y"] + line_total["height"]
             assert checkout["width"] > panel["width"] - 60, "the checkout button is not full width"
         expect(page.locator('[data-testid="page-counts"]')).to_contain_text("1 product")
+        assert_accessible(page, f"page cart ({width})")
         shopper.screenshot("page cart")
 
         # A failed payment: kept until a named time, "Pay again" first.
@@ -71,6 +75,7 @@ def test_no_dead_ends_and_no_vague_words(
             re.compile(r"kept until \d\d:\d\d (GMT|BST) \(30 minutes")
         )
         expect(status).not_to_contain_text("a little while")
+        assert_accessible(page, f"return page failed ({width})")
         shopper.screenshot("return page failed")
 
         page.get_by_role("link", name="View the order").click()
@@ -80,12 +85,14 @@ def test_no_dead_ends_and_no_vague_words(
         pay_box, check_box = pay_again.bounding_box(), check_again.bounding_box()
         assert pay_box and check_box and pay_box["y"] < check_box["y"]
         expect(page.locator("#order-payment")).not_to_contain_text("Paid but still shown")
+        assert_accessible(page, f"failed order ({width})")
         shopper.screenshot("failed order")
 
         # The orders list offers "Pay again" for the failed order, and it works.
         page.goto(f"{base}/orders/")
         row_pay_again = page.get_by_role("button", name=re.compile(r"^Pay again for order #"))
         expect(row_pay_again).to_have_count(1)
+        assert_accessible(page, f"orders list with pay again ({width})")
         shopper.screenshot("orders list with pay again")
         row_pay_again.click()
         pay_on_the_hosted_page(page, shopper)

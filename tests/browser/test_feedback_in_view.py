@@ -8,6 +8,7 @@ import re
 import pytest
 from playwright.sync_api import Browser, expect
 
+from tests.browser.accessibility import assert_accessible
 from tests.browser.conftest import LiveService
 from tests.browser.shoppers import WIDTHS, in_viewport, shopper_at
 from tests.browser.test_shopper_journey import badge
@@ -41,6 +42,7 @@ def test_every_cart_action_answers_in_view(
         assert in_viewport(page, toast)
         assert in_viewport(page, page.locator("#cart-mini"))
         expect(toast.get_by_role("link", name="View cart")).to_have_attribute("href", "/")
+        assert_accessible(page, f"added low on the page ({width})")
         shopper.screenshot("added low on the page", full_page=False)
 
         # Dismissed at once with its button.
@@ -54,6 +56,7 @@ def test_every_cart_action_answers_in_view(
         error = alerts.locator("[data-toast]")
         expect(error).to_contain_text("The quantity must be from 1 to 99.")
         assert in_viewport(page, error)
+        assert_accessible(page, f"error in view ({width})")
         shopper.screenshot("error in view", full_page=False)
 
         # On the page cart: setting a quantity and removing answer in view too.

@@ -8,6 +8,7 @@ import re
 import pytest
 from playwright.sync_api import Browser, Locator, Page, expect
 
+from tests.browser.accessibility import assert_accessible
 from tests.browser.conftest import LiveService
 from tests.browser.shoppers import WIDTHS, shopper_at
 from tests.browser.test_shopper_journey import badge
@@ -46,6 +47,7 @@ def test_a_refused_quantity_is_shown_by_its_field(
         marked_with(page, field, "The quantity must be from 1 to 99.")
         expect(field).to_have_value("0")
         badge(page, 0)
+        assert_accessible(page, f"add refused by the field ({width})")
         shopper.screenshot("add refused by the field")
 
         # A good value clears the mark.
@@ -69,6 +71,7 @@ def test_a_refused_quantity_is_shown_by_its_field(
         marked_with(page, quantity, "You can have at most 99 of one item in your cart.")
         expect(quantity).to_have_value("150")
         badge(page, 2)
+        assert_accessible(page, f"set quantity refused by the field ({width})")
         shopper.screenshot("set quantity refused by the field")
 
 

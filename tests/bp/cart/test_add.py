@@ -172,7 +172,7 @@ async def test_a_good_add_after_a_refused_one_clears_the_field_and_the_error(
     assert '<div id="alerts" hx-swap-oob="innerHTML"></div>' in html
     fresh = html[html.index(f'<form id="add-form-{product.id}"') :]
     assert 'hx-swap-oob="true"' in fresh[: fresh.index(">")]
-    assert "aria-invalid" not in input_tag(fresh, f"qty-{product.id}")
+    assert 'aria-invalid="true"' not in input_tag(fresh, f"qty-{product.id}")
     assert 'value="1"' in input_tag(fresh, f"qty-{product.id}")
 
 
