@@ -1,7 +1,7 @@
 """Every error answered in the form the caller understands, from this one place.
 
 The internal API and SumUp's webhook get JSON, an HTMX request the error fragment in the page's
-message region, a browser the error page.
+error toasts (#alerts), a browser the error page.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from quart_rate_limiter import RateLimitExceeded
 from werkzeug.exceptions import HTTPException
 
 from lib.errors import ServiceError, concurrent_conflict, unavailable_dependency
-from lib.htmx import is_htmx, to_messages
+from lib.htmx import is_htmx, to_alerts
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +56,7 @@ async def error_response(status: int, code: str, message: str) -> Response:
         response = jsonify({"error": {"code": code, "message": message}})
     elif is_htmx():
         body = await render_template("_error.html", status=status, code=code, message=message)
-        response = to_messages(Response(body, mimetype="text/html"))
+        response = to_alerts(Response(body, mimetype="text/html"))
     else:
         body = await render_template("errors/error.html", status=status, code=code, message=message)
         response = Response(body, mimetype="text/html")

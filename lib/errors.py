@@ -64,6 +64,22 @@ class BadRequest(ServiceError):
         super().__init__(400, code, message)
 
 
+class FieldError(BadRequest):
+    """An input a person can correct, told by the form field it came from.
+
+    `field` names the field and `value` is what the shopper typed, so that the page can show
+    the message next to the field with the value kept; where no page has that field the error
+    is answered like any other.
+    """
+
+    def __init__(
+        self, message: str, *, field: str, value: str, code: str = "INVALID_INPUT"
+    ) -> None:
+        super().__init__(message, code=code)
+        self.field = field
+        self.value = value
+
+
 def _chain(error: BaseException) -> Iterator[BaseException]:
     """The error, then what caused it (or what it was raised while handling, or the driver's
     error SQLAlchemy wraps), once each."""

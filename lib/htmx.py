@@ -9,8 +9,10 @@ from quart import Response, redirect, request
 from werkzeug.sansio.response import Response as AnyResponse
 from werkzeug.wrappers.response import Response as WerkzeugResponse
 
-# The page's message region, where feedback and errors land whatever element asked.
+# The page's toast regions (fixed in the viewport, templates/base.html), where feedback and errors
+# land whatever element asked: successes in the polite one, errors in the assertive one.
 MESSAGES_TARGET = "#messages"
+ALERTS_TARGET = "#alerts"
 MAX_NEXT_LENGTH = 2000
 
 R = TypeVar("R", bound=AnyResponse)
@@ -36,8 +38,15 @@ def go_to(url: str) -> Response | WerkzeugResponse:
 
 
 def to_messages(response: R) -> R:
-    """Have HTMX put this answer into the page's message region instead of its target."""
+    """Have HTMX put this answer into the page's message toasts instead of its target."""
     response.headers["HX-Retarget"] = MESSAGES_TARGET
+    response.headers["HX-Reswap"] = "innerHTML"
+    return response
+
+
+def to_alerts(response: R) -> R:
+    """Have HTMX put this problem into the page's error toasts (announced at once)."""
+    response.headers["HX-Retarget"] = ALERTS_TARGET
     response.headers["HX-Reswap"] = "innerHTML"
     return response
 

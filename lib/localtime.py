@@ -47,6 +47,15 @@ def format_local_datetime(
     return f"{day}, {format_time(local, TIME_PATTERN, locale=locale)}"
 
 
+def format_local_time(
+    moment: datetime | None, *, zone_name: str = DEFAULT_ZONE, locale: str = DEFAULT_LOCALE
+) -> str:
+    """The clock time and zone in the coop's zone, for a moment within the day: "19:42 GMT"."""
+    if moment is None:
+        return ""
+    return str(format_time(to_local(moment, zone_name), TIME_PATTERN, locale=locale))
+
+
 def format_local_date(
     moment: datetime | None, *, zone_name: str = DEFAULT_ZONE, locale: str = DEFAULT_LOCALE
 ) -> str:

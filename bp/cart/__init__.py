@@ -4,6 +4,7 @@
 from bp.cart import (  # noqa: F401  (each module adds its routes or hooks)
     api,
     checkout_routes,
+    field_errors,
     global_routes,
     overview_routes,
     page_routes,

@@ -31,7 +31,7 @@ async def add_to_cart(product_id: int) -> ResponseReturnValue:
     )
     await keep_anonymous_cart()
     noun = change.title if quantity == 1 else f"{quantity} of {change.title}"
-    return await added(f"Added {noun} to your cart.", default="/")
+    return await added(f"Added {noun} to your cart.", default="/", product=change.product)
 
 
 @bp.post(f"/items/<{ID}:item_id>/quantity/")

@@ -14,7 +14,7 @@ from quart.typing import ResponseReturnValue
 from bp.cart.services.checkout_outcomes import OutcomeKind, outcome_path, remember_outcome
 from bp.cart.services.payment_errors import CheckoutStartFailed, SplitCheckoutRequired
 from bp.runtime import current_runtime
-from lib.htmx import is_htmx, see_other, to_messages
+from lib.htmx import is_htmx, see_other, to_alerts
 
 SPLIT_PATH = "/checkout/split/"
 # The outcome pages live as long as the hosted checkout they lead to, and a little more.
@@ -63,6 +63,6 @@ async def outcome_answer(
 
 
 async def _fragment(template: str, status: int, **context: Any) -> Response:
-    """A checkout problem for HTMX: the fragment, put in the page's message region."""
+    """A checkout problem for HTMX: the fragment, put in the page's error toasts."""
     body = await render_template(template, **context)
-    return to_messages(Response(body, status=status, mimetype="text/html"))
+    return to_alerts(Response(body, status=status, mimetype="text/html"))

@@ -2,6 +2,8 @@
 
 - `cart_mini()` renders the cart badge lazily, only where a template asks for it.
 - `cart_notices()` pops the messages waiting for this browser.
+- `field_problem(field_id)` is why a field's value was refused (this request's, or the one a
+  form post left for this page), with the value as typed.
 - `shopper_name()` names the signed-in shopper: the shared session's name, else the account
   domain's.
 """
@@ -16,6 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bp.cart.blueprints import bp
 from bp.cart.request_identity import browser_session, current_cart_identity
+from bp.cart.services.field_problems import FieldProblem, pop_problems
 from bp.cart.services.notices import pop_notices
 from bp.cart.services.shopper import display_name, shopper_contact
 from bp.cart.services.summary import get_cart_summary
@@ -25,6 +28,8 @@ from services.contracts.dtos import CartIdentity
 
 CART_MINI_TEMPLATE = "fragments/_cart_mini.html"
 SHOPPER_NAME_KEY = "shopper_name"
+# This request's refused fields: set by bp/cart/field_errors.py, or read once from Redis.
+PROBLEMS_KEY = "field_problems"
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +60,23 @@ async def cart_notices() -> list[str]:
     return await pop_notices(current_runtime().redis.cart, session_sid=shared.sid)
 
 
+async def field_problems() -> dict[str, FieldProblem]:
+    """This request's refused fields by id; the ones a form post left are read once."""
+    if PROBLEMS_KEY not in g:
+        problems: dict[str, FieldProblem] = {}
+        shared = browser_session()
+        if shared is not None and shared.sid:
+            problems = await pop_problems(current_runtime().redis.cart, session_sid=shared.sid)
+        setattr(g, PROBLEMS_KEY, problems)
+    found: dict[str, FieldProblem] = g.get(PROBLEMS_KEY)
+    return found
+
+
+async def field_problem(field_id: str) -> FieldProblem | None:
+    """Why the field's value was refused, if it was."""
+    return (await field_problems()).get(field_id)
+
+
 async def shopper_name() -> str | None:
     """The signed-in shopper's name: the shared session's, else the account domain's (read
     once per request); None when signed out or unknown."""
@@ -81,6 +103,8 @@ async def shopper_name() -> str | None:
 HELPERS: dict[str, object] = {
     "cart_mini": cart_mini,
     "cart_notices": cart_notices,
+    "field_problem": field_problem,
+    "field_problems": field_problems,
     "shopper_name": shopper_name,
 }
 

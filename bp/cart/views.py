@@ -22,7 +22,7 @@ from bp.runtime import current_runtime, request_session
 from lib.errors import NotFound
 from lib.htmx import is_htmx, safe_next, see_other
 from lib.money import total
-from services.contracts.dtos import CartIdentity
+from services.contracts.dtos import CartIdentity, ProductDTO
 
 # The form field naming the view an HTMX change re-renders: a page slug, or empty (overview).
 VIEW_FIELD = "view"
@@ -76,8 +76,13 @@ async def changed(message: str, *, default: str) -> ResponseReturnValue:
     return await render_template("cart/_changed.html", section=section, message=message, **context)
 
 
-async def added(message: str, *, default: str) -> ResponseReturnValue:
-    """Answer an add: the message into #messages and the badge out of band; or a 303."""
+async def added(
+    message: str, *, default: str, product: ProductDTO | None = None
+) -> ResponseReturnValue:
+    """Answer an add: the message into #messages and the badge out of band (and the product's
+    add form, fresh, in place of one that showed a refused quantity); or a 303."""
     if not is_htmx():
         return see_other(safe_next(default))
-    return await render_template("cart/_added.html", message=message)
+    return await render_template(
+        "cart/_added.html", message=message, product=product, next_path=safe_next(default)
+    )

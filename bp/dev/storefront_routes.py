@@ -21,7 +21,7 @@ from bp.dev.storefront_service import (
 )
 from bp.runtime import current_runtime, request_session
 from lib.auth import current_user_id, sign_in_url
-from lib.htmx import is_htmx, see_other, to_messages
+from lib.htmx import is_htmx, see_other, to_alerts
 from lib.ids import ID
 
 
@@ -92,5 +92,5 @@ async def _sign_in_required(ticket_type_id: int) -> ResponseReturnValue:
     link = sign_in_url(runtime.settings, back)
     if is_htmx():
         body = await render_template("dev/_sign_in_required.html", sign_in_link=link)
-        return to_messages(Response(body, status=401, mimetype="text/html"))
+        return to_alerts(Response(body, status=401, mimetype="text/html"))
     return see_other(link)

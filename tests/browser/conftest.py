@@ -33,7 +33,8 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-# Overridable, so that runs sharing one PostgreSQL and Redis keep out of each other's way.
+# A run may name its own database and Redis indexes, so that two runs side by side on one
+# machine (which both recreate and flush them) never share them.
 DATABASE = os.environ.get("TEST_BROWSER_DATABASE_NAME", "cart_browser_test")
 AUTH_DB = int(os.environ.get("TEST_BROWSER_REDIS_AUTH_DB", "10"))
 CART_DB = int(os.environ.get("TEST_BROWSER_REDIS_CART_DB", "9"))
@@ -95,12 +96,14 @@ class Shopper:
     console_errors: list[str] = field(default_factory=list)
     step: int = 0
 
-    def screenshot(self, label: str) -> None:
+    def screenshot(self, label: str, *, full_page: bool = True) -> None:
+        """The page (or, with full_page=False, what the viewport shows) under artifacts/."""
         self.step += 1
         folder = SCREENSHOTS / self.name
         folder.mkdir(parents=True, exist_ok=True)
         slug = re.sub(r"[^a-z0-9]+", "-", label.lower()).strip("-")
-        self.page.screenshot(path=str(folder / f"{self.step:02d}-{slug}.png"), full_page=True)
+        path = str(folder / f"{self.step:02d}-{slug}.png")
+        self.page.screenshot(path=path, full_page=full_page)
 
 
 @pytest.fixture(scope="module")

@@ -52,12 +52,12 @@ async def test_a_page_request_gets_an_error_page(probe_app: Quart) -> None:
     assert 'data-error-code="ORDER_CHANGED"' in body
 
 
-async def test_an_htmx_request_gets_a_fragment_aimed_at_the_messages(probe_app: Quart) -> None:
+async def test_an_htmx_request_gets_a_fragment_aimed_at_the_error_toasts(probe_app: Quart) -> None:
     response = await probe_app.test_client().get("/probe/conflict", headers={"HX-Request": "true"})
     body = await response.get_data(as_text=True)
     assert response.status_code == 409
     assert "<html" not in body and "Your cart changed, please review it." in body
-    assert response.headers["HX-Retarget"] == "#messages"
+    assert response.headers["HX-Retarget"] == "#alerts"
 
 
 async def test_an_internal_call_gets_json(probe_app: Quart) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from lib.localtime import format_local_date, format_local_datetime, to_local
+from lib.localtime import format_local_date, format_local_datetime, format_local_time, to_local
 
 # 19:00 in London on Saturday 3 July 2027 (BST), and 19:00 on Saturday 6 March 2027 (GMT).
 SUMMER = datetime(2027, 7, 3, 18, 0, tzinfo=UTC)
@@ -36,3 +36,9 @@ def test_a_naive_time_is_taken_as_utc() -> None:
 
 def test_nothing_for_no_time() -> None:
     assert format_local_datetime(None) == "" and format_local_date(None) == ""
+
+
+def test_a_clock_time_names_its_zone() -> None:
+    assert format_local_time(SUMMER) == "19:00 BST"
+    assert format_local_time(WINTER) == "19:00 GMT"
+    assert format_local_time(None) == ""

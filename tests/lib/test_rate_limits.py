@@ -70,7 +70,7 @@ async def test_htmx_posts_over_the_limit_get_the_message_fragment(
 
     body = await refused.get_data(as_text=True)
     assert_polite_429(refused, body)
-    assert refused.headers["HX-Retarget"] == "#messages"
+    assert refused.headers["HX-Retarget"] == "#alerts"
     assert "<html" not in body
 
 

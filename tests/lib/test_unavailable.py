@@ -131,7 +131,7 @@ async def test_an_htmx_request_gets_the_503_as_a_fragment(probe_app: Quart) -> N
 
     assert response.status_code == 503
     assert "<html" not in body and "please try again in a moment" in body.lower()
-    assert response.headers["HX-Retarget"] == "#messages"
+    assert response.headers["HX-Retarget"] == "#alerts"
 
 
 async def test_an_internal_caller_gets_the_503_as_json(probe_app: Quart) -> None:

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.dml import ReturningInsert
 
 from lib.db import execute_alone
-from lib.errors import BadRequest, NotFound
+from lib.errors import FieldError, NotFound
 from models import CartItem
 from services.contracts.dtos import CartIdentity, ProductDTO
 from services.contracts.ownership import owned_by
@@ -18,6 +18,9 @@ from services.registry import DomainServices
 
 # More digits than any sensible quantity; longer input is refused before int() sees it.
 MAX_QUANTITY_DIGITS = 6
+QUANTITY_FIELD = "quantity"
+# What is typed is shown again by the field; no more than this of it.
+MAX_SHOWN_VALUE = 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,24 +36,37 @@ class LineChange:
         return self.product.title if self.product is not None else "that item"
 
 
+def quantity_range(*, maximum: int, allow_zero: bool) -> str:
+    """The bounds a quantity field accepts (its `min` and `max`), as its messages say them."""
+    return f"from {0 if allow_zero else 1} to {maximum}"
+
+
 def parse_quantity(
     raw: str | None, *, maximum: int, default: int | None = None, allow_zero: bool = False
 ) -> int:
-    """A quantity typed by a shopper, or a 400 saying what is wrong with it."""
+    """A quantity typed by a shopper, or a 400 by the field saying what it may be.
+
+    The bounds are the ones the forms' `min` and `max` show: 1 to `maximum` when adding, 0 to
+    `maximum` when setting a line (0 removes it).
+    """
     text = (raw or "").strip()
+    bounds = quantity_range(maximum=maximum, allow_zero=allow_zero)
     if not text:
         if default is not None:
             return default
-        raise BadRequest("Enter a quantity.", code="INVALID_QUANTITY")
+        raise FieldError(f"Enter a quantity {bounds}.", **_field(raw, "INVALID_QUANTITY"))
     digits = text.lstrip("+-")
     if not digits.isdecimal() or not digits.isascii() or len(digits) > MAX_QUANTITY_DIGITS:
-        raise BadRequest("The quantity must be a whole number.", code="INVALID_QUANTITY")
+        raise FieldError(
+            f"The quantity must be a whole number {bounds}.", **_field(raw, "INVALID_QUANTITY")
+        )
     quantity = int(text)
     if quantity < 0 or (quantity == 0 and not allow_zero):
-        raise BadRequest("The quantity must be at least 1.", code="INVALID_QUANTITY")
+        raise FieldError(f"The quantity must be {bounds}.", **_field(raw, "INVALID_QUANTITY"))
     if quantity > maximum:
-        raise BadRequest(
-            f"You can have at most {maximum} of one item in your cart.", code="QUANTITY_LIMIT"
+        raise FieldError(
+            f"You can have at most {maximum} of one item in your cart.",
+            **_field(raw, "QUANTITY_LIMIT"),
         )
     return quantity
 
@@ -76,6 +92,11 @@ def add_statement(*, signed_in: bool) -> ReturningInsert[int, int]:
 
 # The add's statement for a signed-in owner (True) and an anonymous one (False), built once.
 ADD = {kind: add_statement(signed_in=kind) for kind in (True, False)}
+
+
+def _field(raw: str | None, code: str) -> dict[str, str]:
+    """The quantity field's name, what was typed (cut short: it is shown again) and the code."""
+    return {"field": QUANTITY_FIELD, "value": (raw or "")[:MAX_SHOWN_VALUE], "code": code}
 
 
 async def add_product(
@@ -105,8 +126,10 @@ async def add_product(
     row = (await execute_alone(session, ADD[identity.is_user], params)).first()
     if row is None:
         await session.rollback()
-        raise BadRequest(
+        raise FieldError(
             f"You can have at most {max_quantity} of {product.title} in your cart.",
+            field=QUANTITY_FIELD,
+            value=str(quantity),
             code="QUANTITY_LIMIT",
         )
     await session.commit()

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bp.orders.filters.qs import OrderListQuery
@@ -33,6 +33,13 @@ class OrderSummary:
     item_count: int
     titles: tuple[str, ...]
     more_titles: int
+    # A payment SumUp reported that did not match the order waits for the coop.
+    payment_under_review: bool = False
+
+    @property
+    def can_pay_again(self) -> bool:
+        """A failed payment may be tried again from the list, as from the order's page."""
+        return self.status == "failed" and not self.payment_under_review
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +67,7 @@ class OrderListPage:
 
 def order_list_statement(
     *, identity: CartIdentity, query: OrderListQuery, page_size: int
-) -> Select[int, datetime, str, str, Decimal, bool]:
+) -> Select[int, datetime, str, str, Decimal, bool, bool]:
     """The page's orders plus one more (to know a next page exists), newest first.
 
     The inner query finds the page's ids with an index-only scan of one owner's entries in
@@ -87,6 +94,10 @@ def order_list_statement(
             Order.currency,
             Order.total_amount,
             Order.needs_refund,
+            and_(
+                Order.payment_mismatch_at.is_not(None),
+                Order.payment_mismatch_resolved_at.is_(None),
+            ).label("payment_under_review"),
         )
         .join(page, page.c.id == Order.id)
         .order_by(Order.created_at.desc(), Order.id.desc())
@@ -119,6 +130,7 @@ async def list_orders(
                 item_count=count,
                 titles=tuple(titles[:TITLES_SHOWN]),
                 more_titles=max(len(titles) - TITLES_SHOWN, 0),
+                payment_under_review=bool(row.payment_under_review),
             )
         )
     return OrderListPage(orders=orders, query=query, page_size=page_size, has_next=has_next)

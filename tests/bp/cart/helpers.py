@@ -58,3 +58,10 @@ async def lines_of(db: AsyncSession, **owner: Any) -> dict[int, int]:
         )
     )
     return {product_id: quantity for product_id, quantity in rows}
+
+
+def input_tag(html: str, input_id: str) -> str:
+    """The whole `<input>` tag with this id (its attributes as rendered)."""
+    found = re.search(rf'<input id="{re.escape(input_id)}"[^>]*>', html)
+    assert found is not None, f"no input #{input_id}"
+    return found.group(0)

@@ -15,6 +15,7 @@ from tests.bp.cart.helpers import (
     badge_counts,
     form_with_token,
     htmx,
+    input_tag,
     lines_of,
     text,
 )
@@ -70,26 +71,82 @@ async def test_set_quantity_zero_removes_the_line(
 @pytest.mark.parametrize(
     ("quantity", "message"),
     [
-        ("", "Enter a quantity."),
-        ("two", "The quantity must be a whole number."),
-        ("-1", "The quantity must be at least 1."),
+        ("", "Enter a quantity from 0 to 99."),
+        ("two", "The quantity must be a whole number from 0 to 99."),
+        ("-1", "The quantity must be from 0 to 99."),
         ("100", "You can have at most 99 of one item in your cart."),
     ],
 )
-async def test_bad_quantities_leave_the_line_alone(
+async def test_a_bad_quantity_posted_without_javascript_is_shown_by_its_field(
     app: Quart, client: Any, db: AsyncSession, quantity: str, message: str
 ) -> None:
-    product = await f.product(db, await f.page(db))
+    page = await f.page(db, "bakery", "The Bakery")
+    product = await f.product(db, page)
+    item = await f.cart_item(db, product, user_id=1, quantity=2)
+    await sign_in(app, client, 1)
+
+    refused = await client.post(
+        f"/items/{item.id}/quantity/?next=/bakery/",
+        form=form_with_token(app, client, quantity=quantity),
+    )
+    html = await text(await client.get("/bakery/"))
+
+    # No POST renders a page (seed 002): a 303 back, and the page shows the message by the
+    # box, the box marked and described by it, and what was typed kept.
+    assert refused.status_code == 303
+    assert refused.headers["Location"] == "/bakery/"
+    field = input_tag(html, f"quantity-{item.id}")
+    assert 'aria-invalid="true"' in field
+    assert f'aria-describedby="quantity-{item.id}-error quantity-{item.id}-help"' in field
+    assert f'value="{quantity}"' in field
+    assert f'<p id="quantity-{item.id}-error"' in html
+    assert f'data-testid="field-error">{message}</p>' in html
+    assert message in html[html.index('id="alerts"') : html.index("<main")]
+    assert await lines_of(db, user_id=1) == {product.id: 2}
+
+
+async def test_a_bad_quantity_from_htmx_swaps_the_page_cart_with_the_field_marked(
+    app: Quart, client: Any, db: AsyncSession
+) -> None:
+    page = await f.page(db, "bakery", "The Bakery")
+    product = await f.product(db, page)
     item = await f.cart_item(db, product, user_id=1, quantity=2)
     await sign_in(app, client, 1)
 
     response = await client.post(
-        f"/items/{item.id}/quantity/", form=form_with_token(app, client, quantity=quantity)
+        f"/items/{item.id}/quantity/?next=/bakery/",
+        headers=htmx(app, client),
+        form={"quantity": "-3", "view": "bakery"},
     )
 
+    html = await text(response)
+    message = "The quantity must be from 0 to 99."
     assert response.status_code == 400
-    assert message in await text(response)
+    assert "HX-Retarget" not in response.headers  # the page cart, swapped in place
+    assert html.lstrip().startswith('<section id="page-cart"')
+    field = input_tag(html, f"quantity-{item.id}")
+    assert 'aria-invalid="true"' in field and 'value="-3"' in field
+    assert f'data-testid="field-error">{message}</p>' in html
+    alerts = html[html.index('<div id="alerts" hx-swap-oob="innerHTML">') :]
+    assert message in alerts and 'data-error-code="INVALID_QUANTITY"' in alerts
     assert await lines_of(db, user_id=1) == {product.id: 2}
+
+
+async def test_the_quantity_box_allows_0_to_the_limit_and_says_0_removes_the_line(
+    app: Quart, client: Any, db: AsyncSession
+) -> None:
+    page = await f.page(db, "bakery", "The Bakery")
+    item = await f.cart_item(db, await f.product(db, page), user_id=1, quantity=2)
+    await sign_in(app, client, 1)
+
+    html = await text(await client.get("/bakery/"))
+
+    field = input_tag(html, f"quantity-{item.id}")
+    assert 'min="0" max="99"' in field
+    assert 'aria-invalid="true"' not in field
+    assert f'aria-describedby="quantity-{item.id}-help"' in field
+    help_text = f'<p id="quantity-{item.id}-help" class="text-xs text-stone-600">'
+    assert help_text + "0 removes the line</p>" in html
 
 
 async def test_remove_line_from_the_overview_rerenders_the_overview(

@@ -172,7 +172,7 @@ async def test_a_browser_without_a_cart_gets_the_empty_cart_message(
     response = await post_checkout(app, client, "bakery", htmx=True)
 
     assert response.status_code == 400
-    assert response.headers["HX-Retarget"] == "#messages"
+    assert response.headers["HX-Retarget"] == "#alerts"
     assert "Your cart is empty" in await text(response)
 
 

@@ -233,7 +233,7 @@ async def test_a_failed_start_answers_htmx_with_a_fragment_and_try_again(
 
     html = await text(response)
     assert response.status_code == 503
-    assert response.headers["HX-Retarget"] == "#messages"
+    assert response.headers["HX-Retarget"] == "#alerts"
     assert "<html" not in html and "Try again" in html
 
 

@@ -60,7 +60,8 @@ async def test_overview_groups_by_page_with_counts_and_subtotals(
 
     bakery, garden, hall = group(html, "bakery"), group(html, "garden"), group(html, "hall")
     assert html.index("Community Hall") < html.index("Garden Club") < html.index("The Bakery")
-    assert by_testid(bakery, "product-count") == "2 products"
+    # One kind of product, two of it: said as both, so that the count never reads as lines.
+    assert by_testid(bakery, "product-count") == "1 product, 2 items"
     assert by_testid(bakery, "booking-count") == "0 bookings"
     assert by_testid(bakery, "subtotal") == "£9.00"
     assert by_testid(garden, "product-count") == "1 product"
@@ -98,6 +99,10 @@ async def test_page_cart_shows_lines_bookings_tickets_and_totals(
     assert by_testid(garden, "page-subtotal") == "£19.99"
     assert '<label for="quantity-' in bakery and "Sourdough loaf" in bakery
     assert by_testid(bakery, "products-total") == "£9.00"
+    # Units are said as items beside the kinds of product, never as "2 products".
+    assert re.sub(r"\s+", " ", by_testid(bakery, "page-counts")) == (
+        "1 product, 2 items · 0 bookings · 0 tickets"
+    )
     assert "Compost" not in bakery
     assert badge_counts(bakery) == [6]
 

@@ -39,7 +39,7 @@ async def test_the_shop_lists_products_slots_and_ticket_types(
     html = await text(await client.get("/dev/shop"))
 
     assert f'data-testid="add-{data["loaf"].slug}"' in html
-    assert f'hx-post="/add/{data["loaf"].id}/"' in html
+    assert f'hx-post="/add/{data["loaf"].id}/?next=/dev/shop"' in html
     assert f'data-testid="book-slot-{data["slot"].id}"' in html
     assert re.search(rf'data-testid="available-{data["standard"].id}">\s*2 left', html)
     assert re.search(rf'data-testid="available-{data["friends"].id}">\s*Tickets available', html)
@@ -103,7 +103,7 @@ async def test_buying_tickets_needs_sign_in(app: Quart, client: Any, db: AsyncSe
     page = await client.post(path, form=form_with_token(app, client, quantity="2"))
 
     assert fragment.status_code == 401
-    assert fragment.headers["HX-Retarget"] == "#messages"
+    assert fragment.headers["HX-Retarget"] == "#alerts"
     html = await text(fragment)
     assert "sign in" in html.lower()
     # Signing in brings the shopper back to the event, not to the top of the shop.
@@ -182,3 +182,15 @@ async def test_the_storefront_exists_only_in_development(
     async with production_like.test_app():
         response = await production_like.test_client().get("/dev/shop")
     assert response.status_code == 404
+
+
+async def test_the_sign_in_page_carries_the_cart_badge(
+    app: Quart, client: Any, db: AsyncSession
+) -> None:
+    product = await f.product(db, await f.page(db))
+    await f.cart_item(db, product, session_id="anon-cart-1", quantity=2)
+    await anonymous_cart(app, client)
+
+    html = await text(await client.get("/dev/sign-in?next=/dev/shop"))
+
+    assert badge_counts(html) == [2]

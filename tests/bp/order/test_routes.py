@@ -204,7 +204,7 @@ async def test_an_htmx_request_for_someone_elses_order_gets_the_error_fragment(
     await sign_in(app, client, 7)
     response = await client.get(f"/orders/{order.id}/", headers={"HX-Request": "true"})
     assert response.status_code == 404
-    assert response.headers["HX-Retarget"] == "#messages"
+    assert response.headers["HX-Retarget"] == "#alerts"
     assert "We could not find that order" in await response.get_data(as_text=True)
 
 
@@ -223,6 +223,31 @@ async def test_an_unpaid_order_can_be_paid_or_checked_again(
     assert check is not None
     assert check.group(1) == check.group(2) == f"/orders/{order.id}/recheck/"
     assert 'hx-indicator="#check-again-loading"' in body
+
+
+async def test_a_failed_order_offers_pay_again_first_and_no_waiting_hint(
+    app: Any, client: Any, db: AsyncSession
+) -> None:
+    order = await make_order(db, status="failed")
+    await sign_in(app, client, 7)
+    _, body = await get(client, f"/orders/{order.id}/")
+    # One primary action, then "Check again" as the secondary; the hint about a payment
+    # shown as waiting would contradict "failed", so it is not there.
+    assert body.index('id="pay-again"') < body.index('id="check-again"')
+    pay_again = re.search(r'<button id="pay-again"[^>]*class="([^"]*)"', body)
+    check_again = re.search(r'<button id="check-again"[^>]*class="([^"]*)"', body)
+    assert pay_again is not None and "bg-emerald-700" in pay_again.group(1)
+    assert check_again is not None and "bg-white" in check_again.group(1)
+    assert "Paid but still shown as waiting?" not in body
+
+
+async def test_a_pending_order_says_what_check_again_is_for(
+    app: Any, client: Any, db: AsyncSession
+) -> None:
+    order = await make_order(db, status="pending")
+    await sign_in(app, client, 7)
+    _, body = await get(client, f"/orders/{order.id}/")
+    assert "Paid but still shown as waiting?" in text_of(body)
 
 
 @pytest.mark.parametrize("status", ["paid", "expired", "cancelled"])

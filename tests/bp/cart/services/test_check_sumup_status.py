@@ -4,6 +4,7 @@ again" and "pay again" built on it."""
 from __future__ import annotations
 
 import logging
+import re
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -16,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bp.cart.services.check_sumup_status import check_sumup_status
 from bp.cart.services.payment_errors import PaymentProviderUnavailable
 from bp.runtime import runtime
+from lib.localtime import format_local_time
 from models import CalendarEntry, CartItem, Order, Ticket
 from tests.support import factories as f
 from tests.support.checkout import (
@@ -271,6 +273,16 @@ async def test_the_return_page_says_paid_failed_or_still_confirming(
     await sumup_standin_control.fail(str(order.sumup_checkout_id))
     failed = await text(await client.get(f"/checkout/return/{order.id}/"))
     assert "did not go through" in failed
+    # Kept until the hosted session's end, said as a clock time in the coop's zone.
+    await db.refresh(order)
+    assert order.checkout_started_at is not None
+    until = format_local_time(order.checkout_started_at + timedelta(minutes=30))
+    assert "a little while" not in failed
+    assert re.search(
+        "is kept, with its booking and a ticket, until "
+        rf"<time datetime=\"[^\"]+\">{until}</time> \(30 minutes",
+        failed,
+    ), failed[failed.index("did not go through") :][:600]
     assert f'action="/orders/{order.id}/pay/"' in failed and "Pay again" in failed
 
     await sumup_standin_control.pay(str(order.sumup_checkout_id))
