@@ -34,7 +34,7 @@ from services.contracts.dtos import (
     TicketConfirmation,
     TicketDTO,
 )
-from services.contracts.ownership import owned_by
+from services.contracts.ownership import owned_by, owned_by_bound, owner_params
 
 # Entries and tickets an anonymous shopper hands over on sign-in: in the cart, or claimed by an
 # order that the same adoption gives to the user (so a release puts them back in the user's cart).
@@ -76,6 +76,21 @@ def ticket_select() -> Select[Ticket, str, datetime, str, Decimal, str, int]:
         .outerjoin(TicketType, TicketType.id == Ticket.ticket_type_id)
         .execution_options(populate_existing=True)
     )
+
+
+# A cart's pending bookings (signed-in owner: True, anonymous: False) and pending tickets,
+# the owner bound at execution (`owner_params`): built once, not per page.
+PENDING_ENTRIES = {
+    kind: entry_select()
+    .where(owned_by_bound(CalendarEntry, signed_in=kind), CalendarEntry.state == "pending")
+    .order_by(CalendarEntry.start_at, CalendarEntry.id)
+    for kind in (True, False)
+}
+PENDING_TICKETS = (
+    ticket_select()
+    .where(owned_by_bound(Ticket, signed_in=True), Ticket.state == "pending")
+    .order_by(CalendarEntry.start_at, Ticket.entry_id, Ticket.ticket_type_id, Ticket.id)
+)
 
 
 def entry_to_dto(row: Any) -> CalendarEntryDTO:
@@ -120,20 +135,12 @@ class SqlCalendarService:
         self, session: AsyncSession, *, identity: CartIdentity
     ) -> list[CalendarEntryDTO]:
         """The bookings in this identity's cart, soonest first, in one query."""
-        rows = await session.execute(
-            entry_select()
-            .where(owned_by(CalendarEntry, identity), CalendarEntry.state == "pending")
-            .order_by(CalendarEntry.start_at, CalendarEntry.id)
-        )
+        rows = await session.execute(PENDING_ENTRIES[identity.is_user], owner_params(identity))
         return [entry_to_dto(row) for row in rows]
 
     async def pending_tickets(self, session: AsyncSession, *, user_id: int) -> list[TicketDTO]:
         """The tickets in this user's cart (seed 004: tickets need sign-in), in one query."""
-        rows = await session.execute(
-            ticket_select()
-            .where(owned_by(Ticket, CartIdentity(user_id=user_id)), Ticket.state == "pending")
-            .order_by(CalendarEntry.start_at, Ticket.entry_id, Ticket.ticket_type_id, Ticket.id)
-        )
+        rows = await session.execute(PENDING_TICKETS, owner_params(CartIdentity(user_id=user_id)))
         return [ticket_to_dto(row) for row in rows]
 
     async def claim_entries_for_order(
