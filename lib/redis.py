@@ -32,7 +32,9 @@ def url_with_db(url: str, db: int) -> str:
     if parts.scheme == "unix":
         query = dict(parse_qsl(parts.query))
         query["db"] = str(db)
-        return urlunsplit(parts._replace(query=urlencode(query)))
+        # Written out: urlunsplit drops the "//" of an empty host, and redis-py 8 refuses
+        # "unix:/path" (only "unix://" names a socket).
+        return f"unix://{parts.netloc}{parts.path}?{urlencode(query)}"
     return urlunsplit(parts._replace(path=f"/{db}"))
 
 
