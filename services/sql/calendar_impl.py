@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, func, literal, or_, select, union_all, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from lib.db import execute_alone
 from lib.money import ZERO, cents
 from models import (
     BOOKED_ENTRY_STATES,
@@ -78,16 +79,46 @@ def ticket_select() -> Select[Ticket, str, datetime, str, Decimal, str, int]:
     )
 
 
-# A cart's pending bookings (signed-in owner: True, anonymous: False) and pending tickets,
-# the owner bound at execution (`owner_params`): built once, not per page.
+# A cart's pending bookings (signed-in owner: True, anonymous: False) and pending tickets, as
+# columns in the order of their DTO's fields, the owner bound at execution (`owner_params`):
+# built once, and read alone when the request has no transaction open.
 PENDING_ENTRIES = {
-    kind: entry_select()
+    kind: select(
+        CalendarEntry.id,
+        CalendarEntry.calendar_id,
+        CalendarEntry.name,
+        CalendarEntry.start_at,
+        CalendarEntry.end_at,
+        func.coalesce(CalendarEntry.cost, literal(ZERO)),
+        CalendarEntry.state,
+        Calendar.container_type,
+        Calendar.container_id,
+        CalendarEntry.order_id,
+        CalendarEntry.slot_id,
+    )
+    .join(Calendar, Calendar.id == CalendarEntry.calendar_id)
     .where(owned_by_bound(CalendarEntry, signed_in=kind), CalendarEntry.state == "pending")
     .order_by(CalendarEntry.start_at, CalendarEntry.id)
     for kind in (True, False)
 }
 PENDING_TICKETS = (
-    ticket_select()
+    select(
+        Ticket.id,
+        Ticket.entry_id,
+        CalendarEntry.name,
+        CalendarEntry.start_at,
+        Ticket.ticket_type_id,
+        TicketType.name,
+        func.coalesce(ticket_cost(), literal(ZERO)),
+        Ticket.state,
+        Ticket.code,
+        Calendar.container_type,
+        Calendar.container_id,
+        Ticket.order_id,
+    )
+    .join(CalendarEntry, CalendarEntry.id == Ticket.entry_id)
+    .join(Calendar, Calendar.id == CalendarEntry.calendar_id)
+    .outerjoin(TicketType, TicketType.id == Ticket.ticket_type_id)
     .where(owned_by_bound(Ticket, signed_in=True), Ticket.state == "pending")
     .order_by(CalendarEntry.start_at, Ticket.entry_id, Ticket.ticket_type_id, Ticket.id)
 )
@@ -135,13 +166,46 @@ class SqlCalendarService:
         self, session: AsyncSession, *, identity: CartIdentity
     ) -> list[CalendarEntryDTO]:
         """The bookings in this identity's cart, soonest first, in one query."""
-        rows = await session.execute(PENDING_ENTRIES[identity.is_user], owner_params(identity))
-        return [entry_to_dto(row) for row in rows]
+        rows = await execute_alone(
+            session, PENDING_ENTRIES[identity.is_user], owner_params(identity)
+        )
+        return [
+            CalendarEntryDTO(
+                id=row[0],
+                calendar_id=row[1],
+                name=row[2],
+                start_at=row[3],
+                end_at=row[4],
+                cost=cents(row[5]),
+                state=row[6],
+                calendar_container_type=row[7],
+                calendar_container_id=row[8],
+                order_id=row[9],
+                slot_id=row[10],
+            )
+            for row in rows
+        ]
 
     async def pending_tickets(self, session: AsyncSession, *, user_id: int) -> list[TicketDTO]:
         """The tickets in this user's cart (seed 004: tickets need sign-in), in one query."""
-        rows = await session.execute(PENDING_TICKETS, owner_params(CartIdentity(user_id=user_id)))
-        return [ticket_to_dto(row) for row in rows]
+        owner = owner_params(CartIdentity(user_id=user_id))
+        return [
+            TicketDTO(
+                id=row[0],
+                entry_id=row[1],
+                entry_name=row[2],
+                entry_start_at=row[3],
+                ticket_type_id=row[4],
+                ticket_type_name=row[5],
+                cost=cents(Decimal(row[6])),
+                state=row[7],
+                code=row[8],
+                calendar_container_type=row[9],
+                calendar_container_id=row[10],
+                order_id=row[11],
+            )
+            for row in await execute_alone(session, PENDING_TICKETS, owner)
+        ]
 
     async def claim_entries_for_order(
         self,
