@@ -32,7 +32,9 @@ other engineers' test runs (load averages of 4 to 6 on 2 cores), so absolute fig
    samples. The same for the add's upsert and the pending bookings and tickets.
 3. **A statement that is a whole transaction runs alone in autocommit**
    (`lib/db.execute_alone`: the badge, the summary, a product read, the add's upsert, a
-   quantity change, a removal) when the request has no transaction open: one round trip
+   quantity change, a removal, and the page cart's and the overview's reads of pages, lines,
+   bookings and tickets, now read as columns rather than ORM objects) when the request has
+   no transaction open (a checkout or a settlement always has one): one round trip
    instead of three (no BEGIN, no ROLLBACK or COMMIT), and the connection goes back to the
    pool at once. The BEGIN alone was 19% of `cart-mini`'s samples. Together with 2, `cart-mini`
    went from 0.05 to 0.26 of bare Quart in one quick run.
@@ -75,12 +77,14 @@ IN_THE_WAY = """\
   for a lost database and would tie the path to named prepared statements, which PgBouncer in
   transaction mode forbids. A cached count was not tried: the events app writes bookings and
   tickets directly, so the cart could not invalidate it on every change.
-- **Page cart and overview (≥ 0.30).** Five statements in one transaction (BEGIN and ROLLBACK
-  are two more round trips), the shopper's name from the account domain on a connection of
-  its own in a READ ONLY transaction (three round trips, 11-24% of the samples; the
-  benchmark's sessions carry no `user_name`, as the account app may leave it out), the
-  notices popped from Redis (a MULTI/EXEC), and the ORM loading bookings and tickets as
-  objects. Next: the reads in autocommit like the badge, and Core rows for bookings and tickets.
+- **Page cart and overview (≥ 0.30).** They are whole HTML pages, against the bare app's
+  fragment: rendering `page.html` and its layout takes about two thirds of the page cart's
+  samples (the database reads made from the template included). Then five reads (the page,
+  lines with products, bookings, tickets, the badge), the shopper's name from the account
+  domain in a READ ONLY transaction of its own (three round trips, 9-24% of the samples; the
+  benchmark's sessions carry no `user_name`, as the account app may leave it out), and the
+  notices popped from Redis (a MULTI/EXEC). Reading the five alone in autocommit instead of
+  in one transaction bought about 5% (194 → 207 req/s in two quick runs on a quiet machine).
 - **add-to-cart and set-quantity (≥ 0.40, p99 < 25 ms at half load).** add-to-cart is now
   three round trips (the product, the upsert, the badge), 72% of its samples in the database
   calls; set-quantity answers with the whole page cart, so it costs what the page cart costs.
