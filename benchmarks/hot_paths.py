@@ -46,6 +46,7 @@ import httpx  # noqa: E402
 
 from benchmarks.browser import BrowserCredentials, browser_credentials, stateless_client  # noqa: E402
 from benchmarks.fixed_rate import run_fixed_rate  # noqa: E402
+from benchmarks.hot_history import BASELINE  # noqa: E402
 from benchmarks.hot_report import (  # noqa: E402
     BARE,
     PathRun,
@@ -619,12 +620,10 @@ def describe_data(run: Run) -> list[str]:
     ]
 
 
-BASELINE_NOTE = (
-    "This is a **baseline of today's code**, measured on a 2-core machine while other "
-    "engineers' test runs were using it: absolute figures move with that load (see the load "
-    "averages above), which is why every path is also given as a ratio to bare Quart measured "
-    "in the same run, before and after the paths. The figures are to be measured again after "
-    "the optimisations."
+MEASURED_NOTE = (
+    "Measured on a 2-core machine while other engineers' test runs were using it: absolute "
+    "figures move with that load (see the load averages above), which is why every path is "
+    "also given as a ratio to bare Quart measured in the same run, before and after the paths."
 )
 # What each part measures and how, kept beside the figures of the parts that ran.
 PART_NOTES = {
@@ -681,7 +680,7 @@ async def prepare(run: Run) -> Report:
         settings=describe_settings(run),
         data=describe_data(run),
         load_before=load_average(),
-        notes=[BASELINE_NOTE, *(PART_NOTES[p] for p in PART_NOTES if p in args.parts)],
+        notes=[MEASURED_NOTE, BASELINE, *(PART_NOTES[p] for p in PART_NOTES if p in args.parts)],
     )
 
 

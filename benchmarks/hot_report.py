@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from benchmarks.fixed_rate import FixedRateResult
+from benchmarks.hot_history import CHANGES, IN_THE_WAY
 from benchmarks.machine import Machine
 from benchmarks.paid_orders import OrdersRun
 from benchmarks.statements import StatementCount
@@ -299,6 +300,8 @@ def markdown(report: Report) -> str:
         *_orders(report),
         *_statements(report),
         *_memory(report),
+        CHANGES,
+        IN_THE_WAY,
         "### Notes",
         "",
         *(f"- {note}" for note in report.notes),

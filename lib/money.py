@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 
 from babel.numbers import format_currency, format_decimal
 
@@ -18,6 +19,8 @@ ZERO = Decimal("0.00")
 # in another currency, is shown with its ISO code.
 SUPPORTED_CURRENCIES = ("GBP", "EUR")
 DEFAULT_LOCALE = "en_GB"
+# Formatted amounts remembered (per worker; a bounded cache, so memory stays flat).
+FORMATTED_AMOUNTS = 4096
 
 
 def cents(amount: Decimal) -> Decimal:
@@ -49,7 +52,14 @@ def format_money(
         raise ValueError(f"not an amount of money: {value}")
     # Babel would round half to even; money here rounds half up, before Babel sees it.
     value = value.quantize(CENT, rounding=ROUND_HALF_UP)
-    code = (currency or "").strip().upper()
+    return _formatted(str(value), (currency or "").strip().upper(), locale)
+
+
+@lru_cache(maxsize=FORMATTED_AMOUNTS)
+def _formatted(amount: str, code: str, locale: str) -> str:
+    """Babel's formatting of a rounded amount, remembered: a page shows the same few prices
+    again and again, and Babel takes longer than the rest of the page's money."""
+    value = Decimal(amount)
     if code in SUPPORTED_CURRENCIES:
         return str(format_currency(value, code, locale=locale))
     digits = format_decimal(abs(value), format="#,##0.00", locale=locale)

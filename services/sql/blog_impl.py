@@ -5,15 +5,26 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from lib.db import execute_alone
 from models import Page
 from services.contracts.dtos import PageDTO
 
 # What can be a slug (the column is 128 wide); control characters, a NUL above all, cannot, and
 # PostgreSQL would refuse the query rather than find nothing.
 SLUG_PATTERN = re.compile(r"[^\x00-\x1f\x7f/]{1,128}")
+
+
+# A page's columns as the cart sees it, read alone when the request has no transaction open.
+PAGE_COLUMNS = (Page.id, Page.slug, Page.title)
+LIVE_PAGE_BY_SLUG = select(*PAGE_COLUMNS).where(
+    Page.slug == bindparam("slug"), Page.deleted_at.is_(None)
+)
+LIVE_PAGES_BY_IDS = select(*PAGE_COLUMNS).where(
+    Page.id.in_(bindparam("ids", expanding=True)), Page.deleted_at.is_(None)
+)
 
 
 def page_to_dto(page: Page) -> PageDTO:
@@ -28,20 +39,16 @@ class SqlBlogService:
         """The live page with this slug, or None."""
         if not SLUG_PATTERN.fullmatch(slug):
             return None
-        page = await session.scalar(
-            select(Page).where(Page.slug == slug, Page.deleted_at.is_(None))
-        )
-        return page_to_dto(page) if page is not None else None
+        row = (await execute_alone(session, LIVE_PAGE_BY_SLUG, {"slug": slug})).first()
+        return PageDTO(id=row[0], slug=row[1], title=row[2]) if row is not None else None
 
     async def pages_by_ids(self, session: AsyncSession, ids: Sequence[int]) -> dict[int, PageDTO]:
         """The live pages among these ids, by id, in one query."""
         wanted = sorted(set(ids))
         if not wanted:
             return {}
-        rows = await session.scalars(
-            select(Page).where(Page.id.in_(wanted), Page.deleted_at.is_(None))
-        )
-        return {page.id: page_to_dto(page) for page in rows}
+        rows = await execute_alone(session, LIVE_PAGES_BY_IDS, {"ids": wanted})
+        return {row[0]: PageDTO(id=row[0], slug=row[1], title=row[2]) for row in rows}
 
     async def list_pages(self, session: AsyncSession) -> list[PageDTO]:
         """Every live page, by title."""

@@ -26,6 +26,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from lib.db import execute_alone
 from lib.money import ZERO, cents
 from models import (
     BOOKED_ENTRY_STATES,
@@ -46,7 +47,7 @@ from services.contracts.dtos import (
     TicketDTO,
     TicketTypeDTO,
 )
-from services.contracts.ownership import owned_by
+from services.contracts.ownership import owned_by, owned_by_bound, owner_params
 
 # Entries and tickets an anonymous shopper hands over on sign-in: in the cart, or claimed by an
 # order that the same adoption gives to the user (so a release puts them back in the user's cart).
@@ -65,67 +66,96 @@ def ticket_cost() -> ColumnElement[Decimal]:
     return func.coalesce(TicketType.cost, CalendarEntry.ticket_price, literal(ZERO))
 
 
-def entry_select() -> Select[CalendarEntry, str, int]:
-    """Entries with the container (page) of their calendar."""
-    return (
-        select(CalendarEntry, Calendar.container_type, Calendar.container_id)
-        .join(Calendar, Calendar.id == CalendarEntry.calendar_id)
-        # Bulk updates here do not touch loaded objects; read the rows as they are now.
-        .execution_options(populate_existing=True)
-    )
+def entry_select() -> Select[*tuple[Any, ...]]:
+    """Entries with the container (page) of their calendar, as columns in the order of
+    `entry_to_dto` (always as the database has them now: no ORM object to refresh)."""
+    return select(
+        CalendarEntry.id,
+        CalendarEntry.calendar_id,
+        CalendarEntry.name,
+        CalendarEntry.start_at,
+        CalendarEntry.end_at,
+        func.coalesce(CalendarEntry.cost, literal(ZERO)),
+        CalendarEntry.state,
+        Calendar.container_type,
+        Calendar.container_id,
+        CalendarEntry.order_id,
+        CalendarEntry.slot_id,
+    ).join(Calendar, Calendar.id == CalendarEntry.calendar_id)
 
 
-def ticket_select() -> Select[Ticket, str, datetime, str, Decimal, str, int]:
-    """Tickets with their event, type, cost and the container (page) of the event's calendar."""
+def ticket_select() -> Select[*tuple[Any, ...]]:
+    """Tickets with their event, type, cost and the container (page) of the event's calendar,
+    as columns in the order of `ticket_to_dto`."""
     return (
         select(
-            Ticket,
+            Ticket.id,
+            Ticket.entry_id,
             CalendarEntry.name,
             CalendarEntry.start_at,
+            Ticket.ticket_type_id,
             TicketType.name,
-            ticket_cost(),
+            func.coalesce(ticket_cost(), literal(ZERO)),
+            Ticket.state,
+            Ticket.code,
             Calendar.container_type,
             Calendar.container_id,
+            Ticket.order_id,
         )
         .join(CalendarEntry, CalendarEntry.id == Ticket.entry_id)
         .join(Calendar, Calendar.id == CalendarEntry.calendar_id)
         .outerjoin(TicketType, TicketType.id == Ticket.ticket_type_id)
-        .execution_options(populate_existing=True)
     )
 
 
+# A cart's pending bookings (signed-in owner: True, anonymous: False) and pending tickets, the
+# owner bound at execution (`owner_params`): built once, and read alone when the request has no
+# transaction open.
+PENDING_ENTRIES = {
+    kind: entry_select()
+    .where(owned_by_bound(CalendarEntry, signed_in=kind), CalendarEntry.state == "pending")
+    .order_by(CalendarEntry.start_at, CalendarEntry.id)
+    for kind in (True, False)
+}
+PENDING_TICKETS = (
+    ticket_select()
+    .where(owned_by_bound(Ticket, signed_in=True), Ticket.state == "pending")
+    .order_by(CalendarEntry.start_at, Ticket.entry_id, Ticket.ticket_type_id, Ticket.id)
+)
+
+
 def entry_to_dto(row: Any) -> CalendarEntryDTO:
-    entry, container_type, container_id = row
+    """A row of `entry_select`."""
     return CalendarEntryDTO(
-        id=entry.id,
-        calendar_id=entry.calendar_id,
-        name=entry.name,
-        start_at=entry.start_at,
-        end_at=entry.end_at,
-        cost=cents(entry.cost or ZERO),
-        state=entry.state,
-        calendar_container_type=container_type,
-        calendar_container_id=container_id,
-        order_id=entry.order_id,
-        slot_id=entry.slot_id,
+        id=row[0],
+        calendar_id=row[1],
+        name=row[2],
+        start_at=row[3],
+        end_at=row[4],
+        cost=cents(row[5]),
+        state=row[6],
+        calendar_container_type=row[7],
+        calendar_container_id=row[8],
+        order_id=row[9],
+        slot_id=row[10],
     )
 
 
 def ticket_to_dto(row: Any) -> TicketDTO:
-    ticket, entry_name, entry_start_at, type_name, cost, container_type, container_id = row
+    """A row of `ticket_select`."""
     return TicketDTO(
-        id=ticket.id,
-        entry_id=ticket.entry_id,
-        entry_name=entry_name,
-        entry_start_at=entry_start_at,
-        ticket_type_id=ticket.ticket_type_id,
-        ticket_type_name=type_name,
-        cost=cents(Decimal(cost or ZERO)),
-        state=ticket.state,
-        code=ticket.code,
-        calendar_container_type=container_type,
-        calendar_container_id=container_id,
-        order_id=ticket.order_id,
+        id=row[0],
+        entry_id=row[1],
+        entry_name=row[2],
+        entry_start_at=row[3],
+        ticket_type_id=row[4],
+        ticket_type_name=row[5],
+        cost=cents(Decimal(row[6])),
+        state=row[7],
+        code=row[8],
+        calendar_container_type=row[9],
+        calendar_container_id=row[10],
+        order_id=row[11],
     )
 
 
@@ -136,20 +166,15 @@ class SqlCalendarService:
         self, session: AsyncSession, *, identity: CartIdentity
     ) -> list[CalendarEntryDTO]:
         """The bookings in this identity's cart, soonest first, in one query."""
-        rows = await session.execute(
-            entry_select()
-            .where(owned_by(CalendarEntry, identity), CalendarEntry.state == "pending")
-            .order_by(CalendarEntry.start_at, CalendarEntry.id)
+        rows = await execute_alone(
+            session, PENDING_ENTRIES[identity.is_user], owner_params(identity)
         )
         return [entry_to_dto(row) for row in rows]
 
     async def pending_tickets(self, session: AsyncSession, *, user_id: int) -> list[TicketDTO]:
         """The tickets in this user's cart (seed 004: tickets need sign-in), in one query."""
-        rows = await session.execute(
-            ticket_select()
-            .where(owned_by(Ticket, CartIdentity(user_id=user_id)), Ticket.state == "pending")
-            .order_by(CalendarEntry.start_at, Ticket.entry_id, Ticket.ticket_type_id, Ticket.id)
-        )
+        owner = owner_params(CartIdentity(user_id=user_id))
+        rows = await execute_alone(session, PENDING_TICKETS, owner)
         return [ticket_to_dto(row) for row in rows]
 
     async def claim_entries_for_order(

@@ -105,7 +105,7 @@ async def lines_with_products(
 ) -> list[tuple[int, int, int, ProductDTO | None]]:
     """(line id, product id, quantity, live product or None) of the identity's live lines, in
     one statement: for a deployment whose market shares the cart's database."""
-    rows = await session.execute(LINES[identity.is_user], owner_params(identity))
+    rows = await execute_alone(session, LINES[identity.is_user], owner_params(identity))
     return [
         (
             row[0],

@@ -27,19 +27,6 @@ LIVE_PRODUCT = select(*PRODUCT_COLUMNS).where(
 )
 
 
-def product_to_dto(product: Product) -> ProductDTO:
-    """A product row with its current price."""
-    return ProductDTO(
-        id=product.id,
-        page_id=product.page_id,
-        slug=product.slug,
-        title=product.title,
-        price=product.price,
-        image_url=product.image_url,
-        description=product.description,
-    )
-
-
 def product_from_columns(row: Sequence[Any]) -> ProductDTO:
     """A product from its `PRODUCT_COLUMNS`."""
     id_, page_id, slug, title, price, image_url, description = row
@@ -69,17 +56,17 @@ class SqlMarketService:
         wanted = sorted(set(ids))
         if not wanted:
             return {}
-        query = select(Product).where(Product.id.in_(wanted))
+        query = select(*PRODUCT_COLUMNS).where(Product.id.in_(wanted))
         if not include_deleted:
             query = query.where(Product.deleted_at.is_(None))
-        rows = await session.scalars(query)
-        return {product.id: product_to_dto(product) for product in rows}
+        rows = await session.execute(query)
+        return {row[0]: product_from_columns(row) for row in rows}
 
     async def products_for_page(self, session: AsyncSession, page_id: int) -> list[ProductDTO]:
         """The live products sold on a page, by title."""
-        rows = await session.scalars(
-            select(Product)
+        rows = await session.execute(
+            select(*PRODUCT_COLUMNS)
             .where(Product.page_id == page_id, Product.deleted_at.is_(None))
             .order_by(Product.title, Product.id)
         )
-        return [product_to_dto(product) for product in rows]
+        return [product_from_columns(row) for row in rows]

@@ -1,0 +1,113 @@
+"""What was tried on the hot paths and what each change bought, and what stands in the way of
+the targets not met: the prose of RESULTS.md's hot-paths section, beside the figures the run
+measures (as benchmarks/orders_list.py keeps its own)."""
+
+from __future__ import annotations
+
+# The baseline, measured on 2026-12-01 by this benchmark on today's code of then.
+BASELINE = (
+    "Baseline (2026-12-01, before these changes, same benchmark and machine): `cart-mini` "
+    "191 req/s (0.10 of bare Quart), summary 355 (0.18), page cart 111 (0.06), overview 65 "
+    "(0.03), add-to-cart 75 (0.04), set-quantity 47 (0.02); checkout 18 / 18 / 22 statements, "
+    "webhook settlement 12 / 31 / 36; 484 paid ticket orders a minute, 434 mixed; a worker's "
+    "RSS +31.9 MiB over 100,337 requests."
+)
+
+CHANGES = """\
+### What was tried, and what each change bought
+
+Each step was profiled with py-spy on the one service worker under the benchmark's wrk load
+(`--quick`), and compared by ratio to bare Quart in the same run: the machine was shared with
+other engineers' test runs (load averages of 4 to 6 on 2 cores), so absolute figures moved by
+2x between runs.
+
+1. **The benchmark measured errors for signed-in paths.** Production prefixes the shared
+   cookie `__Host-` over HTTPS; the benchmark sent `coop_session` over plain HTTP, so the page
+   cart showed 0 lines and ticket checkouts answered 400. It now runs the service with
+   `ALLOW_INSECURE_HTTP=true` (plain HTTP on the loopback). The limiter's run raised every
+   limit out of reach: with the default 60 writes a minute per client it measured 429s.
+2. **The summary's statement built once per kind of owner** (`services/sql/cart_impl.py`,
+   the owner as bound parameters, `owned_by_bound`): building it took 450 µs a request against
+   1.6 µs for SQLAlchemy's cache key of a ready statement; it was 43% of `cart-mini`'s
+   samples. The same for the add's upsert and the pending bookings and tickets.
+3. **A statement that is a whole transaction runs alone in autocommit**
+   (`lib/db.execute_alone`: the badge, the summary, a product read, the add's upsert, a
+   quantity change, a removal, and the page cart's and the overview's reads of pages, lines,
+   bookings and tickets, now read as columns rather than ORM objects) when the request has
+   no transaction open (a checkout or a settlement always has one): one round trip
+   instead of three (no BEGIN, no ROLLBACK or COMMIT), and the connection goes back to the
+   pool at once. The BEGIN alone was 19% of `cart-mini`'s samples. Together with 2, `cart-mini`
+   went from 0.05 to 0.26 of bare Quart in one quick run.
+4. **No thread per template render.** Every blueprint carried Flask's own default context
+   processor, a plain function, which Quart runs in a thread pool for each render (and which
+   finds no Flask context, so adds nothing): 6-14% of `cart-mini`'s samples. Removed in
+   `create_app`; the cart's own processor is a coroutine.
+5. **The pool keeps the connections it opens** (`lib/db.make_engine`: twice
+   `DATABASE_POOL_SIZE` kept, the same bound as before): with a pool of 10 and 10 overflow,
+   each overflow connection was closed at its return, and 343 connections (new PostgreSQL
+   backends) were opened in 40 s of the quick throughput run; now only those that wrk's
+   cut-off requests break at the end of a path are replaced.
+6. **Cart lines with their products in one statement** when the market shares the cart's
+   database (as the summary already did): the page cart 6 → 5 statements, the checkout one
+   less. Formatted amounts are remembered (a bounded cache; Babel took 8% of the page cart).
+7. **Checkout in 15 statements whatever the cart holds** (`tests/bp/cart/
+   test_checkout_statements.py` counts 1 line and 20 lines + 20 bookings + 20 tickets): the
+   first hosted checkout of a new order is opened from what making the order read (no second
+   read of the order and its merchant: -4), stored by one conditional UPDATE (-1), the slots
+   and ticket types locked in one statement and counted in one (-2), bookings and tickets
+   claimed in one (-1), lines with products (-1). Counted on the driver, 24 → 15; on the
+   server (below), 22 → 15 for the largest cart. The order of locks, the lock-then-count in two
+   statements (the count must see what the transaction it waited for committed) and every race
+   and exactly-once test are kept.
+8. **The settlement changes the cart lines a paid order bought in one UPDATE** (locked first
+   in id order, as before) instead of one per line: for 20 lines, 31 → 13 statements on the
+   server in a quick run. It stays at about 13 + 8 for bookings and tickets: each kind locks
+   its slots or types, counts, and confirms in statements of its own.
+"""
+
+IN_THE_WAY = """\
+### What stands in the way of the targets not met
+
+- **`cart-mini` and the summary (≥ 0.60).** What is left is one PostgreSQL round trip and the
+  framework around it: in the last profile, the write of the statement to PostgreSQL (on two
+  cores shared with PostgreSQL, the worker waits while the backend runs), SQLAlchemy's
+  execution of a ready statement, opening the request's `AsyncSession` (unused when the read
+  runs alone, 9-14%), Jinja's render and the query-string parsing. A raw asyncpg prepared
+  statement would save SQLAlchemy's part, but would bypass the error mapping that answers 503
+  for a lost database and would tie the path to named prepared statements, which PgBouncer in
+  transaction mode forbids. A cached count was not tried: the events app writes bookings and
+  tickets directly, so the cart could not invalidate it on every change.
+- **Page cart and overview (≥ 0.30).** They are whole HTML pages, against the bare app's
+  fragment: rendering `page.html` and its layout takes about two thirds of the page cart's
+  samples (the database reads made from the template included). Then five reads (the page,
+  lines with products, bookings, tickets, the badge), the shopper's name from the account
+  domain in a READ ONLY transaction of its own (three round trips, 9-24% of the samples; the
+  benchmark's sessions carry no `user_name`, as the account app may leave it out), and the
+  notices popped from Redis (a MULTI/EXEC). Reading the five alone in autocommit instead of
+  in one transaction bought about 5% (194 → 207 req/s in two quick runs on a quiet machine).
+- **add-to-cart and set-quantity (≥ 0.40, p99 < 25 ms at half load).** add-to-cart is now
+  three round trips (the product, the upsert, the badge), 72% of its samples in the database
+  calls; set-quantity answers with the whole page cart, so it costs what the page cart costs.
+- **Paid orders (3,000 and 1,000 a minute).** The two cores are shared by the two workers,
+  PostgreSQL, Redis, the SumUp stand-in (one Python process) and the 32 shoppers (one Python
+  process); in a quick run the workers got about 55% of one core while other test runs took
+  most of the rest. A paid order is about ten requests to the service (sign-in page, add,
+  page cart, checkout, return page and its polls, the webhook) and three to the stand-in; in a
+  worker's profile during the run, the payment check and settlement take 18% (the return
+  page and the webhook race to settle, and each asks SumUp first), the return page 13%, the
+  checkout 13%, the webhook 11%, and 30% of the samples are writes to PostgreSQL. 3,000 a
+  minute is 50 orders and about 500 service requests a second on this machine: out of reach
+  while every request costs at least one round trip on a machine this size. The SumUp
+  client reuses its connections (no connect in the profile). The one "return page failed" of
+  the mixed run is the stand-in doing what SumUp's sandbox does: a total of 11.00, 42.01,
+  42.76 or 42.91 always fails (`sumup_standin/state.py`); no ticket was oversold.
+- **A worker's memory (flat over 100,000 requests).** The growth fell from +31.9 MiB to
+  +19.2 MiB, and most of it comes in the first thousand requests (imports run, templates
+  compiled, SQLAlchemy's compiled-statement cache and asyncpg's prepared statements of each
+  pooled connection filled); after that it is about +5 MiB over 89,000 requests, slowing down.
+  Every cache on a request's way is bounded (SQLAlchemy's 500 statements, asyncpg's 100 per
+  connection with at most 20 connections, the 4,096 formatted amounts); statements with an IN
+  list of another length are other statements in both caches, which fill slowly under the
+  benchmark's random carts. Not shown flat yet: a longer run, or `tracemalloc` snapshots
+  compared after the caches are full, would tell a slow fill from a leak.
+"""
