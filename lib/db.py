@@ -26,6 +26,10 @@ from sqlalchemy.ext.asyncio import (
 
 from config.settings import Settings
 
+# The engine's own execution option: whether a statement that is a whole transaction may run
+# alone in autocommit (see execute_alone).
+ALONE_IN_AUTOCOMMIT = "cart_alone_in_autocommit"
+
 
 def normalise_database_url(url: str) -> str:
     """Accept plain postgres:// URLs (as operators write them) and use the asyncpg driver."""
@@ -87,6 +91,10 @@ def make_engine(url: str, *, pool_size: int, pgbouncer: bool = False) -> AsyncEn
         max_overflow=0,
         pool_timeout=10,
         connect_args=connect_args,
+        # Behind PgBouncer a statement alone in autocommit may be prepared on one server
+        # connection and executed on another (each Sync ends PgBouncer's "transaction"), so
+        # there every statement runs inside a transaction.
+        execution_options={ALONE_IN_AUTOCOMMIT: not pgbouncer},
     )
     event.listen(engine.sync_engine, "checkout", _refuse_closed_connection)
     return engine
@@ -116,7 +124,11 @@ async def execute_alone(
     request ends.
     """
     engine = session.bind
-    if session.in_transaction() or not isinstance(engine, AsyncEngine):
+    if (
+        session.in_transaction()
+        or not isinstance(engine, AsyncEngine)
+        or not engine.get_execution_options().get(ALONE_IN_AUTOCOMMIT, True)
+    ):
         return await session.execute(statement, params)
     async with engine.connect() as connection:
         await connection.execution_options(isolation_level="AUTOCOMMIT")
