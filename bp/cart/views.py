@@ -83,13 +83,6 @@ async def added(
     add form, fresh, in place of one that showed a refused quantity); or a 303."""
     if not is_htmx():
         return see_other(safe_next(default))
-    # htmx names the element that sent the request: only a page with the cart's own add form
-    # (and so its error toasts) gets them back out of band; a sibling app's page has neither,
-    # and htmx would report each swap without a target as an error.
-    own_form = product is not None and request.headers.get("HX-Trigger") == f"add-form-{product.id}"
     return await render_template(
-        "cart/_added.html",
-        message=message,
-        product=product if own_form else None,
-        next_path=safe_next(default),
+        "cart/_added.html", message=message, product=product, next_path=safe_next(default)
     )
