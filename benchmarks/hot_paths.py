@@ -25,6 +25,7 @@ import os
 import shlex
 import shutil
 import signal
+import subprocess
 import sys
 import tempfile
 import time
@@ -260,8 +261,10 @@ async def drive(
     duration: float,
     warmup: float,
     seed: int,
+    profile: Path | None = None,
 ) -> WrkResult:
-    """A warm-up run, then the measured one, with the same script."""
+    """A warm-up run, then the measured one, with the same script; `profile` records the
+    server's worker with py-spy while the measured run lasts."""
     script = wrk_script(run, mix, seed)
     options: dict[str, Any] = {
         "script_path": run.work_dir / f"{mix[0][0]}-{seed}.lua",
@@ -270,7 +273,35 @@ async def drive(
     }
     if warmup > 0:
         await run_wrk(run.wrk, server.base_url, script, duration_s=warmup, **options)
-    return await run_wrk(run.wrk, server.base_url, script, duration_s=duration, **options)
+    measured = run_wrk(run.wrk, server.base_url, script, duration_s=duration, **options)
+    if profile is None:
+        return await measured
+    result, _ = await asyncio.gather(measured, record_profile(server, profile, duration))
+    return result
+
+
+async def record_profile(server: Server, output: Path, duration: float) -> None:
+    """py-spy's samples of the server's first worker, as collapsed stacks (one line a stack)."""
+    output.parent.mkdir(parents=True, exist_ok=True)
+    command = [ensure_py_spy(), "record", "--pid", str(server.worker_pids()[0])]
+    command += ["--duration", str(max(1, int(duration))), "--rate", "250"]
+    command += ["--format", "raw", "--output", str(output)]
+    process = await asyncio.create_subprocess_exec(
+        *command, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE
+    )
+    _, stderr = await process.communicate()
+    if process.returncode != 0:
+        say(f"py-spy failed on {output.stem}: {stderr.decode(errors='replace').strip()}")
+
+
+def ensure_py_spy() -> str:
+    """The py-spy beside this Python, installed from PyPI when missing (only for --profile)."""
+    found = shutil.which("py-spy", path=str(Path(sys.executable).parent)) or shutil.which("py-spy")
+    if found is None:
+        subprocess.run([sys.executable, "-m", "pip", "install", "-q", "py-spy"], check=True)
+        found = shutil.which("py-spy", path=str(Path(sys.executable).parent))
+    assert found is not None, "py-spy could not be installed"
+    return found
 
 
 async def check_paths(run: Run, server: Server, paths: tuple[str, ...]) -> None:
@@ -306,14 +337,21 @@ async def throughput(run: Run, report: Report) -> None:
         if not run.readers:
             await sign_in_browsers(run, service)
         await check_paths(run, bare, ("cart_mini",))
-        await check_paths(run, service, PATH_NAMES)
+        await check_paths(run, service, tuple(args.paths))
         plan: list[tuple[str, str, Server]] = [(BARE, "before", bare)]
-        plan += [(path, "", service) for path in PATH_NAMES]
+        plan += [(path, "", service) for path in args.paths]
         plan.append((BARE, "after", bare))
         for seed, (path, round_, server) in enumerate(plan, start=1):
             mix = single("cart_mini" if path == BARE else path)
+            profiled = args.profile / f"{path}.txt" if args.profile and server is service else None
             result = await drive(
-                run, server, mix, duration=args.duration, warmup=args.warmup, seed=seed
+                run,
+                server,
+                mix,
+                duration=args.duration,
+                warmup=args.warmup,
+                seed=seed,
+                profile=profiled,
             )
             report.paths.append(PathRun(path, result, round_))
             say(console_path(report, report.paths[-1]))
@@ -767,6 +805,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     timing.add_argument("--warmup", type=float, help="warm-up seconds per path (10; quick 2)")
     timing.add_argument("--connections", type=int, default=16, help="connections (16)")
     timing.add_argument("--threads", type=int, default=1, help="wrk threads (1)")
+    timing.add_argument(
+        "--paths",
+        default=",".join(PATH_NAMES),
+        help=f"comma-separated, of: {', '.join(PATH_NAMES)} (all; RESULTS.md needs all)",
+    )
+    timing.add_argument(
+        "--profile",
+        type=Path,
+        metavar="DIR",
+        help="record each measured path with py-spy (installed when missing) into DIR: "
+        "<path>.txt, collapsed stacks of the service worker",
+    )
     shopping = parser.add_argument_group("paid orders and memory")
     shopping.add_argument("--shoppers", type=int, default=32, help="concurrent shoppers (32)")
     shopping.add_argument("--orders-duration", type=float, help="measured seconds (30; quick 4)")
@@ -829,6 +879,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     unknown = sorted(set(args.parts) - set(PARTS))
     if unknown:
         parser.error(f"unknown parts: {', '.join(unknown)} (choose from {', '.join(PARTS)})")
+    args.paths = [path.strip() for path in args.paths.split(",") if path.strip()]
+    unknown = sorted(set(args.paths) - set(PATH_NAMES))
+    if unknown:
+        parser.error(f"unknown paths: {', '.join(unknown)} (choose from {', '.join(PATH_NAMES)})")
+    if set(args.paths) != set(PATH_NAMES):
+        args.write = False
     if args.redis_auth_db == args.redis_cart_db:
         parser.error("--redis-auth-db and --redis-cart-db must differ")
     return args

@@ -11,18 +11,22 @@ and every connection pooled before it, so only that request fails (503, lib/erro
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from uuid import uuid4
 
-from sqlalchemy import Executable, Result, event
-from sqlalchemy.exc import DisconnectionError
+import asyncpg
+from sqlalchemy import Executable, event
+from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
+from sqlalchemy.exc import DisconnectionError, MultipleResultsFound, NoResultFound
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.util import greenlet_spawn
 
 from config.settings import Settings
 
@@ -112,16 +116,81 @@ def _refuse_closed_connection(dbapi_connection: Any, record: Any, proxy: Any) ->
         raise DisconnectionError("the database closed this connection")
 
 
+class Query:
+    """A statement of the hot paths, compiled once to the driver's SQL.
+
+    Run alone (see execute_alone), it goes straight to asyncpg on a pooled connection: the
+    driver's own cache of prepared statements finds it by its text, and none of SQLAlchemy's
+    per-execution work (cache key, execution context, result metadata) is done; that work
+    was most of a badge's cost. In a transaction, or behind PgBouncer, the same statement runs
+    through the session as any other. Only plain values bind (no IN lists that expand: an
+    array and `= ANY(...)` instead), and rows come back as the driver reads them: the hot
+    paths read integers, text, amounts and times, which need no conversion.
+    """
+
+    __slots__ = ("defaults", "names", "sql", "statement")
+
+    def __init__(self, statement: Executable) -> None:
+        compiled = statement.compile(dialect=_DIALECT)  # type: ignore[attr-defined]
+        if compiled.positiontup is None or "POSTCOMPILE" in compiled.string:
+            raise ValueError("a Query binds plain positional values only")
+        self.statement = statement
+        self.sql = compiled.string
+        self.names = tuple(compiled.positiontup)
+        # The values the statement carries itself (its literals), for names the caller omits.
+        self.defaults = {name: bind.effective_value for name, bind in compiled.binds.items()}
+
+    def arguments(self, params: Mapping[str, Any] | None) -> list[Any]:
+        """The driver's positional arguments: the caller's values, else the statement's own."""
+        given = params or {}
+        return [given[name] if name in given else self.defaults[name] for name in self.names]
+
+
+_DIALECT = PGDialect_asyncpg()  # type: ignore[no-untyped-call]
+
+
+class Rows:
+    """A statement's rows, read alike whichever way it ran (by position: `row[0]`)."""
+
+    __slots__ = ("_rows",)
+
+    def __init__(self, rows: Sequence[Sequence[Any]]) -> None:
+        self._rows = rows
+
+    def __iter__(self) -> Iterator[Sequence[Any]]:
+        return iter(self._rows)
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def all(self) -> list[Sequence[Any]]:
+        return list(self._rows)
+
+    def first(self) -> Sequence[Any] | None:
+        return self._rows[0] if self._rows else None
+
+    def one(self) -> Sequence[Any]:
+        if not self._rows:
+            raise NoResultFound("no row was found when one was required")
+        if len(self._rows) > 1:
+            raise MultipleResultsFound("more than one row was found when one was required")
+        return self._rows[0]
+
+    def scalar(self) -> Any:
+        """The first column of the first row, or None without rows."""
+        return self._rows[0][0] if self._rows else None
+
+
 async def execute_alone(
-    session: AsyncSession, statement: Executable, params: dict[str, Any] | None = None
-) -> Result[*tuple[Any, ...]]:
+    session: AsyncSession, statement: Query | Executable, params: dict[str, Any] | None = None
+) -> Rows:
     """Run a statement that is a whole transaction by itself (a read, or a single write that
     may commit at once): in the session's transaction when it has one (so that it sees what
     the request wrote and has not committed, and commits with it), else alone in autocommit.
 
     Alone, it costs one round trip instead of three (no BEGIN, no COMMIT or ROLLBACK), and its
     connection goes back to the pool as soon as the rows are read rather than when the
-    request ends.
+    request ends. A `Query` alone runs on the driver itself (see Query).
     """
     engine = session.bind
     if (
@@ -129,10 +198,43 @@ async def execute_alone(
         or not isinstance(engine, AsyncEngine)
         or not engine.get_execution_options().get(ALONE_IN_AUTOCOMMIT, True)
     ):
-        return await session.execute(statement, params)
+        executable = statement.statement if isinstance(statement, Query) else statement
+        return Rows((await session.execute(executable, params)).all())
+    if isinstance(statement, Query):
+        return Rows(await fetch_on_driver(engine, statement, params))
     async with engine.connect() as connection:
         await connection.execution_options(isolation_level="AUTOCOMMIT")
-        return await connection.execute(statement, params)
+        return Rows((await connection.execute(statement, params)).all())
+
+
+async def fetch_on_driver(
+    engine: AsyncEngine, query: Query, params: Mapping[str, Any] | None
+) -> Sequence[Sequence[Any]]:
+    """`query` on a pooled connection's asyncpg connection, outside any transaction.
+
+    No transaction is begun through SQLAlchemy on that connection, so returning it to the
+    pool costs no round trip. A connection that fails is invalidated, as SQLAlchemy does with
+    its own: the pool opens a fresh one next time, and the error is answered 503
+    (lib/error_handlers.py).
+    """
+    pooled = await engine.raw_connection()
+    driver: Any = pooled.driver_connection
+    try:
+        rows: Sequence[Sequence[Any]] = await driver.fetch(query.sql, *query.arguments(params))
+    except BaseException as error:
+        if not isinstance(error, Exception) or _connection_lost(error, driver):
+            await greenlet_spawn(pooled.invalidate, error)
+        else:
+            pooled.close()
+        raise
+    pooled.close()
+    return rows
+
+
+def _connection_lost(error: Exception, driver: Any) -> bool:
+    """Whether the connection can no longer be trusted after `error`: closed, cut off, or out
+    of step with the server (a statement's own error, say a constraint, leaves it usable)."""
+    return driver.is_closed() or not isinstance(error, asyncpg.PostgresError)
 
 
 def open_databases(settings: Settings) -> Databases:

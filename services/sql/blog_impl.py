@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import BigInteger, any_, bindparam, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from lib.db import execute_alone
+from lib.db import Query, execute_alone
 from models import Page
 from services.contracts.dtos import PageDTO
 
@@ -19,11 +20,14 @@ SLUG_PATTERN = re.compile(r"[^\x00-\x1f\x7f/]{1,128}")
 
 # A page's columns as the cart sees it, read alone when the request has no transaction open.
 PAGE_COLUMNS = (Page.id, Page.slug, Page.title)
-LIVE_PAGE_BY_SLUG = select(*PAGE_COLUMNS).where(
-    Page.slug == bindparam("slug"), Page.deleted_at.is_(None)
+LIVE_PAGE_BY_SLUG = Query(
+    select(*PAGE_COLUMNS).where(Page.slug == bindparam("slug"), Page.deleted_at.is_(None))
 )
-LIVE_PAGES_BY_IDS = select(*PAGE_COLUMNS).where(
-    Page.id.in_(bindparam("ids", expanding=True)), Page.deleted_at.is_(None)
+# The ids as one array: the same statement whatever their number.
+LIVE_PAGES_BY_IDS = Query(
+    select(*PAGE_COLUMNS).where(
+        Page.id == any_(bindparam("ids", type_=ARRAY(BigInteger))), Page.deleted_at.is_(None)
+    )
 )
 
 

@@ -26,7 +26,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from lib.db import execute_alone
+from lib.db import Query, execute_alone
 from lib.money import ZERO, cents
 from models import (
     BOOKED_ENTRY_STATES,
@@ -112,12 +112,14 @@ def ticket_select() -> Select[*tuple[Any, ...]]:
 # owner bound at execution (`owner_params`): built once, and read alone when the request has no
 # transaction open.
 PENDING_ENTRIES = {
-    kind: entry_select()
-    .where(owned_by_bound(CalendarEntry, signed_in=kind), CalendarEntry.state == "pending")
-    .order_by(CalendarEntry.start_at, CalendarEntry.id)
+    kind: Query(
+        entry_select()
+        .where(owned_by_bound(CalendarEntry, signed_in=kind), CalendarEntry.state == "pending")
+        .order_by(CalendarEntry.start_at, CalendarEntry.id)
+    )
     for kind in (True, False)
 }
-PENDING_TICKETS = (
+PENDING_TICKETS = Query(
     ticket_select()
     .where(owned_by_bound(Ticket, signed_in=True), Ticket.state == "pending")
     .order_by(CalendarEntry.start_at, Ticket.entry_id, Ticket.ticket_type_id, Ticket.id)

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Select, and_, func, literal, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from lib.db import execute_alone
+from lib.db import Query, execute_alone
 from lib.money import ZERO, cents, total
 from models import CalendarEntry, CartItem, Product, Ticket, TicketType
 from services.contracts.dtos import CartIdentity, CartSummaryDTO, ProductDTO
@@ -76,7 +76,7 @@ def summary_statement(*, signed_in: bool) -> Select[*tuple[Any, ...]]:
 
 
 # The summary's statement for a signed-in identity (True) and for an anonymous one (False).
-SUMMARY = {kind: summary_statement(signed_in=kind) for kind in (True, False)}
+SUMMARY = {kind: Query(summary_statement(signed_in=kind)) for kind in (True, False)}
 
 
 def lines_statement(*, signed_in: bool) -> Select[*tuple[Any, ...]]:
@@ -97,7 +97,7 @@ def lines_statement(*, signed_in: bool) -> Select[*tuple[Any, ...]]:
 
 
 # The lines' statement for a signed-in identity (True) and for an anonymous one (False).
-LINES = {kind: lines_statement(signed_in=kind) for kind in (True, False)}
+LINES = {kind: Query(lines_statement(signed_in=kind)) for kind in (True, False)}
 
 
 async def lines_with_products(

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from lib.db import execute_alone
+from lib.db import Query, execute_alone
 from models import Product
 from services.contracts.dtos import ProductDTO
 
@@ -22,8 +22,10 @@ PRODUCT_COLUMNS = (
     Product.image_url,
     Product.description,
 )
-LIVE_PRODUCT = select(*PRODUCT_COLUMNS).where(
-    Product.id == bindparam("product_id"), Product.deleted_at.is_(None)
+LIVE_PRODUCT = Query(
+    select(*PRODUCT_COLUMNS).where(
+        Product.id == bindparam("product_id"), Product.deleted_at.is_(None)
+    )
 )
 
 

@@ -1,5 +1,11 @@
 """Counting the SQL statements the app sends, as the driver sees them (transaction control, which
-asyncpg sends apart, is not among them)."""
+asyncpg sends apart, is not among them).
+
+Statements reach asyncpg two ways: through SQLAlchemy's execution (seen by its
+`before_cursor_execute` event), and the hot paths' `Query` objects straight on the driver
+(lib/db.py; seen by asyncpg's query logger on each connection taken from the pool while
+counting). Each statement passes one way only, so none is counted twice.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +13,21 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from asyncpg import introspection
 from quart import Quart
 from sqlalchemy import event
 
 from bp.runtime import runtime
+
+# What asyncpg sends for SQLAlchemy's transactions: not work for the page.
+TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")
+# The driver's own lookups of a type it meets for the first time on a connection (an array of
+# ids, say), with JIT switched off around them: once per connection, not work for the page.
+DRIVER_LOOKUPS = (
+    introspection.INTRO_LOOKUP_TYPES,
+    introspection.INTRO_LOOKUP_TYPES_13,
+    introspection.TYPE_BY_NAME,
+)
 
 
 @contextmanager
@@ -18,14 +35,33 @@ def counting(app: Quart) -> Iterator[list[str]]:
     """Every statement the app's engine executes inside the block."""
     statements: list[str] = []
     engine = runtime(app).databases.engine.sync_engine
+    logged: list[Any] = []
 
     def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
         # A pool ping's "SELECT 1" is a connection check, not work for the page.
         if statement.strip().upper() != "SELECT 1":
             statements.append(statement)
 
+    def record_driver(query: Any) -> None:
+        text = query.query
+        if text.lstrip().upper().startswith(TRANSACTION_CONTROL) or text in DRIVER_LOOKUPS:
+            return
+        if "set_config('jit'" in text:
+            return
+        statements.append(text)
+
+    def watch(dbapi_connection: Any, record_: Any, proxy: Any) -> None:
+        driver = dbapi_connection.driver_connection
+        if driver not in logged:
+            driver.add_query_logger(record_driver)
+            logged.append(driver)
+
     event.listen(engine, "before_cursor_execute", record)
+    event.listen(engine, "checkout", watch)
     try:
         yield statements
     finally:
         event.remove(engine, "before_cursor_execute", record)
+        event.remove(engine, "checkout", watch)
+        for driver in logged:
+            driver.remove_query_logger(record_driver)

@@ -9,11 +9,11 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.dml import ReturningInsert
 
-from lib.db import execute_alone
+from lib.db import Query, execute_alone
 from lib.errors import FieldError, NotFound
 from models import CartItem
 from services.contracts.dtos import CartIdentity, ProductDTO
-from services.contracts.ownership import owned_by
+from services.contracts.ownership import owned_by_bound, owner_params
 from services.registry import DomainServices
 
 # More digits than any sensible quantity; longer input is refused before int() sees it.
@@ -91,7 +91,35 @@ def add_statement(*, signed_in: bool) -> ReturningInsert[int, int]:
 
 
 # The add's statement for a signed-in owner (True) and an anonymous one (False), built once.
-ADD = {kind: add_statement(signed_in=kind) for kind in (True, False)}
+ADD = {kind: Query(add_statement(signed_in=kind)) for kind in (True, False)}
+
+
+def _live_line_of(*, signed_in: bool) -> tuple[ColumnElement[bool], ...]:
+    """The line `item_id` if the owner (bound at execution) has it in the cart (not bought)."""
+    return (
+        CartItem.id == bindparam("item_id"),
+        owned_by_bound(CartItem, signed_in=signed_in),
+        CartItem.deleted_at.is_(None),
+    )
+
+
+# A quantity change and a removal, for each kind of owner, built once; each answers the
+# line's product, or nothing when the owner has no such line.
+SET_QUANTITY = {
+    kind: Query(
+        update(CartItem)
+        .where(*_live_line_of(signed_in=kind))
+        .values(quantity=bindparam("quantity"), updated_at=func.now())
+        .returning(CartItem.product_id)
+    )
+    for kind in (True, False)
+}
+REMOVE = {
+    kind: Query(
+        delete(CartItem).where(*_live_line_of(signed_in=kind)).returning(CartItem.product_id)
+    )
+    for kind in (True, False)
+}
 
 
 def _field(raw: str | None, code: str) -> dict[str, str]:
@@ -147,14 +175,8 @@ async def set_quantity(
     """Set a line's quantity (already validated); 0 removes the line."""
     if quantity == 0:
         return await remove_line(session, identity=identity, item_id=item_id, domains=domains)
-    changed = (
-        update(CartItem)
-        .where(CartItem.id == item_id, *_live_line_of(identity))
-        .values(quantity=quantity, updated_at=func.now())
-        .returning(CartItem.product_id)
-        .execution_options(synchronize_session=False)
-    )
-    product_id = (await execute_alone(session, changed)).scalar()
+    params = {**owner_params(identity), "item_id": item_id, "quantity": quantity}
+    product_id = (await execute_alone(session, SET_QUANTITY[identity.is_user], params)).scalar()
     if product_id is None:
         raise NotFound("That item is not in your cart.", code="LINE_NOT_FOUND")
     await session.commit()
@@ -166,23 +188,13 @@ async def remove_line(
     session: AsyncSession, *, identity: CartIdentity, item_id: int, domains: DomainServices
 ) -> LineChange:
     """Take a line out of the cart (it was never bought, so nothing is kept)."""
-    removed = (
-        delete(CartItem)
-        .where(CartItem.id == item_id, *_live_line_of(identity))
-        .returning(CartItem.product_id)
-        .execution_options(synchronize_session=False)
-    )
-    product_id = (await execute_alone(session, removed)).scalar()
+    params = {**owner_params(identity), "item_id": item_id}
+    product_id = (await execute_alone(session, REMOVE[identity.is_user], params)).scalar()
     if product_id is None:
         raise NotFound("That item is not in your cart.", code="LINE_NOT_FOUND")
     await session.commit()
     product = await domains.market.product(session, product_id)
     return LineChange(item_id=item_id, product=product, quantity=0)
-
-
-def _live_line_of(identity: CartIdentity) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
-    """A line this identity owns that is still in the cart (not bought)."""
-    return owned_by(CartItem, identity), CartItem.deleted_at.is_(None)
 
 
 async def remove_booking(
