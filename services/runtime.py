@@ -20,6 +20,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
+from cachetools import TTLCache
 
 from config.settings import Settings
 from lib.db import Databases, open_databases
@@ -33,6 +34,12 @@ from services.sumup import PaymentGateway, SumUpClient
 # A job told to stop gets this long to finish its pass before it is cancelled.
 JOB_STOP_GRACE_SECONDS = 10.0
 SUMUP_CONNECT_TIMEOUT_SECONDS = 5.0
+
+# Shoppers' names for the pages' header, when the shared session carries none: read from the
+# account domain once a minute at most per shopper and worker (a rename shows within a minute),
+# for the most recent shoppers of the worker.
+SHOPPER_NAME_SECONDS = 60
+SHOPPER_NAMES_KEPT = 10_000
 
 # A background job: runs passes until the event is set, then returns.
 Job = Callable[["Runtime", asyncio.Event], Coroutine[Any, Any, None]]
@@ -58,6 +65,10 @@ class Runtime:
         self.jobs: tuple[Job, ...] = tuple(jobs)
         # The runtime's own counters and histograms (lib/metrics.py); they connect to nothing.
         self.metrics = Metrics()
+        # user id -> display name (None: the account domain has none).
+        self.shopper_names: TTLCache[int, str | None] = TTLCache(
+            maxsize=SHOPPER_NAMES_KEPT, ttl=SHOPPER_NAME_SECONDS
+        )
         self._databases: Databases | None = None
         self._redis: RedisClients | None = None
         self._sumup_http: httpx.AsyncClient | None = None

@@ -18,18 +18,19 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bp.cart.blueprints import bp
 from bp.cart.request_identity import browser_session, current_cart_identity
-from bp.cart.services.field_problems import FieldProblem, pop_problems
-from bp.cart.services.notices import pop_notices
+from bp.cart.services.field_problems import FieldProblem
 from bp.cart.services.shopper import display_name, shopper_contact
 from bp.cart.services.summary import get_cart_summary
+from bp.cart.services.waiting import Waiting, pop_waiting
 from bp.runtime import current_runtime, request_session
 from lib.auth import current_user_id, current_user_name
 from services.contracts.dtos import CartIdentity
 
 CART_MINI_TEMPLATE = "fragments/_cart_mini.html"
-SHOPPER_NAME_KEY = "shopper_name"
-# This request's refused fields: set by bp/cart/field_errors.py, or read once from Redis.
+# This request's own refused fields, set by bp/cart/field_errors.py.
 PROBLEMS_KEY = "field_problems"
+# What waited in Redis for this page, read once per request.
+WAITING_KEY = "cart_waiting"
 
 log = logging.getLogger(__name__)
 
@@ -52,24 +53,30 @@ async def cart_mini(oob: bool = False) -> Markup:
     return Markup(html)  # noqa: S704  (rendered by our own autoescaping template)
 
 
+async def waiting() -> Waiting:
+    """What waits for this browser's page (notices, refused values): read once per request,
+    in one round trip, and removed as it is read."""
+    if WAITING_KEY not in g:
+        shared = browser_session()
+        found = Waiting()
+        if shared is not None and shared.sid:
+            found = await pop_waiting(current_runtime().redis.cart, session_sid=shared.sid)
+        setattr(g, WAITING_KEY, found)
+    read: Waiting = g.get(WAITING_KEY)
+    return read
+
+
 async def cart_notices() -> list[str]:
     """Messages waiting for this browser (after sign-in), removed as they are shown."""
-    shared = browser_session()
-    if shared is None or not shared.sid:
-        return []
-    return await pop_notices(current_runtime().redis.cart, session_sid=shared.sid)
+    return (await waiting()).notices
 
 
 async def field_problems() -> dict[str, FieldProblem]:
-    """This request's refused fields by id; the ones a form post left are read once."""
-    if PROBLEMS_KEY not in g:
-        problems: dict[str, FieldProblem] = {}
-        shared = browser_session()
-        if shared is not None and shared.sid:
-            problems = await pop_problems(current_runtime().redis.cart, session_sid=shared.sid)
-        setattr(g, PROBLEMS_KEY, problems)
-    found: dict[str, FieldProblem] = g.get(PROBLEMS_KEY)
-    return found
+    """This request's refused fields by id, else the ones a form post left for this page."""
+    if PROBLEMS_KEY in g:
+        own: dict[str, FieldProblem] = g.get(PROBLEMS_KEY)
+        return own
+    return (await waiting()).problems
 
 
 async def field_problem(field_id: str) -> FieldProblem | None:
@@ -79,24 +86,25 @@ async def field_problem(field_id: str) -> FieldProblem | None:
 
 async def shopper_name() -> str | None:
     """The signed-in shopper's name: the shared session's, else the account domain's (read
-    once per request); None when signed out or unknown."""
+    at most once a minute per shopper, see Runtime.shopper_names); None when signed out or
+    unknown."""
     name = current_user_name()
     user_id = current_user_id()
     if name is not None or user_id is None:
         return name
-    if SHOPPER_NAME_KEY not in g:
-        runtime = current_runtime()
-        found = None
-        try:
-            async with runtime.databases.account_sessionmaker() as account:
-                contact = await shopper_contact(account, user_id=user_id, domains=runtime.domains)
-            found = display_name(contact)
-        except (SQLAlchemyError, OSError):
-            # The page still shows; the header says "Signed in" instead of the name.
-            log.warning("could not read the shopper's name from the account domain", exc_info=True)
-        setattr(g, SHOPPER_NAME_KEY, found)
-    cached: str | None = g.get(SHOPPER_NAME_KEY)
-    return cached
+    runtime = current_runtime()
+    names = runtime.shopper_names
+    if user_id in names:
+        return names[user_id]
+    try:
+        async with runtime.databases.account_sessionmaker() as account:
+            contact = await shopper_contact(account, user_id=user_id, domains=runtime.domains)
+    except (SQLAlchemyError, OSError):
+        # The page still shows; the header says "Signed in" instead of the name.
+        log.warning("could not read the shopper's name from the account domain", exc_info=True)
+        return None
+    found = names[user_id] = display_name(contact)
+    return found
 
 
 # The same for every render: made once.

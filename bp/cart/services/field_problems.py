@@ -41,17 +41,3 @@ async def remember_problem(
         pipe.expire(key, TTL_SECONDS)
         await pipe.execute()
 
-
-async def pop_problems(redis: Redis, *, session_sid: str) -> dict[str, FieldProblem]:
-    """The waiting problems by field id, removed as they are read."""
-    key = problems_key(session_sid)
-    async with redis.pipeline(transaction=True) as pipe:
-        pipe.hgetall(key)
-        pipe.delete(key)
-        raw, _ = await pipe.execute()
-    problems: dict[str, FieldProblem] = {}
-    for field_id, payload in (raw or {}).items():
-        data = json.loads(payload)
-        name = field_id.decode() if isinstance(field_id, bytes) else str(field_id)
-        problems[name] = FieldProblem(message=str(data["message"]), value=str(data["value"]))
-    return problems

@@ -27,12 +27,3 @@ async def push_notices(redis: Redis, *, session_sid: str, messages: list[str]) -
         await redis.rpush(key, *(json.dumps(message) for message in messages))
         await redis.expire(key, TTL_SECONDS)
 
-
-async def pop_notices(redis: Redis, *, session_sid: str) -> list[str]:
-    """The waiting messages, removed as they are read."""
-    key = notice_key(session_sid)
-    async with redis.pipeline(transaction=True) as pipe:
-        pipe.lrange(key, 0, -1)
-        pipe.delete(key)
-        raw, _ = await pipe.execute()
-    return [json.loads(item) for item in raw or []]

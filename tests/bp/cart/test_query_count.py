@@ -58,6 +58,12 @@ async def test_page_cart_statements_do_not_grow_with_the_cart(
         await large.get("/bakery-20/")
     assert len(one) == len(twenty) == PAGE_CART_STATEMENTS + ACCOUNT_NAME_STATEMENTS
 
+    # The name is kept for a while: the shopper's next pages do not read it again.
+    with counting(app) as again:
+        page = await small.get("/bakery-1/")
+    assert len(again) == PAGE_CART_STATEMENTS
+    assert page.status_code == 200
+
 
 async def test_overview_statements_do_not_grow_with_the_cart(
     app: Quart, client: Any, db: AsyncSession
