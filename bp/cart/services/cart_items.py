@@ -3,24 +3,41 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, bindparam, delete, func, update
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Integer,
+    Select,
+    String,
+    and_,
+    bindparam,
+    delete,
+    func,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.dml import ReturningInsert
 
 from lib.db import Query, execute_alone
 from lib.errors import FieldError, NotFound
-from models import CartItem
+from models import CartItem, Product
 from services.contracts.dtos import CartIdentity, ProductDTO
 from services.contracts.ownership import owned_by_bound, owner_params
 from services.registry import DomainServices
+from services.sql.market_impl import PRODUCT_COLUMNS, SqlMarketService, product_from_columns
 
 # More digits than any sensible quantity; longer input is refused before int() sees it.
 MAX_QUANTITY_DIGITS = 6
 QUANTITY_FIELD = "quantity"
 # What is typed is shown again by the field; no more than this of it.
 MAX_SHOWN_VALUE = 20
+# The product's columns lead the one-statement add's row.
+PRODUCT_WIDTH = len(PRODUCT_COLUMNS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +111,47 @@ def add_statement(*, signed_in: bool) -> ReturningInsert[int, int]:
 ADD = {kind: Query(add_statement(signed_in=kind)) for kind in (True, False)}
 
 
+def add_live_product_statement(*, signed_in: bool) -> Select[Any]:
+    """The add in one round trip while the market shares the cart's database: the live
+    product's columns, and the line it made or added to (NULLs when the line would go beyond
+    `max_quantity`); no row when the product is not for sale. The same upsert as
+    `add_statement`, fed by the product's row, so a product that is gone adds nothing."""
+    product = (
+        select(*PRODUCT_COLUMNS)
+        .where(Product.id == bindparam("product_id"), Product.deleted_at.is_(None))
+        .cte("product")
+    )
+    inserted = insert(CartItem).from_select(
+        ["user_id", "session_id", "product_id", "quantity"],
+        select(
+            bindparam("user_id", type_=BigInteger),
+            bindparam("session_id", type_=String),
+            product.c.id,
+            bindparam("quantity", type_=Integer),
+        ),
+    )
+    owner = CartItem.user_id if signed_in else CartItem.session_id
+    merged = CartItem.quantity + inserted.excluded.quantity
+    added = (
+        inserted.on_conflict_do_update(
+            index_elements=[owner, CartItem.product_id],
+            index_where=and_(CartItem.deleted_at.is_(None), owner.is_not(None)),
+            set_={"quantity": merged, "updated_at": func.now()},
+            where=merged <= bindparam("max_quantity"),
+        )
+        .returning(CartItem.id, CartItem.quantity)
+        .cte("added")
+    )
+    return select(*product.c, added.c.id.label("line_id"), added.c.quantity).outerjoin(
+        added, true()
+    )
+
+
+ADD_LIVE_PRODUCT = {
+    kind: Query(add_live_product_statement(signed_in=kind)) for kind in (True, False)
+}
+
+
 def _live_line_of(*, signed_in: bool) -> tuple[ColumnElement[bool], ...]:
     """The line `item_id` if the owner (bound at execution) has it in the cart (not bought)."""
     return (
@@ -140,9 +198,6 @@ async def add_product(
 
     One statement does both, so two adds racing end in one line with both quantities.
     """
-    product = await domains.market.product(session, product_id)
-    if product is None:
-        raise NotFound("That product is no longer available.", code="PRODUCT_UNAVAILABLE")
     params = {
         "user_id": identity.user_id,
         "session_id": identity.session_id,
@@ -150,8 +205,23 @@ async def add_product(
         "quantity": quantity,
         "max_quantity": max_quantity,
     }
+    product: ProductDTO | None
     # One statement is its own transaction: no BEGIN or COMMIT round trip when it is alone.
-    row = (await execute_alone(session, ADD[identity.is_user], params)).first()
+    if isinstance(domains.market, SqlMarketService):
+        found = (await execute_alone(session, ADD_LIVE_PRODUCT[identity.is_user], params)).first()
+        product = product_from_columns(found[:PRODUCT_WIDTH]) if found is not None else None
+        row = (
+            found[PRODUCT_WIDTH:]
+            if found is not None and found[PRODUCT_WIDTH] is not None
+            else None
+        )
+    else:
+        product = await domains.market.product(session, product_id)
+        row = None
+        if product is not None:
+            row = (await execute_alone(session, ADD[identity.is_user], params)).first()
+    if product is None:
+        raise NotFound("That product is no longer available.", code="PRODUCT_UNAVAILABLE")
     if row is None:
         await session.rollback()
         raise FieldError(

@@ -7,6 +7,7 @@ from typing import Any
 from quart import Quart
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tests.bp.cart.helpers import anonymous_cart, htmx
 from tests.support import factories as f
 from tests.support.http import internal_headers, sign_in
 from tests.support.statements import counting
@@ -17,6 +18,8 @@ PAGE_CART_STATEMENTS = 5
 ACCOUNT_NAME_STATEMENTS = 1
 # The cart-mini: one statement with products, bookings and tickets.
 CART_MINI_STATEMENTS = 1
+# An HTMX add: the product with the line it made or added to, then the badge.
+ADD_STATEMENTS = 2
 
 
 async def fill(db: AsyncSession, *, user_id: int, size: int) -> None:
@@ -100,3 +103,19 @@ async def test_cart_mini_of_a_browser_without_a_cart_costs_nothing(app: Quart, c
 
     assert 'aria-label="Cart, 0 items"' in await response.get_data(as_text=True)
     assert statements == []
+
+
+async def test_an_add_is_one_statement_and_its_badge_another(
+    app: Quart, client: Any, db: AsyncSession
+) -> None:
+    product = await f.product(db, await f.page(db), title="Sourdough loaf")
+    await anonymous_cart(app, client)
+
+    with counting(app) as statements:
+        response = await client.post(
+            f"/add/{product.id}/", headers=htmx(app, client), form={"quantity": "2"}
+        )
+
+    assert "Added 2 of Sourdough loaf to your cart." in await response.get_data(as_text=True)
+    # The product read with the line it made, then the badge.
+    assert len(statements) == ADD_STATEMENTS, "\n".join(statements)
