@@ -13,7 +13,7 @@ import hmac
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from quart import Quart, request, session
+from quart import Quart, g, request, session
 
 from lib.errors import ServiceError
 from lib.sessions import RedisSession, session_id
@@ -24,6 +24,8 @@ UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 EXEMPT_ATTRIBUTE = "_csrf_exempt"
 # Keeps these signatures apart from anything else signed with the same key.
 CONTEXT = b"coop-cart-csrf:"
+# This request's session id and its token, once made.
+TOKEN_KEY = "csrf_token"
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -55,10 +57,16 @@ def init_csrf(app: Quart, *, secret_key: str) -> None:
     """Install the check and the `csrf_token()` template helper."""
 
     def csrf_token() -> str:
-        """A token for this browser's session (a new visitor's is minted with the page)."""
+        """A token for this browser's session (a new visitor's is minted with the page); made
+        once per request, however many forms the page has."""
         if not isinstance(session, RedisSession):
             raise RuntimeError("CSRF tokens need the shared Redis session")
-        return sign(secret_key, session_id(session))
+        sid = session_id(session)
+        made: tuple[str, str] | None = g.get(TOKEN_KEY)
+        if made is None or made[0] != sid:
+            made = (sid, sign(secret_key, sid))
+            setattr(g, TOKEN_KEY, made)
+        return made[1]
 
     async def verify_csrf() -> None:
         """before_request: refuse an unsafe request whose token was not made for its session."""

@@ -24,6 +24,7 @@ from bp.cart.services.summary import get_cart_summary
 from bp.cart.services.waiting import Waiting, pop_waiting
 from bp.runtime import current_runtime, request_session
 from lib.auth import current_user_id, current_user_name
+from lib.htmx import is_htmx
 from services.contracts.dtos import CartIdentity
 
 CART_MINI_TEMPLATE = "fragments/_cart_mini.html"
@@ -72,10 +73,16 @@ async def cart_notices() -> list[str]:
 
 
 async def field_problems() -> dict[str, FieldProblem]:
-    """This request's refused fields by id, else the ones a form post left for this page."""
+    """This request's refused fields by id, else the ones a form post left for this page.
+
+    What a form post left waits for the full page it was sent back to: an HTMX answer (a
+    fresh form, a re-rendered cart) shows only its own request's, and leaves the rest (and
+    Redis) alone."""
     if PROBLEMS_KEY in g:
         own: dict[str, FieldProblem] = g.get(PROBLEMS_KEY)
         return own
+    if is_htmx():
+        return {}
     return (await waiting()).problems
 
 

@@ -157,6 +157,26 @@ async def test_a_bad_quantity_posted_without_javascript_is_shown_on_the_page_it_
     assert await lines_of(db, session_id="anon-cart-1") == {}
 
 
+async def test_an_htmx_answer_leaves_a_refused_value_for_the_page_it_was_sent_back_to(
+    app: Quart, client: Any, db: AsyncSession
+) -> None:
+    page = await f.page(db)
+    refused_product = await f.product(db, page, title="Rye loaf")
+    other = await f.product(db, page, title="Sourdough loaf")
+    await anonymous_cart(app, client)
+
+    await client.post(
+        f"/add/{refused_product.id}/?next=/", form=form_with_token(app, client, quantity="0")
+    )
+    # Another tab adds something with HTMX before the first one's page has loaded.
+    added = await client.post(f"/add/{other.id}/", headers=htmx(app, client), form={})
+    shown = await text(await client.get("/"))
+
+    assert "Added Sourdough loaf to your cart." in await text(added)
+    alerts = shown[shown.index('id="alerts"') : shown.index("<main")]
+    assert "The quantity must be from 1 to 99." in alerts
+
+
 async def test_a_good_add_after_a_refused_one_clears_the_field_and_the_error(
     app: Quart, client: Any, db: AsyncSession
 ) -> None:
