@@ -25,7 +25,7 @@ EXEMPT_ATTRIBUTE = "_csrf_exempt"
 # Keeps these signatures apart from anything else signed with the same key.
 CONTEXT = b"coop-cart-csrf:"
 # This request's session id and its token, once made.
-TOKEN_KEY = "csrf_token"
+CSRF_SIGNED = "csrf_signed"
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -62,10 +62,10 @@ def init_csrf(app: Quart, *, secret_key: str) -> None:
         if not isinstance(session, RedisSession):
             raise RuntimeError("CSRF tokens need the shared Redis session")
         sid = session_id(session)
-        made: tuple[str, str] | None = g.get(TOKEN_KEY)
+        made: tuple[str, str] | None = g.get(CSRF_SIGNED)
         if made is None or made[0] != sid:
             made = (sid, sign(secret_key, sid))
-            setattr(g, TOKEN_KEY, made)
+            setattr(g, CSRF_SIGNED, made)
         return made[1]
 
     async def verify_csrf() -> None:
