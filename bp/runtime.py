@@ -63,7 +63,10 @@ def request_session() -> AsyncSession:
 
 
 async def close_request_session(_exc: BaseException | None = None) -> None:
-    """Teardown: close the session, rolling back whatever a service did not commit."""
+    """Teardown: close the session, rolling back whatever a service did not commit.
+
+    A session with no transaction holds no connection (its reads ran alone, or it committed):
+    there is nothing to give back, and it is simply dropped."""
     session: AsyncSession | None = g.pop(SESSION_KEY, None)
-    if session is not None:
+    if session is not None and session.in_transaction():
         await session.close()

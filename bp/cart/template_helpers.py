@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 
 from markupsafe import Markup
-from quart import g, render_template
+from quart import current_app, g
 from sqlalchemy.exc import SQLAlchemyError
 
 from bp.cart.blueprints import bp
@@ -45,7 +45,10 @@ async def render_cart_mini(identity: CartIdentity | None, *, oob: bool, base_url
         currency=runtime.settings.currency,
         domains=runtime.domains,
     )
-    return await render_template(CART_MINI_TEMPLATE, summary=summary, oob=oob, base_url=base_url)
+    # Straight from the template: the badge needs nothing of the page's context (no request,
+    # session or helpers), and every coop page asks for it.
+    template = current_app.jinja_env.get_template(CART_MINI_TEMPLATE)
+    return await template.render_async(summary=summary, oob=oob, base_url=base_url)
 
 
 async def cart_mini(oob: bool = False) -> Markup:
