@@ -14,6 +14,7 @@ import logging
 
 from markupsafe import Markup
 from quart import current_app, g
+from quart.blueprints import BlueprintSetupState
 from sqlalchemy.exc import SQLAlchemyError
 
 from bp.cart.blueprints import bp
@@ -127,8 +128,8 @@ HELPERS: dict[str, object] = {
 }
 
 
-@bp.app_context_processor
-async def cart_template_helpers() -> dict[str, object]:
-    """Lazy helpers: nothing is queried unless a template calls them. A coroutine, because
-    Quart runs a plain function's context processor in a thread, once per render."""
-    return HELPERS
+@bp.record_once
+def install_template_helpers(state: BlueprintSetupState) -> None:
+    """Lazy helpers (nothing is queried unless a template calls them), as globals of the
+    app's templates: set once, where a context processor would run on every render."""
+    state.app.jinja_env.globals.update(HELPERS)
