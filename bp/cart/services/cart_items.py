@@ -21,7 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.sql.dml import ReturningInsert
+from sqlalchemy.sql.dml import ReturningDelete, ReturningInsert, ReturningUpdate
 
 from lib.db import Query, execute_alone
 from lib.errors import FieldError, NotFound
@@ -161,22 +161,45 @@ def _live_line_of(*, signed_in: bool) -> tuple[ColumnElement[bool], ...]:
     )
 
 
-# A quantity change and a removal, for each kind of owner, built once; each answers the
-# line's product, or nothing when the owner has no such line.
-SET_QUANTITY = {
-    kind: Query(
+def _set_quantity_statement(*, signed_in: bool) -> ReturningUpdate[tuple[int]]:
+    return (
         update(CartItem)
-        .where(*_live_line_of(signed_in=kind))
+        .where(*_live_line_of(signed_in=signed_in))
         .values(quantity=bindparam("quantity"), updated_at=func.now())
         .returning(CartItem.product_id)
     )
+
+
+def _remove_statement(*, signed_in: bool) -> ReturningDelete[tuple[int]]:
+    return (
+        delete(CartItem).where(*_live_line_of(signed_in=signed_in)).returning(CartItem.product_id)
+    )
+
+
+def with_live_product(
+    change: ReturningUpdate[tuple[int]] | ReturningDelete[tuple[int]],
+) -> Select[Any]:
+    """A line's change and its product in one round trip, while the market shares the cart's
+    database: the product id the change returned, then the product's columns (NULLs when it
+    is no longer for sale); no row when the owner has no such line."""
+    changed = change.cte("changed")
+    live = and_(Product.id == changed.c.product_id, Product.deleted_at.is_(None))
+    return (
+        select(changed.c.product_id, *PRODUCT_COLUMNS).select_from(changed).outerjoin(Product, live)
+    )
+
+
+# A quantity change and a removal, for each kind of owner, built once: alone, each answers
+# the line's product id (nothing when the owner has no such line); with the product, see
+# with_live_product.
+SET_QUANTITY = {kind: Query(_set_quantity_statement(signed_in=kind)) for kind in (True, False)}
+REMOVE = {kind: Query(_remove_statement(signed_in=kind)) for kind in (True, False)}
+SET_QUANTITY_WITH_PRODUCT = {
+    kind: Query(with_live_product(_set_quantity_statement(signed_in=kind)))
     for kind in (True, False)
 }
-REMOVE = {
-    kind: Query(
-        delete(CartItem).where(*_live_line_of(signed_in=kind)).returning(CartItem.product_id)
-    )
-    for kind in (True, False)
+REMOVE_WITH_PRODUCT = {
+    kind: Query(with_live_product(_remove_statement(signed_in=kind))) for kind in (True, False)
 }
 
 
@@ -246,11 +269,10 @@ async def set_quantity(
     if quantity == 0:
         return await remove_line(session, identity=identity, item_id=item_id, domains=domains)
     params = {**owner_params(identity), "item_id": item_id, "quantity": quantity}
-    product_id = (await execute_alone(session, SET_QUANTITY[identity.is_user], params)).scalar()
-    if product_id is None:
-        raise NotFound("That item is not in your cart.", code="LINE_NOT_FOUND")
-    await session.commit()
-    product = await domains.market.product(session, product_id)
+    kind = identity.is_user
+    product = await _change_line(
+        session, SET_QUANTITY[kind], SET_QUANTITY_WITH_PRODUCT[kind], params, domains=domains
+    )
     return LineChange(item_id=item_id, product=product, quantity=quantity)
 
 
@@ -259,12 +281,34 @@ async def remove_line(
 ) -> LineChange:
     """Take a line out of the cart (it was never bought, so nothing is kept)."""
     params = {**owner_params(identity), "item_id": item_id}
-    product_id = (await execute_alone(session, REMOVE[identity.is_user], params)).scalar()
+    kind = identity.is_user
+    product = await _change_line(
+        session, REMOVE[kind], REMOVE_WITH_PRODUCT[kind], params, domains=domains
+    )
+    return LineChange(item_id=item_id, product=product, quantity=0)
+
+
+async def _change_line(
+    session: AsyncSession,
+    alone: Query,
+    with_product: Query,
+    params: dict[str, Any],
+    *,
+    domains: DomainServices,
+) -> ProductDTO | None:
+    """Change a line, committed; its product, for the message (None when no longer for
+    sale). NotFound when the owner has no such line in the cart."""
+    if isinstance(domains.market, SqlMarketService):
+        row = (await execute_alone(session, with_product, params)).first()
+        if row is None:
+            raise NotFound("That item is not in your cart.", code="LINE_NOT_FOUND")
+        await session.commit()
+        return product_from_columns(row[1:]) if row[1] is not None else None
+    product_id = (await execute_alone(session, alone, params)).scalar()
     if product_id is None:
         raise NotFound("That item is not in your cart.", code="LINE_NOT_FOUND")
     await session.commit()
-    product = await domains.market.product(session, product_id)
-    return LineChange(item_id=item_id, product=product, quantity=0)
+    return await domains.market.product(session, product_id)
 
 
 async def remove_booking(

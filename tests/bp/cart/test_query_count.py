@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from quart import Quart
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tests.bp.cart.helpers import anonymous_cart, htmx
@@ -119,3 +120,24 @@ async def test_an_add_is_one_statement_and_its_badge_another(
     assert "Added 2 of Sourdough loaf to your cart." in await response.get_data(as_text=True)
     # The product read with the line it made, then the badge.
     assert len(statements) == ADD_STATEMENTS, "\n".join(statements)
+
+
+async def test_a_quantity_change_reads_its_product_with_the_change(
+    app: Quart, client: Any, db: AsyncSession
+) -> None:
+    await fill(db, user_id=1, size=3)
+    await sign_in(app, client, 1, user_name="Alice")
+    [item_id] = (
+        await db.execute(text("SELECT id FROM cart_items WHERE user_id = 1 ORDER BY id LIMIT 1"))
+    ).scalars()
+
+    with counting(app) as statements:
+        response = await client.post(
+            f"/items/{item_id}/quantity/",
+            headers=htmx(app, client),
+            form={"quantity": "4", "view": "bakery-3"},
+        )
+
+    assert "Loaf 0" in await response.get_data(as_text=True)
+    # The change with its product, then the page cart as it is now.
+    assert len(statements) == 1 + PAGE_CART_STATEMENTS, "\n".join(statements)
