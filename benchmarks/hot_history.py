@@ -17,9 +17,10 @@ CHANGES = """\
 ### What was tried, and what each change bought
 
 Each step was profiled with py-spy on the one service worker under the benchmark's wrk load
-(`--quick`), and compared by ratio to bare Quart in the same run: the machine was shared with
-other engineers' test runs (load averages of 4 to 6 on 2 cores), so absolute figures moved by
-2x between runs.
+(`--quick --profile DIR` records each path), and compared by ratio to bare Quart in the same
+run: the machine was shared with other engineers' test runs (load averages of 4 to 6 on 2
+cores), so absolute figures moved by 2x between runs. The ratios quoted for steps 9 to 14 are
+from quick runs of all paths (8 s each) on a quieter machine.
 
 1. **The benchmark measured errors for signed-in paths.** Production prefixes the shared
    cookie `__Host-` over HTTPS; the benchmark sent `coop_session` over plain HTTP, so the page
@@ -63,6 +64,41 @@ other engineers' test runs (load averages of 4 to 6 on 2 cores), so absolute fig
    in id order, as before) instead of one per line: for 20 lines, 31 → 13 statements on the
    server in a quick run. It stays at about 13 + 8 for bookings and tickets: each kind locks
    its slots or types, counts, and confirms in statements of its own.
+9. **The hot statements run on the driver when alone** (`lib/db.Query`): each is compiled to
+   asyncpg's SQL once, at import, and a statement alone in autocommit is sent on the pooled
+   connection's asyncpg connection, whose own cache prepares it once per connection. None of
+   SQLAlchemy's per-execution work is done (cache key, execution context, result metadata,
+   the greenlet for the execution). In a transaction, or behind PgBouncer, the same statement
+   runs through the session as before, and asyncpg's errors reach the same 503 mapping. The
+   list of pages by id became `= ANY($1)` (one statement whatever the number of ids). In one
+   run: `cart-mini` 0.28 → 0.36, the summary 0.31 → 0.41, the page cart 0.07 → 0.10, the
+   overview 0.07 → 0.11, add-to-cart 0.15 → 0.20, set-quantity 0.06 → 0.10.
+10. **One Redis round trip for what waits for a page, and a shopper's name once a minute.**
+   A page popped its notices and its refused values in two MULTI/EXEC transactions; one now
+   reads and removes both (`bp/cart/services/waiting.py`). The header's name, when the shared
+   session carries none (as in this benchmark), was read from the account domain in a
+   read-only transaction (three round trips) on every page; the runtime keeps names for 60 s
+   (cachetools' bounded `TTLCache`). Page cart 0.10 → 0.13, overview 0.11 → 0.15.
+11. **An add is one statement** while the market shares the cart's database: the live
+   product is a CTE that feeds the upsert (no row: not for sale; NULL line: over the line's
+   maximum). With the badge, an HTMX add is two statements (a test counts them).
+12. **An HTMX answer leaves what waits for the next page alone.** A successful add rendered a
+   fresh add form whose field helper popped the refused values waiting in Redis: a round trip
+   (12% of an add's samples), and a bug, since the page a no-JavaScript post was sent back to
+   then lost its message (a test shows it). add-to-cart 0.17 → 0.22 (with step 11).
+13. **Less around every request.** The security headers are added to the ASGI response as
+   bytes made once (werkzeug's `setdefault` searched and validated each of four headers: 46 µs
+   of a badge's 700 in an in-process profile); the badge renders straight from its template
+   (no context processors or signals); a request session that holds no transaction is dropped
+   rather than closed (a greenlet switch); the cart's template helpers are Jinja globals
+   instead of a context processor run per render; one CSRF token per request however many
+   forms; whether a log field names a secret is decided once per field name. `cart-mini`
+   0.37 → 0.40.
+14. **A quantity change or a removal reads the line's product in the same statement** (a CTE
+   joined to the live product): set-quantity answers with one statement fewer (a test counts
+   the change and the page cart's five).
+15. **Tried and left out:** Hypercorn's `uvloop` worker class (the same figures within the
+   noise of one run, for the bare app and the service alike).
 """
 
 IN_THE_WAY = """\
