@@ -104,46 +104,59 @@ from quick runs of all paths (8 s each) on a quieter machine.
 IN_THE_WAY = """\
 ### What stands in the way of the targets not met
 
-- **`cart-mini` and the summary (≥ 0.60).** What is left is one PostgreSQL round trip and the
-  framework around it: in the last profile, the write of the statement to PostgreSQL (on two
-  cores shared with PostgreSQL, the worker waits while the backend runs), SQLAlchemy's
-  execution of a ready statement, opening the request's `AsyncSession` (unused when the read
-  runs alone, 9-14%), Jinja's render and the query-string parsing. A raw asyncpg prepared
-  statement would save SQLAlchemy's part, but would bypass the error mapping that answers 503
-  for a lost database and would tie the path to named prepared statements, which PgBouncer in
-  transaction mode forbids. A cached count was not tried: the events app writes bookings and
-  tickets directly, so the cart could not invalidate it on every change.
-- **Page cart and overview (≥ 0.30).** They are whole HTML pages, against the bare app's
-  fragment: rendering `page.html` and its layout takes about two thirds of the page cart's
-  samples (the database reads made from the template included). Then five reads (the page,
-  lines with products, bookings, tickets, the badge), the shopper's name from the account
-  domain in a READ ONLY transaction of its own (three round trips, 9-24% of the samples; the
-  benchmark's sessions carry no `user_name`, as the account app may leave it out), and the
-  notices popped from Redis (a MULTI/EXEC). Reading the five alone in autocommit instead of
-  in one transaction bought about 5% (194 → 207 req/s in two quick runs on a quiet machine).
-- **add-to-cart and set-quantity (≥ 0.40, p99 < 25 ms at half load).** add-to-cart is now
-  three round trips (the product, the upsert, the badge), 72% of its samples in the database
-  calls; set-quantity answers with the whole page cart, so it costs what the page cart costs.
-- **Paid orders (3,000 and 1,000 a minute).** The two cores are shared by the two workers,
-  PostgreSQL, Redis, the SumUp stand-in (one Python process) and the 32 shoppers (one Python
-  process); in a quick run the workers got about 55% of one core while other test runs took
-  most of the rest. A paid order is about ten requests to the service (sign-in page, add,
-  page cart, checkout, return page and its polls, the webhook) and three to the stand-in; in a
-  worker's profile during the run, the payment check and settlement take 18% (the return
-  page and the webhook race to settle, and each asks SumUp first), the return page 13%, the
-  checkout 13%, the webhook 11%, and 30% of the samples are writes to PostgreSQL. 3,000 a
-  minute is 50 orders and about 500 service requests a second on this machine: out of reach
-  while every request costs at least one round trip on a machine this size. The SumUp
-  client reuses its connections (no connect in the profile). The one "return page failed" of
-  the mixed run is the stand-in doing what SumUp's sandbox does: a total of 11.00, 42.01,
-  42.76 or 42.91 always fails (`sumup_standin/state.py`); no ticket was oversold.
-- **A worker's memory (flat over 100,000 requests).** The growth fell from +31.9 MiB to
-  +19.2 MiB, and most of it comes in the first thousand requests (imports run, templates
-  compiled, SQLAlchemy's compiled-statement cache and asyncpg's prepared statements of each
-  pooled connection filled); after that it is about +5 MiB over 89,000 requests, slowing down.
-  Every cache on a request's way is bounded (SQLAlchemy's 500 statements, asyncpg's 100 per
-  connection with at most 20 connections, the 4,096 formatted amounts); statements with an IN
-  list of another length are other statements in both caches, which fill slowly under the
-  benchmark's random carts. Not shown flat yet: a longer run, or `tracemalloc` snapshots
-  compared after the caches are full, would tell a slow fill from a leak.
+Profiles are py-spy's samples of the one worker under the throughput run's load
+(`--quick --profile DIR`), and an in-process timing of the ASGI app without sockets.
+
+- **`cart-mini` and the summary (≥ 0.60; 0.39 and 0.42 here, from 0.10 and 0.18).** A badge
+  is now one statement sent straight to asyncpg, prepared once per connection. In process,
+  without Hypercorn or sockets, bare Quart answers its fragment in about 110 µs and the
+  service its badge in about 700 µs, the wait for PostgreSQL included. Under load the badge's
+  own work (the statement on the driver 11% of the samples, the render 8%) is a fifth of the
+  worker's time; the rest is what every request of the service carries and the bare app does
+  not: the request's log line and histogram (7%), the shared session's lookup, the request
+  id, the bearer token's check, the rate limits' wrapper, the CSRF and session-store checks
+  (each a request hook Quart awaits), the security headers, and Quart's own work to run them.
+  The issue's figure of 0.72-0.87 was measured with a bare Quart app around the statement,
+  without any of these. Reaching 0.60 would mean serving the badge outside the app's request
+  pipeline, which would lose its limits, logs, metrics and error mapping; it was not done. A
+  cached count was not tried: the events app writes bookings and tickets directly, so the cart
+  could not invalidate a count on their every change.
+- **Page cart and overview (≥ 0.30; 0.12 and 0.15, from 0.06 and 0.03).** They are whole HTML
+  pages, against the bare app's fragment. In the page cart's profile: rendering `page.html`
+  and its layout 29% of the samples (Quart's Jinja runs in async mode, so every call and
+  output in a template goes through `auto_await`), its four reads (the page, lines with
+  products, bookings, tickets) 14%, the badge 7%, the waiting notices' Redis round trip 7.5%,
+  the session's 4%, and sending the page 10%. What would close the gap is larger than this
+  round: a page's whole cart in one statement (the blog, market and events domains are read
+  through their own protocols; only the badge joins them, when they share the database), and
+  pages rendered with every value fetched first, so that templates call no coroutine.
+- **add-to-cart and set-quantity (≥ 0.40; 0.20 and 0.12, from 0.04 and 0.02).** An HTMX add
+  is two statements (the add, the badge), the session's read, the CSRF check of the form and
+  the render of the toast, the badge and a fresh add form. Its p99 at half of its own
+  maximum is well under 25 ms (the target met). set-quantity answers with the re-rendered
+  page cart, so it costs what the page cart costs, plus the change.
+- **Paid orders of one event's tickets (3,000 a minute; the mixed carts' 1,000 is met).**
+  The two cores are shared by the two workers, PostgreSQL, Redis, the SumUp stand-in (one
+  Python process) and the 32 shoppers (one Python process). A paid order is about ten
+  requests to the service (sign-in page, add, page cart, checkout, return page and its polls,
+  the webhook) and three to the stand-in; 1,078 and 776 a minute before this round, 1,610 and
+  1,140 now (the add, the page cart and the return page got cheaper). In both
+  workers' profiles during the run, the payment check and settlement (the return page and
+  the webhook race to settle; whichever comes second finds the order paid and asks nothing)
+  take 25% of the samples, the checkout 16% (its fifteen statements through the ORM, and the
+  hosted checkout opened at the stand-in), loading the order with its lines through the ORM
+  8%, and writes to sockets 24%. 3,000 a minute is 50 orders and about 500 service requests
+  a second on this machine: out of reach while every request costs at least one round trip
+  and the checkout and settlement run through the ORM. No ticket was oversold in any run.
+- **A worker's memory (flat over 100,000 requests): not shown flat.** Of the +19.8 MiB,
+  +13.9 come in the first tenth of the requests (imports run, templates compiled,
+  SQLAlchemy's compiled-statement cache, and the prepared statements of each pooled
+  connection filled: SQLAlchemy's and, since step 9, asyncpg's own); after that the worker
+  grew +5.9 MiB over 86,689 requests, slowing (+0.47 MiB per 10,000 over the second half).
+  Every cache on a request's way is bounded (SQLAlchemy's 500 statements; 100 prepared
+  statements per connection in each of the two caches, with at most 20 connections; the
+  4,096 formatted amounts; 10,000 shoppers' names; 1,024 log field names), so a slow fill
+  and the allocator keeping freed arenas are the likely causes; a longer run, or
+  `tracemalloc` snapshots compared once the caches are full, would tell them from a leak,
+  and were not done in this round.
 """
