@@ -69,7 +69,10 @@ def register_error_handlers(app: Quart) -> None:
 
     @app.errorhandler(ServiceError)
     async def handle_service_error(error: ServiceError) -> Response:
-        return await error_response(error.status, error.code, error.message)
+        response = await error_response(error.status, error.code, error.message)
+        if error.retry_after is not None:
+            response.headers["Retry-After"] = str(error.retry_after)
+        return response
 
     @app.errorhandler(HTTPException)
     async def handle_http_error(error: HTTPException) -> Response:

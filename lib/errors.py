@@ -40,11 +40,15 @@ ASYNCPG_UNAVAILABLE: tuple[type[BaseException], ...] = (
 class ServiceError(Exception):
     """An expected failure: an HTTP status, a SCREAMING_SNAKE code and a message for a person."""
 
-    def __init__(self, status: int, code: str, message: str) -> None:
+    def __init__(
+        self, status: int, code: str, message: str, *, retry_after: int | None = None
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
+        # Seconds after which the same request may succeed (sent as Retry-After), if known.
+        self.retry_after = retry_after
 
     def __repr__(self) -> str:
         return f"ServiceError({self.status}, {self.code!r}, {self.message!r})"

@@ -42,6 +42,8 @@ MAX_KEY_LENGTH = 255
 KEPT_SECONDS = 24 * 3600
 # Longer than any request may run (a refund waits for SumUp twice, 10 s each at most).
 RUNNING_SECONDS = 120
+# A caller refused while the key's first request runs is told to come back this much later.
+IN_PROGRESS_RETRY_SECONDS = 1
 # Deletes the claim only while it is still this request's (not one that lapsed and was taken).
 RELEASE_SCRIPT = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
@@ -80,6 +82,7 @@ class IdempotencyKeyInProgress(ServiceError):
             409,
             "IDEMPOTENCY_KEY_IN_PROGRESS",
             "A request with this key is in progress. Retry in a moment to get its answer.",
+            retry_after=IN_PROGRESS_RETRY_SECONDS,
         )
 
 

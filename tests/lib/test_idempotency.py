@@ -5,6 +5,7 @@ is a 422; concurrent repeats run the work once."""
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any
@@ -121,6 +122,25 @@ async def test_a_repeat_gets_the_kept_answer_and_adopts_nothing_more(
     fresh = await client.post(ADOPT, json=body, headers=keyed(app, "sign-in-3-b"))
     assert (await fresh.get_json())["items"] == 1
     assert "Idempotent-Replayed" not in fresh.headers
+
+
+async def test_a_key_whose_request_is_still_running_is_refused_with_when_to_retry(
+    app: Quart, client: Any, db: AsyncSession
+) -> None:
+    await anonymous_lines(db)
+    body = {"user_id": 3, "session_id": SID}
+    endpoint = next(rule.endpoint for rule in app.url_map.iter_rules() if rule.rule == ADOPT)
+    # Another worker has claimed the key and is adopting right now.
+    sent = fingerprint("POST", ADOPT, json.dumps(body).encode())
+    running = {"state": "running", "fingerprint": sent, "claim": "other-worker"}
+    await runtime(app).redis.cart.set(f"idempotency:{endpoint}:k-running", json.dumps(running))
+
+    refused = await client.post(ADOPT, json=body, headers=keyed(app, "k-running"))
+
+    assert refused.status_code == 409
+    assert refused.headers["Retry-After"] == "1"
+    assert (await refused.get_json())["error"]["code"] == "IDEMPOTENCY_KEY_IN_PROGRESS"
+    assert await lines_of(db, user_id=3) == {}
 
 
 async def test_the_same_key_with_another_body_is_a_422(
