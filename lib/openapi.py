@@ -32,13 +32,15 @@ ERROR_DESCRIPTIONS = {
     401: "The internal token is missing or wrong.",
     404: "There is no such thing.",
     409: "The request conflicts with the state of the thing (or with a request still running "
-    "under the same Idempotency-Key); the message says which.",
+    "under the same Idempotency-Key, or with a concurrent change); the message says which. "
+    "Retry-After is sent when the same request may succeed later.",
     413: "The body is too large.",
     422: "The Idempotency-Key was used for another request.",
     429: "Too many requests; retry after Retry-After seconds.",
     503: "A server this one needs is unreachable; retry after Retry-After seconds.",
 }
-RETRY_AFTER_STATUSES = (429, 503)
+# Statuses that carry Retry-After (a 409 only when retrying can help).
+RETRY_AFTER_STATUSES = (409, 429, 503)
 
 
 class ErrorDetail(BaseModel):
