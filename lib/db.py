@@ -182,15 +182,16 @@ class Rows:
 
 
 async def execute_alone(
-    session: AsyncSession, statement: Query | Executable, params: dict[str, Any] | None = None
+    session: AsyncSession, query: Query, params: dict[str, Any] | None = None
 ) -> Rows:
     """Run a statement that is a whole transaction by itself (a read, or a single write that
     may commit at once): in the session's transaction when it has one (so that it sees what
-    the request wrote and has not committed, and commits with it), else alone in autocommit.
+    the request wrote and has not committed, and commits with it), else alone in autocommit,
+    on the driver itself (see Query).
 
     Alone, it costs one round trip instead of three (no BEGIN, no COMMIT or ROLLBACK), and its
     connection goes back to the pool as soon as the rows are read rather than when the
-    request ends. A `Query` alone runs on the driver itself (see Query).
+    request ends.
     """
     engine = session.bind
     if (
@@ -198,13 +199,8 @@ async def execute_alone(
         or not isinstance(engine, AsyncEngine)
         or not engine.get_execution_options().get(ALONE_IN_AUTOCOMMIT, True)
     ):
-        executable = statement.statement if isinstance(statement, Query) else statement
-        return Rows((await session.execute(executable, params)).all())
-    if isinstance(statement, Query):
-        return Rows(await fetch_on_driver(engine, statement, params))
-    async with engine.connect() as connection:
-        await connection.execution_options(isolation_level="AUTOCOMMIT")
-        return Rows((await connection.execute(statement, params)).all())
+        return Rows((await session.execute(query.statement, params)).all())
+    return Rows(await fetch_on_driver(engine, query, params))
 
 
 async def fetch_on_driver(

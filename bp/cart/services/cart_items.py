@@ -19,7 +19,7 @@ from sqlalchemy import (
     true,
     update,
 )
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.dialects.postgresql import Insert, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.dml import ReturningDelete, ReturningInsert, ReturningUpdate
 
@@ -88,15 +88,9 @@ def parse_quantity(
     return quantity
 
 
-def add_statement(*, signed_in: bool) -> ReturningInsert[int, int]:
-    """Insert a line, or add to the owner's live line of the product (the owner's partial
-    unique index), never beyond `max_quantity`; every value bound at execution."""
-    statement = insert(CartItem).values(
-        user_id=bindparam("user_id"),
-        session_id=bindparam("session_id"),
-        product_id=bindparam("product_id"),
-        quantity=bindparam("quantity"),
-    )
+def _into_line(statement: Insert, *, signed_in: bool) -> ReturningInsert[int, int]:
+    """The insert of a line, or else an add to the owner's live line of the product (the
+    owner's partial unique index), never beyond `max_quantity`; the line's id and quantity."""
     owner = CartItem.user_id if signed_in else CartItem.session_id
     merged = CartItem.quantity + statement.excluded.quantity
     return statement.on_conflict_do_update(
@@ -105,6 +99,17 @@ def add_statement(*, signed_in: bool) -> ReturningInsert[int, int]:
         set_={"quantity": merged, "updated_at": func.now()},
         where=merged <= bindparam("max_quantity"),
     ).returning(CartItem.id, CartItem.quantity)
+
+
+def add_statement(*, signed_in: bool) -> ReturningInsert[int, int]:
+    """Put a product in the owner's cart (see _into_line); every value bound at execution."""
+    statement = insert(CartItem).values(
+        user_id=bindparam("user_id"),
+        session_id=bindparam("session_id"),
+        product_id=bindparam("product_id"),
+        quantity=bindparam("quantity"),
+    )
+    return _into_line(statement, signed_in=signed_in)
 
 
 # The add's statement for a signed-in owner (True) and an anonymous one (False), built once.
@@ -130,18 +135,7 @@ def add_live_product_statement(*, signed_in: bool) -> Select[Any]:
             bindparam("quantity", type_=Integer),
         ),
     )
-    owner = CartItem.user_id if signed_in else CartItem.session_id
-    merged = CartItem.quantity + inserted.excluded.quantity
-    added = (
-        inserted.on_conflict_do_update(
-            index_elements=[owner, CartItem.product_id],
-            index_where=and_(CartItem.deleted_at.is_(None), owner.is_not(None)),
-            set_={"quantity": merged, "updated_at": func.now()},
-            where=merged <= bindparam("max_quantity"),
-        )
-        .returning(CartItem.id, CartItem.quantity)
-        .cte("added")
-    )
+    added = _into_line(inserted, signed_in=signed_in).cte("added")
     return select(*product.c, added.c.id.label("line_id"), added.c.quantity).outerjoin(
         added, true()
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from redis.asyncio import Redis
@@ -41,3 +42,13 @@ async def remember_problem(
         pipe.expire(key, TTL_SECONDS)
         await pipe.execute()
 
+
+def read_problems(stored: Mapping[str | bytes, str | bytes]) -> dict[str, FieldProblem]:
+    """The problems as `remember_problem` stored them (the hash's fields and values), by
+    field id."""
+    problems: dict[str, FieldProblem] = {}
+    for field_id, payload in stored.items():
+        data = json.loads(payload)
+        name = field_id.decode() if isinstance(field_id, bytes) else str(field_id)
+        problems[name] = FieldProblem(message=str(data["message"]), value=str(data["value"]))
+    return problems

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from redis.asyncio import Redis
 
-from bp.cart.services.field_problems import FieldProblem, problems_key
+from bp.cart.services.field_problems import FieldProblem, problems_key, read_problems
 from bp.cart.services.notices import notice_key
 
 
@@ -33,9 +33,7 @@ async def pop_waiting(redis: Redis, *, session_sid: str) -> Waiting:
         pipe.hgetall(problems_at)
         pipe.delete(notices_at, problems_at)
         raw_notices, raw_problems, _ = await pipe.execute()
-    problems: dict[str, FieldProblem] = {}
-    for field_id, payload in (raw_problems or {}).items():
-        data = json.loads(payload)
-        name = field_id.decode() if isinstance(field_id, bytes) else str(field_id)
-        problems[name] = FieldProblem(message=str(data["message"]), value=str(data["value"]))
-    return Waiting(notices=[json.loads(item) for item in raw_notices or []], problems=problems)
+    return Waiting(
+        notices=[json.loads(item) for item in raw_notices or []],
+        problems=read_problems(raw_problems or {}),
+    )
