@@ -135,9 +135,7 @@ class Standin:
         if lagging and txn.lag_remaining > 0 and txn.lagging_refunds > 0:
             txn.lag_remaining -= 1
             shown = txn.refunds[: len(txn.refunds) - txn.lagging_refunds]
-            txn = dataclasses.replace(
-                txn, refunds=shown, status=REFUNDED if shown else SUCCESSFUL
-            )
+            txn = dataclasses.replace(txn, refunds=shown, status=REFUNDED if shown else SUCCESSFUL)
         return transaction_full_json(txn, checkout=checkout, public_base=self.public_base)
 
     def internal_transaction_view(self, checkout: Checkout, txn: Transaction) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from typing import Any
 
 import httpx
 import pytest
@@ -110,7 +111,7 @@ async def test_hold_create_holds_the_create_before_the_checkout_exists(
 ) -> None:
     await sumup_standin_control.faults(hold_create={"value": True, "times": 1})
 
-    held = asyncio.create_task(make_checkout(checkout_reference="held-1"))
+    held = asyncio.ensure_future(make_checkout(checkout_reference="held-1"))
     await sumup_standin_control.wait_for_hold("create")
     listed = await sumup_api.get("/v0.1/checkouts", params={"checkout_reference": "held-1"})
     other = await make_checkout(checkout_reference="not-held")
@@ -144,7 +145,9 @@ async def test_reset_lets_held_calls_go_on(
     sumup_api: httpx.AsyncClient, make_checkout: MakeCheckout, sumup_standin_control: StandinControl
 ) -> None:
     await sumup_standin_control.faults(hold_create=True)
-    held = asyncio.create_task(make_checkout(checkout_reference="held-2"))
+    held: asyncio.Future[dict[str, Any]] = asyncio.ensure_future(
+        make_checkout(checkout_reference="held-2")
+    )
     await sumup_standin_control.wait_for_hold("create")
     started = time.monotonic()
 

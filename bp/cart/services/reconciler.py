@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bp.cart.services.check_sumup_status import check_sumup_status
 from bp.cart.services.orders import close_order, load_order, session_ends_at, session_started_at
 from bp.cart.services.payment_attempts import deactivate_current_attempt
-from bp.cart.services.refunds import REFUND_SETTLE, resolve_pending_refund
+from bp.cart.services.refunds import refund_settle_time, resolve_pending_refund
 from config.settings import Settings
 from lib.db import Databases
 from lib.errors import ServiceError
@@ -168,7 +168,7 @@ async def _resolve_refunds(
                 .where(
                     Order.refund_requested_at.is_not(None),
                     Order.refunded_at.is_(None),
-                    Order.refund_requested_at <= now - REFUND_SETTLE,
+                    Order.refund_requested_at <= now - refund_settle_time(settings),
                 )
                 .order_by(Order.refund_requested_at)
                 .limit(settings.reconciler_batch_size)

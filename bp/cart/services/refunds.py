@@ -4,18 +4,19 @@ The refund is claimed on the order (refunded_amount, refund_requested_at) in a c
 transaction before SumUp is called, so a second refund (a double click, another operator)
 finds it claimed and never reaches SumUp. No transaction is held open while SumUp answers.
 
-SumUp's answer can be lost (a timeout, a dropped connection, a 5xx after the refund was
-made). Then SumUp's transaction is asked whether the refund was made, and the outcome is
-recorded once: made, the order is refunded; not made and SumUp said so (a 5xx it answered),
-the claim is taken back for a retry. While neither is known the claim stays, as "pending
-confirmation": the next `refund_order` (an operator's retry, `manage.py refund`) or the
-reconciler asks SumUp again before anything is sent, once the claim is old enough that no
-request of ours can still be on its way. Only a refusal from SumUp (4xx) takes a claim back
-without asking.
+SumUp's answer can be lost or say nothing (a timeout, a dropped connection, a 5xx: SumUp may
+make the refund after answering 5xx, and its transaction may show it only later). Then SumUp's
+transaction is asked whether the refund was made: made, the order is refunded; otherwise the
+claim stays, as "pending confirmation". The next `refund_order` (an operator's retry,
+`manage.py refund`) or the reconciler asks SumUp again before anything is sent, once the claim
+is older than the settle time: the longest a refund call of ours may run (it is cut off then)
+and a margin for SumUp's transaction to show it. Only then does a transaction without the
+refund take the claim back; only a refusal from SumUp (4xx) takes it back at once.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -26,7 +27,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bp.cart.services.merchants import credentials_for_order
 from bp.cart.services.order_events import ORDER_REFUNDED, emit_order_event
 from bp.cart.services.orders import load_order, undelivered_items
-from bp.cart.services.payment_errors import PaymentProviderUnavailable
 from config.settings import Settings
 from lib.errors import BadRequest, NotFound, ServiceError
 from lib.localtime import format_local_date
@@ -34,13 +34,17 @@ from lib.metrics import current_metrics
 from lib.money import cents, format_money, total
 from models import Order
 from services.registry import DomainServices
+from services.runtime import SUMUP_CONNECT_TIMEOUT_SECONDS
 from services.sumup import PaymentGateway, SumUpCredentials, SumUpError
 
 # Numeric(12, 2)'s ceiling; checked before quantize, which fails on enormous exponents.
 MAX_AMOUNT = Decimal("10000000000")
-# A claim younger than this may belong to a refund still on its way to SumUp (or being made
-# there): it is left alone. Older, SumUp's transaction tells whether it was made.
+# A claim younger than the settle time may belong to a refund still on its way to SumUp (or
+# being made there): it is left alone. Older, SumUp's transaction tells whether it was made.
+# The settle time is at least this, and longer when the SumUp timeout allows longer calls.
 REFUND_SETTLE = timedelta(minutes=2)
+# After a refund call ends, what SumUp's transaction may take to show the refund.
+TRANSACTION_CATCH_UP = timedelta(minutes=1)
 # A refund event dated this much before its claim still counts as ours (clocks differ).
 CLOCK_TOLERANCE = timedelta(minutes=5)
 
@@ -69,6 +73,17 @@ class _Claim:
     credentials: SumUpCredentials
 
 
+def refund_call_limit(settings: Settings) -> float:
+    """Seconds a refund call may run before it is cut off: its connect and its answer."""
+    return SUMUP_CONNECT_TIMEOUT_SECONDS + settings.sumup_timeout_seconds
+
+
+def refund_settle_time(settings: Settings) -> timedelta:
+    """How old a claim must be before SumUp's transaction alone tells whether it was made."""
+    call_over = timedelta(seconds=refund_call_limit(settings)) + TRANSACTION_CATCH_UP
+    return max(REFUND_SETTLE, call_over)
+
+
 class RefundInProgress(ServiceError):
     """Another refund of the order was sent moments ago and SumUp has not confirmed it yet."""
 
@@ -77,7 +92,7 @@ class RefundInProgress(ServiceError):
             409,
             "REFUND_IN_PROGRESS",
             f"A refund of order #{order_id} was started at {claimed_at:%H:%M:%S} UTC and SumUp "
-            "has not confirmed it yet. Try again in a couple of minutes: it will not be made "
+            "has not confirmed it yet. Try again in a few minutes: it will not be made "
             "twice.",
         )
 
@@ -91,7 +106,7 @@ class RefundUnconfirmed(ServiceError):
             "REFUND_UNCONFIRMED",
             f"SumUp did not confirm the refund of order #{order_id}. It is kept as pending "
             "confirmation, so it will not be made twice: it is checked with SumUp again "
-            "automatically, or run the refund again in a couple of minutes.",
+            "automatically, or run the refund again in a few minutes.",
         )
 
 
@@ -159,11 +174,15 @@ async def refund_order(
         claim.transaction_id,
     )
     # Only SumUp's own answers are handled here: anything else (a cancelled request among them)
-    # leaves the outcome unknown, and the claim stays for the next attempt to settle.
+    # leaves the outcome unknown, and the claim stays for the next attempt to settle. The call
+    # is cut off at its limit, so that none is still running once the claim may be settled.
     try:
-        await gateway.refund(
-            credentials=claim.credentials, transaction_id=claim.transaction_id, amount=claim.amount
-        )
+        async with asyncio.timeout(refund_call_limit(settings)):
+            await gateway.refund(
+                credentials=claim.credentials,
+                transaction_id=claim.transaction_id,
+                amount=claim.amount,
+            )
     except SumUpError as error:
         if not error.is_retryable:
             await _release(session, claim)
@@ -173,19 +192,25 @@ async def refund_order(
                 "REFUND_REFUSED",
                 f"SumUp refused the refund of order #{order_id}: {error.message or error.code}.",
             ) from error
-        log.warning("order %s: the refund's answer was lost (%s); asking SumUp", order_id, error)
-        made = await _made_at_sumup(gateway, claim)
-        if made:
-            return await _record_refunded(session, claim, settings=settings)
-        if made is False and error.status is not None:
-            # SumUp answered, and its transaction shows no such refund: nothing was made.
-            await _release(session, claim)
-            raise PaymentProviderUnavailable(
-                "SumUp could not make the refund just now; nothing was refunded. "
-                "Please try again in a minute."
-            ) from error
-        raise RefundUnconfirmed(order_id) from error
+        return await _settle_unanswered(session, claim, settings=settings, gateway=gateway)
+    except TimeoutError:
+        return await _settle_unanswered(session, claim, settings=settings, gateway=gateway)
     return await _record_refunded(session, claim, settings=settings)
+
+
+async def _settle_unanswered(
+    session: AsyncSession, claim: _Claim, *, settings: Settings, gateway: PaymentGateway
+) -> RefundResult:
+    """A refund SumUp did not answer with a success or a refusal (a timeout, a lost answer, a
+    5xx): recorded if SumUp's transaction shows it; otherwise the claim stays.
+
+    A 5xx proves nothing either way: SumUp may make the refund after answering it, and its
+    transaction may show the refund later still, so a refund not shown yet is not taken back.
+    """
+    log.warning("order %s: the refund's answer said nothing; asking SumUp", claim.order_id)
+    if await _made_at_sumup(gateway, claim):
+        return await _record_refunded(session, claim, settings=settings)
+    raise RefundUnconfirmed(claim.order_id)
 
 
 async def resolve_pending_refund(
@@ -204,7 +229,7 @@ async def resolve_pending_refund(
     try:
         order = await load_order(session, order_id, lock=True)
         claim = None
-        if order is not None and _pending(order) and not _young(order, now):
+        if order is not None and _pending(order) and not _young(order, settings, now):
             claim = await _claim_of(session, settings=settings, order=order)
         await session.commit()
     except BaseException:
@@ -250,7 +275,7 @@ async def _claim(
             if order.refunded_at is not None:
                 raise _already_refunded(order, settings)
             if _pending(order):
-                if settled_before or _young(order):
+                if settled_before or _young(order, settings):
                     raise RefundInProgress(order_id, order.refund_requested_at or _now())
                 pending = await _claim_of(session, settings=settings, order=order)
                 await session.commit()
@@ -315,9 +340,9 @@ def _pending(order: Order) -> bool:
     return order.refund_requested_at is not None and order.refunded_at is None
 
 
-def _young(order: Order, now: datetime | None = None) -> bool:
+def _young(order: Order, settings: Settings, now: datetime | None = None) -> bool:
     assert order.refund_requested_at is not None
-    return (now or _now()) - order.refund_requested_at < REFUND_SETTLE
+    return (now or _now()) - order.refund_requested_at < refund_settle_time(settings)
 
 
 def _now() -> datetime:
