@@ -20,6 +20,9 @@ the transaction lookup what `fail_get_5xx` and `slow_get_seconds` do for checkou
 `transaction_lag` N makes the next N lookups of a transaction just refunded show it without
 that refund (SumUp's view catches up later).
 
+`transaction_status` shows every transaction of the checkouts read with this status (one
+SumUp may add: the client must still read the checkout).
+
 `hold_create` and `hold_list` hold a checkout create (before the checkout exists) or a listing
 (after its answer was read) until the control API releases it (sumup_standin.holds).
 """
@@ -55,6 +58,8 @@ SECONDS_SWITCHES = frozenset(
     }
 )
 COUNT_SWITCHES = frozenset({"status_lag", "transaction_lag"})
+# A status SumUp may add one day, shown on every transaction of a checkout read.
+STRING_SWITCHES = frozenset({"transaction_status"})
 HTTP_ERROR_SWITCHES = frozenset(
     {
         "fail_create_5xx",
@@ -64,7 +69,9 @@ HTTP_ERROR_SWITCHES = frozenset(
         "fail_transaction_get_5xx",
     }
 )
-ALL_SWITCHES = FLAG_SWITCHES | SECONDS_SWITCHES | COUNT_SWITCHES | HTTP_ERROR_SWITCHES
+ALL_SWITCHES = (
+    FLAG_SWITCHES | SECONDS_SWITCHES | COUNT_SWITCHES | HTTP_ERROR_SWITCHES | STRING_SWITCHES
+)
 DEFAULT_5XX = 500
 
 
@@ -155,6 +162,10 @@ def _value(name: str, value: Any) -> Any:
             return DEFAULT_5XX
         if not isinstance(value, int) or isinstance(value, bool) or not 500 <= value <= 599:
             raise FaultSwitchError(f"{name}: value must be a 5xx status")
+        return value
+    if name in STRING_SWITCHES:
+        if not isinstance(value, str) or not value.strip():
+            raise FaultSwitchError(f"{name}: value must be a status such as \"ON_HOLD\"")
         return value
     if name in COUNT_SWITCHES:
         if not isinstance(value, int) or isinstance(value, bool) or value < 0:

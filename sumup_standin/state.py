@@ -104,9 +104,14 @@ class Standin:
         if checkout.lagged_view is not None and checkout.lag_remaining > 0:
             checkout.lag_remaining -= 1
             return checkout.lagged_view
-        return self._public_json(
+        body = self._public_json(
             checkout, omit_transaction_fields=bool(self.faults.take("omit_transaction_fields"))
         )
+        status = self.faults.take("transaction_status")
+        if status:
+            for txn in body["transactions"]:
+                txn["status"] = status
+        return body
 
     def internal_view(self, checkout: Checkout) -> dict[str, Any]:
         """The checkout with what only the stand-in knows, for the control API."""

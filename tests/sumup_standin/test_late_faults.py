@@ -164,6 +164,7 @@ async def test_reset_lets_held_calls_go_on(
         ("transaction_lag", "soon"),
         ("hold_create", 2),
         ("hold_list", "yes"),
+        ("transaction_status", ""),
     ],
 )
 async def test_the_new_switches_refuse_unusable_values(
@@ -174,3 +175,18 @@ async def test_the_new_switches_refuse_unusable_values(
 
     assert response.status_code == 400
     assert switch in response.json()["error"]
+
+
+async def test_transaction_status_shows_a_new_status_on_the_checkouts_read(
+    sumup_api: httpx.AsyncClient, make_checkout: MakeCheckout, sumup_standin_control: StandinControl
+) -> None:
+    checkout = await make_checkout()
+    await sumup_standin_control.pay(checkout["id"])
+    await sumup_standin_control.faults(transaction_status={"value": "ON_HOLD", "times": 1})
+
+    odd = (await sumup_api.get(f"/v0.1/checkouts/{checkout['id']}")).json()
+    usual = (await sumup_api.get(f"/v0.1/checkouts/{checkout['id']}")).json()
+
+    assert [t["status"] for t in odd["transactions"]] == ["ON_HOLD"]
+    assert [t["status"] for t in usual["transactions"]] == ["SUCCESSFUL"]
+    assert odd["status"] == "PAID"
