@@ -3,7 +3,9 @@
 The order exists before any payment starts (so a payment can never be for nothing), and the
 SumUp call happens only after the order's transaction committed. A double click, a second tab
 or a retried request finds the open order for the same cart and pays that one; a cart that
-changed since replaces it, after its SumUp checkout was deactivated.
+changed since replaces it, after its SumUp checkout was deactivated. The replacement is
+checked first (sold out, several merchants, nothing to pay): a checkout that will be refused
+deactivates nothing, since the open order's page may be being paid in another tab.
 
 `checkout_cart` is the whole flow a checkout route runs; `create_order_from_cart` its first half.
 """
@@ -15,6 +17,7 @@ import logging
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from decimal import Decimal
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -129,6 +132,19 @@ class _Superseded:
     reference: str
 
 
+# Each reference deactivated so far, with the checkout found under it (None: none found).
+_Deactivated = dict[str, str | None]
+
+
+@dataclass(frozen=True)
+class _Validated:
+    """A cart that can be ordered: its merchant, its order lines and their total."""
+
+    account: MerchantAccount
+    items: list[OrderItem]
+    amount: Decimal
+
+
 @dataclass(frozen=True)
 class _DeactivateFirst:
     orders: list[_Superseded]
@@ -192,7 +208,7 @@ async def create_order_from_cart(
     cart-wide checkout paid to several merchants, SESSION_FULLY_BOOKED (409) for a session with
     too few places left, and EarlierCheckoutPaid.
     """
-    deactivated: set[str] = set()
+    deactivated: _Deactivated = {}
     for _ in range(MAX_SUPERSEDE_ROUNDS):
         outcome = await _order_transaction(
             session,
@@ -215,7 +231,9 @@ async def create_order_from_cart(
             )
             if done.paid:
                 raise EarlierCheckoutPaid(superseded.order_id)
-            deactivated.update(r for r in (superseded.reference, done.reference) if r)
+            for reference in {superseded.reference, done.reference}:
+                if reference:
+                    deactivated[reference] = done.checkout_id
     raise ServiceError(
         409,
         "CHECKOUT_BUSY",
@@ -230,9 +248,14 @@ async def _order_transaction(
     page: PageDTO | None,
     settings: Settings,
     domains: DomainServices,
-    deactivated: set[str],
+    deactivated: _Deactivated,
 ) -> OrderStart | _DeactivateFirst:
-    """Under the identity's lock: reuse the open order, or replace it with a new one."""
+    """Under the identity's lock: reuse the open order, or replace it with a new one.
+
+    The replacement is validated with the open orders closed (their claims back in the cart),
+    then, when one of them still has a live SumUp checkout, rolled back: the caller
+    deactivates it and comes back.
+    """
     page_id = page.id if page is not None else None
     try:
         # Every checkout of one shopper queues here: two tabs, a double click, a retry.
@@ -257,18 +280,27 @@ async def _order_transaction(
         blocked = [
             _Superseded(order.id, order.sumup_reference)
             for order in overlapping
-            if order.sumup_reference is not None and order.sumup_reference not in deactivated
+            if order.sumup_reference is not None and _may_be_live(order, deactivated)
         ]
-        if blocked:
-            await session.rollback()
-            return _DeactivateFirst(blocked)
         for order in overlapping:
             await close_order(session, order=order, status="cancelled", domains=domains)
         if overlapping:
             # Their bookings and tickets are back in the cart: this order takes them.
             cart = await _read_cart(session, identity=identity, page_id=page_id, domains=domains)
+        validated = await _validate(
+            session, page=page, settings=settings, domains=domains, cart=cart
+        )
+        if blocked:
+            await session.rollback()
+            return _DeactivateFirst(blocked)
         order_id, first_checkout = await _create_order(
-            session, identity=identity, page=page, settings=settings, domains=domains, cart=cart
+            session,
+            identity=identity,
+            page=page,
+            settings=settings,
+            domains=domains,
+            cart=cart,
+            validated=validated,
         )
         await session.commit()
     except BaseException:
@@ -278,6 +310,21 @@ async def _order_transaction(
         "order %s created (page %s, replaced %s)", order_id, page_id, [o.id for o in overlapping]
     )
     return OrderStart(order_id, notices=cart.notices, first_checkout=first_checkout)
+
+
+def _may_be_live(order: Order, deactivated: _Deactivated) -> bool:
+    """Whether the order's current attempt may still have a payable SumUp checkout.
+
+    Not when it was deactivated this checkout, unless it was found missing and a checkout
+    was stored on the order since (its create was still under way when SumUp was asked), or
+    another one was.
+    """
+    reference = order.sumup_reference
+    if reference is None:
+        return False
+    if reference not in deactivated:
+        return True
+    return order.sumup_checkout_id not in (None, deactivated[reference])
 
 
 def _lock_key(identity: CartIdentity) -> int:
@@ -352,17 +399,16 @@ async def _gone_product_titles(
     return titles
 
 
-async def _create_order(
+async def _validate(
     session: AsyncSession,
     *,
-    identity: CartIdentity,
     page: PageDTO | None,
     settings: Settings,
     domains: DomainServices,
     cart: _Cart,
-) -> tuple[int, HostedCheckoutRequest]:
-    """The order, its items at database prices, its claims and its event (not committed);
-    and what SumUp is to be asked for its first hosted checkout."""
+) -> _Validated:
+    """Check that the cart can be ordered now: not empty, one merchant, places and tickets
+    left, something to pay. Raises what the shopper is told otherwise."""
     if cart.is_empty:
         message = (
             "The items in your cart are no longer available."
@@ -383,6 +429,22 @@ async def _create_order(
     amount = total(item.line_total for item in items)
     if amount <= 0:
         raise BadRequest("There is nothing to pay for in your cart.", code="NOTHING_TO_PAY")
+    return _Validated(account=account, items=items, amount=amount)
+
+
+async def _create_order(
+    session: AsyncSession,
+    *,
+    identity: CartIdentity,
+    page: PageDTO | None,
+    settings: Settings,
+    domains: DomainServices,
+    cart: _Cart,
+    validated: _Validated,
+) -> tuple[int, HostedCheckoutRequest]:
+    """The order, its items at database prices, its claims and its event (not committed);
+    and what SumUp is to be asked for its first hosted checkout."""
+    account, items, amount = validated.account, validated.items, validated.amount
     now = datetime.now(UTC)
     order = Order(
         user_id=identity.user_id,

@@ -65,6 +65,9 @@ class Deactivation:
 
     # The attempt made unpayable; None when the order never started one.
     reference: str | None
+    # The checkout deactivated; None when SumUp had none under the reference (yet: a create
+    # still under way may make one after this, and store it on the order).
+    checkout_id: str | None = None
     # SumUp had already been paid for it: the order is settled instead.
     paid: bool = False
 
@@ -103,10 +106,10 @@ async def deactivate_current_attempt(
             checkout_id = match.id
         await gateway.deactivate_checkout(credentials=credentials, checkout_id=checkout_id)
         log.info("order %s: SumUp checkout %s deactivated (%s)", order_id, checkout_id, source)
-        return Deactivation(reference)
+        return Deactivation(reference, checkout_id)
     except SumUpError as error:
         if error.is_not_found:
-            return Deactivation(reference)
+            return Deactivation(reference, checkout_id)
         if not error.is_conflict:
             log.warning(
                 "order %s: deactivating checkout %s failed: %s", order_id, checkout_id, error
@@ -123,7 +126,7 @@ async def deactivate_current_attempt(
         source=source,
     )
     if settlement.is_paid:
-        return Deactivation(reference, paid=True)
+        return Deactivation(reference, checkout_id, paid=True)
     if settlement.mismatch:
         # Paid, but not for this order as it stands: it can never pay it, nor be deactivated;
         # the mark on the order leaves its money to the coop.
@@ -132,7 +135,7 @@ async def deactivate_current_attempt(
             order_id,
             checkout_id,
         )
-        return Deactivation(reference)
+        return Deactivation(reference, checkout_id)
     log.error("order %s: SumUp refused to deactivate %s but it is not paid", order_id, checkout_id)
     raise PaymentProviderUnavailable()
 
