@@ -13,6 +13,8 @@ retry-dead-mail [ID ...]     put dead messages (all, or these) back in the mail 
 refund ORDER_ID [--amount X] refund a paid order through SumUp (asks SumUp first whether an
                              earlier refund whose answer was lost went through)
 resolve-mismatch ORDER_ID    record that an order's unmatched payment was settled by hand
+resolve-second-payment ORDER_ID
+                             record that a second payment of a paid order was refunded
 purge-carts                  one pass: empty anonymous carts untouched for ANONYMOUS_CART_DAYS
 set-page-merchant SLUG --merchant-code C --api-key-env VAR [--prefix P]
                              pay a page to its own SumUp merchant (the key is read from $VAR)
@@ -246,6 +248,26 @@ async def resolve_mismatch(order_id: int) -> None:
     )
 
 
+async def resolve_second(order_id: int) -> None:
+    """Record that the second payment of a paid order was refunded in SumUp by hand."""
+    from bp.cart.services.second_payment import resolve_second_payment
+    from lib.errors import ServiceError
+
+    async with (
+        open_runtime(load_settings()) as runtime,
+        runtime.databases.sessionmaker() as session,
+    ):
+        try:
+            flagged_at = await resolve_second_payment(session, order_id=order_id)
+        except ServiceError as error:
+            raise SystemExit(error.message) from None
+    print(
+        f"order {order_id}: the second payment noticed on {flagged_at:%Y-%m-%d %H:%M} UTC "
+        "is recorded as refunded",
+        flush=True,
+    )
+
+
 async def set_page_merchant(
     page_slug: str, merchant_code: str, api_key_env: str, prefix: str | None
 ) -> None:
@@ -306,6 +328,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "resolve-mismatch", help="record that an unmatched payment was settled by hand"
     )
     resolve.add_argument("order_id", type=int)
+    second = commands.add_parser(
+        "resolve-second-payment", help="record that a second payment was refunded by hand"
+    )
+    second.add_argument("order_id", type=int)
     merchant = commands.add_parser("set-page-merchant", help="pay a page to its own merchant")
     merchant.add_argument("page_slug")
     merchant.add_argument("--merchant-code", required=True)
@@ -342,6 +368,8 @@ def main(argv: list[str] | None = None) -> None:
         asyncio.run(refund(args.order_id, args.amount))
     elif args.command == "resolve-mismatch":
         asyncio.run(resolve_mismatch(args.order_id))
+    elif args.command == "resolve-second-payment":
+        asyncio.run(resolve_second(args.order_id))
     else:
         asyncio.run(
             set_page_merchant(args.page_slug, args.merchant_code, args.api_key_env, args.prefix)

@@ -30,6 +30,7 @@ from bp.cart.services.orders import (
 from bp.cart.services.payment_errors import PaymentProviderUnavailable
 from bp.cart.services.payment_mismatch import mark_payment_mismatch
 from bp.cart.services.references import belongs_to_order
+from bp.cart.services.second_payment import flag_second_payment
 from config.settings import Settings
 from lib.localtime import format_local_datetime
 from lib.metrics import current_metrics
@@ -57,6 +58,8 @@ class Settlement:
     sumup_status: str | None = None
     changed: bool = False
     mismatch: bool = False
+    # This check found (and flagged) a second payment of the paid order.
+    second_payment: bool = False
 
     @property
     def is_paid(self) -> bool:
@@ -119,6 +122,8 @@ def settlement_outcome(settlement: Settlement) -> str:
     """What a check found, as the settlements metric names it."""
     if settlement.mismatch:
         return "mismatch"
+    if settlement.second_payment:
+        return "second_payment"
     if settlement.is_paid:
         return "paid" if settlement.changed else "already_paid"
     if settlement.changed:
@@ -167,17 +172,12 @@ async def _check(
         )
         return Settlement(order_id, facts.status, checkout.status.value, mismatch=True)
     if facts.status == "paid":
-        if checkout.status == CheckoutStatus.PAID:
-            # Our own flows deactivate an attempt before starting the next, so this is rare.
-            log.critical(
-                "order %s is paid (checkout %s) and its checkout %s (%s) was paid as well: "
-                "refund one of them in SumUp",
-                order_id,
-                facts.sumup_checkout_id,
-                checkout.id,
-                checkout.checkout_reference,
+        second = False
+        if checkout.status == CheckoutStatus.PAID and checkout.id != facts.sumup_checkout_id:
+            second = await flag_second_payment(
+                session, order_id=order_id, checkout=checkout, source=source
             )
-        return Settlement(order_id, "paid", checkout.status.value)
+        return Settlement(order_id, "paid", checkout.status.value, second_payment=second)
 
     if checkout.status == CheckoutStatus.PAID:
         return await _settle_paid(

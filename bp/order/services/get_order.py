@@ -64,6 +64,10 @@ class OrderView:
     payment_mismatch_at: datetime | None
     payment_mismatch_reason: str | None
     payment_mismatch_resolved_at: datetime | None
+    # A second payment taken after the order was paid (see second_payment.py).
+    second_payment_at: datetime | None
+    second_payment_amount: Decimal | None
+    second_payment_refunded_at: datetime | None
     products: list[OrderLineView]
     bookings: list[OrderLineView]
     tickets: list[OrderLineView]
@@ -213,6 +217,9 @@ def _view(
         payment_mismatch_at=order.payment_mismatch_at,
         payment_mismatch_reason=order.payment_mismatch_reason,
         payment_mismatch_resolved_at=order.payment_mismatch_resolved_at,
+        second_payment_at=order.second_payment_at,
+        second_payment_amount=order.second_payment_amount,
+        second_payment_refunded_at=order.second_payment_refunded_at,
         products=products,
         bookings=bookings,
         tickets=ticket_lines,
