@@ -165,7 +165,7 @@ def _value(name: str, value: Any) -> Any:
         return value
     if name in STRING_SWITCHES:
         if not isinstance(value, str) or not value.strip():
-            raise FaultSwitchError(f"{name}: value must be a status such as \"ON_HOLD\"")
+            raise FaultSwitchError(f'{name}: value must be a status such as "ON_HOLD"')
         return value
     if name in COUNT_SWITCHES:
         if not isinstance(value, int) or isinstance(value, bool) or value < 0:
