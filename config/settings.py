@@ -173,6 +173,11 @@ class Settings(BaseSettings):
     sumup_checkout_prefix: str = Field(default="rose-", max_length=20)
     sumup_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
     checkout_session_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    # How long an order may hold its tickets and places however often it is paid again (from
+    # its creation, or from that of the order it replaced), and how many payment attempts it
+    # may make; then they are released and the order closes.
+    order_hold_max_minutes: int = Field(default=120, ge=5, le=7 * 24 * 60)
+    order_max_payment_attempts: int = Field(default=5, ge=1, le=100)
     reconciler_interval_seconds: float = Field(default=60.0, gt=0)
     reconciler_enabled: bool = True
     relay_interval_seconds: float = Field(default=5.0, gt=0)

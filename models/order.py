@@ -111,6 +111,9 @@ class Order(UpdatedAtMixin, CartBase):
     sumup_transaction_code: Mapped[str | None] = mapped_column(String(64))
     sumup_transaction_id: Mapped[str | None] = mapped_column(String(64))
     checkout_started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Since when its claims are held, when that is before the order was made: it replaced an
+    # open order and took its claims over (None: since created_at). Bounds the hold.
+    hold_started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # The reconciler's schedule: when it looks at this open order next (moved back after each
     # look, the more the older the attempt; due at once when an attempt starts), and when it
     # last did, which orders the due ones so that none waits behind the others for good.

@@ -16,7 +16,7 @@ import hashlib
 import logging
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import func, select
@@ -33,7 +33,11 @@ from bp.cart.services.calendar_cart import (
 from bp.cart.services.get_cart import load_cart_lines
 from bp.cart.services.merchants import MerchantAccount, merchant_for_page
 from bp.cart.services.order_events import ORDER_CREATED, emit_order_event
-from bp.cart.services.orders import close_order, session_ends_at
+from bp.cart.services.orders import (
+    close_order,
+    hold_started_at,
+    session_ends_at,
+)
 from bp.cart.services.page_cart import get_page_or_raise
 from bp.cart.services.payment_attempts import (
     MIN_SESSION_LEFT,
@@ -42,7 +46,7 @@ from bp.cart.services.payment_attempts import (
     open_hosted_checkout,
     start_payment,
 )
-from bp.cart.services.payment_errors import SplitCheckoutRequired
+from bp.cart.services.payment_errors import HoldEnded, SplitCheckoutRequired
 from bp.cart.services.references import checkout_reference
 from bp.cart.services.ticket_capacity import check_ticket_capacity, types_wanted
 from config.settings import Settings
@@ -293,6 +297,15 @@ async def _order_transaction(
         if blocked:
             await session.rollback()
             return _DeactivateFirst(blocked)
+        held_since = _held_since(overlapping)
+        if held_since is not None and _hold_over(held_since, settings):
+            # The claims were held as long as an order may: released, they are anyone's, and
+            # checking out again is a new order like any other.
+            await session.commit()
+            log.info(
+                "checkout released the claims of %s: held too long", [o.id for o in overlapping]
+            )
+            raise HoldEnded(overlapping[0].id)
         order_id, first_checkout = await _create_order(
             session,
             identity=identity,
@@ -301,6 +314,7 @@ async def _order_transaction(
             domains=domains,
             cart=cart,
             validated=validated,
+            held_since=held_since,
         )
         await session.commit()
     except BaseException:
@@ -310,6 +324,23 @@ async def _order_transaction(
         "order %s created (page %s, replaced %s)", order_id, page_id, [o.id for o in overlapping]
     )
     return OrderStart(order_id, notices=cart.notices, first_checkout=first_checkout)
+
+
+def _held_since(replaced: list[Order]) -> datetime | None:
+    """Since when the claims a new order takes over from the orders it replaces are held:
+    the earliest hold of those that held bookings or tickets (None when none did)."""
+    starts = [
+        hold_started_at(order)
+        for order in replaced
+        if any(item.kind in ("booking", "ticket") for item in order.items)
+    ]
+    return min(starts, default=None)
+
+
+def _hold_over(held_since: datetime, settings: Settings) -> bool:
+    """Whether a hold that began then leaves too little for a hosted page worth opening."""
+    end = held_since + timedelta(minutes=settings.order_hold_max_minutes)
+    return datetime.now(UTC) + MIN_SESSION_LEFT > end
 
 
 def _may_be_live(order: Order, deactivated: _Deactivated) -> bool:
@@ -441,9 +472,11 @@ async def _create_order(
     domains: DomainServices,
     cart: _Cart,
     validated: _Validated,
+    held_since: datetime | None = None,
 ) -> tuple[int, HostedCheckoutRequest]:
     """The order, its items at database prices, its claims and its event (not committed);
-    and what SumUp is to be asked for its first hosted checkout."""
+    and what SumUp is to be asked for its first hosted checkout. `held_since` is when the
+    claims it takes over from the orders it replaces were first held."""
     account, items, amount = validated.account, validated.items, validated.amount
     now = datetime.now(UTC)
     order = Order(
@@ -456,6 +489,7 @@ async def _create_order(
         merchant_code=account.merchant_code,
         attempt=1,
         checkout_started_at=now,
+        hold_started_at=held_since,
     )
     session.add(order)
     await session.flush()

@@ -71,9 +71,21 @@ def session_started_at(order: Order) -> datetime:
     return order.checkout_started_at or order.created_at
 
 
+def hold_started_at(order: Order) -> datetime:
+    """Since when the order's claims are held (by it, or by the order it replaced)."""
+    return order.hold_started_at or order.created_at
+
+
+def hold_ends_at(order: Order, settings: Settings) -> datetime:
+    """When the order stops holding its claims, however often it was paid again."""
+    return hold_started_at(order) + timedelta(minutes=settings.order_hold_max_minutes)
+
+
 def session_ends_at(order: Order, settings: Settings) -> datetime:
-    """When SumUp's hosted page for the current attempt stops taking payments."""
-    return session_started_at(order) + timedelta(minutes=settings.checkout_session_minutes)
+    """When SumUp's hosted page for the current attempt stops taking payments: its session's
+    end, or the end of the order's hold if sooner."""
+    session_end = session_started_at(order) + timedelta(minutes=settings.checkout_session_minutes)
+    return min(session_end, hold_ends_at(order, settings))
 
 
 def session_open(order: Order, settings: Settings, *, now: datetime | None = None) -> bool:

@@ -19,13 +19,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bp.cart.services.check_sumup_status import check_sumup_status
 from bp.cart.services.merchants import credentials_for_order
 from bp.cart.services.orders import (
+    close_order,
     get_order_or_raise,
+    hold_ends_at,
     load_order,
     owned_order_status,
     session_ends_at,
 )
 from bp.cart.services.payment_errors import (
     CheckoutStartFailed,
+    HoldEnded,
     PaymentProviderUnavailable,
 )
 from bp.cart.services.references import checkout_reference, reference_prefix
@@ -241,6 +244,7 @@ async def _next_attempt(
     if done.paid:
         return return_url(settings, order_id)
     reference = done.reference
+    hold_ended = False
     try:
         order = await load_order(session, order_id, lock=True)
         assert order is not None
@@ -255,26 +259,51 @@ async def _next_attempt(
                 "CHECKOUT_BUSY",
                 "This order is being paid in another window. Please try again in a moment.",
             )
-        prefix = reference_prefix(reference, order_id) if reference else None
-        if prefix is None:
-            prefix = settings.sumup_checkout_prefix
-        order.attempt += 1
-        order.sumup_reference = checkout_reference(prefix, order_id, order.attempt)
-        order.sumup_checkout_id = None
-        order.sumup_hosted_url = None
-        order.sumup_status = None
-        order.status = "pending"
-        order.checkout_started_at = datetime.now(UTC)
-        # A new hosted page: the reconciler looks at it from the start again.
-        order.next_check_at = order.checkout_started_at
+        if hold_spent(order, settings):
+            # However often it is paid again, an order holds its claims only so long.
+            await close_order(
+                session, order=order, status="expired", domains=domains, sumup_status="EXPIRED"
+            )
+            hold_ended = True
+        else:
+            _start_next_attempt(order, reference=reference, settings=settings)
         await session.commit()
     except BaseException:
         await session.rollback()
         raise
+    if hold_ended:
+        log.info(
+            "order %s: its hold is over (attempt %s); claims released", order_id, order.attempt
+        )
+        raise HoldEnded(order_id)
     log.info("order %s: payment attempt %s started", order_id, order.attempt)
     return await _create_hosted_checkout(
         session, order_id=order_id, settings=settings, gateway=gateway
     )
+
+
+def hold_spent(order: Order, settings: Settings, *, now: datetime | None = None) -> bool:
+    """Whether the order may not start another payment attempt: it made the most attempts an
+    order may, or too little of its hold is left for a hosted page worth sending anyone to."""
+    if order.attempt >= settings.order_max_payment_attempts:
+        return True
+    return (now or datetime.now(UTC)) + MIN_SESSION_LEFT > hold_ends_at(order, settings)
+
+
+def _start_next_attempt(order: Order, *, reference: str | None, settings: Settings) -> None:
+    """Move the locked order on to its next attempt: a new reference, no checkout yet."""
+    prefix = reference_prefix(reference, order.id) if reference else None
+    if prefix is None:
+        prefix = settings.sumup_checkout_prefix
+    order.attempt += 1
+    order.sumup_reference = checkout_reference(prefix, order.id, order.attempt)
+    order.sumup_checkout_id = None
+    order.sumup_hosted_url = None
+    order.sumup_status = None
+    order.status = "pending"
+    order.checkout_started_at = datetime.now(UTC)
+    # A new hosted page: the reconciler looks at it from the start again.
+    order.next_check_at = order.checkout_started_at
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,19 @@ class MerchantNotConfigured(ServiceError):
         )
 
 
+class HoldEnded(ServiceError):
+    """The order held its tickets and places as long as an order may; they were released."""
+
+    def __init__(self, order_id: int) -> None:
+        super().__init__(
+            409,
+            "HOLD_ENDED",
+            f"Order #{order_id} held its items for as long as an order may, so it was closed "
+            "and its tickets and places were released for others. Nothing was charged, and "
+            "everything is back in your cart: check out again to order what is still available.",
+        )
+
+
 class CheckoutStartFailed(ServiceError):
     """The order is saved but SumUp's hosted checkout could not be created; it can be retried."""
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -54,6 +54,9 @@ class OrderView:
     paid_at: datetime | None
     closed_at: datetime | None
     checkout_started_at: datetime | None
+    # Since when its claims are held, and its payment attempts so far (both bounded).
+    hold_started_at: datetime
+    attempt: int
     sumup_transaction_code: str | None
     needs_refund: bool
     refund_amount: Decimal | None
@@ -86,6 +89,16 @@ class OrderView:
     def can_pay_again(self) -> bool:
         """An open order may still be paid, unless a payment for it is under review."""
         return self.status in OPEN_STATUSES and not self.payment_under_review
+
+    @property
+    def holds_claims(self) -> bool:
+        """An open order holding bookings or tickets for its shopper."""
+        return self.status in OPEN_STATUSES and bool(self.bookings or self.tickets)
+
+    def hold_ends_at(self, hold_minutes: int) -> datetime:
+        """When its claims are released unless it is paid (`hold_minutes`: the longest an
+        order may hold them, ORDER_HOLD_MAX_MINUTES)."""
+        return self.hold_started_at + timedelta(minutes=hold_minutes)
 
     @property
     def can_check_again(self) -> bool:
@@ -209,6 +222,8 @@ def _view(
         paid_at=order.paid_at,
         closed_at=order.closed_at,
         checkout_started_at=order.checkout_started_at,
+        hold_started_at=order.hold_started_at or order.created_at,
+        attempt=order.attempt,
         sumup_transaction_code=order.sumup_transaction_code,
         needs_refund=order.needs_refund,
         refund_amount=_refund_amount(order, bookings, ticket_lines),
