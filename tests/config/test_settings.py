@@ -31,6 +31,16 @@ def test_yaml_defaults_are_loaded() -> None:
     assert settings.url_for_app("market") == "http://127.0.0.1:8001"
 
 
+def test_the_payment_window_is_read_under_its_former_name_too(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("CHECKOUT_SESSION_MINUTES", "12")
+    assert load_settings().payment_window_minutes == 12
+    monkeypatch.setenv("PAYMENT_WINDOW_MINUTES", "20")
+    assert load_settings().payment_window_minutes == 20
+    assert load_settings({"payment_window_minutes": 25}).payment_window_minutes == 25
+
+
 def test_environment_overrides_yaml(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CURRENCY", "EUR")
     monkeypatch.setenv("ORDERS_PAGE_SIZE", "50")

@@ -24,7 +24,7 @@ from bp.cart.services.orders import (
     close_order,
     get_order_or_raise,
     load_order,
-    session_open,
+    payment_window_open,
     undelivered_items,
 )
 from bp.cart.services.payment_errors import PaymentProviderUnavailable
@@ -505,7 +505,7 @@ async def _settle_expired(
         changed = False
         if order.status in OPEN_STATUSES and order.sumup_reference == checkout.checkout_reference:
             order.sumup_status = CheckoutStatus.EXPIRED.value
-            if not session_open(order, settings):
+            if not payment_window_open(order, settings):
                 await close_order(session, order=order, status="expired", domains=domains)
                 changed = True
         status = order.status

@@ -30,10 +30,10 @@ from bp.cart.services.calendar_cart import (
 from bp.cart.services.get_cart import load_cart_lines
 from bp.cart.services.merchants import MerchantAccount, merchant_for_page
 from bp.cart.services.order_events import ORDER_CREATED, emit_order_event
-from bp.cart.services.orders import close_order, session_ends_at
+from bp.cart.services.orders import close_order, payment_window_ends_at
 from bp.cart.services.page_cart import get_page_or_raise
 from bp.cart.services.payment_attempts import (
-    MIN_SESSION_LEFT,
+    MIN_PAYMENT_WINDOW_LEFT,
     HostedCheckoutRequest,
     deactivate_current_attempt,
     open_hosted_checkout,
@@ -295,7 +295,7 @@ def _reusable(order: Order, cart: _Cart, page_id: int | None, settings: Settings
     """The open order is exactly this cart, and its hosted page still has time left."""
     if order.page_id != page_id:
         return False
-    if datetime.now(UTC) + MIN_SESSION_LEFT > session_ends_at(order, settings):
+    if datetime.now(UTC) + MIN_PAYMENT_WINDOW_LEFT > payment_window_ends_at(order, settings):
         return False
     # Bookings and tickets it claimed left the cart; any still in it were added since.
     if cart.entries or cart.tickets:
@@ -428,7 +428,7 @@ async def _create_order(
         amount=amount,
         currency=order.currency,
         description=order.description,
-        valid_until=session_ends_at(order, settings),
+        valid_until=payment_window_ends_at(order, settings),
     )
     return order.id, first_checkout
 

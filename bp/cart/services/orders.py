@@ -66,19 +66,19 @@ async def owned_order_status(
     return order.status
 
 
-def session_started_at(order: Order) -> datetime:
+def payment_window_opened_at(order: Order) -> datetime:
     """When the current payment attempt began."""
     return order.checkout_started_at or order.created_at
 
 
-def session_ends_at(order: Order, settings: Settings) -> datetime:
+def payment_window_ends_at(order: Order, settings: Settings) -> datetime:
     """When SumUp's hosted page for the current attempt stops taking payments."""
-    return session_started_at(order) + timedelta(minutes=settings.checkout_session_minutes)
+    return payment_window_opened_at(order) + timedelta(minutes=settings.payment_window_minutes)
 
 
-def session_open(order: Order, settings: Settings, *, now: datetime | None = None) -> bool:
+def payment_window_open(order: Order, settings: Settings, *, now: datetime | None = None) -> bool:
     """Whether the current attempt's hosted page is still usable."""
-    return (now or datetime.now(UTC)) < session_ends_at(order, settings)
+    return (now or datetime.now(UTC)) < payment_window_ends_at(order, settings)
 
 
 async def close_order(

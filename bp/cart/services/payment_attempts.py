@@ -22,7 +22,7 @@ from bp.cart.services.orders import (
     get_order_or_raise,
     load_order,
     owned_order_status,
-    session_ends_at,
+    payment_window_ends_at,
 )
 from bp.cart.services.payment_errors import (
     CheckoutStartFailed,
@@ -44,7 +44,7 @@ from services.sumup import (
 )
 
 # A hosted page with less time left than this is not worth sending a shopper to.
-MIN_SESSION_LEFT = timedelta(minutes=5)
+MIN_PAYMENT_WINDOW_LEFT = timedelta(minutes=5)
 
 log = logging.getLogger(__name__)
 
@@ -161,7 +161,7 @@ async def start_payment(
     if order.payment_mismatch_at is not None and order.payment_mismatch_resolved_at is None:
         await session.commit()
         raise PaymentUnderReview(order_id)
-    fresh = datetime.now(UTC) + MIN_SESSION_LEFT <= session_ends_at(order, settings)
+    fresh = datetime.now(UTC) + MIN_PAYMENT_WINDOW_LEFT <= payment_window_ends_at(order, settings)
     if fresh and order.sumup_checkout_id and order.sumup_hosted_url:
         hosted_url = order.sumup_hosted_url
         await session.commit()
@@ -298,7 +298,7 @@ async def _create_hosted_checkout(
         amount=order.total_amount,
         currency=order.currency,
         description=order.description or f"Order #{order_id}",
-        valid_until=session_ends_at(order, settings),
+        valid_until=payment_window_ends_at(order, settings),
     )
     await session.commit()
     return await open_hosted_checkout(

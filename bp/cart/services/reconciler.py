@@ -23,7 +23,12 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bp.cart.services.check_sumup_status import check_sumup_status
-from bp.cart.services.orders import close_order, load_order, session_ends_at, session_started_at
+from bp.cart.services.orders import (
+    close_order,
+    load_order,
+    payment_window_ends_at,
+    payment_window_opened_at,
+)
 from bp.cart.services.payment_attempts import deactivate_current_attempt
 from bp.cart.services.refunds import REFUND_SETTLE, resolve_pending_refund
 from config.settings import Settings
@@ -241,15 +246,17 @@ async def reconcile_order(
 
 
 def expiry_due_at(order: Order, settings: Settings) -> datetime:
-    """When an order still unpaid is expired: its hosted session's end, and a little grace."""
-    return session_ends_at(order, settings) + timedelta(minutes=settings.checkout_grace_minutes)
+    """When an order still unpaid is expired: its payment window's end, and a little grace."""
+    return payment_window_ends_at(order, settings) + timedelta(
+        minutes=settings.checkout_grace_minutes
+    )
 
 
 def next_check(order: Order, settings: Settings, now: datetime) -> datetime:
     """When to look at an open order again: after a share of its attempt's age, bounded below
     by the reconciler's interval and above by RECONCILER_MAX_RECHECK_SECONDS, and never later
     than its expiry."""
-    age = max((now - session_started_at(order)).total_seconds(), 0.0)
+    age = max((now - payment_window_opened_at(order)).total_seconds(), 0.0)
     wait = min(
         max(age * RECHECK_AGE_SHARE, settings.reconciler_interval_seconds),
         settings.reconciler_max_recheck_seconds,
