@@ -19,6 +19,7 @@ from bp.health import bp as health_bp
 from bp.openapi import bp as openapi_bp
 from bp.order import bp as order_bp
 from bp.order.services.mail_relay import mail_job
+from bp.order.services.payment_messages import TEMPLATE_GLOBALS as PAYMENT_MESSAGES
 from bp.orders import bp as orders_bp
 from bp.runtime import install_runtime
 from config.settings import Settings, load_settings
@@ -101,6 +102,7 @@ def create_app(config: dict[str, Any] | None = None) -> Quart:
         current_user_name=current_user_name,
         sign_in_url=partial(sign_in_url, settings),
     )
+    app.jinja_env.globals.update(PAYMENT_MESSAGES)
     # The process's logging (the last app made decides, as there is one per worker).
     configure_logging(json=settings.logs_as_json, level=settings.log_level)
     return app

@@ -21,7 +21,6 @@ from bp.cart.services.merchants import credentials_for_order
 from bp.cart.services.orders import (
     get_order_or_raise,
     load_order,
-    owned_order_status,
     payment_window_ends_at,
 )
 from bp.cart.services.payment_errors import (
@@ -33,7 +32,6 @@ from config.settings import Settings
 from lib.errors import ServiceError
 from lib.money import cents
 from models import OPEN_STATUSES, Order
-from services.contracts.dtos import CartIdentity
 from services.registry import DomainServices
 from services.sumup import (
     CheckoutStatus,
@@ -157,7 +155,7 @@ async def start_payment(
         return return_url(settings, order_id)
     if order.status not in OPEN_STATUSES:
         await session.commit()
-        raise _not_payable(order.status)
+        raise not_payable(order.status)
     if order.payment_mismatch_at is not None and order.payment_mismatch_resolved_at is None:
         await session.commit()
         raise PaymentUnderReview(order_id)
@@ -180,7 +178,7 @@ async def start_payment(
         if settlement.is_paid:
             return return_url(settings, order_id)
         if settlement.status not in OPEN_STATUSES:
-            raise _not_payable(settlement.status)
+            raise not_payable(settlement.status)
         if settlement.sumup_status != CheckoutStatus.EXPIRED.value:
             return hosted_url
     elif fresh and order.sumup_checkout_id is None:
@@ -207,7 +205,7 @@ class PaymentUnderReview(ServiceError):
         )
 
 
-def _not_payable(status: str) -> ServiceError:
+def not_payable(status: str) -> ServiceError:
     """The answer to paying an order that is paid or closed."""
     if status == "paid":
         return ServiceError(409, "ORDER_ALREADY_PAID", "This order is already paid.")
@@ -245,7 +243,7 @@ async def _next_attempt(
             await session.commit()
             return return_url(settings, order_id)
         if order.status not in OPEN_STATUSES:
-            raise _not_payable(order.status)
+            raise not_payable(order.status)
         if order.sumup_reference != reference:
             raise ServiceError(
                 409,
@@ -471,60 +469,3 @@ async def _existing_checkout(
 
 def _same_payment(checkout: SumUpCheckout, amount: Decimal, currency: str) -> bool:
     return cents(checkout.amount) == cents(amount) and checkout.currency == currency
-
-
-async def pay_order(
-    session: AsyncSession,
-    *,
-    order_id: int,
-    identity: CartIdentity | None,
-    settings: Settings,
-    gateway: PaymentGateway,
-    domains: DomainServices,
-) -> str:
-    """Pay again: the shopper's own pending or failed order; 409 for any other."""
-    status = await owned_order_status(session, order_id=order_id, identity=identity)
-    if status not in OPEN_STATUSES:
-        raise _not_payable(status)
-    return await start_payment(
-        session, order_id=order_id, settings=settings, gateway=gateway, domains=domains
-    )
-
-
-async def recheck_order(
-    session: AsyncSession,
-    *,
-    order_id: int,
-    identity: CartIdentity | None,
-    settings: Settings,
-    gateway: PaymentGateway,
-    domains: DomainServices,
-) -> str:
-    """Check the shopper's order with SumUp now; answers a message for the shopper."""
-    status = await owned_order_status(session, order_id=order_id, identity=identity)
-    if status not in OPEN_STATUSES:
-        return _STATUS_MESSAGES.get(status, "This order is settled.")
-    try:
-        settlement = await check_sumup_status(
-            session,
-            order_id=order_id,
-            settings=settings,
-            gateway=gateway,
-            domains=domains,
-            source="recheck",
-        )
-    except PaymentProviderUnavailable:
-        return "We could not reach SumUp just now. Please check again in a minute."
-    if settlement.mismatch:
-        return "We could not confirm this payment automatically; the coop will look into it."
-    if settlement.status == "pending":
-        return "SumUp has not received a payment for this order yet."
-    return _STATUS_MESSAGES.get(settlement.status, "This order is settled.")
-
-
-_STATUS_MESSAGES = {
-    "paid": "Your payment was received. Thank you!",
-    "failed": "The last payment attempt failed. You can pay again.",
-    "expired": "This order expired before it was paid; its items are back in your cart.",
-    "cancelled": "This order was replaced by a newer checkout.",
-}

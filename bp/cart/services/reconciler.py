@@ -204,7 +204,7 @@ async def reconcile_order(
     domains: DomainServices,
     now: datetime | None = None,
 ) -> str:
-    """Settle one open order by SumUp, and expire it once its hosted session is over.
+    """Settle one open order by SumUp, and expire it once its payment window is over.
 
     A checkout that does not match its order never pays it, and such an order expires on
     schedule like any unpaid one. Answers the order's status afterwards ("open" when nothing

@@ -33,7 +33,7 @@ class ReturnView:
     unreachable: bool = False
     # What a paid order delivered ("Your 2 tickets are confirmed."); None when nothing to say.
     confirmation: str | None = None
-    # Until when a failed order is kept to pay again: its hosted session's end.
+    # Until when a failed order is kept to pay again: its payment window's end.
     kept_until: datetime | None = None
 
     @property

@@ -12,7 +12,7 @@ from models import Product, utcnow
 from services.contracts.cart_summary import CartSummary
 from services.contracts.dtos import CartIdentity, ProductDTO
 from services.sql.calendar_impl import SqlCalendarService
-from services.sql.cart_impl import SqlCartService
+from services.sql.cart_impl import SUMMARY, SqlCartService
 from services.sql.market_impl import SqlMarketService
 from services.stubs import StubCalendarService, StubCartService, StubMarketService
 from tests.support import factories as f
@@ -107,3 +107,9 @@ async def test_stubbed_domains_contribute_nothing(db: AsyncSession) -> None:
     summary = await no_market.cart_summary(db, identity=USER)
     assert (summary.count, summary.calendar_count, summary.ticket_count) == (0, 1, 1)
     assert await StubCartService(currency="GBP").cart_summary(db, identity=USER) == CartSummary()
+
+
+def test_the_summary_statement_names_each_column_for_its_field() -> None:
+    for statement in SUMMARY.values():
+        labels = set(statement.statement.selected_columns.keys())  # type: ignore[attr-defined]
+        assert labels | {"currency"} == set(CartSummary.model_fields)
