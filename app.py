@@ -62,8 +62,8 @@ API_DESCRIPTION = (
 def create_app(config: dict[str, Any] | None = None) -> Quart:
     """Build the app from defaults, config/app-config.yaml, the environment and `config`; no I/O."""
     settings = load_settings(config)
-    # RECONCILER_ENABLED=false switches every job off (tests run their passes by hand).
-    app_runtime = Runtime(settings, jobs=BACKGROUND_JOBS if settings.reconciler_enabled else ())
+    jobs = BACKGROUND_JOBS if settings.background_jobs_enabled else ()
+    app_runtime = Runtime(settings, jobs=jobs)
     assert settings.secret_key is not None and settings.internal_api_token is not None
     secret_key = settings.secret_key.get_secret_value()
 

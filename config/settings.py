@@ -182,7 +182,12 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("payment_window_minutes", "checkout_session_minutes"),
     )
     reconciler_interval_seconds: float = Field(default=60.0, gt=0)
-    reconciler_enabled: bool = True
+    # The background jobs: reconciler, outbox relay, mail and cart purge (tests run their passes
+    # by hand). RECONCILER_ENABLED, its former name, is still read (deprecated).
+    background_jobs_enabled: bool = Field(
+        default=True,
+        validation_alias=AliasChoices("background_jobs_enabled", "reconciler_enabled"),
+    )
     relay_interval_seconds: float = Field(default=5.0, gt=0)
     # Payments: SumUp create retries (same reference), the reconciler's grace and batch sizes.
     sumup_create_attempts: int = Field(default=3, ge=1, le=5)

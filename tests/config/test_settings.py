@@ -48,6 +48,15 @@ def test_the_payment_window_is_read_under_its_former_name_too(
     assert load_settings({"payment_window_minutes": 25}).payment_window_minutes == 25
 
 
+def test_the_job_switch_is_read_under_its_former_name_too(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("RECONCILER_ENABLED", "false")
+    assert load_settings().background_jobs_enabled is False
+    monkeypatch.setenv("BACKGROUND_JOBS_ENABLED", "true")
+    assert load_settings().background_jobs_enabled is True
+
+
 def test_the_yaml_holds_only_what_differs_from_the_defaults() -> None:
     written = yaml.safe_load(CONFIG_FILE.read_text())
     same = [
