@@ -34,7 +34,7 @@ from config.settings import Settings
 from lib.localtime import format_local_datetime
 from lib.metrics import current_metrics
 from lib.money import cents, format_money, total
-from models import CLOSED_STATUSES, OPEN_STATUSES, Order, OrderItem
+from models import CLOSED_STATUSES, OPEN_STATUSES, Order, OrderItem, OrderStatus
 from services.contracts.ownership import owner_of
 from services.registry import DomainServices
 from services.sumup import (
@@ -53,7 +53,7 @@ class Settlement:
     """The outcome of one check: the order's status afterwards and what SumUp said."""
 
     order_id: int
-    status: str
+    status: OrderStatus
     sumup_status: str | None = None
     changed: bool = False
     mismatch: bool = False
@@ -73,7 +73,7 @@ class _OrderFacts:
     """What the check needs from the order, read before any HTTP call."""
 
     id: int
-    status: str
+    status: OrderStatus
     total_amount: Decimal
     currency: str
     merchant_code: str | None

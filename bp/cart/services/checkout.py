@@ -45,7 +45,7 @@ from bp.cart.services.ticket_capacity import check_ticket_capacity, types_wanted
 from config.settings import Settings
 from lib.errors import BadRequest, ServiceError
 from lib.money import cents, total
-from models import OPEN_STATUSES, Order, OrderItem
+from models import MAX_TEXT_LENGTH, OPEN_STATUSES, Order, OrderItem
 from services.contracts.dtos import CalendarEntryDTO, CartIdentity, CartLineDTO, PageDTO, TicketDTO
 from services.contracts.ownership import owned_by
 from services.registry import DomainServices
@@ -53,7 +53,6 @@ from services.sumup import PaymentGateway
 
 # Rounds of "deactivate the order this checkout replaces, then try again" before giving up.
 MAX_SUPERSEDE_ROUNDS = 3
-MAX_DESCRIPTION_LENGTH = 255
 
 log = logging.getLogger(__name__)
 
@@ -399,7 +398,7 @@ async def _create_order(
     await session.flush()
     order.sumup_reference = checkout_reference(account.checkout_prefix, order.id, 1)
     scope = page.title if page is not None else "Rose Ash Coop"
-    order.description = f"Order #{order.id}, {scope}"[:MAX_DESCRIPTION_LENGTH]
+    order.description = f"Order #{order.id}, {scope}"[:MAX_TEXT_LENGTH]
     for item in items:
         item.order_id = order.id
     session.add_all(items)
@@ -501,7 +500,7 @@ def _order_items(cart: _Cart) -> list[OrderItem]:
             kind="product",
             ref_id=line.product.id,
             page_id=line.product.page_id,
-            title=line.product.title[:255],
+            title=line.product.title[:MAX_TEXT_LENGTH],
             quantity=line.quantity,
             unit_price=cents(line.product.price),
             line_total=line.line_total,
@@ -513,7 +512,7 @@ def _order_items(cart: _Cart) -> list[OrderItem]:
             kind="booking",
             ref_id=entry.id,
             page_id=entry_page_id(entry),
-            title=entry.name[:255],
+            title=entry.name[:MAX_TEXT_LENGTH],
             quantity=1,
             unit_price=cents(entry.cost),
             line_total=cents(entry.cost),
@@ -529,7 +528,7 @@ def _order_items(cart: _Cart) -> list[OrderItem]:
                 f"{ticket.entry_name} ({ticket.ticket_type_name})"
                 if ticket.ticket_type_name
                 else ticket.entry_name
-            )[:255],
+            )[:MAX_TEXT_LENGTH],
             quantity=1,
             unit_price=cents(ticket.cost),
             line_total=cents(ticket.cost),

@@ -12,7 +12,7 @@ from sqlalchemy.orm import selectinload
 
 from config.settings import Settings
 from lib.errors import NotFound
-from models import CLOSED_STATUSES, PAID_TICKET_STATES, Order, OrderItem
+from models import PAID_TICKET_STATES, ClosedStatus, Order, OrderItem, OrderStatus
 from services.contracts.dtos import CartIdentity
 from services.contracts.ownership import owns
 from services.registry import DomainServices
@@ -59,7 +59,7 @@ async def get_owned_order_or_raise(
 
 async def owned_order_status(
     session: AsyncSession, *, order_id: int, identity: CartIdentity | None
-) -> str:
+) -> OrderStatus:
     """The status of the shopper's order (404 for another's); ends the read's transaction."""
     order = await get_owned_order_or_raise(session, order_id=order_id, identity=identity)
     await session.commit()
@@ -85,12 +85,11 @@ async def close_order(
     session: AsyncSession,
     *,
     order: Order,
-    status: str,
+    status: ClosedStatus,
     domains: DomainServices,
     sumup_status: str | None = None,
 ) -> int:
     """Expire or cancel a locked open order and release its claims (the caller commits)."""
-    assert status in CLOSED_STATUSES
     order.status = status
     order.closed_at = datetime.now(UTC)
     if sumup_status is not None:

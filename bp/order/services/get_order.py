@@ -15,7 +15,7 @@ from bp.order.services.ticket_groups import OrderTicketGroup, group_order_ticket
 from lib.errors import NotFound
 from lib.ids import is_id
 from lib.money import total
-from models import OPEN_STATUSES, PAID_TICKET_STATES, Order
+from models import OPEN_STATUSES, PAID_TICKET_STATES, Order, OrderStatus
 from services.contracts.dtos import CalendarEntryDTO, CartIdentity, TicketDTO
 from services.contracts.ownership import owned_by
 from services.registry import DomainServices
@@ -47,7 +47,7 @@ class OrderView:
     """Everything the order page shows."""
 
     id: int
-    status: str
+    status: OrderStatus
     currency: str
     total_amount: Decimal
     created_at: datetime
