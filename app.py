@@ -27,7 +27,7 @@ from lib.assets import asset_url
 from lib.auth import current_user_id, current_user_name, sign_in_url
 from lib.csrf import init_csrf
 from lib.error_handlers import register_error_handlers
-from lib.errors import ServiceError
+from lib.errors import unavailable
 from lib.idempotency import install_idempotency
 from lib.internal_auth import install_internal_auth
 from lib.openapi import install_openapi
@@ -128,11 +128,9 @@ def _register_blueprints(app: Quart, settings: Settings) -> None:
 
 async def _refuse_without_session_store() -> None:
     """A page that cannot read the shared session must not act as if the shopper signed out."""
-    unavailable = isinstance(session, RedisSession) and session.unavailable
-    if unavailable and not request.path.startswith(SESSIONLESS_PREFIXES):
-        raise ServiceError(
-            503, "SESSION_STORE_UNAVAILABLE", "We are having trouble right now. Please retry."
-        )
+    store_down = isinstance(session, RedisSession) and session.unavailable
+    if store_down and not request.path.startswith(SESSIONLESS_PREFIXES):
+        raise unavailable("SESSION_STORE_UNAVAILABLE")
 
 
 app = create_app()
