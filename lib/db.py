@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from types import TracebackType
 from typing import Any
 from uuid import uuid4
 
@@ -185,6 +186,28 @@ class Rows:
     def scalar(self) -> Any:
         """The first column of the first row, or None without rows."""
         return self._rows[0][0] if self._rows else None
+
+
+class rolled_back_on_error:
+    """Roll back the session's transaction when the block fails or is cancelled, and let the
+    error go on: what a service began under its locks never waits for the request's end."""
+
+    __slots__ = ("session",)
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def __aenter__(self) -> None:
+        return None
+
+    async def __aexit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if kind is not None:
+            await self.session.rollback()
 
 
 async def execute_alone(

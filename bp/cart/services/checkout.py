@@ -43,6 +43,7 @@ from bp.cart.services.payment_errors import SplitCheckoutRequired
 from bp.cart.services.references import checkout_reference
 from bp.cart.services.ticket_capacity import check_ticket_capacity, types_wanted
 from config.settings import Settings
+from lib.db import rolled_back_on_error
 from lib.errors import BadRequest, ServiceError
 from lib.money import cents, total
 from models import MAX_TEXT_LENGTH, OPEN_STATUSES, Order, OrderItem
@@ -233,7 +234,7 @@ async def _order_transaction(
 ) -> OrderStart | _DeactivateFirst:
     """Under the identity's lock: reuse the open order, or replace it with a new one."""
     page_id = page.id if page is not None else None
-    try:
+    async with rolled_back_on_error(session):
         # Every checkout of one shopper queues here: two tabs, a double click, a retry.
         await session.execute(select(func.pg_advisory_xact_lock(_lock_key(identity))))
         open_orders = list(
@@ -270,9 +271,6 @@ async def _order_transaction(
             session, identity=identity, page=page, settings=settings, domains=domains, cart=cart
         )
         await session.commit()
-    except BaseException:
-        await session.rollback()
-        raise
     log.info(
         "order %s created (page %s, replaced %s)", order_id, page_id, [o.id for o in overlapping]
     )

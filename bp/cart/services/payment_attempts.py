@@ -29,6 +29,7 @@ from bp.cart.services.payment_errors import (
 )
 from bp.cart.services.references import checkout_reference, reference_prefix
 from config.settings import Settings
+from lib.db import rolled_back_on_error
 from lib.errors import ServiceError
 from lib.money import cents
 from models import OPEN_STATUSES, Order
@@ -39,6 +40,7 @@ from services.sumup import (
     SumUpCheckout,
     SumUpCredentials,
     SumUpError,
+    checkout_of_reference,
 )
 
 # A hosted page with less time left than this is not worth sending a shopper to.
@@ -94,8 +96,9 @@ async def deactivate_current_attempt(
         return Deactivation(reference=None)
     try:
         if checkout_id is None:
-            found = await gateway.list_checkouts(credentials=credentials, reference=reference)
-            match = next((c for c in found if c.checkout_reference == reference), None)
+            match = await checkout_of_reference(
+                gateway, credentials=credentials, reference=reference
+            )
             if match is None:
                 return Deactivation(reference)
             checkout_id = match.id
@@ -236,7 +239,7 @@ async def _next_attempt(
     if done.paid:
         return return_url(settings, order_id)
     reference = done.reference
-    try:
+    async with rolled_back_on_error(session):
         order = await load_order(session, order_id, lock=True)
         assert order is not None
         if order.status == "paid":
@@ -247,7 +250,7 @@ async def _next_attempt(
         if order.sumup_reference != reference:
             raise ServiceError(
                 409,
-                "CHECKOUT_BUSY",
+                "ORDER_PAYMENT_BUSY",
                 "This order is being paid in another window. Please try again in a moment.",
             )
         prefix = reference_prefix(reference, order_id) if reference else None
@@ -263,9 +266,6 @@ async def _next_attempt(
         # A new hosted page: the reconciler looks at it from the start again.
         order.next_check_at = order.checkout_started_at
         await session.commit()
-    except BaseException:
-        await session.rollback()
-        raise
     log.info("order %s: payment attempt %s started", order_id, order.attempt)
     return await _create_hosted_checkout(
         session, order_id=order_id, settings=settings, gateway=gateway
@@ -326,7 +326,7 @@ async def open_hosted_checkout(
         settings=settings,
         valid_until=request.valid_until,
     )
-    try:
+    async with rolled_back_on_error(session):
         # Stored in one statement when the order is still this attempt's, as it nearly always is.
         stored = (
             await session.execute(
@@ -358,9 +358,6 @@ async def open_hosted_checkout(
                 order.sumup_status = checkout.status.value
             status, stored_url = order.status, order.sumup_hosted_url
         await session.commit()
-    except BaseException:
-        await session.rollback()
-        raise
     if status == "paid":
         return return_url(settings, order_id)
     if not current:
@@ -456,7 +453,7 @@ async def _existing_checkout(
 ) -> SumUpCheckout | None:
     """The checkout SumUp holds under our reference (after a 409)."""
     try:
-        found = await gateway.list_checkouts(credentials=credentials, reference=reference)
+        return await checkout_of_reference(gateway, credentials=credentials, reference=reference)
     except SumUpError as error:
         log.warning("order %s: listing checkout %s failed: %s", order_id, reference, error)
         raise CheckoutStartFailed(
@@ -464,7 +461,6 @@ async def _existing_checkout(
             "We could not reach our payment provider. Your order is saved: "
             "please try again in a moment.",
         ) from error
-    return next((c for c in found if c.checkout_reference == reference), None)
 
 
 def _same_payment(checkout: SumUpCheckout, amount: Decimal, currency: str) -> bool:

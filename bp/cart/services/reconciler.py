@@ -32,7 +32,7 @@ from bp.cart.services.orders import (
 from bp.cart.services.payment_attempts import deactivate_current_attempt
 from bp.cart.services.refunds import REFUND_SETTLE, resolve_pending_refund
 from config.settings import Settings
-from lib.db import Databases
+from lib.db import Databases, rolled_back_on_error
 from lib.errors import ServiceError
 from lib.jobs import run_every
 from lib.locks import lock_key, single_instance
@@ -275,16 +275,13 @@ async def _record_check(
     values: dict[str, object] = {"last_checked_at": now, "updated_at": Order.updated_at}
     if next_check_at is not None:
         values["next_check_at"] = next_check_at
-    try:
+    async with rolled_back_on_error(session):
         await session.execute(
             update(Order)
             .where(Order.id == order_id, Order.status.in_(OPEN_STATUSES))
             .values(**values)
         )
         await session.commit()
-    except BaseException:
-        await session.rollback()
-        raise
 
 
 async def expire_order(
@@ -309,7 +306,7 @@ async def expire_order(
     )
     if done.paid:
         return "paid"
-    try:
+    async with rolled_back_on_error(session):
         order = await load_order(session, order_id, lock=True)
         assert order is not None
         # Paid, or given a new attempt, while SumUp was being asked: leave it be.
@@ -319,9 +316,6 @@ async def expire_order(
             )
         status = order.status
         await session.commit()
-    except BaseException:
-        await session.rollback()
-        raise
     return status
 
 
