@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bp.cart.services.fulfilment import fulfil_payment
 from bp.cart.services.merchants import credentials_for_order
-from bp.cart.services.orders import (
+from bp.cart.services.order_state import (
     close_order,
     get_order_or_raise,
     load_order,

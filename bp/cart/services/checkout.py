@@ -30,7 +30,7 @@ from bp.cart.services.calendar_cart import (
 from bp.cart.services.get_cart import load_cart_lines
 from bp.cart.services.merchants import MerchantAccount, merchant_for_page
 from bp.cart.services.order_events import ORDER_CREATED, emit_order_event
-from bp.cart.services.orders import close_order, payment_window_ends_at
+from bp.cart.services.order_state import close_order, payment_window_ends_at
 from bp.cart.services.page_cart import get_page_or_raise
 from bp.cart.services.payment_attempts import (
     MIN_PAYMENT_WINDOW_LEFT,

@@ -16,7 +16,7 @@ from typing import Literal
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bp.cart.services.orders import get_owned_order_or_raise
+from bp.cart.services.order_state import get_owned_order_or_raise
 from models import OPEN_STATUSES, Order
 from services.contracts.dtos import CartIdentity
 

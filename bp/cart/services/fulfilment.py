@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bp.cart.services.clear_cart_for_order import clear_cart_for_order
 from bp.cart.services.order_events import ORDER_PAID, emit_order_event
 from bp.cart.services.order_messages import refund_reason
-from bp.cart.services.orders import load_order, undelivered_items
+from bp.cart.services.order_state import load_order, undelivered_items
 from config.settings import Settings
 from lib.db import rolled_back_on_error
 from lib.localtime import format_local_datetime

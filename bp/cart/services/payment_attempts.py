@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bp.cart.services.check_sumup_status import check_sumup_status
 from bp.cart.services.merchants import credentials_for_order
-from bp.cart.services.orders import (
+from bp.cart.services.order_state import (
     get_order_or_raise,
     load_order,
     payment_window_ends_at,

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bp.cart.services.orders import load_order
+from bp.cart.services.order_state import load_order
 from lib.db import rolled_back_on_error
 from lib.errors import NotFound, ServiceError
 from models import Order

@@ -23,7 +23,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bp.cart.services.check_sumup_status import check_sumup_status
-from bp.cart.services.orders import (
+from bp.cart.services.order_state import (
     close_order,
     load_order,
     payment_window_ends_at,

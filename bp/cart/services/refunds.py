@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bp.cart.services.merchants import credentials_for_order
 from bp.cart.services.order_events import ORDER_REFUNDED, emit_order_event
-from bp.cart.services.orders import load_order, undelivered_items
+from bp.cart.services.order_state import load_order, undelivered_items
 from bp.cart.services.payment_errors import PaymentProviderUnavailable
 from config.settings import Settings
 from lib.db import rolled_back_on_error

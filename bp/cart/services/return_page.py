@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bp.cart.services.check_sumup_status import check_sumup_status
 from bp.cart.services.order_messages import confirmed_message, held_phrase, released_message
-from bp.cart.services.orders import get_owned_order_or_raise, payment_window_ends_at
+from bp.cart.services.order_state import get_owned_order_or_raise, payment_window_ends_at
 from bp.cart.services.payment_errors import PaymentProviderUnavailable
 from config.settings import Settings
 from models import OPEN_STATUSES, PAID_TICKET_STATES, Order

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from bp.cart.services.order_messages import confirmed_message, refund_notice, released_message
-from bp.order.services.ticket_groups import OrderTicketGroup, group_order_tickets
+from bp.order.services.order_ticket_lines import OrderTicketGroup, group_order_tickets
 from lib.errors import NotFound
 from lib.ids import is_id
 from lib.money import total

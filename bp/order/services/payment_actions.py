@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bp.cart.services.check_sumup_status import check_sumup_status
-from bp.cart.services.orders import owned_order_status
+from bp.cart.services.order_state import owned_order_status
 from bp.cart.services.payment_attempts import not_payable, start_payment
 from bp.cart.services.payment_errors import PaymentProviderUnavailable
 from bp.order.services.payment_messages import SUMUP_UNREACHABLE, UNMATCHED, payment_wording
