@@ -21,11 +21,12 @@ async def test_a_failed_block_rolls_back_and_lets_the_error_go_on(
     app: Quart, db: AsyncSession
 ) -> None:
     order = await factories.order(db, user_id=7, status="pending")
+    order_id = order.id
     await db.commit()
 
     with pytest.raises(Refused):
         async with rolled_back_on_error(db):
-            locked = await db.scalar(select(Order).where(Order.id == order.id).with_for_update())
+            locked = await db.scalar(select(Order).where(Order.id == order_id).with_for_update())
             assert locked is not None
             locked.status = "paid"
             raise Refused
@@ -34,7 +35,7 @@ async def test_a_failed_block_rolls_back_and_lets_the_error_go_on(
     async with runtime(app).databases.sessionmaker() as other:
         await other.execute(text("SET LOCAL lock_timeout = '2s'"))
         row = await other.scalar(
-            select(Order.status).where(Order.id == order.id).with_for_update()
+            select(Order.status).where(Order.id == order_id).with_for_update()
         )
     assert row == "pending"
 

@@ -328,8 +328,7 @@ async def _settle_failed(
     session: AsyncSession, *, order_id: int, checkout: SumUpCheckout
 ) -> Settlement:
     """A failed attempt: the order shows it, and may still be paid (its claims stay)."""
-    order = await load_order(session, order_id, lock=True)
-    assert order is not None
+    order = await get_order_or_raise(session, order_id, lock=True)
     changed = False
     if order.status == "pending" and order.sumup_reference == checkout.checkout_reference:
         order.status = "failed"
@@ -356,8 +355,7 @@ async def _settle_expired(
     checkout under way), and whoever deactivated it finishes the job.
     """
     async with rolled_back_on_error(session):
-        order = await load_order(session, order_id, lock=True)
-        assert order is not None
+        order = await get_order_or_raise(session, order_id, lock=True)
         changed = False
         if order.status in OPEN_STATUSES and order.sumup_reference == checkout.checkout_reference:
             order.sumup_status = CheckoutStatus.EXPIRED.value

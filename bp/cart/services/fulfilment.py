@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bp.cart.services.clear_cart_for_order import clear_cart_for_order
 from bp.cart.services.order_events import ORDER_PAID, emit_order_event
 from bp.cart.services.order_messages import refund_reason
-from bp.cart.services.order_state import load_order, undelivered_items
+from bp.cart.services.order_state import get_order_or_raise, undelivered_items
 from config.settings import Settings
 from lib.db import rolled_back_on_error
 from lib.localtime import format_local_datetime
@@ -41,8 +41,7 @@ async def fulfil_payment(
     """The paid transition, in one transaction with the order locked; a no-op the second time.
     Answers whether this call made the order paid."""
     async with rolled_back_on_error(session):
-        order = await load_order(session, order_id, lock=True, with_items=True)
-        assert order is not None
+        order = await get_order_or_raise(session, order_id, lock=True, with_items=True)
         if order.status == "paid":
             await session.commit()
             return False

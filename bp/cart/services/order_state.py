@@ -39,9 +39,11 @@ async def load_order(
     return await session.scalar(statement)
 
 
-async def get_order_or_raise(session: AsyncSession, order_id: int) -> Order:
-    """The order, fresh from the database; OrderNotFound when there is none."""
-    order = await load_order(session, order_id)
+async def get_order_or_raise(
+    session: AsyncSession, order_id: int, *, lock: bool = False, with_items: bool = False
+) -> Order:
+    """The order (as load_order reads it); OrderNotFound when there is none."""
+    order = await load_order(session, order_id, lock=lock, with_items=with_items)
     if order is None:
         raise OrderNotFound()
     return order

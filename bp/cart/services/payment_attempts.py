@@ -20,7 +20,6 @@ from bp.cart.services.check_sumup_status import check_sumup_status
 from bp.cart.services.merchants import credentials_for_order
 from bp.cart.services.order_state import (
     get_order_or_raise,
-    load_order,
     payment_window_ends_at,
 )
 from bp.cart.services.payment_errors import (
@@ -240,8 +239,7 @@ async def _next_attempt(
         return return_url(settings, order_id)
     reference = done.reference
     async with rolled_back_on_error(session):
-        order = await load_order(session, order_id, lock=True)
-        assert order is not None
+        order = await get_order_or_raise(session, order_id, lock=True)
         if order.status == "paid":
             await session.commit()
             return return_url(settings, order_id)
@@ -288,8 +286,8 @@ async def _create_hosted_checkout(
     session: AsyncSession, *, order_id: int, settings: Settings, gateway: PaymentGateway
 ) -> str:
     """Create the current attempt's SumUp checkout (retrying with the same reference)."""
-    order = await load_order(session, order_id)
-    assert order is not None and order.sumup_reference is not None
+    order = await get_order_or_raise(session, order_id)
+    assert order.sumup_reference is not None
     request = HostedCheckoutRequest(
         credentials=await credentials_for_order(session, settings=settings, order=order),
         reference=order.sumup_reference,
@@ -349,8 +347,7 @@ async def open_hosted_checkout(
         if stored is not None:
             current, (status, stored_url) = True, stored
         else:
-            order = await load_order(session, order_id, lock=True)
-            assert order is not None
+            order = await get_order_or_raise(session, order_id, lock=True)
             current = order.status in OPEN_STATUSES and order.sumup_reference == reference
             if current and order.sumup_checkout_id in (None, checkout.id):
                 order.sumup_checkout_id = checkout.id

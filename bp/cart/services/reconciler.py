@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bp.cart.services.check_sumup_status import check_sumup_status
 from bp.cart.services.order_state import (
     close_order,
+    get_order_or_raise,
     load_order,
     payment_window_ends_at,
     payment_window_opened_at,
@@ -227,8 +228,7 @@ async def reconcile_order(
         )
         if settlement.status not in OPEN_STATUSES:
             return settlement.status
-        order = await load_order(session, order_id)
-        assert order is not None
+        order = await get_order_or_raise(session, order_id)
     deadline = expiry_due_at(order, settings)
     if now < deadline:
         await session.commit()
@@ -307,8 +307,7 @@ async def expire_order(
     if done.paid:
         return "paid"
     async with rolled_back_on_error(session):
-        order = await load_order(session, order_id, lock=True)
-        assert order is not None
+        order = await get_order_or_raise(session, order_id, lock=True)
         # Paid, or given a new attempt, while SumUp was being asked: leave it be.
         if order.status in OPEN_STATUSES and order.sumup_reference == done.reference:
             await close_order(

@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bp.cart.services.merchants import credentials_for_order
 from bp.cart.services.order_events import ORDER_REFUNDED, emit_order_event
-from bp.cart.services.order_state import load_order, undelivered_items
+from bp.cart.services.order_state import get_order_or_raise, load_order, undelivered_items
 from bp.cart.services.payment_errors import PaymentProviderUnavailable
 from config.settings import Settings
 from lib.db import rolled_back_on_error
@@ -354,8 +354,7 @@ async def _record_refunded(
     recording changes nothing)."""
     recorded = False
     async with rolled_back_on_error(session):
-        order = await load_order(session, claim.order_id, lock=True, with_items=True)
-        assert order is not None
+        order = await get_order_or_raise(session, claim.order_id, lock=True, with_items=True)
         if order.refunded_at is None and order.refund_requested_at == claim.claimed_at:
             order.refunded_at = _now()
             order.refunded_amount = claim.amount
