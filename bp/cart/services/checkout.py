@@ -33,14 +33,10 @@ from bp.cart.services.calendar_cart import (
 from bp.cart.services.get_cart import load_cart_lines
 from bp.cart.services.merchants import MerchantAccount, merchant_for_page
 from bp.cart.services.order_events import ORDER_CREATED, emit_order_event
-from bp.cart.services.orders import (
-    close_order,
-    hold_started_at,
-    session_ends_at,
-)
+from bp.cart.services.order_state import close_order, hold_started_at, payment_window_ends_at
 from bp.cart.services.page_cart import get_page_or_raise
 from bp.cart.services.payment_attempts import (
-    MIN_SESSION_LEFT,
+    MIN_PAYMENT_WINDOW_LEFT,
     HostedCheckoutRequest,
     deactivate_current_attempt,
     open_hosted_checkout,
@@ -50,9 +46,10 @@ from bp.cart.services.payment_errors import HoldEnded, SplitCheckoutRequired
 from bp.cart.services.references import checkout_reference
 from bp.cart.services.ticket_capacity import check_ticket_capacity, types_wanted
 from config.settings import Settings
+from lib.db import rolled_back_on_error
 from lib.errors import BadRequest, ServiceError
 from lib.money import cents, total
-from models import OPEN_STATUSES, Order, OrderItem
+from models import MAX_TEXT_LENGTH, OPEN_STATUSES, Order, OrderItem
 from services.contracts.dtos import CalendarEntryDTO, CartIdentity, CartLineDTO, PageDTO, TicketDTO
 from services.contracts.ownership import owned_by
 from services.registry import DomainServices
@@ -60,7 +57,6 @@ from services.sumup import PaymentGateway
 
 # Rounds of "deactivate the order this checkout replaces, then try again" before giving up.
 MAX_SUPERSEDE_ROUNDS = 3
-MAX_DESCRIPTION_LENGTH = 255
 
 log = logging.getLogger(__name__)
 
@@ -261,7 +257,7 @@ async def _order_transaction(
     deactivates it and comes back.
     """
     page_id = page.id if page is not None else None
-    try:
+    async with rolled_back_on_error(session):
         # Every checkout of one shopper queues here: two tabs, a double click, a retry.
         await session.execute(select(func.pg_advisory_xact_lock(_lock_key(identity))))
         open_orders = list(
@@ -317,9 +313,6 @@ async def _order_transaction(
             held_since=held_since,
         )
         await session.commit()
-    except BaseException:
-        await session.rollback()
-        raise
     log.info(
         "order %s created (page %s, replaced %s)", order_id, page_id, [o.id for o in overlapping]
     )
@@ -340,7 +333,7 @@ def _held_since(replaced: list[Order]) -> datetime | None:
 def _hold_over(held_since: datetime, settings: Settings) -> bool:
     """Whether a hold that began then leaves too little for a hosted page worth opening."""
     end = held_since + timedelta(minutes=settings.order_hold_max_minutes)
-    return datetime.now(UTC) + MIN_SESSION_LEFT > end
+    return datetime.now(UTC) + MIN_PAYMENT_WINDOW_LEFT > end
 
 
 def _may_be_live(order: Order, deactivated: _Deactivated) -> bool:
@@ -373,7 +366,7 @@ def _reusable(order: Order, cart: _Cart, page_id: int | None, settings: Settings
     """The open order is exactly this cart, and its hosted page still has time left."""
     if order.page_id != page_id:
         return False
-    if datetime.now(UTC) + MIN_SESSION_LEFT > session_ends_at(order, settings):
+    if datetime.now(UTC) + MIN_PAYMENT_WINDOW_LEFT > payment_window_ends_at(order, settings):
         return False
     # Bookings and tickets it claimed left the cart; any still in it were added since.
     if cart.entries or cart.tickets:
@@ -495,7 +488,7 @@ async def _create_order(
     await session.flush()
     order.sumup_reference = checkout_reference(account.checkout_prefix, order.id, 1)
     scope = page.title if page is not None else "Rose Ash Coop"
-    order.description = f"Order #{order.id}, {scope}"[:MAX_DESCRIPTION_LENGTH]
+    order.description = f"Order #{order.id}, {scope}"[:MAX_TEXT_LENGTH]
     for item in items:
         item.order_id = order.id
     session.add_all(items)
@@ -524,7 +517,7 @@ async def _create_order(
         amount=amount,
         currency=order.currency,
         description=order.description,
-        valid_until=session_ends_at(order, settings),
+        valid_until=payment_window_ends_at(order, settings),
     )
     return order.id, first_checkout
 
@@ -597,7 +590,7 @@ def _order_items(cart: _Cart) -> list[OrderItem]:
             kind="product",
             ref_id=line.product.id,
             page_id=line.product.page_id,
-            title=line.product.title[:255],
+            title=line.product.title[:MAX_TEXT_LENGTH],
             quantity=line.quantity,
             unit_price=cents(line.product.price),
             line_total=line.line_total,
@@ -609,7 +602,7 @@ def _order_items(cart: _Cart) -> list[OrderItem]:
             kind="booking",
             ref_id=entry.id,
             page_id=entry_page_id(entry),
-            title=entry.name[:255],
+            title=entry.name[:MAX_TEXT_LENGTH],
             quantity=1,
             unit_price=cents(entry.cost),
             line_total=cents(entry.cost),
@@ -625,7 +618,7 @@ def _order_items(cart: _Cart) -> list[OrderItem]:
                 f"{ticket.entry_name} ({ticket.ticket_type_name})"
                 if ticket.ticket_type_name
                 else ticket.entry_name
-            )[:255],
+            )[:MAX_TEXT_LENGTH],
             quantity=1,
             unit_price=cents(ticket.cost),
             line_total=cents(ticket.cost),

@@ -16,7 +16,8 @@ from datetime import UTC, datetime
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bp.cart.services.orders import load_order
+from bp.cart.services.order_state import load_order
+from lib.db import rolled_back_on_error
 from lib.errors import NotFound, ServiceError
 from models import Order
 from services.sumup import SumUpCheckout
@@ -30,7 +31,7 @@ async def flag_second_payment(
     """Flag the paid order's second payment `checkout` (once; commits); True when this call
     flagged it."""
     transaction = checkout.successful_transaction()
-    try:
+    async with rolled_back_on_error(session):
         flagged = await session.scalar(
             update(Order)
             .where(
@@ -49,9 +50,6 @@ async def flag_second_payment(
             .returning(Order.id)
         )
         await session.commit()
-    except BaseException:
-        await session.rollback()
-        raise
     if flagged is None:
         log.warning(
             "order %s: its checkout %s is paid as well (%s); flagged before",
@@ -78,7 +76,7 @@ async def flag_second_payment(
 async def resolve_second_payment(session: AsyncSession, *, order_id: int) -> datetime:
     """Record that an operator refunded the order's second payment; answers when it was
     flagged. NotFound for an unknown order, 409 for one without a second payment due."""
-    try:
+    async with rolled_back_on_error(session):
         order = await load_order(session, order_id, lock=True)
         if order is None:
             raise NotFound(f"There is no order #{order_id}.", code="ORDER_NOT_FOUND")
@@ -94,8 +92,5 @@ async def resolve_second_payment(session: AsyncSession, *, order_id: int) -> dat
         order.second_payment_refunded_at = datetime.now(UTC)
         flagged_at = order.second_payment_at
         await session.commit()
-    except BaseException:
-        await session.rollback()
-        raise
     log.warning("order %s: its second payment is recorded as refunded", order_id)
     return flagged_at
