@@ -28,7 +28,6 @@ from tests.support.metrics import samples
 from tests.support.servers import PgBouncer, PostgresServer, RedisServer, ServiceProcess
 from tests.support.servers import service_environment as base_environment
 
-INSTANCES = ("a", "b")
 WORKERS = 2
 GRACEFUL_TIMEOUT = "10"
 # Few enough to exhaust in a test, counted per client across both instances.
@@ -177,4 +176,3 @@ async def wait_for_relay(database_url: str, seconds: float) -> tuple[int, int, C
         if delivered == total or asyncio.get_running_loop().time() > deadline:
             return reading
         await asyncio.sleep(0.2)
-

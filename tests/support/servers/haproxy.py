@@ -1,4 +1,5 @@
-"""A throwaway HAProxy in front of several service instances, as operators run it.
+"""A throwaway HAProxy in front of two service instances, with the operators' configuration
+(deploy/haproxy/haproxy.cfg).
 
 `option forwardfor` adds an `X-Forwarded-For` line with the client's address (after any the
 client sent), health checks take an instance out while `/readyz` fails, and the runtime API
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import shutil
 import socket
 import time
@@ -25,14 +27,11 @@ NOT_INSTALLED = (
     "haproxy is not installed: the test command installs Debian's haproxy when it runs as "
     "root (apt-get install haproxy)"
 )
+# The operators' configuration, run as it is: only the addresses come from here.
+CONFIG = Path(__file__).resolve().parents[3] / "deploy" / "haproxy" / "haproxy.cfg"
 BACKEND = "cart"
+INSTANCES = ("cart1", "cart2")
 SERVED_BY = "X-Served-By"
-# How often HAProxy asks each instance's /readyz, how long an answer may take (without it,
-# the interval: a busy instance would be taken out for a slow answer), and how many answers
-# change its mind.
-CHECK_INTERVAL = "500ms"
-CHECK_TIMEOUT = "3s"
-FALL, RISE = 3, 2
 
 
 def haproxy_binary() -> Path | None:
@@ -49,10 +48,13 @@ class HAProxy(ForegroundServer):
     name = "HAProxy"
 
     def __init__(self, instances: Mapping[str, int], *, port: int | None = None) -> None:
+        """`instances`: each server of the configuration (cart1, cart2) → its port."""
         super().__init__(port=port)
         binary = haproxy_binary()
         if binary is None:
             raise RuntimeError(NOT_INSTALLED)
+        if set(instances) != set(INSTANCES):
+            raise ValueError(f"the configuration has the instances {INSTANCES}")
         self.binary = binary
         self.instances = dict(instances)
 
@@ -61,47 +63,28 @@ class HAProxy(ForegroundServer):
         return f"http://{HOST}:{self.port}"
 
     @property
-    def config_path(self) -> Path:
-        return self.folder / "haproxy.cfg"
-
-    @property
     def socket_path(self) -> Path:
         return self.folder / "admin.sock"
 
     def _prepare(self) -> None:
-        """Nothing before the port is known: the configuration is written at each start."""
+        """Nothing to write: the configuration is the repository's."""
 
     def _command(self) -> list[str]:
-        servers = "".join(
-            f"    server {name} {HOST}:{port} check\n" for name, port in self.instances.items()
-        )
-        self.config_path.write_text(
-            "global\n"
-            f"    stats socket {self.socket_path} mode 600 level admin\n"
-            "defaults\n"
-            "    mode http\n"
-            "    timeout connect 2s\n"
-            "    timeout client 60s\n"
-            "    timeout server 60s\n"
-            f"    timeout check {CHECK_TIMEOUT}\n"
-            # The client's address in a header line of HAProxy's own.
-            "    option forwardfor\n"
-            # A connection refused (an instance gone before its health check noticed) is tried
-            # on another instance; nothing was sent, so nothing can happen twice.
-            "    retries 3\n"
-            "    retry-on conn-failure\n"
-            "    option redispatch\n"
-            "frontend shop\n"
-            f"    bind {HOST}:{self.port}\n"
-            f"    default_backend {BACKEND}\n"
-            f"backend {BACKEND}\n"
-            "    balance roundrobin\n"
-            "    option httpchk GET /readyz\n"
-            "    http-check expect status 200\n"
-            f"    http-response set-header {SERVED_BY} %s\n"
-            f"    default-server inter {CHECK_INTERVAL} fall {FALL} rise {RISE}\n" + servers
-        )
-        return [str(self.binary), "-db", "-f", str(self.config_path)]
+        return [str(self.binary), "-db", "-f", str(CONFIG)]
+
+    def _environment(self) -> dict[str, str]:
+        # The configuration reads the addresses from the environment, at each start.
+        return {**os.environ, **self._addresses()}
+
+    def _addresses(self) -> dict[str, str]:
+        return {
+            "CART_PROXY_BIND": f"{HOST}:{self.port}",
+            "HAPROXY_ADMIN_SOCKET": str(self.socket_path),
+            **{
+                f"CART_INSTANCE_{n}": f"{HOST}:{self.instances[name]}"
+                for n, name in enumerate(INSTANCES, start=1)
+            },
+        }
 
     def command(self, line: str) -> str:
         """One command of HAProxy's runtime API, e.g. `set server cart/a state drain`."""
