@@ -49,6 +49,7 @@ from tests.faults.shoppers import (
     check_the_data,
     paid_twice_at_sumup,
     seed_shop,
+    shoppers_for,
     sign_in_shoppers,
     wait_for_successes,
 )
@@ -232,17 +233,13 @@ async def test_two_instances_behind_haproxy_and_pgbouncer_serve_shoppers_through
             # 2. Rate limits per real client.
             statuses, guesses_served, neighbour = await rate_limit_per_real_client(proxy)
             # 3. The settlement race.
-            shoppers = [
-                Shopper(
-                    user_id=user_id,
-                    session_id=sid,
-                    base_url=proxy.url,
-                    shop=shop,
-                    standin=sumup_standin_control,
-                    outcomes=outcomes,
-                )
-                for user_id, sid in sessions.items()
-            ]
+            shoppers = shoppers_for(
+                sessions,
+                base_url=proxy.url,
+                shop=shop,
+                standin=sumup_standin_control,
+                outcomes=outcomes,
+            )
             await shop_until_each_paid(shoppers, outcomes)
             # Each instance's own counts, before a restart starts its folder afresh.
             scrapes = {
