@@ -26,6 +26,7 @@ from config.settings import Settings, load_settings
 from lib.assets import asset_url
 from lib.auth import current_user_id, current_user_name, sign_in_url
 from lib.csrf import init_csrf
+from lib.error_codes import ErrorCode
 from lib.error_handlers import register_error_handlers
 from lib.errors import unavailable
 from lib.idempotency import install_idempotency
@@ -130,7 +131,7 @@ async def _refuse_without_session_store() -> None:
     """A page that cannot read the shared session must not act as if the shopper signed out."""
     store_down = isinstance(session, RedisSession) and session.unavailable
     if store_down and not request.path.startswith(SESSIONLESS_PREFIXES):
-        raise unavailable("SESSION_STORE_UNAVAILABLE")
+        raise unavailable(ErrorCode.SESSION_STORE_UNAVAILABLE)
 
 
 app = create_app()

@@ -10,6 +10,7 @@ from quart.typing import ResponseReturnValue
 
 from bp.dev.blueprint import bp
 from bp.runtime import current_runtime
+from lib.error_codes import ErrorCode
 from lib.errors import BadRequest, unavailable
 from lib.htmx import safe_next, see_other
 from lib.sessions import RedisSession, current_shared_session, remove_keys, set_keys
@@ -21,7 +22,7 @@ ACCOUNT_KEYS = ("user_id", "user_name")
 def _shared_session() -> RedisSession:
     shared = current_shared_session()
     if shared is None:
-        raise unavailable("SESSION_STORE_UNAVAILABLE")
+        raise unavailable(ErrorCode.SESSION_STORE_UNAVAILABLE)
     return shared
 
 
@@ -37,7 +38,7 @@ async def sign_in() -> ResponseReturnValue:
     form = await request.form
     raw = form.get("user_id", "")
     if not raw.isdigit() or int(raw) not in DEMO_USERS:
-        raise BadRequest("Choose one of the demo users.", code="UNKNOWN_USER")
+        raise BadRequest(ErrorCode.UNKNOWN_USER)
     user_id = int(raw)
     await set_keys(
         _shared_session(),
