@@ -49,6 +49,11 @@ class Order(UpdatedAtMixin, CartBase):
             text("created_at DESC"),
             text("id DESC"),
         ),
+        # The staff's list of every shopper's orders, newest first: all, by status, by page.
+        Index("ix_orders_created", text("created_at DESC"), text("id DESC")),
+        Index("ix_orders_status_created", "status", text("created_at DESC"), text("id DESC")),
+        Index("ix_orders_page_created", "page_id", text("created_at DESC"), text("id DESC")),
+        Index("ix_orders_sumup_transaction_code", "sumup_transaction_code"),
         # The oldest unsettled order (the metrics gauge).
         Index(
             "ix_orders_open_created",
