@@ -78,7 +78,10 @@ def upgrade() -> None:
         sa.Column("sumup_transaction_code", sa.String(length=64), nullable=True),
         sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column(
-            "updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False
+            "updated_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
         ),
         sa.ForeignKeyConstraint(
             ["order_id"],
@@ -117,7 +120,10 @@ def upgrade() -> None:
         sa.Column("outcome", sa.String(length=16), nullable=False),
         sa.Column("message", sa.Text(), server_default="", nullable=False),
         sa.Column(
-            "created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False
+            "created_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
         ),
         sa.CheckConstraint(
             "outcome IN ('done', 'refused')", name=op.f("ck_staff_actions_outcome_known")
@@ -131,12 +137,12 @@ def upgrade() -> None:
         postgresql_where=sa.text("order_id IS NOT NULL"),
     )
     op.create_index(
-        "ix_staff_actions_created", "staff_actions", [sa.text("created_at DESC"), sa.text("id DESC")]
+        "ix_staff_actions_created",
+        "staff_actions",
+        [sa.text("created_at DESC"), sa.text("id DESC")],
     )
     # The staff's order list: every shopper's orders newest first, by status, by page.
-    op.create_index(
-        "ix_orders_created", "orders", [sa.text("created_at DESC"), sa.text("id DESC")]
-    )
+    op.create_index("ix_orders_created", "orders", [sa.text("created_at DESC"), sa.text("id DESC")])
     op.create_index(
         "ix_orders_status_created",
         "orders",
@@ -160,7 +166,5 @@ def downgrade() -> None:
     op.drop_table("staff_actions")
     op.execute("DROP TRIGGER orders_record_payment_attempt ON orders")
     op.execute("DROP FUNCTION record_payment_attempt()")
-    op.drop_index(
-        op.f("ix_payment_attempts_sumup_transaction_code"), table_name="payment_attempts"
-    )
+    op.drop_index(op.f("ix_payment_attempts_sumup_transaction_code"), table_name="payment_attempts")
     op.drop_table("payment_attempts")
