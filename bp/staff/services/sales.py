@@ -163,16 +163,15 @@ async def sales_report(
         .group_by(day)
         .order_by(day)
     )
-    quantities = dict(
-        (
-            await session.execute(
-                select(day, func.sum(OrderItem.quantity))
-                .join(Order, Order.id == OrderItem.order_id)
-                .where(*conditions)
-                .group_by(day)
-            )
-        ).tuples()
-    )
+    quantities = {
+        the_day: quantity
+        for the_day, quantity in await session.execute(
+            select(day, func.sum(OrderItem.quantity))
+            .join(Order, Order.id == OrderItem.order_id)
+            .where(*conditions)
+            .group_by(day)
+        )
+    }
     days = [
         SalesTotal(
             the_day.isoformat(), count, quantities.get(the_day, 0), cents(sold), cents(refunded)
@@ -290,7 +289,7 @@ async def export_lines_csv(
         .order_by(Order.paid_at, Order.id, OrderItem.id)
         .execution_options(yield_per=EXPORT_BATCH)
     )
-    async for item, paid_at, currency in result.tuples():
+    async for item, paid_at, currency in result:
         yield _csv_line(
             (
                 item.order_id,
