@@ -4,6 +4,8 @@ the audit, and redirects to where its outcome shows."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from quart import Response, request
 from werkzeug.wrappers import Response as WerkzeugResponse
 
@@ -25,7 +27,7 @@ from lib.ids import ID
 from lib.rate_limits import CHECKOUT, rate_class
 
 
-async def _order_page(order_id: int) -> dict[str, object]:
+async def _order_page(order_id: int) -> dict[str, Any]:
     runtime = current_runtime()
     async with runtime.databases.account_sessionmaker() as account:
         found = await staff_order(

@@ -174,7 +174,11 @@ async def sales_report(
     }
     days = [
         SalesTotal(
-            the_day.isoformat(), count, quantities.get(the_day, 0), cents(sold), cents(refunded)
+            the_day.isoformat(),
+            count,
+            quantities.get(the_day) or 0,
+            cents(sold or ZERO),
+            cents(refunded or ZERO),
         )
         for the_day, count, sold, refunded in day_rows
     ]
