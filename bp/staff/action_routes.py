@@ -15,6 +15,7 @@ from bp.staff.gate import current_staff_user_id
 from bp.staff.services.actions import (
     parse_refund_form,
     staff_refund,
+    staff_resend_confirmation,
     staff_resolve_mismatch,
     staff_retry_dead_letter,
     staff_retry_dead_mail,
@@ -78,6 +79,21 @@ async def resolve_mismatch(order_id: int) -> Response | WerkzeugResponse:
         request_session(), staff_user_id=current_staff_user_id(), order_id=order_id
     )
     return go_to(f"/staff/orders/{order_id}/?done=resolve_mismatch")
+
+
+@bp.get(f"/orders/<{ID}:order_id>/resend-confirmation/")
+async def confirm_resend_confirmation(order_id: int) -> Response:
+    """The confirmation of sending the order's confirmation mail again."""
+    return await render_staff("staff/confirm_resend.html", **await _order_page(order_id))
+
+
+@bp.post(f"/orders/<{ID}:order_id>/resend-confirmation/")
+async def resend_confirmation(order_id: int) -> Response | WerkzeugResponse:
+    """Put the order's confirmation mail back in the queue."""
+    await staff_resend_confirmation(
+        request_session(), staff_user_id=current_staff_user_id(), order_id=order_id
+    )
+    return go_to(f"/staff/orders/{order_id}/?done=resend_confirmation")
 
 
 @bp.get(f"/dead-letters/<{ID}:event_id>/retry/")

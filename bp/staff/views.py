@@ -14,6 +14,7 @@ from bp.staff.services.queues import queue_counts
 DONE_MESSAGES = {
     "refund": "The refund was made at SumUp and recorded on the order.",
     "resolve_mismatch": "The unmatched payment is recorded as resolved.",
+    "resend_confirmation": "The confirmation is back in the mail queue.",
     "retry_dead_letter": "The event is back in the relay's queue.",
     "retry_dead_mail": "The message is back in the mail queue.",
     "set_merchant": "The page's merchant is saved; its API key is sealed and will not be shown.",

@@ -207,8 +207,8 @@ def test_staff_console(live_service: LiveService, browser: Browser, width: str) 
         check(staff, "sales")
         with page.expect_download() as download_info:
             page.locator("#export-orders").click()
-        path = download_info.value.path()
-        rows = list(csv.DictReader(io.StringIO(path.read_text())))
+        downloaded = download_info.value.path()
+        rows = list(csv.DictReader(io.StringIO(downloaded.read_text())))
         paid = _query(
             "SELECT id, total_amount, coalesce(refunded_amount, 0) AS refunded FROM orders"
             " WHERE status = 'paid' AND paid_at >= now() - interval '30 days' ORDER BY paid_at, id"

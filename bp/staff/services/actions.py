@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bp.cart.services.payment_mismatch import resolve_payment_mismatch
 from bp.cart.services.refunds import RefundResult, parse_refund_amount, refund_order
 from bp.order.services.dead_mail import retry_dead_mail
+from bp.order.services.resend_mail import resend_confirmation
 from bp.staff.services.audit import Act, audited
 from config.settings import Settings
 from lib.errors import BadRequest, ServiceError
@@ -139,6 +140,18 @@ async def staff_retry_dead_mail(
                 f"Message {message_id} is not dead: it was retried already, sent, "
                 "or does not exist.",
             )
+
+    await audited(session, act, run, describe=lambda _: "put back in the mail queue")
+
+
+async def staff_resend_confirmation(
+    session: AsyncSession, *, staff_user_id: int, order_id: int
+) -> None:
+    """Send the order's confirmation mail again."""
+    act = Act(staff_user_id, "resend_confirmation", f"order #{order_id}", order_id=order_id)
+
+    async def run() -> None:
+        await resend_confirmation(session, order_id=order_id)
 
     await audited(session, act, run, describe=lambda _: "put back in the mail queue")
 

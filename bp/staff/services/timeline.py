@@ -44,6 +44,7 @@ class StaffOrder:
     shopper: ShopperContact | None
     page_title: str | None
     attempts: list[PaymentAttempt]
+    mails: list[SentMessage]
     timeline: list[TimelineEntry]
     # What a refund would give back by default (what could not be delivered, else all).
     refundable: Decimal
@@ -55,6 +56,12 @@ class StaffOrder:
             and self.order.refunded_at is None
             and self.order.refund_requested_at is None
             and self.order.sumup_transaction_id is not None
+        )
+
+    @property
+    def can_resend_confirmation(self) -> bool:
+        return any(
+            mail.kind == "order_paid" and mail.status in ("sent", "dead") for mail in self.mails
         )
 
     @property
@@ -122,6 +129,7 @@ async def staff_order(
         shopper=shopper,
         page_title=page_title,
         attempts=attempts,
+        mails=mails,
         timeline=timeline_of(
             order,
             attempts,

@@ -13,7 +13,15 @@ from quart import Quart
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import Order, OutboxEvent, PageConfig, PaymentAttempt, StaffAction, utcnow
+from models import (
+    Order,
+    OutboxEvent,
+    PageConfig,
+    PaymentAttempt,
+    SentMessage,
+    StaffAction,
+    utcnow,
+)
 from tests.bp.cart.services.test_refunds import paid_order, refunded_at_sumup
 from tests.support import factories as f
 from tests.support.checkout import only_order, payments_config, text
@@ -255,3 +263,32 @@ async def test_every_payment_attempt_is_recorded(
     page = await text(await staff.get(f"/staff/orders/{order_id}/"))
     assert 'data-attempt="1"' in page and 'data-attempt="2"' in page
     assert checkout_id in page and "Payment attempt 2 started" in page
+
+
+async def test_staff_send_a_confirmation_again_once(app: Quart, db: AsyncSession) -> None:
+    order = await f.order(db, user_id=7, status="paid")
+    message = SentMessage(
+        activity_id=uuid.uuid4(),
+        kind="order_paid",
+        order_id=order.id,
+        status="sent",
+        recipient="maria@example.coop",
+        sent_at=utcnow(),
+    )
+    db.add(message)
+    await db.commit()
+    staff = await staff_client(app, db)
+
+    page = await text(await staff.get(f"/staff/orders/{order.id}/"))
+    assert "Resend confirmation" in page
+    first = await post(app, staff, f"/staff/orders/{order.id}/resend-confirmation/")
+    second = await post(app, staff, f"/staff/orders/{order.id}/resend-confirmation/")
+
+    assert first.status_code == 303
+    assert second.status_code == 409 and "on its way already" in await text(second)
+    queued = await db.get(SentMessage, message.id, populate_existing=True)
+    assert queued is not None and queued.status == "pending" and queued.claimed_at is None
+    assert await audit(db) == [
+        ("resend_confirmation", "done", order.id),
+        ("resend_confirmation", "refused", order.id),
+    ]
