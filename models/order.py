@@ -149,6 +149,13 @@ class OrderItem(CartBase):
         # The order's lines; the title is included so the order list's title search is
         # an index-only check per order (migration c0002_item_titles).
         Index("ix_order_items_order_title", "order_id", postgresql_include=["title"]),
+        # The staff's search by part of a title among every shopper's orders (pg_trgm).
+        Index(
+            "ix_order_items_title_trgm",
+            "title",
+            postgresql_using="gin",
+            postgresql_ops={"title": "gin_trgm_ops"},
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)

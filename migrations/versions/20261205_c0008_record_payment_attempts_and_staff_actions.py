@@ -10,8 +10,9 @@ the only one they remember.
 `staff_actions` is the audit of the staff console: who did what to which order (or outbox
 event, message, page), with what input, and the outcome.
 
-A few indexes serve the staff's order list across all shoppers, newest first.
-The downgrade drops both tables, the trigger and the indexes.
+A few indexes serve the staff's order list across all shoppers, newest first, and a trigram
+index (pg_trgm) its search by part of an item's title. The downgrade drops both tables, the
+trigger and the indexes.
 
 Revision ID: staff_c0008_audit_attempts
 Revises: c0007_sent_messages
@@ -154,9 +155,22 @@ def upgrade() -> None:
         ["page_id", sa.text("created_at DESC"), sa.text("id DESC")],
     )
     op.create_index("ix_orders_sumup_transaction_code", "orders", ["sumup_transaction_code"])
+    # Part of an item's title, among every shopper's orders: a trigram index finds a rare one
+    # without reading every order (pg_trgm is a trusted extension: the database's owner may
+    # create it).
+    op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+    op.create_index(
+        "ix_order_items_title_trgm",
+        "order_items",
+        ["title"],
+        postgresql_using="gin",
+        postgresql_ops={"title": "gin_trgm_ops"},
+    )
 
 
 def downgrade() -> None:
+    # pg_trgm stays: other tables of the database may use it.
+    op.drop_index("ix_order_items_title_trgm", table_name="order_items")
     op.drop_index("ix_orders_sumup_transaction_code", table_name="orders")
     op.drop_index("ix_orders_page_created", table_name="orders")
     op.drop_index("ix_orders_status_created", table_name="orders")
