@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime
 from typing import TypeVar
 
 from sqlalchemy import select
@@ -95,7 +94,3 @@ async def staff_activity(session: AsyncSession, *, page: int) -> ActivityPage:
     return ActivityPage(
         actions=rows[:ACTIVITY_PAGE_SIZE], page=page, has_next=len(rows) > ACTIVITY_PAGE_SIZE
     )
-
-
-def newest(actions: list[StaffAction]) -> datetime | None:
-    return actions[0].created_at if actions else None
