@@ -292,3 +292,34 @@ async def test_staff_send_a_confirmation_again_once(app: Quart, db: AsyncSession
         ("resend_confirmation", "done", order.id),
         ("resend_confirmation", "refused", order.id),
     ]
+
+
+async def test_staff_retry_a_dead_message(app: Quart, db: AsyncSession) -> None:
+    order = await f.order(db, user_id=7, status="paid")
+    message = SentMessage(
+        activity_id=uuid.uuid4(),
+        kind="order_paid",
+        order_id=order.id,
+        status="dead",
+        failures=10,
+        note="550 mailbox unavailable",
+    )
+    db.add(message)
+    await db.commit()
+    staff = await staff_client(app, db)
+
+    queues = await text(await staff.get("/staff/queues/"))
+    assert f'data-message-id="{message.id}"' in queues and "550 mailbox unavailable" in queues
+    confirm = await text(await staff.get(f"/staff/dead-mail/{message.id}/retry/"))
+    assert "Retry message" in confirm
+    first = await post(app, staff, f"/staff/dead-mail/{message.id}/retry/")
+    second = await post(app, staff, f"/staff/dead-mail/{message.id}/retry/")
+
+    assert first.status_code == 303 and second.status_code == 409
+    retried = await db.get(SentMessage, message.id, populate_existing=True)
+    assert retried is not None and retried.status == "pending" and retried.failures == 0
+    assert await audit(db) == [
+        ("retry_dead_mail", "done", order.id),
+        ("retry_dead_mail", "refused", order.id),
+    ]
+    assert (await staff.get(f"/staff/dead-mail/{message.id}/retry/")).status_code == 404
