@@ -6,12 +6,14 @@ anything else could say that something is there.
 
 from __future__ import annotations
 
-from quart import Quart, g, request
+from quart import Quart, g, request, session
 from werkzeug.exceptions import NotFound
 
 from bp.runtime import current_runtime
 from bp.staff.blueprint import STAFF_PREFIX
 from lib.auth import current_user_id
+from lib.errors import ServiceError
+from lib.sessions import RedisSession
 
 STAFF_USER = "staff_user_id"
 
@@ -24,6 +26,11 @@ async def require_staff() -> None:
     """before_request: a staff path answers 404 unless the signed-in user is staff."""
     if not is_staff_path(request.path):
         return
+    if isinstance(session, RedisSession) and session.unavailable:
+        # Who signed in cannot be read: "try again", as on every page, rather than a 404.
+        raise ServiceError(
+            503, "SESSION_STORE_UNAVAILABLE", "We are having trouble right now. Please retry."
+        )
     user_id = current_user_id()
     if user_id is None:
         raise NotFound()
