@@ -58,9 +58,9 @@ class StaffOrderPage:
 
 
 def hold_of(settings: Settings) -> timedelta:
-    """How long an order may hold its claims, from its creation (its hosted session and the
+    """How long an order may hold its claims, from its creation (its payment window and the
     reconciler's grace)."""
-    return timedelta(minutes=settings.checkout_session_minutes + settings.checkout_grace_minutes)
+    return timedelta(minutes=settings.payment_window_minutes + settings.checkout_grace_minutes)
 
 
 def flag_condition(flag: str, *, settings: Settings, now: datetime) -> ColumnElement[bool]:
