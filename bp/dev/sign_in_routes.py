@@ -15,7 +15,9 @@ from lib.errors import BadRequest, unavailable
 from lib.htmx import safe_next, see_other
 from lib.sessions import RedisSession, current_shared_session, remove_keys, set_keys
 
-DEMO_USERS = {1: "Alice Baker", 2: "Ben Carter"}
+DEMO_USERS = {1: "Alice Baker", 2: "Ben Carter", 3: "Cleo Dunn"}
+# The demo users the seeded account table marks as the coop's staff (the staff console).
+DEMO_STAFF = frozenset({3})
 ACCOUNT_KEYS = ("user_id", "user_name")
 
 
@@ -29,7 +31,9 @@ def _shared_session() -> RedisSession:
 @bp.get("/sign-in")
 async def sign_in_page() -> str:
     """The demo users to sign in as."""
-    return await render_template("dev/sign_in.html", users=DEMO_USERS, next_path=safe_next("/"))
+    return await render_template(
+        "dev/sign_in.html", users=DEMO_USERS, staff=DEMO_STAFF, next_path=safe_next("/")
+    )
 
 
 @bp.post("/sign-in")
