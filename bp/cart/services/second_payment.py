@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bp.cart.services.order_state import load_order
 from lib.db import rolled_back_on_error
+from lib.error_codes import ErrorCode
 from lib.errors import NotFound, ServiceError
 from models import Order
 from services.sumup import SumUpCheckout
@@ -79,15 +80,15 @@ async def resolve_second_payment(session: AsyncSession, *, order_id: int) -> dat
     async with rolled_back_on_error(session):
         order = await load_order(session, order_id, lock=True)
         if order is None:
-            raise NotFound(f"There is no order #{order_id}.", code="ORDER_NOT_FOUND")
+            raise NotFound(ErrorCode.UNKNOWN_ORDER, order_id=order_id)
         if order.second_payment_at is None:
-            raise ServiceError(409, "NO_SECOND_PAYMENT", f"Order #{order_id} was not paid twice.")
+            raise ServiceError(409, ErrorCode.NO_SECOND_PAYMENT, order_id=order_id)
         if order.second_payment_refunded_at is not None:
             raise ServiceError(
                 409,
-                "SECOND_PAYMENT_REFUNDED",
-                f"Order #{order_id}'s second payment was recorded as refunded on "
-                f"{order.second_payment_refunded_at:%d %B %Y}.",
+                ErrorCode.SECOND_PAYMENT_REFUNDED,
+                order_id=order_id,
+                day=f"{order.second_payment_refunded_at:%d %B %Y}",
             )
         order.second_payment_refunded_at = datetime.now(UTC)
         flagged_at = order.second_payment_at
