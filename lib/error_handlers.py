@@ -14,6 +14,7 @@ from werkzeug.exceptions import HTTPException
 
 from lib.errors import ServiceError, concurrent_conflict, unavailable_dependency
 from lib.htmx import is_htmx, to_alerts
+from lib.secret_paths import redacted_path
 
 log = logging.getLogger(__name__)
 
@@ -26,8 +27,7 @@ UNAVAILABLE = {
 # Work PostgreSQL rolled back for a concurrent transaction may be sent again at once.
 CONFLICT_RETRY_AFTER_SECONDS = 1
 CONFLICT_MESSAGE = (
-    "This changed in another request at the same moment, so nothing was saved. "
-    "Please try again."
+    "This changed in another request at the same moment, so nothing was saved. Please try again."
 )
 # SumUp retries a webhook only on a 5xx; everyone else is told it was a conflict.
 WEBHOOK_PREFIX = "/checkout/webhook/"
@@ -96,7 +96,12 @@ def register_error_handlers(app: Quart) -> None:
     @app.errorhandler(Exception)
     async def handle_unexpected(error: Exception) -> Response:
         if concurrent_conflict(error):
-            log.warning("concurrent conflict on %s %s: %s", request.method, request.path, error)
+            log.warning(
+                "concurrent conflict on %s %s: %s",
+                request.method,
+                redacted_path(request.path),
+                error,
+            )
             status = 503 if request.path.startswith(WEBHOOK_PREFIX) else 409
             response = await error_response(status, "CONFLICT_TRY_AGAIN", CONFLICT_MESSAGE)
             response.headers["Retry-After"] = str(CONFLICT_RETRY_AFTER_SECONDS)
@@ -105,14 +110,18 @@ def register_error_handlers(app: Quart) -> None:
         if dependency is not None:
             # Expected while a server restarts: a line in the log, a 503 for the caller.
             log.warning(
-                "%s unavailable on %s %s: %s", dependency, request.method, request.path, error
+                "%s unavailable on %s %s: %s",
+                dependency,
+                request.method,
+                redacted_path(request.path),
+                error,
             )
             code, problem = UNAVAILABLE[dependency]
             response = await error_response(503, code, f"{problem} Please try again in a moment.")
             response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
             return response
         # The trace goes to the log, never to the browser.
-        log.exception("unhandled error on %s %s", request.method, request.path)
+        log.exception("unhandled error on %s %s", request.method, redacted_path(request.path))
         return await error_response(
             500, "INTERNAL_ERROR", "Something went wrong on our side. Please try again."
         )

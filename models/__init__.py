@@ -2,7 +2,14 @@
 
 from models.base import CartBase, SharedBase, utcnow
 from models.cart_item import CartItem
-from models.order import CLOSED_STATUSES, OPEN_STATUSES, ORDER_STATUSES, Order, OrderItem
+from models.order import (
+    ACCESS_SECRET_LENGTH,
+    CLOSED_STATUSES,
+    OPEN_STATUSES,
+    ORDER_STATUSES,
+    Order,
+    OrderItem,
+)
 from models.outbox import OutboxEvent
 from models.page_config import PageConfig
 from models.sent_message import MESSAGE_KINDS, SentMessage
@@ -14,6 +21,7 @@ from models.shared.ticket import PAID_TICKET_STATES, SOLD_TICKET_STATES, Ticket,
 from models.shared.user import User
 
 __all__ = [
+    "ACCESS_SECRET_LENGTH",
     "BOOKED_ENTRY_STATES",
     "CLOSED_STATUSES",
     "MESSAGE_KINDS",
