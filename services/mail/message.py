@@ -61,7 +61,8 @@ def compose_message(
     message.set_content(text)
     message.add_alternative(html, subtype="html")
     if images:
-        html_part = message.get_payload()[1]
+        html_part = message.get_body(preferencelist=("html",))
+        assert isinstance(html_part, EmailMessage)
         for image in images:
             html_part.add_related(
                 image.content,

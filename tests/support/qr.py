@@ -8,6 +8,8 @@ one module thick (`M x y`, `m dx dy`, `h dx`, with y at a row's middle), on a li
 from __future__ import annotations
 
 import re
+import struct
+import zlib
 
 import zxingcpp
 
@@ -56,3 +58,56 @@ def decode(pixels: bytes, width: int, height: int) -> list[str]:
 def read_svg_qr(svg: str) -> list[str]:
     """What a scanner reads from the QR code in `svg`."""
     return decode(*rasterise(svg))
+
+
+def png_pixels(png: bytes) -> tuple[bytes, int, int]:
+    """The grey pixels of a greyscale PNG as segno writes one (1 or 8 bits a pixel, not
+    interlaced), one byte each, and the width and height."""
+    assert png[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
+    at, data, header = 8, b"", b""
+    while at < len(png):
+        (length,) = struct.unpack(">I", png[at : at + 4])
+        kind, body = png[at + 4 : at + 8], png[at + 8 : at + 8 + length]
+        if kind == b"IHDR":
+            header = body
+        elif kind == b"IDAT":
+            data += body
+        at += 12 + length
+    width, height, depth, colour, _, _, interlace = struct.unpack(">IIBBBBB", header)
+    assert colour == 0 and depth in (1, 8) and interlace == 0, (colour, depth, interlace)
+    raw = zlib.decompress(data)
+    stride = (width * depth + 7) // 8
+    pixels = bytearray()
+    previous = bytes(stride)
+    for row in range(height):
+        start = row * (stride + 1)
+        line = _unfiltered(raw[start], raw[start + 1 : start + 1 + stride], previous)
+        previous = line
+        if depth == 8:
+            pixels += line
+        else:
+            pixels += bytes(
+                LIGHT if line[x // 8] >> (7 - x % 8) & 1 else DARK for x in range(width)
+            )
+    return bytes(pixels), width, height
+
+
+def read_png_qr(png: bytes) -> list[str]:
+    """What a scanner reads from the QR code in a PNG image (drawn at its own pixels: a
+    module is several of them)."""
+    return decode(*png_pixels(png))
+
+
+def _unfiltered(kind: int, line: bytes, previous: bytes) -> bytes:
+    """A row as it was before PNG's filter `kind` (None, Sub or Up; a byte per unit)."""
+    if kind == 0:
+        return line
+    out = bytearray(line)
+    for x in range(len(out)):
+        if kind == 1:
+            out[x] = (out[x] + (out[x - 1] if x else 0)) % 256
+        elif kind == 2:
+            out[x] = (out[x] + previous[x]) % 256
+        else:
+            raise AssertionError(f"PNG filter {kind}: teach the test to undo it")
+    return bytes(out)

@@ -7,8 +7,10 @@ A pass plans, then sends:
 2. Sending claims one due row at a time (`pending` → `sending`, FOR UPDATE SKIP LOCKED, so
    two senders never claim one row), commits the claim, and only then talks to the mail
    server; no transaction is open while it does. Once the server has accepted the message
-   the row is marked `sent`. An anonymous order, or a shopper the account domain has no
-   usable address for, is marked `skipped` (for good: there is nobody to retry for).
+   the row is marked `sent`. A guest's order is mailed to the address the guest gave at
+   checkout; a signed-in shopper's to the account domain's. An order with neither (a guest's
+   from before addresses were asked for, or an account with no usable address) is marked
+   `skipped` (for good: there is nobody to retry for).
 
 The crash window lies between the server's acceptance and the `sent` mark. Choosing between
 "maybe twice" and "maybe never", this picks at least once: a row left `sending` is claimed
@@ -39,7 +41,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from bp.cart.services.shopper import order_contact
-from bp.order.services.get_order import view_of_order
+from bp.order.services.get_order import OrderView, view_of_order
 from bp.order.services.order_mail import (
     MAIL_EVENTS,
     build_message,
@@ -52,6 +54,7 @@ from lib.db import Databases
 from lib.errors import database_unavailable
 from lib.jobs import run_every
 from models import Order, OutboxEvent, SentMessage
+from services.contracts.dtos import ShopperContact
 from services.events import retry_delay
 from services.mail import Mailer, MailError, mail_environment
 from services.registry import DomainServices
@@ -247,7 +250,19 @@ async def _send(
     view = await view_of_order(session, order=order, domains=domains)
     await session.commit()
     if order.user_id is None:
-        return await _skip(session, claim, "anonymous order: no address to write to")
+        if order.email is None:
+            # An order made before guests were asked for an address.
+            return await _skip(session, claim, "anonymous order: no address to write to")
+        return await _deliver(
+            session,
+            claim=claim,
+            order=order,
+            view=view,
+            contact=ShopperContact(email=order.email),
+            settings=settings,
+            mailer=mailer,
+            environment=environment,
+        )
     try:
         async with databases.account_sessionmaker() as account:
             contact = await order_contact(account, order=order, domains=domains)
@@ -264,9 +279,35 @@ async def _send(
             wait=timedelta(seconds=settings.relay_backoff_seconds),
         )
         return "unreachable"
-    recipient = recipient_of(contact) if contact is not None else None
-    if contact is None or recipient is None:
+    if contact is None or recipient_of(contact) is None:
         return await _skip(session, claim, f"user {order.user_id} has no usable address")
+    return await _deliver(
+        session,
+        claim=claim,
+        order=order,
+        view=view,
+        contact=contact,
+        settings=settings,
+        mailer=mailer,
+        environment=environment,
+    )
+
+
+async def _deliver(
+    session: AsyncSession,
+    *,
+    claim: _Claim,
+    order: Order,
+    view: OrderView,
+    contact: ShopperContact,
+    settings: Settings,
+    mailer: Mailer,
+    environment: Environment,
+) -> str:
+    """Render the claimed message for `contact`, hand it to the mail server, record it."""
+    recipient = recipient_of(contact)
+    if recipient is None:
+        return await _skip(session, claim, "the order's address cannot be written to")
     try:
         rendered = render_mail(
             environment, kind=claim.kind, order=order, view=view, contact=contact, settings=settings
@@ -309,7 +350,11 @@ async def _send(
         note=None,
     )
     log.info(
-        "mail %s (%s, order %s) sent to user %s", claim.id, claim.kind, order.id, order.user_id
+        "mail %s (%s, order %s) sent to %s",
+        claim.id,
+        claim.kind,
+        order.id,
+        f"user {order.user_id}" if order.user_id is not None else "the guest's address",
     )
     return "sent"
 
