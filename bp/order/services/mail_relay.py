@@ -32,6 +32,7 @@ import asyncio
 import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
+from email.message import EmailMessage
 from typing import Any
 
 from jinja2 import Environment
@@ -42,12 +43,15 @@ from sqlalchemy.orm import selectinload
 
 from bp.cart.services.shopper import order_contact
 from bp.order.services.get_order import OrderView, view_of_order
+from bp.order.services.order_lookup import ORDER_LINKS_MAIL, orders_of_address
 from bp.order.services.order_mail import (
     MAIL_EVENTS,
+    Rendered,
     build_message,
     kinds_for,
     recipient_of,
     render_mail,
+    render_order_links,
 )
 from config.settings import Settings
 from lib.db import Databases
@@ -90,6 +94,8 @@ class _Claim:
     kind: str
     order_id: int
     failures: int
+    # Set when planned (a "find my orders" request names its address); else found at sending.
+    recipient: str | None = None
 
 
 async def plan_messages(session: AsyncSession, *, batch_size: int = 100) -> int:
@@ -156,6 +162,7 @@ async def claim_next(session: AsyncSession) -> _Claim | None:
                 SentMessage.kind,
                 SentMessage.order_id,
                 SentMessage.failures,
+                SentMessage.recipient,
             )
         )
     ).first()
@@ -168,6 +175,7 @@ async def claim_next(session: AsyncSession) -> _Claim | None:
         kind=row.kind,
         order_id=row.order_id,
         failures=row.failures,
+        recipient=row.recipient,
     )
 
 
@@ -239,6 +247,10 @@ async def _send(
     environment: Environment,
 ) -> str:
     """Send one claimed message; answers what became of it."""
+    if claim.kind == ORDER_LINKS_MAIL:
+        return await _send_order_links(
+            session, claim=claim, settings=settings, mailer=mailer, environment=environment
+        )
     order = await session.scalar(
         select(Order)
         .where(Order.id == claim.order_id)
@@ -293,6 +305,35 @@ async def _send(
     )
 
 
+async def _send_order_links(
+    session: AsyncSession,
+    *,
+    claim: _Claim,
+    settings: Settings,
+    mailer: Mailer,
+    environment: Environment,
+) -> str:
+    """Mail a "find my orders" request its address's order links (as they are now)."""
+    recipient = recipient_of(ShopperContact(email=claim.recipient or ""))
+    if recipient is None:
+        return await _skip(session, claim, "the address cannot be written to")
+    orders = await orders_of_address(session, address=recipient.addr_spec)
+    await session.commit()
+    if not orders:
+        return await _skip(session, claim, "the address has no orders any more")
+    rendered = render_order_links(environment, orders=orders, settings=settings)
+    message = build_message(
+        rendered,
+        recipient=recipient,
+        settings=settings,
+        activity_id=claim.activity_id,
+        kind=claim.kind,
+    )
+    return await _hand_over(
+        session, claim=claim, settings=settings, mailer=mailer, rendered=rendered, message=message
+    )
+
+
 async def _deliver(
     session: AsyncSession,
     *,
@@ -326,6 +367,21 @@ async def _deliver(
         return await _refused(
             session, claim, settings, f"{type(error).__name__}: {error}", permanent=False
         )
+    return await _hand_over(
+        session, claim=claim, settings=settings, mailer=mailer, rendered=rendered, message=message
+    )
+
+
+async def _hand_over(
+    session: AsyncSession,
+    *,
+    claim: _Claim,
+    settings: Settings,
+    mailer: Mailer,
+    rendered: Rendered,
+    message: EmailMessage,
+) -> str:
+    """Give the message to the mail server and record what it answered."""
     try:
         await mailer.send(message)
     except MailError as error:
@@ -344,18 +400,12 @@ async def _deliver(
         claim,
         status="sent",
         sent_at=func.now(),
-        recipient=recipient.addr_spec,
+        recipient=message["To"].addresses[0].addr_spec,
         subject=rendered.subject,
         message_id=message["Message-ID"],
         note=None,
     )
-    log.info(
-        "mail %s (%s, order %s) sent to %s",
-        claim.id,
-        claim.kind,
-        order.id,
-        f"user {order.user_id}" if order.user_id is not None else "the guest's address",
-    )
+    log.info("mail %s (%s, order %s) sent", claim.id, claim.kind, claim.order_id)
     return "sent"
 
 

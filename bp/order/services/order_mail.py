@@ -23,6 +23,7 @@ from bp.cart.services.order_events import ORDER_PAID, ORDER_REFUNDED
 from bp.order.services.calendar_files import calendar_files
 from bp.order.services.get_order import DELIVERED_STATES, OrderView
 from bp.order.services.order_link import order_link
+from bp.order.services.order_lookup import LinkedOrder
 from bp.order.services.ticket_codes import ticket_qr_png
 from config.settings import Settings, mail_address
 from lib.money import format_money
@@ -110,6 +111,26 @@ def render_mail(
         attachments=tuple(
             Attachment(file.filename, file.content, "text", "calendar") for file in files
         ),
+    )
+
+
+def render_order_links(
+    environment: Environment, *, orders: list[LinkedOrder], settings: Settings
+) -> Rendered:
+    """The "find my orders" mail: each order of the address with its link."""
+    subject = "Your orders at the Rose Ash cooperative"
+    context: dict[str, Any] = {
+        "orders": orders,
+        "links": {
+            order.id: order_link(settings, order.id, order.access_secret) for order in orders
+        },
+        "contact_email": settings.coop_contact_email,
+        "subject": subject,
+    }
+    return Rendered(
+        subject=subject,
+        text=environment.get_template("mail/order_links.txt").render(context),
+        html=environment.get_template("mail/order_links.html").render(context),
     )
 
 
