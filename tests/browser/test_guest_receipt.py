@@ -151,7 +151,7 @@ def test_find_my_orders_answers_alike_and_mails_the_known_address(
 
 
 def test_a_tickets_qr_code_on_the_order_page_reads_back_as_its_code(
-    live_service: LiveService, shopper: Shopper
+    live_service: LiveService, shopper: Shopper, browser: Browser
 ) -> None:
     page, base = shopper.page, live_service.base_url
     page.goto(f"{base}/dev/shop")
@@ -175,3 +175,24 @@ def test_a_tickets_qr_code_on_the_order_page_reads_back_as_its_code(
     assert_accessible(page, "order page with QR codes")
     holders.first.scroll_into_view_if_needed()
     shopper.screenshot("ticket qr codes", full_page=False)
+
+    # The receipt's HTML part on a 320 px screen: no sideways scrolling, each QR code shown,
+    # and with images off every code still there as text.
+    order_id = re.search(r"/orders/(\d+)/", page.url)
+    assert order_id is not None
+    subject = f"Order #{order_id.group(1)} is paid: thank you"
+    open_newest_mail(page, base, subject)
+    page.get_by_role("link", name=re.compile(re.escape(subject))).first.click()
+    expect(page.locator('[data-testid="mail-attachments"]')).to_contain_text(".ics")
+    html_url = page.locator('iframe[title="The message\'s HTML part"]').get_attribute("src")
+    assert html_url is not None
+    with shopper_at(browser, f"{shopper.name}-mail-320", {"width": 320, "height": 640}) as narrow:
+        narrow.page.goto(f"{base}{html_url}")
+        width = narrow.page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 320, f"the mail is {width}px wide on a 320 px screen"
+        for code in codes:
+            expect(narrow.page.locator(f'img[alt="QR code of ticket {code}"]')).to_be_visible()
+        narrow.screenshot("receipt at 320 px")
+        narrow.page.evaluate("document.querySelectorAll('img').forEach(i => i.remove())")
+        for code in codes:
+            expect(narrow.page.locator("body")).to_contain_text(f"Ticket code {code}")

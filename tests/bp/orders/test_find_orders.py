@@ -4,17 +4,22 @@ mail for a double click, and limits per client and per address."""
 
 from __future__ import annotations
 
+import asyncio
 import re
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from quart import Quart
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import create_app
 from bp.order.services.mail_relay import send_order_mail
+from bp.order.services.order_lookup import request_order_links
 from bp.runtime import runtime
-from models import Order
+from lib.db import Databases, open_databases
+from models import Order, SentMessage
 from tests.bp.order.test_routes import make_order
 from tests.support.checkout import payments_config, text
 from tests.support.http import csrf_token
@@ -151,3 +156,28 @@ async def test_requests_are_limited_per_client_whatever_the_address(
         statuses = [(await ask(app, client, f"n{n}@example.org")).status_code for n in range(3)]
 
     assert statuses == [303, 303, 429]
+
+
+async def test_requests_racing_on_several_connections_plan_one_mail(
+    app: Quart, db: AsyncSession, smtp_inbox: Inbox
+) -> None:
+    await guest_orders(db)
+    settings = runtime(app).settings
+    # Each request on its own engine: its own connections, as on several workers.
+    engines = [open_databases(settings) for _ in range(4)]
+    now = datetime.now(UTC)
+
+    async def request(databases: Databases) -> None:
+        async with databases.sessionmaker() as session:
+            await request_order_links(session, email=KNOWN, now=now)
+
+    try:
+        await asyncio.gather(*(request(databases) for databases in engines * 2))
+    finally:
+        for databases in engines:
+            await databases.dispose()
+    await send(app)
+
+    planned = list(await db.scalars(select(SentMessage).where(SentMessage.kind == "order_links")))
+    assert len(planned) == 1 and planned[0].status == "sent"
+    assert len(smtp_inbox.received) == 1
