@@ -35,7 +35,7 @@ def _private(response: Response) -> Response:
 async def order_by_link(order_id: int, secret: str) -> ResponseReturnValue:
     """The order its link names, read-only; 404 for a wrong secret."""
     runtime = current_runtime()
-    _, view = await get_order_by_link_or_raise(
+    view = await get_order_by_link_or_raise(
         request_session(), order_id=order_id, secret=secret, domains=runtime.domains
     )
     link = order_link(runtime.settings, view.id, view.access_secret)
@@ -52,7 +52,7 @@ async def order_by_link(order_id: int, secret: str) -> ResponseReturnValue:
 async def order_calendar_file(order_id: int, secret: str, key: str) -> ResponseReturnValue:
     """One booking's or event's calendar file of a paid order, to add to a calendar."""
     runtime = current_runtime()
-    _, view = await get_order_by_link_or_raise(
+    view = await get_order_by_link_or_raise(
         request_session(), order_id=order_id, secret=secret, domains=runtime.domains
     )
     link = order_link(runtime.settings, view.id, view.access_secret)

@@ -157,6 +157,7 @@ def test_a_tickets_qr_code_on_the_order_page_reads_back_as_its_code(
     page.goto(f"{base}/dev/shop")
     sign_in_as_alice(page)
     page.locator('[data-testid^="buy-ticket-type-"]').first.click()
+    badge(page, 1)
     page.goto(f"{base}/")
     page.locator("#checkout-all").click()
     pay_on_the_hosted_page(page, shopper)

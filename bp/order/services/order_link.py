@@ -35,8 +35,8 @@ def order_link(settings: Settings, order_id: int, secret: str) -> str:
 
 async def get_order_by_link_or_raise(
     session: AsyncSession, *, order_id: int, secret: str, domains: DomainServices
-) -> tuple[Order, OrderView]:
-    """The order the link names, and its view; NotFound for a wrong secret or no such order.
+) -> OrderView:
+    """The view of the order the link names; NotFound for a wrong secret or no such order.
     Ends the read's transaction."""
     order = None
     if is_id(order_id):
@@ -50,4 +50,4 @@ async def get_order_by_link_or_raise(
         raise NotFound(LINK_NOT_FOUND_MESSAGE, code="ORDER_NOT_FOUND")
     view = await view_of_order(session, order=order, domains=domains)
     await session.commit()
-    return order, view
+    return view

@@ -121,6 +121,7 @@ def render_order_links(
     subject = "Your orders at the Rose Ash cooperative"
     context: dict[str, Any] = {
         "orders": orders,
+        "name": None,
         "links": {
             order.id: order_link(settings, order.id, order.access_secret) for order in orders
         },
