@@ -5,10 +5,13 @@ from models.cart_item import CartItem
 from models.order import (
     ACCESS_SECRET_LENGTH,
     CLOSED_STATUSES,
+    MAX_TEXT_LENGTH,
     OPEN_STATUSES,
     ORDER_STATUSES,
+    ClosedStatus,
     Order,
     OrderItem,
+    OrderStatus,
 )
 from models.outbox import OutboxEvent
 from models.page_config import PageConfig
@@ -24,6 +27,7 @@ __all__ = [
     "ACCESS_SECRET_LENGTH",
     "BOOKED_ENTRY_STATES",
     "CLOSED_STATUSES",
+    "MAX_TEXT_LENGTH",
     "MESSAGE_KINDS",
     "OPEN_STATUSES",
     "ORDER_STATUSES",
@@ -34,9 +38,11 @@ __all__ = [
     "CalendarSlot",
     "CartBase",
     "CartItem",
+    "ClosedStatus",
     "FederationActivity",
     "Order",
     "OrderItem",
+    "OrderStatus",
     "OutboxEvent",
     "Page",
     "PageConfig",

@@ -41,5 +41,7 @@ async def readyz() -> Response:
 @require_internal_token
 async def metrics() -> Response:
     """Metrics for operators (Prometheus text format); bearer token as for the internal API."""
-    body = await collect_metrics(request_session(), current_runtime().metrics)
+    runtime = current_runtime()
+    checks = await check_readiness(databases=runtime.databases, redis=runtime.redis)
+    body = await collect_metrics(request_session(), runtime.metrics, checks=checks)
     return Response(body, content_type=CONTENT_TYPE)
