@@ -11,6 +11,8 @@ from lib.rate_limits import rate_exempt
 from services.health import background_report, check_readiness
 from services.metrics import CONTENT_TYPE, collect_metrics
 
+STAFF_QUEUES_PATH = "/staff/queues/"
+
 
 @bp.get("/healthz")
 @rate_exempt
@@ -30,8 +32,15 @@ async def readyz() -> Response:
     background = await background_report(
         databases=runtime.databases, redis=runtime.redis, checks=checks
     )
+    # Where the coop's staff act on what is stuck (dead letters, dead mail, refunds due).
+    queues = runtime.settings.public_base_url.rstrip("/") + STAFF_QUEUES_PATH
     response = jsonify(
-        {"status": "ready" if ready else "unavailable", "checks": checks, **background}
+        {
+            "status": "ready" if ready else "unavailable",
+            "checks": checks,
+            **background,
+            "staff_queues": queues,
+        }
     )
     response.status_code = 200 if ready else 503
     return response

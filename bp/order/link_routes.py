@@ -10,6 +10,7 @@ from bp.order.blueprint import bp
 from bp.order.services.calendar_files import calendar_file_or_none, calendar_files
 from bp.order.services.order_link import get_order_by_link_or_raise, order_link
 from bp.runtime import current_runtime, request_session
+from lib.error_codes import ErrorCode
 from lib.errors import NotFound
 from lib.ids import POSITIVE_ID
 from lib.rate_limits import ORDER_LINK, rate_class
@@ -58,7 +59,7 @@ async def order_calendar_file(order_id: int, secret: str, key: str) -> ResponseR
     link = order_link(runtime.settings, view.id, view.access_secret)
     found = calendar_file_or_none(view, settings=runtime.settings, link=link, key=key)
     if found is None:
-        raise NotFound("This order has no such calendar file.", code="CALENDAR_FILE_NOT_FOUND")
+        raise NotFound(ErrorCode.CALENDAR_FILE_NOT_FOUND)
     response = Response(found.content, mimetype="text/calendar")
     response.headers["Content-Disposition"] = f'attachment; filename="{found.filename}"'
     return _private(response)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from email_validator import EmailNotValidError, validate_email
 
+from lib.error_codes import ErrorCode
 from lib.errors import FieldError
 from services.contracts.dtos import CartIdentity
 
@@ -24,13 +25,13 @@ def checked_email(value: str) -> str:
     is not one."""
     typed = value.strip()
     if not typed:
-        raise _refused("Enter your email address: your receipt and order link go there.", typed)
+        raise _refused(ErrorCode.EMAIL_MISSING, typed)
     if len(typed) > MAX_EMAIL_LENGTH:
-        raise _refused(f"That address is longer than {MAX_EMAIL_LENGTH} characters.", typed)
+        raise _refused(ErrorCode.EMAIL_TOO_LONG, typed, max_length=MAX_EMAIL_LENGTH)
     try:
         checked = validate_email(typed, check_deliverability=False, allow_smtputf8=False)
     except EmailNotValidError as error:
-        raise _refused(f"That is not an email address: {error}", typed) from None
+        raise _refused(ErrorCode.INVALID_EMAIL, typed, detail=str(error)) from None
     return str(checked.ascii_email or checked.normalized)
 
 
@@ -42,7 +43,5 @@ def guest_email_for(identity: CartIdentity, typed: str | None) -> str | None:
     return checked_email(typed or "")
 
 
-def _refused(message: str, typed: str) -> FieldError:
-    return FieldError(
-        message, field=EMAIL_FIELD, value=typed[:MAX_EMAIL_LENGTH], code="INVALID_EMAIL"
-    )
+def _refused(code: ErrorCode, typed: str, **values: object) -> FieldError:
+    return FieldError(code, field=EMAIL_FIELD, value=typed[:MAX_EMAIL_LENGTH], **values)

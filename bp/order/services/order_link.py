@@ -18,14 +18,11 @@ from sqlalchemy.orm import selectinload
 
 from bp.order.services.get_order import OrderView, view_of_order
 from config.settings import Settings
+from lib.error_codes import ErrorCode
 from lib.errors import NotFound
 from lib.ids import is_id
 from models import Order
 from services.registry import DomainServices
-
-LINK_NOT_FOUND_MESSAGE = (
-    "We could not find that order. Check that the link is complete, as it was in your mail."
-)
 
 
 def order_link(settings: Settings, order_id: int, secret: str) -> str:
@@ -47,7 +44,7 @@ async def get_order_by_link_or_raise(
     expected = order.access_secret if order is not None else "0" * len(secret)
     if not hmac.compare_digest(expected.encode(), secret.encode()) or order is None:
         await session.commit()
-        raise NotFound(LINK_NOT_FOUND_MESSAGE, code="ORDER_NOT_FOUND")
+        raise NotFound(ErrorCode.ORDER_NOT_FOUND)
     view = await view_of_order(session, order=order, domains=domains)
     await session.commit()
     return view
