@@ -10,7 +10,7 @@ domain's). `sent_messages` learns the kind `order_links`: the mail "find my orde
 The downgrade drops both columns (the links stop working) and the `order_links` rows.
 
 Revision ID: receipts_c0008_order_links
-Revises: deploy_c0008_dead_mail_index, staff_c0008_audit_attempts (joins both)
+Revises: c0009_audit_attempts
 Create Date: 2026-12-05
 """
 
@@ -22,10 +22,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "receipts_c0008_order_links"
-down_revision: str | Sequence[str] | None = (
-    "deploy_c0008_dead_mail_index",
-    "staff_c0008_audit_attempts",
-)
+down_revision: str | None = "c0009_audit_attempts"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
