@@ -9,7 +9,7 @@ domain's). `sent_messages` learns the kind `order_links`: the mail "find my orde
 
 The downgrade drops both columns (the links stop working) and the `order_links` rows.
 
-Revision ID: receipts_c0008_order_links
+Revision ID: c0010_order_links
 Revises: c0009_audit_attempts
 Create Date: 2026-12-05
 """
@@ -21,7 +21,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "receipts_c0008_order_links"
+revision: str = "c0010_order_links"
 down_revision: str | None = "c0009_audit_attempts"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
