@@ -6,7 +6,7 @@ refunds it in SumUp and records that (second_payment_refunded_at); the shopper's
 and a metrics gauge show it meanwhile. A partial index keeps the gauge's count cheap.
 
 Revision ID: money_c0008_second_payments
-Revises: c0009_audit_attempts
+Revises: c0010_order_links
 Create Date: 2026-12-05
 """
 
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "money_c0008_second_payments"
-down_revision: str | None = "c0009_audit_attempts"
+down_revision: str | None = "c0010_order_links"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
