@@ -5,7 +5,7 @@ keeps what was found (when, which checkout and transaction, how much) until an o
 refunds it in SumUp and records that (second_payment_refunded_at); the shopper's order page
 and a metrics gauge show it meanwhile. A partial index keeps the gauge's count cheap.
 
-Revision ID: money_c0008_second_payments
+Revision ID: c0011_second_payments
 Revises: c0010_order_links
 Create Date: 2026-12-05
 """
@@ -17,7 +17,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "money_c0008_second_payments"
+revision: str = "c0011_second_payments"
 down_revision: str | None = "c0010_order_links"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

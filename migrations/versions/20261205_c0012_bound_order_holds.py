@@ -6,8 +6,8 @@ often it is paid again. An order that replaces an open one (the cart changed, or
 under five minutes left) takes the claims over and, with them, the time they have been held
 already: hold_started_at. NULL means since the order was made, as for every order so far.
 
-Revision ID: money_c0009_order_holds
-Revises: money_c0008_second_payments
+Revision ID: c0012_order_holds
+Revises: c0011_second_payments
 Create Date: 2026-12-05
 """
 
@@ -18,8 +18,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "money_c0009_order_holds"
-down_revision: str | None = "money_c0008_second_payments"
+revision: str = "c0012_order_holds"
+down_revision: str | None = "c0011_second_payments"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
