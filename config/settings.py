@@ -113,7 +113,9 @@ class Settings(BaseSettings):
         env_nested_delimiter="__",
     )
 
-    app_env: Literal["development", "test", "production"] = "development"
+    # Production unless asked otherwise: a bare start must never get development's public
+    # secrets or its sign-in page (`dev.py serve` and the tests set APP_ENV themselves).
+    app_env: Literal["development", "test", "production"] = "production"
     secret_key: SecretStr | None = None
     internal_api_token: SecretStr | None = None
     # Fernet key (urlsafe base64, 32 bytes) sealing the per-page SumUp API keys at rest.
