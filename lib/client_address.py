@@ -35,7 +35,10 @@ def client_address(trusted: tuple[Network, ...]) -> str:
     peer = request.remote_addr or UNKNOWN
     if not trusted or not _is_trusted(peer, trusted):
         return peer
-    hops = [hop.strip() for hop in request.headers.get("X-Forwarded-For", "").split(",")]
+    # A proxy may append a header line of its own rather than extend the client's: the lines
+    # joined in order are one list (RFC 9110 §5.3), the client's claims on the left.
+    joined = ",".join(request.headers.getlist("X-Forwarded-For"))
+    hops = [hop.strip() for hop in joined.split(",")]
     for hop in reversed([hop for hop in hops if hop]):
         if not _is_trusted(hop, trusted):
             return hop[:64]

@@ -164,3 +164,31 @@ async def test_behind_a_trusted_proxy_each_forwarded_client_has_its_own_count(
     else:
         assert other.status_code == 429
         assert spoofed.status_code == 429
+
+
+async def test_a_forwarded_for_sent_as_two_header_lines_counts_the_proxys_line(
+    app_config: dict[str, Any], clean_state: None
+) -> None:
+    # A proxy that appends its own header line (HAProxy's `option forwardfor`) leaves the
+    # client's own line first: the client must not choose its key with it.
+    application = create_app({**app_config, "trusted_proxies": ["127.0.0.0/8"]})
+    port = free_port()
+    async with (
+        application.test_app(),
+        served(application, port) as base_url,
+        httpx.AsyncClient(base_url=base_url) as http,
+    ):
+        statuses = [
+            (
+                await http.get(
+                    "/",
+                    headers=[
+                        ("X-Forwarded-For", f"198.51.100.{n}"),
+                        ("X-Forwarded-For", "203.0.113.7"),
+                    ],
+                )
+            ).status_code
+            for n in range(7)
+        ]
+
+    assert statuses == [200] * 5 + [429] * 2
