@@ -22,6 +22,7 @@ from bp.order.services.mail_relay import mail_job
 from bp.orders import bp as orders_bp
 from bp.runtime import install_runtime
 from config.settings import Settings, load_settings
+from lib.access_log import install_access_log_escaping
 from lib.assets import asset_url
 from lib.auth import current_user_id, current_user_name, sign_in_url
 from lib.csrf import init_csrf
@@ -103,6 +104,7 @@ def create_app(config: dict[str, Any] | None = None) -> Quart:
     )
     # The process's logging (the last app made decides, as there is one per worker).
     configure_logging(json=settings.logs_as_json, level=settings.log_level)
+    install_access_log_escaping()
     return app
 
 
