@@ -58,7 +58,11 @@ async def error_response(status: int, code: str, message: str) -> Response:
         body = await render_template("_error.html", status=status, code=code, message=message)
         response = to_alerts(Response(body, mimetype="text/html"))
     else:
-        body = await render_template("errors/error.html", status=status, code=code, message=message)
+        # A path that matches no route: the page reads nothing from the databases.
+        lean = request.routing_exception is not None
+        body = await render_template(
+            "errors/error.html", status=status, code=code, message=message, lean=lean
+        )
         response = Response(body, mimetype="text/html")
     response.status_code = status
     return response

@@ -3,6 +3,7 @@
 from models.base import CartBase, SharedBase, utcnow
 from models.cart_item import CartItem
 from models.order import CLOSED_STATUSES, OPEN_STATUSES, ORDER_STATUSES, Order, OrderItem
+from models.order_checkout import OrderCheckout
 from models.outbox import OutboxEvent
 from models.page_config import PageConfig
 from models.sent_message import MESSAGE_KINDS, SentMessage
@@ -28,6 +29,7 @@ __all__ = [
     "CartItem",
     "FederationActivity",
     "Order",
+    "OrderCheckout",
     "OrderItem",
     "OutboxEvent",
     "Page",

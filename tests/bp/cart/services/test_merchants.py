@@ -338,4 +338,4 @@ async def _sealed_keys(database_url: str) -> dict[str, bytes]:
             )
         ).all()
     await engine.dispose()
-    return {slug: sealed for slug, sealed in rows}
+    return {slug: sealed for slug, sealed in rows if sealed is not None}
