@@ -3,8 +3,9 @@ route has a rate limit, or is deliberately exempt.
 
 Walks the URL map of a development app (which has every blueprint, the storefront included).
 SumUp's webhook is the one CSRF exemption: SumUp cannot send our token, and it is never trusted.
-The health probes and static files are the rate-limit exemptions: a load balancer polls the
-probes, and static files are cached for a year.
+The liveness probe and static files are the rate-limit exemptions: a load balancer polls the
+probe, and static files are cached for a year. Readiness is limited for anyone without the
+internal token, and so is a path that matches no route.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 # Argument names do not matter: the path shape does.
 ALLOWED_EXEMPTIONS = {"/checkout/webhook/<>/"}
 ERROR_CODE = re.compile(r'data-error-code="([A-Z_]+)"')
-RATE_LIMIT_EXEMPTIONS = {"health.healthz", "health.readyz", "static"}
+RATE_LIMIT_EXEMPTIONS = {"health.healthz", "static"}
 ONE_A_MINUTE = {
     "rate_limit_enabled": True,
     "rate_limit_pages": "1/minute",
