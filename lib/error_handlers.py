@@ -10,7 +10,7 @@ import logging
 
 from quart import Quart, Response, jsonify, render_template, request
 from quart_rate_limiter import RateLimitExceeded
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from lib.errors import ServiceError, concurrent_conflict, unavailable_dependency
 from lib.htmx import is_htmx, to_alerts
@@ -31,8 +31,18 @@ CONFLICT_MESSAGE = (
 )
 # SumUp retries a webhook only on a 5xx; everyone else is told it was a conflict.
 WEBHOOK_PREFIX = "/checkout/webhook/"
-# Paths answered in JSON: the internal API (and its OpenAPI document) and SumUp's webhook.
-JSON_PREFIXES = ("/internal/cart/", "/internal/openapi.json", "/checkout/webhook/")
+# Paths answered in JSON: the internal API (and its OpenAPI document), SumUp's webhook, and
+# what machines ask (the probes and the metrics).
+JSON_PREFIXES = (
+    "/internal/cart/",
+    "/internal/openapi.json",
+    "/checkout/webhook/",
+    "/healthz",
+    "/readyz",
+    "/metrics",
+)
+# Every other app's path: even the fragments' (HTML answers) method errors are JSON.
+INTERNAL_PREFIX = "/internal/"
 HTTP_MESSAGES = {
     400: ("BAD_REQUEST", "The request could not be understood."),
     401: ("UNAUTHORIZED", "Authentication is required."),
@@ -50,9 +60,12 @@ def wants_json() -> bool:
     return request.path.startswith(JSON_PREFIXES)
 
 
-async def error_response(status: int, code: str, message: str) -> Response:
-    """Render the error as JSON, an HTMX fragment, or a full page."""
-    if wants_json():
+async def error_response(
+    status: int, code: str, message: str, *, json: bool | None = None
+) -> Response:
+    """Render the error as JSON (`json`, by default for the paths machines call), an HTMX
+    fragment, or a full page."""
+    if json if json is not None else wants_json():
         response = jsonify({"error": {"code": code, "message": message}})
     elif is_htmx():
         body = await render_template("_error.html", status=status, code=code, message=message)
@@ -82,7 +95,14 @@ def register_error_handlers(app: Quart) -> None:
     async def handle_http_error(error: HTTPException) -> Response:
         status = error.code or 500
         code, message = HTTP_MESSAGES.get(status, ("HTTP_ERROR", error.description or "Error."))
-        return await error_response(status, code, message)
+        if not isinstance(error, MethodNotAllowed):
+            return await error_response(status, code, message)
+        # RFC 9110 §15.5.6: a 405 names the methods the resource has.
+        allowed = sorted(error.valid_methods or ())
+        json = wants_json() or request.path.startswith(INTERNAL_PREFIX)
+        response = await error_response(status, code, message, json=json)
+        response.headers["Allow"] = ", ".join(allowed)
+        return response
 
     @app.errorhandler(RateLimitExceeded)
     async def handle_rate_limited(error: RateLimitExceeded) -> Response:
