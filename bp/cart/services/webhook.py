@@ -149,6 +149,8 @@ async def _question(
         )
         return None
     status, reference, current, recorded_at = row
+    if status == "paid" and hint.checkout_id == current:
+        return None  # paid by this very checkout: there is nothing more to learn
     # A hosted checkout can be paid until its session ends; after that it changes no more.
     lifetime = timedelta(
         minutes=settings.checkout_session_minutes + settings.checkout_grace_minutes
