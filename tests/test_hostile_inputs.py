@@ -187,7 +187,7 @@ async def test_no_page_answers_a_server_error_to_a_hostile_shared_session(
 
 
 async def test_a_method_no_route_has_is_a_405_naming_the_methods_it_has(dev_app: Quart) -> None:
-    client = dev_app.test_client()
+    client: Any = dev_app.test_client()
     failures = []
     for rule in dev_app.url_map.iter_rules():
         path = CONVERTER.sub("1", rule.rule)

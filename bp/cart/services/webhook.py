@@ -54,9 +54,11 @@ class WebhookHint:
 
 @dataclass(frozen=True, slots=True)
 class _Question:
-    """What SumUp is to be asked: about this checkout, or (None) about the order's own."""
+    """What SumUp is to be asked: about this checkout, or (None) about the order's own; and
+    the order, as read for the question (settlement goes on from it, in the same transaction)."""
 
     checkout_id: str | None
+    order: Order
 
 
 def read_webhook(raw: str | bytes, *, order_ref: str) -> WebhookHint | None:
@@ -103,6 +105,7 @@ async def settle_from_webhook(
             domains=domains,
             checkout_id=question.checkout_id,
             source="webhook",
+            order=question.order,
         )
     except NotFound:
         log.warning("webhook for unknown order %s (checkout %s) ignored", order_id, checkout_id)
@@ -127,36 +130,40 @@ async def _question(
     session: AsyncSession, *, hint: WebhookHint, settings: Settings
 ) -> _Question | None:
     """What to ask SumUp for this webhook, or None when nothing it says could change the order."""
+    # Fresh from the database (the session may hold an older copy), not locked: settlement
+    # locks it when it changes it.
     row = (
         await session.execute(
             select(
-                Order.status,
-                Order.sumup_reference,
-                Order.sumup_checkout_id,
+                Order,
                 select(OrderCheckout.recorded_at)
                 .where(
                     OrderCheckout.order_id == hint.order_id,
                     OrderCheckout.checkout_id == hint.checkout_id,
                 )
                 .scalar_subquery(),
-            ).where(Order.id == hint.order_id)
+            )
+            .where(Order.id == hint.order_id)
+            .execution_options(populate_existing=True)
         )
     ).one_or_none()
-    await session.commit()
     if row is None:
+        await session.commit()
         log.warning(
             "webhook for unknown order %s (checkout %s) ignored", hint.order_id, hint.checkout_id
         )
         return None
-    status, reference, current, recorded_at = row
+    order, recorded_at = row
+    status, reference, current = order.status, order.sumup_reference, order.sumup_checkout_id
     if status == "paid" and hint.checkout_id == current:
+        await session.commit()
         return None  # paid by this very checkout: there is nothing more to learn
     # A hosted checkout can be paid until its session ends; after that it changes no more.
     lifetime = timedelta(
         minutes=settings.checkout_session_minutes + settings.checkout_grace_minutes
     )
     if recorded_at is not None and recorded_at > datetime.now(UTC) - lifetime:
-        return _Question(checkout_id=hint.checkout_id)
+        return _Question(checkout_id=hint.checkout_id, order=order)
     if status in OPEN_STATUSES and (reference is not None or current is not None):
         if recorded_at is None:
             log.info(
@@ -164,7 +171,8 @@ async def _question(
                 hint.order_id,
                 hint.checkout_id,
             )
-        return _Question(checkout_id=None)
+        return _Question(checkout_id=None, order=order)
+    await session.commit()
     log.info(
         "webhook for order %s (%s, checkout %s) ignored: nothing SumUp says can change it",
         hint.order_id,
