@@ -2,7 +2,16 @@
 
 from models.base import CartBase, SharedBase, utcnow
 from models.cart_item import CartItem
-from models.order import CLOSED_STATUSES, OPEN_STATUSES, ORDER_STATUSES, Order, OrderItem
+from models.order import (
+    CLOSED_STATUSES,
+    MAX_TEXT_LENGTH,
+    OPEN_STATUSES,
+    ORDER_STATUSES,
+    ClosedStatus,
+    Order,
+    OrderItem,
+    OrderStatus,
+)
 from models.order_checkout import OrderCheckout
 from models.outbox import OutboxEvent
 from models.page_config import PageConfig
@@ -17,6 +26,7 @@ from models.shared.user import User
 __all__ = [
     "BOOKED_ENTRY_STATES",
     "CLOSED_STATUSES",
+    "MAX_TEXT_LENGTH",
     "MESSAGE_KINDS",
     "OPEN_STATUSES",
     "ORDER_STATUSES",
@@ -27,10 +37,12 @@ __all__ = [
     "CalendarSlot",
     "CartBase",
     "CartItem",
+    "ClosedStatus",
     "FederationActivity",
     "Order",
     "OrderCheckout",
     "OrderItem",
+    "OrderStatus",
     "OutboxEvent",
     "Page",
     "PageConfig",

@@ -27,7 +27,7 @@ async def test_the_access_log_escapes_what_the_client_sent(
         redis_url(),
         REDIS_AUTH_DB=str(TEST_AUTH_DB),
         REDIS_CART_DB=str(TEST_CART_DB),
-        RECONCILER_ENABLED="false",
+        BACKGROUND_JOBS_ENABLED="false",
         LOG_FORMAT="json",
     )
     with ServiceProcess(env, workers=1, args=["--config", "hypercorn.toml"]) as service:

@@ -61,19 +61,6 @@ class FragmentIdentityQuery(IdentityQuery):
     )
 
 
-class CartSummary(Answer):
-    """Counts and totals of one cart (products, bookings, tickets), amounts with 2 places."""
-
-    count: Count
-    total: Amount
-    calendar_count: Count
-    calendar_total: Amount
-    ticket_count: Count
-    ticket_total: Amount
-    grand_total: Amount
-    currency: Currency
-
-
 class AdoptRequest(RequestBody):
     """The account app's sign-in: the anonymous cart `session_id` now belongs to `user_id`."""
 

@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bp.cart.services.check_sumup_status import check_sumup_status
 from bp.cart.services.payment_errors import PaymentProviderUnavailable
 from config.settings import Settings
-from lib.errors import BadRequest, NotFound, ServiceError
+from lib.errors import BadRequest, NotFound, ServiceError, unavailable
 from lib.ids import is_id
 from lib.json_body import loads_or_none
 from models import OPEN_STATUSES, Order, OrderCheckout
@@ -114,9 +114,7 @@ async def settle_from_webhook(
         raise ServiceError(503, error.code, "SumUp could not be reached; deliver again.") from error
     except (DBAPIError, PoolTimeoutError, OSError) as error:
         log.error("webhook for order %s: database unreachable: %s", order_id, error)
-        raise ServiceError(
-            503, "DATABASE_UNAVAILABLE", "The database could not be reached; deliver again."
-        ) from error
+        raise unavailable("DATABASE_UNAVAILABLE") from error
     log.info(
         "webhook for order %s (checkout %s): %s%s",
         order_id,
@@ -160,7 +158,7 @@ async def _question(
         return None  # paid by this very checkout: there is nothing more to learn
     # A hosted checkout can be paid until its session ends; after that it changes no more.
     lifetime = timedelta(
-        minutes=settings.checkout_session_minutes + settings.checkout_grace_minutes
+        minutes=settings.payment_window_minutes + settings.checkout_grace_minutes
     )
     if recorded_at is not None and recorded_at > datetime.now(UTC) - lifetime:
         return _Question(checkout_id=hint.checkout_id, order=order)
