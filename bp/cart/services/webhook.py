@@ -59,6 +59,8 @@ class _Question:
 
     checkout_id: str | None
     order: Order
+    # False when settlement can answer from the order alone (it asks SumUp nothing).
+    asks_sumup: bool = True
 
 
 def read_webhook(raw: str | bytes, *, order_ref: str) -> WebhookHint | None:
@@ -96,7 +98,8 @@ async def settle_from_webhook(
         question = await _question(session, hint=hint, settings=settings)
         if question is None:
             return
-        await spend_allowance(order_id)
+        if question.asks_sumup:
+            await spend_allowance(order_id)
         settlement = await check_sumup_status(
             session,
             order_id=order_id,
@@ -154,8 +157,8 @@ async def _question(
     order, recorded_at = row
     status, reference, current = order.status, order.sumup_reference, order.sumup_checkout_id
     if status == "paid" and hint.checkout_id == current:
-        await session.commit()
-        return None  # paid by this very checkout: there is nothing more to learn
+        # Paid by this very checkout: settlement says so without asking SumUp.
+        return _Question(checkout_id=current, order=order, asks_sumup=False)
     # A hosted checkout can be paid until its session ends; after that it changes no more.
     lifetime = timedelta(
         minutes=settings.payment_window_minutes + settings.checkout_grace_minutes
