@@ -167,11 +167,11 @@ async def test_behind_a_trusted_proxy_each_forwarded_client_has_its_own_count(
         assert spoofed.status_code == 429
 
 
-async def test_a_forwarded_for_sent_as_two_header_lines_counts_the_proxys_line(
+async def test_a_proxy_that_adds_its_own_forwarded_line_is_believed_over_the_clients_line(
     app_config: dict[str, Any], clean_state: None
 ) -> None:
-    # A proxy that appends its own header line (HAProxy's `option forwardfor`) leaves the
-    # client's own line first: the client must not choose its key with it.
+    """HAProxy's `option forwardfor` adds a header line of its own after whatever the client
+    sent: every line counts, so a client cannot pick its count by sending a line first."""
     application = create_app({**app_config, "trusted_proxies": ["127.0.0.0/8"]})
     port = free_port()
     async with (
@@ -184,8 +184,8 @@ async def test_a_forwarded_for_sent_as_two_header_lines_counts_the_proxys_line(
                 await http.get(
                     "/",
                     headers=[
-                        ("X-Forwarded-For", f"198.51.100.{n}"),
-                        ("X-Forwarded-For", "203.0.113.7"),
+                        ("X-Forwarded-For", f"192.0.2.{n}"),  # the client's own claim
+                        ("X-Forwarded-For", "203.0.113.7"),  # what the proxy saw
                     ],
                 )
             ).status_code

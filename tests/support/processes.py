@@ -10,6 +10,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import IO
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -45,13 +46,16 @@ def get(url: str) -> tuple[int, str]:
         return int(error.code), error.read().decode()
 
 
-def start(command: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
-    """Start in its own process group, output captured for the failure message."""
+def start(
+    command: list[str], env: dict[str, str], *, output: IO[bytes] | None = None
+) -> subprocess.Popen[bytes]:
+    """Start in its own process group, output captured for the failure message (or written to
+    `output`, for a process that logs more than a pipe holds before `stop` reads it)."""
     return subprocess.Popen(
         command,
         cwd=ROOT,
         env={**os.environ, **env},
-        stdout=subprocess.PIPE,
+        stdout=output if output is not None else subprocess.PIPE,
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
@@ -66,4 +70,4 @@ def stop(process: subprocess.Popen[bytes], timeout: float = 30) -> tuple[int, st
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)
         output, _ = process.communicate()
-    return process.returncode, output.decode(errors="replace")
+    return process.returncode, (output or b"").decode(errors="replace")
