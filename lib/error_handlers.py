@@ -58,18 +58,18 @@ def wants_json() -> bool:
 
 
 async def error_response(
-    status: int, code: ErrorCode, message: str, *, json: bool | None = None
+    status: int, code: ErrorCode, message: str, *, json: bool | None = None, lean: bool = False
 ) -> Response:
     """Render the error as JSON (`json`, by default for the paths machines call), an HTMX
-    fragment, or a full page."""
+    fragment, or a full page (`lean`: one that reads nothing from the databases)."""
     if json if json is not None else wants_json():
         response = jsonify({"error": {"code": code, "message": message}})
     elif is_htmx():
         body = await render_template("_error.html", status=status, code=code, message=message)
         response = to_alerts(Response(body, mimetype="text/html"))
     else:
-        # A path that matches no route: the page reads nothing from the databases.
-        lean = request.routing_exception is not None
+        # A path that matches no route gets a page that reads nothing from the databases.
+        lean = lean or request.routing_exception is not None
         body = await render_template(
             "errors/error.html", status=status, code=code, message=message, lean=lean
         )
@@ -95,12 +95,14 @@ def register_error_handlers(app: Quart) -> None:
             return await _too_many_requests(getattr(error, "retry_after", None))
         code = HTTP_CODES.get(status, ErrorCode.HTTP_ERROR)
         message = message_of(code, description=error.description or "Error.")
+        # The framework's own refusals (no such path, or a gate answering as if there were
+        # none) all look alike, and cost nothing.
         if not isinstance(error, MethodNotAllowed):
-            return await error_response(status, code, message)
+            return await error_response(status, code, message, lean=True)
         # RFC 9110 §15.5.6: a 405 names the methods the resource has.
         allowed = sorted(error.valid_methods or ())
         json = wants_json() or request.path.startswith(INTERNAL_PREFIX)
-        response = await error_response(status, code, message, json=json)
+        response = await error_response(status, code, message, json=json, lean=True)
         response.headers["Allow"] = ", ".join(allowed)
         return response
 
