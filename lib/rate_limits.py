@@ -20,6 +20,7 @@ blueprints' functions themselves stay untouched, so two apps can have different 
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
@@ -54,6 +55,9 @@ __all__ = [
 ]
 
 PAGE, WRITE, CHECKOUT, WEBHOOK, INTERNAL = "page", "write", "checkout", "webhook", "internal"
+ORDER_LINK, ORDER_LOOKUP = "order_link", "order_lookup"
+# The form field a lookup is limited by, whoever sends it.
+ADDRESS_FIELD = "email"
 RATE_CLASS_ATTRIBUTE = "_rate_class"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 KEY_PREFIX = "ratelimit:"
@@ -148,6 +152,11 @@ def install_rate_limits(app: Quart, settings: Settings, *, redis: Callable[[], R
     async def by_client() -> str:
         return "client:" + client_address(trusted)
 
+    async def by_address() -> str:
+        # Hashed: the limiter's keys never hold an address. Case does not make a new bucket.
+        typed = ((await request.form).get(ADDRESS_FIELD) or "").strip().lower()
+        return "address:" + hashlib.sha256(typed.encode()).hexdigest()
+
     async def from_internal_caller() -> bool:
         return is_internal_caller()
 
@@ -165,6 +174,11 @@ def install_rate_limits(app: Quart, settings: Settings, *, redis: Callable[[], R
         CHECKOUT: [limit(settings.rate_limit_checkout)],
         WEBHOOK: [limit(settings.rate_limit_webhook)],
         INTERNAL: [limit(settings.rate_limit_pages, skip=from_internal_caller)],
+        ORDER_LINK: [limit(settings.rate_limit_order_links)],
+        ORDER_LOOKUP: [
+            limit(settings.rate_limit_order_lookups),
+            limit(settings.rate_limit_order_lookups_per_address, by_address),
+        ],
     }
     store = CartIndexStore(redis)
     counts = HandCounts(settings, store)

@@ -12,6 +12,7 @@ from bp.cart.reserved_slugs import refuse_reserved_slug
 from bp.cart.responses import outcome_answer, split_answer, start_failed_answer
 from bp.cart.services.checkout import checkout_cart, split_checkout_pages
 from bp.cart.services.checkout_outcomes import OutcomeKind, OutcomeView, outcome_view
+from bp.cart.services.guest_email import EMAIL_FIELD
 from bp.cart.services.payment_errors import CheckoutStartFailed, SplitCheckoutRequired
 from bp.cart.services.return_page import MAX_POLLS, ReturnView, return_view
 from bp.cart.services.webhook import read_webhook, settle_from_webhook
@@ -42,6 +43,7 @@ async def checkout_page(page_slug: str) -> ResponseReturnValue:
 
 async def _checkout(*, page_slug: str | None) -> ResponseReturnValue:
     runtime = current_runtime()
+    form = await request.form
     try:
         started = await checkout_cart(
             request_session(),
@@ -50,6 +52,7 @@ async def _checkout(*, page_slug: str | None) -> ResponseReturnValue:
             settings=runtime.settings,
             gateway=runtime.gateway,
             domains=runtime.domains,
+            email=form.get(EMAIL_FIELD),
         )
     except SplitCheckoutRequired as split:
         return await split_answer(split)

@@ -6,8 +6,8 @@ order keeps only its current checkout id, so the earlier ones are kept here, by 
 `orders.sumup_checkout_id`: every path that stores an id (the create, a lookup by
 reference, settlement) records it, without each having to remember to.
 
-Revision ID: trust_c0010_order_checkouts
-Revises: c0009_audit_attempts
+Revision ID: trust_c0011_order_checkouts
+Revises: c0010_order_links
 Create Date: 2026-12-05
 """
 
@@ -18,8 +18,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "trust_c0010_order_checkouts"
-down_revision: str | None = "c0009_audit_attempts"
+revision: str = "trust_c0011_order_checkouts"
+down_revision: str | None = "c0010_order_links"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
