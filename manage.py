@@ -18,6 +18,8 @@ resolve-second-payment ORDER_ID
 purge-carts                  one pass: empty anonymous carts untouched for ANONYMOUS_CART_DAYS
 set-page-merchant SLUG --merchant-code C --api-key-env VAR [--prefix P]
                              pay a page to its own SumUp merchant (the key is read from $VAR)
+reseal-page-keys             seal every stored page API key again with the first key of
+                             PAGE_CONFIG_ENCRYPTION_KEY (after adding a new key in front)
 """
 
 from __future__ import annotations
@@ -300,6 +302,24 @@ async def set_page_merchant(
     print(f"page {page_slug!r} is now paid to SumUp merchant {merchant_code}", flush=True)
 
 
+async def reseal_page_keys() -> None:
+    """Seal every page's SumUp API key again with PAGE_CONFIG_ENCRYPTION_KEY's first key."""
+    from bp.cart.services.merchants import reseal_api_keys
+
+    async with (
+        open_runtime(load_settings()) as runtime,
+        runtime.databases.sessionmaker() as session,
+    ):
+        resealed, unreadable = await reseal_api_keys(session, settings=runtime.settings)
+    print(f"sealed {resealed} page API key(s) again with the first key", flush=True)
+    if unreadable:
+        pages = ", ".join(str(page_id) for page_id in unreadable)
+        raise SystemExit(
+            f"no key of PAGE_CONFIG_ENCRYPTION_KEY opens the API key of page(s) {pages}: "
+            "add the key they were sealed with, or set their merchant again"
+        )
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -339,6 +359,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--api-key-env", required=True, help="the environment variable holding the API key"
     )
     merchant.add_argument("--prefix", help="checkout reference prefix (default: the site's)")
+    commands.add_parser(
+        "reseal-page-keys", help="seal every page API key again with the first encryption key"
+    )
     return parser.parse_args(argv)
 
 
@@ -370,6 +393,8 @@ def main(argv: list[str] | None = None) -> None:
         asyncio.run(resolve_mismatch(args.order_id))
     elif args.command == "resolve-second-payment":
         asyncio.run(resolve_second(args.order_id))
+    elif args.command == "reseal-page-keys":
+        asyncio.run(reseal_page_keys())
     else:
         asyncio.run(
             set_page_merchant(args.page_slug, args.merchant_code, args.api_key_env, args.prefix)

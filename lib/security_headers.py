@@ -5,6 +5,10 @@ style, so the policy allows `'self'` and nothing else. Forms post here, and a ch
 then redirected (303) to SumUp's hosted payment page, which Chromium checks against
 `form-action` too: that one other origin is allowed there. HSTS is sent when the service runs
 behind HTTPS (the cookies are Secure).
+
+Every answer that does not say otherwise is `Cache-Control: private, no-store`: the pages hold
+the shopper's cart, orders and CSRF token, and the JSON and fragments another app's shopper.
+Static files keep their own (public, a year).
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from quart import Quart
 from config.settings import Settings
 
 HSTS = "max-age=31536000; includeSubDomains"
+NOT_CACHED = "private, no-store"
 
 
 def content_security_policy(settings: Settings) -> str:
@@ -46,6 +51,7 @@ def install_security_headers(app: Quart, settings: Settings) -> None:
         "X-Content-Type-Options": "nosniff",
         "X-Frame-Options": "DENY",
         "Referrer-Policy": "same-origin",
+        "Cache-Control": NOT_CACHED,
     }
     if settings.cookies_secure:
         headers["Strict-Transport-Security"] = HSTS

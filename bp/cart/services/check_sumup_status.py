@@ -91,12 +91,15 @@ async def check_sumup_status(
     domains: DomainServices,
     checkout_id: str | None = None,
     source: str,
+    order: Order | None = None,
 ) -> Settlement:
     """Fetch the order's checkout from SumUp and settle the order by it (idempotent).
 
     `checkout_id` is the one a webhook named: it is used only when it is one of this order's
-    checkouts. Raises NotFound for an unknown order and PaymentProviderUnavailable when SumUp
-    cannot be asked. Each check is counted by `source` (the path that asked) and outcome.
+    checkouts. `order` is the order as the caller has just read it in this transaction (the
+    webhook does), else it is read here. Raises NotFound for an unknown order and
+    PaymentProviderUnavailable when SumUp cannot be asked. Each check is counted by `source`
+    (the path that asked) and outcome.
     """
     try:
         settlement = await _check(
@@ -107,6 +110,7 @@ async def check_sumup_status(
             domains=domains,
             checkout_id=checkout_id,
             source=source,
+            read=order,
         )
     except Exception:
         _count(source, "error")
@@ -143,8 +147,9 @@ async def _check(
     domains: DomainServices,
     checkout_id: str | None,
     source: str,
+    read: Order | None,
 ) -> Settlement:
-    order = await get_order_or_raise(session, order_id)
+    order = read if read is not None else await get_order_or_raise(session, order_id)
     facts = _facts(order)
     if facts.status == "paid" and (checkout_id is None or checkout_id == facts.sumup_checkout_id):
         await session.commit()

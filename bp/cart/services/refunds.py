@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -41,6 +42,10 @@ from services.sumup import PaymentGateway, SumUpCredentials, SumUpError
 
 # Numeric(12, 2)'s ceiling; checked before quantize, which fails on enormous exponents.
 MAX_AMOUNT = Decimal("10000000000")
+# A refund's amount as text: more than zero, at most ten digits before the point (below
+# MAX_AMOUNT) and two after. The internal API's document states the same pattern.
+REFUND_AMOUNT_PATTERN = r"^(?!0*(\.0{1,2})?$)0*[0-9]{1,10}(\.[0-9]{1,2})?$"
+REFUND_AMOUNT = re.compile(REFUND_AMOUNT_PATTERN)
 # A claim younger than the settle time may belong to a refund still on its way to SumUp (or
 # being made there): it is left alone. Older, SumUp's transaction tells whether it was made.
 # The settle time is at least this, and longer when the SumUp timeout allows longer calls.
@@ -103,19 +108,20 @@ class RefundUnconfirmed(ServiceError):
 
 
 def parse_refund_amount(value: object) -> Decimal | None:
-    """An amount from a request or the command line ("12.50"); None when absent."""
-    if value is None or value == "":
+    """An amount from a request or the command line ("12.50", or a whole number); None when
+    absent. Exactly what the internal API's document says (REFUND_AMOUNT_PATTERN, or an
+    integer from 1 below MAX_AMOUNT): ASCII digits, at most two places, more than zero."""
+    if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, str | int):
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # JSON's 12.0 is the integer 12
+    if isinstance(value, int) and not isinstance(value, bool):
+        if not 1 <= value < MAX_AMOUNT:
+            raise BadRequest(ErrorCode.INVALID_AMOUNT)
+        return Decimal(value)
+    if not isinstance(value, str) or REFUND_AMOUNT.fullmatch(value) is None:
         raise BadRequest(ErrorCode.INVALID_AMOUNT)
-    try:
-        amount = Decimal(str(value).strip())
-    except InvalidOperation:
-        raise BadRequest(ErrorCode.INVALID_AMOUNT) from None
-    out_of_range = not amount.is_finite() or amount <= 0 or amount >= MAX_AMOUNT
-    if out_of_range or amount != cents(amount):
-        raise BadRequest(ErrorCode.INVALID_AMOUNT)
-    return amount
+    return Decimal(value)
 
 
 async def refund_due(session: AsyncSession, *, order: Order, domains: DomainServices) -> Decimal:
