@@ -58,9 +58,12 @@ async def test_clients_in_the_same_loop_see_the_outage_then_the_server_again(
 
     async def client() -> None:
         while not done.is_set():
+            # Each outcome is dated by when its query began: one begun while the server was
+            # down may fail only after it is back, under a loaded machine.
+            began = time.monotonic()
             try:
                 await query(url, "SELECT 1")
-                outcomes.append((time.monotonic(), True))
+                outcomes.append((began, True))
             # A server that goes away mid-query can leave asyncpg's protocol confused
             # (InternalClientError): that too is the outage, as a client sees it.
             except (
@@ -69,7 +72,7 @@ async def test_clients_in_the_same_loop_see_the_outage_then_the_server_again(
                 asyncpg.InterfaceError,
                 asyncpg.InternalClientError,
             ):
-                outcomes.append((time.monotonic(), False))
+                outcomes.append((began, False))
             await asyncio.sleep(0.05)
 
     task = asyncio.create_task(client())
