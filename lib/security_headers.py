@@ -5,6 +5,10 @@ style, so the policy allows `'self'` and nothing else. Forms post here, and a ch
 then redirected (303) to SumUp's hosted payment page, which Chromium checks against
 `form-action` too: that one other origin is allowed there. HSTS is sent when the service runs
 behind HTTPS (the cookies are Secure).
+
+Every answer depends on who asks (a cart, an order, a badge) unless it says otherwise (the
+static files are cached for a year): `private, no-store` keeps it out of shared caches, and
+keeps the browser's Back from showing a paid cart with a live checkout button.
 """
 
 from __future__ import annotations
@@ -46,6 +50,7 @@ def install_security_headers(app: Quart, settings: Settings) -> None:
         "X-Content-Type-Options": "nosniff",
         "X-Frame-Options": "DENY",
         "Referrer-Policy": "same-origin",
+        "Cache-Control": "private, no-store",
     }
     if settings.cookies_secure:
         headers["Strict-Transport-Security"] = HSTS
