@@ -58,7 +58,9 @@ async def recheck(order_id: int) -> ResponseReturnValue:
         session, order_id=order_id, identity=identity, domains=runtime.domains
     )
     detail = await render_template("order/_detail.html", order=order)
-    notice = await render_template("checkout/_messages_oob.html", message=message)
+    # Only a payment found is a success; anything else is news.
+    tone = "success" if order.status == "paid" else "info"
+    notice = await render_template("checkout/_messages_oob.html", message=message, tone=tone)
     return Response(detail + notice, mimetype="text/html")
 
 

@@ -67,24 +67,19 @@ def parse_quantity(
     `maximum` when setting a line (0 removes it).
     """
     text = (raw or "").strip()
+    if not text and default is not None:
+        return default
+    # One rule, so one wording, whatever was wrong with the value.
     bounds = quantity_range(maximum=maximum, allow_zero=allow_zero)
-    if not text:
-        if default is not None:
-            return default
-        raise FieldError(f"Enter a quantity {bounds}.", **_field(raw, "INVALID_QUANTITY"))
+    message = f"The quantity must be a whole number {bounds}."
     digits = text.lstrip("+-")
     if not digits.isdecimal() or not digits.isascii() or len(digits) > MAX_QUANTITY_DIGITS:
-        raise FieldError(
-            f"The quantity must be a whole number {bounds}.", **_field(raw, "INVALID_QUANTITY")
-        )
+        raise FieldError(message, **_field(raw, "INVALID_QUANTITY"))
     quantity = int(text)
     if quantity < 0 or (quantity == 0 and not allow_zero):
-        raise FieldError(f"The quantity must be {bounds}.", **_field(raw, "INVALID_QUANTITY"))
+        raise FieldError(message, **_field(raw, "INVALID_QUANTITY"))
     if quantity > maximum:
-        raise FieldError(
-            f"You can have at most {maximum} of one item in your cart.",
-            **_field(raw, "QUANTITY_LIMIT"),
-        )
+        raise FieldError(message, **_field(raw, "QUANTITY_LIMIT"))
     return quantity
 
 

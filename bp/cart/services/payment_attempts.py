@@ -518,7 +518,7 @@ async def recheck_order(
     if settlement.mismatch:
         return "We could not confirm this payment automatically; the coop will look into it."
     if settlement.status == "pending":
-        return "SumUp has not received a payment for this order yet."
+        return "SumUp has no payment for this order: it is not paid yet."
     return _STATUS_MESSAGES.get(settlement.status, "This order is settled.")
 
 
@@ -526,5 +526,5 @@ _STATUS_MESSAGES = {
     "paid": "Your payment was received. Thank you!",
     "failed": "The last payment attempt failed. You can pay again.",
     "expired": "This order expired before it was paid; its items are back in your cart.",
-    "cancelled": "This order was replaced by a newer checkout.",
+    "cancelled": "This order was cancelled and nothing was charged.",
 }
