@@ -147,9 +147,18 @@ async def _lines_by_order(
         .where(OrderItem.order_id.in_(order_ids))
         .order_by(OrderItem.order_id, OrderItem.id)
     )
-    titles: dict[int, list[str]] = defaultdict(list)
+    # Tickets are a line each: the same title counted once, with how many.
+    by_title: dict[int, dict[str, int]] = defaultdict(dict)
     counts: dict[int, int] = defaultdict(int)
     for order_id, title, quantity in result:
-        titles[order_id].append(title)
+        seen = by_title[order_id]
+        seen[title] = seen.get(title, 0) + quantity
         counts[order_id] += quantity
-    return {order_id: (titles[order_id], counts[order_id]) for order_id in titles}
+    return {
+        order_id: ([_counted(title, n) for title, n in titles.items()], counts[order_id])
+        for order_id, titles in by_title.items()
+    }
+
+
+def _counted(title: str, quantity: int) -> str:
+    return f"{title} \u00d7 {quantity}" if quantity > 1 else title
