@@ -23,6 +23,10 @@ class Adoption:
     result: AdoptionResult = field(default_factory=AdoptionResult)
     capped: list[str] = field(default_factory=list)
     max_quantity: int = 0
+    # Products that became new lines (title, quantity), and those merged into a line the user
+    # already had (title, quantity brought, quantity now).
+    added: list[tuple[str, int]] = field(default_factory=list)
+    merged: list[tuple[str, int, int]] = field(default_factory=list)
 
     @property
     def kept(self) -> int:
@@ -51,6 +55,7 @@ async def adopt_anonymous_cart(
     rows = await session.execute(select(CartItem.product_id, CartItem.quantity).where(anonymous))
     lines: dict[int, int] = {product_id: quantity for product_id, quantity in rows}
     capped_ids: list[int] = []
+    had: dict[int, int] = {}
     if lines:
         existing = await session.execute(
             select(CartItem.product_id, CartItem.quantity).where(
@@ -59,7 +64,8 @@ async def adopt_anonymous_cart(
                 CartItem.product_id.in_(list(lines)),
             )
         )
-        capped_ids = [pid for pid, qty in existing if qty + lines[pid] > max_quantity]
+        had = {pid: qty for pid, qty in existing}
+        capped_ids = [pid for pid, qty in had.items() if qty + lines[pid] > max_quantity]
         statement = insert(CartItem).from_select(
             ["user_id", "product_id", "quantity"],
             select(literal(user_id), CartItem.product_id, CartItem.quantity).where(anonymous),
@@ -83,10 +89,17 @@ async def adopt_anonymous_cart(
         .values(user_id=user_id)
         .execution_options(synchronize_session=False)
     )
-    capped: list[str] = []
-    if capped_ids:
-        products = await domains.market.products_by_ids(session, capped_ids)
-        capped = sorted(products[pid].title for pid in capped_ids if pid in products)
+    titles: dict[int, str] = {}
+    if lines:
+        found = await domains.market.products_by_ids(session, list(lines), include_deleted=True)
+        titles = {pid: product.title for pid, product in found.items()}
+    capped = sorted(titles[pid] for pid in capped_ids if pid in titles)
+    added = [(titles[pid], n) for pid, n in lines.items() if pid not in had and pid in titles]
+    merged = [
+        (titles[pid], n, min(had[pid] + n, max_quantity))
+        for pid, n in lines.items()
+        if pid in had and pid in titles and pid not in capped_ids
+    ]
     await session.commit()
     return Adoption(
         result=AdoptionResult(
@@ -97,6 +110,8 @@ async def adopt_anonymous_cart(
         ),
         capped=capped,
         max_quantity=max_quantity,
+        added=added,
+        merged=merged,
     )
 
 
@@ -106,6 +121,14 @@ def adoption_messages(adoption: Adoption) -> list[str]:
     if adoption.kept:
         noun = "item" if adoption.kept == 1 else "items"
         messages.append(f"We kept the {adoption.kept} {noun} from before you signed in.")
+    if adoption.added:
+        lines = ", ".join(f"{title} ({n})" for title, n in adoption.added)
+        messages.append(f"Added to your cart: {lines}.")
+    for title, brought, now in adoption.merged:
+        messages.append(
+            f"{title} was already in your cart: the {brought} from before you signed in "
+            f"{'was' if brought == 1 else 'were'} added to that line, which now has {now}."
+        )
     for title in adoption.capped:
         messages.append(
             f"You can have at most {adoption.max_quantity} of {title} in your cart, "
