@@ -14,16 +14,16 @@ from bp.cart.services.cancel_order import cancel_waiting_order
 from bp.runtime import runtime
 from models import CalendarEntry, Ticket
 from tests.support.checkout import (
-    Shop,
     all_orders,
     only_order,
     payment_deps,
     payments_config,
-    post_checkout,
     post_form,
-    shop_with_cart,
     state_of,
     text,
+)
+from tests.support.checkout import (
+    checked_out_signed_in as checked_out,
 )
 from tests.support.http import sign_in
 from tests.support.standin import StandinControl
@@ -34,14 +34,6 @@ CANCELLERS = 6
 @pytest.fixture
 def app_config(app_config: dict[str, Any], sumup_standin: str) -> dict[str, Any]:
     return payments_config(app_config, sumup_standin)
-
-
-async def checked_out(app: Quart, client: Any, db: AsyncSession, user_id: int = 7) -> Shop:
-    shop = await shop_with_cart(db, user_id=user_id)
-    await sign_in(app, client, user_id)
-    response = await post_checkout(app, client, "bakery")
-    assert response.status_code == 303, await text(response)
-    return shop
 
 
 async def test_a_cancelled_order_closes_its_payment_page_and_gives_the_items_back(
