@@ -30,6 +30,8 @@ def prepare_environment() -> EmbeddedServices | None:
     """Fill in what the developer did not set: databases, Redis, SumUp stand-in, metrics."""
     os.environ.setdefault("APP_ENV", "development")
     os.environ.setdefault("PUBLIC_BASE_URL", f"http://{HOST}:{PORT}")
+    # Where the pages tell shoppers to write about an order (a mailto: link).
+    os.environ.setdefault("COOP_CONTACT_EMAIL", "coop@example.org")
     data_dir = Path(os.environ.get("CART_DATA_DIR", ROOT / ".data"))
     prepare_metrics_folder(data_dir)
     embedded = None

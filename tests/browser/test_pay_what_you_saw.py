@@ -9,7 +9,7 @@ import re
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, Page, ViewportSize, expect
+from playwright.sync_api import Browser, Locator, Page, ViewportSize, expect
 
 from tests.browser.accessibility import assert_accessible
 from tests.browser.conftest import LiveService, Shopper
@@ -74,7 +74,7 @@ def checkout_button(page: Page) -> str:
     return found.group(0)
 
 
-def bag_quantity(page: Page) -> object:
+def bag_quantity(page: Page) -> Locator:
     line = page.locator("li[data-line-id]").filter(has_text="Rose Ash tote bag")
     return line.get_by_label("Quantity")
 
@@ -103,8 +103,8 @@ def test_held_items_show_and_the_button_says_what_sumup_asks(
 
     # Two bags, applied as the box changes (no Update pressed): the button follows at once.
     quantity = bag_quantity(page)
-    quantity.fill("2")  # type: ignore[attr-defined]
-    quantity.press("Tab")  # type: ignore[attr-defined]
+    quantity.fill("2")
+    quantity.press("Tab")
     expect(page.locator("#checkout")).to_contain_text("£42.00")
     shopper.screenshot("quantity applied on change")
 
@@ -144,8 +144,8 @@ def test_a_stale_tab_leads_to_the_review_page(
     tab_b = tab_a.context.new_page()
     tab_b.goto(f"{base}/hall/")
     quantity = bag_quantity(tab_b)
-    quantity.fill("3")  # type: ignore[attr-defined]
-    quantity.press("Enter")  # type: ignore[attr-defined]
+    quantity.fill("3")
+    quantity.press("Enter")
     expect(tab_b.locator("#checkout")).not_to_contain_text(before)
     after = checkout_button(tab_b)
     tab_b.close()
@@ -162,6 +162,12 @@ def test_a_stale_tab_leads_to_the_review_page(
     tab_a.locator("#checkout").click()
     expect(tab_a.locator("#amount")).to_have_text(after)
     shopper.screenshot("sumup asks the reviewed amount")
+
+    # Not paid after all: cancelled from its page, nothing is left waiting.
+    tab_a.go_back()
+    tab_a.goto(f"{base}/hall/")
+    tab_a.locator('[data-testid^="waiting-cancel-"]').click()
+    expect(tab_a.locator("#messages")).to_contain_text("is cancelled and nothing was charged")
 
 
 def test_keyboard_focus_stays_where_the_shopper_acts(
