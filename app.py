@@ -19,6 +19,7 @@ from bp.health import bp as health_bp
 from bp.openapi import bp as openapi_bp
 from bp.order import bp as order_bp
 from bp.order.services.mail_relay import mail_job
+from bp.order.services.payment_messages import TEMPLATE_GLOBALS as PAYMENT_MESSAGES
 from bp.orders import bp as orders_bp
 from bp.runtime import install_runtime
 from config.settings import Settings, load_settings
@@ -26,7 +27,7 @@ from lib.assets import asset_url
 from lib.auth import current_user_id, current_user_name, sign_in_url
 from lib.csrf import init_csrf
 from lib.error_handlers import register_error_handlers
-from lib.errors import ServiceError
+from lib.errors import unavailable
 from lib.idempotency import install_idempotency
 from lib.internal_auth import install_internal_auth
 from lib.openapi import install_openapi
@@ -61,8 +62,8 @@ API_DESCRIPTION = (
 def create_app(config: dict[str, Any] | None = None) -> Quart:
     """Build the app from defaults, config/app-config.yaml, the environment and `config`; no I/O."""
     settings = load_settings(config)
-    # RECONCILER_ENABLED=false switches every job off (tests run their passes by hand).
-    app_runtime = Runtime(settings, jobs=BACKGROUND_JOBS if settings.reconciler_enabled else ())
+    jobs = BACKGROUND_JOBS if settings.background_jobs_enabled else ()
+    app_runtime = Runtime(settings, jobs=jobs)
     assert settings.secret_key is not None and settings.internal_api_token is not None
     secret_key = settings.secret_key.get_secret_value()
 
@@ -101,6 +102,7 @@ def create_app(config: dict[str, Any] | None = None) -> Quart:
         current_user_name=current_user_name,
         sign_in_url=partial(sign_in_url, settings),
     )
+    app.jinja_env.globals.update(PAYMENT_MESSAGES)
     # The process's logging (the last app made decides, as there is one per worker).
     configure_logging(json=settings.logs_as_json, level=settings.log_level)
     return app
@@ -126,11 +128,9 @@ def _register_blueprints(app: Quart, settings: Settings) -> None:
 
 async def _refuse_without_session_store() -> None:
     """A page that cannot read the shared session must not act as if the shopper signed out."""
-    unavailable = isinstance(session, RedisSession) and session.unavailable
-    if unavailable and not request.path.startswith(SESSIONLESS_PREFIXES):
-        raise ServiceError(
-            503, "SESSION_STORE_UNAVAILABLE", "We are having trouble right now. Please retry."
-        )
+    store_down = isinstance(session, RedisSession) and session.unavailable
+    if store_down and not request.path.startswith(SESSIONLESS_PREFIXES):
+        raise unavailable("SESSION_STORE_UNAVAILABLE")
 
 
 app = create_app()

@@ -165,7 +165,7 @@ def service_env(run: Run, port: int, *, rate_limits: bool) -> dict[str, str]:
             # Plain HTTP on the loopback: the shared cookie keeps the name the apps agreed
             # on (over HTTPS, production prefixes it with __Host-).
             "ALLOW_INSECURE_HTTP": "true",
-            "RECONCILER_ENABLED": "false",
+            "BACKGROUND_JOBS_ENABLED": "false",
             "RATE_LIMIT_ENABLED": "true" if rate_limits else "false",
         }
         # The limiter's cost: every request counted in Redis, none refused.
@@ -628,8 +628,9 @@ def describe_settings(run: Run) -> list[str]:
         "`hypercorn app:app --workers N`"
         + (" `--access-logfile -`" if args.access_log else "")
         + " (entrypoint.sh's options; the bare app gets the same)",
-        f"`RATE_LIMIT_ENABLED=false` except in the limiter's own run, `RECONCILER_ENABLED=false` "
-        f"(which also stops the outbox relay), `DATABASE_POOL_SIZE` default (10), site merchant "
+        f"`RATE_LIMIT_ENABLED=false` except in the limiter's own run, "
+        f"`BACKGROUND_JOBS_ENABLED=false` (no reconciler, outbox relay, mail or purge), "
+        f"`DATABASE_POOL_SIZE` default (10), site merchant "
         f"on the SumUp stand-in; Redis indexes {args.redis_auth_db} (sessions) and "
         f"{args.redis_cart_db} (cart)",
         f"wrk: {args.connections} connections, {args.threads} thread(s), warm-up {args.warmup:g} s "

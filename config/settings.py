@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from babel import Locale, UnknownLocaleError
 from pydantic import (
     AfterValidator,
+    AliasChoices,
     Field,
     SecretStr,
     ValidationError,
@@ -174,9 +175,21 @@ class Settings(BaseSettings):
     sumup_merchant_code: str | None = None
     sumup_checkout_prefix: str = Field(default="rose-", max_length=20)
     sumup_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
-    checkout_session_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    # How long an unpaid order holds its claims and its hosted payment page takes payments.
+    # CHECKOUT_SESSION_MINUTES, its former name, is still read (deprecated).
+    payment_window_minutes: int = Field(
+        default=30,
+        ge=1,
+        le=24 * 60,
+        validation_alias=AliasChoices("payment_window_minutes", "checkout_session_minutes"),
+    )
     reconciler_interval_seconds: float = Field(default=60.0, gt=0)
-    reconciler_enabled: bool = True
+    # The background jobs: reconciler, outbox relay, mail and cart purge (tests run their passes
+    # by hand). RECONCILER_ENABLED, its former name, is still read (deprecated).
+    background_jobs_enabled: bool = Field(
+        default=True,
+        validation_alias=AliasChoices("background_jobs_enabled", "reconciler_enabled"),
+    )
     relay_interval_seconds: float = Field(default=5.0, gt=0)
     # Payments: SumUp create retries (same reference), the reconciler's grace and batch sizes.
     sumup_create_attempts: int = Field(default=3, ge=1, le=5)

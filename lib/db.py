@@ -13,11 +13,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from types import TracebackType
 from typing import Any
 from uuid import uuid4
 
 import asyncpg
-from sqlalchemy import Executable, event
+from sqlalchemy import Executable, Row, event
 from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
 from sqlalchemy.exc import DisconnectionError, MultipleResultsFound, NoResultFound
 from sqlalchemy.ext.asyncio import (
@@ -150,7 +151,8 @@ _DIALECT = PGDialect_asyncpg()  # type: ignore[no-untyped-call]
 
 
 class Rows:
-    """A statement's rows, read alike whichever way it ran (by position: `row[0]`)."""
+    """A statement's rows, read alike whichever way it ran: by position (`row[0]`), or the one
+    row by its columns' labels (`one_by_name`)."""
 
     __slots__ = ("_rows",)
 
@@ -176,9 +178,36 @@ class Rows:
             raise MultipleResultsFound("more than one row was found when one was required")
         return self._rows[0]
 
+    def one_by_name(self) -> dict[str, Any]:
+        """The one row as {column label: value}."""
+        row: Any = self.one()
+        return row._asdict() if isinstance(row, Row) else dict(row)
+
     def scalar(self) -> Any:
         """The first column of the first row, or None without rows."""
         return self._rows[0][0] if self._rows else None
+
+
+class rolled_back_on_error:
+    """Roll back the session's transaction when the block fails or is cancelled, and let the
+    error go on: what a service began under its locks never waits for the request's end."""
+
+    __slots__ = ("session",)
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def __aenter__(self) -> None:
+        return None
+
+    async def __aexit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if kind is not None:
+            await self.session.rollback()
 
 
 async def execute_alone(

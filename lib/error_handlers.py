@@ -12,17 +12,17 @@ from quart import Quart, Response, jsonify, render_template, request
 from quart_rate_limiter import RateLimitExceeded
 from werkzeug.exceptions import HTTPException
 
-from lib.errors import ServiceError, concurrent_conflict, unavailable_dependency
+from lib.errors import (
+    UNAVAILABLE_CODES,
+    ServiceError,
+    concurrent_conflict,
+    unavailable,
+    unavailable_dependency,
+)
 from lib.htmx import is_htmx, to_alerts
 
 log = logging.getLogger(__name__)
 
-# A server we need is down: the caller may try again this many seconds later.
-RETRY_AFTER_SECONDS = 5
-UNAVAILABLE = {
-    "database": ("DATABASE_UNAVAILABLE", "We cannot reach our database just now."),
-    "redis": ("SESSION_STORE_UNAVAILABLE", "We cannot reach our session store just now."),
-}
 # Work PostgreSQL rolled back for a concurrent transaction may be sent again at once.
 CONFLICT_RETRY_AFTER_SECONDS = 1
 CONFLICT_MESSAGE = (
@@ -107,9 +107,9 @@ def register_error_handlers(app: Quart) -> None:
             log.warning(
                 "%s unavailable on %s %s: %s", dependency, request.method, request.path, error
             )
-            code, problem = UNAVAILABLE[dependency]
-            response = await error_response(503, code, f"{problem} Please try again in a moment.")
-            response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+            refusal = unavailable(UNAVAILABLE_CODES[dependency])
+            response = await error_response(503, refusal.code, refusal.message)
+            response.headers["Retry-After"] = str(refusal.retry_after)
             return response
         # The trace goes to the log, never to the browser.
         log.exception("unhandled error on %s %s", request.method, request.path)

@@ -35,6 +35,16 @@ ASYNCPG_UNAVAILABLE: tuple[type[BaseException], ...] = (
     # PostgreSQL restarts under load): the connection is unusable, the server may be back soon.
     asyncpg.exceptions._base.InternalClientError,
 )
+# A server this service needs is unreachable: each code's one message (every answer adds
+# "Please try again in a moment." and Retry-After), by the dependency that is down.
+UNAVAILABLE_CODES = {"database": "DATABASE_UNAVAILABLE", "redis": "SESSION_STORE_UNAVAILABLE"}
+UNAVAILABLE_MESSAGES = {
+    "DATABASE_UNAVAILABLE": "We cannot reach our database just now.",
+    "SESSION_STORE_UNAVAILABLE": "We are having trouble right now: we cannot reach our session "
+    "store.",
+}
+# After a 503, the caller may try again this many seconds later.
+UNAVAILABLE_RETRY_AFTER_SECONDS = 5
 
 
 class ServiceError(Exception):
@@ -52,6 +62,16 @@ class ServiceError(Exception):
 
     def __repr__(self) -> str:
         return f"ServiceError({self.status}, {self.code!r}, {self.message!r})"
+
+
+def unavailable(code: str) -> ServiceError:
+    """The 503 of a server this service needs (a code of UNAVAILABLE_MESSAGES)."""
+    return ServiceError(
+        503,
+        code,
+        f"{UNAVAILABLE_MESSAGES[code]} Please try again in a moment.",
+        retry_after=UNAVAILABLE_RETRY_AFTER_SECONDS,
+    )
 
 
 class NotFound(ServiceError):

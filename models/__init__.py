@@ -2,7 +2,16 @@
 
 from models.base import CartBase, SharedBase, utcnow
 from models.cart_item import CartItem
-from models.order import CLOSED_STATUSES, OPEN_STATUSES, ORDER_STATUSES, Order, OrderItem
+from models.order import (
+    CLOSED_STATUSES,
+    MAX_TEXT_LENGTH,
+    OPEN_STATUSES,
+    ORDER_STATUSES,
+    ClosedStatus,
+    Order,
+    OrderItem,
+    OrderStatus,
+)
 from models.outbox import OutboxEvent
 from models.page_config import PageConfig
 from models.sent_message import MESSAGE_KINDS, SentMessage
@@ -16,6 +25,7 @@ from models.shared.user import User
 __all__ = [
     "BOOKED_ENTRY_STATES",
     "CLOSED_STATUSES",
+    "MAX_TEXT_LENGTH",
     "MESSAGE_KINDS",
     "OPEN_STATUSES",
     "ORDER_STATUSES",
@@ -26,9 +36,11 @@ __all__ = [
     "CalendarSlot",
     "CartBase",
     "CartItem",
+    "ClosedStatus",
     "FederationActivity",
     "Order",
     "OrderItem",
+    "OrderStatus",
     "OutboxEvent",
     "Page",
     "PageConfig",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import Literal, get_args
 
 from sqlalchemy import (
     BigInteger,
@@ -23,11 +24,15 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import CartBase, CreatedAt, Money, UpdatedAtMixin, sql_list
 
-ORDER_STATUSES = ("pending", "paid", "failed", "expired", "cancelled")
-# An order in these states may still be paid (FAILED is not final at SumUp).
-OPEN_STATUSES = ("pending", "failed")
 # Ended unpaid; their bookings and tickets went back to the cart.
-CLOSED_STATUSES = ("expired", "cancelled")
+ClosedStatus = Literal["expired", "cancelled"]
+OrderStatus = Literal["pending", "paid", "failed", "expired", "cancelled"]
+ORDER_STATUSES: tuple[OrderStatus, ...] = get_args(OrderStatus)
+# An order in these states may still be paid (FAILED is not final at SumUp).
+OPEN_STATUSES: tuple[OrderStatus, ...] = ("pending", "failed")
+CLOSED_STATUSES: tuple[ClosedStatus, ...] = get_args(ClosedStatus)
+# The longest order description and line title the columns hold.
+MAX_TEXT_LENGTH = 255
 ITEM_KINDS = ("product", "booking", "ticket")
 
 
@@ -88,10 +93,14 @@ class Order(UpdatedAtMixin, CartBase):
     session_id: Mapped[str | None] = mapped_column(String(64))
     # The page this order checks out, or None for a cart-wide checkout.
     page_id: Mapped[int | None] = mapped_column(BigInteger)
-    status: Mapped[str] = mapped_column(String(16), nullable=False, server_default="pending")
+    status: Mapped[OrderStatus] = mapped_column(
+        String(16), nullable=False, server_default="pending"
+    )
     currency: Mapped[str] = mapped_column(String(3), nullable=False)
     total_amount: Mapped[Money] = mapped_column(nullable=False)
-    description: Mapped[str] = mapped_column(String(255), nullable=False, server_default="")
+    description: Mapped[str] = mapped_column(
+        String(MAX_TEXT_LENGTH), nullable=False, server_default=""
+    )
 
     merchant_code: Mapped[str | None] = mapped_column(String(64))
     # The payment attempt in force: SumUp references are unique per attempt.
@@ -154,7 +163,7 @@ class OrderItem(CartBase):
     # Product id, calendar entry id or ticket id in its own domain (no foreign key across domains).
     ref_id: Mapped[int] = mapped_column(BigInteger, nullable=False)
     page_id: Mapped[int | None] = mapped_column(BigInteger)
-    title: Mapped[str] = mapped_column(String(255), nullable=False)
+    title: Mapped[str] = mapped_column(String(MAX_TEXT_LENGTH), nullable=False)
     quantity: Mapped[int] = mapped_column(Integer, nullable=False)
     unit_price: Mapped[Money] = mapped_column(nullable=False)
     line_total: Mapped[Money] = mapped_column(nullable=False)

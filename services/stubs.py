@@ -7,12 +7,12 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.contracts.cart_summary import CartSummary
 from services.contracts.dtos import (
     AdoptionResult,
     CalendarEntryDTO,
     CancelledPending,
     CartIdentity,
-    CartSummaryDTO,
     PageDTO,
     ProductDTO,
     ShopperContact,
@@ -190,8 +190,8 @@ class StubCartService:
 
     async def cart_summary(
         self, session: AsyncSession, *, identity: CartIdentity
-    ) -> CartSummaryDTO:
-        return CartSummaryDTO(currency=self.currency)
+    ) -> CartSummary:
+        return CartSummary(currency=self.currency)
 
 
 class StubAccountService:

@@ -93,7 +93,7 @@ def app_config(database_url: str) -> dict[str, Any]:
         "redis_auth_db": TEST_AUTH_DB,
         "redis_cart_db": TEST_CART_DB,
         "database_pool_size": 5,
-        "reconciler_enabled": False,
+        "background_jobs_enabled": False,
         # Tests send many requests from one client; the limits' own tests switch them on.
         "rate_limit_enabled": False,
         "public_base_url": "http://cart.test",

@@ -74,7 +74,7 @@ def production_env(port: int) -> dict[str, str]:
         "REDIS_URL": redis_url(),
         "REDIS_AUTH_DB": str(AUTH_DB),
         "REDIS_CART_DB": str(CART_DB),
-        "RECONCILER_ENABLED": "false",
+        "BACKGROUND_JOBS_ENABLED": "false",
         "PORT": str(port),
         "WORKERS": "1",
     }
@@ -122,7 +122,7 @@ def test_entrypoint_runs_as_the_seeds_configure_it(fresh_database: None) -> None
         "REDIS_URL": redis_url(),
         "REDIS_AUTH_DB": str(AUTH_DB),
         "REDIS_CART_DB": str(CART_DB),
-        "RECONCILER_ENABLED": "false",
+        "BACKGROUND_JOBS_ENABLED": "false",
         "PORT": str(port),
         "WORKERS": "1",
     }

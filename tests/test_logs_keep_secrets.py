@@ -59,7 +59,7 @@ async def test_a_whole_checkout_logs_no_secret(
         SUMUP_API_KEY=sumup_key,
         SUMUP_MERCHANT_CODE="MTEST001",
         PUBLIC_BASE_URL=f"http://127.0.0.1:{port}",
-        RECONCILER_ENABLED="false",
+        BACKGROUND_JOBS_ENABLED="false",
         LOG_FORMAT="json",
         LOG_LEVEL="DEBUG",
     )

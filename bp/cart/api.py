@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from quart import Response, jsonify, request
-from quart_schema import document_querystring, document_response
+from quart_schema import document_querystring, document_response, validate_response
 
-from bp.cart.api_models import Adoption, AdoptRequest, CartSummary, IdentityQuery
+from bp.cart.api_models import Adoption, AdoptRequest, IdentityQuery
 from bp.cart.blueprints import internal_bp
 from bp.cart.services.adopt import adopt_anonymous_cart
 from bp.cart.services.identity import identity_from_params
@@ -13,37 +13,27 @@ from bp.cart.services.summary import get_cart_summary
 from bp.runtime import current_runtime, request_session
 from lib.idempotency import idempotent
 from lib.internal_auth import require_internal_token
-from lib.money import amount_text
 from lib.openapi import api_errors
 from lib.validation import validate_body
+from services.contracts.cart_summary import CartSummary
 
 
 @internal_bp.get("/summary")
 @require_internal_token
 @api_errors(400, 401, 429, 503)
 @document_querystring(IdentityQuery)
-@document_response(CartSummary)
-async def summary() -> Response:
+@validate_response(CartSummary)
+async def summary() -> CartSummary:
     """Counts and totals of one cart: `?user_id=N` or `?session_id=S`."""
     identity = identity_from_params(
         request.args.get("user_id"), request.args.get("session_id"), from_query=True
     )
     runtime = current_runtime()
-    currency = runtime.settings.currency
-    cart = await get_cart_summary(
-        request_session(), identity=identity, currency=currency, domains=runtime.domains
-    )
-    return jsonify(
-        {
-            "count": cart.count,
-            "total": amount_text(cart.total),
-            "calendar_count": cart.calendar_count,
-            "calendar_total": amount_text(cart.calendar_total),
-            "ticket_count": cart.ticket_count,
-            "ticket_total": amount_text(cart.ticket_total),
-            "grand_total": amount_text(cart.grand_total),
-            "currency": cart.currency or currency,
-        }
+    return await get_cart_summary(
+        request_session(),
+        identity=identity,
+        currency=runtime.settings.currency,
+        domains=runtime.domains,
     )
 
 

@@ -44,19 +44,6 @@ class IdentityQuery(BaseModel):
     )
 
 
-class CartSummary(Answer):
-    """Counts and totals of one cart (products, bookings, tickets), amounts with 2 places."""
-
-    count: Count
-    total: Amount
-    calendar_count: Count
-    calendar_total: Amount
-    ticket_count: Count
-    ticket_total: Amount
-    grand_total: Amount
-    currency: Currency
-
-
 class AdoptRequest(RequestBody):
     """The account app's sign-in: the anonymous cart `session_id` now belongs to `user_id`."""
 

@@ -54,7 +54,7 @@ async def outcome_answer(
         order_id=order_id,
         kind=kind,
         messages=messages,
-        ttl_seconds=runtime.settings.checkout_session_minutes * 60 + OUTCOME_SLACK_SECONDS,
+        ttl_seconds=runtime.settings.payment_window_minutes * 60 + OUTCOME_SLACK_SECONDS,
     )
     path = outcome_path(order_id, kind)
     if is_htmx():

@@ -10,7 +10,7 @@ from quart.typing import ResponseReturnValue
 
 from bp.dev.blueprint import bp
 from bp.runtime import current_runtime
-from lib.errors import BadRequest, ServiceError
+from lib.errors import BadRequest, unavailable
 from lib.htmx import safe_next, see_other
 from lib.sessions import RedisSession, current_shared_session, remove_keys, set_keys
 
@@ -21,9 +21,7 @@ ACCOUNT_KEYS = ("user_id", "user_name")
 def _shared_session() -> RedisSession:
     shared = current_shared_session()
     if shared is None:
-        raise ServiceError(
-            503, "SESSION_STORE_UNAVAILABLE", "We are having trouble right now. Please retry."
-        )
+        raise unavailable("SESSION_STORE_UNAVAILABLE")
     return shared
 
 

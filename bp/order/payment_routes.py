@@ -9,10 +9,10 @@ from quart.typing import ResponseReturnValue
 from bp.cart.request_identity import current_cart_identity, tell_next_page
 from bp.cart.responses import start_failed_answer
 from bp.cart.services.cancel_order import cancel_shoppers_order
-from bp.cart.services.payment_attempts import pay_order, recheck_order
 from bp.cart.services.payment_errors import CheckoutStartFailed
 from bp.order.blueprint import bp
 from bp.order.services.get_order import get_order_view_or_raise
+from bp.order.services.payment_actions import pay_order, recheck_order
 from bp.runtime import current_runtime, request_session
 from lib.htmx import go_to, is_htmx, safe_next, see_other
 from lib.ids import POSITIVE_ID

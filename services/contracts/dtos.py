@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from lib.money import ZERO, cents
+from lib.money import cents
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,28 +100,6 @@ class CartLineDTO:
     @property
     def line_total(self) -> Decimal:
         return cents(self.product.price * self.quantity)
-
-
-@dataclass(frozen=True, slots=True)
-class CartSummaryDTO:
-    """Counts and totals of a cart (seed 004 adds the ticket count and total)."""
-
-    count: int = 0
-    total: Decimal = ZERO
-    calendar_count: int = 0
-    calendar_total: Decimal = ZERO
-    ticket_count: int = 0
-    ticket_total: Decimal = ZERO
-    currency: str = "GBP"
-
-    @property
-    def grand_total(self) -> Decimal:
-        return cents(self.total + self.calendar_total + self.ticket_total)
-
-    @property
-    def badge_count(self) -> int:
-        """What the cart-mini badge shows: products (by quantity), bookings and tickets."""
-        return self.count + self.calendar_count + self.ticket_count
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,12 +12,12 @@ from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.contracts.cart_summary import CartSummary
 from services.contracts.dtos import (
     AdoptionResult,
     CalendarEntryDTO,
     CancelledPending,
     CartIdentity,
-    CartSummaryDTO,
     PageDTO,
     ProductDTO,
     ShopperContact,
@@ -224,7 +224,7 @@ class CartService(Protocol):
 
     async def cart_summary(
         self, session: AsyncSession, *, identity: CartIdentity
-    ) -> CartSummaryDTO: ...
+    ) -> CartSummary: ...
 
 
 class AccountService(Protocol):

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Select, and_, func, literal, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lib.db import Query, execute_alone
-from lib.money import ZERO, cents, total
+from lib.money import ZERO, total
 from models import CalendarEntry, CartItem, Product, Ticket, TicketType
-from services.contracts.dtos import CartIdentity, CartSummaryDTO, ProductDTO
+from services.contracts.cart_summary import CartSummary
+from services.contracts.dtos import CartIdentity, ProductDTO
 from services.contracts.ownership import owned_by, owned_by_bound, owner_params
 from services.contracts.protocols import CalendarService, MarketService
 from services.sql.calendar_impl import SqlCalendarService, ticket_cost
@@ -62,12 +62,13 @@ def summary_statement(*, signed_in: bool) -> Select[*tuple[Any, ...]]:
     )
     return (
         select(
-            products.c.count,
-            products.c.total,
-            entries.c.count,
-            entries.c.total,
-            tickets.c.count,
-            tickets.c.total,
+            # Labelled as CartSummary's fields, which read the row by name.
+            products.c.count.label("count"),
+            products.c.total.label("total"),
+            entries.c.count.label("calendar_count"),
+            entries.c.total.label("calendar_total"),
+            tickets.c.count.label("ticket_count"),
+            tickets.c.total.label("ticket_total"),
         )
         .select_from(products)
         .join(entries, true())
@@ -117,11 +118,6 @@ async def lines_with_products(
     ]
 
 
-def money(value: Any) -> Decimal:
-    """An amount the database summed (None when there was nothing), with two places."""
-    return cents(Decimal(value or 0))
-
-
 class SqlCartService:
     """Cart summaries, in one statement while market and events share the cart's database."""
 
@@ -138,27 +134,19 @@ class SqlCartService:
 
     async def cart_summary(
         self, session: AsyncSession, *, identity: CartIdentity
-    ) -> CartSummaryDTO:
+    ) -> CartSummary:
         """Product units, bookings and tickets in the cart, with their totals from DB prices."""
         if isinstance(self.market, SqlMarketService) and isinstance(
             self.calendar, SqlCalendarService
         ):
             statement = SUMMARY[identity.is_user]
-            row = (await execute_alone(session, statement, owner_params(identity))).one()
-            return CartSummaryDTO(
-                count=int(row[0]),
-                total=money(row[1]),
-                calendar_count=int(row[2]),
-                calendar_total=money(row[3]),
-                ticket_count=int(row[4]),
-                ticket_total=money(row[5]),
-                currency=self.currency,
-            )
+            row = (await execute_alone(session, statement, owner_params(identity))).one_by_name()
+            return CartSummary.model_validate({**row, "currency": self.currency})
         return await self._composed_summary(session, identity=identity)
 
     async def _composed_summary(
         self, session: AsyncSession, *, identity: CartIdentity
-    ) -> CartSummaryDTO:
+    ) -> CartSummary:
         """The same summary through the domain protocols, for a deployment with stubbed domains."""
         lines = (
             await session.execute(
@@ -175,7 +163,7 @@ class SqlCartService:
             if identity.user_id is not None
             else []
         )
-        return CartSummaryDTO(
+        return CartSummary(
             count=sum(qty for _, qty in live),
             total=total(product.price * qty for product, qty in live),
             calendar_count=len(entries),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from services.sumup.client import MAX_REFERENCE_LENGTH, SumUpClient, to_sumup_amount
 from services.sumup.errors import SumUpError
 from services.sumup.ids import is_checkout_id
+from services.sumup.lookup import checkout_of_reference
 from services.sumup.protocol import PaymentGateway
 from services.sumup.types import (
     CheckoutStatus,
@@ -30,6 +31,7 @@ __all__ = [
     "SumUpTransactionEvent",
     "SumUpTransactionRef",
     "TransactionStatus",
+    "checkout_of_reference",
     "is_checkout_id",
     "to_sumup_amount",
 ]

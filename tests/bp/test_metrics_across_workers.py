@@ -57,7 +57,7 @@ async def test_a_scrape_counts_the_requests_of_every_worker(
         REDIS_AUTH_DB=str(TEST_AUTH_DB),
         REDIS_CART_DB=str(TEST_CART_DB),
         INTERNAL_API_TOKEN=TOKEN,
-        RECONCILER_ENABLED="false",
+        BACKGROUND_JOBS_ENABLED="false",
     )
     bearer = {"Authorization": f"Bearer {TOKEN}"}
     with ServiceProcess(env, workers=WORKERS) as service:

@@ -7,10 +7,17 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from app import create_app
 from bp.runtime import runtime
-from config.settings import DEVELOPMENT_SECRET, ConfigError, load_settings
+from config.settings import (
+    CONFIG_FILE,
+    DEVELOPMENT_SECRET,
+    ConfigError,
+    Settings,
+    load_settings,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 PRODUCTION = {
@@ -29,6 +36,37 @@ def test_yaml_defaults_are_loaded() -> None:
     assert settings.redis_auth_db == 15
     assert settings.redis_cart_db == 2
     assert settings.url_for_app("market") == "http://127.0.0.1:8001"
+
+
+def test_the_payment_window_is_read_under_its_former_name_too(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("CHECKOUT_SESSION_MINUTES", "12")
+    assert load_settings().payment_window_minutes == 12
+    monkeypatch.setenv("PAYMENT_WINDOW_MINUTES", "20")
+    assert load_settings().payment_window_minutes == 20
+    assert load_settings({"payment_window_minutes": 25}).payment_window_minutes == 25
+
+
+def test_the_job_switch_is_read_under_its_former_name_too(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("RECONCILER_ENABLED", "false")
+    assert load_settings().background_jobs_enabled is False
+    monkeypatch.setenv("BACKGROUND_JOBS_ENABLED", "true")
+    assert load_settings().background_jobs_enabled is True
+
+
+def test_the_yaml_holds_only_what_differs_from_the_defaults() -> None:
+    written = yaml.safe_load(CONFIG_FILE.read_text())
+    same = [
+        key
+        for key, value in written.items()
+        if key not in Settings.model_fields
+        or load_settings({key: value}).model_dump()[key]
+        == Settings.model_fields[key].get_default(call_default_factory=True)
+    ]
+    assert same == []
 
 
 def test_environment_overrides_yaml(monkeypatch: pytest.MonkeyPatch) -> None:

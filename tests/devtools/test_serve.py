@@ -23,7 +23,7 @@ def test_the_embedded_default_starts_from_nothing_and_keeps_its_data(tmp_path: P
         "PORT": str(port),
         "SUMUP_STANDIN_PORT": str(standin_port),
         "MAIL_CATCHER_PORT": str(free_port()),
-        "RECONCILER_ENABLED": "false",
+        "BACKGROUND_JOBS_ENABLED": "false",
     }
     base = f"http://127.0.0.1:{port}"
     for run in range(2):

@@ -93,7 +93,7 @@ async def orders_as_stored(database_url: str) -> dict[int, tuple[str, str, int, 
     try:
         async with async_sessionmaker(engine, expire_on_commit=False)() as session:
             orders = list(await session.scalars(select(Order)))
-            found = {}
+            found: dict[int, tuple[str, str, int, int]] = {}
             for order in orders:
                 state = await session.scalar(
                     select(CalendarEntry.state).where(CalendarEntry.order_id == order.id)

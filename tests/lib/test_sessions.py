@@ -114,18 +114,33 @@ def _cookie(response: Any, name: str) -> str:
     raise AssertionError(f"no {name} cookie set")
 
 
-async def test_a_page_answers_503_when_the_session_store_is_unreachable(
-    app_config: dict[str, Any], clean_state: None
-) -> None:
+async def pages_without_session_store(app_config: dict[str, Any], *paths: str) -> list[Any]:
+    """The answers to `paths` of a browser with a session cookie while Redis is unreachable."""
     from app import create_app
 
     app = create_app({**app_config, "redis_url": "redis://127.0.0.1:9/0"})
     async with app.test_app():
         client = app.test_client()
         client.set_cookie("localhost", runtime(app).settings.session_cookie_name, "abc")
-        page = await client.get("/orders/")
-        probe = await client.get("/healthz")
+        return [await client.get(path) for path in paths]
+
+
+async def test_a_page_answers_503_when_the_session_store_is_unreachable(
+    app_config: dict[str, Any], clean_state: None
+) -> None:
+    page, probe = await pages_without_session_store(app_config, "/orders/", "/healthz")
     assert page.status_code == 503
     assert "We are having trouble right now" in await page.get_data(as_text=True)
     # Probes and other apps' calls do not depend on the shopper's session.
     assert probe.status_code == 200
+
+
+async def test_an_unreachable_session_store_is_said_one_way_with_when_to_retry(
+    app_config: dict[str, Any], clean_state: None
+) -> None:
+    (page,) = await pages_without_session_store(app_config, "/orders/")
+    assert page.status_code == 503
+    assert page.headers["Retry-After"] == "5"
+    body = await page.get_data(as_text=True)
+    assert "We are having trouble right now: we cannot reach our session store." in body
+    assert "Please try again in a moment." in body

@@ -69,7 +69,7 @@ async def test_the_jobs_are_the_apps_own_list_and_stop_with_it(
     busy = create_app(
         {
             **app_config,
-            "reconciler_enabled": True,
+            "background_jobs_enabled": True,
             "reconciler_interval_seconds": 60,
             "relay_interval_seconds": 60,
         }

@@ -13,14 +13,10 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bp.cart.services.orders import (
-    OrderNotFound,
-    close_order,
-    load_order,
-    owned_order_status,
-)
+from bp.cart.services.order_state import close_order, get_order_or_raise, owned_order_status
 from bp.cart.services.payment_attempts import deactivate_current_attempt
 from config.settings import Settings
+from lib.db import rolled_back_on_error
 from models import OPEN_STATUSES
 from services.contracts.dtos import CartIdentity
 from services.registry import DomainServices
@@ -71,9 +67,7 @@ async def cancel_waiting_order(
     Raises OrderNotFound for an unknown order and PaymentProviderUnavailable (503) when SumUp
     cannot be asked, since a checkout that could still be paid must not be closed under it.
     """
-    order = await load_order(session, order_id)
-    if order is None:
-        raise OrderNotFound()
+    order = await get_order_or_raise(session, order_id)
     status = order.status
     await session.commit()
     if status not in OPEN_STATUSES:
@@ -88,20 +82,16 @@ async def cancel_waiting_order(
     )
     if done.paid:
         return Cancellation(order_id, "paid")
-    try:
-        order = await load_order(session, order_id, lock=True)
-        assert order is not None
-        released = 0
-        cancelled_now = False
+    released = 0
+    cancelled_now = False
+    async with rolled_back_on_error(session):
+        order = await get_order_or_raise(session, order_id, lock=True)
         # Paid, closed, or given a new attempt while SumUp was being asked: that stands.
         if order.status in OPEN_STATUSES and order.sumup_reference == done.reference:
             released = await close_order(session, order=order, status="cancelled", domains=domains)
             cancelled_now = True
         status = order.status
         await session.commit()
-    except BaseException:
-        await session.rollback()
-        raise
     if cancelled_now:
         log.info("order %s cancelled (%s); %d claims released", order_id, source, released)
     return Cancellation(order_id, status, cancelled_now=cancelled_now, released=released)

@@ -3,39 +3,35 @@
 Reached from the webhook, the return page, the order's "check again" button and the
 reconciler, possibly all at once on several workers. A webhook is only a hint: the checkout is
 fetched from SumUp and checked against the order (reference, amount, currency, merchant) before
-anything changes. The paid transition runs in one transaction with the order row locked, so
-the second caller finds the order paid and changes nothing.
+anything changes. This module fetches and matches; a paid order is fulfilled by
+fulfilment.py, in one transaction with the order row locked, so the second caller finds the
+order paid and changes nothing.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bp.cart.services.clear_cart_for_order import clear_cart_for_order
+from bp.cart.services.fulfilment import fulfil_payment
 from bp.cart.services.merchants import credentials_for_order
-from bp.cart.services.order_events import ORDER_PAID, emit_order_event
-from bp.cart.services.order_messages import refund_reason
-from bp.cart.services.orders import (
+from bp.cart.services.order_state import (
     close_order,
     get_order_or_raise,
     load_order,
-    session_open,
-    undelivered_items,
+    payment_window_open,
 )
 from bp.cart.services.payment_errors import PaymentProviderUnavailable
 from bp.cart.services.payment_mismatch import mark_payment_mismatch
 from bp.cart.services.references import belongs_to_order
 from config.settings import Settings
-from lib.localtime import format_local_datetime
+from lib.db import rolled_back_on_error
 from lib.metrics import current_metrics
-from lib.money import cents, format_money, total
-from models import CLOSED_STATUSES, OPEN_STATUSES, Order, OrderItem
-from services.contracts.ownership import owner_of
+from lib.money import cents
+from models import CLOSED_STATUSES, OPEN_STATUSES, Order, OrderStatus
 from services.registry import DomainServices
 from services.sumup import (
     CheckoutStatus,
@@ -43,6 +39,7 @@ from services.sumup import (
     SumUpCheckout,
     SumUpCredentials,
     SumUpError,
+    checkout_of_reference,
 )
 
 log = logging.getLogger(__name__)
@@ -53,7 +50,7 @@ class Settlement:
     """The outcome of one check: the order's status afterwards and what SumUp said."""
 
     order_id: int
-    status: str
+    status: OrderStatus
     sumup_status: str | None = None
     changed: bool = False
     mismatch: bool = False
@@ -73,7 +70,7 @@ class _OrderFacts:
     """What the check needs from the order, read before any HTTP call."""
 
     id: int
-    status: str
+    status: OrderStatus
     total_amount: Decimal
     currency: str
     merchant_code: str | None
@@ -180,7 +177,7 @@ async def _check(
         return Settlement(order_id, "paid", checkout.status.value)
 
     if checkout.status == CheckoutStatus.PAID:
-        return await _settle_paid(
+        changed = await fulfil_payment(
             session,
             order_id=order_id,
             checkout=checkout,
@@ -188,6 +185,7 @@ async def _check(
             domains=domains,
             source=source,
         )
+        return Settlement(order_id, "paid", CheckoutStatus.PAID.value, changed=changed)
     current = checkout.checkout_reference == facts.sumup_reference
     if checkout.status == CheckoutStatus.FAILED and current:
         return await _settle_failed(session, order_id=order_id, checkout=checkout)
@@ -241,15 +239,14 @@ async def _find_checkout(
         return None
     # The create call may have succeeded without us hearing the answer: look it up.
     try:
-        found = await gateway.list_checkouts(
-            credentials=credentials, reference=facts.sumup_reference
+        checkout = await checkout_of_reference(
+            gateway, credentials=credentials, reference=facts.sumup_reference
         )
     except SumUpError as error:
         log.warning("order %s: listing checkouts failed: %s", facts.id, error)
         raise PaymentProviderUnavailable() from error
-    checkout = next((c for c in found if c.checkout_reference == facts.sumup_reference), None)
     if checkout is not None:
-        await _adopt(session, order_id=facts.id, checkout=checkout)
+        await _record_found_checkout(session, order_id=facts.id, checkout=checkout)
     return checkout
 
 
@@ -266,7 +263,9 @@ async def _get(
         raise PaymentProviderUnavailable() from error
 
 
-async def _adopt(session: AsyncSession, *, order_id: int, checkout: SumUpCheckout) -> None:
+async def _record_found_checkout(
+    session: AsyncSession, *, order_id: int, checkout: SumUpCheckout
+) -> None:
     """Record a checkout found by its reference on the order that has none yet."""
     order = await load_order(session, order_id, lock=True)
     if (
@@ -325,155 +324,11 @@ async def _refuse_mismatch(
         log.warning("order %s (%s): %s; ignored", facts.id, source, reason)
 
 
-async def _settle_paid(
-    session: AsyncSession,
-    *,
-    order_id: int,
-    checkout: SumUpCheckout,
-    settings: Settings,
-    domains: DomainServices,
-    source: str,
-) -> Settlement:
-    """The paid transition, in one transaction with the order locked; a no-op the second time."""
-    try:
-        order = await load_order(session, order_id, lock=True, with_items=True)
-        assert order is not None
-        if order.status == "paid":
-            await session.commit()
-            return Settlement(order_id, "paid", CheckoutStatus.PAID.value)
-        previous = order.status
-        transaction = checkout.successful_transaction()
-        order.status = "paid"
-        order.paid_at = datetime.now(UTC)
-        order.sumup_status = CheckoutStatus.PAID.value
-        order.sumup_checkout_id = checkout.id
-        order.sumup_hosted_url = checkout.hosted_checkout_url or order.sumup_hosted_url
-        order.sumup_transaction_id = transaction.id if transaction else None
-        order.sumup_transaction_code = transaction.code if transaction else None
-        order.closed_at = None
-        items = list(order.items)
-        if previous in CLOSED_STATUSES:
-            # The payment raced the expiry: take back what is still free; the rest is refunded.
-            await _reclaim(session, order=order, items=items, domains=domains)
-        calendar = domains.calendar
-        # Slots, then ticket types: the order checkout locks them in, so neither waits on the
-        # other in a circle.
-        await calendar.confirm_entries_for_order(session, order_id=order_id)
-        if any(item.kind == "booking" for item in items):
-            overbooked = [
-                entry.id
-                for entry in await calendar.entries_for_order(session, order_id=order_id)
-                if entry.state == "ordered"
-            ]
-            if overbooked:
-                await calendar.cancel_entries_for_order(
-                    session, order_id=order_id, entry_ids=overbooked
-                )
-        confirmation = await calendar.confirm_tickets_for_order(session, order_id=order_id)
-        if confirmation.oversold:
-            await calendar.cancel_tickets_for_order(
-                session, order_id=order_id, ticket_ids=[t.id for t in confirmation.oversold]
-            )
-        await _flag_undelivered(
-            session, order=order, items=items, settings=settings, domains=domains
-        )
-        await clear_cart_for_order(session, order=order, items=items)
-        await emit_order_event(
-            session,
-            settings=settings,
-            order=order,
-            items=items,
-            event_type=ORDER_PAID,
-            activity_type="rose:OrderPaid",
-        )
-        await session.commit()
-    except BaseException:
-        await session.rollback()
-        raise
-    log.info(
-        "order %s paid (%s, was %s): transaction %s%s",
-        order_id,
-        source,
-        previous,
-        order.sumup_transaction_code,
-        " — NEEDS REFUND: " + (order.refund_reason or "") if order.needs_refund else "",
-    )
-    return Settlement(order_id, "paid", CheckoutStatus.PAID.value, changed=True)
-
-
-async def _reclaim(
-    session: AsyncSession, *, order: Order, items: list[OrderItem], domains: DomainServices
-) -> None:
-    """Claim again the order's bookings and tickets that went back to its owner's cart."""
-    calendar = domains.calendar
-    identity = owner_of(order)
-    entry_ids = [item.ref_id for item in items if item.kind == "booking"]
-    pending_entries = {
-        entry.id
-        for entry in await calendar.pending_entries(session, identity=identity)
-        if entry.id in entry_ids
-    }
-    if pending_entries:
-        await calendar.claim_entries_for_order(
-            session, order_id=order.id, identity=identity, entry_ids=sorted(pending_entries)
-        )
-    ticket_ids = [item.ref_id for item in items if item.kind == "ticket"]
-    if ticket_ids and order.user_id is not None:
-        pending_tickets = {
-            ticket.id
-            for ticket in await calendar.pending_tickets(session, user_id=order.user_id)
-            if ticket.id in ticket_ids
-        }
-        if pending_tickets:
-            await calendar.claim_tickets_for_order(
-                session,
-                order_id=order.id,
-                user_id=order.user_id,
-                ticket_ids=sorted(pending_tickets),
-            )
-
-
-async def _flag_undelivered(
-    session: AsyncSession,
-    *,
-    order: Order,
-    items: list[OrderItem],
-    settings: Settings,
-    domains: DomainServices,
-) -> None:
-    """Mark the order for a refund of the bookings and tickets it paid for but cannot have."""
-    missing = await undelivered_items(session, order_id=order.id, items=items, domains=domains)
-    if not missing:
-        return
-    amount = total(item.line_total for item in missing)
-    starts = {}
-    if any(item.kind == "booking" for item in missing):
-        starts = {
-            entry.id: entry.start_at
-            for entry in await domains.calendar.entries_for_order(session, order_id=order.id)
-        }
-    bookings = []
-    for item in missing:
-        if item.kind != "booking":
-            continue
-        start = starts.get(item.ref_id)
-        when = format_local_datetime(start, zone_name=settings.time_zone, locale=settings.locale)
-        bookings.append(f"“{item.title}” ({when})" if start is not None else f"“{item.title}”")
-    order.needs_refund = True
-    order.refund_reason = refund_reason(
-        bookings=bookings,
-        tickets=[item.title for item in missing if item.kind == "ticket"],
-        others=[item.title for item in missing if item.kind not in ("booking", "ticket")],
-        amount=format_money(amount, order.currency, locale=settings.locale),
-    )
-
-
 async def _settle_failed(
     session: AsyncSession, *, order_id: int, checkout: SumUpCheckout
 ) -> Settlement:
     """A failed attempt: the order shows it, and may still be paid (its claims stay)."""
-    order = await load_order(session, order_id, lock=True)
-    assert order is not None
+    order = await get_order_or_raise(session, order_id, lock=True)
     changed = False
     if order.status == "pending" and order.sumup_reference == checkout.checkout_reference:
         order.status = "failed"
@@ -499,18 +354,14 @@ async def _settle_expired(
     Within the session it was one of our own deactivations (a new attempt or a replacing
     checkout under way), and whoever deactivated it finishes the job.
     """
-    try:
-        order = await load_order(session, order_id, lock=True)
-        assert order is not None
+    async with rolled_back_on_error(session):
+        order = await get_order_or_raise(session, order_id, lock=True)
         changed = False
         if order.status in OPEN_STATUSES and order.sumup_reference == checkout.checkout_reference:
             order.sumup_status = CheckoutStatus.EXPIRED.value
-            if not session_open(order, settings):
+            if not payment_window_open(order, settings):
                 await close_order(session, order=order, status="expired", domains=domains)
                 changed = True
         status = order.status
         await session.commit()
-    except BaseException:
-        await session.rollback()
-        raise
     return Settlement(order_id, status, CheckoutStatus.EXPIRED.value, changed=changed)

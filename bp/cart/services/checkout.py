@@ -31,10 +31,10 @@ from bp.cart.services.get_cart import load_cart_lines
 from bp.cart.services.merchants import MerchantAccount, merchant_for_page
 from bp.cart.services.order_events import ORDER_CREATED, emit_order_event
 from bp.cart.services.order_preview import OrderPreview, Seen, held_by_orders, scopes_overlap
-from bp.cart.services.orders import close_order, session_ends_at
+from bp.cart.services.order_state import close_order, payment_window_ends_at
 from bp.cart.services.page_cart import get_page_or_raise
 from bp.cart.services.payment_attempts import (
-    MIN_SESSION_LEFT,
+    MIN_PAYMENT_WINDOW_LEFT,
     HostedCheckoutRequest,
     deactivate_current_attempt,
     open_hosted_checkout,
@@ -44,9 +44,10 @@ from bp.cart.services.payment_errors import SplitCheckoutRequired
 from bp.cart.services.references import checkout_reference
 from bp.cart.services.ticket_capacity import check_ticket_capacity, types_wanted
 from config.settings import Settings
+from lib.db import rolled_back_on_error
 from lib.errors import BadRequest, ServiceError
 from lib.money import cents, total
-from models import OPEN_STATUSES, Order, OrderItem
+from models import MAX_TEXT_LENGTH, OPEN_STATUSES, Order, OrderItem
 from services.contracts.dtos import CalendarEntryDTO, CartIdentity, CartLineDTO, PageDTO, TicketDTO
 from services.contracts.ownership import owned_by
 from services.registry import DomainServices
@@ -54,7 +55,6 @@ from services.sumup import PaymentGateway
 
 # Rounds of "deactivate the order this checkout replaces, then try again" before giving up.
 MAX_SUPERSEDE_ROUNDS = 3
-MAX_DESCRIPTION_LENGTH = 255
 # How many of a shopper's latest paid orders may be the one an old page's checkout paid.
 PAID_ORDERS_LOOKED_AT = 5
 
@@ -265,7 +265,7 @@ async def _order_transaction(
 ) -> OrderStart | _DeactivateFirst:
     """Under the identity's lock: reuse the open order, or replace it with a new one."""
     page_id = page.id if page is not None else None
-    try:
+    async with rolled_back_on_error(session):
         # Every checkout of one shopper queues here: two tabs, a double click, a retry.
         await session.execute(select(func.pg_advisory_xact_lock(_lock_key(identity))))
         open_orders = list(
@@ -312,9 +312,6 @@ async def _order_transaction(
             session, identity=identity, page=page, settings=settings, domains=domains, cart=cart
         )
         await session.commit()
-    except BaseException:
-        await session.rollback()
-        raise
     log.info(
         "order %s created (page %s, replaced %s)", order_id, page_id, [o.id for o in overlapping]
     )
@@ -378,7 +375,7 @@ def _reusable(order: Order, cart: _Cart, page_id: int | None, settings: Settings
     """The open order is exactly this cart, and its hosted page still has time left."""
     if order.page_id != page_id:
         return False
-    if datetime.now(UTC) + MIN_SESSION_LEFT > session_ends_at(order, settings):
+    if datetime.now(UTC) + MIN_PAYMENT_WINDOW_LEFT > payment_window_ends_at(order, settings):
         return False
     # Bookings and tickets it claimed left the cart; any still in it were added since.
     if cart.entries or cart.tickets:
@@ -482,7 +479,7 @@ async def _create_order(
     await session.flush()
     order.sumup_reference = checkout_reference(account.checkout_prefix, order.id, 1)
     scope = page.title if page is not None else "Rose Ash Coop"
-    order.description = f"Order #{order.id}, {scope}"[:MAX_DESCRIPTION_LENGTH]
+    order.description = f"Order #{order.id}, {scope}"[:MAX_TEXT_LENGTH]
     for item in items:
         item.order_id = order.id
     session.add_all(items)
@@ -511,7 +508,7 @@ async def _create_order(
         amount=amount,
         currency=order.currency,
         description=order.description,
-        valid_until=session_ends_at(order, settings),
+        valid_until=payment_window_ends_at(order, settings),
     )
     return order.id, first_checkout
 
@@ -584,7 +581,7 @@ def _order_items(cart: _Cart) -> list[OrderItem]:
             kind="product",
             ref_id=line.product.id,
             page_id=line.product.page_id,
-            title=line.product.title[:255],
+            title=line.product.title[:MAX_TEXT_LENGTH],
             quantity=line.quantity,
             unit_price=cents(line.product.price),
             line_total=line.line_total,
@@ -596,7 +593,7 @@ def _order_items(cart: _Cart) -> list[OrderItem]:
             kind="booking",
             ref_id=entry.id,
             page_id=entry_page_id(entry),
-            title=entry.name[:255],
+            title=entry.name[:MAX_TEXT_LENGTH],
             quantity=1,
             unit_price=cents(entry.cost),
             line_total=cents(entry.cost),
@@ -612,7 +609,7 @@ def _order_items(cart: _Cart) -> list[OrderItem]:
                 f"{ticket.entry_name} ({ticket.ticket_type_name})"
                 if ticket.ticket_type_name
                 else ticket.entry_name
-            )[:255],
+            )[:MAX_TEXT_LENGTH],
             quantity=1,
             unit_price=cents(ticket.cost),
             line_total=cents(ticket.cost),

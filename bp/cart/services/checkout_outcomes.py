@@ -3,7 +3,7 @@
 A checkout whose total changed, or whose payment page could not be opened, ends in a 303 to a
 GET page of its order: `/checkout/<order_id>/review/` and `/checkout/<order_id>/not-started/`.
 The page reads the order (its owner's only, 404 for anyone else) and the messages the POST left
-for it, kept in the cart's Redis under the order's id for the hosted session's lifetime, so a
+for it, kept in the cart's Redis under the order's id for the payment window's length, so a
 reload shows the same thing and nothing about the outcome travels in the URL.
 """
 
@@ -16,7 +16,7 @@ from typing import Literal
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bp.cart.services.orders import get_owned_order_or_raise
+from bp.cart.services.order_state import get_owned_order_or_raise
 from models import OPEN_STATUSES, Order
 from services.contracts.dtos import CartIdentity
 

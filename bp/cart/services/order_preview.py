@@ -25,8 +25,8 @@ from bp.cart.services.calendar_cart import (
     get_ticket_cart_entries,
     ticket_page_id,
 )
+from bp.cart.services.cart_ticket_lines import TicketGroup, group_tickets
 from bp.cart.services.get_cart import get_cart_lines
-from bp.cart.services.ticket_groups import TicketGroup, group_tickets
 from lib.money import cents, total
 from models import OPEN_STATUSES, Order
 from services.contracts.dtos import CalendarEntryDTO, CartIdentity, CartLineDTO, TicketDTO

@@ -18,11 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bp.cart.services.check_sumup_status import check_sumup_status
 from bp.cart.services.merchants import credentials_for_order
-from bp.cart.services.orders import (
+from bp.cart.services.order_state import (
     get_order_or_raise,
-    load_order,
-    owned_order_status,
-    session_ends_at,
+    payment_window_ends_at,
 )
 from bp.cart.services.payment_errors import (
     CheckoutStartFailed,
@@ -30,10 +28,10 @@ from bp.cart.services.payment_errors import (
 )
 from bp.cart.services.references import checkout_reference, reference_prefix
 from config.settings import Settings
+from lib.db import rolled_back_on_error
 from lib.errors import ServiceError
 from lib.money import cents
 from models import OPEN_STATUSES, Order
-from services.contracts.dtos import CartIdentity
 from services.registry import DomainServices
 from services.sumup import (
     CheckoutStatus,
@@ -41,10 +39,11 @@ from services.sumup import (
     SumUpCheckout,
     SumUpCredentials,
     SumUpError,
+    checkout_of_reference,
 )
 
 # A hosted page with less time left than this is not worth sending a shopper to.
-MIN_SESSION_LEFT = timedelta(minutes=5)
+MIN_PAYMENT_WINDOW_LEFT = timedelta(minutes=5)
 
 log = logging.getLogger(__name__)
 
@@ -96,8 +95,9 @@ async def deactivate_current_attempt(
         return Deactivation(reference=None)
     try:
         if checkout_id is None:
-            found = await gateway.list_checkouts(credentials=credentials, reference=reference)
-            match = next((c for c in found if c.checkout_reference == reference), None)
+            match = await checkout_of_reference(
+                gateway, credentials=credentials, reference=reference
+            )
             if match is None:
                 return Deactivation(reference)
             checkout_id = match.id
@@ -157,11 +157,11 @@ async def start_payment(
         return return_url(settings, order_id)
     if order.status not in OPEN_STATUSES:
         await session.commit()
-        raise _not_payable(order.status)
+        raise not_payable(order.status)
     if order.payment_mismatch_at is not None and order.payment_mismatch_resolved_at is None:
         await session.commit()
         raise PaymentUnderReview(order_id)
-    fresh = datetime.now(UTC) + MIN_SESSION_LEFT <= session_ends_at(order, settings)
+    fresh = datetime.now(UTC) + MIN_PAYMENT_WINDOW_LEFT <= payment_window_ends_at(order, settings)
     if fresh and order.sumup_checkout_id and order.sumup_hosted_url:
         hosted_url = order.sumup_hosted_url
         await session.commit()
@@ -180,7 +180,7 @@ async def start_payment(
         if settlement.is_paid:
             return return_url(settings, order_id)
         if settlement.status not in OPEN_STATUSES:
-            raise _not_payable(settlement.status)
+            raise not_payable(settlement.status)
         if settlement.sumup_status != CheckoutStatus.EXPIRED.value:
             return hosted_url
     elif fresh and order.sumup_checkout_id is None:
@@ -207,7 +207,7 @@ class PaymentUnderReview(ServiceError):
         )
 
 
-def _not_payable(status: str) -> ServiceError:
+def not_payable(status: str) -> ServiceError:
     """The answer to paying an order that is paid or closed."""
     if status == "paid":
         return ServiceError(409, "ORDER_ALREADY_PAID", "This order is already paid.")
@@ -238,18 +238,17 @@ async def _next_attempt(
     if done.paid:
         return return_url(settings, order_id)
     reference = done.reference
-    try:
-        order = await load_order(session, order_id, lock=True)
-        assert order is not None
+    async with rolled_back_on_error(session):
+        order = await get_order_or_raise(session, order_id, lock=True)
         if order.status == "paid":
             await session.commit()
             return return_url(settings, order_id)
         if order.status not in OPEN_STATUSES:
-            raise _not_payable(order.status)
+            raise not_payable(order.status)
         if order.sumup_reference != reference:
             raise ServiceError(
                 409,
-                "CHECKOUT_BUSY",
+                "ORDER_PAYMENT_BUSY",
                 "This order is being paid in another window. Please try again in a moment.",
             )
         prefix = reference_prefix(reference, order_id) if reference else None
@@ -265,9 +264,6 @@ async def _next_attempt(
         # A new hosted page: the reconciler looks at it from the start again.
         order.next_check_at = order.checkout_started_at
         await session.commit()
-    except BaseException:
-        await session.rollback()
-        raise
     log.info("order %s: payment attempt %s started", order_id, order.attempt)
     return await _create_hosted_checkout(
         session, order_id=order_id, settings=settings, gateway=gateway
@@ -290,15 +286,15 @@ async def _create_hosted_checkout(
     session: AsyncSession, *, order_id: int, settings: Settings, gateway: PaymentGateway
 ) -> str:
     """Create the current attempt's SumUp checkout (retrying with the same reference)."""
-    order = await load_order(session, order_id)
-    assert order is not None and order.sumup_reference is not None
+    order = await get_order_or_raise(session, order_id)
+    assert order.sumup_reference is not None
     request = HostedCheckoutRequest(
         credentials=await credentials_for_order(session, settings=settings, order=order),
         reference=order.sumup_reference,
         amount=order.total_amount,
         currency=order.currency,
         description=order.description or f"Order #{order_id}",
-        valid_until=session_ends_at(order, settings),
+        valid_until=payment_window_ends_at(order, settings),
     )
     await session.commit()
     return await open_hosted_checkout(
@@ -328,7 +324,7 @@ async def open_hosted_checkout(
         settings=settings,
         valid_until=request.valid_until,
     )
-    try:
+    async with rolled_back_on_error(session):
         # Stored in one statement when the order is still this attempt's, as it nearly always is.
         stored = (
             await session.execute(
@@ -351,8 +347,7 @@ async def open_hosted_checkout(
         if stored is not None:
             current, (status, stored_url) = True, stored
         else:
-            order = await load_order(session, order_id, lock=True)
-            assert order is not None
+            order = await get_order_or_raise(session, order_id, lock=True)
             current = order.status in OPEN_STATUSES and order.sumup_reference == reference
             if current and order.sumup_checkout_id in (None, checkout.id):
                 order.sumup_checkout_id = checkout.id
@@ -360,9 +355,6 @@ async def open_hosted_checkout(
                 order.sumup_status = checkout.status.value
             status, stored_url = order.status, order.sumup_hosted_url
         await session.commit()
-    except BaseException:
-        await session.rollback()
-        raise
     if status == "paid":
         return return_url(settings, order_id)
     if not current:
@@ -458,7 +450,7 @@ async def _existing_checkout(
 ) -> SumUpCheckout | None:
     """The checkout SumUp holds under our reference (after a 409)."""
     try:
-        found = await gateway.list_checkouts(credentials=credentials, reference=reference)
+        return await checkout_of_reference(gateway, credentials=credentials, reference=reference)
     except SumUpError as error:
         log.warning("order %s: listing checkout %s failed: %s", order_id, reference, error)
         raise CheckoutStartFailed(
@@ -466,65 +458,7 @@ async def _existing_checkout(
             "We could not reach our payment provider. Your order is saved: "
             "please try again in a moment.",
         ) from error
-    return next((c for c in found if c.checkout_reference == reference), None)
 
 
 def _same_payment(checkout: SumUpCheckout, amount: Decimal, currency: str) -> bool:
     return cents(checkout.amount) == cents(amount) and checkout.currency == currency
-
-
-async def pay_order(
-    session: AsyncSession,
-    *,
-    order_id: int,
-    identity: CartIdentity | None,
-    settings: Settings,
-    gateway: PaymentGateway,
-    domains: DomainServices,
-) -> str:
-    """Pay again: the shopper's own pending or failed order; 409 for any other."""
-    status = await owned_order_status(session, order_id=order_id, identity=identity)
-    if status not in OPEN_STATUSES:
-        raise _not_payable(status)
-    return await start_payment(
-        session, order_id=order_id, settings=settings, gateway=gateway, domains=domains
-    )
-
-
-async def recheck_order(
-    session: AsyncSession,
-    *,
-    order_id: int,
-    identity: CartIdentity | None,
-    settings: Settings,
-    gateway: PaymentGateway,
-    domains: DomainServices,
-) -> str:
-    """Check the shopper's order with SumUp now; answers a message for the shopper."""
-    status = await owned_order_status(session, order_id=order_id, identity=identity)
-    if status not in OPEN_STATUSES:
-        return _STATUS_MESSAGES.get(status, "This order is settled.")
-    try:
-        settlement = await check_sumup_status(
-            session,
-            order_id=order_id,
-            settings=settings,
-            gateway=gateway,
-            domains=domains,
-            source="recheck",
-        )
-    except PaymentProviderUnavailable:
-        return "We could not reach SumUp just now. Please check again in a minute."
-    if settlement.mismatch:
-        return "We could not confirm this payment automatically; the coop will look into it."
-    if settlement.status == "pending":
-        return "SumUp has no payment for this order: it is not paid yet."
-    return _STATUS_MESSAGES.get(settlement.status, "This order is settled.")
-
-
-_STATUS_MESSAGES = {
-    "paid": "Your payment was received. Thank you!",
-    "failed": "The last payment attempt failed. You can pay again.",
-    "expired": "This order expired before it was paid; its items are back in your cart.",
-    "cancelled": "This order was cancelled and nothing was charged.",
-}

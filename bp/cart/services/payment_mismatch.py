@@ -15,7 +15,8 @@ from datetime import UTC, datetime
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bp.cart.services.orders import load_order
+from bp.cart.services.order_state import load_order
+from lib.db import rolled_back_on_error
 from lib.errors import NotFound, ServiceError
 from models import Order
 
@@ -28,7 +29,7 @@ async def mark_payment_mismatch(
     session: AsyncSession, *, order_id: int, reason: str, source: str
 ) -> bool:
     """Mark the order (once; commits); True when this call set the mark."""
-    try:
+    async with rolled_back_on_error(session):
         marked = await session.scalar(
             update(Order)
             .where(Order.id == order_id, Order.payment_mismatch_at.is_(None))
@@ -40,9 +41,6 @@ async def mark_payment_mismatch(
             .returning(Order.id)
         )
         await session.commit()
-    except BaseException:
-        await session.rollback()
-        raise
     if marked is not None:
         log.critical(
             "order %s NOT settled (%s): %s. Settle the payment in SumUp, then run "
@@ -60,7 +58,7 @@ async def mark_payment_mismatch(
 async def resolve_payment_mismatch(session: AsyncSession, *, order_id: int) -> datetime:
     """Record that an operator settled the order's unmatched payment; answers when it was
     marked. NotFound for an unknown order, 409 for one without an unresolved mark."""
-    try:
+    async with rolled_back_on_error(session):
         order = await load_order(session, order_id, lock=True)
         if order is None:
             raise NotFound(f"There is no order #{order_id}.", code="ORDER_NOT_FOUND")
@@ -78,8 +76,5 @@ async def resolve_payment_mismatch(session: AsyncSession, *, order_id: int) -> d
         order.payment_mismatch_resolved_at = datetime.now(UTC)
         marked_at = order.payment_mismatch_at
         await session.commit()
-    except BaseException:
-        await session.rollback()
-        raise
     log.warning("order %s: unmatched payment resolved by an operator", order_id)
     return marked_at

@@ -21,7 +21,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from config.settings import Settings
-from lib.db import Databases
+from lib.db import Databases, rolled_back_on_error
 from lib.jobs import run_every
 from lib.locks import lock_key, single_instance
 from models import CartItem
@@ -93,7 +93,7 @@ async def purge_anonymous_carts(
     session: AsyncSession, *, untouched_since: datetime, domains: DomainServices, limit: int
 ) -> PurgeReport:
     """Empty up to `limit` anonymous carts untouched since the time, in one transaction."""
-    try:
+    async with rolled_back_on_error(session):
         carts = await _left_behind(
             session, untouched_since=untouched_since, domains=domains, limit=limit
         )
@@ -113,9 +113,6 @@ async def purge_anonymous_carts(
         )
         cancelled = await domains.calendar.cancel_pending_for_sessions(session, session_ids=carts)
         await session.commit()
-    except BaseException:
-        await session.rollback()
-        raise
     return PurgeReport(
         carts=len(carts),
         lines=int(getattr(result, "rowcount", 0) or 0),

@@ -23,11 +23,17 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bp.cart.services.check_sumup_status import check_sumup_status
-from bp.cart.services.orders import close_order, load_order, session_ends_at, session_started_at
+from bp.cart.services.order_state import (
+    close_order,
+    get_order_or_raise,
+    load_order,
+    payment_window_ends_at,
+    payment_window_opened_at,
+)
 from bp.cart.services.payment_attempts import deactivate_current_attempt
 from bp.cart.services.refunds import REFUND_SETTLE, resolve_pending_refund
 from config.settings import Settings
-from lib.db import Databases
+from lib.db import Databases, rolled_back_on_error
 from lib.errors import ServiceError
 from lib.jobs import run_every
 from lib.locks import lock_key, single_instance
@@ -199,7 +205,7 @@ async def reconcile_order(
     domains: DomainServices,
     now: datetime | None = None,
 ) -> str:
-    """Settle one open order by SumUp, and expire it once its hosted session is over.
+    """Settle one open order by SumUp, and expire it once its payment window is over.
 
     A checkout that does not match its order never pays it, and such an order expires on
     schedule like any unpaid one. Answers the order's status afterwards ("open" when nothing
@@ -222,8 +228,7 @@ async def reconcile_order(
         )
         if settlement.status not in OPEN_STATUSES:
             return settlement.status
-        order = await load_order(session, order_id)
-        assert order is not None
+        order = await get_order_or_raise(session, order_id)
     deadline = expiry_due_at(order, settings)
     if now < deadline:
         await session.commit()
@@ -241,15 +246,17 @@ async def reconcile_order(
 
 
 def expiry_due_at(order: Order, settings: Settings) -> datetime:
-    """When an order still unpaid is expired: its hosted session's end, and a little grace."""
-    return session_ends_at(order, settings) + timedelta(minutes=settings.checkout_grace_minutes)
+    """When an order still unpaid is expired: its payment window's end, and a little grace."""
+    return payment_window_ends_at(order, settings) + timedelta(
+        minutes=settings.checkout_grace_minutes
+    )
 
 
 def next_check(order: Order, settings: Settings, now: datetime) -> datetime:
     """When to look at an open order again: after a share of its attempt's age, bounded below
     by the reconciler's interval and above by RECONCILER_MAX_RECHECK_SECONDS, and never later
     than its expiry."""
-    age = max((now - session_started_at(order)).total_seconds(), 0.0)
+    age = max((now - payment_window_opened_at(order)).total_seconds(), 0.0)
     wait = min(
         max(age * RECHECK_AGE_SHARE, settings.reconciler_interval_seconds),
         settings.reconciler_max_recheck_seconds,
@@ -268,16 +275,13 @@ async def _record_check(
     values: dict[str, object] = {"last_checked_at": now, "updated_at": Order.updated_at}
     if next_check_at is not None:
         values["next_check_at"] = next_check_at
-    try:
+    async with rolled_back_on_error(session):
         await session.execute(
             update(Order)
             .where(Order.id == order_id, Order.status.in_(OPEN_STATUSES))
             .values(**values)
         )
         await session.commit()
-    except BaseException:
-        await session.rollback()
-        raise
 
 
 async def expire_order(
@@ -302,9 +306,8 @@ async def expire_order(
     )
     if done.paid:
         return "paid"
-    try:
-        order = await load_order(session, order_id, lock=True)
-        assert order is not None
+    async with rolled_back_on_error(session):
+        order = await get_order_or_raise(session, order_id, lock=True)
         # Paid, or given a new attempt, while SumUp was being asked: leave it be.
         if order.status in OPEN_STATUSES and order.sumup_reference == done.reference:
             await close_order(
@@ -312,9 +315,6 @@ async def expire_order(
             )
         status = order.status
         await session.commit()
-    except BaseException:
-        await session.rollback()
-        raise
     return status
 
 

@@ -25,9 +25,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bp.cart.services.merchants import credentials_for_order
 from bp.cart.services.order_events import ORDER_REFUNDED, emit_order_event
-from bp.cart.services.orders import load_order, undelivered_items
+from bp.cart.services.order_state import get_order_or_raise, load_order, undelivered_items
 from bp.cart.services.payment_errors import PaymentProviderUnavailable
 from config.settings import Settings
+from lib.db import rolled_back_on_error
 from lib.errors import BadRequest, NotFound, ServiceError
 from lib.localtime import format_local_date
 from lib.metrics import current_metrics
@@ -201,15 +202,12 @@ async def resolve_pending_refund(
     Answers "refunded" (SumUp made it: recorded), "released" (SumUp did not: the order owes
     it again) or None (nothing to settle yet, or SumUp could not be asked).
     """
-    try:
+    async with rolled_back_on_error(session):
         order = await load_order(session, order_id, lock=True)
         claim = None
         if order is not None and _pending(order) and not _young(order, now):
             claim = await _claim_of(session, settings=settings, order=order)
         await session.commit()
-    except BaseException:
-        await session.rollback()
-        raise
     if claim is None:
         return None
     made = await _made_at_sumup(gateway, claim)
@@ -243,7 +241,7 @@ async def _claim(
     """Claim the refund on the order (committed), or the result of one found made already."""
     settled_before = False
     while True:
-        try:
+        async with rolled_back_on_error(session):
             order = await load_order(session, order_id, lock=True, with_items=True)
             if order is None:
                 raise NotFound(f"There is no order #{order_id}.", code="ORDER_NOT_FOUND")
@@ -260,9 +258,6 @@ async def _claim(
                 )
                 await session.commit()
                 return claim
-        except BaseException:
-            await session.rollback()
-            raise
         # An old claim: SumUp tells whether it was made before anything is sent again.
         made = await _made_at_sumup(gateway, pending)
         if made is None:
@@ -358,9 +353,8 @@ async def _record_refunded(
     """Record the claim's refund as made, with its `rose:OrderRefunded` event (once: a second
     recording changes nothing)."""
     recorded = False
-    try:
-        order = await load_order(session, claim.order_id, lock=True, with_items=True)
-        assert order is not None
+    async with rolled_back_on_error(session):
+        order = await get_order_or_raise(session, claim.order_id, lock=True, with_items=True)
         if order.refunded_at is None and order.refund_requested_at == claim.claimed_at:
             order.refunded_at = _now()
             order.refunded_amount = claim.amount
@@ -379,9 +373,6 @@ async def _record_refunded(
         refunded_at = order.refunded_at or _now()
         amount = order.refunded_amount or claim.amount
         await session.commit()
-    except BaseException:
-        await session.rollback()
-        raise
     metrics = current_metrics()
     if recorded and metrics is not None:
         metrics.refunds_made.inc()
@@ -392,7 +383,7 @@ async def _record_refunded(
 
 async def _release(session: AsyncSession, claim: _Claim) -> None:
     """Take back a claim whose refund SumUp did not make (the order owes it again)."""
-    try:
+    async with rolled_back_on_error(session):
         order = await load_order(session, claim.order_id, lock=True)
         if (
             order is not None
@@ -402,9 +393,6 @@ async def _release(session: AsyncSession, claim: _Claim) -> None:
             order.refunded_amount = None
             order.refund_requested_at = None
         await session.commit()
-    except BaseException:
-        await session.rollback()
-        raise
 
 
 def _already_refunded(order: Order, settings: Settings) -> ServiceError:

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bp.cart.services.check_sumup_status import check_sumup_status
 from bp.cart.services.order_messages import confirmed_message, held_phrase, released_message
-from bp.cart.services.orders import get_owned_order_or_raise, session_ends_at
+from bp.cart.services.order_state import get_owned_order_or_raise, payment_window_ends_at
 from bp.cart.services.payment_errors import PaymentProviderUnavailable
 from config.settings import Settings
 from models import OPEN_STATUSES, PAID_TICKET_STATES, Order
@@ -33,7 +33,7 @@ class ReturnView:
     unreachable: bool = False
     # What a paid order delivered ("Your 2 tickets are confirmed."); None when nothing to say.
     confirmation: str | None = None
-    # Until when a failed order is kept to pay again: its hosted session's end.
+    # Until when a failed order is kept to pay again: its payment window's end.
     kept_until: datetime | None = None
 
     @property
@@ -83,7 +83,7 @@ async def return_view(
     confirmation = None
     if state == "paid":
         confirmation = await _confirmation(session, order=order, domains=domains)
-    kept_until = session_ends_at(order, settings) if state == "failed" else None
+    kept_until = payment_window_ends_at(order, settings) if state == "failed" else None
     return ReturnView(
         order=order,
         state=state,

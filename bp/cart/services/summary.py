@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.contracts.dtos import CartIdentity, CartSummaryDTO
+from services.contracts.cart_summary import CartSummary
+from services.contracts.dtos import CartIdentity
 from services.registry import DomainServices
 
 
@@ -14,8 +15,8 @@ async def get_cart_summary(
     identity: CartIdentity | None,
     currency: str,
     domains: DomainServices,
-) -> CartSummaryDTO:
+) -> CartSummary:
     """The cart's summary in one statement; an empty one, with no query, without a cart."""
     if identity is None:
-        return CartSummaryDTO(currency=currency)
+        return CartSummary(currency=currency)
     return await domains.cart.cart_summary(session, identity=identity)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from lib.db import rolled_back_on_error
 from lib.errors import NotFound, ServiceError
 from services.contracts.dtos import CartIdentity, TicketTypeDTO
 from services.registry import DomainServices
@@ -109,7 +110,7 @@ async def _change(
 ) -> TicketChange:
     """One transaction: hold the count, check the new one fits, add or take out the difference."""
     calendar = domains.calendar
-    try:
+    async with rolled_back_on_error(session):
         ticket_type = await calendar.ticket_type(session, ticket_type_id=ticket_type_id)
         if ticket_type is None:
             raise NotFound("Those tickets do not exist.", code="TICKET_TYPE_NOT_FOUND")
@@ -129,9 +130,6 @@ async def _change(
         if after == 0 and before == 0:
             raise NotFound("Those tickets are not in your cart.", code="TICKET_NOT_FOUND")
         await session.commit()
-    except BaseException:
-        await session.rollback()
-        raise
     return TicketChange(
         ticket_type=ticket_type.name, event=ticket_type.entry_name, before=before, after=after
     )

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bp.cart.services.check_sumup_status import check_sumup_status
 from bp.cart.services.payment_errors import PaymentProviderUnavailable
 from config.settings import Settings
-from lib.errors import BadRequest, NotFound, ServiceError
+from lib.errors import BadRequest, NotFound, ServiceError, unavailable
 from lib.ids import is_id
 from lib.json_body import loads_or_none
 from services.registry import DomainServices
@@ -88,9 +88,7 @@ async def settle_from_webhook(
         raise ServiceError(503, error.code, "SumUp could not be reached; deliver again.") from error
     except (DBAPIError, PoolTimeoutError, OSError) as error:
         log.error("webhook for order %s: database unreachable: %s", order_id, error)
-        raise ServiceError(
-            503, "DATABASE_UNAVAILABLE", "The database could not be reached; deliver again."
-        ) from error
+        raise unavailable("DATABASE_UNAVAILABLE") from error
     log.info(
         "webhook for order %s (checkout %s): %s%s",
         order_id,

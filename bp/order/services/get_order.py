@@ -11,11 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from bp.cart.services.order_messages import confirmed_message, refund_notice, released_message
-from bp.order.services.ticket_groups import OrderTicketGroup, group_order_tickets
+from bp.order.services.order_ticket_lines import OrderTicketGroup, group_order_tickets
 from lib.errors import NotFound
 from lib.ids import is_id
 from lib.money import total
-from models import OPEN_STATUSES, PAID_TICKET_STATES, Order
+from models import OPEN_STATUSES, PAID_TICKET_STATES, Order, OrderStatus
 from services.contracts.dtos import CalendarEntryDTO, CartIdentity, TicketDTO
 from services.contracts.ownership import owned_by
 from services.registry import DomainServices
@@ -47,7 +47,7 @@ class OrderView:
     """Everything the order page shows."""
 
     id: int
-    status: str
+    status: OrderStatus
     currency: str
     total_amount: Decimal
     created_at: datetime

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bp.orders.filters.qs import OrderListQuery
 from bp.orders.services.search import search_condition
-from models import Order, OrderItem
+from models import Order, OrderItem, OrderStatus
 from services.contracts.dtos import CartIdentity
 from services.contracts.ownership import owned_by
 
@@ -26,7 +26,7 @@ class OrderSummary:
 
     id: int
     created_at: datetime
-    status: str
+    status: OrderStatus
     currency: str
     total_amount: Decimal
     needs_refund: bool

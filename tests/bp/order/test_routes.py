@@ -11,10 +11,12 @@ import pytest
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bp.order.services.payment_messages import payment_wording
 from bp.runtime import runtime
 from lib.localtime import format_local_datetime
 from models import Order, OrderItem, Product
 from tests.support import factories
+from tests.support.checkout import post_form, text
 from tests.support.http import sign_in, write_shared_session
 
 Line = tuple[str, int, str, int, str]  # kind, ref_id, title, quantity, unit price
@@ -292,7 +294,7 @@ async def test_a_started_payment_says_it_is_not_paid_yet_and_how_to_ask_sumup(
     _, body = await get(client, f"/orders/{order.id}/")
     seen = text_of(body)
     assert "Not paid yet. SumUp has not told us of a payment for this order." in seen
-    assert "If you have just paid on SumUp's page, its answer can take a moment" in seen
+    assert "its answer can take a moment" in seen
     assert "Waiting for SumUp to confirm" not in seen
 
 
@@ -485,3 +487,19 @@ async def test_coming_back_from_check_again_says_what_was_found(
     assert message in messages
     _, plain = await get(client, f"/orders/{order.id}/")
     assert message not in plain[plain.index('id="messages"') : plain.index("<main")]
+
+
+@pytest.mark.parametrize("status", ["paid", "expired", "cancelled"])
+async def test_check_again_says_the_same_sentence_with_htmx_or_without(
+    app: Any, client: Any, db: AsyncSession, status: str
+) -> None:
+    order = await make_order(db, status=status)
+    await sign_in(app, client, 7)
+    said = payment_wording(status).checked
+
+    swapped = await post_form(app, client, f"/orders/{order.id}/recheck/", htmx=True)
+    redirected = await post_form(app, client, f"/orders/{order.id}/recheck/")
+    _, page = await get(client, redirected.headers["Location"])
+
+    assert said in (await text(swapped)).split('hx-swap-oob="innerHTML"', 1)[1]
+    assert said in page[page.index('id="messages"') : page.index("<main")]

@@ -9,9 +9,10 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Product, utcnow
-from services.contracts.dtos import CartIdentity, CartSummaryDTO, ProductDTO
+from services.contracts.cart_summary import CartSummary
+from services.contracts.dtos import CartIdentity, ProductDTO
 from services.sql.calendar_impl import SqlCalendarService
-from services.sql.cart_impl import SqlCartService
+from services.sql.cart_impl import SUMMARY, SqlCartService
 from services.sql.market_impl import SqlMarketService
 from services.stubs import StubCalendarService, StubCartService, StubMarketService
 from tests.support import factories as f
@@ -64,7 +65,7 @@ async def test_summary_in_one_statement(db: AsyncSession) -> None:
     anon = await cart.cart_summary(db, identity=ANON)
     nobody = await cart.cart_summary(db, identity=CartIdentity(user_id=99))
 
-    assert user == CartSummaryDTO(
+    assert user == CartSummary(
         count=2,
         total=Decimal("9.00"),
         calendar_count=1,
@@ -80,7 +81,7 @@ async def test_summary_in_one_statement(db: AsyncSession) -> None:
         1,
         0,
     )
-    assert nobody == CartSummaryDTO(currency="EUR")
+    assert nobody == CartSummary(currency="EUR")
 
 
 async def test_composed_summary_agrees_with_the_single_statement(db: AsyncSession) -> None:
@@ -105,4 +106,10 @@ async def test_stubbed_domains_contribute_nothing(db: AsyncSession) -> None:
     assert (summary.count, summary.calendar_count, summary.ticket_count) == (2, 0, 0)
     summary = await no_market.cart_summary(db, identity=USER)
     assert (summary.count, summary.calendar_count, summary.ticket_count) == (0, 1, 1)
-    assert await StubCartService(currency="GBP").cart_summary(db, identity=USER) == CartSummaryDTO()
+    assert await StubCartService(currency="GBP").cart_summary(db, identity=USER) == CartSummary()
+
+
+def test_the_summary_statement_names_each_column_for_its_field() -> None:
+    for statement in SUMMARY.values():
+        labels = set(statement.statement.selected_columns.keys())  # type: ignore[attr-defined]
+        assert labels | {"currency"} == set(CartSummary.model_fields)

@@ -48,7 +48,7 @@ _WORKER_UP = re.compile(rb"\[(\d+)\] \[INFO\] Running on http://")
 def service_environment(database_url: str, redis_url: str, **settings: str) -> dict[str, str]:
     """The service's environment for a test: APP_ENV=test, the two servers, more settings.
 
-    `settings` are environment variable names, e.g. `RECONCILER_ENABLED="false"`. Rate limits
+    `settings` are environment variable names, e.g. `BACKGROUND_JOBS_ENABLED="false"`. Rate limits
     are off unless a test asks for them (`RATE_LIMIT_ENABLED="true"`), as for the in-process app:
     a test's many requests from one address are not an attack, and the limits have their own tests.
     """

@@ -449,7 +449,7 @@ async def test_pay_again_of_a_paid_or_expired_order_is_refused(
     assert first.status_code == 409 and "already paid" in await text(first)
     assert second.status_code == 409 and "back in your cart" in await text(second)
     assert len(await all_orders(db)) == 2
-    assert settings_of(app).checkout_session_minutes == 30
+    assert settings_of(app).payment_window_minutes == 30
 
 
 async def test_a_settled_order_is_not_asked_about_again(

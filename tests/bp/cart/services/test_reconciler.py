@@ -239,7 +239,7 @@ async def test_the_background_jobs_settle_and_relay_by_themselves(
 ) -> None:
     config = {
         **app_config,
-        "reconciler_enabled": True,
+        "background_jobs_enabled": True,
         "reconciler_interval_seconds": 0.1,
         "relay_interval_seconds": 0.1,
     }

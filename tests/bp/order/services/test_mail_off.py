@@ -42,7 +42,7 @@ async def test_nothing_is_sent_when_no_smtp_host_is_set(
 async def test_the_mail_job_does_not_run_without_an_smtp_host(
     app_config: dict[str, object],
 ) -> None:
-    busy = create_app({**app_config, "reconciler_enabled": True, "smtp_host": ""})
+    busy = create_app({**app_config, "background_jobs_enabled": True, "smtp_host": ""})
     async with busy.test_app():
         await asyncio.sleep(0.1)
         assert runtime(busy).mailer is None

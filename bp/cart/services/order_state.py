@@ -12,7 +12,7 @@ from sqlalchemy.orm import selectinload
 
 from config.settings import Settings
 from lib.errors import NotFound
-from models import CLOSED_STATUSES, PAID_TICKET_STATES, Order, OrderItem
+from models import PAID_TICKET_STATES, ClosedStatus, Order, OrderItem, OrderStatus
 from services.contracts.dtos import CartIdentity
 from services.contracts.ownership import owns
 from services.registry import DomainServices
@@ -39,9 +39,11 @@ async def load_order(
     return await session.scalar(statement)
 
 
-async def get_order_or_raise(session: AsyncSession, order_id: int) -> Order:
-    """The order, fresh from the database; OrderNotFound when there is none."""
-    order = await load_order(session, order_id)
+async def get_order_or_raise(
+    session: AsyncSession, order_id: int, *, lock: bool = False, with_items: bool = False
+) -> Order:
+    """The order (as load_order reads it); OrderNotFound when there is none."""
+    order = await load_order(session, order_id, lock=lock, with_items=with_items)
     if order is None:
         raise OrderNotFound()
     return order
@@ -59,38 +61,37 @@ async def get_owned_order_or_raise(
 
 async def owned_order_status(
     session: AsyncSession, *, order_id: int, identity: CartIdentity | None
-) -> str:
+) -> OrderStatus:
     """The status of the shopper's order (404 for another's); ends the read's transaction."""
     order = await get_owned_order_or_raise(session, order_id=order_id, identity=identity)
     await session.commit()
     return order.status
 
 
-def session_started_at(order: Order) -> datetime:
+def payment_window_opened_at(order: Order) -> datetime:
     """When the current payment attempt began."""
     return order.checkout_started_at or order.created_at
 
 
-def session_ends_at(order: Order, settings: Settings) -> datetime:
+def payment_window_ends_at(order: Order, settings: Settings) -> datetime:
     """When SumUp's hosted page for the current attempt stops taking payments."""
-    return session_started_at(order) + timedelta(minutes=settings.checkout_session_minutes)
+    return payment_window_opened_at(order) + timedelta(minutes=settings.payment_window_minutes)
 
 
-def session_open(order: Order, settings: Settings, *, now: datetime | None = None) -> bool:
+def payment_window_open(order: Order, settings: Settings, *, now: datetime | None = None) -> bool:
     """Whether the current attempt's hosted page is still usable."""
-    return (now or datetime.now(UTC)) < session_ends_at(order, settings)
+    return (now or datetime.now(UTC)) < payment_window_ends_at(order, settings)
 
 
 async def close_order(
     session: AsyncSession,
     *,
     order: Order,
-    status: str,
+    status: ClosedStatus,
     domains: DomainServices,
     sumup_status: str | None = None,
 ) -> int:
     """Expire or cancel a locked open order and release its claims (the caller commits)."""
-    assert status in CLOSED_STATUSES
     order.status = status
     order.closed_at = datetime.now(UTC)
     if sumup_status is not None:

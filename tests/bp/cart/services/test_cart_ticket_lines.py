@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from bp.cart.services.ticket_groups import group_tickets
+from bp.cart.services.cart_ticket_lines import group_tickets
 from services.contracts.dtos import TicketDTO
 
 FOLK = datetime(2026, 12, 12, 19, tzinfo=UTC)

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from bp.order.services.get_order import OrderLineView
-from bp.order.services.ticket_groups import group_order_tickets
+from bp.order.services.order_ticket_lines import group_order_tickets
 
 FOLK = datetime(2026, 12, 12, 19, tzinfo=UTC)
 

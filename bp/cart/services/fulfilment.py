@@ -1,0 +1,169 @@
+"""Fulfilment of a paid order: confirm its bookings and tickets, take back what a late payment
+can still have, flag for a refund what was oversold or taken meanwhile, clear the cart lines it
+bought, and write `order.paid`; all in one transaction with the order row locked, once.
+
+Reached only from settlement (check_sumup_status.py), once SumUp's checkout is known to be
+this order's and paid.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bp.cart.services.clear_cart_for_order import clear_cart_for_order
+from bp.cart.services.order_events import ORDER_PAID, emit_order_event
+from bp.cart.services.order_messages import refund_reason
+from bp.cart.services.order_state import get_order_or_raise, undelivered_items
+from config.settings import Settings
+from lib.db import rolled_back_on_error
+from lib.localtime import format_local_datetime
+from lib.money import format_money, total
+from models import CLOSED_STATUSES, Order, OrderItem
+from services.contracts.ownership import owner_of
+from services.registry import DomainServices
+from services.sumup import CheckoutStatus, SumUpCheckout
+
+log = logging.getLogger(__name__)
+
+
+async def fulfil_payment(
+    session: AsyncSession,
+    *,
+    order_id: int,
+    checkout: SumUpCheckout,
+    settings: Settings,
+    domains: DomainServices,
+    source: str,
+) -> bool:
+    """The paid transition, in one transaction with the order locked; a no-op the second time.
+    Answers whether this call made the order paid."""
+    async with rolled_back_on_error(session):
+        order = await get_order_or_raise(session, order_id, lock=True, with_items=True)
+        if order.status == "paid":
+            await session.commit()
+            return False
+        previous = order.status
+        transaction = checkout.successful_transaction()
+        order.status = "paid"
+        order.paid_at = datetime.now(UTC)
+        order.sumup_status = CheckoutStatus.PAID.value
+        order.sumup_checkout_id = checkout.id
+        order.sumup_hosted_url = checkout.hosted_checkout_url or order.sumup_hosted_url
+        order.sumup_transaction_id = transaction.id if transaction else None
+        order.sumup_transaction_code = transaction.code if transaction else None
+        order.closed_at = None
+        items = list(order.items)
+        if previous in CLOSED_STATUSES:
+            # The payment raced the expiry: take back what is still free; the rest is refunded.
+            await _reclaim(session, order=order, items=items, domains=domains)
+        calendar = domains.calendar
+        # Slots, then ticket types: the order checkout locks them in, so neither waits on the
+        # other in a circle.
+        await calendar.confirm_entries_for_order(session, order_id=order_id)
+        if any(item.kind == "booking" for item in items):
+            overbooked = [
+                entry.id
+                for entry in await calendar.entries_for_order(session, order_id=order_id)
+                if entry.state == "ordered"
+            ]
+            if overbooked:
+                await calendar.cancel_entries_for_order(
+                    session, order_id=order_id, entry_ids=overbooked
+                )
+        confirmation = await calendar.confirm_tickets_for_order(session, order_id=order_id)
+        if confirmation.oversold:
+            await calendar.cancel_tickets_for_order(
+                session, order_id=order_id, ticket_ids=[t.id for t in confirmation.oversold]
+            )
+        await _flag_undelivered(
+            session, order=order, items=items, settings=settings, domains=domains
+        )
+        await clear_cart_for_order(session, order=order, items=items)
+        await emit_order_event(
+            session,
+            settings=settings,
+            order=order,
+            items=items,
+            event_type=ORDER_PAID,
+            activity_type="rose:OrderPaid",
+        )
+        await session.commit()
+    log.info(
+        "order %s paid (%s, was %s): transaction %s%s",
+        order_id,
+        source,
+        previous,
+        order.sumup_transaction_code,
+        " — NEEDS REFUND: " + (order.refund_reason or "") if order.needs_refund else "",
+    )
+    return True
+
+
+async def _reclaim(
+    session: AsyncSession, *, order: Order, items: list[OrderItem], domains: DomainServices
+) -> None:
+    """Claim again the order's bookings and tickets that went back to its owner's cart."""
+    calendar = domains.calendar
+    identity = owner_of(order)
+    entry_ids = [item.ref_id for item in items if item.kind == "booking"]
+    pending_entries = {
+        entry.id
+        for entry in await calendar.pending_entries(session, identity=identity)
+        if entry.id in entry_ids
+    }
+    if pending_entries:
+        await calendar.claim_entries_for_order(
+            session, order_id=order.id, identity=identity, entry_ids=sorted(pending_entries)
+        )
+    ticket_ids = [item.ref_id for item in items if item.kind == "ticket"]
+    if ticket_ids and order.user_id is not None:
+        pending_tickets = {
+            ticket.id
+            for ticket in await calendar.pending_tickets(session, user_id=order.user_id)
+            if ticket.id in ticket_ids
+        }
+        if pending_tickets:
+            await calendar.claim_tickets_for_order(
+                session,
+                order_id=order.id,
+                user_id=order.user_id,
+                ticket_ids=sorted(pending_tickets),
+            )
+
+
+async def _flag_undelivered(
+    session: AsyncSession,
+    *,
+    order: Order,
+    items: list[OrderItem],
+    settings: Settings,
+    domains: DomainServices,
+) -> None:
+    """Mark the order for a refund of the bookings and tickets it paid for but cannot have."""
+    missing = await undelivered_items(session, order_id=order.id, items=items, domains=domains)
+    if not missing:
+        return
+    amount = total(item.line_total for item in missing)
+    starts = {}
+    if any(item.kind == "booking" for item in missing):
+        starts = {
+            entry.id: entry.start_at
+            for entry in await domains.calendar.entries_for_order(session, order_id=order.id)
+        }
+    bookings = []
+    for item in missing:
+        if item.kind != "booking":
+            continue
+        start = starts.get(item.ref_id)
+        when = format_local_datetime(start, zone_name=settings.time_zone, locale=settings.locale)
+        bookings.append(f"“{item.title}” ({when})" if start is not None else f"“{item.title}”")
+    order.needs_refund = True
+    order.refund_reason = refund_reason(
+        bookings=bookings,
+        tickets=[item.title for item in missing if item.kind == "ticket"],
+        others=[item.title for item in missing if item.kind not in ("booking", "ticket")],
+        amount=format_money(amount, order.currency, locale=settings.locale),
+    )
