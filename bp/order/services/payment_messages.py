@@ -34,8 +34,8 @@ WORDINGS = {
     "pending": PaymentWording(
         badge="Awaiting payment",
         line="Not paid yet.",
-        checked="SumUp has no payment for this order: it is not paid yet, and nothing is "
-        "charged. If you have just paid, check again in a minute.",
+        checked="SumUp has no payment for this order: it is not paid yet. Nothing is charged "
+        "until it is; if you have just paid, check again in a minute.",
     ),
     "failed": PaymentWording(
         badge="Payment failed",
