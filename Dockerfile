@@ -3,8 +3,10 @@ FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 APP_ENV=production PORT=8000
 WORKDIR /app
 
-COPY pyproject.toml ./
-RUN pip install --upgrade pip && pip install .
+# The locked versions, each download checked against its hash (requirements.txt is uv.lock's
+# export; `python3 dev.py lock` makes both): two builds a week apart install the same program.
+COPY requirements.txt ./
+RUN pip install --require-hashes --no-deps -r requirements.txt
 COPY . .
 RUN useradd --create-home --uid 10001 cart && chown -R cart /app
 USER cart

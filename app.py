@@ -22,10 +22,13 @@ from bp.order.services.mail_relay import mail_job
 from bp.order.services.payment_messages import TEMPLATE_GLOBALS as PAYMENT_MESSAGES
 from bp.orders import bp as orders_bp
 from bp.runtime import install_runtime
+from bp.staff import bp as staff_bp
+from bp.staff import install_staff_gate
 from config.settings import Settings, load_settings
 from lib.assets import asset_url
 from lib.auth import current_user_id, current_user_name, sign_in_url
 from lib.csrf import init_csrf
+from lib.error_codes import ErrorCode
 from lib.error_handlers import register_error_handlers
 from lib.errors import unavailable
 from lib.idempotency import install_idempotency
@@ -93,6 +96,8 @@ def create_app(config: dict[str, Any] | None = None) -> Quart:
     install_internal_auth(app, token=settings.internal_api_token.get_secret_value())
     install_rate_limits(app, settings, redis=lambda: app_runtime.redis.cart)
     install_idempotency(app, redis=lambda: app_runtime.redis.cart)
+    # Before CSRF: to anyone but the staff, the staff console's routes do not exist.
+    install_staff_gate(app)
     init_csrf(app, secret_key=secret_key)
     app.before_request(_refuse_without_session_store)
     app.jinja_env.globals.update(
@@ -115,6 +120,7 @@ def _register_blueprints(app: Quart, settings: Settings) -> None:
     app.register_blueprint(openapi_bp)
     app.register_blueprint(orders_bp)
     app.register_blueprint(order_bp)
+    app.register_blueprint(staff_bp)
     if settings.is_development:
         app.register_blueprint(dev_bp)
     # Last: its `/<page_slug>/` route must not shadow the others (static routes win anyway).
@@ -130,7 +136,7 @@ async def _refuse_without_session_store() -> None:
     """A page that cannot read the shared session must not act as if the shopper signed out."""
     store_down = isinstance(session, RedisSession) and session.unavailable
     if store_down and not request.path.startswith(SESSIONLESS_PREFIXES):
-        raise unavailable("SESSION_STORE_UNAVAILABLE")
+        raise unavailable(ErrorCode.SESSION_STORE_UNAVAILABLE)
 
 
 app = create_app()

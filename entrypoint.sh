@@ -14,9 +14,17 @@ else
 fi
 export PROMETHEUS_MULTIPROC_DIR
 python manage.py wait-db
-# A coop deployment whose other apps already created the shared tables sets MIGRATE_TARGET=cart@head.
-python -m alembic upgrade "${MIGRATE_TARGET:-heads}"
-python manage.py flush-cart-redis
+# Several instances are rolled out one at a time: the migration and the flush are then done
+# once, before the first, and each instance starts with MIGRATE_ON_START=false and
+# FLUSH_CART_REDIS_ON_START=false (a flush while the others serve would drop their idempotency
+# keys and rate-limit counts; migrations behind PgBouncer must go to PostgreSQL directly).
+if [ "${MIGRATE_ON_START:-true}" != "false" ]; then
+    # A coop deployment whose other apps already created the shared tables sets MIGRATE_TARGET=cart@head.
+    python -m alembic upgrade "${MIGRATE_TARGET:-heads}"
+fi
+if [ "${FLUSH_CART_REDIS_ON_START:-true}" != "false" ]; then
+    python manage.py flush-cart-redis
+fi
 # Timeouts for slow clients and the access log's format are in hypercorn.toml; on SIGTERM the
 # workers stop accepting and get GRACEFUL_TIMEOUT seconds to finish what is in flight.
 exec hypercorn --config hypercorn.toml "${APP_MODULE:-app:app}" --bind "0.0.0.0:${PORT:-8000}" \

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bp.dev.sign_in_routes import DEMO_USERS
+from bp.dev.sign_in_routes import DEMO_STAFF, DEMO_USERS
 from lib.db import make_engine
 from models import Calendar, CalendarEntry, CalendarSlot, Page, Product, TicketType, User
 
@@ -48,16 +48,22 @@ async def seed_demo_data(database_url: str) -> bool:
 
 
 async def _seed_users(session: AsyncSession) -> None:
-    """The development sign-in's users, as the account app would hold them."""
+    """The development sign-in's users, as the account app would hold them (one of them staff)."""
+    statement = insert(User).values(
+        [
+            {
+                "id": user_id,
+                "name": name,
+                "email": f"{name.split()[0].lower()}@example.coop",
+                "is_staff": user_id in DEMO_STAFF,
+            }
+            for user_id, name in DEMO_USERS.items()
+        ]
+    )
     await session.execute(
-        insert(User)
-        .values(
-            [
-                {"id": user_id, "name": name, "email": f"{name.split()[0].lower()}@example.coop"}
-                for user_id, name in DEMO_USERS.items()
-            ]
+        statement.on_conflict_do_update(
+            index_elements=[User.id], set_={"is_staff": statement.excluded.is_staff}
         )
-        .on_conflict_do_nothing()
     )
 
 

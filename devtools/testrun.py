@@ -17,10 +17,16 @@ ROOT = Path(__file__).resolve().parent.parent
 MACHINE_DATABASE = "postgresql://root@127.0.0.1:5432/test"
 MACHINE_REDIS = "redis://127.0.0.1:6379/0"
 # Package → the program it installs. The browser tests drive chromium through Playwright; the
-# fault tests put pgbouncer (transaction pooling) in front of a throwaway PostgreSQL, and skip
-# without it. PostgreSQL's and Redis's binaries come from the embedded extras when Debian's are
-# absent, so they are not listed.
-DEBIAN_PACKAGES = {"chromium": "/usr/bin/chromium", "pgbouncer": "/usr/sbin/pgbouncer"}
+# fault tests put pgbouncer (transaction pooling) in front of a throwaway PostgreSQL, the
+# deployment test haproxy in front of two instances, and the alert rules' tests run promtool
+# (from the prometheus package); each skips without its program. PostgreSQL's and Redis's
+# binaries come from the embedded extras when Debian's are absent, so they are not listed.
+DEBIAN_PACKAGES = {
+    "chromium": "/usr/bin/chromium",
+    "pgbouncer": "/usr/sbin/pgbouncer",
+    "haproxy": "/usr/sbin/haproxy",
+    "prometheus": "/usr/bin/promtool",
+}
 
 
 def port_open(host: str, port: int) -> bool:

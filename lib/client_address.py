@@ -3,7 +3,8 @@
 `X-Forwarded-For` is believed only from the proxies named in TRUSTED_PROXIES: anyone can send
 the header, so by default the connection's peer address is the client. Behind trusted proxies
 the client is the right-most address of the header that is not itself a trusted proxy (each
-proxy appends the address it saw, so the addresses left of it are the client's own claims).
+proxy appends the address it saw, so the addresses left of it are the client's own claims),
+reading all the header's lines as one list.
 """
 
 from __future__ import annotations
@@ -35,7 +36,10 @@ def client_address(trusted: tuple[Network, ...]) -> str:
     peer = request.remote_addr or UNKNOWN
     if not trusted or not _is_trusted(peer, trusted):
         return peer
-    hops = [hop.strip() for hop in request.headers.get("X-Forwarded-For", "").split(",")]
+    # Every line of the header, in order: a proxy such as HAProxy adds a line of its own after
+    # the ones the client sent, rather than appending to them.
+    lines = ",".join(request.headers.getlist("X-Forwarded-For"))
+    hops = [hop.strip() for hop in lines.split(",")]
     for hop in reversed([hop for hop in hops if hop]):
         if not _is_trusted(hop, trusted):
             return hop[:64]

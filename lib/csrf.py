@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 from quart import Quart, g, request, session
 
+from lib.error_codes import ErrorCode
 from lib.errors import ServiceError
 from lib.sessions import RedisSession, session_id
 
@@ -81,11 +82,7 @@ def init_csrf(app: Quart, *, secret_key: str) -> None:
             form = await request.form
             sent = form.get(FIELD_NAME)
         if not sid or not sent or not is_valid_token(secret_key, sid, sent):
-            raise ServiceError(
-                403,
-                "CSRF_FAILED",
-                "This form has expired. Please reload the page and try again.",
-            )
+            raise ServiceError(403, ErrorCode.CSRF_FAILED)
 
     app.before_request(verify_csrf)
     app.jinja_env.globals["csrf_token"] = csrf_token

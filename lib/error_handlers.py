@@ -12,6 +12,7 @@ from quart import Quart, Response, jsonify, render_template, request
 from quart_rate_limiter import RateLimitExceeded
 from werkzeug.exceptions import HTTPException
 
+from lib.error_codes import ErrorCode, message_of
 from lib.errors import (
     UNAVAILABLE_CODES,
     ServiceError,
@@ -25,23 +26,19 @@ log = logging.getLogger(__name__)
 
 # Work PostgreSQL rolled back for a concurrent transaction may be sent again at once.
 CONFLICT_RETRY_AFTER_SECONDS = 1
-CONFLICT_MESSAGE = (
-    "This changed in another request at the same moment, so nothing was saved. "
-    "Please try again."
-)
 # SumUp retries a webhook only on a 5xx; everyone else is told it was a conflict.
 WEBHOOK_PREFIX = "/checkout/webhook/"
 # Paths answered in JSON: the internal API (and its OpenAPI document) and SumUp's webhook.
 JSON_PREFIXES = ("/internal/cart/", "/internal/openapi.json", "/checkout/webhook/")
-HTTP_MESSAGES = {
-    400: ("BAD_REQUEST", "The request could not be understood."),
-    401: ("UNAUTHORIZED", "Authentication is required."),
-    403: ("FORBIDDEN", "You are not allowed to do that."),
-    404: ("NOT_FOUND", "We could not find that page."),
-    405: ("METHOD_NOT_ALLOWED", "That action is not available here."),
-    413: ("TOO_LARGE", "The request is too large."),
-    415: ("UNSUPPORTED_MEDIA_TYPE", "The request body has a type we do not accept."),
-    429: ("TOO_MANY_REQUESTS", "Too many requests; please wait a moment and try again."),
+# The code of each HTTP error the framework raises; any other is HTTP_ERROR with its description.
+HTTP_CODES = {
+    400: ErrorCode.BAD_REQUEST,
+    401: ErrorCode.UNAUTHORIZED,
+    403: ErrorCode.FORBIDDEN,
+    404: ErrorCode.NOT_FOUND,
+    405: ErrorCode.METHOD_NOT_ALLOWED,
+    413: ErrorCode.TOO_LARGE,
+    415: ErrorCode.UNSUPPORTED_MEDIA_TYPE,
 }
 
 
@@ -50,7 +47,7 @@ def wants_json() -> bool:
     return request.path.startswith(JSON_PREFIXES)
 
 
-async def error_response(status: int, code: str, message: str) -> Response:
+async def error_response(status: int, code: ErrorCode, message: str) -> Response:
     """Render the error as JSON, an HTMX fragment, or a full page."""
     if wants_json():
         response = jsonify({"error": {"code": code, "message": message}})
@@ -77,28 +74,23 @@ def register_error_handlers(app: Quart) -> None:
     @app.errorhandler(HTTPException)
     async def handle_http_error(error: HTTPException) -> Response:
         status = error.code or 500
-        code, message = HTTP_MESSAGES.get(status, ("HTTP_ERROR", error.description or "Error."))
+        if status == 429:
+            return await _too_many_requests(getattr(error, "retry_after", None))
+        code = HTTP_CODES.get(status, ErrorCode.HTTP_ERROR)
+        message = message_of(code, description=error.description or "Error.")
         return await error_response(status, code, message)
 
     @app.errorhandler(RateLimitExceeded)
     async def handle_rate_limited(error: RateLimitExceeded) -> Response:
-        retry_after = error.retry_after
-        wait = max(1, retry_after) if isinstance(retry_after, int) else 1
-        unit = "second" if wait == 1 else "seconds"
-        response = await error_response(
-            429,
-            "TOO_MANY_REQUESTS",
-            f"Too many requests in a short time. Please wait {wait} {unit} and try again.",
-        )
-        response.headers["Retry-After"] = str(wait)
-        return response
+        return await _too_many_requests(error.retry_after)
 
     @app.errorhandler(Exception)
     async def handle_unexpected(error: Exception) -> Response:
         if concurrent_conflict(error):
             log.warning("concurrent conflict on %s %s: %s", request.method, request.path, error)
             status = 503 if request.path.startswith(WEBHOOK_PREFIX) else 409
-            response = await error_response(status, "CONFLICT_TRY_AGAIN", CONFLICT_MESSAGE)
+            code = ErrorCode.CONFLICT_TRY_AGAIN
+            response = await error_response(status, code, message_of(code))
             response.headers["Retry-After"] = str(CONFLICT_RETRY_AFTER_SECONDS)
             return response
         dependency = unavailable_dependency(error)
@@ -114,5 +106,14 @@ def register_error_handlers(app: Quart) -> None:
         # The trace goes to the log, never to the browser.
         log.exception("unhandled error on %s %s", request.method, request.path)
         return await error_response(
-            500, "INTERNAL_ERROR", "Something went wrong on our side. Please try again."
+            500, ErrorCode.INTERNAL_ERROR, message_of(ErrorCode.INTERNAL_ERROR)
         )
+
+
+async def _too_many_requests(retry_after: object) -> Response:
+    """The 429 of a caller over its rate limit, telling how long to wait."""
+    wait = max(1, retry_after) if isinstance(retry_after, int) else 1
+    code = ErrorCode.TOO_MANY_REQUESTS
+    response = await error_response(429, code, message_of(code, wait=wait))
+    response.headers["Retry-After"] = str(wait)
+    return response

@@ -16,6 +16,8 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+from lib.error_codes import ErrorCode, message_of
+
 # PostgreSQL's codes for a server that is going away, starting, or full: class 08 (connection
 # exceptions), admin/crash shutdown, "cannot connect now", too many connections.
 UNAVAILABLE_SQLSTATES = frozenset({"57P01", "57P02", "57P03", "53300"})
@@ -35,24 +37,30 @@ ASYNCPG_UNAVAILABLE: tuple[type[BaseException], ...] = (
     # PostgreSQL restarts under load): the connection is unusable, the server may be back soon.
     asyncpg.exceptions._base.InternalClientError,
 )
-# A server this service needs is unreachable: each code's one message (every answer adds
-# "Please try again in a moment." and Retry-After), by the dependency that is down.
-UNAVAILABLE_CODES = {"database": "DATABASE_UNAVAILABLE", "redis": "SESSION_STORE_UNAVAILABLE"}
-UNAVAILABLE_MESSAGES = {
-    "DATABASE_UNAVAILABLE": "We cannot reach our database just now.",
-    "SESSION_STORE_UNAVAILABLE": "We are having trouble right now: we cannot reach our session "
-    "store.",
+# A server this service needs is unreachable: its code (whose message says "try again"), by
+# the dependency that is down.
+UNAVAILABLE_CODES = {
+    "database": ErrorCode.DATABASE_UNAVAILABLE,
+    "redis": ErrorCode.SESSION_STORE_UNAVAILABLE,
 }
 # After a 503, the caller may try again this many seconds later.
 UNAVAILABLE_RETRY_AFTER_SECONDS = 5
 
 
 class ServiceError(Exception):
-    """An expected failure: an HTTP status, a SCREAMING_SNAKE code and a message for a person."""
+    """An expected failure: an HTTP status and an ErrorCode, whose message (lib/error_codes.py)
+    is filled with `values`."""
 
     def __init__(
-        self, status: int, code: str, message: str, *, retry_after: int | None = None
+        self,
+        status: int,
+        code: ErrorCode,
+        /,
+        *,
+        retry_after: int | None = None,
+        **values: object,
     ) -> None:
+        message = message_of(code, **values)
         super().__init__(message)
         self.status = status
         self.code = code
@@ -64,28 +72,23 @@ class ServiceError(Exception):
         return f"ServiceError({self.status}, {self.code!r}, {self.message!r})"
 
 
-def unavailable(code: str) -> ServiceError:
-    """The 503 of a server this service needs (a code of UNAVAILABLE_MESSAGES)."""
-    return ServiceError(
-        503,
-        code,
-        f"{UNAVAILABLE_MESSAGES[code]} Please try again in a moment.",
-        retry_after=UNAVAILABLE_RETRY_AFTER_SECONDS,
-    )
+def unavailable(code: ErrorCode) -> ServiceError:
+    """The 503 of a server this service needs (a code of UNAVAILABLE_CODES)."""
+    return ServiceError(503, code, retry_after=UNAVAILABLE_RETRY_AFTER_SECONDS)
 
 
 class NotFound(ServiceError):
     """Something that does not exist, or that belongs to someone else."""
 
-    def __init__(self, message: str = "We could not find that.", code: str = "NOT_FOUND") -> None:
-        super().__init__(404, code, message)
+    def __init__(self, code: ErrorCode = ErrorCode.NOT_FOUND, /, **values: object) -> None:
+        super().__init__(404, code, retry_after=None, **values)
 
 
 class BadRequest(ServiceError):
     """An input a person can correct."""
 
-    def __init__(self, message: str, code: str = "INVALID_INPUT") -> None:
-        super().__init__(400, code, message)
+    def __init__(self, code: ErrorCode, /, **values: object) -> None:
+        super().__init__(400, code, retry_after=None, **values)
 
 
 class FieldError(BadRequest):
@@ -93,13 +96,11 @@ class FieldError(BadRequest):
 
     `field` names the field and `value` is what the shopper typed, so that the page can show
     the message next to the field with the value kept; where no page has that field the error
-    is answered like any other.
+    is answered like any other. The other keyword values fill the code's message.
     """
 
-    def __init__(
-        self, message: str, *, field: str, value: str, code: str = "INVALID_INPUT"
-    ) -> None:
-        super().__init__(message, code=code)
+    def __init__(self, code: ErrorCode, /, *, field: str, value: str, **values: object) -> None:
+        super().__init__(code, **values)
         self.field = field
         self.value = value
 

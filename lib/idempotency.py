@@ -27,6 +27,7 @@ from typing import Any, ParamSpec
 from quart import Quart, Response, current_app, request
 from redis.asyncio import Redis
 
+from lib.error_codes import ErrorCode
 from lib.errors import ServiceError
 from lib.json_body import loads_or_none
 
@@ -56,9 +57,7 @@ class IdempotencyKeyInvalid(ServiceError):
 
     def __init__(self) -> None:
         super().__init__(
-            400,
-            "INVALID_IDEMPOTENCY_KEY",
-            f"The {HEADER} header must be 1 to {MAX_KEY_LENGTH} printable ASCII characters.",
+            400, ErrorCode.INVALID_IDEMPOTENCY_KEY, header=HEADER, max_length=MAX_KEY_LENGTH
         )
 
 
@@ -66,12 +65,7 @@ class IdempotencyKeyReused(ServiceError):
     """The key names another request (another body or path) of the same route."""
 
     def __init__(self) -> None:
-        super().__init__(
-            422,
-            "IDEMPOTENCY_KEY_REUSED",
-            f"This {HEADER} was used for a different request (another body or path). "
-            "Use a new key for a new request.",
-        )
+        super().__init__(422, ErrorCode.IDEMPOTENCY_KEY_REUSED, header=HEADER)
 
 
 class IdempotencyKeyInProgress(ServiceError):
@@ -79,10 +73,7 @@ class IdempotencyKeyInProgress(ServiceError):
 
     def __init__(self) -> None:
         super().__init__(
-            409,
-            "IDEMPOTENCY_KEY_IN_PROGRESS",
-            "A request with this key is in progress. Retry in a moment to get its answer.",
-            retry_after=IN_PROGRESS_RETRY_SECONDS,
+            409, ErrorCode.IDEMPOTENCY_KEY_IN_PROGRESS, retry_after=IN_PROGRESS_RETRY_SECONDS
         )
 
 

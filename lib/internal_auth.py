@@ -16,6 +16,7 @@ from typing import Any, ParamSpec, TypeVar
 from quart import Quart, g, request
 
 from lib.csrf import csrf_exempt
+from lib.error_codes import ErrorCode
 from lib.errors import ServiceError
 
 P = ParamSpec("P")
@@ -59,7 +60,7 @@ def sent_a_wrong_token() -> bool:
 def require_internal_caller() -> None:
     """401 unless this request carries `Authorization: Bearer <INTERNAL_API_TOKEN>`."""
     if not is_internal_caller():
-        raise ServiceError(401, "UNAUTHORIZED", "A valid internal API token is required.")
+        raise ServiceError(401, ErrorCode.UNAUTHORIZED)
 
 
 def require_internal_token(view: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:

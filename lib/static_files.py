@@ -10,6 +10,7 @@ from __future__ import annotations
 from quart import Quart, Response
 from quart_rate_limiter import rate_exempt
 
+from lib.error_codes import ErrorCode
 from lib.errors import NotFound
 
 # The common limits of file systems: a name of 255 bytes, a path of 1024.
@@ -29,11 +30,11 @@ def install_static_files(app: Quart) -> None:
             len(part) > MAX_NAME_BYTES for part in encoded.split(b"/")
         )
         if too_long or "\x00" in filename:
-            raise NotFound("We could not find that file.")
+            raise NotFound(ErrorCode.FILE_NOT_FOUND)
         try:
             return await serve(filename)
         except OSError as error:
-            raise NotFound("We could not find that file.") from error
+            raise NotFound(ErrorCode.FILE_NOT_FOUND) from error
 
     if STATIC_ENDPOINT in app.view_functions:
         app.view_functions[STATIC_ENDPOINT] = static_file

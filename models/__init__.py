@@ -14,6 +14,7 @@ from models.order import (
 )
 from models.outbox import OutboxEvent
 from models.page_config import PageConfig
+from models.payment_attempt import PaymentAttempt
 from models.sent_message import MESSAGE_KINDS, SentMessage
 from models.shared.calendar import BOOKED_ENTRY_STATES, Calendar, CalendarEntry, CalendarSlot
 from models.shared.federation import FederationActivity
@@ -21,6 +22,7 @@ from models.shared.page import Page
 from models.shared.product import Product
 from models.shared.ticket import PAID_TICKET_STATES, SOLD_TICKET_STATES, Ticket, TicketType
 from models.shared.user import User
+from models.staff_action import STAFF_ACTION_OUTCOMES, StaffAction
 
 __all__ = [
     "BOOKED_ENTRY_STATES",
@@ -31,6 +33,7 @@ __all__ = [
     "ORDER_STATUSES",
     "PAID_TICKET_STATES",
     "SOLD_TICKET_STATES",
+    "STAFF_ACTION_OUTCOMES",
     "Calendar",
     "CalendarEntry",
     "CalendarSlot",
@@ -44,9 +47,11 @@ __all__ = [
     "OutboxEvent",
     "Page",
     "PageConfig",
+    "PaymentAttempt",
     "Product",
     "SentMessage",
     "SharedBase",
+    "StaffAction",
     "Ticket",
     "TicketType",
     "User",

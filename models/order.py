@@ -54,6 +54,11 @@ class Order(UpdatedAtMixin, CartBase):
             text("created_at DESC"),
             text("id DESC"),
         ),
+        # The staff's list of every shopper's orders, newest first: all, by status, by page.
+        Index("ix_orders_created", text("created_at DESC"), text("id DESC")),
+        Index("ix_orders_status_created", "status", text("created_at DESC"), text("id DESC")),
+        Index("ix_orders_page_created", "page_id", text("created_at DESC"), text("id DESC")),
+        Index("ix_orders_sumup_transaction_code", "sumup_transaction_code"),
         # The oldest unsettled order (the metrics gauge).
         Index(
             "ix_orders_open_created",
@@ -153,6 +158,13 @@ class OrderItem(CartBase):
         # The order's lines; the title is included so the order list's title search is
         # an index-only check per order (migration c0002_item_titles).
         Index("ix_order_items_order_title", "order_id", postgresql_include=["title"]),
+        # The staff's search by part of a title among every shopper's orders (pg_trgm).
+        Index(
+            "ix_order_items_title_trgm",
+            "title",
+            postgresql_using="gin",
+            postgresql_ops={"title": "gin_trgm_ops"},
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)

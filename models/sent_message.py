@@ -46,6 +46,8 @@ class SentMessage(CartBase):
             "next_attempt_at",
             postgresql_where=text(f"status IN ({sql_list(WAITING_STATUSES)})"),
         ),
+        # The dead messages, counted at every scrape of /metrics (cart_mail_dead).
+        Index("ix_sent_messages_dead", "id", postgresql_where=text("status = 'dead'")),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)

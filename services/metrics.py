@@ -42,6 +42,8 @@ PAYMENT_MISMATCHES = text(
     "WHERE payment_mismatch_at IS NOT NULL AND payment_mismatch_resolved_at IS NULL"
 )
 REFUNDS_DUE = text("SELECT count(*) FROM orders WHERE needs_refund AND refunded_at IS NULL")
+# Served by ix_sent_messages_dead (a partial index: dead messages are few, sent ones many).
+DEAD_MAIL = text("SELECT count(*) FROM sent_messages WHERE status = 'dead'")
 
 
 @dataclass
@@ -58,6 +60,7 @@ class DatabaseReadings:
     refunds_due: int = 0
     refunds_unconfirmed: int = 0
     payment_mismatches: int = 0
+    mail_dead: int = 0
 
 
 @dataclass(frozen=True)
@@ -91,6 +94,7 @@ async def read_database_gauges(session: AsyncSession) -> DatabaseReadings:
     readings.refunds_due = int(await session.scalar(REFUNDS_DUE) or 0)
     readings.refunds_unconfirmed = int(await session.scalar(REFUNDS_UNCONFIRMED) or 0)
     readings.payment_mismatches = int(await session.scalar(PAYMENT_MISMATCHES) or 0)
+    readings.mail_dead = int(await session.scalar(DEAD_MAIL) or 0)
     return readings
 
 
@@ -163,12 +167,41 @@ class DatabaseGauges(Collector):
                     "by an operator.",
                     r.payment_mismatches,
                 ),
+                (
+                    "cart_mail_dead",
+                    "Shoppers' messages the mail server refused for good (see manage.py "
+                    "dead-mail).",
+                    r.mail_dead,
+                ),
             )
         )
 
 
-async def collect_metrics(session: AsyncSession, metrics: Metrics) -> bytes:
-    """The Prometheus text exposition: the database's gauges, then the service's own metrics."""
+class DependencyGauges(Collector):
+    """Whether this worker reached each dependency at this scrape (1) or not (0): the scrape
+    answers while the database or Redis is down, so that an alert can name which."""
+
+    def __init__(self, checks: dict[str, str]) -> None:
+        self.checks = checks
+
+    def collect(self) -> Iterator[Metric]:
+        up = GaugeMetricFamily(
+            "cart_dependency_up",
+            "Whether this worker reached the dependency (database, redis) at this scrape.",
+            labels=("dependency",),
+        )
+        for dependency, check in sorted(self.checks.items()):
+            up.add_metric((dependency,), 1 if check == "ok" else 0)
+        yield up
+
+
+async def collect_metrics(
+    session: AsyncSession, metrics: Metrics, *, checks: dict[str, str]
+) -> bytes:
+    """The Prometheus text exposition: whether each dependency answered (`checks`, from the
+    readiness check), the database's gauges when it did, then the service's own metrics."""
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(DatabaseGauges(await read_database_gauges(session)))
+    registry.register(DependencyGauges(checks))
+    if checks.get("database") == "ok":
+        registry.register(DatabaseGauges(await read_database_gauges(session)))
     return generate_latest(registry) + metrics.exposition()

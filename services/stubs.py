@@ -195,7 +195,20 @@ class StubCartService:
 
 
 class StubAccountService:
-    """No accounts: nobody's name or address is known."""
+    """No accounts: nobody's name or address is known, and nobody is staff."""
 
     async def shopper_contact(self, session: AsyncSession, user_id: int) -> ShopperContact | None:
         return None
+
+    async def is_staff(self, session: AsyncSession, user_id: int) -> bool:
+        return False
+
+    async def users_by_email(
+        self, session: AsyncSession, term: str, *, limit: int
+    ) -> dict[int, ShopperContact]:
+        return {}
+
+    async def contacts(
+        self, session: AsyncSession, user_ids: Sequence[int]
+    ) -> dict[int, ShopperContact]:
+        return {}

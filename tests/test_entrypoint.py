@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import subprocess
 import sys
 import time
 import urllib.request
@@ -251,3 +252,38 @@ def test_entrypoint_empties_the_metrics_folder_it_is_given_and_the_workers_count
     assert list(folder.glob("histogram_*.db"))
     readyz = 'http_request_duration_seconds_count{method="GET",route="/readyz",status="200"}'
     assert readyz in scrape
+
+
+def migrate_now() -> None:
+    subprocess.run(
+        [sys.executable, "-m", "alembic", "upgrade", "heads"],
+        cwd=ROOT,
+        env={"PATH": venv_path(), "DATABASE_URL": database_url_for(DATABASE)},
+        capture_output=True,
+        check=True,
+        timeout=120,
+    )
+
+
+@pytest.mark.slow
+def test_an_instance_of_a_rolling_restart_neither_migrates_nor_flushes(
+    fresh_database: None,
+) -> None:
+    # The rollout migrated and flushed once, before the first instance; the other instances
+    # still serve, with their idempotency keys and rate-limit counts in the cart's index.
+    migrate_now()
+    port = free_port()
+    env = {
+        **production_env(port),
+        "MIGRATE_ON_START": "false",
+        "FLUSH_CART_REDIS_ON_START": "false",
+    }
+    process = start(["sh", str(ROOT / "entrypoint.sh")], env)
+    try:
+        assert wait_for_http(f"http://127.0.0.1:{port}/readyz", process) == 200
+    finally:
+        _, output = stop(process)
+    kept, cart_key = asyncio.run(redis_keys())
+    assert kept == b'{"user_id": 1}'
+    assert cart_key == b"1"
+    assert "alembic" not in output and "flushed Redis index" not in output

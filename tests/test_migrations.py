@@ -29,6 +29,8 @@ CART_TABLES = {
     "page_configs",
     "event_outbox",
     "sent_messages",
+    "payment_attempts",
+    "staff_actions",
 }
 SHARED_TABLES = {
     "pages",

@@ -1,5 +1,6 @@
 """Policy: every state-changing route is CSRF-protected, or internal and token-protected; every
-route has a rate limit, or is deliberately exempt.
+route has a rate limit, or is deliberately exempt; every staff route answers anyone but the
+coop's staff exactly as a path that does not exist.
 
 Walks the URL map of a development app (which has every blueprint, the storefront included).
 SumUp's webhook is the one CSRF exemption: SumUp cannot send our token, and it is never trusted.
@@ -24,6 +25,7 @@ from werkzeug.routing import IntegerConverter, Rule
 from app import create_app
 from bp.cart.services.merchants import set_page_merchant
 from bp.runtime import runtime
+from bp.staff.gate import is_staff_path
 from lib.csrf import is_exempt
 from lib.internal_auth import requires_internal_token
 from lib.rate_limits import rate_limits_of
@@ -34,6 +36,9 @@ from tests.support.http import csrf_token, sign_in
 from tests.support.standin import StandinControl
 
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
+STAFF, NOT_STAFF = 90, 91
+UNKNOWN_STAFF_PATH = "/staff/no-such-thing/"
+CSRF_TOKEN = re.compile(r"[0-9a-f]{64}")
 # Argument names do not matter: the path shape does.
 ALLOWED_EXEMPTIONS = {"/checkout/webhook/<>/"}
 ERROR_CODE = re.compile(r'data-error-code="([A-Z_]+)"')
@@ -89,6 +94,9 @@ async def test_every_state_changing_route_is_protected(dev_app: Quart) -> None:
 
 
 async def test_shopper_posts_without_a_token_are_refused(dev_app: Quart) -> None:
+    async with runtime(dev_app).databases.sessionmaker() as db:
+        await f.user(db, STAFF, is_staff=True)
+        await db.commit()
     checked = 0
     for rule in unsafe_rules(dev_app):
         view = dev_app.view_functions[rule.endpoint]
@@ -96,6 +104,9 @@ async def test_shopper_posts_without_a_token_are_refused(dev_app: Quart) -> None
             continue
         path = sample_path(dev_app, rule)
         client = dev_app.test_client()
+        if is_staff_path(path):
+            # Only the staff reach the CSRF check of a staff route (the others get a 404).
+            await sign_in(dev_app, client, STAFF)
         plain = await client.post(path, form={"quantity": "1"})
         fragment = await client.post(path, headers={"HX-Request": "true"})
         for response in (plain, fragment):
@@ -104,6 +115,54 @@ async def test_shopper_posts_without_a_token_are_refused(dev_app: Quart) -> None
             assert ERROR_CODE.findall(body) == ["CSRF_FAILED"], path
         checked += 1
     assert checked >= 8
+
+
+def without_tokens(html: str) -> str:
+    """A page without its CSRF token (each browser session has its own)."""
+    return CSRF_TOKEN.sub("", html)
+
+
+async def test_staff_routes_answer_anyone_else_as_a_path_that_does_not_exist(
+    dev_app: Quart,
+) -> None:
+    app = dev_app
+    async with runtime(app).databases.sessionmaker() as db:
+        await f.user(db, STAFF, is_staff=True)
+        await f.user(db, NOT_STAFF)
+        await db.commit()
+    rules = [rule for rule in app.url_map.iter_rules() if is_staff_path(rule.rule)]
+    assert len(rules) >= 15
+    checked = 0
+    for who in (None, NOT_STAFF):
+        client = app.test_client()
+        if who is not None:
+            await sign_in(app, client, who)
+        unknown = await client.get(UNKNOWN_STAFF_PATH)
+        assert unknown.status_code == 404
+        # The page names its own path (in its sign-in link): that is the one difference.
+        expected = without_tokens(await unknown.get_data(as_text=True)).replace(
+            UNKNOWN_STAFF_PATH, ""
+        )
+        for rule in rules:
+            for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+                path = sample_path(app, rule, method)
+                answers = [await client.get(path)]
+                if method == "POST":
+                    token = csrf_token(app, client)
+                    answers = [
+                        await client.post(path, form={"csrf_token": token}),
+                        await client.post(path, headers={"X-CSRF-Token": token}),
+                        await client.post(path),
+                    ]
+                for answer in answers:
+                    assert answer.status_code == 404, (who, method, path)
+                    body = without_tokens(await answer.get_data(as_text=True))
+                    assert body.replace(path, "") == expected, (who, method, path)
+                checked += 1
+    staff = app.test_client()
+    await sign_in(app, staff, STAFF)
+    assert (await staff.get("/staff/orders/")).status_code == 200
+    assert checked >= 30
 
 
 async def test_internal_posts_without_the_token_are_refused(dev_app: Quart) -> None:

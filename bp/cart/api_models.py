@@ -8,8 +8,15 @@ from typing import Annotated, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
-from bp.cart.services.identity import SESSION_ID_PATTERN, session_id_from_json, user_id_from_json
+from bp.cart.services.identity import (
+    ADOPTION_EXAMPLE,
+    SESSION_ID_PATTERN,
+    session_id_from_json,
+    user_id_from_json,
+)
 from bp.cart.services.refunds import parse_refund_amount
+from lib.error_codes import ErrorCode
+from lib.errors import BadRequest, ServiceError
 from lib.ids import BIGINT_MAX
 from lib.validation import RequestBody, checked_by
 
@@ -47,8 +54,12 @@ class IdentityQuery(BaseModel):
 class AdoptRequest(RequestBody):
     """The account app's sign-in: the anonymous cart `session_id` now belongs to `user_id`."""
 
-    not_an_object: ClassVar[str] = 'Send a JSON object: {"user_id": N, "session_id": "S"}.'
-    missing_code: ClassVar[str] = "MISSING_IDENTITY"
+    json_example: ClassVar[str] = ADOPTION_EXAMPLE
+
+    @classmethod
+    def missing(cls, field: str) -> ServiceError:
+        """The error of an adoption without its user or its session."""
+        return BadRequest(ErrorCode.MISSING_IDENTITY, both=True)
 
     user_id: Annotated[int, checked_by(user_id_from_json), WithJsonSchema(USER_ID_SCHEMA)]
     session_id: Annotated[str, checked_by(session_id_from_json), WithJsonSchema(SESSION_ID_SCHEMA)]
@@ -67,7 +78,7 @@ class RefundRequest(RequestBody):
     """How much to refund; without `amount` (or with an empty body), what the order could not
     deliver, or all of it."""
 
-    not_an_object: ClassVar[str] = 'Send a JSON object, e.g. {"amount": "12.50"}.'
+    json_example: ClassVar[str] = ', e.g. {"amount": "12.50"}'
 
     amount: Annotated[
         Decimal | None,

@@ -23,6 +23,7 @@ from bp.cart.services.identity import SESSION_KEY, is_valid_session_id, new_cart
 from bp.cart.services.notices import push_notices
 from bp.runtime import current_runtime, request_session
 from lib.auth import current_user_id
+from lib.error_codes import ErrorCode
 from lib.errors import ServiceError, unavailable
 from lib.sessions import RedisSession, claim_key, current_shared_session, extend_if_only, remove_key
 from services.contracts.dtos import CartIdentity
@@ -40,7 +41,7 @@ def browser_session() -> RedisSession | None:
 
 
 def _store_unavailable() -> ServiceError:
-    return unavailable("SESSION_STORE_UNAVAILABLE")
+    return unavailable(ErrorCode.SESSION_STORE_UNAVAILABLE)
 
 
 def anonymous_cart_sid() -> str | None:

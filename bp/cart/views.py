@@ -20,6 +20,7 @@ from bp.cart.services.page_cart import (
     get_page_or_raise,
 )
 from bp.runtime import current_runtime, request_session
+from lib.error_codes import ErrorCode
 from lib.errors import NotFound
 from lib.htmx import is_htmx, safe_next, see_other
 from services.contracts.dtos import CartIdentity, ProductDTO
@@ -32,7 +33,7 @@ def cart_identity() -> CartIdentity:
     """The identity a cart change acts for; a browser without a cart has nothing to change."""
     identity = current_cart_identity()
     if identity is None:
-        raise NotFound("That is not in your cart.", code="NOT_IN_CART")
+        raise NotFound(ErrorCode.NOT_IN_CART)
     return identity
 
 

@@ -10,25 +10,30 @@ from quart.typing import ResponseReturnValue
 
 from bp.dev.blueprint import bp
 from bp.runtime import current_runtime
+from lib.error_codes import ErrorCode
 from lib.errors import BadRequest, unavailable
 from lib.htmx import safe_next, see_other
 from lib.sessions import RedisSession, current_shared_session, remove_keys, set_keys
 
-DEMO_USERS = {1: "Alice Baker", 2: "Ben Carter"}
+DEMO_USERS = {1: "Alice Baker", 2: "Ben Carter", 3: "Cleo Dunn"}
+# The demo users the seeded account table marks as the coop's staff (the staff console).
+DEMO_STAFF = frozenset({3})
 ACCOUNT_KEYS = ("user_id", "user_name")
 
 
 def _shared_session() -> RedisSession:
     shared = current_shared_session()
     if shared is None:
-        raise unavailable("SESSION_STORE_UNAVAILABLE")
+        raise unavailable(ErrorCode.SESSION_STORE_UNAVAILABLE)
     return shared
 
 
 @bp.get("/sign-in")
 async def sign_in_page() -> str:
     """The demo users to sign in as."""
-    return await render_template("dev/sign_in.html", users=DEMO_USERS, next_path=safe_next("/"))
+    return await render_template(
+        "dev/sign_in.html", users=DEMO_USERS, staff=DEMO_STAFF, next_path=safe_next("/")
+    )
 
 
 @bp.post("/sign-in")
@@ -37,7 +42,7 @@ async def sign_in() -> ResponseReturnValue:
     form = await request.form
     raw = form.get("user_id", "")
     if not raw.isdigit() or int(raw) not in DEMO_USERS:
-        raise BadRequest("Choose one of the demo users.", code="UNKNOWN_USER")
+        raise BadRequest(ErrorCode.UNKNOWN_USER)
     user_id = int(raw)
     await set_keys(
         _shared_session(),

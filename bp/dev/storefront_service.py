@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bp.cart.services.ticket_quantity import TicketChange, add_tickets
+from lib.error_codes import ErrorCode
 from lib.errors import NotFound, ServiceError
 from lib.money import ZERO
 from models import Calendar, CalendarEntry, CalendarSlot, TicketType, utcnow
@@ -181,7 +182,7 @@ async def book_slot(session: AsyncSession, *, identity: CartIdentity, slot_id: i
     """Put a pending booking of the slot in the cart, as the events app does; returns its name."""
     slot = await session.get(CalendarSlot, slot_id)
     if slot is None:
-        raise NotFound("That session does not exist.", code="SLOT_NOT_FOUND")
+        raise NotFound(ErrorCode.SLOT_NOT_FOUND)
     already = await session.scalar(
         select(CalendarEntry.id).where(
             CalendarEntry.slot_id == slot_id,
@@ -190,7 +191,7 @@ async def book_slot(session: AsyncSession, *, identity: CartIdentity, slot_id: i
         )
     )
     if already is not None:
-        raise ServiceError(409, "ALREADY_IN_CART", f"{slot.name} is already in your cart.")
+        raise ServiceError(409, ErrorCode.ALREADY_IN_CART, name=slot.name)
     session.add(
         CalendarEntry(
             calendar_id=slot.calendar_id,

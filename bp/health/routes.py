@@ -11,6 +11,8 @@ from lib.rate_limits import rate_exempt
 from services.health import background_report, check_readiness
 from services.metrics import CONTENT_TYPE, collect_metrics
 
+STAFF_QUEUES_PATH = "/staff/queues/"
+
 
 @bp.get("/healthz")
 @rate_exempt
@@ -30,8 +32,15 @@ async def readyz() -> Response:
     background = await background_report(
         databases=runtime.databases, redis=runtime.redis, checks=checks
     )
+    # Where the coop's staff act on what is stuck (dead letters, dead mail, refunds due).
+    queues = runtime.settings.public_base_url.rstrip("/") + STAFF_QUEUES_PATH
     response = jsonify(
-        {"status": "ready" if ready else "unavailable", "checks": checks, **background}
+        {
+            "status": "ready" if ready else "unavailable",
+            "checks": checks,
+            **background,
+            "staff_queues": queues,
+        }
     )
     response.status_code = 200 if ready else 503
     return response
@@ -41,5 +50,7 @@ async def readyz() -> Response:
 @require_internal_token
 async def metrics() -> Response:
     """Metrics for operators (Prometheus text format); bearer token as for the internal API."""
-    body = await collect_metrics(request_session(), current_runtime().metrics)
+    runtime = current_runtime()
+    checks = await check_readiness(databases=runtime.databases, redis=runtime.redis)
+    body = await collect_metrics(request_session(), runtime.metrics, checks=checks)
     return Response(body, content_type=CONTENT_TYPE)

@@ -1,12 +1,12 @@
 """Account domain: the coop's user accounts, as the account app keeps them.
 
-The cart only reads a shopper's name and e-mail address, through the account engine
-(DATABASE_URL_ACCOUNT), never writes here.
+The cart only reads a shopper's name and e-mail address, and whether a user is the coop's
+staff, through the account engine (DATABASE_URL_ACCOUNT), never writes here.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, String
+from sqlalchemy import BigInteger, Boolean, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import CreatedAt, SharedBase
@@ -22,4 +22,6 @@ class User(SharedBase):
     email: Mapped[str] = mapped_column(String(EMAIL_LENGTH), unique=True, nullable=False)
     # The name the shopper goes by on the coop's sites; may be unset.
     name: Mapped[str | None] = mapped_column(String(255))
+    # Whether the account app counts this user among the coop's staff (the staff console).
+    is_staff: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")
     created_at: Mapped[CreatedAt]

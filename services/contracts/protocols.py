@@ -234,3 +234,19 @@ class AccountService(Protocol):
     async def shopper_contact(self, session: AsyncSession, user_id: int) -> ShopperContact | None:
         """The user's e-mail address and name; None for an unknown user."""
         ...
+
+    async def is_staff(self, session: AsyncSession, user_id: int) -> bool:
+        """Whether the user is one of the coop's staff (the staff console is theirs)."""
+        ...
+
+    async def users_by_email(
+        self, session: AsyncSession, term: str, *, limit: int
+    ) -> dict[int, ShopperContact]:
+        """Up to `limit` users whose address contains `term` (ignoring case), by id."""
+        ...
+
+    async def contacts(
+        self, session: AsyncSession, user_ids: Sequence[int]
+    ) -> dict[int, ShopperContact]:
+        """The address and name of each of these users the domain knows, by id."""
+        ...

@@ -2,25 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lib.ids import is_id
+from lib.like import LIKE_ESCAPE, escape_like
 from models import User
 from services.contracts.dtos import ShopperContact
 
 
 class SqlAccountService:
-    """Shoppers' names and e-mail addresses (the account app owns and writes them)."""
+    """Shoppers' names and e-mail addresses, and who is staff (the account app owns them)."""
 
     async def shopper_contact(self, session: AsyncSession, user_id: int) -> ShopperContact | None:
         """The user's address and name, in a read-only transaction; None for an unknown user."""
         if not is_id(user_id):
             return None
-        if not session.in_transaction():
-            # The cart never writes the account domain: the transaction begins READ ONLY, so
-            # the database refuses a write if one were ever asked for.
-            await session.connection(execution_options={"postgresql_readonly": True})
+        await _read_only(session)
         row = (
             await session.execute(select(User.email, User.name).where(User.id == user_id))
         ).first()
@@ -28,3 +28,47 @@ class SqlAccountService:
             return None
         email, name = row
         return ShopperContact(email=email, name=name or None)
+
+    async def is_staff(self, session: AsyncSession, user_id: int) -> bool:
+        """Whether the account app marks the user as staff; an unknown user is not."""
+        if not is_id(user_id):
+            return False
+        await _read_only(session)
+        found = await session.scalar(select(User.is_staff).where(User.id == user_id))
+        return bool(found)
+
+    async def users_by_email(
+        self, session: AsyncSession, term: str, *, limit: int
+    ) -> dict[int, ShopperContact]:
+        """Users whose address contains the term, ignoring case, fewest first by id."""
+        term = term.strip()
+        if not term:
+            return {}
+        await _read_only(session)
+        rows = await session.execute(
+            select(User.id, User.email, User.name)
+            .where(User.email.ilike(f"%{escape_like(term)}%", escape=LIKE_ESCAPE))
+            .order_by(User.id)
+            .limit(limit)
+        )
+        return {row.id: ShopperContact(email=row.email, name=row.name or None) for row in rows}
+
+    async def contacts(
+        self, session: AsyncSession, user_ids: Sequence[int]
+    ) -> dict[int, ShopperContact]:
+        """The users' addresses and names, by id (unknown ids are left out)."""
+        wanted = sorted({user_id for user_id in user_ids if is_id(user_id)})
+        if not wanted:
+            return {}
+        await _read_only(session)
+        rows = await session.execute(
+            select(User.id, User.email, User.name).where(User.id.in_(wanted))
+        )
+        return {row.id: ShopperContact(email=row.email, name=row.name or None) for row in rows}
+
+
+async def _read_only(session: AsyncSession) -> None:
+    if not session.in_transaction():
+        # The cart never writes the account domain: the transaction begins READ ONLY, so
+        # the database refuses a write if one were ever asked for.
+        await session.connection(execution_options={"postgresql_readonly": True})

@@ -31,6 +31,8 @@ async def test_readyz_ready_when_database_and_redis_answer(client: Any) -> None:
         # No pass since the cart's Redis index was flushed; nothing waits in the outbox.
         "reconciler": {"last_pass_at": None, "seconds_ago": None},
         "relay": {"undelivered": 0, "oldest_seconds": 0, "dead_lettered": 0},
+        # What is stuck is acted on in the staff console.
+        "staff_queues": "http://cart.test/staff/queues/",
     }
 
 

@@ -3,11 +3,14 @@ database's gauges; requests labelled by the URL rule they matched, never by thei
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from quart import Quart
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import create_app
+from models.sent_message import SentMessage
 from tests.support.http import internal_headers
 from tests.support.metrics import sample, samples
 
@@ -102,3 +105,52 @@ async def test_two_apps_in_one_process_count_apart(
         ]
 
     assert counts == [2, 1]
+
+
+async def test_a_scrape_says_the_database_is_unreachable_and_keeps_the_counters(
+    app_config: dict[str, Any], clean_state: None
+) -> None:
+    # Port 9 on loopback refuses connections: an unreachable database. The scrape still
+    # answers, so that the alert can say what is down rather than only that a scrape failed.
+    app = create_app({**app_config, "database_url": "postgresql://root@127.0.0.1:9/none"})
+    async with app.test_app():
+        await app.test_client().get("/healthz")
+        body = await scrape(app)
+
+    assert sample(body, "cart_dependency_up", dependency="database") == 0
+    assert sample(body, "cart_dependency_up", dependency="redis") == 1
+    assert sample(body, REQUESTS, route="/healthz", method="GET", status="200") == 1
+    # The database's gauges are unknown, not zero: an alert on them must not read "all clear".
+    assert sample(body, "cart_open_orders", status="pending") is None
+
+
+async def test_a_scrape_says_both_dependencies_are_up(app: Quart) -> None:
+    body = await scrape(app)
+
+    assert sample(body, "cart_dependency_up", dependency="database") == 1
+    assert sample(body, "cart_dependency_up", dependency="redis") == 1
+
+
+async def test_dead_mail_is_counted(app: Quart, db: AsyncSession) -> None:
+    for status in ("dead", "dead", "sent", "pending"):
+        db.add(SentMessage(activity_id=uuid.uuid4(), kind="order_paid", order_id=7, status=status))
+    await db.commit()
+
+    body = await scrape(app)
+
+    assert sample(body, "cart_mail_dead") == 2
+
+
+async def test_a_scrape_says_redis_is_unreachable(
+    app_config: dict[str, Any], clean_state: None
+) -> None:
+    # Rate limits on, as in production: their counters live in the Redis that is down.
+    app = create_app(
+        {**app_config, "redis_url": "redis://127.0.0.1:9/0", "rate_limit_enabled": True}
+    )
+    async with app.test_app():
+        body = await scrape(app)
+
+    assert sample(body, "cart_dependency_up", dependency="redis") == 0
+    assert sample(body, "cart_dependency_up", dependency="database") == 1
+    assert sample(body, "cart_open_orders", status="pending") == 0

@@ -77,14 +77,16 @@ def live_service() -> Iterator[LiveService]:
         "MAIL_CATCHER_PORT": str(free_port()),
         "RECONCILER_INTERVAL_SECONDS": "5",
     }
-    process = start([sys.executable, "-m", "devtools.serve"], env)
-    try:
-        assert wait_for_http(f"http://127.0.0.1:{port}/readyz", process, timeout=120) == 200
-        yield LiveService(f"http://127.0.0.1:{port}", f"http://127.0.0.1:{standin_port}")
-    finally:
-        _code, output = stop(process)
-        (ROOT / "artifacts").mkdir(exist_ok=True)
-        (ROOT / "artifacts" / "browser-service.log").write_text(output)
+    # The service's output goes to a file, not a pipe: nobody reads a pipe while the tests run,
+    # and once its 64 KiB buffer is full the service would stop at its next log line.
+    (ROOT / "artifacts").mkdir(exist_ok=True)
+    with (ROOT / "artifacts" / "browser-service.log").open("wb") as log:
+        process = start([sys.executable, "-m", "devtools.serve"], env, output=log)
+        try:
+            assert wait_for_http(f"http://127.0.0.1:{port}/readyz", process, timeout=120) == 200
+            yield LiveService(f"http://127.0.0.1:{port}", f"http://127.0.0.1:{standin_port}")
+        finally:
+            stop(process)
 
 
 @dataclass

@@ -70,7 +70,7 @@ def test_a_paid_order_is_mailed_and_shown_at_dev_mail(
     for code in codes:
         expect(text).to_contain_text(code)
     expect(text).to_contain_text(total)
-    frame = page.frame_locator("iframe[title=\"The message's HTML part\"]")
+    frame = page.frame_locator('iframe[title="The message\'s HTML part"]')
     expect(frame.get_by_role("heading", name=subject)).to_be_visible()
     expect(frame.locator("body")).to_contain_text(codes[0])
     expect(frame.locator("body")).to_contain_text(transaction)

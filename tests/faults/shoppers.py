@@ -174,6 +174,29 @@ class Shopper:
         return response
 
 
+def shoppers_for(
+    sessions: dict[int, str],
+    *,
+    base_url: str,
+    shop: Shop,
+    standin: StandinControl,
+    outcomes: list[Outcome],
+) -> list[Shopper]:
+    """A shopper per signed-in session (`sign_in_shoppers`), all keeping their outcomes in one
+    list."""
+    return [
+        Shopper(
+            user_id=user_id,
+            session_id=sid,
+            base_url=base_url,
+            shop=shop,
+            standin=standin,
+            outcomes=outcomes,
+        )
+        for user_id, sid in sessions.items()
+    ]
+
+
 def successes_since(outcomes: Sequence[Outcome], moment: float) -> Counter[int]:
     """Per shopper, the requests started at or after `moment` that succeeded."""
     return Counter(o.shopper for o in outcomes if o.started >= moment and not o.failed)

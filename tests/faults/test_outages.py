@@ -18,10 +18,10 @@ from tests.faults.shoppers import (
     SESSION_COOKIE,
     Outage,
     Outcome,
-    Shopper,
     check_the_data,
     paid_twice_at_sumup,
     seed_shop,
+    shoppers_for,
     sign_in_shoppers,
     unexplained_failures,
     wait_for_successes,
@@ -69,17 +69,9 @@ async def shop_through_an_outage(
     )
     outcomes: list[Outcome] = []
     with ServiceProcess(env, workers=WORKERS, port=port) as service:
-        shoppers = [
-            Shopper(
-                user_id=user_id,
-                session_id=sid,
-                base_url=service.url,
-                shop=shop,
-                standin=control,
-                outcomes=outcomes,
-            )
-            for user_id, sid in sessions.items()
-        ]
+        shoppers = shoppers_for(
+            sessions, base_url=service.url, shop=shop, standin=control, outcomes=outcomes
+        )
         stop = asyncio.Event()
         running = [asyncio.create_task(shopper.run(stop)) for shopper in shoppers]
         try:

@@ -27,6 +27,7 @@ from tests.faults.shoppers import (
     check_the_data,
     paid_twice_at_sumup,
     seed_shop,
+    shoppers_for,
     sign_in_shoppers,
 )
 from tests.support.servers import (
@@ -116,17 +117,13 @@ async def test_checkout_and_settlement_race_through_pgbouncer_pays_each_order_on
     )
     outcomes: list[Outcome] = []
     with ServiceProcess(env, workers=WORKERS, port=port) as service:
-        shoppers = [
-            Shopper(
-                user_id=user_id,
-                session_id=sid,
-                base_url=service.url,
-                shop=shop,
-                standin=sumup_standin_control,
-                outcomes=outcomes,
-            )
-            for user_id, sid in sessions.items()
-        ]
+        shoppers = shoppers_for(
+            sessions,
+            base_url=service.url,
+            shop=shop,
+            standin=sumup_standin_control,
+            outcomes=outcomes,
+        )
         stop = asyncio.Event()
         running = [asyncio.create_task(shopper.run(stop)) for shopper in shoppers]
         try:

@@ -10,6 +10,7 @@ from quart import Blueprint, Quart
 
 from app import create_app
 from lib.csrf import csrf_exempt
+from lib.error_codes import ErrorCode
 from lib.errors import NotFound, ServiceError
 
 probe = Blueprint("probe", __name__)
@@ -17,12 +18,12 @@ probe = Blueprint("probe", __name__)
 
 @probe.get("/probe/conflict")
 async def conflict() -> str:
-    raise ServiceError(409, "ORDER_CHANGED", "Your cart changed, please review it.")
+    raise ServiceError(409, ErrorCode.CART_CHANGED)
 
 
 @probe.get("/internal/cart/probe")
 async def internal_probe() -> str:
-    raise NotFound("No such cart.")
+    raise NotFound(ErrorCode.ORDER_NOT_FOUND)
 
 
 @probe.get("/probe/crash")
@@ -49,7 +50,7 @@ async def test_a_page_request_gets_an_error_page(probe_app: Quart) -> None:
     body = await response.get_data(as_text=True)
     assert response.status_code == 409
     assert "<html" in body and "Your cart changed, please review it." in body
-    assert 'data-error-code="ORDER_CHANGED"' in body
+    assert 'data-error-code="CART_CHANGED"' in body
 
 
 async def test_an_htmx_request_gets_a_fragment_aimed_at_the_error_toasts(probe_app: Quart) -> None:
@@ -63,7 +64,12 @@ async def test_an_htmx_request_gets_a_fragment_aimed_at_the_error_toasts(probe_a
 async def test_an_internal_call_gets_json(probe_app: Quart) -> None:
     response = await probe_app.test_client().get("/internal/cart/probe")
     assert response.status_code == 404
-    assert await response.get_json() == {"error": {"code": "NOT_FOUND", "message": "No such cart."}}
+    assert await response.get_json() == {
+        "error": {
+            "code": "ORDER_NOT_FOUND",
+            "message": "We could not find that order. It may belong to another account.",
+        }
+    }
 
 
 async def test_an_unknown_route_is_a_404_page(client: Any) -> None:

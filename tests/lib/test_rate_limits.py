@@ -164,3 +164,31 @@ async def test_behind_a_trusted_proxy_each_forwarded_client_has_its_own_count(
     else:
         assert other.status_code == 429
         assert spoofed.status_code == 429
+
+
+async def test_a_proxy_that_adds_its_own_forwarded_line_is_believed_over_the_clients_line(
+    app_config: dict[str, Any], clean_state: None
+) -> None:
+    """HAProxy's `option forwardfor` adds a header line of its own after whatever the client
+    sent: every line counts, so a client cannot pick its count by sending a line first."""
+    application = create_app({**app_config, "trusted_proxies": ["127.0.0.0/8"]})
+    port = free_port()
+    async with (
+        application.test_app(),
+        served(application, port) as base_url,
+        httpx.AsyncClient(base_url=base_url) as http,
+    ):
+        statuses = [
+            (
+                await http.get(
+                    "/",
+                    headers=[
+                        ("X-Forwarded-For", f"192.0.2.{n}"),  # the client's own claim
+                        ("X-Forwarded-For", "203.0.113.7"),  # what the proxy saw
+                    ],
+                )
+            ).status_code
+            for n in range(7)
+        ]
+
+    assert statuses == [200] * 5 + [429] * 2

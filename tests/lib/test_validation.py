@@ -9,7 +9,8 @@ import pytest
 from pydantic import ValidationError
 from quart import Quart
 
-from lib.errors import BadRequest
+from lib.error_codes import ErrorCode
+from lib.errors import BadRequest, ServiceError
 from lib.validation import RequestBody, body_error, checked_by
 from tests.support.http import internal_headers
 
@@ -19,17 +20,17 @@ ADOPT = "/internal/cart/adopt"
 def positive(value: Any) -> int:
     if isinstance(value, int) and value > 0:
         return value
-    raise BadRequest("count must be a positive number.", code="INVALID_COUNT")
+    raise BadRequest(ErrorCode.INVALID_QUANTITY, bounds="above zero")
 
 
 class Order(RequestBody):
-    not_an_object: ClassVar[str] = 'Send {"count": N, "note": "…"}.'
+    json_example: ClassVar[str] = ': {"count": N, "note": "…"}'
 
     count: Annotated[int, checked_by(positive)]
     note: str
 
 
-def refusal(body: Any) -> BadRequest:
+def refusal(body: Any) -> ServiceError:
     with pytest.raises(ValidationError) as caught:
         Order.model_validate(body)
     return body_error(Order, caught.value)
@@ -39,8 +40,8 @@ def test_a_fields_own_check_gives_its_code_and_message() -> None:
     error = refusal({"count": -1, "note": "x"})
     assert (error.status, error.code, error.message) == (
         400,
-        "INVALID_COUNT",
-        "count must be a positive number.",
+        "INVALID_QUANTITY",
+        "The quantity must be above zero.",
     )
 
 
@@ -53,7 +54,8 @@ def test_pydantics_own_errors_name_the_field() -> None:
 
 def test_a_body_that_is_not_an_object_says_what_to_send() -> None:
     error = refusal([1, 2])
-    assert error.code == "INVALID_JSON" and error.message == 'Send {"count": N, "note": "…"}.'
+    assert error.code == "INVALID_JSON"
+    assert error.message == 'Send a JSON object: {"count": N, "note": "…"}.'
 
 
 @pytest.mark.parametrize(

@@ -20,6 +20,7 @@ from models import (
     Product,
     Ticket,
     TicketType,
+    User,
 )
 
 T = TypeVar("T")
@@ -235,3 +236,20 @@ async def order(
         )
     await session.commit()
     return row
+
+
+async def user(
+    session: AsyncSession,
+    user_id: int,
+    *,
+    email: str | None = None,
+    name: str | None = None,
+    is_staff: bool = False,
+) -> User:
+    """An account of the account domain (its stand-in table), staff or not."""
+    return await _save(
+        session,
+        User(
+            id=user_id, email=email or f"user{user_id}@example.coop", name=name, is_staff=is_staff
+        ),
+    )

@@ -61,9 +61,7 @@ async def smtp_inbox() -> AsyncIterator[Inbox]:
     """An SMTP server on a free port for this test."""
     inbox = Inbox()
     loop = asyncio.get_running_loop()
-    server = await loop.create_server(
-        lambda: SMTP(inbox, hostname="mail.test", loop=loop), HOST, 0
-    )
+    server = await loop.create_server(lambda: SMTP(inbox, hostname="mail.test", loop=loop), HOST, 0)
     inbox.port = server.sockets[0].getsockname()[1]
     try:
         yield inbox

@@ -6,7 +6,6 @@ import os
 import signal
 import socket
 import subprocess
-import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -47,35 +46,19 @@ def get(url: str) -> tuple[int, str]:
         return int(error.code), error.read().decode()
 
 
-class Started(subprocess.Popen[bytes]):
-    """A process whose output goes to a file, read back when it stops.
-
-    Not a pipe: nobody reads a pipe while the process runs, and once its buffer (64 KiB) is
-    full every write of the process blocks, so a chatty server stops answering mid-test."""
-
-    def __init__(self, command: list[str], env: dict[str, str], output: IO[bytes]) -> None:
-        super().__init__(
-            command,
-            cwd=ROOT,
-            env={**os.environ, **env},
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        self.output = output
-
-    def read_output(self) -> str:
-        if self.output.closed:
-            return ""
-        self.output.seek(0)
-        text = self.output.read().decode(errors="replace")
-        self.output.close()
-        return text
-
-
-def start(command: list[str], env: dict[str, str]) -> Started:
-    """Start in its own process group, output captured for the failure message."""
-    return Started(command, env, tempfile.TemporaryFile())
+def start(
+    command: list[str], env: dict[str, str], *, output: IO[bytes] | None = None
+) -> subprocess.Popen[bytes]:
+    """Start in its own process group, output captured for the failure message (or written to
+    `output`, for a process that logs more than a pipe holds before `stop` reads it)."""
+    return subprocess.Popen(
+        command,
+        cwd=ROOT,
+        env={**os.environ, **env},
+        stdout=output if output is not None else subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
 
 
 def stop(process: subprocess.Popen[bytes], timeout: float = 30) -> tuple[int, str]:
@@ -87,6 +70,4 @@ def stop(process: subprocess.Popen[bytes], timeout: float = 30) -> tuple[int, st
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)
         output, _ = process.communicate()
-    if isinstance(process, Started):
-        return process.returncode, process.read_output()
     return process.returncode, (output or b"").decode(errors="replace")

@@ -7,6 +7,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 
 from config.settings import Settings
+from lib.error_codes import ErrorCode
 from lib.errors import ServiceError
 from lib.localtime import format_local_datetime
 from services.contracts.dtos import CalendarEntryDTO
@@ -15,8 +16,10 @@ from services.contracts.dtos import CalendarEntryDTO
 class SessionFullyBooked(ServiceError):
     """A booked session has fewer places left than the cart holds."""
 
-    def __init__(self, message: str) -> None:
-        super().__init__(409, "SESSION_FULLY_BOOKED", message)
+    def __init__(self, *, session: str, available: int, wanted: int) -> None:
+        super().__init__(
+            409, ErrorCode.SESSION_FULLY_BOOKED, session=session, available=available, wanted=wanted
+        )
 
 
 def session_label(entry: CalendarEntryDTO, settings: Settings) -> str:
@@ -48,13 +51,6 @@ def check_booking_capacity(
         if available is None or count <= available:
             continue
         entry = next(e for e in entries if e.slot_id == slot_id)
-        label = session_label(entry, settings)
-        if available == 0:
-            message = f"{label} is fully booked. Please remove it from your cart."
-        else:
-            places = "place is" if available == 1 else "places are"
-            message = (
-                f"Only {available} {places} left at {label}, and your cart has {count}. "
-                "Please change your cart."
-            )
-        raise SessionFullyBooked(message)
+        raise SessionFullyBooked(
+            session=session_label(entry, settings), available=available, wanted=count
+        )

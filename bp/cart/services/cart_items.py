@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.dml import ReturningDelete, ReturningInsert, ReturningUpdate
 
 from lib.db import Query, execute_alone
+from lib.error_codes import ErrorCode
 from lib.errors import FieldError, NotFound
 from models import CartItem, Product
 from services.contracts.dtos import CartIdentity, ProductDTO
@@ -69,17 +70,16 @@ def parse_quantity(
     text = (raw or "").strip()
     if not text and default is not None:
         return default
-    # One rule, so one wording, whatever was wrong with the value.
     bounds = quantity_range(maximum=maximum, allow_zero=allow_zero)
-    message = f"The quantity must be a whole number {bounds}."
+    # Each way a quantity is wrong keeps its code, and says the one rule the same way.
     digits = text.lstrip("+-")
+    if not text:
+        raise FieldError(ErrorCode.QUANTITY_MISSING, bounds=bounds, **_field(raw))
     if not digits.isdecimal() or not digits.isascii() or len(digits) > MAX_QUANTITY_DIGITS:
-        raise FieldError(message, **_field(raw, "INVALID_QUANTITY"))
+        raise FieldError(ErrorCode.QUANTITY_NOT_WHOLE, bounds=bounds, **_field(raw))
     quantity = int(text)
-    if quantity < 0 or (quantity == 0 and not allow_zero):
-        raise FieldError(message, **_field(raw, "INVALID_QUANTITY"))
-    if quantity > maximum:
-        raise FieldError(message, **_field(raw, "QUANTITY_LIMIT"))
+    if quantity < 0 or (quantity == 0 and not allow_zero) or quantity > maximum:
+        raise FieldError(ErrorCode.INVALID_QUANTITY, bounds=bounds, **_field(raw))
     return quantity
 
 
@@ -192,9 +192,9 @@ REMOVE_WITH_PRODUCT = {
 }
 
 
-def _field(raw: str | None, code: str) -> dict[str, str]:
-    """The quantity field's name, what was typed (cut short: it is shown again) and the code."""
-    return {"field": QUANTITY_FIELD, "value": (raw or "")[:MAX_SHOWN_VALUE], "code": code}
+def _field(raw: str | None) -> dict[str, str]:
+    """The quantity field's name and what was typed (cut short: it is shown again)."""
+    return {"field": QUANTITY_FIELD, "value": (raw or "")[:MAX_SHOWN_VALUE]}
 
 
 async def add_product(
@@ -233,14 +233,15 @@ async def add_product(
         if product is not None:
             row = (await execute_alone(session, ADD[identity.is_user], params)).first()
     if product is None:
-        raise NotFound("That product is no longer available.", code="PRODUCT_UNAVAILABLE")
+        raise NotFound(ErrorCode.PRODUCT_UNAVAILABLE)
     if row is None:
         await session.rollback()
         raise FieldError(
-            f"You can have at most {max_quantity} of {product.title} in your cart.",
+            ErrorCode.QUANTITY_LIMIT,
             field=QUANTITY_FIELD,
             value=str(quantity),
-            code="QUANTITY_LIMIT",
+            maximum=max_quantity,
+            item=product.title,
         )
     await session.commit()
     return LineChange(item_id=row[0], product=product, quantity=row[1])
@@ -290,12 +291,12 @@ async def _change_line(
     if isinstance(domains.market, SqlMarketService):
         row = (await execute_alone(session, with_product, params)).first()
         if row is None:
-            raise NotFound("That item is not in your cart.", code="LINE_NOT_FOUND")
+            raise NotFound(ErrorCode.LINE_NOT_FOUND)
         await session.commit()
         return product_from_columns(row[1:]) if row[1] is not None else None
     product_id = (await execute_alone(session, alone, params)).scalar()
     if product_id is None:
-        raise NotFound("That item is not in your cart.", code="LINE_NOT_FOUND")
+        raise NotFound(ErrorCode.LINE_NOT_FOUND)
     await session.commit()
     return await domains.market.product(session, product_id)
 
@@ -305,7 +306,7 @@ async def remove_booking(
 ) -> None:
     """Cancel a pending booking of this cart; 404 for anyone else's or one already ordered."""
     if not await domains.calendar.remove_entry(session, identity=identity, entry_id=entry_id):
-        raise NotFound("That booking is not in your cart.", code="BOOKING_NOT_FOUND")
+        raise NotFound(ErrorCode.BOOKING_NOT_FOUND)
     await session.commit()
 
 
@@ -316,5 +317,5 @@ async def remove_ticket(
     if identity.user_id is None or not await domains.calendar.remove_ticket(
         session, identity=identity, ticket_id=ticket_id
     ):
-        raise NotFound("That ticket is not in your cart.", code="TICKET_NOT_FOUND")
+        raise NotFound(ErrorCode.TICKET_NOT_FOUND)
     await session.commit()

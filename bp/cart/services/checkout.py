@@ -45,6 +45,7 @@ from bp.cart.services.references import checkout_reference
 from bp.cart.services.ticket_capacity import check_ticket_capacity, types_wanted
 from config.settings import Settings
 from lib.db import rolled_back_on_error
+from lib.error_codes import ErrorCode
 from lib.errors import BadRequest, ServiceError
 from lib.money import cents, total
 from models import MAX_TEXT_LENGTH, OPEN_STATUSES, Order, OrderItem
@@ -65,19 +66,14 @@ class CartChanged(ServiceError):
     """The cart changed under the checkout (a booking or ticket was taken meanwhile)."""
 
     def __init__(self) -> None:
-        super().__init__(409, "CART_CHANGED", "Your cart changed, please review it.")
+        super().__init__(409, ErrorCode.CART_CHANGED)
 
 
 class EarlierCheckoutPaid(ServiceError):
     """The open order this checkout would replace was paid in the meantime."""
 
     def __init__(self, order_id: int) -> None:
-        super().__init__(
-            409,
-            "EARLIER_CHECKOUT_PAID",
-            f"Your earlier checkout of this cart (order #{order_id}) has just been paid, so no "
-            "new order was made. You can see it under Your orders.",
-        )
+        super().__init__(409, ErrorCode.EARLIER_CHECKOUT_PAID, order_id=order_id)
         self.order_id = order_id
 
 
@@ -176,7 +172,7 @@ async def checkout_cart(
         else None
     )
     if identity is None:
-        raise BadRequest("Your cart is empty.", code="CART_EMPTY")
+        raise BadRequest(ErrorCode.CART_EMPTY)
     start = await create_order_from_cart(
         session,
         identity=identity,
@@ -246,11 +242,7 @@ async def create_order_from_cart(
             if done.paid:
                 raise EarlierCheckoutPaid(superseded.order_id)
             deactivated.update(r for r in (superseded.reference, done.reference) if r)
-    raise ServiceError(
-        409,
-        "CHECKOUT_BUSY",
-        "Your cart is being checked out in another window. Please try again in a moment.",
-    )
+    raise ServiceError(409, ErrorCode.CHECKOUT_BUSY)
 
 
 async def _order_transaction(
@@ -444,12 +436,7 @@ async def _create_order(
     """The order, its items at database prices, its claims and its event (not committed);
     and what SumUp is to be asked for its first hosted checkout."""
     if cart.is_empty:
-        message = (
-            "The items in your cart are no longer available."
-            if cart.notices
-            else "Your cart is empty."
-        )
-        raise BadRequest(message, code="CART_EMPTY")
+        raise BadRequest(ErrorCode.CART_ITEMS_GONE if cart.notices else ErrorCode.CART_EMPTY)
     account = await _merchant(session, page=page, cart=cart, settings=settings, domains=domains)
     # Slots before ticket types, the order settlement locks them in too.
     slots_left, types_left = await domains.calendar.checkout_availability(
@@ -462,7 +449,7 @@ async def _create_order(
     items = _order_items(cart)
     amount = total(item.line_total for item in items)
     if amount <= 0:
-        raise BadRequest("There is nothing to pay for in your cart.", code="NOTHING_TO_PAY")
+        raise BadRequest(ErrorCode.NOTHING_TO_PAY)
     now = datetime.now(UTC)
     order = Order(
         user_id=identity.user_id,

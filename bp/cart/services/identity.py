@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import secrets
 
+from lib.error_codes import ErrorCode
 from lib.errors import BadRequest
 from lib.ids import BIGINT_MAX, is_id
 from services.contracts.dtos import CartIdentity
@@ -20,6 +21,8 @@ SESSION_KEY = "cart_sid"
 # What the internal API accepts as a session id, and what a sid we create looks like.
 SESSION_ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 SID_BYTES = 24
+# What an adoption request looks like, told to a caller who sent something else.
+ADOPTION_EXAMPLE = ': {"user_id": N, "session_id": "S"}'
 
 
 def is_valid_session_id(value: object) -> bool:
@@ -46,15 +49,13 @@ def _user_id_from(value: object, *, from_query: bool) -> int:
     else:
         number = 0
     if not is_id(number):
-        raise BadRequest("user_id must be a positive integer.", code="INVALID_USER_ID")
+        raise BadRequest(ErrorCode.INVALID_USER_ID)
     return number
 
 
 def _session_id_from(value: object) -> str:
     if not is_valid_session_id(value):
-        raise BadRequest(
-            "session_id must be 1 to 64 letters, digits, '-' or '_'.", code="INVALID_SESSION_ID"
-        )
+        raise BadRequest(ErrorCode.INVALID_SESSION_ID)
     assert isinstance(value, str)
     return value
 
@@ -74,9 +75,9 @@ def identity_from_params(
 ) -> CartIdentity:
     """The identity another coop app names: exactly one of user_id and session_id."""
     if user_id is None and session_id is None:
-        raise BadRequest("Give a user_id or a session_id.", code="MISSING_IDENTITY")
+        raise BadRequest(ErrorCode.MISSING_IDENTITY, both=False)
     if user_id is not None and session_id is not None:
-        raise BadRequest("Give a user_id or a session_id, not both.", code="AMBIGUOUS_IDENTITY")
+        raise BadRequest(ErrorCode.AMBIGUOUS_IDENTITY)
     if user_id is not None:
         return CartIdentity(user_id=_user_id_from(user_id, from_query=from_query))
     return CartIdentity(session_id=_session_id_from(session_id))
@@ -85,10 +86,8 @@ def identity_from_params(
 def adoption_params(body: object) -> tuple[int, str]:
     """The user and the anonymous session of an adoption request (a JSON object), both required."""
     if not isinstance(body, dict):
-        raise BadRequest(
-            'Send a JSON object: {"user_id": N, "session_id": "S"}.', code="INVALID_JSON"
-        )
+        raise BadRequest(ErrorCode.INVALID_JSON, example=ADOPTION_EXAMPLE)
     user_id, session_id = body.get("user_id"), body.get("session_id")
     if user_id is None or session_id is None:
-        raise BadRequest("Give both user_id and session_id.", code="MISSING_IDENTITY")
+        raise BadRequest(ErrorCode.MISSING_IDENTITY, both=True)
     return _user_id_from(user_id, from_query=False), _session_id_from(session_id)

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from config.settings import Settings
+from lib.error_codes import ErrorCode
 from lib.errors import NotFound
 from models import PAID_TICKET_STATES, ClosedStatus, Order, OrderItem, OrderStatus
 from services.contracts.dtos import CartIdentity
@@ -24,7 +25,7 @@ class OrderNotFound(NotFound):
     """No such order, or (to its asker) someone else's."""
 
     def __init__(self) -> None:
-        super().__init__("We could not find that order.", code="ORDER_NOT_FOUND")
+        super().__init__(ErrorCode.ORDER_NOT_FOUND)
 
 
 async def load_order(

@@ -17,6 +17,7 @@ from bp.cart.services.calendar_cart import (
 )
 from bp.cart.services.cart_ticket_lines import TicketGroup, group_tickets
 from bp.cart.services.get_cart import get_cart_lines
+from lib.error_codes import ErrorCode
 from lib.errors import NotFound
 from services.contracts.dtos import CalendarEntryDTO, CartIdentity, CartLineDTO, PageDTO, TicketDTO
 from services.registry import DomainServices
@@ -74,12 +75,7 @@ class PageSlugReserved(NotFound):
     """A page whose slug is one of the cart's own routes: its cart can never be reached."""
 
     def __init__(self, slug: str) -> None:
-        super().__init__(
-            f"“{slug}” is the address of one of the cart's own pages, so a shop page called "
-            f"“{slug}” cannot have its cart at /{slug}/. Please ask the coop to give that "
-            "page another address.",
-            code="PAGE_SLUG_RESERVED",
-        )
+        super().__init__(ErrorCode.PAGE_SLUG_RESERVED, slug=slug)
 
 
 def check_slug_reachable(slug: str, *, reserved: Set[str]) -> None:
@@ -103,7 +99,7 @@ async def get_page_or_raise(
     """The page with this slug; 404 when there is none."""
     page = await domains.blog.page_by_slug(session, slug)
     if page is None:
-        raise NotFound("We could not find that page.", code="PAGE_NOT_FOUND")
+        raise NotFound(ErrorCode.PAGE_NOT_FOUND)
     return page
 
 

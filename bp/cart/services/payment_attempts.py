@@ -29,6 +29,7 @@ from bp.cart.services.payment_errors import (
 from bp.cart.services.references import checkout_reference, reference_prefix
 from config.settings import Settings
 from lib.db import rolled_back_on_error
+from lib.error_codes import ErrorCode
 from lib.errors import ServiceError
 from lib.money import cents
 from models import OPEN_STATUSES, Order
@@ -199,23 +200,14 @@ class PaymentUnderReview(ServiceError):
     """The order has a payment that did not match it: the coop looks into it first."""
 
     def __init__(self, order_id: int) -> None:
-        super().__init__(
-            409,
-            "PAYMENT_UNDER_REVIEW",
-            f"We received a payment for order #{order_id} that we could not match to it. "
-            "The coop will look into it before anything more is paid.",
-        )
+        super().__init__(409, ErrorCode.PAYMENT_UNDER_REVIEW, order_id=order_id)
 
 
 def not_payable(status: str) -> ServiceError:
     """The answer to paying an order that is paid or closed."""
     if status == "paid":
-        return ServiceError(409, "ORDER_ALREADY_PAID", "This order is already paid.")
-    return ServiceError(
-        409,
-        "ORDER_CLOSED",
-        f"This order was {status} and can no longer be paid; its items are back in your cart.",
-    )
+        return ServiceError(409, ErrorCode.ORDER_ALREADY_PAID)
+    return ServiceError(409, ErrorCode.ORDER_CLOSED, status=status)
 
 
 async def _next_attempt(
@@ -246,11 +238,7 @@ async def _next_attempt(
         if order.status not in OPEN_STATUSES:
             raise not_payable(order.status)
         if order.sumup_reference != reference:
-            raise ServiceError(
-                409,
-                "ORDER_PAYMENT_BUSY",
-                "This order is being paid in another window. Please try again in a moment.",
-            )
+            raise ServiceError(409, ErrorCode.ORDER_PAYMENT_BUSY)
         prefix = reference_prefix(reference, order_id) if reference else None
         if prefix is None:
             prefix = settings.sumup_checkout_prefix
@@ -365,14 +353,10 @@ async def open_hosted_checkout(
             log.warning(
                 "order %s: could not deactivate stray checkout %s: %s", order_id, checkout.id, error
             )
-        raise ServiceError(
-            409,
-            "CHECKOUT_REPLACED",
-            "This checkout was replaced by a newer one. Please review your cart.",
-        )
+        raise ServiceError(409, ErrorCode.CHECKOUT_REPLACED)
     url = stored_url or checkout.hosted_checkout_url
     if not url:
-        raise CheckoutStartFailed(order_id, "SumUp did not give us a payment page for this order.")
+        raise CheckoutStartFailed(order_id, ErrorCode.CHECKOUT_PAGE_MISSING)
     return url
 
 
@@ -418,7 +402,7 @@ async def _create_with_retries(
                     existing,
                 )
                 raise CheckoutStartFailed(
-                    order_id, "We could not start the payment for this order.", status=502
+                    order_id, ErrorCode.CHECKOUT_START_FAILED, status=502
                 ) from error
             if error.is_retryable and number < attempts:
                 log.warning(
@@ -432,16 +416,9 @@ async def _create_with_retries(
             log.error("order %s: creating checkout %s failed: %s", order_id, reference, error)
             if error.is_retryable:
                 raise CheckoutStartFailed(
-                    order_id,
-                    "We could not reach our payment provider. Your order is saved: "
-                    "please try again in a moment.",
+                    order_id, ErrorCode.CHECKOUT_PROVIDER_UNREACHABLE
                 ) from error
-            raise CheckoutStartFailed(
-                order_id,
-                "Our payment provider refused to start this payment. Your order is saved; "
-                "please try again later or contact the coop.",
-                status=502,
-            ) from error
+            raise CheckoutStartFailed(order_id, ErrorCode.CHECKOUT_REFUSED, status=502) from error
     raise AssertionError("unreachable")
 
 
@@ -453,11 +430,7 @@ async def _existing_checkout(
         return await checkout_of_reference(gateway, credentials=credentials, reference=reference)
     except SumUpError as error:
         log.warning("order %s: listing checkout %s failed: %s", order_id, reference, error)
-        raise CheckoutStartFailed(
-            order_id,
-            "We could not reach our payment provider. Your order is saved: "
-            "please try again in a moment.",
-        ) from error
+        raise CheckoutStartFailed(order_id, ErrorCode.CHECKOUT_PROVIDER_UNREACHABLE) from error
 
 
 def _same_payment(checkout: SumUpCheckout, amount: Decimal, currency: str) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from lib.error_codes import ErrorCode, message_of
 from lib.errors import ServiceError
 from services.contracts.dtos import PageDTO
 
@@ -11,31 +12,23 @@ from services.contracts.dtos import PageDTO
 class PaymentProviderUnavailable(ServiceError):
     """SumUp could not be reached or answered with a failure we cannot act on (retry later)."""
 
-    def __init__(
-        self,
-        message: str = "We could not reach our payment provider. Please try again in a minute.",
-    ) -> None:
-        super().__init__(503, "PAYMENT_PROVIDER_UNAVAILABLE", message)
+    def __init__(self, code: ErrorCode = ErrorCode.PAYMENT_PROVIDER_UNAVAILABLE) -> None:
+        super().__init__(503, code)
 
 
 class MerchantNotConfigured(ServiceError):
     """A page (or the whole site) has no SumUp merchant to be paid to."""
 
     def __init__(self, page_title: str | None = None) -> None:
-        where = f"“{page_title}”" if page_title else "This shop"
-        super().__init__(
-            409,
-            "PAYMENTS_NOT_CONFIGURED",
-            f"{where} cannot take card payments yet. Nothing was charged; "
-            "please contact the coop or try again later.",
-        )
+        shop = f"“{page_title}”" if page_title else "This shop"
+        super().__init__(409, ErrorCode.PAYMENTS_NOT_CONFIGURED, shop=shop)
 
 
 class CheckoutStartFailed(ServiceError):
     """The order is saved but SumUp's hosted checkout could not be created; it can be retried."""
 
-    def __init__(self, order_id: int, message: str, status: int = 503) -> None:
-        super().__init__(status, "CHECKOUT_START_FAILED", message)
+    def __init__(self, order_id: int, code: ErrorCode, status: int = 503) -> None:
+        super().__init__(status, code)
         self.order_id = order_id
 
 
@@ -46,8 +39,5 @@ class SplitCheckoutRequired(Exception):
     pages: list[PageDTO] = field(default_factory=list)
 
     status = 409
-    code = "SPLIT_CHECKOUT_REQUIRED"
-    message = (
-        "The items in your cart are sold by different shops that are each paid separately. "
-        "Please check out each page's cart on its own."
-    )
+    code = ErrorCode.SPLIT_CHECKOUT_REQUIRED
+    message = message_of(ErrorCode.SPLIT_CHECKOUT_REQUIRED)

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bp.cart.services.order_state import load_order
 from lib.db import rolled_back_on_error
+from lib.error_codes import ErrorCode
 from lib.errors import NotFound, ServiceError
 from models import Order
 
@@ -61,17 +62,15 @@ async def resolve_payment_mismatch(session: AsyncSession, *, order_id: int) -> d
     async with rolled_back_on_error(session):
         order = await load_order(session, order_id, lock=True)
         if order is None:
-            raise NotFound(f"There is no order #{order_id}.", code="ORDER_NOT_FOUND")
+            raise NotFound(ErrorCode.UNKNOWN_ORDER, order_id=order_id)
         if order.payment_mismatch_at is None:
-            raise ServiceError(
-                409, "NO_MISMATCH", f"Order #{order_id} has no payment that failed to match."
-            )
+            raise ServiceError(409, ErrorCode.NO_MISMATCH, order_id=order_id)
         if order.payment_mismatch_resolved_at is not None:
             raise ServiceError(
                 409,
-                "MISMATCH_RESOLVED",
-                f"Order #{order_id}'s unmatched payment was resolved on "
-                f"{order.payment_mismatch_resolved_at:%d %B %Y}.",
+                ErrorCode.MISMATCH_RESOLVED,
+                order_id=order_id,
+                day=f"{order.payment_mismatch_resolved_at:%d %B %Y}",
             )
         order.payment_mismatch_resolved_at = datetime.now(UTC)
         marked_at = order.payment_mismatch_at

@@ -29,6 +29,7 @@ from bp.cart.services.order_state import get_order_or_raise, load_order, undeliv
 from bp.cart.services.payment_errors import PaymentProviderUnavailable
 from config.settings import Settings
 from lib.db import rolled_back_on_error
+from lib.error_codes import ErrorCode
 from lib.errors import BadRequest, NotFound, ServiceError
 from lib.localtime import format_local_date
 from lib.metrics import current_metrics
@@ -75,11 +76,7 @@ class RefundInProgress(ServiceError):
 
     def __init__(self, order_id: int, claimed_at: datetime) -> None:
         super().__init__(
-            409,
-            "REFUND_IN_PROGRESS",
-            f"A refund of order #{order_id} was started at {claimed_at:%H:%M:%S} UTC and SumUp "
-            "has not confirmed it yet. Try again in a couple of minutes: it will not be made "
-            "twice.",
+            409, ErrorCode.REFUND_IN_PROGRESS, order_id=order_id, started=f"{claimed_at:%H:%M:%S}"
         )
 
 
@@ -87,13 +84,7 @@ class RefundUnconfirmed(ServiceError):
     """The refund was sent, and SumUp has not said whether it was made."""
 
     def __init__(self, order_id: int) -> None:
-        super().__init__(
-            503,
-            "REFUND_UNCONFIRMED",
-            f"SumUp did not confirm the refund of order #{order_id}. It is kept as pending "
-            "confirmation, so it will not be made twice: it is checked with SumUp again "
-            "automatically, or run the refund again in a couple of minutes.",
-        )
+        super().__init__(503, ErrorCode.REFUND_UNCONFIRMED, order_id=order_id)
 
 
 def parse_refund_amount(value: object) -> Decimal | None:
@@ -101,19 +92,14 @@ def parse_refund_amount(value: object) -> Decimal | None:
     if value is None or value == "":
         return None
     if isinstance(value, bool) or not isinstance(value, str | int):
-        raise BadRequest('The amount must be a string such as "12.50".', code="INVALID_AMOUNT")
+        raise BadRequest(ErrorCode.INVALID_AMOUNT)
     try:
         amount = Decimal(str(value).strip())
     except InvalidOperation:
-        raise BadRequest(
-            'The amount must be a number such as "12.50".', code="INVALID_AMOUNT"
-        ) from None
+        raise BadRequest(ErrorCode.INVALID_AMOUNT) from None
     out_of_range = not amount.is_finite() or amount <= 0 or amount >= MAX_AMOUNT
     if out_of_range or amount != cents(amount):
-        raise BadRequest(
-            "The amount must be more than zero, with at most two decimal places.",
-            code="INVALID_AMOUNT",
-        )
+        raise BadRequest(ErrorCode.INVALID_AMOUNT)
     return amount
 
 
@@ -171,8 +157,9 @@ async def refund_order(
             log.error("order %s: SumUp refused the refund: %s", order_id, error)
             raise ServiceError(
                 409 if error.is_conflict or error.is_not_found else 502,
-                "REFUND_REFUSED",
-                f"SumUp refused the refund of order #{order_id}: {error.message or error.code}.",
+                ErrorCode.REFUND_REFUSED,
+                order_id=order_id,
+                reason=error.message or error.code,
             ) from error
         log.warning("order %s: the refund's answer was lost (%s); asking SumUp", order_id, error)
         made = await _made_at_sumup(gateway, claim)
@@ -181,10 +168,7 @@ async def refund_order(
         if made is False and error.status is not None:
             # SumUp answered, and its transaction shows no such refund: nothing was made.
             await _release(session, claim)
-            raise PaymentProviderUnavailable(
-                "SumUp could not make the refund just now; nothing was refunded. "
-                "Please try again in a minute."
-            ) from error
+            raise PaymentProviderUnavailable(ErrorCode.REFUND_NOT_MADE) from error
         raise RefundUnconfirmed(order_id) from error
     return await _record_refunded(session, claim, settings=settings)
 
@@ -244,7 +228,7 @@ async def _claim(
         async with rolled_back_on_error(session):
             order = await load_order(session, order_id, lock=True, with_items=True)
             if order is None:
-                raise NotFound(f"There is no order #{order_id}.", code="ORDER_NOT_FOUND")
+                raise NotFound(ErrorCode.UNKNOWN_ORDER, order_id=order_id)
             if order.refunded_at is not None:
                 raise _already_refunded(order, settings)
             if _pending(order):
@@ -282,10 +266,9 @@ async def _new_claim(
         amount = await refund_due(session, order=order, domains=domains)
     if amount > order.total_amount:
         raise BadRequest(
-            f"Order #{order.id} was paid "
-            f"{format_money(order.total_amount, order.currency, locale=settings.locale)};"
-            " a refund cannot be more than that.",
-            code="INVALID_AMOUNT",
+            ErrorCode.AMOUNT_ABOVE_PAID,
+            order_id=order.id,
+            paid=format_money(order.total_amount, order.currency, locale=settings.locale),
         )
     order.refunded_amount = amount
     order.refund_requested_at = _now()
@@ -400,25 +383,16 @@ def _already_refunded(order: Order, settings: Settings) -> ServiceError:
     day = format_local_date(order.refunded_at, zone_name=settings.time_zone, locale=settings.locale)
     return ServiceError(
         409,
-        "ALREADY_REFUNDED",
-        f"Order #{order.id} was already refunded "
-        f"({format_money(order.refunded_amount, order.currency, locale=settings.locale)} "
-        f"on {day}).",
+        ErrorCode.ALREADY_REFUNDED,
+        order_id=order.id,
+        amount=format_money(order.refunded_amount, order.currency, locale=settings.locale),
+        day=day,
     )
 
 
 def _check_refundable(order: Order) -> None:
     """Only a paid order with a SumUp transaction."""
     if order.status != "paid":
-        raise ServiceError(
-            409,
-            "ORDER_NOT_PAID",
-            f"Order #{order.id} is {order.status}; only a paid order can be refunded.",
-        )
+        raise ServiceError(409, ErrorCode.ORDER_NOT_PAID, order_id=order.id, status=order.status)
     if not order.sumup_transaction_id:
-        raise ServiceError(
-            409,
-            "NO_TRANSACTION",
-            f"Order #{order.id} has no SumUp transaction id to refund; "
-            "refund it in SumUp's dashboard.",
-        )
+        raise ServiceError(409, ErrorCode.NO_TRANSACTION, order_id=order.id)

@@ -6,6 +6,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 
 from config.settings import Settings
+from lib.error_codes import ErrorCode
 from lib.errors import ServiceError
 from lib.localtime import format_local_datetime
 from services.contracts.dtos import TicketDTO
@@ -37,11 +38,6 @@ def check_ticket_capacity(
             ticket.entry_start_at, zone_name=settings.time_zone, locale=settings.locale
         )
         event = f"{ticket.entry_name} ({when})"
-        if available == 0:
-            message = f"{kind} for {event} are sold out. Please remove them from your cart."
-        else:
-            message = (
-                f"Only {available} of the {kind} for {event} "
-                f"{'are' if available != 1 else 'is'} left. Please change your cart."
-            )
-        raise ServiceError(409, "TICKETS_SOLD_OUT", message)
+        raise ServiceError(
+            409, ErrorCode.TICKETS_SOLD_OUT, tickets=kind, event=event, available=available
+        )

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lib.db import rolled_back_on_error
+from lib.error_codes import ErrorCode
 from lib.errors import NotFound, ServiceError
 from services.contracts.dtos import CartIdentity, TicketTypeDTO
 from services.registry import DomainServices
@@ -49,11 +50,7 @@ class SignInRequired(ServiceError):
     """Tickets live in a signed-in shopper's cart only."""
 
     def __init__(self) -> None:
-        super().__init__(
-            401,
-            "SIGN_IN_REQUIRED",
-            "Please sign in to buy tickets: they are kept in your account's cart.",
-        )
+        super().__init__(401, ErrorCode.SIGN_IN_REQUIRED)
 
 
 def signed_in_user(identity: CartIdentity | None) -> int:
@@ -113,7 +110,7 @@ async def _change(
     async with rolled_back_on_error(session):
         ticket_type = await calendar.ticket_type(session, ticket_type_id=ticket_type_id)
         if ticket_type is None:
-            raise NotFound("Those tickets do not exist.", code="TICKET_TYPE_NOT_FOUND")
+            raise NotFound(ErrorCode.TICKET_TYPE_NOT_FOUND)
         before = await calendar.lock_pending_tickets(
             session, user_id=user_id, ticket_type_id=ticket_type_id
         )
@@ -128,7 +125,7 @@ async def _change(
                 session, user_id=user_id, ticket_type_id=ticket_type_id, count=before - after
             )
         if after == 0 and before == 0:
-            raise NotFound("Those tickets are not in your cart.", code="TICKET_NOT_FOUND")
+            raise NotFound(ErrorCode.TICKET_TYPE_NOT_IN_CART)
         await session.commit()
     return TicketChange(
         ticket_type=ticket_type.name, event=ticket_type.entry_name, before=before, after=after
@@ -146,13 +143,7 @@ async def _check_available(
         return
     event = ticket_type.entry_name
     if left == 0:
-        raise ServiceError(
-            409, "SOLD_OUT", f"Sorry, {ticket_type.name} tickets for {event} are sold out."
-        )
-    noun, verb = ("ticket", "is") if left == 1 else ("tickets", "are")
+        raise ServiceError(409, ErrorCode.SOLD_OUT, ticket_type=ticket_type.name, event=event)
     raise ServiceError(
-        409,
-        "NOT_ENOUGH_TICKETS",
-        f"Only {left} {ticket_type.name} {noun} for {event} {verb} left, so your cart can "
-        f"hold at most {left}.",
+        409, ErrorCode.NOT_ENOUGH_TICKETS, left=left, ticket_type=ticket_type.name, event=event
     )

@@ -16,9 +16,9 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bp.cart.services.check_sumup_status import check_sumup_status
-from bp.cart.services.payment_errors import PaymentProviderUnavailable
 from config.settings import Settings
-from lib.errors import BadRequest, NotFound, ServiceError, unavailable
+from lib.error_codes import ErrorCode
+from lib.errors import BadRequest, NotFound, unavailable
 from lib.ids import is_id
 from lib.json_body import loads_or_none
 from services.registry import DomainServices
@@ -49,7 +49,7 @@ def read_webhook(raw: str | bytes, *, order_ref: str) -> WebhookHint | None:
     """
     body = loads_or_none(raw)
     if not isinstance(body, dict):
-        raise BadRequest("The webhook body must be a JSON object.", code="INVALID_WEBHOOK")
+        raise BadRequest(ErrorCode.INVALID_WEBHOOK)
     checkout_id = _checkout_id_of(body)
     order_id = int(order_ref) if order_ref.isdecimal() and len(order_ref) <= MAX_ORDER_DIGITS else 0
     if checkout_id is None or not is_id(order_id):
@@ -84,11 +84,9 @@ async def settle_from_webhook(
     except NotFound:
         log.warning("webhook for unknown order %s (checkout %s) ignored", order_id, checkout_id)
         return
-    except PaymentProviderUnavailable as error:
-        raise ServiceError(503, error.code, "SumUp could not be reached; deliver again.") from error
     except (DBAPIError, PoolTimeoutError, OSError) as error:
         log.error("webhook for order %s: database unreachable: %s", order_id, error)
-        raise unavailable("DATABASE_UNAVAILABLE") from error
+        raise unavailable(ErrorCode.DATABASE_UNAVAILABLE) from error
     log.info(
         "webhook for order %s (checkout %s): %s%s",
         order_id,

@@ -12,6 +12,7 @@ from sqlalchemy.orm import selectinload
 
 from bp.cart.services.order_messages import confirmed_message, refund_notice, released_message
 from bp.order.services.order_ticket_lines import OrderTicketGroup, group_order_tickets
+from lib.error_codes import ErrorCode
 from lib.errors import NotFound
 from lib.ids import is_id
 from lib.money import total
@@ -20,7 +21,6 @@ from services.contracts.dtos import CalendarEntryDTO, CartIdentity, TicketDTO
 from services.contracts.ownership import owned_by
 from services.registry import DomainServices
 
-NOT_FOUND_MESSAGE = "We could not find that order. It may belong to another account."
 # A booking (confirmed) or ticket (confirmed, checked in) the shopper actually got.
 DELIVERED_STATES = frozenset(PAID_TICKET_STATES)
 
@@ -136,14 +136,14 @@ async def get_order_view_or_raise(
     """The order if `identity` owns it; NotFound for anyone else, as if it did not exist."""
     # A number beyond BIGINT never reaches the driver.
     if identity is None or not is_id(order_id):
-        raise NotFound(NOT_FOUND_MESSAGE, code="ORDER_NOT_FOUND")
+        raise NotFound(ErrorCode.ORDER_NOT_FOUND)
     order = await session.scalar(
         select(Order)
         .where(Order.id == order_id, owned_by(Order, identity))
         .options(selectinload(Order.items))
     )
     if order is None:
-        raise NotFound(NOT_FOUND_MESSAGE, code="ORDER_NOT_FOUND")
+        raise NotFound(ErrorCode.ORDER_NOT_FOUND)
     return await view_of_order(session, order=order, domains=domains)
 
 

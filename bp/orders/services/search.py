@@ -7,11 +7,11 @@ import re
 from sqlalchemy import ColumnElement, literal_column, or_, select
 
 from lib.ids import is_id
+from lib.like import LIKE_ESCAPE, escape_like
 from models import Order, OrderItem
 
 # Order ids are PostgreSQL BIGINT: a longer number cannot be an order number.
 ORDER_NUMBER = re.compile(r"#?\s*([0-9]{1,19})")
-LIKE_ESCAPE = "\\"
 
 
 def order_number_of(term: str) -> int | None:
@@ -21,15 +21,6 @@ def order_number_of(term: str) -> int | None:
         return None
     number = int(match.group(1))
     return number if is_id(number) else None
-
-
-def escape_like(term: str) -> str:
-    """Make % and _ (and the escape character itself) match literally in LIKE."""
-    return (
-        term.replace(LIKE_ESCAPE, LIKE_ESCAPE * 2)
-        .replace("%", LIKE_ESCAPE + "%")
-        .replace("_", LIKE_ESCAPE + "_")
-    )
 
 
 def title_matches(term: str) -> ColumnElement[bool]:

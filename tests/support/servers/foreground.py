@@ -27,6 +27,10 @@ class ForegroundServer(ThrowawayServer):
     def _command(self) -> list[str]:
         """The command line that runs the server in the foreground on `self.port`."""
 
+    def _environment(self) -> dict[str, str] | None:
+        """The server's environment: by default, ours."""
+        return None
+
     def _ready(self) -> bool:
         """Whether it serves clients; by default, whether its port accepts connections."""
         return port_open(self.port)
@@ -48,6 +52,7 @@ class ForegroundServer(ThrowawayServer):
         with self.log_path.open("ab") as log:
             self._process = subprocess.Popen(
                 self._command(),
+                env=self._environment(),
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bp.orders.services.search import escape_like, order_number_of
+from bp.orders.services.search import order_number_of
+from lib.like import escape_like
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,23 @@
+"""Blueprint: the staff console. Importing it registers the routes."""
+
+from bp.staff import (
+    action_routes,
+    activity_routes,
+    merchant_routes,
+    order_routes,
+    queue_routes,
+    sales_routes,
+)
+from bp.staff.blueprint import bp
+from bp.staff.gate import install_staff_gate
+
+__all__ = [
+    "action_routes",
+    "activity_routes",
+    "bp",
+    "install_staff_gate",
+    "merchant_routes",
+    "order_routes",
+    "queue_routes",
+    "sales_routes",
+]
