@@ -18,6 +18,7 @@ class ErrorCode(StrEnum):
 
     ALREADY_IN_CART = "ALREADY_IN_CART"
     ALREADY_REFUNDED = "ALREADY_REFUNDED"
+    API_KEY_REQUIRED = "API_KEY_REQUIRED"
     AMBIGUOUS_IDENTITY = "AMBIGUOUS_IDENTITY"
     AMOUNT_ABOVE_PAID = "AMOUNT_ABOVE_PAID"
     BAD_REQUEST = "BAD_REQUEST"
@@ -34,6 +35,7 @@ class ErrorCode(StrEnum):
     CONFLICT_TRY_AGAIN = "CONFLICT_TRY_AGAIN"
     CSRF_FAILED = "CSRF_FAILED"
     DATABASE_UNAVAILABLE = "DATABASE_UNAVAILABLE"
+    DATE_RANGE_TOO_LONG = "DATE_RANGE_TOO_LONG"
     EARLIER_CHECKOUT_PAID = "EARLIER_CHECKOUT_PAID"
     FILE_NOT_FOUND = "FILE_NOT_FOUND"
     FORBIDDEN = "FORBIDDEN"
@@ -42,14 +44,24 @@ class ErrorCode(StrEnum):
     IDEMPOTENCY_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"
     INTERNAL_ERROR = "INTERNAL_ERROR"
     INVALID_AMOUNT = "INVALID_AMOUNT"
+    INVALID_DATE = "INVALID_DATE"
+    INVALID_DATE_RANGE = "INVALID_DATE_RANGE"
+    INVALID_FILTER = "INVALID_FILTER"
     INVALID_IDEMPOTENCY_KEY = "INVALID_IDEMPOTENCY_KEY"
     INVALID_INPUT = "INVALID_INPUT"
     INVALID_JSON = "INVALID_JSON"
+    INVALID_MERCHANT = "INVALID_MERCHANT"
+    INVALID_PAGE = "INVALID_PAGE"
     INVALID_QUANTITY = "INVALID_QUANTITY"
+    INVALID_SEARCH = "INVALID_SEARCH"
     INVALID_SESSION_ID = "INVALID_SESSION_ID"
+    INVALID_STATUS = "INVALID_STATUS"
     INVALID_USER_ID = "INVALID_USER_ID"
     INVALID_WEBHOOK = "INVALID_WEBHOOK"
     LINE_NOT_FOUND = "LINE_NOT_FOUND"
+    MERCHANT_CODE_REQUIRED = "MERCHANT_CODE_REQUIRED"
+    MERCHANT_CONNECTION_FAILED = "MERCHANT_CONNECTION_FAILED"
+    MERCHANT_CONNECTION_UNTESTED = "MERCHANT_CONNECTION_UNTESTED"
     MESSAGE_NOT_FOUND = "MESSAGE_NOT_FOUND"
     METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"
     MISMATCH_RESOLVED = "MISMATCH_RESOLVED"
@@ -57,10 +69,13 @@ class ErrorCode(StrEnum):
     MISSING_IDENTITY = "MISSING_IDENTITY"
     NO_MISMATCH = "NO_MISMATCH"
     NO_TRANSACTION = "NO_TRANSACTION"
+    NOT_DEAD_LETTERED = "NOT_DEAD_LETTERED"
+    NOT_DEAD_MAIL = "NOT_DEAD_MAIL"
     NOT_ENOUGH_TICKETS = "NOT_ENOUGH_TICKETS"
     NOT_FOUND = "NOT_FOUND"
     NOT_IN_CART = "NOT_IN_CART"
     NOTHING_TO_PAY = "NOTHING_TO_PAY"
+    NOTHING_TO_RESEND = "NOTHING_TO_RESEND"
     ORDER_ALREADY_PAID = "ORDER_ALREADY_PAID"
     ORDER_CLOSED = "ORDER_CLOSED"
     ORDER_NOT_FOUND = "ORDER_NOT_FOUND"
@@ -75,6 +90,8 @@ class ErrorCode(StrEnum):
     QUANTITY_LIMIT = "QUANTITY_LIMIT"
     QUANTITY_MISSING = "QUANTITY_MISSING"
     QUANTITY_NOT_WHOLE = "QUANTITY_NOT_WHOLE"
+    REASON_REQUIRED = "REASON_REQUIRED"
+    REASON_TOO_LONG = "REASON_TOO_LONG"
     REFUND_IN_PROGRESS = "REFUND_IN_PROGRESS"
     REFUND_NOT_MADE = "REFUND_NOT_MADE"
     REFUND_REFUSED = "REFUND_REFUSED"
@@ -93,6 +110,7 @@ class ErrorCode(StrEnum):
     TOO_MANY_REQUESTS = "TOO_MANY_REQUESTS"
     UNAUTHORIZED = "UNAUTHORIZED"
     UNKNOWN_ORDER = "UNKNOWN_ORDER"
+    UNKNOWN_PAGE = "UNKNOWN_PAGE"
     UNKNOWN_USER = "UNKNOWN_USER"
     UNSUPPORTED_MEDIA_TYPE = "UNSUPPORTED_MEDIA_TYPE"
 
@@ -133,6 +151,14 @@ def _not_enough_tickets(*, left: int, ticket_type: str, event: str) -> str:
     )
 
 
+def _nothing_to_resend(*, order_id: int, status: str | None) -> str:
+    if status in ("pending", "sending"):
+        return f"The confirmation of order #{order_id} is on its way already."
+    if status == "skipped":
+        return f"The confirmation of order #{order_id} has no address to go to."
+    return f"Order #{order_id} has no confirmation to send again: it has not been paid and mailed."
+
+
 Message = str | Callable[..., str]
 # Placeholders are filled from the keyword values the error is raised with.
 MESSAGES: Final[Mapping[ErrorCode, Message]] = {
@@ -142,6 +168,7 @@ MESSAGES: Final[Mapping[ErrorCode, Message]] = {
     ErrorCode.AMOUNT_ABOVE_PAID: (
         "Order #{order_id} was paid {paid}; a refund cannot be more than that."
     ),
+    ErrorCode.API_KEY_REQUIRED: "Enter the merchant's SumUp API key.",
     ErrorCode.BAD_REQUEST: "The request could not be understood.",
     ErrorCode.BOOKING_NOT_FOUND: "That booking is not in your cart.",
     ErrorCode.CART_CHANGED: "Your cart changed, please review it.",
@@ -171,6 +198,7 @@ MESSAGES: Final[Mapping[ErrorCode, Message]] = {
     ErrorCode.DATABASE_UNAVAILABLE: (
         "We cannot reach our database just now. Please try again in a moment."
     ),
+    ErrorCode.DATE_RANGE_TOO_LONG: "Choose a range of at most five years.",
     ErrorCode.EARLIER_CHECKOUT_PAID: (
         "Your earlier checkout of this cart (order #{order_id}) has just been paid, so no "
         "new order was made. You can see it under Your orders."
@@ -190,16 +218,30 @@ MESSAGES: Final[Mapping[ErrorCode, Message]] = {
         'The amount must be a number such as "12.50", more than zero, '
         "with at most two decimal places."
     ),
+    ErrorCode.INVALID_DATE: "The {name} date must be a day such as 2026-12-05.",
+    ErrorCode.INVALID_DATE_RANGE: "The end date is before the start date.",
+    ErrorCode.INVALID_FILTER: "There is no filter {flag!r}.",
     ErrorCode.INVALID_IDEMPOTENCY_KEY: (
         "The {header} header must be 1 to {max_length} printable ASCII characters."
     ),
     ErrorCode.INVALID_INPUT: "{field}: {detail}.",
     ErrorCode.INVALID_JSON: "Send a JSON object{example}.",
+    ErrorCode.INVALID_MERCHANT: "{detail}.",
+    ErrorCode.INVALID_PAGE: "The page must be a number from 1 to {maximum}.",
     ErrorCode.INVALID_QUANTITY: "The quantity must be a whole number {bounds}.",
+    ErrorCode.INVALID_SEARCH: "The search can be at most {maximum} characters.",
     ErrorCode.INVALID_SESSION_ID: "session_id must be 1 to 64 letters, digits, '-' or '_'.",
+    ErrorCode.INVALID_STATUS: "There is no order status {status!r}.",
     ErrorCode.INVALID_USER_ID: "user_id must be a positive integer.",
     ErrorCode.INVALID_WEBHOOK: "The webhook body must be a JSON object.",
     ErrorCode.LINE_NOT_FOUND: "That item is not in your cart.",
+    ErrorCode.MERCHANT_CODE_REQUIRED: "Enter the SumUp merchant code.",
+    ErrorCode.MERCHANT_CONNECTION_FAILED: (
+        "SumUp refused the key for merchant {merchant_code} ({reason}). Nothing was saved."
+    ),
+    ErrorCode.MERCHANT_CONNECTION_UNTESTED: (
+        "SumUp could not be asked just now. Please try the connection again in a minute."
+    ),
     ErrorCode.MESSAGE_NOT_FOUND: (
         "There is no such message: it may have expired, or the list was cleared."
     ),
@@ -211,10 +253,18 @@ MESSAGES: Final[Mapping[ErrorCode, Message]] = {
     ErrorCode.NO_TRANSACTION: (
         "Order #{order_id} has no SumUp transaction id to refund; refund it in SumUp's dashboard."
     ),
+    ErrorCode.NOT_DEAD_LETTERED: (
+        "Outbox event {event_id} is not dead-lettered: it was retried already, delivered, "
+        "or does not exist."
+    ),
+    ErrorCode.NOT_DEAD_MAIL: (
+        "Message {message_id} is not dead: it was retried already, sent, or does not exist."
+    ),
     ErrorCode.NOT_ENOUGH_TICKETS: _not_enough_tickets,
     ErrorCode.NOT_FOUND: "We could not find that page.",
     ErrorCode.NOT_IN_CART: "That is not in your cart.",
     ErrorCode.NOTHING_TO_PAY: "There is nothing to pay for in your cart.",
+    ErrorCode.NOTHING_TO_RESEND: _nothing_to_resend,
     ErrorCode.ORDER_ALREADY_PAID: "This order is already paid.",
     ErrorCode.ORDER_CLOSED: (
         "This order was {status} and can no longer be paid; its items are back in your cart."
@@ -245,6 +295,8 @@ MESSAGES: Final[Mapping[ErrorCode, Message]] = {
     ErrorCode.QUANTITY_LIMIT: "You can have at most {maximum} of {item} in your cart.",
     ErrorCode.QUANTITY_MISSING: "The quantity must be a whole number {bounds}.",
     ErrorCode.QUANTITY_NOT_WHOLE: "The quantity must be a whole number {bounds}.",
+    ErrorCode.REASON_REQUIRED: "Say why the order is refunded.",
+    ErrorCode.REASON_TOO_LONG: "The reason can be at most {maximum} characters.",
     ErrorCode.REFUND_IN_PROGRESS: (
         "A refund of order #{order_id} was started at {started} UTC and SumUp "
         "has not confirmed it yet. Try again in a couple of minutes: it will not be made "
@@ -282,6 +334,7 @@ MESSAGES: Final[Mapping[ErrorCode, Message]] = {
     ErrorCode.TOO_MANY_REQUESTS: _too_many_requests,
     ErrorCode.UNAUTHORIZED: "A valid internal API token is required.",
     ErrorCode.UNKNOWN_ORDER: "There is no order #{order_id}.",
+    ErrorCode.UNKNOWN_PAGE: "There is no page {slug!r}.",
     ErrorCode.UNKNOWN_USER: "Choose one of the demo users.",
     ErrorCode.UNSUPPORTED_MEDIA_TYPE: "The request body has a type we do not accept.",
 }

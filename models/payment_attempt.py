@@ -11,7 +11,7 @@ from models.base import CartBase
 
 
 class PaymentAttempt(CartBase):
-    """Written by the trigger `orders_record_payment_attempt` (migration staff_c0008), in the
+    """Written by the trigger `orders_record_payment_attempt` (migration c0009), in the
     transaction of each change to the order's attempt, reference, checkout, status or code."""
 
     __tablename__ = "payment_attempts"

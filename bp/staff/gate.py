@@ -12,7 +12,8 @@ from werkzeug.exceptions import NotFound
 from bp.runtime import current_runtime
 from bp.staff.blueprint import STAFF_PREFIX
 from lib.auth import current_user_id
-from lib.errors import ServiceError
+from lib.error_codes import ErrorCode
+from lib.errors import unavailable
 from lib.sessions import RedisSession
 
 STAFF_USER = "staff_user_id"
@@ -28,9 +29,7 @@ async def require_staff() -> None:
         return
     if isinstance(session, RedisSession) and session.unavailable:
         # Who signed in cannot be read: "try again", as on every page, rather than a 404.
-        raise ServiceError(
-            503, "SESSION_STORE_UNAVAILABLE", "We are having trouble right now. Please retry."
-        )
+        raise unavailable(ErrorCode.SESSION_STORE_UNAVAILABLE)
     user_id = current_user_id()
     if user_id is None:
         raise NotFound()

@@ -17,6 +17,7 @@ from bp.staff.services.sales import (
     sales_report,
 )
 from bp.staff.views import render_staff
+from lib.error_codes import ErrorCode
 from lib.errors import NotFound
 from lib.localtime import to_local
 
@@ -49,7 +50,7 @@ async def _csv(name: str, export: Callable[..., AsyncIterator[str]]) -> Response
         query.page_slug
         and await runtime.domains.blog.page_by_slug(request_session(), query.page_slug) is None
     ):
-        raise NotFound(f"There is no page {query.page_slug!r}.", code="PAGE_NOT_FOUND")
+        raise NotFound(ErrorCode.UNKNOWN_PAGE, slug=query.page_slug)
 
     async def rows() -> AsyncIterator[bytes]:
         # A session of its own: the response streams after the request's session is closed.

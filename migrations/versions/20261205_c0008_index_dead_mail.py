@@ -3,7 +3,7 @@
 A partial index: dead messages are few and sent ones many, so the count reads a handful of
 index entries instead of the whole table.
 
-Revision ID: deploy_c0008_dead_mail_index
+Revision ID: c0008_dead_mail_index
 Revises: c0007_sent_messages
 Create Date: 2026-12-05
 """
@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "deploy_c0008_dead_mail_index"
+revision: str = "c0008_dead_mail_index"
 down_revision: str | None = "c0007_sent_messages"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

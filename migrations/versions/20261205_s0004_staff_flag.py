@@ -3,7 +3,7 @@
 The account app decides who is the coop's staff; a standalone deployment has only this
 stand-in table, so it gets the column the cart's staff console reads (read-only).
 
-Revision ID: staff_s0004_staff_flag
+Revision ID: s0004_staff_flag
 Revises: s0003_users
 Create Date: 2026-12-05
 """
@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "staff_s0004_staff_flag"
+revision: str = "s0004_staff_flag"
 down_revision: str | None = "s0003_users"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

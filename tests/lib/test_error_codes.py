@@ -19,6 +19,11 @@ FUNCTION_VALUES: dict[ErrorCode, list[dict[str, object]]] = {
         {"left": 1, "ticket_type": "Adult", "event": "Gig"},
         {"left": 2, "ticket_type": "Adult", "event": "Gig"},
     ],
+    ErrorCode.NOTHING_TO_RESEND: [
+        {"order_id": 4, "status": "pending"},
+        {"order_id": 4, "status": "skipped"},
+        {"order_id": 4, "status": None},
+    ],
     ErrorCode.SESSION_FULLY_BOOKED: [
         {"session": "“Taster”", "available": 0, "wanted": 1},
         {"session": "“Taster”", "available": 1, "wanted": 2},

@@ -9,6 +9,7 @@ import logging
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from lib.error_codes import ErrorCode
 from lib.errors import ServiceError
 from models import SentMessage
 
@@ -40,15 +41,8 @@ async def resend_confirmation(session: AsyncSession, *, order_id: int) -> int:
             )
         )
         await session.rollback()
-        raise ServiceError(409, "NOTHING_TO_RESEND", _why_not(order_id, status))
+        raise ServiceError(409, ErrorCode.NOTHING_TO_RESEND, order_id=order_id, status=status)
     await session.commit()
     log.warning("order %s: confirmation %s put back in the mail queue", order_id, message_id)
     return message_id
 
-
-def _why_not(order_id: int, status: str | None) -> str:
-    if status in ("pending", "sending"):
-        return f"The confirmation of order #{order_id} is on its way already."
-    if status == "skipped":
-        return f"The confirmation of order #{order_id} has no address to go to."
-    return f"Order #{order_id} has no confirmation to send again: it has not been paid and mailed."

@@ -15,6 +15,7 @@ from bp.order.services.dead_mail import retry_dead_mail
 from bp.order.services.resend_mail import resend_confirmation
 from bp.staff.services.audit import Act, audited
 from config.settings import Settings
+from lib.error_codes import ErrorCode
 from lib.errors import BadRequest, ServiceError
 from lib.ids import is_id
 from lib.money import format_money
@@ -38,11 +39,9 @@ def parse_refund_form(*, amount: str, reason: str) -> RefundForm:
     """Check the form: an amount such as 12.50 or none, and a reason a person wrote."""
     reason = " ".join(reason.split())
     if not reason:
-        raise BadRequest("Say why the order is refunded.", code="REASON_REQUIRED")
+        raise BadRequest(ErrorCode.REASON_REQUIRED)
     if len(reason) > MAX_REASON:
-        raise BadRequest(
-            f"The reason can be at most {MAX_REASON} characters.", code="REASON_TOO_LONG"
-        )
+        raise BadRequest(ErrorCode.REASON_TOO_LONG, maximum=MAX_REASON)
     return RefundForm(amount=parse_refund_amount(amount.strip()), reason=reason)
 
 
@@ -110,12 +109,7 @@ async def staff_retry_dead_letter(
 
     async def run() -> None:
         if not await retry_dead_letters(session, ids=[event_id]):
-            raise ServiceError(
-                409,
-                "NOT_DEAD_LETTERED",
-                f"Outbox event {event_id} is not dead-lettered: it was retried already, "
-                "delivered, or does not exist.",
-            )
+            raise ServiceError(409, ErrorCode.NOT_DEAD_LETTERED, event_id=event_id)
 
     await audited(session, act, run, describe=lambda _: "put back in the relay's queue")
 
@@ -134,12 +128,7 @@ async def staff_retry_dead_mail(
 
     async def run() -> None:
         if not await retry_dead_mail(session, ids=[message_id]):
-            raise ServiceError(
-                409,
-                "NOT_DEAD_MAIL",
-                f"Message {message_id} is not dead: it was retried already, sent, "
-                "or does not exist.",
-            )
+            raise ServiceError(409, ErrorCode.NOT_DEAD_MAIL, message_id=message_id)
 
     await audited(session, act, run, describe=lambda _: "put back in the mail queue")
 

@@ -13,6 +13,7 @@ from bp.cart.services.merchants import set_page_merchant
 from bp.cart.services.payment_errors import PaymentProviderUnavailable
 from bp.staff.services.audit import Act, audited
 from config.settings import Settings
+from lib.error_codes import ErrorCode
 from lib.errors import BadRequest, NotFound, ServiceError
 from models import PageConfig
 from services.contracts.dtos import PageDTO
@@ -68,7 +69,7 @@ async def page_merchant_or_raise(
 ) -> PageMerchant:
     page = await domains.blog.page_by_slug(session, page_slug)
     if page is None:
-        raise NotFound(f"There is no page {page_slug!r}.", code="PAGE_NOT_FOUND")
+        raise NotFound(ErrorCode.UNKNOWN_PAGE, slug=page_slug)
     config = await session.scalar(select(PageConfig).where(PageConfig.page_id == page.id))
     await session.commit()
     return PageMerchant(
@@ -85,9 +86,9 @@ def parse_merchant_form(
     merchant_code = merchant_code.strip()
     api_key = api_key.strip()
     if not merchant_code:
-        raise BadRequest("Enter the SumUp merchant code.", code="MERCHANT_CODE_REQUIRED")
+        raise BadRequest(ErrorCode.MERCHANT_CODE_REQUIRED)
     if not api_key:
-        raise BadRequest("Enter the merchant's SumUp API key.", code="API_KEY_REQUIRED")
+        raise BadRequest(ErrorCode.API_KEY_REQUIRED)
     return MerchantForm(merchant_code, api_key, checkout_prefix.strip() or None)
 
 
@@ -103,14 +104,12 @@ async def check_connection(gateway: PaymentGateway, form: MerchantForm) -> str:
         if error.is_not_found:
             return f"SumUp accepted the key for merchant {form.merchant_code}."
         if error.is_retryable:
-            raise PaymentProviderUnavailable(
-                "SumUp could not be asked just now. Please try the connection again in a minute."
-            ) from error
+            raise PaymentProviderUnavailable(ErrorCode.MERCHANT_CONNECTION_UNTESTED) from error
         raise ServiceError(
             422,
-            "MERCHANT_CONNECTION_FAILED",
-            f"SumUp refused the key for merchant {form.merchant_code} "
-            f"({error.status}: {error.message or error.code}). Nothing was saved.",
+            ErrorCode.MERCHANT_CONNECTION_FAILED,
+            merchant_code=form.merchant_code,
+            reason=f"{error.status}: {error.message or error.code}",
         ) from error
     return f"SumUp accepted the key for merchant {form.merchant_code}."
 
@@ -152,7 +151,7 @@ async def staff_set_page_merchant(
     async def run() -> PageConfig:
         page = await domains.blog.page_by_slug(session, page_slug)
         if page is None:
-            raise NotFound(f"There is no page {page_slug!r}.", code="PAGE_NOT_FOUND")
+            raise NotFound(ErrorCode.UNKNOWN_PAGE, slug=page_slug)
         await session.commit()
         await check_connection(gateway, form)
         try:
@@ -167,7 +166,7 @@ async def staff_set_page_merchant(
         except ValueError as error:
             message = str(error)
             raise BadRequest(
-                message[:1].upper() + message[1:] + ".", code="INVALID_MERCHANT"
+                ErrorCode.INVALID_MERCHANT, detail=message[:1].upper() + message[1:]
             ) from None
 
     return await audited(

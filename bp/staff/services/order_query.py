@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from urllib.parse import urlencode
 
+from lib.error_codes import ErrorCode
 from lib.errors import BadRequest
 from lib.localtime import zone
 from models import ORDER_STATUSES
@@ -67,19 +68,17 @@ def parse_staff_order_query(args: Mapping[str, str]) -> StaffOrderQuery:
     """Read the query string; a value that cannot be one is a 400 naming it."""
     search = args.get("q", "").strip()
     if len(search) > MAX_SEARCH:
-        raise BadRequest(
-            f"The search can be at most {MAX_SEARCH} characters.", code="INVALID_SEARCH"
-        )
+        raise BadRequest(ErrorCode.INVALID_SEARCH, maximum=MAX_SEARCH)
     status = args.get("status", "").strip()
     if status and status not in ORDER_STATUSES:
-        raise BadRequest(f"There is no order status {status!r}.", code="INVALID_STATUS")
+        raise BadRequest(ErrorCode.INVALID_STATUS, status=status)
     flag = args.get("flag", "").strip()
     if flag and flag not in FLAGS:
-        raise BadRequest(f"There is no filter {flag!r}.", code="INVALID_FILTER")
+        raise BadRequest(ErrorCode.INVALID_FILTER, flag=flag)
     date_from = parse_day(args.get("from", ""), "from")
     date_to = parse_day(args.get("to", ""), "to")
     if date_from and date_to and date_to < date_from:
-        raise BadRequest("The end date is before the start date.", code="INVALID_DATE_RANGE")
+        raise BadRequest(ErrorCode.INVALID_DATE_RANGE)
     return StaffOrderQuery(
         search=search,
         status=status,
@@ -103,7 +102,7 @@ def parse_day(raw: str, name: str) -> date | None:
 
 
 def _bad_day(name: str) -> date:
-    raise BadRequest(f"The {name} date must be a day such as 2026-12-05.", code="INVALID_DATE")
+    raise BadRequest(ErrorCode.INVALID_DATE, name=name)
 
 
 def parse_page(raw: str) -> int:
@@ -111,5 +110,5 @@ def parse_page(raw: str) -> int:
     if not raw:
         return 1
     if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw[:6]) <= MAX_PAGE:
-        raise BadRequest(f"The page must be a number from 1 to {MAX_PAGE}.", code="INVALID_PAGE")
+        raise BadRequest(ErrorCode.INVALID_PAGE, maximum=MAX_PAGE)
     return int(raw)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import ColumnElement, Select, and_, false, select
+from sqlalchemy import ColumnElement, Select, and_, false, select, union
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bp.orders.services.search import order_number_of, title_matches
@@ -25,9 +25,11 @@ MAX_EMAIL_MATCHES = 200
 TITLES_SHOWN = 3
 # Shorter terms have no trigram to look up.
 TRIGRAM = 3
-# SumUp's transaction codes: letters and digits, both, and no spaces ("TEENSK4W2K"); no item
-# title the coop sells looks like that.
-TRANSACTION_CODE = re.compile(r"(?=[A-Za-z0-9]*[0-9])(?=[A-Za-z0-9]*[A-Za-z])[A-Za-z0-9]{6,32}")
+# SumUp's transaction codes: letters and digits, no spaces ("TEENSK4W2K"). One with both a
+# letter and a digit is no item title the coop sells; one of letters alone ("QPZKBNRTWA")
+# may be either, so it is looked up as both.
+TRANSACTION_CODE = re.compile(r"[A-Za-z0-9]{6,32}")
+HAS_DIGIT = re.compile(r"[0-9]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,16 +92,21 @@ def search_condition(term: str, user_ids: list[int]) -> ColumnElement[bool]:
         return Order.id == number
     if "@" in term:
         return Order.user_id.in_(user_ids) if user_ids else false()
-    if TRANSACTION_CODE.fullmatch(term):
+    code = TRANSACTION_CODE.fullmatch(term) is not None
+    if code and HAS_DIGIT.search(term):
         return Order.sumup_transaction_code == term.upper()
     if len(term) < TRIGRAM:
         return title_matches(term)
     # The orders with such a line, from the trigram index (ix_order_items_title_trgm): the
     # shopper's list checks each of one shopper's orders instead, which here would be all.
+    titled = select(OrderItem.order_id).where(
+        OrderItem.title.ilike(f"%{escape_like(term)}%", escape=LIKE_ESCAPE)
+    )
+    if not code:
+        return Order.id.in_(titled)
+    # A UNION of two index lookups: an OR of the two conditions would be tried on every order.
     return Order.id.in_(
-        select(OrderItem.order_id).where(
-            OrderItem.title.ilike(f"%{escape_like(term)}%", escape=LIKE_ESCAPE)
-        )
+        union(select(Order.id).where(Order.sumup_transaction_code == term.upper()), titled)
     )
 
 

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bp.staff.services.order_search import flag_condition
 from config.settings import Settings
+from lib.error_codes import ErrorCode
 from lib.errors import NotFound
 from lib.ids import is_id
 from models import Order, OutboxEvent, SentMessage
@@ -69,7 +70,7 @@ async def dead_letter_or_raise(session: AsyncSession, *, event_id: int) -> Outbo
     event = await session.get(OutboxEvent, event_id) if is_id(event_id) else None
     await session.commit()
     if event is None or event.dead_lettered_at is None:
-        raise NotFound(f"Outbox event {event_id} is not dead-lettered.", code="NOT_DEAD_LETTERED")
+        raise NotFound(ErrorCode.NOT_DEAD_LETTERED, event_id=event_id)
     return event
 
 
@@ -78,5 +79,5 @@ async def dead_message_or_raise(session: AsyncSession, *, message_id: int) -> Se
     message = await session.get(SentMessage, message_id) if is_id(message_id) else None
     await session.commit()
     if message is None or message.status != "dead":
-        raise NotFound(f"Message {message_id} is not dead.", code="NOT_DEAD_MAIL")
+        raise NotFound(ErrorCode.NOT_DEAD_MAIL, message_id=message_id)
     return message

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bp.staff.services.order_query import parse_day
 from config.settings import Settings
+from lib.error_codes import ErrorCode
 from lib.errors import BadRequest, NotFound
 from lib.localtime import to_local, zone
 from lib.money import cents
@@ -114,9 +115,9 @@ def parse_sales_query(args: dict[str, str], *, today: date) -> SalesQuery:
     date_to = parse_day(args.get("to", ""), "to") or today
     date_from = parse_day(args.get("from", ""), "from") or date_to - timedelta(days=29)
     if date_to < date_from:
-        raise BadRequest("The end date is before the start date.", code="INVALID_DATE_RANGE")
+        raise BadRequest(ErrorCode.INVALID_DATE_RANGE)
     if (date_to - date_from).days > MAX_RANGE_DAYS:
-        raise BadRequest("Choose a range of at most five years.", code="INVALID_DATE_RANGE")
+        raise BadRequest(ErrorCode.DATE_RANGE_TOO_LONG)
     return SalesQuery(date_from, date_to, args.get("page_slug", "").strip()[:255])
 
 
@@ -127,7 +128,7 @@ async def _page_of(
         return None
     page = await domains.blog.page_by_slug(session, query.page_slug)
     if page is None:
-        raise NotFound(f"There is no page {query.page_slug!r}.", code="PAGE_NOT_FOUND")
+        raise NotFound(ErrorCode.UNKNOWN_PAGE, slug=query.page_slug)
     return page
 
 

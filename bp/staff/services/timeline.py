@@ -16,6 +16,7 @@ from bp.cart.services.refunds import refund_due
 from bp.order.services.get_order import OrderView, view_of_order
 from bp.staff.services.audit import order_actions
 from config.settings import Settings
+from lib.error_codes import ErrorCode
 from lib.errors import NotFound
 from lib.ids import is_id
 from lib.money import format_money
@@ -80,7 +81,7 @@ async def load_staff_order_or_raise(session: AsyncSession, *, order_id: int) -> 
             select(Order).where(Order.id == order_id).options(selectinload(Order.items))
         )
     if order is None:
-        raise NotFound(f"There is no order #{order_id}.", code="ORDER_NOT_FOUND")
+        raise NotFound(ErrorCode.UNKNOWN_ORDER, order_id=order_id)
     return order
 
 

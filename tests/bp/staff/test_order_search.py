@@ -53,3 +53,22 @@ async def test_each_kind_of_term_finds_its_orders(app: Quart, db: AsyncSession) 
     fragment = await client.get("/staff/orders/?q=oat", headers={"HX-Request": "true"})
     body = await text(fragment)
     assert ids(body) == {guest.id} and "<html" not in body
+
+
+async def test_a_transaction_code_of_letters_alone_is_found_as_is_a_title_of_one_word(
+    app: Quart, db: AsyncSession
+) -> None:
+    # SumUp's codes are random letters and digits: some have no digit at all.
+    await f.user(db, STAFF, is_staff=True)
+    coded = await f.order(db, user_id=7, status="paid", items=[("Rye bread", 1, "3.00")])
+    coded.sumup_transaction_code = "QPZKBNRTWA"
+    worded = await f.order(db, user_id=8, items=[("Sourdoughloaf", 1, "4.00")])
+    await db.commit()
+    client = app.test_client()
+    await sign_in(app, client, STAFF)
+
+    def ids(body: str) -> set[int]:
+        return {order.id for order in (coded, worded) if f'data-order-id="{order.id}"' in body}
+
+    assert ids(await found(client, "q=qpzkbnrtwa")) == {coded.id}
+    assert ids(await found(client, "q=sourdoughloaf")) == {worded.id}

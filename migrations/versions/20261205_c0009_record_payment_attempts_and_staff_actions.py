@@ -14,8 +14,8 @@ A few indexes serve the staff's order list across all shoppers, newest first, an
 index (pg_trgm) its search by part of an item's title. The downgrade drops both tables, the
 trigger and the indexes.
 
-Revision ID: staff_c0008_audit_attempts
-Revises: c0007_sent_messages
+Revision ID: c0009_audit_attempts
+Revises: c0008_dead_mail_index
 Create Date: 2026-12-05
 """
 
@@ -26,8 +26,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "staff_c0008_audit_attempts"
-down_revision: str | None = "c0007_sent_messages"
+revision: str = "c0009_audit_attempts"
+down_revision: str | None = "c0008_dead_mail_index"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
