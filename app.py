@@ -36,6 +36,7 @@ from lib.internal_auth import install_internal_auth
 from lib.openapi import install_openapi
 from lib.rate_limits import install_rate_limits
 from lib.request_observation import install_request_observation
+from lib.secret_paths import install_path_redaction
 from lib.security_headers import install_security_headers
 from lib.sessions import RedisSession, RedisSessionInterface
 from lib.static_files import install_static_files
@@ -91,6 +92,7 @@ def create_app(config: dict[str, Any] | None = None) -> Quart:
     )
     register_error_handlers(app)
     install_security_headers(app, settings)
+    install_path_redaction(app)
     install_static_files(app)
     # In this order: the token check says who calls, the limits use that, then CSRF.
     install_internal_auth(app, token=settings.internal_api_token.get_secret_value())

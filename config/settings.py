@@ -149,6 +149,11 @@ class Settings(BaseSettings):
     rate_limit_webhook: Rate = "300/minute"
     rate_limit_webhook_per_order: Rate = "10/minute"
     rate_limit_failed_tokens: Rate = "10/minute"
+    # An order's link (its secret in the path): enough for a shopper, far too few to guess one.
+    rate_limit_order_links: Rate = "30/minute"
+    # "Find my orders" mails links: per client, and per address asked about (whoever asks).
+    rate_limit_order_lookups: Rate = "5/minute"
+    rate_limit_order_lookups_per_address: Rate = "3/hour"
     # Proxies whose X-Forwarded-For is believed (IPs or CIDRs); none by default.
     trusted_proxies: Annotated[list[str], AfterValidator(_networks)] = Field(default_factory=list)
 

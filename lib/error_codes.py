@@ -23,6 +23,7 @@ class ErrorCode(StrEnum):
     AMOUNT_ABOVE_PAID = "AMOUNT_ABOVE_PAID"
     BAD_REQUEST = "BAD_REQUEST"
     BOOKING_NOT_FOUND = "BOOKING_NOT_FOUND"
+    CALENDAR_FILE_NOT_FOUND = "CALENDAR_FILE_NOT_FOUND"
     CART_CHANGED = "CART_CHANGED"
     CART_EMPTY = "CART_EMPTY"
     CART_ITEMS_GONE = "CART_ITEMS_GONE"
@@ -37,6 +38,8 @@ class ErrorCode(StrEnum):
     DATABASE_UNAVAILABLE = "DATABASE_UNAVAILABLE"
     DATE_RANGE_TOO_LONG = "DATE_RANGE_TOO_LONG"
     EARLIER_CHECKOUT_PAID = "EARLIER_CHECKOUT_PAID"
+    EMAIL_MISSING = "EMAIL_MISSING"
+    EMAIL_TOO_LONG = "EMAIL_TOO_LONG"
     FILE_NOT_FOUND = "FILE_NOT_FOUND"
     FORBIDDEN = "FORBIDDEN"
     HTTP_ERROR = "HTTP_ERROR"
@@ -46,6 +49,7 @@ class ErrorCode(StrEnum):
     INVALID_AMOUNT = "INVALID_AMOUNT"
     INVALID_DATE = "INVALID_DATE"
     INVALID_DATE_RANGE = "INVALID_DATE_RANGE"
+    INVALID_EMAIL = "INVALID_EMAIL"
     INVALID_FILTER = "INVALID_FILTER"
     INVALID_IDEMPOTENCY_KEY = "INVALID_IDEMPOTENCY_KEY"
     INVALID_INPUT = "INVALID_INPUT"
@@ -171,6 +175,7 @@ MESSAGES: Final[Mapping[ErrorCode, Message]] = {
     ErrorCode.API_KEY_REQUIRED: "Enter the merchant's SumUp API key.",
     ErrorCode.BAD_REQUEST: "The request could not be understood.",
     ErrorCode.BOOKING_NOT_FOUND: "That booking is not in your cart.",
+    ErrorCode.CALENDAR_FILE_NOT_FOUND: "This order has no such calendar file.",
     ErrorCode.CART_CHANGED: "Your cart changed, please review it.",
     ErrorCode.CART_EMPTY: "Your cart is empty.",
     ErrorCode.CART_ITEMS_GONE: "The items in your cart are no longer available.",
@@ -203,6 +208,8 @@ MESSAGES: Final[Mapping[ErrorCode, Message]] = {
         "Your earlier checkout of this cart (order #{order_id}) has just been paid, so no "
         "new order was made. You can see it under Your orders."
     ),
+    ErrorCode.EMAIL_MISSING: "Enter your email address: your receipt and order link go there.",
+    ErrorCode.EMAIL_TOO_LONG: "That address is longer than {max_length} characters.",
     ErrorCode.FILE_NOT_FOUND: "We could not find that file.",
     ErrorCode.FORBIDDEN: "You are not allowed to do that.",
     ErrorCode.HTTP_ERROR: "{description}",
@@ -224,6 +231,7 @@ MESSAGES: Final[Mapping[ErrorCode, Message]] = {
     ErrorCode.INVALID_IDEMPOTENCY_KEY: (
         "The {header} header must be 1 to {max_length} printable ASCII characters."
     ),
+    ErrorCode.INVALID_EMAIL: "That is not an email address: {detail}",
     ErrorCode.INVALID_INPUT: "{field}: {detail}.",
     ErrorCode.INVALID_JSON: "Send a JSON object{example}.",
     ErrorCode.INVALID_MERCHANT: "{detail}.",

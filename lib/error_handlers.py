@@ -21,6 +21,7 @@ from lib.errors import (
     unavailable_dependency,
 )
 from lib.htmx import is_htmx, to_alerts
+from lib.secret_paths import redacted_path
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +88,12 @@ def register_error_handlers(app: Quart) -> None:
     @app.errorhandler(Exception)
     async def handle_unexpected(error: Exception) -> Response:
         if concurrent_conflict(error):
-            log.warning("concurrent conflict on %s %s: %s", request.method, request.path, error)
+            log.warning(
+                "concurrent conflict on %s %s: %s",
+                request.method,
+                redacted_path(request.path),
+                error,
+            )
             status = 503 if request.path.startswith(WEBHOOK_PREFIX) else 409
             code = ErrorCode.CONFLICT_TRY_AGAIN
             response = await error_response(status, code, message_of(code))
@@ -97,14 +103,18 @@ def register_error_handlers(app: Quart) -> None:
         if dependency is not None:
             # Expected while a server restarts: a line in the log, a 503 for the caller.
             log.warning(
-                "%s unavailable on %s %s: %s", dependency, request.method, request.path, error
+                "%s unavailable on %s %s: %s",
+                dependency,
+                request.method,
+                redacted_path(request.path),
+                error,
             )
             refusal = unavailable(UNAVAILABLE_CODES[dependency])
             response = await error_response(503, refusal.code, refusal.message)
             response.headers["Retry-After"] = str(refusal.retry_after)
             return response
         # The trace goes to the log, never to the browser.
-        log.exception("unhandled error on %s %s", request.method, request.path)
+        log.exception("unhandled error on %s %s", request.method, redacted_path(request.path))
         return await error_response(
             500, ErrorCode.INTERNAL_ERROR, message_of(ErrorCode.INTERNAL_ERROR)
         )

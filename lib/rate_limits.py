@@ -14,6 +14,7 @@ blueprints' functions themselves stay untouched, so two apps can have different 
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -41,6 +42,9 @@ from lib.internal_auth import is_internal_caller, requires_internal_token, sent_
 __all__ = ["install_rate_limits", "rate_class", "rate_exempt", "rate_limits_of"]
 
 PAGE, WRITE, CHECKOUT, WEBHOOK, INTERNAL = "page", "write", "checkout", "webhook", "internal"
+ORDER_LINK, ORDER_LOOKUP = "order_link", "order_lookup"
+# The form field a lookup is limited by, whoever sends it.
+ADDRESS_FIELD = "email"
 RATE_CLASS_ATTRIBUTE = "_rate_class"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 KEY_PREFIX = "ratelimit:"
@@ -113,6 +117,11 @@ def install_rate_limits(app: Quart, settings: Settings, *, redis: Callable[[], R
         ref = str((request.view_args or {}).get("order_ref", ""))
         return "order:" + (ref if ref.isdecimal() and len(ref) <= MAX_ORDER_DIGITS else "other")
 
+    async def by_address() -> str:
+        # Hashed: the limiter's keys never hold an address. Case does not make a new bucket.
+        typed = ((await request.form).get(ADDRESS_FIELD) or "").strip().lower()
+        return "address:" + hashlib.sha256(typed.encode()).hexdigest()
+
     async def from_internal_caller() -> bool:
         return is_internal_caller()
 
@@ -137,6 +146,11 @@ def install_rate_limits(app: Quart, settings: Settings, *, redis: Callable[[], R
             limit(settings.rate_limit_webhook_per_order, by_order),
         ],
         INTERNAL: [limit(settings.rate_limit_pages, skip=from_internal_caller)],
+        ORDER_LINK: [limit(settings.rate_limit_order_links)],
+        ORDER_LOOKUP: [
+            limit(settings.rate_limit_order_lookups),
+            limit(settings.rate_limit_order_lookups_per_address, by_address),
+        ],
     }
     RateLimiter(
         app,

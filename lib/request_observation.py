@@ -20,6 +20,7 @@ from hypercorn.typing import ASGIReceiveCallable, ASGISendCallable, Scope
 from quart import Quart, Response, request
 
 from lib.metrics import UNMATCHED_ROUTE, Metrics, bind_metrics
+from lib.secret_paths import redacted_path
 
 REQUEST_ID_HEADER = "X-Request-ID"
 # Letters, digits and . _ : - only (no spaces, quotes or line breaks to forge log lines with),
@@ -78,7 +79,7 @@ def install_request_observation(app: Quart, metrics: Metrics) -> None:
             logger=LOGGER_NAME,
             method=request.method,
             route=route,
-            path=request.path,
+            path=redacted_path(request.path),
             status=status,
             duration_ms=round(seconds * 1000, 1),
         )

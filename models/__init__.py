@@ -3,6 +3,7 @@
 from models.base import CartBase, SharedBase, utcnow
 from models.cart_item import CartItem
 from models.order import (
+    ACCESS_SECRET_LENGTH,
     CLOSED_STATUSES,
     MAX_TEXT_LENGTH,
     OPEN_STATUSES,
@@ -25,6 +26,7 @@ from models.shared.user import User
 from models.staff_action import STAFF_ACTION_OUTCOMES, StaffAction
 
 __all__ = [
+    "ACCESS_SECRET_LENGTH",
     "BOOKED_ENTRY_STATES",
     "CLOSED_STATUSES",
     "MAX_TEXT_LENGTH",

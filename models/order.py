@@ -34,6 +34,11 @@ CLOSED_STATUSES: tuple[ClosedStatus, ...] = get_args(ClosedStatus)
 # The longest order description and line title the columns hold.
 MAX_TEXT_LENGTH = 255
 ITEM_KINDS = ("product", "booking", "ticket")
+# 64 hex digits from two random UUIDs (244 random bits), made by PostgreSQL for each order.
+RANDOM_HEX_SQL = (
+    "replace(gen_random_uuid()::text, '-', '') || replace(gen_random_uuid()::text, '-', '')"
+)
+ACCESS_SECRET_LENGTH = 64
 
 
 class Order(UpdatedAtMixin, CartBase):
@@ -91,6 +96,13 @@ class Order(UpdatedAtMixin, CartBase):
             "id",
             postgresql_where=text("needs_refund AND refunded_at IS NULL"),
         ),
+        # "Find my orders": an address's orders, newest first.
+        Index(
+            "ix_orders_email_created",
+            text("lower(email)"),
+            text("created_at DESC"),
+            postgresql_where=text("email IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -105,6 +117,14 @@ class Order(UpdatedAtMixin, CartBase):
     total_amount: Mapped[Money] = mapped_column(nullable=False)
     description: Mapped[str] = mapped_column(
         String(MAX_TEXT_LENGTH), nullable=False, server_default=""
+    )
+    # The address a guest gave at checkout; None for a signed-in shopper (the account domain
+    # has theirs). Shown to no one but the order's owner.
+    email: Mapped[str | None] = mapped_column(String(320))
+    # Opens the order's page from any device (/orders/<id>/<secret>/): made by the database
+    # from its strong random source, compared in constant time, never logged.
+    access_secret: Mapped[str] = mapped_column(
+        String(64), nullable=False, server_default=text(RANDOM_HEX_SQL)
     )
 
     merchant_code: Mapped[str | None] = mapped_column(String(64))

@@ -22,8 +22,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import CartBase, CreatedAt, sql_list
 
-# What a message is about (one template each).
-MESSAGE_KINDS = ("order_paid", "refund_due", "refund_made")
+# What a message is about (one template each); `order_links` answers "find my orders" and is
+# filed under the newest order it links to.
+MESSAGE_KINDS = ("order_paid", "refund_due", "refund_made", "order_links")
 # `pending`: to send (when next_attempt_at comes); `sending`: claimed by a sender, which may
 # have sent it (see bp/order/services/mail_relay.py); `sent`; `skipped`: no one to send it to;
 # `dead`: the mail server refused it too often.

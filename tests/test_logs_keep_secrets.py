@@ -1,10 +1,12 @@
 """A whole checkout on the service as production runs it (Hypercorn, JSON logs), its log read
 afterwards: every line is structured and carries its request's id, SumUp's calls among them,
-and no line holds a secret, a token, the session id, the CSRF token or SumUp's API key."""
+and no line holds a secret, a token, the session id, the CSRF token, SumUp's API key or the
+secret of the order's link (opened, and guessed at, after paying)."""
 
 from __future__ import annotations
 
 import json
+import re
 import secrets
 from typing import Any
 
@@ -21,6 +23,7 @@ from tests.support.servers import ServiceProcess, free_port, service_environment
 from tests.support.standin import StandinControl
 
 COOKIE = "coop_session"
+ORDER_LINK = re.compile(r'id="order-link"[^>]*href="(/orders/(?:\d+)/([0-9a-f]{64})/)"')
 
 
 async def bakery_loaf(database_url: str) -> int:
@@ -64,7 +67,8 @@ async def test_a_whole_checkout_logs_no_secret(
         LOG_LEVEL="DEBUG",
     )
     bearer = {"Authorization": f"Bearer {internal_token}"}
-    with ServiceProcess(env, workers=1, port=port) as service:
+    # Hypercorn's production settings, its access log among them.
+    with ServiceProcess(env, workers=1, port=port, args=["--config", "hypercorn.toml"]) as service:
         async with httpx.AsyncClient(base_url=service.url, timeout=30) as shopper:
             token = token_in((await shopper.get("/bakery/")).text)
             added = await shopper.post(
@@ -74,7 +78,7 @@ async def test_a_whole_checkout_logs_no_secret(
             session_id = shopper.cookies[COOKIE]
             checkout = await shopper.post(
                 "/bakery/checkout/",
-                data={"csrf_token": token},
+                data={"csrf_token": token, "email": "guest@example.org"},
                 headers={"X-Request-ID": "checkout-request-1"},
             )
             assert checkout.status_code == 303, checkout.text
@@ -85,6 +89,15 @@ async def test_a_whole_checkout_logs_no_secret(
             order_id = int(delivery["url"].rstrip("/").rsplit("/", 1)[1])
             thanks = await shopper.get(f"/checkout/return/{order_id}/")
             assert thanks.status_code == 200 and "Thank you" in thanks.text
+            link = ORDER_LINK.search(thanks.text)
+            assert link is not None, thanks.text
+            link_secret = link.group(2)
+            # Opened from another device (no cookies), and guessed at with a wrong secret.
+            async with httpx.AsyncClient(base_url=service.url, timeout=30) as elsewhere:
+                opened = await elsewhere.get(link.group(1))
+                assert opened.status_code == 200 and f"Order #{order_id}" in opened.text
+                wrong = link.group(1).replace(link_secret, link_secret[::-1])
+                assert (await elsewhere.get(wrong)).status_code == 404
             # Other apps' calls, with the token and the session id in the query string.
             summary = await shopper.get(
                 "/internal/cart/summary", params={"session_id": session_id}, headers=bearer
@@ -101,6 +114,8 @@ async def test_a_whole_checkout_logs_no_secret(
         ("SUMUP_API_KEY", sumup_key),
         ("the session id", session_id),
         ("the CSRF token", token),
+        ("the order link's secret", link_secret),
+        ("the secret guessed at", link_secret[::-1]),
     ):
         assert value not in log, f"{name} is in the log"
     events = log_events(log)
@@ -113,6 +128,8 @@ async def test_a_whole_checkout_logs_no_secret(
         ("POST", "/checkout/webhook/<order_ref>/", "", 204),
         ("GET", "/checkout/return/<", ":order_id>/", 200),
         ("GET", "/internal/cart/summary", "", 200),
+        ("GET", "/orders/<", ":secret>/", 200),
+        ("GET", "/orders/<", ":secret>/", 404),
     ):
         assert any(
             m == method and r.startswith(start) and r.endswith(end) and s == status

@@ -51,6 +51,9 @@ ONE_A_MINUTE = {
     "rate_limit_webhook": "1/minute",
     "rate_limit_webhook_per_order": "1/minute",
     "rate_limit_failed_tokens": "1/minute",
+    "rate_limit_order_links": "1/minute",
+    "rate_limit_order_lookups": "1/minute",
+    "rate_limit_order_lookups_per_address": "1/minute",
 }
 
 
@@ -71,11 +74,17 @@ def plain_path(rule: Rule) -> str:
 
 
 def sample_path(app: Quart, rule: Rule, method: str = "POST") -> str:
-    """A concrete URL for the rule: 1 for numbers, "bakery" for anything else."""
+    """A concrete URL for the rule: 1 for numbers, "bakery" for anything else (or, where the
+    converter wants a fixed length, as many hex digits: an order link's secret)."""
     values: dict[str, Any] = {}
     for name in rule.arguments:
         converter = rule._converters.get(name)
-        values[name] = 1 if isinstance(converter, IntegerConverter) else "bakery"
+        if isinstance(converter, IntegerConverter):
+            values[name] = 1
+        elif converter is not None and not re.fullmatch(converter.regex, "bakery"):
+            values[name] = "ab" * 32
+        else:
+            values[name] = "bakery"
     adapter = app.url_map.bind("localhost")
     return str(adapter.build(rule.endpoint, values, method=method))
 

@@ -19,6 +19,7 @@ from bp.cart.services.checkout import (
     split_checkout_pages,
 )
 from bp.cart.services.checkout_outcomes import OutcomeKind, OutcomeView, outcome_view
+from bp.cart.services.guest_email import EMAIL_FIELD
 from bp.cart.services.order_preview import MAX_FINGERPRINT_LENGTH, decode_seen
 from bp.cart.services.page_cart import get_page_or_raise
 from bp.cart.services.payment_errors import CheckoutStartFailed, SplitCheckoutRequired
@@ -59,7 +60,8 @@ def _review_path(page_slug: str | None, fingerprint: str) -> str:
 
 async def _checkout(*, page_slug: str | None) -> ResponseReturnValue:
     runtime = current_runtime()
-    fingerprint = (await request.form).get(SEEN_FIELD)
+    form = await request.form
+    fingerprint = form.get(SEEN_FIELD)
     seen = decode_seen(fingerprint)
     if fingerprint is not None and seen is None:
         # Not a fingerprint our pages make: show the order as it is before any payment.
@@ -73,6 +75,7 @@ async def _checkout(*, page_slug: str | None) -> ResponseReturnValue:
             gateway=runtime.gateway,
             domains=runtime.domains,
             seen=seen,
+            email=form.get(EMAIL_FIELD),
         )
     except CheckoutNeedsReview:
         return go_to(_review_path(page_slug, fingerprint or ""))

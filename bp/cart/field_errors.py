@@ -14,12 +14,15 @@ from quart.typing import ResponseReturnValue
 from bp.cart.blueprints import bp
 from bp.cart.request_identity import browser_session, current_cart_identity
 from bp.cart.services.field_problems import FieldProblem, remember_problem
+from bp.cart.services.guest_email import EMAIL_FIELD, EMAIL_INPUT_ID
 from bp.cart.template_helpers import PROBLEMS_KEY
 from bp.cart.views import VIEW_FIELD, overview_context, page_context
 from bp.runtime import current_runtime, request_session
 from lib.error_handlers import error_response
 from lib.errors import FieldError
 from lib.htmx import is_htmx, safe_next, see_other
+
+CHECKOUT_ENDPOINTS = frozenset({"cart.checkout_page", "cart.checkout_whole_cart"})
 
 
 def field_id_of(error: FieldError) -> str | None:
@@ -29,6 +32,8 @@ def field_id_of(error: FieldError) -> str | None:
         return f"{error.field}-{args['item_id']}"
     if request.endpoint == "cart.add_to_cart":
         return f"add-{args['product_id']}"
+    if request.endpoint in CHECKOUT_ENDPOINTS and error.field == EMAIL_FIELD:
+        return EMAIL_INPUT_ID
     return None
 
 
@@ -48,11 +53,17 @@ async def answer_field_error(error: FieldError) -> ResponseReturnValue:
                 field_id=field_id,
                 problem=problem,
             )
-        return see_other(safe_next("/"))
+        return see_other(safe_next(_page_of_form()))
     setattr(g, PROBLEMS_KEY, {field_id: problem})
     if request.endpoint == "cart.add_to_cart":
         return await _add_form_refused(error, field_id)
     return await _view_refused(error)
+
+
+def _page_of_form() -> str:
+    """The cart page the refused form was on, when no `?next=` says otherwise."""
+    slug = (request.view_args or {}).get("page_slug")
+    return f"/{slug}/" if request.endpoint == "cart.checkout_page" and slug else "/"
 
 
 async def _view_refused(error: FieldError) -> ResponseReturnValue:

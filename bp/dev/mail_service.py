@@ -7,8 +7,9 @@ a week.
 
 from __future__ import annotations
 
+import base64
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -35,6 +36,8 @@ class CaughtMessage:
     to: str
     text: str | None
     html: str | None
+    # The attached files' names (calendar files), as a mail program lists them.
+    attachments: list[str] = field(default_factory=list)
 
 
 async def keep_caught(
@@ -84,8 +87,30 @@ def _parse(message_id: int, record: bytes | str) -> CaughtMessage:
         sender=str(parsed.get("From", "")),
         to=str(parsed.get("To", "")),
         text=_part(parsed, "plain"),
-        html=_part(parsed, "html"),
+        html=_with_inline_images(parsed, _part(parsed, "html")),
+        attachments=[
+            str(part.get_filename()) for part in parsed.iter_attachments() if part.get_filename()
+        ],
     )
+
+
+def _with_inline_images(message: EmailMessage, html: str | None) -> str | None:
+    """The HTML part with its `cid:` images (the tickets' QR codes) as data: URLs, which the
+    framed part's policy allows, as a mail program shows them."""
+    if html is None:
+        return None
+    for part in message.walk():
+        cid = part.get("Content-ID")
+        if cid is None or part.get_content_maintype() != "image":
+            continue
+        content = part.get_content()
+        if not isinstance(content, bytes):
+            continue
+        data = base64.b64encode(content).decode()
+        html = html.replace(
+            f'src="cid:{cid.strip("<>")}"', f'src="data:{part.get_content_type()};base64,{data}"'
+        )
+    return html
 
 
 def _part(message: EmailMessage, subtype: str) -> str | None:

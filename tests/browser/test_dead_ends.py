@@ -12,7 +12,12 @@ from playwright.sync_api import Browser, expect
 from tests.browser.accessibility import assert_accessible
 from tests.browser.conftest import LiveService
 from tests.browser.shoppers import WIDTHS, shopper_at
-from tests.browser.test_shopper_journey import badge, pay_on_the_hosted_page, sign_in_as_alice
+from tests.browser.test_shopper_journey import (
+    badge,
+    give_email_if_asked,
+    pay_on_the_hosted_page,
+    sign_in_as_alice,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 # The 404 page is visited on purpose, and Chromium logs it.
@@ -67,6 +72,7 @@ def test_no_dead_ends_and_no_vague_words(
         shopper.screenshot("page cart")
 
         # A failed payment: kept until a named time, "Pay again" first.
+        give_email_if_asked(page)
         page.locator("#checkout").click()
         pay_on_the_hosted_page(page, shopper, fail=True)
         status = page.locator("#payment-status")

@@ -98,6 +98,10 @@ async def shop_with_cart(
     return Shop(bakery, garden, loaf, rye, compost, booking, ticket_type, ticket)
 
 
+# The address a guest gives at checkout in these tests.
+GUEST_EMAIL = "guest@example.org"
+
+
 async def anonymous_shopper(app: Quart, client: Any, sid: str = "anon-checkout-1") -> str:
     """Give the client a shared session holding an anonymous cart id; returns the cart id."""
     session_id = await write_shared_session(app, {"cart_sid": sid})
@@ -106,14 +110,23 @@ async def anonymous_shopper(app: Quart, client: Any, sid: str = "anon-checkout-1
 
 
 async def post_checkout(
-    app: Quart, client: Any, slug: str | None = "bakery", *, htmx: bool = False
+    app: Quart,
+    client: Any,
+    slug: str | None = "bakery",
+    *,
+    htmx: bool = False,
+    email: str | None = GUEST_EMAIL,
 ) -> Any:
-    """POST the checkout form of a page (or of the whole cart) as a browser sends it."""
+    """POST the checkout form of a page (or of the whole cart) as a browser sends it; a guest's
+    form carries `email` (a signed-in shopper's has no such field, and the cart ignores it)."""
     path = f"/{slug}/checkout/" if slug else "/checkout/"
     token = csrf_token(app, client)
+    form = {"email": email} if email is not None else {}
     if htmx:
-        return await client.post(path, headers={"HX-Request": "true", "X-CSRF-Token": token})
-    return await client.post(path, form={"csrf_token": token})
+        return await client.post(
+            path, form=form, headers={"HX-Request": "true", "X-CSRF-Token": token}
+        )
+    return await client.post(path, form={"csrf_token": token, **form})
 
 
 async def checked_out_signed_in(

@@ -28,6 +28,7 @@ from bp.cart.services.calendar_cart import (
     ticket_page_id,
 )
 from bp.cart.services.get_cart import load_cart_lines
+from bp.cart.services.guest_email import guest_email_for
 from bp.cart.services.merchants import MerchantAccount, merchant_for_page
 from bp.cart.services.order_events import ORDER_CREATED, emit_order_event
 from bp.cart.services.order_preview import OrderPreview, Seen, held_by_orders, scopes_overlap
@@ -159,12 +160,15 @@ async def checkout_cart(
     gateway: PaymentGateway,
     domains: DomainServices,
     seen: Seen | None = None,
+    email: str | None = None,
 ) -> CheckoutStarted:
     """Check out one page's cart (`page_slug`) or the whole cart: the order, then its payment.
 
-    Raises NotFound for an unknown page, BadRequest for a browser without a cart, what
-    `create_order_from_cart` raises, and CheckoutStartFailed (the order is kept) when SumUp's
-    page cannot be opened. `seen` is what the checkout's page showed, when it says.
+    A guest's `email` (the form's) is required and kept on the order; a signed-in shopper's
+    is ignored. Raises NotFound for an unknown page, BadRequest for a browser without a cart,
+    FieldError for a guest's missing or malformed address, what `create_order_from_cart`
+    raises, and CheckoutStartFailed (the order is kept) when SumUp's page cannot be opened.
+    `seen` is what the checkout's page showed, when it says.
     """
     page = (
         await get_page_or_raise(session, slug=page_slug, domains=domains)
@@ -173,6 +177,7 @@ async def checkout_cart(
     )
     if identity is None:
         raise BadRequest(ErrorCode.CART_EMPTY)
+    guest_email = guest_email_for(identity, email)
     start = await create_order_from_cart(
         session,
         identity=identity,
@@ -181,6 +186,7 @@ async def checkout_cart(
         gateway=gateway,
         domains=domains,
         seen=seen,
+        email=guest_email,
     )
     if start.first_checkout is not None:
         # The order was made just now: no need to read it and its merchant again. Whatever
@@ -208,9 +214,11 @@ async def create_order_from_cart(
     gateway: PaymentGateway,
     domains: DomainServices,
     seen: Seen | None = None,
+    email: str | None = None,
 ) -> OrderStart:
     """The order for the cart (one page, or all of it), made once; commits.
 
+    `email` is the guest's address, kept on the order (the latest given, on a reused one).
     An open order for exactly this cart is returned instead of a new one. Raises BadRequest
     for an empty cart, CartChanged or TICKETS_SOLD_OUT (409), SplitCheckoutRequired for a
     cart-wide checkout paid to several merchants, SESSION_FULLY_BOOKED (409) for a session with
@@ -227,6 +235,7 @@ async def create_order_from_cart(
             domains=domains,
             deactivated=deactivated,
             seen=seen,
+            email=email,
         )
         if isinstance(outcome, OrderStart):
             return outcome
@@ -254,6 +263,7 @@ async def _order_transaction(
     domains: DomainServices,
     deactivated: set[str],
     seen: Seen | None,
+    email: str | None,
 ) -> OrderStart | _DeactivateFirst:
     """Under the identity's lock: reuse the open order, or replace it with a new one."""
     page_id = page.id if page is not None else None
@@ -284,6 +294,9 @@ async def _order_transaction(
             )
         if len(overlapping) == 1 and _reusable(overlapping[0], cart, page_id, settings):
             order_id = overlapping[0].id
+            if email is not None:
+                # The receipt goes where the guest asked this time (a typo corrected).
+                overlapping[0].email = email
             await session.commit()
             log.info("checkout reuses open order %s", order_id)
             return OrderStart(order_id, reused=True, notices=cart.notices)
@@ -301,7 +314,13 @@ async def _order_transaction(
             # Their bookings and tickets are back in the cart: this order takes them.
             cart = await _read_cart(session, identity=identity, page_id=page_id, domains=domains)
         order_id, first_checkout = await _create_order(
-            session, identity=identity, page=page, settings=settings, domains=domains, cart=cart
+            session,
+            identity=identity,
+            page=page,
+            settings=settings,
+            domains=domains,
+            cart=cart,
+            email=email,
         )
         await session.commit()
     log.info(
@@ -432,6 +451,7 @@ async def _create_order(
     settings: Settings,
     domains: DomainServices,
     cart: _Cart,
+    email: str | None,
 ) -> tuple[int, HostedCheckoutRequest]:
     """The order, its items at database prices, its claims and its event (not committed);
     and what SumUp is to be asked for its first hosted checkout."""
@@ -454,6 +474,7 @@ async def _create_order(
     order = Order(
         user_id=identity.user_id,
         session_id=identity.session_id,
+        email=email,
         page_id=page.id if page is not None else None,
         status="pending",
         currency=settings.currency,

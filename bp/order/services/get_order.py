@@ -40,6 +40,9 @@ class OrderLineView:
     starts_at: datetime | None = None
     ticket_code: str | None = None
     ticket_type: str | None = None
+    # The calendar entry booked, or the event the ticket is for; when it ends, where known.
+    entry_id: int | None = None
+    ends_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +70,15 @@ class OrderView:
     products: list[OrderLineView]
     bookings: list[OrderLineView]
     tickets: list[OrderLineView]
+    # What the order's link opens it with (order_link.py), and a guest's address: shown to
+    # the order's owner only.
+    access_secret: str = ""
+    email: str | None = None
+
+    @property
+    def link_path(self) -> str:
+        """The path of the order's link, which opens it from any device."""
+        return f"/orders/{self.id}/{self.access_secret}/"
 
     @property
     def ticket_groups(self) -> list[OrderTicketGroup[OrderLineView]]:
@@ -181,7 +193,13 @@ def _view(
         if item.kind == "booking":
             entry = entries.get(item.ref_id)
             if entry is not None:
-                line = replace(line, state=entry.state, starts_at=entry.start_at)
+                line = replace(
+                    line,
+                    state=entry.state,
+                    starts_at=entry.start_at,
+                    entry_id=entry.id,
+                    ends_at=entry.end_at,
+                )
             bookings.append(line)
         elif item.kind == "ticket":
             ticket = tickets.get(item.ref_id)
@@ -192,6 +210,7 @@ def _view(
                     starts_at=ticket.entry_start_at,
                     ticket_code=ticket.code,
                     ticket_type=ticket.ticket_type_name,
+                    entry_id=ticket.entry_id,
                 )
             ticket_lines.append(line)
         else:
@@ -216,6 +235,8 @@ def _view(
         products=products,
         bookings=bookings,
         tickets=ticket_lines,
+        access_secret=order.access_secret,
+        email=order.email,
     )
 
 

@@ -7,8 +7,10 @@ A pass plans, then sends:
 2. Sending claims one due row at a time (`pending` → `sending`, FOR UPDATE SKIP LOCKED, so
    two senders never claim one row), commits the claim, and only then talks to the mail
    server; no transaction is open while it does. Once the server has accepted the message
-   the row is marked `sent`. An anonymous order, or a shopper the account domain has no
-   usable address for, is marked `skipped` (for good: there is nobody to retry for).
+   the row is marked `sent`. A guest's order is mailed to the address the guest gave at
+   checkout; a signed-in shopper's to the account domain's. An order with neither (a guest's
+   from before addresses were asked for, or an account with no usable address) is marked
+   `skipped` (for good: there is nobody to retry for).
 
 The crash window lies between the server's acceptance and the `sent` mark. Choosing between
 "maybe twice" and "maybe never", this picks at least once: a row left `sending` is claimed
@@ -30,6 +32,7 @@ import asyncio
 import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
+from email.message import EmailMessage
 from typing import Any
 
 from jinja2 import Environment
@@ -39,19 +42,23 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from bp.cart.services.shopper import order_contact
-from bp.order.services.get_order import view_of_order
+from bp.order.services.get_order import OrderView, view_of_order
+from bp.order.services.order_lookup import ORDER_LINKS_MAIL, orders_of_address
 from bp.order.services.order_mail import (
     MAIL_EVENTS,
+    Rendered,
     build_message,
     kinds_for,
     recipient_of,
     render_mail,
+    render_order_links,
 )
 from config.settings import Settings
 from lib.db import Databases
 from lib.errors import database_unavailable
 from lib.jobs import run_every
 from models import Order, OutboxEvent, SentMessage
+from services.contracts.dtos import ShopperContact
 from services.events import retry_delay
 from services.mail import Mailer, MailError, mail_environment
 from services.registry import DomainServices
@@ -87,6 +94,8 @@ class _Claim:
     kind: str
     order_id: int
     failures: int
+    # Set when planned (a "find my orders" request names its address); else found at sending.
+    recipient: str | None = None
 
 
 async def plan_messages(session: AsyncSession, *, batch_size: int = 100) -> int:
@@ -153,6 +162,7 @@ async def claim_next(session: AsyncSession) -> _Claim | None:
                 SentMessage.kind,
                 SentMessage.order_id,
                 SentMessage.failures,
+                SentMessage.recipient,
             )
         )
     ).first()
@@ -165,6 +175,7 @@ async def claim_next(session: AsyncSession) -> _Claim | None:
         kind=row.kind,
         order_id=row.order_id,
         failures=row.failures,
+        recipient=row.recipient,
     )
 
 
@@ -236,6 +247,10 @@ async def _send(
     environment: Environment,
 ) -> str:
     """Send one claimed message; answers what became of it."""
+    if claim.kind == ORDER_LINKS_MAIL:
+        return await _send_order_links(
+            session, claim=claim, settings=settings, mailer=mailer, environment=environment
+        )
     order = await session.scalar(
         select(Order)
         .where(Order.id == claim.order_id)
@@ -247,7 +262,19 @@ async def _send(
     view = await view_of_order(session, order=order, domains=domains)
     await session.commit()
     if order.user_id is None:
-        return await _skip(session, claim, "anonymous order: no address to write to")
+        if order.email is None:
+            # An order made before guests were asked for an address.
+            return await _skip(session, claim, "anonymous order: no address to write to")
+        return await _deliver(
+            session,
+            claim=claim,
+            order=order,
+            view=view,
+            contact=ShopperContact(email=order.email),
+            settings=settings,
+            mailer=mailer,
+            environment=environment,
+        )
     try:
         async with databases.account_sessionmaker() as account:
             contact = await order_contact(account, order=order, domains=domains)
@@ -264,9 +291,64 @@ async def _send(
             wait=timedelta(seconds=settings.relay_backoff_seconds),
         )
         return "unreachable"
-    recipient = recipient_of(contact) if contact is not None else None
-    if contact is None or recipient is None:
+    if contact is None or recipient_of(contact) is None:
         return await _skip(session, claim, f"user {order.user_id} has no usable address")
+    return await _deliver(
+        session,
+        claim=claim,
+        order=order,
+        view=view,
+        contact=contact,
+        settings=settings,
+        mailer=mailer,
+        environment=environment,
+    )
+
+
+async def _send_order_links(
+    session: AsyncSession,
+    *,
+    claim: _Claim,
+    settings: Settings,
+    mailer: Mailer,
+    environment: Environment,
+) -> str:
+    """Mail a "find my orders" request its address's order links (as they are now)."""
+    recipient = recipient_of(ShopperContact(email=claim.recipient or ""))
+    if recipient is None:
+        return await _skip(session, claim, "the address cannot be written to")
+    orders = await orders_of_address(session, address=recipient.addr_spec)
+    await session.commit()
+    if not orders:
+        return await _skip(session, claim, "the address has no orders any more")
+    rendered = render_order_links(environment, orders=orders, settings=settings)
+    message = build_message(
+        rendered,
+        recipient=recipient,
+        settings=settings,
+        activity_id=claim.activity_id,
+        kind=claim.kind,
+    )
+    return await _hand_over(
+        session, claim=claim, settings=settings, mailer=mailer, rendered=rendered, message=message
+    )
+
+
+async def _deliver(
+    session: AsyncSession,
+    *,
+    claim: _Claim,
+    order: Order,
+    view: OrderView,
+    contact: ShopperContact,
+    settings: Settings,
+    mailer: Mailer,
+    environment: Environment,
+) -> str:
+    """Render the claimed message for `contact`, hand it to the mail server, record it."""
+    recipient = recipient_of(contact)
+    if recipient is None:
+        return await _skip(session, claim, "the order's address cannot be written to")
     try:
         rendered = render_mail(
             environment, kind=claim.kind, order=order, view=view, contact=contact, settings=settings
@@ -285,6 +367,21 @@ async def _send(
         return await _refused(
             session, claim, settings, f"{type(error).__name__}: {error}", permanent=False
         )
+    return await _hand_over(
+        session, claim=claim, settings=settings, mailer=mailer, rendered=rendered, message=message
+    )
+
+
+async def _hand_over(
+    session: AsyncSession,
+    *,
+    claim: _Claim,
+    settings: Settings,
+    mailer: Mailer,
+    rendered: Rendered,
+    message: EmailMessage,
+) -> str:
+    """Give the message to the mail server and record what it answered."""
     try:
         await mailer.send(message)
     except MailError as error:
@@ -303,14 +400,12 @@ async def _send(
         claim,
         status="sent",
         sent_at=func.now(),
-        recipient=recipient.addr_spec,
+        recipient=message["To"].addresses[0].addr_spec,
         subject=rendered.subject,
         message_id=message["Message-ID"],
         note=None,
     )
-    log.info(
-        "mail %s (%s, order %s) sent to user %s", claim.id, claim.kind, order.id, order.user_id
-    )
+    log.info("mail %s (%s, order %s) sent", claim.id, claim.kind, claim.order_id)
     return "sent"
 
 

@@ -4,7 +4,8 @@ An `order.paid` event calls for the confirmation, and, when part of what was pai
 before the payment arrived (seed 004), a second message saying a refund is due; an
 `order.refunded` event calls for the message that the refund was made. Both parts of each
 message (plain text and HTML) are rendered from templates/mail/, the HTML one escaped as the
-pages are.
+pages are; each carries the order's link. The confirmation also carries a calendar file per
+booking and event, and each ticket's QR code as an image the HTML part shows by its code.
 """
 
 from __future__ import annotations
@@ -18,13 +19,17 @@ from urllib.parse import urlsplit
 
 from jinja2 import Environment
 
-from bp.cart.services.order_events import ORDER_PAID, ORDER_REFUNDED, order_url
-from bp.order.services.get_order import OrderView
+from bp.cart.services.order_events import ORDER_PAID, ORDER_REFUNDED
+from bp.order.services.calendar_files import calendar_files
+from bp.order.services.get_order import DELIVERED_STATES, OrderView
+from bp.order.services.order_link import order_link
+from bp.order.services.order_lookup import LinkedOrder
+from bp.order.services.ticket_codes import ticket_qr_png
 from config.settings import Settings, mail_address
 from lib.money import format_money
 from models import Order
 from services.contracts.dtos import ShopperContact
-from services.mail import compose_message, message_id_for
+from services.mail import Attachment, InlineImage, compose_message, message_id_for
 
 ORDER_PAID_MAIL = "order_paid"
 REFUND_DUE_MAIL = "refund_due"
@@ -48,11 +53,13 @@ def kinds_for(event_type: str, activity: dict[str, Any]) -> list[str]:
 
 @dataclass(frozen=True)
 class Rendered:
-    """A message's subject and both of its parts."""
+    """A message's subject, both of its parts, and the files that go with them."""
 
     subject: str
     text: str
     html: str
+    images: tuple[InlineImage, ...] = ()
+    attachments: tuple[Attachment, ...] = ()
 
 
 def subject_for(kind: str, order: Order, settings: Settings) -> str:
@@ -77,20 +84,68 @@ def render_mail(
 ) -> Rendered:
     """Both parts of the message `kind` about `order`, and its subject."""
     subject = subject_for(kind, order, settings)
+    link = order_link(settings, order.id, order.access_secret)
+    files = calendar_files(view, settings=settings, link=link) if kind == ORDER_PAID_MAIL else []
+    codes = _ticket_codes(view) if kind == ORDER_PAID_MAIL else []
+    domain = _domain(settings)
+    qr_cids = {code: f"qr-{code}@{domain}" for code in codes}
     context: dict[str, Any] = {
         "order": view,
         "refund_reason": order.refund_reason,
         "refunded_amount": order.refunded_amount,
         "name": contact.name,
-        "order_link": order_url(settings, order.id),
+        "order_link": link,
         "contact_email": settings.coop_contact_email,
         "subject": subject,
+        "calendar_files": files,
+        "qr_cids": qr_cids,
     }
     return Rendered(
         subject=subject,
         text=environment.get_template(f"mail/{kind}.txt").render(context),
         html=environment.get_template(f"mail/{kind}.html").render(context),
+        images=tuple(
+            InlineImage(cid=cid, filename=f"ticket-{code}.png", content=ticket_qr_png(code))
+            for code, cid in qr_cids.items()
+        ),
+        attachments=tuple(
+            Attachment(file.filename, file.content, "text", "calendar") for file in files
+        ),
     )
+
+
+def render_order_links(
+    environment: Environment, *, orders: list[LinkedOrder], settings: Settings
+) -> Rendered:
+    """The "find my orders" mail: each order of the address with its link."""
+    subject = "Your orders at the Rose Ash cooperative"
+    context: dict[str, Any] = {
+        "orders": orders,
+        "name": None,
+        "links": {
+            order.id: order_link(settings, order.id, order.access_secret) for order in orders
+        },
+        "contact_email": settings.coop_contact_email,
+        "subject": subject,
+    }
+    return Rendered(
+        subject=subject,
+        text=environment.get_template("mail/order_links.txt").render(context),
+        html=environment.get_template("mail/order_links.html").render(context),
+    )
+
+
+def _ticket_codes(view: OrderView) -> list[str]:
+    """The codes of the tickets the shopper got (a sold-out one has no code to show)."""
+    return [
+        line.ticket_code
+        for line in view.tickets
+        if line.ticket_code and line.state in DELIVERED_STATES
+    ]
+
+
+def _domain(settings: Settings) -> str:
+    return urlsplit(settings.public_base_url).hostname or "localhost"
 
 
 def build_message(
@@ -103,14 +158,15 @@ def build_message(
 ) -> EmailMessage:
     """The message to send: from MAIL_FROM to the shopper, with a Message-ID stable per event."""
     assert settings.mail_from is not None
-    domain = urlsplit(settings.public_base_url).hostname or "localhost"
     return compose_message(
         sender=mail_address(settings.mail_from),
         to=recipient,
         subject=rendered.subject,
         text=rendered.text,
         html=rendered.html,
-        message_id=message_id_for(activity_id=activity_id, kind=kind, domain=domain),
+        message_id=message_id_for(activity_id=activity_id, kind=kind, domain=_domain(settings)),
+        images=rendered.images,
+        attachments=rendered.attachments,
     )
 
 
