@@ -123,7 +123,9 @@ async def _review(*, page_slug: str | None) -> ResponseReturnValue:
     )
     if review.preview.is_empty:
         return see_other(f"/{page_slug}/" if page_slug is not None else "/")
-    return await render_template("checkout/confirm.html", review=review)
+    return await render_template(
+        "checkout/confirm.html", review=review, identity=current_cart_identity()
+    )
 
 
 @bp.get("/checkout/split/")
