@@ -25,6 +25,7 @@ from bp.runtime import install_runtime
 from bp.staff import bp as staff_bp
 from bp.staff import install_staff_gate
 from config.settings import Settings, load_settings
+from lib.access_log import install_access_log_escaping
 from lib.assets import asset_url
 from lib.auth import current_user_id, current_user_name, sign_in_url
 from lib.csrf import init_csrf
@@ -112,6 +113,7 @@ def create_app(config: dict[str, Any] | None = None) -> Quart:
     app.jinja_env.globals.update(PAYMENT_MESSAGES)
     # The process's logging (the last app made decides, as there is one per worker).
     configure_logging(json=settings.logs_as_json, level=settings.log_level)
+    install_access_log_escaping()
     return app
 
 

@@ -13,9 +13,13 @@ retry-dead-mail [ID ...]     put dead messages (all, or these) back in the mail 
 refund ORDER_ID [--amount X] refund a paid order through SumUp (asks SumUp first whether an
                              earlier refund whose answer was lost went through)
 resolve-mismatch ORDER_ID    record that an order's unmatched payment was settled by hand
+resolve-second-payment ORDER_ID
+                             record that a second payment of a paid order was refunded
 purge-carts                  one pass: empty anonymous carts untouched for ANONYMOUS_CART_DAYS
 set-page-merchant SLUG --merchant-code C --api-key-env VAR [--prefix P]
                              pay a page to its own SumUp merchant (the key is read from $VAR)
+reseal-page-keys             seal every stored page API key again with the first key of
+                             PAGE_CONFIG_ENCRYPTION_KEY (after adding a new key in front)
 """
 
 from __future__ import annotations
@@ -246,6 +250,26 @@ async def resolve_mismatch(order_id: int) -> None:
     )
 
 
+async def resolve_second(order_id: int) -> None:
+    """Record that the second payment of a paid order was refunded in SumUp by hand."""
+    from bp.cart.services.second_payment import resolve_second_payment
+    from lib.errors import ServiceError
+
+    async with (
+        open_runtime(load_settings()) as runtime,
+        runtime.databases.sessionmaker() as session,
+    ):
+        try:
+            flagged_at = await resolve_second_payment(session, order_id=order_id)
+        except ServiceError as error:
+            raise SystemExit(error.message) from None
+    print(
+        f"order {order_id}: the second payment noticed on {flagged_at:%Y-%m-%d %H:%M} UTC "
+        "is recorded as refunded",
+        flush=True,
+    )
+
+
 async def set_page_merchant(
     page_slug: str, merchant_code: str, api_key_env: str, prefix: str | None
 ) -> None:
@@ -278,6 +302,24 @@ async def set_page_merchant(
     print(f"page {page_slug!r} is now paid to SumUp merchant {merchant_code}", flush=True)
 
 
+async def reseal_page_keys() -> None:
+    """Seal every page's SumUp API key again with PAGE_CONFIG_ENCRYPTION_KEY's first key."""
+    from bp.cart.services.merchants import reseal_api_keys
+
+    async with (
+        open_runtime(load_settings()) as runtime,
+        runtime.databases.sessionmaker() as session,
+    ):
+        resealed, unreadable = await reseal_api_keys(session, settings=runtime.settings)
+    print(f"sealed {resealed} page API key(s) again with the first key", flush=True)
+    if unreadable:
+        pages = ", ".join(str(page_id) for page_id in unreadable)
+        raise SystemExit(
+            f"no key of PAGE_CONFIG_ENCRYPTION_KEY opens the API key of page(s) {pages}: "
+            "add the key they were sealed with, or set their merchant again"
+        )
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -306,6 +348,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "resolve-mismatch", help="record that an unmatched payment was settled by hand"
     )
     resolve.add_argument("order_id", type=int)
+    second = commands.add_parser(
+        "resolve-second-payment", help="record that a second payment was refunded by hand"
+    )
+    second.add_argument("order_id", type=int)
     merchant = commands.add_parser("set-page-merchant", help="pay a page to its own merchant")
     merchant.add_argument("page_slug")
     merchant.add_argument("--merchant-code", required=True)
@@ -313,6 +359,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--api-key-env", required=True, help="the environment variable holding the API key"
     )
     merchant.add_argument("--prefix", help="checkout reference prefix (default: the site's)")
+    commands.add_parser(
+        "reseal-page-keys", help="seal every page API key again with the first encryption key"
+    )
     return parser.parse_args(argv)
 
 
@@ -342,6 +391,10 @@ def main(argv: list[str] | None = None) -> None:
         asyncio.run(refund(args.order_id, args.amount))
     elif args.command == "resolve-mismatch":
         asyncio.run(resolve_mismatch(args.order_id))
+    elif args.command == "resolve-second-payment":
+        asyncio.run(resolve_second(args.order_id))
+    elif args.command == "reseal-page-keys":
+        asyncio.run(reseal_page_keys())
     else:
         asyncio.run(
             set_page_merchant(args.page_slug, args.merchant_code, args.api_key_env, args.prefix)

@@ -114,10 +114,13 @@ class Settings(BaseSettings):
         env_nested_delimiter="__",
     )
 
-    app_env: Literal["development", "test", "production"] = "development"
+    # Production unless asked otherwise: a bare start must never get development's public
+    # secrets or its sign-in page (`dev.py serve` and the tests set APP_ENV themselves).
+    app_env: Literal["development", "test", "production"] = "production"
     secret_key: SecretStr | None = None
     internal_api_token: SecretStr | None = None
-    # Fernet key (urlsafe base64, 32 bytes) sealing the per-page SumUp API keys at rest.
+    # Fernet keys (urlsafe base64, 32 bytes each), comma-separated, sealing the per-page SumUp
+    # API keys at rest: the first seals, every one opens (a rotation adds a new first key).
     page_config_encryption_key: SecretStr | None = None
 
     database_url: str | None = None
@@ -188,6 +191,11 @@ class Settings(BaseSettings):
         le=24 * 60,
         validation_alias=AliasChoices("payment_window_minutes", "checkout_session_minutes"),
     )
+    # How long an order may hold its tickets and places however often it is paid again (from
+    # its creation, or from that of the order it replaced), and how many payment attempts it
+    # may make; then they are released and the order closes.
+    order_hold_max_minutes: int = Field(default=120, ge=5, le=7 * 24 * 60)
+    order_max_payment_attempts: int = Field(default=5, ge=1, le=100)
     reconciler_interval_seconds: float = Field(default=60.0, gt=0)
     # The background jobs: reconciler, outbox relay, mail and cart purge (tests run their passes
     # by hand). RECONCILER_ENABLED, its former name, is still read (deprecated).
@@ -301,19 +309,21 @@ class Settings(BaseSettings):
 
     @field_validator("page_config_encryption_key")
     @classmethod
-    def _fernet_key(cls, value: SecretStr | None) -> SecretStr | None:
+    def _fernet_keys(cls, value: SecretStr | None) -> SecretStr | None:
         # Checked at start: a bad key would otherwise surface only at the first page checkout.
         if value is not None:
-            try:
-                key = base64.urlsafe_b64decode(value.get_secret_value().encode())
-            except ValueError:
-                key = b""
-            if len(key) != FERNET_KEY_BYTES:
-                raise ValueError(
-                    "must be a Fernet key (32 url-safe base64-encoded bytes), e.g. from "
-                    "`python -c 'from cryptography.fernet import Fernet; "
-                    "print(Fernet.generate_key().decode())'`"
-                )
+            for position, key in enumerate(_key_list(value.get_secret_value()), start=1):
+                try:
+                    raw = base64.urlsafe_b64decode(key.encode())
+                except ValueError:
+                    raw = b""
+                if len(raw) != FERNET_KEY_BYTES:
+                    raise ValueError(
+                        "must be a Fernet key (32 url-safe base64-encoded bytes), e.g. from "
+                        "`python -c 'from cryptography.fernet import Fernet; "
+                        "print(Fernet.generate_key().decode())'`, or several separated by "
+                        f"commas, the first one sealing (key {position} is not one)"
+                    )
         return value
 
     @field_validator(*PRODUCTION_SECRETS, mode="before")
@@ -325,6 +335,13 @@ class Settings(BaseSettings):
         if isinstance(raw, str) and not raw.strip():
             return None
         return value
+
+    @property
+    def page_config_encryption_keys(self) -> list[str]:
+        """PAGE_CONFIG_ENCRYPTION_KEY's keys in order: the first seals, all of them open."""
+        if self.page_config_encryption_key is None:
+            return []
+        return _key_list(self.page_config_encryption_key.get_secret_value())
 
     @property
     def is_development(self) -> bool:
@@ -423,6 +440,11 @@ def mail_address(value: str) -> Address:
         return Address(display_name=name, username=local, domain=domain)
     except ValueError as error:
         raise ValueError(f"{value!r} is not a mail address: {error}") from None
+
+
+def _key_list(value: str) -> list[str]:
+    """Comma-separated keys, blanks around them ignored."""
+    return [key.strip() for key in value.split(",") if key.strip()]
 
 
 def _secret(value: SecretStr | None) -> str:

@@ -42,6 +42,7 @@ class ErrorCode(StrEnum):
     EMAIL_TOO_LONG = "EMAIL_TOO_LONG"
     FILE_NOT_FOUND = "FILE_NOT_FOUND"
     FORBIDDEN = "FORBIDDEN"
+    HOLD_ENDED = "HOLD_ENDED"
     HTTP_ERROR = "HTTP_ERROR"
     IDEMPOTENCY_KEY_IN_PROGRESS = "IDEMPOTENCY_KEY_IN_PROGRESS"
     IDEMPOTENCY_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"
@@ -72,6 +73,7 @@ class ErrorCode(StrEnum):
     MISSING_FIELD = "MISSING_FIELD"
     MISSING_IDENTITY = "MISSING_IDENTITY"
     NO_MISMATCH = "NO_MISMATCH"
+    NO_SECOND_PAYMENT = "NO_SECOND_PAYMENT"
     NO_TRANSACTION = "NO_TRANSACTION"
     NOT_DEAD_LETTERED = "NOT_DEAD_LETTERED"
     NOT_DEAD_MAIL = "NOT_DEAD_MAIL"
@@ -100,6 +102,7 @@ class ErrorCode(StrEnum):
     REFUND_NOT_MADE = "REFUND_NOT_MADE"
     REFUND_REFUSED = "REFUND_REFUSED"
     REFUND_UNCONFIRMED = "REFUND_UNCONFIRMED"
+    SECOND_PAYMENT_REFUNDED = "SECOND_PAYMENT_REFUNDED"
     SESSION_FULLY_BOOKED = "SESSION_FULLY_BOOKED"
     SESSION_STORE_UNAVAILABLE = "SESSION_STORE_UNAVAILABLE"
     SIGN_IN_REQUIRED = "SIGN_IN_REQUIRED"
@@ -212,6 +215,11 @@ MESSAGES: Final[Mapping[ErrorCode, Message]] = {
     ErrorCode.EMAIL_TOO_LONG: "That address is longer than {max_length} characters.",
     ErrorCode.FILE_NOT_FOUND: "We could not find that file.",
     ErrorCode.FORBIDDEN: "You are not allowed to do that.",
+    ErrorCode.HOLD_ENDED: (
+        "Order #{order_id} held its items for as long as an order may, so it was closed and "
+        "its tickets and places were released for others. Nothing was charged, and everything "
+        "is back in your cart: check out again to order what is still available."
+    ),
     ErrorCode.HTTP_ERROR: "{description}",
     ErrorCode.IDEMPOTENCY_KEY_IN_PROGRESS: (
         "A request with this key is in progress. Retry in a moment to get its answer."
@@ -258,6 +266,7 @@ MESSAGES: Final[Mapping[ErrorCode, Message]] = {
     ErrorCode.MISSING_FIELD: "{field} is required. Send a JSON object{example}.",
     ErrorCode.MISSING_IDENTITY: _missing_identity,
     ErrorCode.NO_MISMATCH: "Order #{order_id} has no payment that failed to match.",
+    ErrorCode.NO_SECOND_PAYMENT: "Order #{order_id} was not paid twice.",
     ErrorCode.NO_TRANSACTION: (
         "Order #{order_id} has no SumUp transaction id to refund; refund it in SumUp's dashboard."
     ),
@@ -307,7 +316,7 @@ MESSAGES: Final[Mapping[ErrorCode, Message]] = {
     ErrorCode.REASON_TOO_LONG: "The reason can be at most {maximum} characters.",
     ErrorCode.REFUND_IN_PROGRESS: (
         "A refund of order #{order_id} was started at {started} UTC and SumUp "
-        "has not confirmed it yet. Try again in a couple of minutes: it will not be made "
+        "has not confirmed it yet. Try again in a few minutes: it will not be made "
         "twice."
     ),
     ErrorCode.REFUND_NOT_MADE: (
@@ -318,7 +327,10 @@ MESSAGES: Final[Mapping[ErrorCode, Message]] = {
     ErrorCode.REFUND_UNCONFIRMED: (
         "SumUp did not confirm the refund of order #{order_id}. It is kept as pending "
         "confirmation, so it will not be made twice: it is checked with SumUp again "
-        "automatically, or run the refund again in a couple of minutes."
+        "automatically, or run the refund again in a few minutes."
+    ),
+    ErrorCode.SECOND_PAYMENT_REFUNDED: (
+        "Order #{order_id}'s second payment was recorded as refunded on {day}."
     ),
     ErrorCode.SESSION_FULLY_BOOKED: _session_fully_booked,
     ErrorCode.SESSION_STORE_UNAVAILABLE: (

@@ -10,7 +10,7 @@ import logging
 
 from quart import Quart, Response, jsonify, render_template, request
 from quart_rate_limiter import RateLimitExceeded
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from lib.error_codes import ErrorCode, message_of
 from lib.errors import (
@@ -29,8 +29,18 @@ log = logging.getLogger(__name__)
 CONFLICT_RETRY_AFTER_SECONDS = 1
 # SumUp retries a webhook only on a 5xx; everyone else is told it was a conflict.
 WEBHOOK_PREFIX = "/checkout/webhook/"
-# Paths answered in JSON: the internal API (and its OpenAPI document) and SumUp's webhook.
-JSON_PREFIXES = ("/internal/cart/", "/internal/openapi.json", "/checkout/webhook/")
+# Paths answered in JSON: the internal API (and its OpenAPI document), SumUp's webhook, and
+# what machines ask (the probes and the metrics).
+JSON_PREFIXES = (
+    "/internal/cart/",
+    "/internal/openapi.json",
+    "/checkout/webhook/",
+    "/healthz",
+    "/readyz",
+    "/metrics",
+)
+# Every other app's path: even the fragments' (HTML answers) method errors are JSON.
+INTERNAL_PREFIX = "/internal/"
 # The code of each HTTP error the framework raises; any other is HTTP_ERROR with its description.
 HTTP_CODES = {
     400: ErrorCode.BAD_REQUEST,
@@ -48,15 +58,22 @@ def wants_json() -> bool:
     return request.path.startswith(JSON_PREFIXES)
 
 
-async def error_response(status: int, code: ErrorCode, message: str) -> Response:
-    """Render the error as JSON, an HTMX fragment, or a full page."""
-    if wants_json():
+async def error_response(
+    status: int, code: ErrorCode, message: str, *, json: bool | None = None, lean: bool = False
+) -> Response:
+    """Render the error as JSON (`json`, by default for the paths machines call), an HTMX
+    fragment, or a full page (`lean`: one that reads nothing from the databases)."""
+    if json if json is not None else wants_json():
         response = jsonify({"error": {"code": code, "message": message}})
     elif is_htmx():
         body = await render_template("_error.html", status=status, code=code, message=message)
         response = to_alerts(Response(body, mimetype="text/html"))
     else:
-        body = await render_template("errors/error.html", status=status, code=code, message=message)
+        # A path that matches no route gets a page that reads nothing from the databases.
+        lean = lean or request.routing_exception is not None
+        body = await render_template(
+            "errors/error.html", status=status, code=code, message=message, lean=lean
+        )
         response = Response(body, mimetype="text/html")
     response.status_code = status
     return response
@@ -79,7 +96,16 @@ def register_error_handlers(app: Quart) -> None:
             return await _too_many_requests(getattr(error, "retry_after", None))
         code = HTTP_CODES.get(status, ErrorCode.HTTP_ERROR)
         message = message_of(code, description=error.description or "Error.")
-        return await error_response(status, code, message)
+        # The framework's own refusals (no such path, or a gate answering as if there were
+        # none) all look alike, and cost nothing.
+        if not isinstance(error, MethodNotAllowed):
+            return await error_response(status, code, message, lean=True)
+        # RFC 9110 §15.5.6: a 405 names the methods the resource has.
+        allowed = sorted(error.valid_methods or ())
+        json = wants_json() or request.path.startswith(INTERNAL_PREFIX)
+        response = await error_response(status, code, message, json=json, lean=True)
+        response.headers["Allow"] = ", ".join(allowed)
+        return response
 
     @app.errorhandler(RateLimitExceeded)
     async def handle_rate_limited(error: RateLimitExceeded) -> Response:

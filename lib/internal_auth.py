@@ -41,8 +41,9 @@ def install_internal_auth(app: Quart, *, token: str) -> None:
             and hmac.compare_digest(presented, expected)
         )
         setattr(g, CALLER_FLAG, valid)
-        # A token sent and refused is a guess: those are rate-limited (lib/rate_limits.py).
-        setattr(g, WRONG_TOKEN_FLAG, header is not None and not valid)
+        # A bearer token sent and refused is a guess: those are rate-limited per client
+        # (lib/rate_limits.py). Another scheme (Basic auth in front of a staging site) is not.
+        setattr(g, WRONG_TOKEN_FLAG, scheme.lower() == "bearer" and not valid)
 
     app.before_request(check_bearer_token)
 
@@ -53,7 +54,7 @@ def is_internal_caller() -> bool:
 
 
 def sent_a_wrong_token() -> bool:
-    """Whether this request carried an Authorization header that is not the internal token."""
+    """Whether this request carried a bearer token that is not the internal token."""
     return bool(g.get(WRONG_TOKEN_FLAG, False))
 
 

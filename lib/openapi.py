@@ -6,6 +6,10 @@ other apps call); quart-schema serves nothing of its own (no /openapi.json, /doc
 (bp/openapi). On top of what quart-schema writes, each operation gets its errors (the one JSON
 error shape of lib/error_handlers.py, or an HTML page for the fragments), the
 `Idempotency-Key` header where the route takes one, and `Retry-After` where it is sent.
+
+A querystring model naming `query_object` becomes one exploded `form` object parameter, so
+that its schema can say what separate parameters cannot (exactly one of two, at most one):
+a client generator sends each property as its own `?name=value`, as the server reads them.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from pydantic import BaseModel, ConfigDict
 from quart import Quart
 from quart_schema import QuartSchema, document_response
 from quart_schema.openapi import HttpSecurityScheme, Info, OpenAPIProvider
+from quart_schema.typing import Model
 from werkzeug.routing import Rule
 
 from lib.idempotency import HEADER, MAX_KEY_LENGTH, REPLAYED_HEADER, is_idempotent
@@ -39,6 +44,8 @@ ERROR_DESCRIPTIONS = {
     429: "Too many requests; retry after Retry-After seconds.",
     503: "A server this one needs is unreachable; retry after Retry-After seconds.",
 }
+# What an object query parameter's schema may say about the object as a whole.
+OBJECT_CONSTRAINTS = ("minProperties", "maxProperties", "additionalProperties", "required")
 # Statuses that carry Retry-After (a 409 only when retrying can help).
 RETRY_AFTER_STATUSES = (409, 429, 503)
 
@@ -103,6 +110,33 @@ class InternalApiProvider(OpenAPIProvider):
         for rule in super().generate_rules():
             if hasattr(self._app.view_functions[rule.endpoint], DOCUMENTED_ATTRIBUTE):
                 yield rule
+
+    def build_querystring_parameters(
+        self, model: type[Model]
+    ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+        name = getattr(model, "query_object", None)
+        if name is None or not (isinstance(model, type) and issubclass(model, BaseModel)):
+            return super().build_querystring_parameters(model)
+        schema = model.model_json_schema(ref_template=COMPONENT_REF)
+        properties = {
+            key: {k: v for k, v in value.items() if k != "title"}
+            for key, value in schema["properties"].items()
+        }
+        object_schema = {
+            "type": "object",
+            "properties": properties,
+            **{k: schema[k] for k in OBJECT_CONSTRAINTS if k in schema},
+        }
+        parameter = {
+            "name": name,
+            "in": "query",
+            "style": "form",
+            "explode": True,
+            "required": schema.get("minProperties", 0) > 0,
+            "description": schema.get("description", ""),
+            "schema": object_schema,
+        }
+        return [parameter], schema.get("$defs", {})
 
     def build_paths(self, rule: Rule) -> tuple[dict[str, Any], dict[str, Any]]:
         paths, components = super().build_paths(rule)

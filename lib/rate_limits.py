@@ -3,10 +3,16 @@
 Every route gets the limits of its class, from the settings: a page (GET), a shopper's write
 (POST), a checkout (which calls SumUp with the merchant's key), SumUp's webhook (per client,
 and per order, since each one makes us ask SumUp), or an internal route (limited only for a
-caller without the internal token). On top, a request carrying a wrong internal token counts
-against the failed-token limit wherever it goes. The health probes and static files are
-exempt (`rate_exempt`). Over a limit, quart-rate-limiter raises RateLimitExceeded, which the
-one error mapping answers as 429 with Retry-After.
+caller without the internal token). The health probes and static files are exempt
+(`rate_exempt`). Over a limit, quart-rate-limiter raises RateLimitExceeded, which the one
+error mapping answers as 429 with Retry-After.
+
+Three limits are counted by hand (lib/rate_counts.py), since a view's limits count per
+route and only for routes that exist: a wrong bearer token counts against the client's
+failed-token limit whatever the route (other schemes, such as a staging site's Basic auth,
+are no guess at our token); a request that matches no route counts against the client's page
+limit; and SumUp's webhook spends its order's allowance only when it really asks SumUp
+(`spend_webhook_allowance`), so junk that never reaches SumUp cannot use it up.
 
 The limits are attached per app, when it is built, to wrappers of the view functions: the
 blueprints' functions themselves stay untouched, so two apps can have different limits.
@@ -17,7 +23,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import wraps
 from math import ceil
 from typing import Any, TypeVar
@@ -38,8 +44,15 @@ from redis.exceptions import RedisError
 from config.settings import Settings, parse_rate
 from lib.client_address import client_address, networks
 from lib.internal_auth import is_internal_caller, requires_internal_token, sent_a_wrong_token
+from lib.rate_counts import spend
 
-__all__ = ["install_rate_limits", "rate_class", "rate_exempt", "rate_limits_of"]
+__all__ = [
+    "install_rate_limits",
+    "rate_class",
+    "rate_exempt",
+    "rate_limits_of",
+    "spend_webhook_allowance",
+]
 
 PAGE, WRITE, CHECKOUT, WEBHOOK, INTERNAL = "page", "write", "checkout", "webhook", "internal"
 ORDER_LINK, ORDER_LOOKUP = "order_link", "order_lookup"
@@ -48,8 +61,8 @@ ADDRESS_FIELD = "email"
 RATE_CLASS_ATTRIBUTE = "_rate_class"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 KEY_PREFIX = "ratelimit:"
-# The webhook's order in its path, as a key: digits only (a BIGINT), else one shared bucket.
-MAX_ORDER_DIGITS = 19
+# Where the app keeps what counts its limits by hand (app.extensions).
+EXTENSION = "cart_rate_counts"
 
 F = TypeVar("F", bound=Callable[..., Any])
 log = logging.getLogger(__name__)
@@ -103,19 +116,41 @@ class CartIndexStore(RateLimiterStoreABC):
             log.warning("rate limit not counted, Redis unreachable: %s", error)
 
 
+class HandCounts:
+    """The limits counted by hand for one app (see the module's docstring)."""
+
+    def __init__(self, settings: Settings, store: CartIndexStore) -> None:
+        self.enabled = settings.rate_limit_enabled
+        self.trusted = networks(settings.trusted_proxies)
+        self.store = store
+        self.guesses = parse_rate(settings.rate_limit_failed_tokens)
+        self.pages = parse_rate(settings.rate_limit_pages)
+        self.per_order = parse_rate(settings.rate_limit_webhook_per_order)
+
+    async def count(self, key: str, rate: tuple[int, timedelta]) -> None:
+        if self.enabled:
+            await spend(self.store, key, count=rate[0], period=rate[1])
+
+    async def before_request(self) -> None:
+        """A wrong bearer token, whatever the route; a path that matches no route."""
+        if sent_a_wrong_token():
+            await self.count("guess:" + client_address(self.trusted), self.guesses)
+        if request.routing_exception is not None:
+            await self.count("unmatched:" + client_address(self.trusted), self.pages)
+
+
+async def spend_webhook_allowance(order_id: int) -> None:
+    """Count one question to SumUp about `order_id` against its webhook allowance."""
+    counts: HandCounts = current_app.extensions[EXTENSION]
+    await counts.count(f"webhook-order:{order_id}", counts.per_order)
+
+
 def install_rate_limits(app: Quart, settings: Settings, *, redis: Callable[[], Redis]) -> None:
     """Give every route of `app` (registered by now) its limits, unless it is exempt."""
     trusted = networks(settings.trusted_proxies)
 
     async def by_client() -> str:
         return "client:" + client_address(trusted)
-
-    async def by_guesser() -> str:
-        return "guess:" + client_address(trusted)
-
-    async def by_order() -> str:
-        ref = str((request.view_args or {}).get("order_ref", ""))
-        return "order:" + (ref if ref.isdecimal() and len(ref) <= MAX_ORDER_DIGITS else "other")
 
     async def by_address() -> str:
         # Hashed: the limiter's keys never hold an address. Case does not make a new bucket.
@@ -125,9 +160,6 @@ def install_rate_limits(app: Quart, settings: Settings, *, redis: Callable[[], R
     async def from_internal_caller() -> bool:
         return is_internal_caller()
 
-    async def without_a_wrong_token() -> bool:
-        return not sent_a_wrong_token()
-
     def limit(
         rate: str,
         key: Callable[[], Awaitable[str]] = by_client,
@@ -136,15 +168,11 @@ def install_rate_limits(app: Quart, settings: Settings, *, redis: Callable[[], R
         count, period = parse_rate(rate)
         return RateLimit(count, period, key_function=key, skip_function=skip)
 
-    guesses = limit(settings.rate_limit_failed_tokens, by_guesser, without_a_wrong_token)
     by_class = {
         PAGE: [limit(settings.rate_limit_pages)],
         WRITE: [limit(settings.rate_limit_writes)],
         CHECKOUT: [limit(settings.rate_limit_checkout)],
-        WEBHOOK: [
-            limit(settings.rate_limit_webhook),
-            limit(settings.rate_limit_webhook_per_order, by_order),
-        ],
+        WEBHOOK: [limit(settings.rate_limit_webhook)],
         INTERNAL: [limit(settings.rate_limit_pages, skip=from_internal_caller)],
         ORDER_LINK: [limit(settings.rate_limit_order_links)],
         ORDER_LOOKUP: [
@@ -152,19 +180,18 @@ def install_rate_limits(app: Quart, settings: Settings, *, redis: Callable[[], R
             limit(settings.rate_limit_order_lookups_per_address, by_address),
         ],
     }
-    RateLimiter(
-        app,
-        key_function=by_client,
-        store=CartIndexStore(redis),
-        enabled=settings.rate_limit_enabled,
-    )
+    store = CartIndexStore(redis)
+    counts = HandCounts(settings, store)
+    app.extensions[EXTENSION] = counts
+    app.before_request(counts.before_request)
+    RateLimiter(app, key_function=by_client, store=store, enabled=settings.rate_limit_enabled)
     methods: dict[str, set[str]] = {}
     for rule in app.url_map.iter_rules():
         methods.setdefault(rule.endpoint, set()).update(rule.methods or ())
     for endpoint, view in list(app.view_functions.items()):
         if getattr(view, QUART_RATE_LIMITER_EXEMPT_ATTRIBUTE, False):
             continue
-        limits = [*by_class[_class_of(view, methods.get(endpoint, set()))], guesses]
+        limits = by_class[_class_of(view, methods.get(endpoint, set()))]
         app.view_functions[endpoint] = _with_limits(view, limits)
 
 

@@ -6,9 +6,9 @@ then redirected (303) to SumUp's hosted payment page, which Chromium checks agai
 `form-action` too: that one other origin is allowed there. HSTS is sent when the service runs
 behind HTTPS (the cookies are Secure).
 
-Every answer depends on who asks (a cart, an order, a badge) unless it says otherwise (the
-static files are cached for a year): `private, no-store` keeps it out of shared caches, and
-keeps the browser's Back from showing a paid cart with a live checkout button.
+Every answer that does not say otherwise is `Cache-Control: private, no-store`: the pages hold
+the shopper's cart, orders and CSRF token, and the JSON and fragments another app's shopper.
+Static files keep their own (public, a year).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from quart import Quart
 from config.settings import Settings
 
 HSTS = "max-age=31536000; includeSubDomains"
+NOT_CACHED = "private, no-store"
 
 
 def content_security_policy(settings: Settings) -> str:
@@ -50,7 +51,7 @@ def install_security_headers(app: Quart, settings: Settings) -> None:
         "X-Content-Type-Options": "nosniff",
         "X-Frame-Options": "DENY",
         "Referrer-Policy": "same-origin",
-        "Cache-Control": "private, no-store",
+        "Cache-Control": NOT_CACHED,
     }
     if settings.cookies_secure:
         headers["Strict-Transport-Security"] = HSTS

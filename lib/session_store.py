@@ -100,11 +100,6 @@ async def claim_key(
     return str((await change_session(redis, sid, claim, ttl_if_new=ttl_if_new))[key])
 
 
-async def set_keys(redis: Redis, sid: str, values: Mapping[str, Any], *, ttl_if_new: int) -> None:
-    """Set `values` in the session, keeping every other key."""
-    await change_session(redis, sid, lambda data: {**data, **values}, ttl_if_new=ttl_if_new)
-
-
 async def remove_keys(
     redis: Redis, sid: str, keys: Collection[str], *, only_if: Mapping[str, Any] | None = None
 ) -> None:
@@ -119,6 +114,35 @@ async def remove_keys(
 
     if await redis.exists(session_key(sid)):
         await change_session(redis, sid, remove, ttl_if_new=1)
+
+
+async def move(
+    redis: Redis,
+    old_sid: str,
+    new_sid: str,
+    *,
+    carry: Collection[str],
+    values: Mapping[str, Any],
+    ttl: int,
+) -> dict[str, Any]:
+    """Start session `new_sid` with `values` and what `old_sid` holds under `carry`, and end
+    `old_sid`, in one transaction (a write to the old session in between makes it retry, so
+    nothing carried is lost). Answers the new session."""
+    old_key, new_key = session_key(old_sid), session_key(new_sid)
+    async with redis.pipeline(transaction=True) as pipe:
+        for _ in range(MAX_ATTEMPTS):
+            try:
+                await pipe.watch(old_key)
+                old = read_object(await pipe.get(old_key))
+                started = {**{k: old[k] for k in carry if k in old}, **values}
+                pipe.multi()  # type: ignore[no-untyped-call]
+                pipe.set(new_key, json.dumps(started), ex=ttl)
+                pipe.delete(old_key)
+                await pipe.execute()
+                return started
+            except WatchError:
+                continue
+    raise SessionContended(f"session {old_sid[:6]}… kept changing; gave up")
 
 
 async def extend_if_only(redis: Redis, sid: str, keys: Collection[str], *, ttl: int) -> None:

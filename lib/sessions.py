@@ -15,6 +15,7 @@ cart changes its own keys with the atomic operations below, never by writing bac
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import Callable, Collection, Iterator
 from typing import Any
 
@@ -32,6 +33,8 @@ from lib.session_store import session_key
 __all__ = ["RedisSession", "RedisSessionInterface", "session_key"]
 
 MAX_COOKIE_LENGTH = 128
+# A session id issued at sign-in: as unguessable as the ids the cart mints.
+NEW_SESSION_ID_BYTES = 32
 log = logging.getLogger(__name__)
 
 
@@ -198,13 +201,23 @@ async def remove_key(shared: RedisSession, key: str, *, only_if: object) -> None
     shared._reflect({k: v for k, v in shared._data.items() if k != key})
 
 
-async def set_keys(shared: RedisSession, values: dict[str, Any], *, ttl_if_new: int) -> None:
-    """Set `values` in the shared session atomically and send its cookie (what the account app
-    does at sign-in; the cart itself sets only its own key, with `claim_key`)."""
+async def renew(
+    shared: RedisSession, values: dict[str, Any], *, carry: Collection[str], ttl: int
+) -> None:
+    """A new session id holding `values` and the old session's `carry` keys; the old id ends.
+
+    What the account app does at sign-in (the contract in the README): an id handed out
+    before, perhaps planted in the victim's browser by someone who can set a cookie on the
+    coop's domain, must not become a signed-in session, nor its CSRF token stay valid.
+    """
     interface = _interface()
-    sid = interface.mint(shared)
-    await session_store.set_keys(interface.store(), sid, values, ttl_if_new=ttl_if_new)
-    shared._reflect({**shared._data, **values})
+    new_sid = secrets.token_urlsafe(NEW_SESSION_ID_BYTES)
+    old_sid = shared.sid or new_sid
+    started = await session_store.move(
+        interface.store(), old_sid, new_sid, carry=carry, values=values, ttl=ttl
+    )
+    shared.sid = new_sid
+    shared._reflect(started)
     shared.send_cookie = True
 
 

@@ -13,6 +13,7 @@ from models.order import (
     OrderItem,
     OrderStatus,
 )
+from models.order_checkout import OrderCheckout
 from models.outbox import OutboxEvent
 from models.page_config import PageConfig
 from models.payment_attempt import PaymentAttempt
@@ -44,6 +45,7 @@ __all__ = [
     "ClosedStatus",
     "FederationActivity",
     "Order",
+    "OrderCheckout",
     "OrderItem",
     "OrderStatus",
     "OutboxEvent",

@@ -90,6 +90,14 @@ class Order(UpdatedAtMixin, CartBase):
             "refund_requested_at",
             postgresql_where=text("refund_requested_at IS NOT NULL AND refunded_at IS NULL"),
         ),
+        # Second payments not recorded as refunded yet (the metrics gauge).
+        Index(
+            "ix_orders_second_payment_due",
+            "id",
+            postgresql_where=text(
+                "second_payment_at IS NOT NULL AND second_payment_refunded_at IS NULL"
+            ),
+        ),
         # Paid orders an operator still has to refund (the metrics gauge and the refund command).
         Index(
             "ix_orders_refund_due",
@@ -137,6 +145,9 @@ class Order(UpdatedAtMixin, CartBase):
     sumup_transaction_code: Mapped[str | None] = mapped_column(String(64))
     sumup_transaction_id: Mapped[str | None] = mapped_column(String(64))
     checkout_started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Since when its claims are held, when that is before the order was made: it replaced an
+    # open order and took its claims over (None: since created_at). Bounds the hold.
+    hold_started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # The reconciler's schedule: when it looks at this open order next (moved back after each
     # look, the more the older the attempt; due at once when an attempt starts), and when it
     # last did, which orders the due ones so that none waits behind the others for good.
@@ -160,6 +171,13 @@ class Order(UpdatedAtMixin, CartBase):
     refunded_amount: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
     refund_requested_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     refunded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Another checkout of this order found paid after the order was paid: money taken twice,
+    # owed back in full (second_payment.py). Refunded in SumUp by an operator, who records it.
+    second_payment_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    second_payment_checkout_id: Mapped[str | None] = mapped_column(String(64))
+    second_payment_transaction_id: Mapped[str | None] = mapped_column(String(64))
+    second_payment_amount: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+    second_payment_refunded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[CreatedAt]
 
     items: Mapped[list[OrderItem]] = relationship(

@@ -42,6 +42,10 @@ PAYMENT_MISMATCHES = text(
     "WHERE payment_mismatch_at IS NOT NULL AND payment_mismatch_resolved_at IS NULL"
 )
 REFUNDS_DUE = text("SELECT count(*) FROM orders WHERE needs_refund AND refunded_at IS NULL")
+SECOND_PAYMENTS = text(
+    "SELECT count(*) FROM orders "
+    "WHERE second_payment_at IS NOT NULL AND second_payment_refunded_at IS NULL"
+)
 # Served by ix_sent_messages_dead (a partial index: dead messages are few, sent ones many).
 DEAD_MAIL = text("SELECT count(*) FROM sent_messages WHERE status = 'dead'")
 
@@ -60,6 +64,7 @@ class DatabaseReadings:
     refunds_due: int = 0
     refunds_unconfirmed: int = 0
     payment_mismatches: int = 0
+    second_payments: int = 0
     mail_dead: int = 0
 
 
@@ -94,6 +99,7 @@ async def read_database_gauges(session: AsyncSession) -> DatabaseReadings:
     readings.refunds_due = int(await session.scalar(REFUNDS_DUE) or 0)
     readings.refunds_unconfirmed = int(await session.scalar(REFUNDS_UNCONFIRMED) or 0)
     readings.payment_mismatches = int(await session.scalar(PAYMENT_MISMATCHES) or 0)
+    readings.second_payments = int(await session.scalar(SECOND_PAYMENTS) or 0)
     readings.mail_dead = int(await session.scalar(DEAD_MAIL) or 0)
     return readings
 
@@ -166,6 +172,12 @@ class DatabaseGauges(Collector):
                     "Payments SumUp reported that did not match their order, not yet resolved "
                     "by an operator.",
                     r.payment_mismatches,
+                ),
+                (
+                    "cart_second_payments",
+                    "Paid orders paid a second time, whose second payment is not yet recorded "
+                    "as refunded (manage.py resolve-second-payment).",
+                    r.second_payments,
                 ),
                 (
                     "cart_mail_dead",

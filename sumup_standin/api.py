@@ -12,6 +12,8 @@ from quart import Blueprint, Response, g, request
 
 from sumup_standin import errors
 from sumup_standin.errors import RefundTooHigh, StandinError
+from sumup_standin.faults import DEFAULT_5XX
+from sumup_standin.holds import CREATE, LIST
 from sumup_standin.responses import (
     dropped_response,
     error_response,
@@ -58,6 +60,8 @@ async def authenticate() -> Response | None:
 async def create_checkout() -> Response:
     """Create a checkout (201), or answer 400, 403 or 409 as SumUp does."""
     standin = current_standin()
+    if standin.faults.take("hold_create"):
+        await standin.holds.wait(CREATE)
     failure = standin.faults.take("fail_create_5xx")
     if failure:
         return server_error_response(int(failure))
@@ -109,6 +113,8 @@ async def list_checkouts() -> Response:
             for checkout in standin.store.visible(g.api_key)
             if reference is None or checkout.checkout_reference == reference
         ]
+    if standin.faults.take("hold_list"):
+        await standin.holds.wait(LIST)
     return json_response(found)
 
 
@@ -134,6 +140,8 @@ async def legacy_refund(transaction_id: str) -> Response:
     amount = _refund_amount(await _json_body())
     if isinstance(amount, Response):
         return amount
+    if _refund_after_5xx(transaction_id, amount):
+        return server_error_response(DEFAULT_5XX)
     try:
         await standin.refund(api_key=g.api_key, transaction_id=transaction_id, amount=amount)
     except StandinError as error:
@@ -151,6 +159,8 @@ async def refund(merchant_code: str, transaction_id: str) -> Response:
     amount = _refund_amount(await _json_body())
     if isinstance(amount, Response):
         return problem_response(400, "Bad Request", "amount must be greater than zero", "invalid")
+    if _refund_after_5xx(transaction_id, amount, merchant_code=merchant_code):
+        return server_error_response(DEFAULT_5XX)
     try:
         await standin.refund(
             api_key=g.api_key,
@@ -207,6 +217,25 @@ def _refund_amount(body: Any) -> Decimal | Response | None:
     if not isinstance(amount, int | float) or isinstance(amount, bool) or not amount > 0:
         return validation_response([validation_error("INVALID", "amount")], single_object=True)
     return Decimal(str(amount))
+
+
+def _refund_after_5xx(
+    transaction_id: str, amount: Decimal | None, *, merchant_code: str | None = None
+) -> bool:
+    """Whether the refund_after_5xx_seconds switch takes this refund: it is then made later,
+    and answered 5xx now."""
+    standin = current_standin()
+    seconds = standin.faults.take("refund_after_5xx_seconds")
+    if not seconds:
+        return False
+    standin.refund_later(
+        float(seconds),
+        api_key=g.api_key,
+        transaction_id=transaction_id,
+        amount=amount,
+        merchant_code=merchant_code,
+    )
+    return True
 
 
 async def _answer_made_refund(answer: Response) -> Response:

@@ -52,6 +52,18 @@ async def set_faults() -> Response:
     return json_response(standin.faults.describe())
 
 
+@bp.get("/holds")
+async def show_holds() -> Response:
+    """How many calls are held right now, by where (`create`, `list`)."""
+    return json_response(current_standin().holds.waiting())
+
+
+@bp.post("/holds/<name>/release")
+async def release_hold(name: str) -> Response:
+    """Let the calls held at `name` go on; answers how many there were."""
+    return json_response({"released": current_standin().holds.release(name)})
+
+
 @bp.get("/checkouts")
 async def list_checkouts() -> Response:
     """Every checkout, with the stand-in's own fields."""

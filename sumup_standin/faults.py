@@ -12,9 +12,19 @@ endpoints:
 - `slow_refund_seconds`: the refund is made, then answered only after this many seconds (a
   client with a shorter timeout gives up on a refund that went through).
 - `drop_refund_answer`: the refund is made, then the connection closes before a whole answer.
-The last three count only refunds that were made; a refused refund (404, 409, 422) leaves them
-as they are. `fail_transaction_get_5xx` and `slow_transaction_get_seconds` do for the
-transaction lookup what `fail_get_5xx` and `slow_get_seconds` do for checkout reads.
+- `refund_after_5xx_seconds`: the refund is answered 5xx at once and made this many seconds
+  later (SumUp's 5xx does not prove that nothing will be refunded).
+The after-apply switches count only refunds that were made; a refused refund (404, 409, 422)
+leaves them as they are. `fail_transaction_get_5xx` and `slow_transaction_get_seconds` do for
+the transaction lookup what `fail_get_5xx` and `slow_get_seconds` do for checkout reads, and
+`transaction_lag` N makes the next N lookups of a transaction just refunded show it without
+that refund (SumUp's view catches up later).
+
+`transaction_status` shows every transaction of the checkouts read with this status (one
+SumUp may add: the client must still read the checkout).
+
+`hold_create` and `hold_list` hold a checkout create (before the checkout exists) or a listing
+(after its answer was read) until the control API releases it (sumup_standin.holds).
 """
 
 from __future__ import annotations
@@ -23,7 +33,8 @@ from dataclasses import dataclass
 from typing import Any
 
 # What an occasion is, per switch: a status change for the webhook switches, a payment for
-# status_lag, a refund made for the after-apply refund switches, an API call for the rest.
+# status_lag, a refund made for transaction_lag and the after-apply refund switches, an API
+# call for the rest.
 FLAG_SWITCHES = frozenset(
     {
         "duplicate_webhook",
@@ -32,6 +43,8 @@ FLAG_SWITCHES = frozenset(
         "single_object_validation_errors",
         "omit_transaction_fields",
         "drop_refund_answer",
+        "hold_create",
+        "hold_list",
     }
 )
 SECONDS_SWITCHES = frozenset(
@@ -41,9 +54,12 @@ SECONDS_SWITCHES = frozenset(
         "slow_get_seconds",
         "slow_refund_seconds",
         "slow_transaction_get_seconds",
+        "refund_after_5xx_seconds",
     }
 )
-COUNT_SWITCHES = frozenset({"status_lag"})
+COUNT_SWITCHES = frozenset({"status_lag", "transaction_lag"})
+# A status SumUp may add one day, shown on every transaction of a checkout read.
+STRING_SWITCHES = frozenset({"transaction_status"})
 HTTP_ERROR_SWITCHES = frozenset(
     {
         "fail_create_5xx",
@@ -53,7 +69,9 @@ HTTP_ERROR_SWITCHES = frozenset(
         "fail_transaction_get_5xx",
     }
 )
-ALL_SWITCHES = FLAG_SWITCHES | SECONDS_SWITCHES | COUNT_SWITCHES | HTTP_ERROR_SWITCHES
+ALL_SWITCHES = (
+    FLAG_SWITCHES | SECONDS_SWITCHES | COUNT_SWITCHES | HTTP_ERROR_SWITCHES | STRING_SWITCHES
+)
 DEFAULT_5XX = 500
 
 
@@ -145,9 +163,13 @@ def _value(name: str, value: Any) -> Any:
         if not isinstance(value, int) or isinstance(value, bool) or not 500 <= value <= 599:
             raise FaultSwitchError(f"{name}: value must be a 5xx status")
         return value
+    if name in STRING_SWITCHES:
+        if not isinstance(value, str) or not value.strip():
+            raise FaultSwitchError(f'{name}: value must be a status such as "ON_HOLD"')
+        return value
     if name in COUNT_SWITCHES:
         if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-            raise FaultSwitchError(f"{name}: value must be a number of GETs")
+            raise FaultSwitchError(f"{name}: value must be a number of lookups")
         return value
     if not _is_number(value) or value < 0:
         raise FaultSwitchError(f"{name}: value must be a number of seconds")

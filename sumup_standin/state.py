@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import dataclasses
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -13,6 +16,7 @@ from quart import current_app
 from sumup_standin import errors
 from sumup_standin.clock import Clock
 from sumup_standin.faults import Faults
+from sumup_standin.holds import Holds
 from sumup_standin.serialize import (
     checkout_json,
     format_date,
@@ -56,10 +60,20 @@ class Standin:
         self.store = Store()
         self.faults = Faults()
         self.webhooks = WebhookDispatcher(faults=self.faults, delay_scale=webhook_delay_scale)
+        self.holds = Holds()
+        self._later: set[asyncio.Task[None]] = set()
 
     async def reset(self) -> None:
-        """Back to a fresh stand-in: no checkouts, faults, deliveries or clock offset."""
+        """Back to a fresh stand-in: no checkouts, faults, deliveries, held calls, refunds
+        still to come or clock offset."""
         await self.webhooks.reset()
+        self.holds.release_all()
+        later = list(self._later)
+        for task in later:
+            task.cancel()
+        for task in later:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         async with self.store.lock:
             self.store.reset()
             self.faults.clear()
@@ -90,9 +104,14 @@ class Standin:
         if checkout.lagged_view is not None and checkout.lag_remaining > 0:
             checkout.lag_remaining -= 1
             return checkout.lagged_view
-        return self._public_json(
+        body = self._public_json(
             checkout, omit_transaction_fields=bool(self.faults.take("omit_transaction_fields"))
         )
+        status = self.faults.take("transaction_status")
+        if status:
+            for txn in body["transactions"]:
+                txn["status"] = status
+        return body
 
     def internal_view(self, checkout: Checkout) -> dict[str, Any]:
         """The checkout with what only the stand-in knows, for the control API."""
@@ -113,13 +132,20 @@ class Standin:
         }
         return body
 
-    def transaction_view(self, checkout: Checkout, txn: Transaction) -> dict[str, Any]:
-        """A transaction as SumUp's transaction lookup shows it, refunds included."""
+    def transaction_view(
+        self, checkout: Checkout, txn: Transaction, *, lagging: bool = True
+    ) -> dict[str, Any]:
+        """A transaction as SumUp's transaction lookup shows it, refunds included (the
+        transaction_lag switch may leave its latest refunds out)."""
+        if lagging and txn.lag_remaining > 0 and txn.lagging_refunds > 0:
+            txn.lag_remaining -= 1
+            shown = txn.refunds[: len(txn.refunds) - txn.lagging_refunds]
+            txn = dataclasses.replace(txn, refunds=shown, status=REFUNDED if shown else SUCCESSFUL)
         return transaction_full_json(txn, checkout=checkout, public_base=self.public_base)
 
     def internal_transaction_view(self, checkout: Checkout, txn: Transaction) -> dict[str, Any]:
         """The lookup's view of a transaction, with what only the stand-in knows."""
-        body = self.transaction_view(checkout, txn)
+        body = self.transaction_view(checkout, txn, lagging=False)
         body["standin"] = {
             "checkout_id": checkout.id,
             "refunded_amount": float(txn.refunded_amount),
@@ -197,7 +223,38 @@ class Standin:
                 raise errors.not_refundable()
             if wanted > left:
                 raise errors.RefundTooHigh(left)
-            return self.store.new_refund(txn, amount=wanted, now=self.clock.now())
+            refund = self.store.new_refund(txn, amount=wanted, now=self.clock.now())
+            lag = self.faults.take("transaction_lag")
+            if lag:
+                txn.lagging_refunds = (txn.lagging_refunds if txn.lag_remaining else 0) + 1
+                txn.lag_remaining = int(lag)
+            return refund
+
+    def refund_later(
+        self,
+        seconds: float,
+        *,
+        api_key: str,
+        transaction_id: str,
+        amount: Decimal | None,
+        merchant_code: str | None = None,
+    ) -> None:
+        """Make a refund `seconds` from now, as SumUp may after answering 5xx; a refund it
+        would refuse then is not made."""
+
+        async def later() -> None:
+            await asyncio.sleep(seconds)
+            with contextlib.suppress(errors.StandinError):
+                await self.refund(
+                    api_key=api_key,
+                    transaction_id=transaction_id,
+                    amount=amount,
+                    merchant_code=merchant_code,
+                )
+
+        task = asyncio.get_running_loop().create_task(later())
+        self._later.add(task)
+        task.add_done_callback(self._later.discard)
 
     def _public_json(
         self, checkout: Checkout, *, omit_transaction_fields: bool = False

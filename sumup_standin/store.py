@@ -57,6 +57,10 @@ class Transaction:
     internal_id: int
     auth_code: str
     refunds: list[Refund] = field(default_factory=list)
+    # transaction_lag: how many of its latest refunds the lookup leaves out, for how many more
+    # lookups.
+    lagging_refunds: int = 0
+    lag_remaining: int = 0
 
     @property
     def refunded_amount(self) -> Decimal:

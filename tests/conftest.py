@@ -15,13 +15,16 @@ from redis.asyncio import Redis
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app import create_app
 from bp.runtime import runtime
 from lib.embedded import migrate
 from lib.redis import url_with_db
 from models import CartBase, SharedBase
 
 pytest_plugins = ["tests.support.standin", "tests.support.mail"]
+
+# The tests run as `test`, never as production, which is what a bare start gets; set before
+# any test module imports app.py (which builds an app at import).
+os.environ["APP_ENV"] = "test"
 
 # Overridable so that several test runs can share one PostgreSQL and one Redis.
 TEST_DATABASE = os.environ.get("TEST_DATABASE_NAME", "cart_test")
@@ -106,6 +109,8 @@ def app_config(database_url: str) -> dict[str, Any]:
 @pytest.fixture
 async def app(app_config: dict[str, Any], clean_state: None) -> AsyncIterator[Quart]:
     """The app, serving (its before_serving hooks ran), on empty tables."""
+    from app import create_app  # imported once APP_ENV says `test` (see above)
+
     application = create_app(app_config)
     async with application.test_app():
         yield application

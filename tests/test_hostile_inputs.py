@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from quart import Quart
+from werkzeug.datastructures import Headers
 
 from app import create_app
 from bp.runtime import runtime
@@ -60,6 +61,11 @@ HOSTILE_BODIES: list[Any] = [
     {"event_type": "CHECKOUT_STATUS_CHANGED", "id": {"nested": 1}},
     {"amount": "-1"},
     {"amount": "1e400"},
+    {"amount": "1_000"},
+    {"amount": "\uff11\uff12"},
+    {"amount": "12.50\n"},
+    {"amount": 12.0},
+    {"user_id": 1.0, "session_id": "x"},
     "[" * 60_000,
     '{"a":' * 12_000,
 ]
@@ -77,6 +83,15 @@ HOSTILE_SESSIONS: list[dict[str, Any]] = [
     {"cart_sid": "x" * 5000},
 ]
 NON_ASCII_TOKENS = ["é" * 20, "токен", "☃"]
+# Methods no route has, and headers a proxy, a staging site or a prober may add.
+ODD_METHODS = ["PUT", "PATCH", "DELETE", "TRACE"]
+ODD_HEADERS: list[list[tuple[str, str]]] = [
+    [("X-Forwarded-For", "198.51.100.1"), ("X-Forwarded-For", "203.0.113.7, not-an-ip")],
+    [("Authorization", "Basic c3RhZ2luZzpzZWNyZXQ=")],
+    [("Authorization", "Bearer")],
+    [("Authorization", "Bearer " + "é" * 10)],
+    [("Authorization", "Negotiate x"), ("Authorization", "Bearer y")],
+]
 CONVERTER = re.compile(r"<(?:[a-z]+(?:\([^)]*\))?:)?[a-z_]+>")
 
 
@@ -166,6 +181,36 @@ async def test_no_page_answers_a_server_error_to_a_hostile_shared_session(
     for method, path in paths(dev_app):
         if method == "GET" and not path.startswith("/static/"):
             response = await client.get(path)
+            if response.status_code >= 500:
+                failures.append(f"GET {path[:120]} -> {response.status_code}")
+    assert failures == [], "\n".join(sorted(set(failures)))
+
+
+async def test_a_method_no_route_has_is_a_405_naming_the_methods_it_has(dev_app: Quart) -> None:
+    client: Any = dev_app.test_client()
+    failures = []
+    for rule in dev_app.url_map.iter_rules():
+        path = CONVERTER.sub("1", rule.rule)
+        for method in ODD_METHODS:
+            if method in (rule.methods or set()):
+                continue
+            response = await client.open(path, method=method)
+            if response.status_code >= 500:
+                failures.append(f"{method} {path} -> {response.status_code}")
+            elif response.status_code == 405 and "Allow" not in response.headers:
+                failures.append(f"{method} {path} -> 405 without Allow")
+    assert failures == [], "\n".join(sorted(set(failures)))
+
+
+@pytest.mark.parametrize("headers", ODD_HEADERS, ids=repr)
+async def test_no_page_answers_a_server_error_to_odd_headers(
+    dev_app: Quart, headers: list[tuple[str, str]]
+) -> None:
+    client = dev_app.test_client()
+    failures = []
+    for method, path in paths(dev_app):
+        if method == "GET" and not path.startswith("/static/"):
+            response = await client.get(path, headers=Headers(headers))
             if response.status_code >= 500:
                 failures.append(f"GET {path[:120]} -> {response.status_code}")
     assert failures == [], "\n".join(sorted(set(failures)))

@@ -25,6 +25,7 @@ SCRATCH = "cart_migrations_test"
 CART_TABLES = {
     "cart_items",
     "orders",
+    "order_checkouts",
     "order_items",
     "page_configs",
     "event_outbox",

@@ -4,8 +4,9 @@ coop's staff exactly as a path that does not exist.
 
 Walks the URL map of a development app (which has every blueprint, the storefront included).
 SumUp's webhook is the one CSRF exemption: SumUp cannot send our token, and it is never trusted.
-The health probes and static files are the rate-limit exemptions: a load balancer polls the
-probes, and static files are cached for a year.
+The liveness probe and static files are the rate-limit exemptions: a load balancer polls the
+probe, and static files are cached for a year. Readiness is limited for anyone without the
+internal token, and so is a path that matches no route.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ CSRF_TOKEN = re.compile(r"[0-9a-f]{64}")
 # Argument names do not matter: the path shape does.
 ALLOWED_EXEMPTIONS = {"/checkout/webhook/<>/"}
 ERROR_CODE = re.compile(r'data-error-code="([A-Z_]+)"')
-RATE_LIMIT_EXEMPTIONS = {"health.healthz", "health.readyz", "static"}
+RATE_LIMIT_EXEMPTIONS = {"health.healthz", "static"}
 ONE_A_MINUTE = {
     "rate_limit_enabled": True,
     "rate_limit_pages": "1/minute",
@@ -376,3 +377,41 @@ async def test_no_checkout_outcome_renders_a_page_from_its_post(
         problems += await post_both_ways(app, client, f"/add/{shop.loaf.id}/", {"quantity": "1"})
         problems += await post_both_ways(app, client, "/items/1/quantity/", {"quantity": "abc"})
     assert problems == []
+
+
+async def test_every_405_names_the_methods_its_path_has(dev_app: Quart) -> None:
+    checked = 0
+    for rule in dev_app.url_map.iter_rules():
+        if is_staff_path(rule.rule):
+            continue  # to anyone but the staff, as if it did not exist (the test above)
+        path = sample_path(dev_app, rule, sorted((rule.methods or {"GET"}) - {"OPTIONS"})[0])
+        client: Any = dev_app.test_client()
+        response = await client.open(path, method="TRACE")
+        assert response.status_code == 405, path
+        allowed = {m.strip() for m in response.headers.get("Allow", "").split(",")}
+        assert (rule.methods or set()) <= allowed, (path, allowed)
+        if path.startswith("/internal/"):
+            assert (await response.get_json())["error"]["code"] == "METHOD_NOT_ALLOWED", path
+        checked += 1
+    assert checked >= 25
+
+
+async def test_no_answer_but_a_static_file_may_be_cached(dev_app: Quart) -> None:
+    client = dev_app.test_client()
+    await sign_in(dev_app, client, 1)
+    for rule in dev_app.url_map.iter_rules():
+        if "GET" not in (rule.methods or set()):
+            continue
+        path = sample_path(dev_app, rule, "GET").replace("/static/bakery", "/static/css/app.css")
+        response = await client.get(path)
+        cache = response.headers.get("Cache-Control", "")
+        if rule.endpoint == "static":
+            assert "public" in cache, path
+        else:
+            assert cache == "private, no-store", (path, cache)
+
+
+async def test_a_path_that_matches_no_route_is_limited(one_a_minute_app: Quart) -> None:
+    client = one_a_minute_app.test_client()
+    statuses = [(await client.get(f"/no/such/route/{n}")).status_code for n in range(3)]
+    assert statuses == [404, 429, 429]

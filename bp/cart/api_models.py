@@ -14,7 +14,7 @@ from bp.cart.services.identity import (
     session_id_from_json,
     user_id_from_json,
 )
-from bp.cart.services.refunds import parse_refund_amount
+from bp.cart.services.refunds import MAX_AMOUNT, REFUND_AMOUNT_PATTERN, parse_refund_amount
 from lib.error_codes import ErrorCode
 from lib.errors import BadRequest, ServiceError
 from lib.ids import BIGINT_MAX
@@ -41,13 +41,30 @@ def _without_default(schema: dict[str, Any]) -> None:
 
 
 class IdentityQuery(BaseModel):
-    """Whose cart: a signed-in `user_id` or an anonymous `session_id`, exactly one."""
+    """Whose cart: a signed-in `user_id` or an anonymous `session_id`, exactly one.
+
+    In the document one query object (`style: form`, exploded: `?user_id=5`) whose schema
+    says "exactly one of the two", which separate parameters cannot say."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"minProperties": 1, "maxProperties": 1, "additionalProperties": False}
+    )
+    query_object: ClassVar[str] = "identity"
 
     user_id: Annotated[int | None, WithJsonSchema(USER_ID_SCHEMA)] = Field(
         default=None, json_schema_extra=_without_default
     )
     session_id: Annotated[str | None, WithJsonSchema(SESSION_ID_SCHEMA)] = Field(
         default=None, json_schema_extra=_without_default
+    )
+
+
+class FragmentIdentityQuery(IdentityQuery):
+    """Whose cart a fragment shows: at most one of `user_id` and `session_id` (with the
+    token); neither is the browser's own cart, from its session cookie."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"maxProperties": 1, "additionalProperties": False}
     )
 
 
@@ -86,8 +103,9 @@ class RefundRequest(RequestBody):
         WithJsonSchema(
             {
                 "oneOf": [
-                    {"type": "string", "pattern": r"^[0-9]+(\.[0-9]{1,2})?$"},
-                    {"type": "integer", "minimum": 1},
+                    {"type": "string", "pattern": REFUND_AMOUNT_PATTERN},
+                    {"type": "integer", "minimum": 1, "maximum": int(MAX_AMOUNT) - 1},
+                    {"type": "null", "description": "The default: as if left out."},
                 ],
                 "examples": ["12.50"],
             }

@@ -30,7 +30,7 @@ from bp.runtime import current_runtime, request_session
 from lib.csrf import csrf_exempt
 from lib.htmx import go_to, see_other
 from lib.ids import ID
-from lib.rate_limits import CHECKOUT, WEBHOOK, rate_class
+from lib.rate_limits import CHECKOUT, WEBHOOK, rate_class, spend_webhook_allowance
 
 # More digits than any poll count; a longer value is not a number we use.
 MAX_POLL_DIGITS = 5
@@ -241,5 +241,6 @@ async def sumup_webhook(order_ref: str) -> ResponseReturnValue:
             settings=runtime.settings,
             gateway=runtime.gateway,
             domains=runtime.domains,
+            spend_allowance=spend_webhook_allowance,
         )
     return Response("", status=204)

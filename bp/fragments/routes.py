@@ -10,7 +10,7 @@ from __future__ import annotations
 from quart import Response, render_template, request
 from quart_schema import document_querystring
 
-from bp.cart.api_models import IdentityQuery
+from bp.cart.api_models import FragmentIdentityQuery
 from bp.cart.request_identity import current_cart_identity
 from bp.cart.services.identity import identity_from_params
 from bp.cart.template_helpers import render_cart_mini
@@ -50,7 +50,7 @@ def base_url() -> str:
 @bp.get("/cart-mini")
 @rate_class(INTERNAL)
 @api_errors(400, 401, 429, 503, html=True)
-@document_querystring(IdentityQuery)
+@document_querystring(FragmentIdentityQuery)
 async def cart_mini() -> Response:
     """The cart badge: one query for products, bookings and tickets together."""
     html = await render_cart_mini(fragment_identity(), oob=False, base_url=base_url())
@@ -60,7 +60,7 @@ async def cart_mini() -> Response:
 @bp.get("/account-nav-item")
 @rate_class(INTERNAL)
 @api_errors(400, 401, 429, 503, html=True)
-@document_querystring(IdentityQuery)
+@document_querystring(FragmentIdentityQuery)
 async def account_nav_item() -> Response:
     """The account app's link to the shopper's orders."""
     fragment_identity()

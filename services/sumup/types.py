@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -13,6 +15,8 @@ from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
 # two values matter here, and the others (payouts, chargebacks, new ones) must not fail parsing.
 REFUND_EVENT = "REFUND"
 FAILED_EVENT = "FAILED"
+
+log = logging.getLogger(__name__)
 
 
 class CheckoutStatus(StrEnum):
@@ -32,6 +36,28 @@ class TransactionStatus(StrEnum):
     CANCELLED = "CANCELLED"
     FAILED = "FAILED"
     REFUNDED = "REFUNDED"
+
+
+def _transaction_status(value: object) -> object:
+    """A known status as TransactionStatus; a status SumUp added since is kept as its text.
+
+    Nothing here depends on a transaction's status being one of ours (settlement reads the
+    checkout's own status and transaction id), so a new one must never make a checkout or a
+    transaction unreadable: that would leave a paid order unsettled and an open one unexpired.
+    """
+    if not isinstance(value, str):
+        return value
+    try:
+        return TransactionStatus(value)
+    except ValueError:
+        _note_unknown_status(value)
+        return value
+
+
+@functools.lru_cache(maxsize=64)
+def _note_unknown_status(value: str) -> None:
+    """Log each new status once per process (the cache remembers which were logged)."""
+    log.warning("SumUp sent a transaction status this service does not know: %r", value)
 
 
 @dataclass(frozen=True)
@@ -74,8 +100,14 @@ class SumUpCheckoutTransaction(BaseModel):
     transaction_code: str | None = None
     amount: Decimal
     currency: str
-    status: TransactionStatus
+    status: TransactionStatus | str
     timestamp: datetime | None = None
+
+    @field_validator("status", mode="before")
+    @classmethod
+    def lenient_status(cls, value: object) -> object:
+        """A status SumUp added since is read, not refused."""
+        return _transaction_status(value)
 
     @field_validator("amount", mode="before")
     @classmethod
@@ -127,13 +159,19 @@ class SumUpTransaction(BaseModel):
     transaction_code: str | None = None
     amount: Decimal
     currency: str
-    status: TransactionStatus
+    status: TransactionStatus | str
     # SumUp's merchant-facing outcome (SUCCESSFUL, REFUNDED, PAID_OUT, CHARGEBACK...).
     simple_status: str | None = None
     merchant_code: str | None = None
     timestamp: datetime | None = None
     events: list[SumUpTransactionEvent] = []
     transaction_events: list[SumUpTransactionEvent] = []
+
+    @field_validator("status", mode="before")
+    @classmethod
+    def lenient_status(cls, value: object) -> object:
+        """A status SumUp added since is read, not refused."""
+        return _transaction_status(value)
 
     @field_validator("amount", mode="before")
     @classmethod

@@ -13,6 +13,7 @@ from app import create_app
 from bp.cart.services.reconciler import reconcile_and_record
 from bp.runtime import runtime
 from models import OutboxEvent
+from tests.support.http import internal_headers
 
 
 async def test_healthz_answers_ok(client: Any) -> None:
@@ -21,8 +22,8 @@ async def test_healthz_answers_ok(client: Any) -> None:
     assert await response.get_json() == {"status": "ok"}
 
 
-async def test_readyz_ready_when_database_and_redis_answer(client: Any) -> None:
-    response = await client.get("/readyz")
+async def test_readyz_ready_when_database_and_redis_answer(app: Any, client: Any) -> None:
+    response = await client.get("/readyz", headers=internal_headers(app))
     assert response.status_code == 200
     body = await response.get_json()
     assert body == {
@@ -42,7 +43,7 @@ async def test_readyz_names_the_database_when_it_is_unreachable(
     # Port 9 on loopback refuses connections: an unreachable database.
     app = create_app({**app_config, "database_url": "postgresql://root@127.0.0.1:9/none"})
     async with app.test_app():
-        response = await app.test_client().get("/readyz")
+        response = await app.test_client().get("/readyz", headers=internal_headers(app))
     assert response.status_code == 503
     body = await response.get_json()
     assert body["status"] == "unavailable"
@@ -58,7 +59,7 @@ async def test_readyz_names_redis_when_it_is_unreachable(
 ) -> None:
     app = create_app({**app_config, "redis_url": "redis://127.0.0.1:9/0"})
     async with app.test_app():
-        response = await app.test_client().get("/readyz")
+        response = await app.test_client().get("/readyz", headers=internal_headers(app))
         alive = await app.test_client().get("/healthz")
     assert response.status_code == 503
     body = await response.get_json()
@@ -89,13 +90,13 @@ async def outbox_row(
 
 
 async def test_readyz_reports_a_lagging_relay_and_no_reconciler_pass_and_stays_ready(
-    client: Any, db: AsyncSession
+    app: Any, client: Any, db: AsyncSession
 ) -> None:
     await outbox_row(db, age=timedelta(hours=3))
     await outbox_row(db, age=timedelta(minutes=1))
     await outbox_row(db, age=timedelta(days=2), dead=True)
 
-    response = await client.get("/readyz")
+    response = await client.get("/readyz", headers=internal_headers(app))
 
     assert response.status_code == 200
     body = await response.get_json()
@@ -116,7 +117,7 @@ async def test_readyz_reports_the_last_reconciler_pass_made_by_any_worker(
         report = await reconcile_and_record(runtime(other_worker))
     assert report.ran
 
-    response = await client.get("/readyz")
+    response = await client.get("/readyz", headers=internal_headers(app))
 
     assert response.status_code == 200
     reconciler = (await response.get_json())["reconciler"]
@@ -134,7 +135,6 @@ async def test_metrics_count_open_orders_and_the_outbox_backlog(
     app: Any, client: Any, db: Any
 ) -> None:
     from tests.support import factories
-    from tests.support.http import internal_headers
 
     await factories.order(db, user_id=1, status="pending")
     await factories.order(db, user_id=1, status="pending")
@@ -147,3 +147,34 @@ async def test_metrics_count_open_orders_and_the_outbox_backlog(
     assert 'cart_open_orders{status="failed"} 1' in body
     assert "cart_outbox_undelivered 0" in body
     assert "cart_refunds_due 0" in body
+
+
+async def test_readyz_tells_anyone_only_whether_it_is_ready(client: Any) -> None:
+    response = await client.get("/readyz")
+    assert response.status_code == 200
+    assert await response.get_json() == {"status": "ready"}
+
+
+async def test_readyz_without_the_token_names_nothing_that_failed(
+    app_config: dict[str, Any], clean_state: None
+) -> None:
+    app = create_app({**app_config, "database_url": "postgresql://root@127.0.0.1:9/none"})
+    async with app.test_app():
+        response = await app.test_client().get("/readyz")
+    assert response.status_code == 503
+    assert await response.get_json() == {"status": "unavailable"}
+
+
+async def test_readyz_is_limited_for_anyone_without_the_token(
+    app_config: dict[str, Any], clean_state: None
+) -> None:
+    app = create_app({**app_config, "rate_limit_enabled": True, "rate_limit_pages": "3/minute"})
+    async with app.test_app():
+        client = app.test_client()
+        public = [(await client.get("/readyz")).status_code for _ in range(5)]
+        operator = [
+            (await client.get("/readyz", headers=internal_headers(app))).status_code
+            for _ in range(5)
+        ]
+    assert public == [200, 200, 200, 429, 429]
+    assert operator == [200] * 5

@@ -14,6 +14,7 @@ from bp.runtime import runtime
 from config.settings import (
     CONFIG_FILE,
     DEVELOPMENT_SECRET,
+    DEVELOPMENT_TOKEN,
     ConfigError,
     Settings,
     load_settings,
@@ -164,3 +165,31 @@ def test_a_blank_secret_outside_production_is_never_used_as_one() -> None:
     assert settings.internal_api_token is not None and settings.secret_key is not None
     assert settings.internal_api_token.get_secret_value().strip()
     assert len(settings.secret_key.get_secret_value()) >= 32
+
+
+def test_a_bare_start_is_production_and_refuses_to_start_without_real_secrets() -> None:
+    # Only the two servers' URLs, as an operator who forgot everything else would start it.
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "DATABASE_URL": "postgresql://db/cart",
+        "REDIS_URL": "redis://redis:6379/0",
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", "import app"], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert result.returncode != 0
+    assert (
+        "required in production but not set: SECRET_KEY, INTERNAL_API_TOKEN, "
+        "PAGE_CONFIG_ENCRYPTION_KEY" in result.stderr
+    )
+
+
+def test_without_app_env_there_is_no_development_sign_in(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("APP_ENV", raising=False)
+    app = create_app({key: value for key, value in PRODUCTION.items() if key != "app_env"})
+    settings = runtime(app).settings
+    assert settings.is_production
+    assert settings.internal_api_token is not None
+    assert settings.internal_api_token.get_secret_value() != DEVELOPMENT_TOKEN
+    paths = {rule.rule for rule in app.url_map.iter_rules()}
+    assert not any(path.startswith("/dev/") for path in paths)

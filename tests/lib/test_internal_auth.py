@@ -114,3 +114,32 @@ async def test_the_right_token_is_never_slowed_down_by_someone_s_guessing(
             "/internal/cart/summary?user_id=1", headers=internal_headers(guarded_app)
         )
         assert response.status_code == 200
+
+
+async def test_wrong_tokens_are_counted_per_client_across_routes(guarded_app: Quart) -> None:
+    client = guarded_app.test_client()
+    wrong = {"Authorization": "Bearer " + "w" * 40}
+    routes = [
+        "/internal/cart/summary?user_id=1",
+        "/internal/fragments/cart-mini?user_id=1",
+        "/metrics",
+        "/internal/openapi.json",
+        "/internal/fragments/account-nav-item",
+    ]
+    answers = [await client.get(path, headers=wrong) for path in routes]
+    adopt = await client.post(
+        "/internal/cart/adopt", json={"user_id": 1, "session_id": "s"}, headers=wrong
+    )
+    elsewhere = await client.get("/no/such/route", headers=wrong)
+
+    assert [r.status_code for r in answers] == [401, 401, 401, 429, 429]
+    assert adopt.status_code == 429
+    assert elsewhere.status_code == 429
+
+
+async def test_another_authorization_scheme_is_no_guess(guarded_app: Quart) -> None:
+    # A staging site behind Basic auth sends it with every page.
+    client = guarded_app.test_client()
+    basic = {"Authorization": "Basic c3RhZ2luZzpzZWNyZXQ="}
+    statuses = [(await client.get("/", headers=basic)).status_code for _ in range(8)]
+    assert statuses == [200] * 8

@@ -14,8 +14,9 @@ from app import create_app
 from bp.runtime import runtime
 from tests.support import factories as f
 from tests.support.checkout import served
-from tests.support.http import token_from_page
+from tests.support.http import sign_in, token_from_page
 from tests.support.standin import free_port
+from tests.support.statements import counting
 
 LIMITS = {
     "rate_limit_enabled": True,
@@ -192,3 +193,23 @@ async def test_a_proxy_that_adds_its_own_forwarded_line_is_believed_over_the_cli
         ]
 
     assert statuses == [200] * 5 + [429] * 2
+
+
+async def test_paths_that_match_no_route_are_limited_too(app: Quart, client: Any) -> None:
+    statuses = [(await client.get(f"/no/such/page{n}")).status_code for n in range(7)]
+    assert statuses == [404] * 5 + [429] * 2
+
+
+async def test_a_path_that_matches_no_route_costs_no_database_statement(
+    app: Quart, client: Any, db: AsyncSession
+) -> None:
+    # A shopper with a cart and a name to look up: a page of the shop would read both.
+    await f.cart_item(db, await f.product(db, await f.page(db)), user_id=1)
+    await sign_in(app, client, 1)
+    with counting(app) as statements:
+        response = await client.get("/no/such/page")
+    body = await response.get_data(as_text=True)
+
+    assert response.status_code == 404
+    assert statements == []
+    assert 'data-testid="ways-back"' in body

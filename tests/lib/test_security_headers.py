@@ -9,6 +9,9 @@ import pytest
 from quart import Quart
 
 from app import create_app
+from bp.runtime import runtime
+from tests.support import factories as f
+from tests.support.http import internal_headers, sign_in
 
 PAGES = ["/", "/orders/", "/bakery/", "/no-such-page/x", "/healthz"]
 
@@ -78,3 +81,33 @@ async def test_https_gets_hsts(secure_app: Quart) -> None:
     response = await secure_app.test_client().get("/")
     hsts = response.headers["Strict-Transport-Security"]
     assert "max-age=31536000" in hsts
+
+
+async def test_the_shoppers_pages_may_not_be_cached(app: Quart, client: Any) -> None:
+    # They hold the shopper's cart, orders and CSRF token: no shared cache may keep them, and
+    # the browser must not show them again from its history cache after a sign-out.
+    async with runtime(app).databases.sessionmaker() as db:
+        page = await f.page(db, "bakery")
+        await f.product(db, page)
+        order = await f.order(db, user_id=1)
+    await sign_in(app, client, 1)
+    personal = [
+        "/",
+        "/bakery/",
+        "/orders/",
+        f"/orders/{order.id}/",
+        "/no-such-page/x",
+        "/internal/fragments/cart-mini",
+    ]
+    for path in personal:
+        response = await client.get(path)
+        assert response.headers.get("Cache-Control") == "private, no-store", path
+    summary = await client.get("/internal/cart/summary?user_id=1", headers=internal_headers(app))
+    assert summary.headers.get("Cache-Control") == "private, no-store"
+
+
+async def test_static_files_stay_cacheable(client: Any) -> None:
+    response = await client.get("/static/css/app.css")
+    assert response.status_code == 200
+    assert "public" in response.headers["Cache-Control"]
+    assert "no-store" not in response.headers["Cache-Control"]

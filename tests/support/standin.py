@@ -176,10 +176,29 @@ class StandinControl:
         The refund switches (sumup_standin.faults): `fail_refund_5xx` (answered 5xx, not
         made), `fail_refund_5xx_after_apply` (made, then answered 5xx), `slow_refund_seconds`
         (made, then answered late) and `drop_refund_answer` (made, then the connection
-        breaks); `fail_transaction_get_5xx` and `slow_transaction_get_seconds` for the lookup.
+        breaks), `refund_after_5xx_seconds` (answered 5xx, made later); `fail_transaction_get_5xx`,
+        `slow_transaction_get_seconds` and `transaction_lag` for the lookup; `hold_create` and
+        `hold_list` hold a call until `release`.
         """
         result: dict[str, Any] = await self._call("POST", "/faults", json=switches)
         return result
+
+    async def holds(self) -> dict[str, int]:
+        """How many calls the hold_* switches hold right now, by where (`create`, `list`)."""
+        result: dict[str, int] = await self._call("GET", "/holds")
+        return result
+
+    async def wait_for_hold(self, name: str, *, wait_seconds: float = 10.0) -> None:
+        """Poll until a call is held at `name`; fail after `wait_seconds`."""
+        deadline = time.monotonic() + wait_seconds
+        while not (await self.holds()).get(name):
+            assert time.monotonic() < deadline, f"no call was held at {name!r}"
+            await asyncio.sleep(POLL_SECONDS)
+
+    async def release(self, name: str) -> int:
+        """Let the calls held at `name` go on; answers how many there were."""
+        result = await self._call("POST", f"/holds/{name}/release")
+        return int(result["released"])
 
     async def checkouts(self) -> list[dict[str, Any]]:
         """Every checkout, with the stand-in's own fields."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, delete, func, literal, select, update
+from sqlalchemy import ColumnElement, and_, delete, func, literal, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -52,36 +52,16 @@ async def adopt_anonymous_cart(
     )
     anonymous_cart = CartIdentity(session_id=session_id)
     anonymous = and_(owned_by(CartItem, anonymous_cart), CartItem.deleted_at.is_(None))
-    rows = await session.execute(select(CartItem.product_id, CartItem.quantity).where(anonymous))
-    lines: dict[int, int] = {product_id: quantity for product_id, quantity in rows}
-    capped_ids: list[int] = []
-    had: dict[int, int] = {}
-    if lines:
-        existing = await session.execute(
-            select(CartItem.product_id, CartItem.quantity).where(
-                CartItem.user_id == user_id,
-                CartItem.deleted_at.is_(None),
-                CartItem.product_id.in_(list(lines)),
-            )
+    rows = await session.execute(
+        select(CartItem.product_id, CartItem.quantity).where(
+            CartItem.user_id == user_id, CartItem.deleted_at.is_(None)
         )
-        had = {pid: qty for pid, qty in existing}
-        capped_ids = [pid for pid, qty in had.items() if qty + lines[pid] > max_quantity]
-        statement = insert(CartItem).from_select(
-            ["user_id", "product_id", "quantity"],
-            select(literal(user_id), CartItem.product_id, CartItem.quantity).where(anonymous),
-        )
-        statement = statement.on_conflict_do_update(
-            index_elements=[CartItem.user_id, CartItem.product_id],
-            index_where=and_(CartItem.deleted_at.is_(None), CartItem.user_id.is_not(None)),
-            set_={
-                "quantity": func.least(
-                    CartItem.quantity + statement.excluded.quantity, max_quantity
-                ),
-                "updated_at": func.now(),
-            },
-        )
-        await session.execute(statement)
-        await session.execute(delete(CartItem).where(anonymous))
+    )
+    before = {product_id: quantity for product_id, quantity in rows}
+    lines = await _move_lines(session, anonymous=anonymous, user_id=user_id, most=max_quantity)
+    # The lines the user already had of the products moved: those were merged into.
+    had = {pid: before[pid] for pid in lines if pid in before}
+    capped_ids = [pid for pid, qty in had.items() if qty + lines[pid] > max_quantity]
     calendar = await domains.calendar.adopt(session, session_id=session_id, user_id=user_id)
     orders = await session.execute(
         update(Order)
@@ -113,6 +93,36 @@ async def adopt_anonymous_cart(
         added=added,
         merged=merged,
     )
+
+
+async def _move_lines(
+    session: AsyncSession, *, anonymous: ColumnElement[bool], user_id: int, most: int
+) -> dict[int, int]:
+    """Move the anonymous lines to the user, merged by product; answers what was moved.
+
+    One statement, so the rows deleted are exactly the rows copied: an add or a payment
+    another connection commits meanwhile either happened before (and its row is moved as it
+    now is, or is no longer live and stays behind) or comes after and finds the line gone.
+    Copying and deleting in two statements lost the one and revived the other.
+    """
+    moved = delete(CartItem).where(anonymous).returning(CartItem.product_id, CartItem.quantity)
+    moved_rows = moved.cte("moved")
+    merge = insert(CartItem).from_select(
+        ["user_id", "product_id", "quantity"],
+        select(literal(user_id), moved_rows.c.product_id, moved_rows.c.quantity),
+    )
+    merge = merge.on_conflict_do_update(
+        index_elements=[CartItem.user_id, CartItem.product_id],
+        index_where=and_(CartItem.deleted_at.is_(None), CartItem.user_id.is_not(None)),
+        set_={
+            "quantity": func.least(CartItem.quantity + merge.excluded.quantity, most),
+            "updated_at": func.now(),
+        },
+    )
+    rows = await session.execute(
+        select(moved_rows.c.product_id, moved_rows.c.quantity).add_cte(merge.cte("merged"))
+    )
+    return {product_id: quantity for product_id, quantity in rows}
 
 
 def adoption_messages(adoption: Adoption) -> list[str]:

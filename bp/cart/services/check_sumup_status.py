@@ -27,6 +27,7 @@ from bp.cart.services.order_state import (
 from bp.cart.services.payment_errors import PaymentProviderUnavailable
 from bp.cart.services.payment_mismatch import mark_payment_mismatch
 from bp.cart.services.references import belongs_to_order
+from bp.cart.services.second_payment import flag_second_payment
 from config.settings import Settings
 from lib.db import rolled_back_on_error
 from lib.metrics import current_metrics
@@ -54,6 +55,8 @@ class Settlement:
     sumup_status: str | None = None
     changed: bool = False
     mismatch: bool = False
+    # This check found (and flagged) a second payment of the paid order.
+    second_payment: bool = False
 
     @property
     def is_paid(self) -> bool:
@@ -88,12 +91,15 @@ async def check_sumup_status(
     domains: DomainServices,
     checkout_id: str | None = None,
     source: str,
+    order: Order | None = None,
 ) -> Settlement:
     """Fetch the order's checkout from SumUp and settle the order by it (idempotent).
 
     `checkout_id` is the one a webhook named: it is used only when it is one of this order's
-    checkouts. Raises NotFound for an unknown order and PaymentProviderUnavailable when SumUp
-    cannot be asked. Each check is counted by `source` (the path that asked) and outcome.
+    checkouts. `order` is the order as the caller has just read it in this transaction (the
+    webhook does), else it is read here. Raises NotFound for an unknown order and
+    PaymentProviderUnavailable when SumUp cannot be asked. Each check is counted by `source`
+    (the path that asked) and outcome.
     """
     try:
         settlement = await _check(
@@ -104,6 +110,7 @@ async def check_sumup_status(
             domains=domains,
             checkout_id=checkout_id,
             source=source,
+            read=order,
         )
     except Exception:
         _count(source, "error")
@@ -116,6 +123,8 @@ def settlement_outcome(settlement: Settlement) -> str:
     """What a check found, as the settlements metric names it."""
     if settlement.mismatch:
         return "mismatch"
+    if settlement.second_payment:
+        return "second_payment"
     if settlement.is_paid:
         return "paid" if settlement.changed else "already_paid"
     if settlement.changed:
@@ -138,8 +147,9 @@ async def _check(
     domains: DomainServices,
     checkout_id: str | None,
     source: str,
+    read: Order | None,
 ) -> Settlement:
-    order = await get_order_or_raise(session, order_id)
+    order = read if read is not None else await get_order_or_raise(session, order_id)
     facts = _facts(order)
     if facts.status == "paid" and (checkout_id is None or checkout_id == facts.sumup_checkout_id):
         await session.commit()
@@ -164,17 +174,12 @@ async def _check(
         )
         return Settlement(order_id, facts.status, checkout.status.value, mismatch=True)
     if facts.status == "paid":
-        if checkout.status == CheckoutStatus.PAID:
-            # Our own flows deactivate an attempt before starting the next, so this is rare.
-            log.critical(
-                "order %s is paid (checkout %s) and its checkout %s (%s) was paid as well: "
-                "refund one of them in SumUp",
-                order_id,
-                facts.sumup_checkout_id,
-                checkout.id,
-                checkout.checkout_reference,
+        second = False
+        if checkout.status == CheckoutStatus.PAID and checkout.id != facts.sumup_checkout_id:
+            second = await flag_second_payment(
+                session, order_id=order_id, checkout=checkout, source=source
             )
-        return Settlement(order_id, "paid", checkout.status.value)
+        return Settlement(order_id, "paid", checkout.status.value, second_payment=second)
 
     if checkout.status == CheckoutStatus.PAID:
         changed = await fulfil_payment(

@@ -3,7 +3,9 @@
 The order exists before any payment starts (so a payment can never be for nothing), and the
 SumUp call happens only after the order's transaction committed. A double click, a second tab
 or a retried request finds the open order for the same cart and pays that one; a cart that
-changed since replaces it, after its SumUp checkout was deactivated.
+changed since replaces it, after its SumUp checkout was deactivated. The replacement is
+checked first (sold out, several merchants, nothing to pay): a checkout that will be refused
+deactivates nothing, since the open order's page may be being paid in another tab.
 
 `checkout_cart` is the whole flow a checkout route runs; `create_order_from_cart` its first half.
 """
@@ -14,7 +16,8 @@ import hashlib
 import logging
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -32,7 +35,7 @@ from bp.cart.services.guest_email import guest_email_for
 from bp.cart.services.merchants import MerchantAccount, merchant_for_page
 from bp.cart.services.order_events import ORDER_CREATED, emit_order_event
 from bp.cart.services.order_preview import OrderPreview, Seen, held_by_orders, scopes_overlap
-from bp.cart.services.order_state import close_order, payment_window_ends_at
+from bp.cart.services.order_state import close_order, hold_started_at, payment_window_ends_at
 from bp.cart.services.page_cart import get_page_or_raise
 from bp.cart.services.payment_attempts import (
     MIN_PAYMENT_WINDOW_LEFT,
@@ -41,7 +44,7 @@ from bp.cart.services.payment_attempts import (
     open_hosted_checkout,
     start_payment,
 )
-from bp.cart.services.payment_errors import SplitCheckoutRequired
+from bp.cart.services.payment_errors import HoldEnded, SplitCheckoutRequired
 from bp.cart.services.references import checkout_reference
 from bp.cart.services.ticket_capacity import check_ticket_capacity, types_wanted
 from config.settings import Settings
@@ -146,6 +149,19 @@ class _Superseded:
     reference: str
 
 
+# Each reference deactivated so far, with the checkout found under it (None: none found).
+_Deactivated = dict[str, str | None]
+
+
+@dataclass(frozen=True)
+class _Validated:
+    """A cart that can be ordered: its merchant, its order lines and their total."""
+
+    account: MerchantAccount
+    items: list[OrderItem]
+    amount: Decimal
+
+
 @dataclass(frozen=True)
 class _DeactivateFirst:
     orders: list[_Superseded]
@@ -225,7 +241,7 @@ async def create_order_from_cart(
     too few places left, and EarlierCheckoutPaid. With `seen`, raises CheckoutNeedsReview when
     the order would differ from it, and AlreadyPaid when what it showed has been paid since.
     """
-    deactivated: set[str] = set()
+    deactivated: _Deactivated = {}
     for _ in range(MAX_SUPERSEDE_ROUNDS):
         outcome = await _order_transaction(
             session,
@@ -250,7 +266,9 @@ async def create_order_from_cart(
             )
             if done.paid:
                 raise EarlierCheckoutPaid(superseded.order_id)
-            deactivated.update(r for r in (superseded.reference, done.reference) if r)
+            for reference in {superseded.reference, done.reference}:
+                if reference:
+                    deactivated[reference] = done.checkout_id
     raise ServiceError(409, ErrorCode.CHECKOUT_BUSY)
 
 
@@ -261,11 +279,16 @@ async def _order_transaction(
     page: PageDTO | None,
     settings: Settings,
     domains: DomainServices,
-    deactivated: set[str],
+    deactivated: _Deactivated,
     seen: Seen | None,
     email: str | None,
 ) -> OrderStart | _DeactivateFirst:
-    """Under the identity's lock: reuse the open order, or replace it with a new one."""
+    """Under the identity's lock: reuse the open order, or replace it with a new one.
+
+    The replacement is validated with the open orders closed (their claims back in the cart),
+    then, when one of them still has a live SumUp checkout, rolled back: the caller
+    deactivates it and comes back.
+    """
     page_id = page.id if page is not None else None
     async with rolled_back_on_error(session):
         # Every checkout of one shopper queues here: two tabs, a double click, a retry.
@@ -303,16 +326,28 @@ async def _order_transaction(
         blocked = [
             _Superseded(order.id, order.sumup_reference)
             for order in overlapping
-            if order.sumup_reference is not None and order.sumup_reference not in deactivated
+            if order.sumup_reference is not None and _may_be_live(order, deactivated)
         ]
-        if blocked:
-            await session.rollback()
-            return _DeactivateFirst(blocked)
         for order in overlapping:
             await close_order(session, order=order, status="cancelled", domains=domains)
         if overlapping:
             # Their bookings and tickets are back in the cart: this order takes them.
             cart = await _read_cart(session, identity=identity, page_id=page_id, domains=domains)
+        validated = await _validate(
+            session, page=page, settings=settings, domains=domains, cart=cart
+        )
+        if blocked:
+            await session.rollback()
+            return _DeactivateFirst(blocked)
+        held_since = _held_since(overlapping)
+        if held_since is not None and _hold_over(held_since, settings):
+            # The claims were held as long as an order may: released, they are anyone's, and
+            # checking out again is a new order like any other.
+            await session.commit()
+            log.info(
+                "checkout released the claims of %s: held too long", [o.id for o in overlapping]
+            )
+            raise HoldEnded(overlapping[0].id)
         order_id, first_checkout = await _create_order(
             session,
             identity=identity,
@@ -320,6 +355,8 @@ async def _order_transaction(
             settings=settings,
             domains=domains,
             cart=cart,
+            validated=validated,
+            held_since=held_since,
             email=email,
         )
         await session.commit()
@@ -327,6 +364,38 @@ async def _order_transaction(
         "order %s created (page %s, replaced %s)", order_id, page_id, [o.id for o in overlapping]
     )
     return OrderStart(order_id, notices=cart.notices, first_checkout=first_checkout)
+
+
+def _held_since(replaced: list[Order]) -> datetime | None:
+    """Since when the claims a new order takes over from the orders it replaces are held:
+    the earliest hold of those that held bookings or tickets (None when none did)."""
+    starts = [
+        hold_started_at(order)
+        for order in replaced
+        if any(item.kind in ("booking", "ticket") for item in order.items)
+    ]
+    return min(starts, default=None)
+
+
+def _hold_over(held_since: datetime, settings: Settings) -> bool:
+    """Whether a hold that began then leaves too little for a hosted page worth opening."""
+    end = held_since + timedelta(minutes=settings.order_hold_max_minutes)
+    return datetime.now(UTC) + MIN_PAYMENT_WINDOW_LEFT > end
+
+
+def _may_be_live(order: Order, deactivated: _Deactivated) -> bool:
+    """Whether the order's current attempt may still have a payable SumUp checkout.
+
+    Not when it was deactivated this checkout, unless it was found missing and a checkout
+    was stored on the order since (its create was still under way when SumUp was asked), or
+    another one was.
+    """
+    reference = order.sumup_reference
+    if reference is None:
+        return False
+    if reference not in deactivated:
+        return True
+    return order.sumup_checkout_id not in (None, deactivated[reference])
 
 
 def _lock_key(identity: CartIdentity) -> int:
@@ -443,18 +512,16 @@ async def _gone_product_titles(
     return titles
 
 
-async def _create_order(
+async def _validate(
     session: AsyncSession,
     *,
-    identity: CartIdentity,
     page: PageDTO | None,
     settings: Settings,
     domains: DomainServices,
     cart: _Cart,
-    email: str | None,
-) -> tuple[int, HostedCheckoutRequest]:
-    """The order, its items at database prices, its claims and its event (not committed);
-    and what SumUp is to be asked for its first hosted checkout."""
+) -> _Validated:
+    """Check that the cart can be ordered now: not empty, one merchant, places and tickets
+    left, something to pay. Raises what the shopper is told otherwise."""
     if cart.is_empty:
         raise BadRequest(ErrorCode.CART_ITEMS_GONE if cart.notices else ErrorCode.CART_EMPTY)
     account = await _merchant(session, page=page, cart=cart, settings=settings, domains=domains)
@@ -470,6 +537,25 @@ async def _create_order(
     amount = total(item.line_total for item in items)
     if amount <= 0:
         raise BadRequest(ErrorCode.NOTHING_TO_PAY)
+    return _Validated(account=account, items=items, amount=amount)
+
+
+async def _create_order(
+    session: AsyncSession,
+    *,
+    identity: CartIdentity,
+    page: PageDTO | None,
+    settings: Settings,
+    domains: DomainServices,
+    cart: _Cart,
+    validated: _Validated,
+    email: str | None,
+    held_since: datetime | None = None,
+) -> tuple[int, HostedCheckoutRequest]:
+    """The order, its items at database prices, its claims and its event (not committed);
+    and what SumUp is to be asked for its first hosted checkout. `held_since` is when the
+    claims it takes over from the orders it replaces were first held."""
+    account, items, amount = validated.account, validated.items, validated.amount
     now = datetime.now(UTC)
     order = Order(
         user_id=identity.user_id,
@@ -482,6 +568,7 @@ async def _create_order(
         merchant_code=account.merchant_code,
         attempt=1,
         checkout_started_at=now,
+        hold_started_at=held_since,
     )
     session.add(order)
     await session.flush()

@@ -46,6 +46,8 @@ def _user_id_from(value: object, *, from_query: bool) -> int:
         number = int(value) if len(value) <= len(str(BIGINT_MAX)) else 0
     elif not from_query and isinstance(value, int) and not isinstance(value, bool):
         number = value
+    elif not from_query and isinstance(value, float) and value.is_integer():
+        number = int(value)  # JSON's 5.0 is the integer 5, as the document's schema says
     else:
         number = 0
     if not is_id(number):

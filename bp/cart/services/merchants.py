@@ -8,7 +8,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from cryptography.fernet import Fernet, InvalidToken
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -37,17 +37,19 @@ class MerchantAccount:
         return self.credentials.merchant_code
 
 
-def page_config_cipher(settings: Settings) -> Fernet:
-    """The Fernet sealing page API keys: PAGE_CONFIG_ENCRYPTION_KEY, or in development and
-    tests a fixed key derived from the secret key (production refuses to start without one)."""
-    if settings.page_config_encryption_key is not None:
-        return Fernet(settings.page_config_encryption_key.get_secret_value().encode())
+def page_config_cipher(settings: Settings) -> MultiFernet:
+    """The keys sealing page API keys: PAGE_CONFIG_ENCRYPTION_KEY's (the first seals, each one
+    opens, so that a key can be rotated), or in development and tests a fixed key derived from
+    the secret key (production refuses to start without one)."""
+    keys = settings.page_config_encryption_keys
+    if keys:
+        return MultiFernet([Fernet(key.encode()) for key in keys])
     if settings.is_production or settings.secret_key is None:
         raise RuntimeError("PAGE_CONFIG_ENCRYPTION_KEY is required in production")
     digest = hashlib.sha256(
         DEVELOPMENT_KEY_CONTEXT + settings.secret_key.get_secret_value().encode()
     ).digest()
-    return Fernet(base64.urlsafe_b64encode(digest))
+    return MultiFernet([Fernet(base64.urlsafe_b64encode(digest))])
 
 
 def seal_api_key(settings: Settings, api_key: str) -> bytes:
@@ -80,9 +82,11 @@ async def merchant_for_page(
         try:
             api_key = open_api_key(settings, config.sumup_api_key_encrypted)
         except InvalidToken:
-            # A rotated PAGE_CONFIG_ENCRYPTION_KEY: the page must be configured again.
+            # Sealed with a key PAGE_CONFIG_ENCRYPTION_KEY no longer lists.
             log.error(
-                "page %s: its SumUp API key cannot be decrypted with the current key", page_id
+                "page %s: its SumUp API key cannot be opened with any key of "
+                "PAGE_CONFIG_ENCRYPTION_KEY",
+                page_id,
             )
             raise MerchantNotConfigured(page_title) from None
     if api_key is None and settings.sumup_api_key is not None:
@@ -137,6 +141,33 @@ async def credentials_for_order(
             return account.credentials
     log.error("order %s: no API key for its merchant %s", order.id, code)
     raise MerchantNotConfigured()
+
+
+async def reseal_api_keys(session: AsyncSession, *, settings: Settings) -> tuple[int, list[int]]:
+    """Seal every stored page API key again with the first key; commits.
+
+    Answers how many were sealed again and the pages whose key none of the keys opens (left
+    as they are). Each row is locked while it changes, so a concurrent `set_page_merchant`
+    is never overwritten with the old key.
+    """
+    cipher = page_config_cipher(settings)
+    resealed, unreadable = 0, []
+    configs = await session.scalars(
+        select(PageConfig)
+        .where(PageConfig.sumup_api_key_encrypted.is_not(None))
+        .order_by(PageConfig.page_id)
+        .with_for_update()
+    )
+    for config in configs:
+        assert config.sumup_api_key_encrypted is not None
+        try:
+            config.sumup_api_key_encrypted = cipher.rotate(config.sumup_api_key_encrypted)
+        except InvalidToken:
+            unreadable.append(config.page_id)
+            continue
+        resealed += 1
+    await session.commit()
+    return resealed, unreadable
 
 
 async def set_page_merchant(

@@ -74,9 +74,23 @@ def payment_window_opened_at(order: Order) -> datetime:
     return order.checkout_started_at or order.created_at
 
 
+def hold_started_at(order: Order) -> datetime:
+    """Since when the order's claims are held (by it, or by the order it replaced)."""
+    return order.hold_started_at or order.created_at
+
+
+def hold_ends_at(order: Order, settings: Settings) -> datetime:
+    """When the order stops holding its claims, however often it was paid again."""
+    return hold_started_at(order) + timedelta(minutes=settings.order_hold_max_minutes)
+
+
 def payment_window_ends_at(order: Order, settings: Settings) -> datetime:
-    """When SumUp's hosted page for the current attempt stops taking payments."""
-    return payment_window_opened_at(order) + timedelta(minutes=settings.payment_window_minutes)
+    """When SumUp's hosted page for the current attempt stops taking payments: its window's
+    end, or the end of the order's hold if sooner."""
+    window_end = payment_window_opened_at(order) + timedelta(
+        minutes=settings.payment_window_minutes
+    )
+    return min(window_end, hold_ends_at(order, settings))
 
 
 def payment_window_open(order: Order, settings: Settings, *, now: datetime | None = None) -> bool:

@@ -19,11 +19,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bp.cart.services.check_sumup_status import check_sumup_status
 from bp.cart.services.merchants import credentials_for_order
 from bp.cart.services.order_state import (
+    close_order,
     get_order_or_raise,
+    hold_ends_at,
     payment_window_ends_at,
 )
 from bp.cart.services.payment_errors import (
     CheckoutStartFailed,
+    HoldEnded,
     PaymentProviderUnavailable,
 )
 from bp.cart.services.references import checkout_reference, reference_prefix
@@ -65,6 +68,9 @@ class Deactivation:
 
     # The attempt made unpayable; None when the order never started one.
     reference: str | None
+    # The checkout deactivated; None when SumUp had none under the reference (yet: a create
+    # still under way may make one after this, and store it on the order).
+    checkout_id: str | None = None
     # SumUp had already been paid for it: the order is settled instead.
     paid: bool = False
 
@@ -104,10 +110,10 @@ async def deactivate_current_attempt(
             checkout_id = match.id
         await gateway.deactivate_checkout(credentials=credentials, checkout_id=checkout_id)
         log.info("order %s: SumUp checkout %s deactivated (%s)", order_id, checkout_id, source)
-        return Deactivation(reference)
+        return Deactivation(reference, checkout_id)
     except SumUpError as error:
         if error.is_not_found:
-            return Deactivation(reference)
+            return Deactivation(reference, checkout_id)
         if not error.is_conflict:
             log.warning(
                 "order %s: deactivating checkout %s failed: %s", order_id, checkout_id, error
@@ -124,7 +130,7 @@ async def deactivate_current_attempt(
         source=source,
     )
     if settlement.is_paid:
-        return Deactivation(reference, paid=True)
+        return Deactivation(reference, checkout_id, paid=True)
     if settlement.mismatch:
         # Paid, but not for this order as it stands: it can never pay it, nor be deactivated;
         # the mark on the order leaves its money to the coop.
@@ -133,7 +139,7 @@ async def deactivate_current_attempt(
             order_id,
             checkout_id,
         )
-        return Deactivation(reference)
+        return Deactivation(reference, checkout_id)
     log.error("order %s: SumUp refused to deactivate %s but it is not paid", order_id, checkout_id)
     raise PaymentProviderUnavailable()
 
@@ -230,6 +236,7 @@ async def _next_attempt(
     if done.paid:
         return return_url(settings, order_id)
     reference = done.reference
+    hold_ended = False
     async with rolled_back_on_error(session):
         order = await get_order_or_raise(session, order_id, lock=True)
         if order.status == "paid":
@@ -239,23 +246,48 @@ async def _next_attempt(
             raise not_payable(order.status)
         if order.sumup_reference != reference:
             raise ServiceError(409, ErrorCode.ORDER_PAYMENT_BUSY)
-        prefix = reference_prefix(reference, order_id) if reference else None
-        if prefix is None:
-            prefix = settings.sumup_checkout_prefix
-        order.attempt += 1
-        order.sumup_reference = checkout_reference(prefix, order_id, order.attempt)
-        order.sumup_checkout_id = None
-        order.sumup_hosted_url = None
-        order.sumup_status = None
-        order.status = "pending"
-        order.checkout_started_at = datetime.now(UTC)
-        # A new hosted page: the reconciler looks at it from the start again.
-        order.next_check_at = order.checkout_started_at
+        if hold_spent(order, settings):
+            # However often it is paid again, an order holds its claims only so long.
+            await close_order(
+                session, order=order, status="expired", domains=domains, sumup_status="EXPIRED"
+            )
+            hold_ended = True
+        else:
+            _start_next_attempt(order, reference=reference, settings=settings)
         await session.commit()
+    if hold_ended:
+        log.info(
+            "order %s: its hold is over (attempt %s); claims released", order_id, order.attempt
+        )
+        raise HoldEnded(order_id)
     log.info("order %s: payment attempt %s started", order_id, order.attempt)
     return await _create_hosted_checkout(
         session, order_id=order_id, settings=settings, gateway=gateway
     )
+
+
+def hold_spent(order: Order, settings: Settings, *, now: datetime | None = None) -> bool:
+    """Whether the order may not start another payment attempt: it made the most attempts an
+    order may, or too little of its hold is left for a hosted page worth sending anyone to."""
+    if order.attempt >= settings.order_max_payment_attempts:
+        return True
+    return (now or datetime.now(UTC)) + MIN_PAYMENT_WINDOW_LEFT > hold_ends_at(order, settings)
+
+
+def _start_next_attempt(order: Order, *, reference: str | None, settings: Settings) -> None:
+    """Move the locked order on to its next attempt: a new reference, no checkout yet."""
+    prefix = reference_prefix(reference, order.id) if reference else None
+    if prefix is None:
+        prefix = settings.sumup_checkout_prefix
+    order.attempt += 1
+    order.sumup_reference = checkout_reference(prefix, order.id, order.attempt)
+    order.sumup_checkout_id = None
+    order.sumup_hosted_url = None
+    order.sumup_status = None
+    order.status = "pending"
+    order.checkout_started_at = datetime.now(UTC)
+    # A new hosted page: the reconciler looks at it from the start again.
+    order.next_check_at = order.checkout_started_at
 
 
 @dataclass(frozen=True)

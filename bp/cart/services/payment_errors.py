@@ -24,6 +24,13 @@ class MerchantNotConfigured(ServiceError):
         super().__init__(409, ErrorCode.PAYMENTS_NOT_CONFIGURED, shop=shop)
 
 
+class HoldEnded(ServiceError):
+    """The order held its tickets and places as long as an order may; they were released."""
+
+    def __init__(self, order_id: int) -> None:
+        super().__init__(409, ErrorCode.HOLD_ENDED, order_id=order_id)
+
+
 class CheckoutStartFailed(ServiceError):
     """The order is saved but SumUp's hosted checkout could not be created; it can be retried."""
 

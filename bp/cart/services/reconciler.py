@@ -31,7 +31,7 @@ from bp.cart.services.order_state import (
     payment_window_opened_at,
 )
 from bp.cart.services.payment_attempts import deactivate_current_attempt
-from bp.cart.services.refunds import REFUND_SETTLE, resolve_pending_refund
+from bp.cart.services.refunds import refund_settle_time, resolve_pending_refund
 from config.settings import Settings
 from lib.db import Databases, rolled_back_on_error
 from lib.errors import ServiceError
@@ -174,7 +174,7 @@ async def _resolve_refunds(
                 .where(
                     Order.refund_requested_at.is_not(None),
                     Order.refunded_at.is_(None),
-                    Order.refund_requested_at <= now - REFUND_SETTLE,
+                    Order.refund_requested_at <= now - refund_settle_time(settings),
                 )
                 .order_by(Order.refund_requested_at)
                 .limit(settings.reconciler_batch_size)

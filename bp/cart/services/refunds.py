@@ -4,29 +4,30 @@ The refund is claimed on the order (refunded_amount, refund_requested_at) in a c
 transaction before SumUp is called, so a second refund (a double click, another operator)
 finds it claimed and never reaches SumUp. No transaction is held open while SumUp answers.
 
-SumUp's answer can be lost (a timeout, a dropped connection, a 5xx after the refund was
-made). Then SumUp's transaction is asked whether the refund was made, and the outcome is
-recorded once: made, the order is refunded; not made and SumUp said so (a 5xx it answered),
-the claim is taken back for a retry. While neither is known the claim stays, as "pending
-confirmation": the next `refund_order` (an operator's retry, `manage.py refund`) or the
-reconciler asks SumUp again before anything is sent, once the claim is old enough that no
-request of ours can still be on its way. Only a refusal from SumUp (4xx) takes a claim back
-without asking.
+SumUp's answer can be lost or say nothing (a timeout, a dropped connection, a 5xx: SumUp may
+make the refund after answering 5xx, and its transaction may show it only later). Then SumUp's
+transaction is asked whether the refund was made: made, the order is refunded; otherwise the
+claim stays, as "pending confirmation". The next `refund_order` (an operator's retry,
+`manage.py refund`) or the reconciler asks SumUp again before anything is sent, once the claim
+is older than the settle time: the longest a refund call of ours may run (it is cut off then)
+and a margin for SumUp's transaction to show it. Only then does a transaction without the
+refund take the claim back; only a refusal from SumUp (4xx) takes it back at once.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bp.cart.services.merchants import credentials_for_order
 from bp.cart.services.order_events import ORDER_REFUNDED, emit_order_event
 from bp.cart.services.order_state import get_order_or_raise, load_order, undelivered_items
-from bp.cart.services.payment_errors import PaymentProviderUnavailable
 from config.settings import Settings
 from lib.db import rolled_back_on_error
 from lib.error_codes import ErrorCode
@@ -36,13 +37,21 @@ from lib.metrics import current_metrics
 from lib.money import cents, format_money, total
 from models import Order
 from services.registry import DomainServices
+from services.runtime import SUMUP_CONNECT_TIMEOUT_SECONDS
 from services.sumup import PaymentGateway, SumUpCredentials, SumUpError
 
 # Numeric(12, 2)'s ceiling; checked before quantize, which fails on enormous exponents.
 MAX_AMOUNT = Decimal("10000000000")
-# A claim younger than this may belong to a refund still on its way to SumUp (or being made
-# there): it is left alone. Older, SumUp's transaction tells whether it was made.
+# A refund's amount as text: more than zero, at most ten digits before the point (below
+# MAX_AMOUNT) and two after. The internal API's document states the same pattern.
+REFUND_AMOUNT_PATTERN = r"^(?!0*(\.0{1,2})?$)0*[0-9]{1,10}(\.[0-9]{1,2})?$"
+REFUND_AMOUNT = re.compile(REFUND_AMOUNT_PATTERN)
+# A claim younger than the settle time may belong to a refund still on its way to SumUp (or
+# being made there): it is left alone. Older, SumUp's transaction tells whether it was made.
+# The settle time is at least this, and longer when the SumUp timeout allows longer calls.
 REFUND_SETTLE = timedelta(minutes=2)
+# After a refund call ends, what SumUp's transaction may take to show the refund.
+TRANSACTION_CATCH_UP = timedelta(minutes=1)
 # A refund event dated this much before its claim still counts as ours (clocks differ).
 CLOCK_TOLERANCE = timedelta(minutes=5)
 
@@ -71,6 +80,17 @@ class _Claim:
     credentials: SumUpCredentials
 
 
+def refund_call_limit(settings: Settings) -> float:
+    """Seconds a refund call may run before it is cut off: its connect and its answer."""
+    return SUMUP_CONNECT_TIMEOUT_SECONDS + settings.sumup_timeout_seconds
+
+
+def refund_settle_time(settings: Settings) -> timedelta:
+    """How old a claim must be before SumUp's transaction alone tells whether it was made."""
+    call_over = timedelta(seconds=refund_call_limit(settings)) + TRANSACTION_CATCH_UP
+    return max(REFUND_SETTLE, call_over)
+
+
 class RefundInProgress(ServiceError):
     """Another refund of the order was sent moments ago and SumUp has not confirmed it yet."""
 
@@ -88,19 +108,20 @@ class RefundUnconfirmed(ServiceError):
 
 
 def parse_refund_amount(value: object) -> Decimal | None:
-    """An amount from a request or the command line ("12.50"); None when absent."""
-    if value is None or value == "":
+    """An amount from a request or the command line ("12.50", or a whole number); None when
+    absent. Exactly what the internal API's document says (REFUND_AMOUNT_PATTERN, or an
+    integer from 1 below MAX_AMOUNT): ASCII digits, at most two places, more than zero."""
+    if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, str | int):
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # JSON's 12.0 is the integer 12
+    if isinstance(value, int) and not isinstance(value, bool):
+        if not 1 <= value < MAX_AMOUNT:
+            raise BadRequest(ErrorCode.INVALID_AMOUNT)
+        return Decimal(value)
+    if not isinstance(value, str) or REFUND_AMOUNT.fullmatch(value) is None:
         raise BadRequest(ErrorCode.INVALID_AMOUNT)
-    try:
-        amount = Decimal(str(value).strip())
-    except InvalidOperation:
-        raise BadRequest(ErrorCode.INVALID_AMOUNT) from None
-    out_of_range = not amount.is_finite() or amount <= 0 or amount >= MAX_AMOUNT
-    if out_of_range or amount != cents(amount):
-        raise BadRequest(ErrorCode.INVALID_AMOUNT)
-    return amount
+    return Decimal(value)
 
 
 async def refund_due(session: AsyncSession, *, order: Order, domains: DomainServices) -> Decimal:
@@ -146,11 +167,15 @@ async def refund_order(
         claim.transaction_id,
     )
     # Only SumUp's own answers are handled here: anything else (a cancelled request among them)
-    # leaves the outcome unknown, and the claim stays for the next attempt to settle.
+    # leaves the outcome unknown, and the claim stays for the next attempt to settle. The call
+    # is cut off at its limit, so that none is still running once the claim may be settled.
     try:
-        await gateway.refund(
-            credentials=claim.credentials, transaction_id=claim.transaction_id, amount=claim.amount
-        )
+        async with asyncio.timeout(refund_call_limit(settings)):
+            await gateway.refund(
+                credentials=claim.credentials,
+                transaction_id=claim.transaction_id,
+                amount=claim.amount,
+            )
     except SumUpError as error:
         if not error.is_retryable:
             await _release(session, claim)
@@ -161,16 +186,25 @@ async def refund_order(
                 order_id=order_id,
                 reason=error.message or error.code,
             ) from error
-        log.warning("order %s: the refund's answer was lost (%s); asking SumUp", order_id, error)
-        made = await _made_at_sumup(gateway, claim)
-        if made:
-            return await _record_refunded(session, claim, settings=settings)
-        if made is False and error.status is not None:
-            # SumUp answered, and its transaction shows no such refund: nothing was made.
-            await _release(session, claim)
-            raise PaymentProviderUnavailable(ErrorCode.REFUND_NOT_MADE) from error
-        raise RefundUnconfirmed(order_id) from error
+        return await _settle_unanswered(session, claim, settings=settings, gateway=gateway)
+    except TimeoutError:
+        return await _settle_unanswered(session, claim, settings=settings, gateway=gateway)
     return await _record_refunded(session, claim, settings=settings)
+
+
+async def _settle_unanswered(
+    session: AsyncSession, claim: _Claim, *, settings: Settings, gateway: PaymentGateway
+) -> RefundResult:
+    """A refund SumUp did not answer with a success or a refusal (a timeout, a lost answer, a
+    5xx): recorded if SumUp's transaction shows it; otherwise the claim stays.
+
+    A 5xx proves nothing either way: SumUp may make the refund after answering it, and its
+    transaction may show the refund later still, so a refund not shown yet is not taken back.
+    """
+    log.warning("order %s: the refund's answer said nothing; asking SumUp", claim.order_id)
+    if await _made_at_sumup(gateway, claim):
+        return await _record_refunded(session, claim, settings=settings)
+    raise RefundUnconfirmed(claim.order_id)
 
 
 async def resolve_pending_refund(
@@ -189,7 +223,7 @@ async def resolve_pending_refund(
     async with rolled_back_on_error(session):
         order = await load_order(session, order_id, lock=True)
         claim = None
-        if order is not None and _pending(order) and not _young(order, now):
+        if order is not None and _pending(order) and not _young(order, settings, now):
             claim = await _claim_of(session, settings=settings, order=order)
         await session.commit()
     if claim is None:
@@ -232,7 +266,7 @@ async def _claim(
             if order.refunded_at is not None:
                 raise _already_refunded(order, settings)
             if _pending(order):
-                if settled_before or _young(order):
+                if settled_before or _young(order, settings):
                     raise RefundInProgress(order_id, order.refund_requested_at or _now())
                 pending = await _claim_of(session, settings=settings, order=order)
                 await session.commit()
@@ -293,9 +327,9 @@ def _pending(order: Order) -> bool:
     return order.refund_requested_at is not None and order.refunded_at is None
 
 
-def _young(order: Order, now: datetime | None = None) -> bool:
+def _young(order: Order, settings: Settings, now: datetime | None = None) -> bool:
     assert order.refund_requested_at is not None
-    return (now or _now()) - order.refund_requested_at < REFUND_SETTLE
+    return (now or _now()) - order.refund_requested_at < refund_settle_time(settings)
 
 
 def _now() -> datetime:

@@ -3,14 +3,23 @@
 The body is never trusted: it only names a checkout, which `check_sumup_status` fetches from
 SumUp and checks against the order. Not ours (another event, a malformed id) is acknowledged and
 ignored; only our database or SumUp being unreachable answers 503, so that SumUp delivers again.
+
+Anyone can post a webhook, and each question to SumUp is made with the merchant's key, so
+SumUp is asked only what can still change: about the named checkout when it is one of the
+order's own (`order_checkouts`) young enough to be paid still, else about the order's own
+checkout while the order is open, else nothing. Only a webhook that asks spends the order's
+allowance (RATE_LIMIT_WEBHOOK_PER_ORDER): junk cannot use it up before SumUp's delivery.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,6 +30,7 @@ from lib.error_codes import ErrorCode
 from lib.errors import BadRequest, NotFound, unavailable
 from lib.ids import is_id
 from lib.json_body import loads_or_none
+from models import OPEN_STATUSES, Order, OrderCheckout
 from services.registry import DomainServices
 from services.sumup import PaymentGateway
 from services.sumup.ids import is_checkout_id
@@ -40,6 +50,17 @@ class WebhookHint:
 
     order_id: int
     checkout_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Question:
+    """What SumUp is to be asked: about this checkout, or (None) about the order's own; and
+    the order, as read for the question (settlement goes on from it, in the same transaction)."""
+
+    checkout_id: str | None
+    order: Order
+    # False when settlement can answer from the order alone (it asks SumUp nothing).
+    asks_sumup: bool = True
 
 
 def read_webhook(raw: str | bytes, *, order_ref: str) -> WebhookHint | None:
@@ -65,21 +86,29 @@ async def settle_from_webhook(
     settings: Settings,
     gateway: PaymentGateway,
     domains: DomainServices,
+    spend_allowance: Callable[[int], Awaitable[None]],
 ) -> None:
-    """Settle the order by what SumUp says now; an unknown order is acknowledged and ignored.
+    """Settle the order by what SumUp says now, when it can still change; anything else is
+    acknowledged and ignored. `spend_allowance(order_id)` counts a question to SumUp.
 
     Raises a 503 ServiceError when SumUp or the database could not be reached.
     """
     order_id, checkout_id = hint.order_id, hint.checkout_id
     try:
+        question = await _question(session, hint=hint, settings=settings)
+        if question is None:
+            return
+        if question.asks_sumup:
+            await spend_allowance(order_id)
         settlement = await check_sumup_status(
             session,
             order_id=order_id,
             settings=settings,
             gateway=gateway,
             domains=domains,
-            checkout_id=checkout_id,
+            checkout_id=question.checkout_id,
             source="webhook",
+            order=question.order,
         )
     except NotFound:
         log.warning("webhook for unknown order %s (checkout %s) ignored", order_id, checkout_id)
@@ -94,6 +123,62 @@ async def settle_from_webhook(
         settlement.status,
         " (changed)" if settlement.changed else "",
     )
+
+
+async def _question(
+    session: AsyncSession, *, hint: WebhookHint, settings: Settings
+) -> _Question | None:
+    """What to ask SumUp for this webhook, or None when nothing it says could change the order."""
+    # Fresh from the database (the session may hold an older copy), not locked: settlement
+    # locks it when it changes it.
+    row = (
+        await session.execute(
+            select(
+                Order,
+                select(OrderCheckout.recorded_at)
+                .where(
+                    OrderCheckout.order_id == hint.order_id,
+                    OrderCheckout.checkout_id == hint.checkout_id,
+                )
+                .scalar_subquery(),
+            )
+            .where(Order.id == hint.order_id)
+            .execution_options(populate_existing=True)
+        )
+    ).one_or_none()
+    if row is None:
+        await session.commit()
+        log.warning(
+            "webhook for unknown order %s (checkout %s) ignored", hint.order_id, hint.checkout_id
+        )
+        return None
+    order, recorded_at = row
+    status, reference, current = order.status, order.sumup_reference, order.sumup_checkout_id
+    if status == "paid" and hint.checkout_id == current:
+        # Paid by this very checkout: settlement says so without asking SumUp.
+        return _Question(checkout_id=current, order=order, asks_sumup=False)
+    # A hosted checkout can be paid until its session ends; after that it changes no more.
+    lifetime = timedelta(
+        minutes=settings.payment_window_minutes + settings.checkout_grace_minutes
+    )
+    if recorded_at is not None and recorded_at > datetime.now(UTC) - lifetime:
+        return _Question(checkout_id=hint.checkout_id, order=order)
+    if status in OPEN_STATUSES and (reference is not None or current is not None):
+        if recorded_at is None:
+            log.info(
+                "webhook for order %s names checkout %s, not one of its own: its own is checked",
+                hint.order_id,
+                hint.checkout_id,
+            )
+        return _Question(checkout_id=None, order=order)
+    await session.commit()
+    log.info(
+        "webhook for order %s (%s, checkout %s) ignored: nothing SumUp says can change it",
+        hint.order_id,
+        status,
+        hint.checkout_id,
+    )
+    return None
 
 
 def _checkout_id_of(body: dict[str, Any]) -> str | None:

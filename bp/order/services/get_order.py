@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -57,6 +57,9 @@ class OrderView:
     paid_at: datetime | None
     closed_at: datetime | None
     checkout_started_at: datetime | None
+    # Since when its claims are held, and its payment attempts so far (both bounded).
+    hold_started_at: datetime
+    attempt: int
     sumup_transaction_code: str | None
     needs_refund: bool
     refund_amount: Decimal | None
@@ -67,6 +70,10 @@ class OrderView:
     payment_mismatch_at: datetime | None
     payment_mismatch_reason: str | None
     payment_mismatch_resolved_at: datetime | None
+    # A second payment taken after the order was paid (see second_payment.py).
+    second_payment_at: datetime | None
+    second_payment_amount: Decimal | None
+    second_payment_refunded_at: datetime | None
     products: list[OrderLineView]
     bookings: list[OrderLineView]
     tickets: list[OrderLineView]
@@ -94,6 +101,16 @@ class OrderView:
     def can_pay_again(self) -> bool:
         """An open order may still be paid, unless a payment for it is under review."""
         return self.status in OPEN_STATUSES and not self.payment_under_review
+
+    @property
+    def holds_claims(self) -> bool:
+        """An open order holding bookings or tickets for its shopper."""
+        return self.status in OPEN_STATUSES and bool(self.bookings or self.tickets)
+
+    def hold_ends_at(self, hold_minutes: int) -> datetime:
+        """When its claims are released unless it is paid (`hold_minutes`: the longest an
+        order may hold them, ORDER_HOLD_MAX_MINUTES)."""
+        return self.hold_started_at + timedelta(minutes=hold_minutes)
 
     @property
     def can_check_again(self) -> bool:
@@ -224,6 +241,8 @@ def _view(
         paid_at=order.paid_at,
         closed_at=order.closed_at,
         checkout_started_at=order.checkout_started_at,
+        hold_started_at=order.hold_started_at or order.created_at,
+        attempt=order.attempt,
         sumup_transaction_code=order.sumup_transaction_code,
         needs_refund=order.needs_refund,
         refund_amount=_refund_amount(order, bookings, ticket_lines),
@@ -232,6 +251,9 @@ def _view(
         payment_mismatch_at=order.payment_mismatch_at,
         payment_mismatch_reason=order.payment_mismatch_reason,
         payment_mismatch_resolved_at=order.payment_mismatch_resolved_at,
+        second_payment_at=order.second_payment_at,
+        second_payment_amount=order.second_payment_amount,
+        second_payment_refunded_at=order.second_payment_refunded_at,
         products=products,
         bookings=bookings,
         tickets=ticket_lines,

@@ -202,7 +202,8 @@ async def test_adopt_requires_the_internal_token(client: Any) -> None:
         ({"user_id": "1", "session_id": SID}, "INVALID_USER_ID"),
         ({"user_id": 0, "session_id": SID}, "INVALID_USER_ID"),
         ({"user_id": -3, "session_id": SID}, "INVALID_USER_ID"),
-        ({"user_id": 1.0, "session_id": SID}, "INVALID_USER_ID"),
+        # (1.0 is the integer 1 in JSON, as the document's schema reads it: accepted.)
+        ({"user_id": 1.5, "session_id": SID}, "INVALID_USER_ID"),
         ({"user_id": 2**63, "session_id": SID}, "INVALID_USER_ID"),
         ({"user_id": 1, "session_id": ""}, "INVALID_SESSION_ID"),
         ({"user_id": 1, "session_id": "x" * 65}, "INVALID_SESSION_ID"),

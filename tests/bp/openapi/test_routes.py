@@ -121,7 +121,11 @@ async def test_the_document_is_valid_openapi_of_exactly_the_internal_api(
     }
     assert {"Idempotency-Key"} <= {p["name"] for p in adopt["parameters"]}
     summary = document["paths"]["/internal/cart/summary"]["get"]
-    assert {p["name"] for p in summary["parameters"]} == {"user_id", "session_id"}
+    # One exploded query object, whose schema says "exactly one of user_id and session_id".
+    (identity,) = summary["parameters"]
+    assert (identity["in"], identity["style"], identity["explode"]) == ("query", "form", True)
+    assert set(identity["schema"]["properties"]) == {"user_id", "session_id"}
+    assert identity["schema"]["minProperties"] == identity["schema"]["maxProperties"] == 1
     assert {"400", "401", "429", "503"} <= set(summary["responses"])
     assert document["components"]["securitySchemes"]["internalToken"]["scheme"] == "bearer"
 

@@ -773,3 +773,28 @@ async def test_the_standins_checkout_ids_are_well_formed(
 
     assert all(is_checkout_id(checkout.id) for checkout in checkouts)
     assert all(is_checkout_id(c["id"]) for c in await sumup_standin_control.checkouts())
+
+
+def test_a_transaction_status_sumup_adds_is_read_not_refused() -> None:
+    checkout = SumUpCheckout.model_validate(
+        {
+            "id": "c1",
+            "checkout_reference": "order-7-1",
+            "amount": 12.5,
+            "currency": "EUR",
+            "merchant_code": "MCLIENT1",
+            "status": "PAID",
+            "transactions": [
+                {"id": "t0", "amount": 12.5, "currency": "EUR", "status": "PENDING_REVIEW"},
+                {"id": "t1", "amount": 12.5, "currency": "EUR", "status": "SUCCESSFUL"},
+            ],
+        }
+    )
+    looked_up = SumUpTransaction.model_validate(
+        {"id": "t1", "amount": 12.5, "currency": "EUR", "status": "PARTIALLY_REFUNDED"}
+    )
+
+    assert [t.status for t in checkout.transactions] == ["PENDING_REVIEW", "SUCCESSFUL"]
+    assert checkout.transactions[1].status is TransactionStatus.SUCCESSFUL
+    assert checkout.successful_transaction() == SumUpTransactionRef(id="t1", code=None)
+    assert looked_up.status == "PARTIALLY_REFUNDED" and looked_up.refunded_amount == 0

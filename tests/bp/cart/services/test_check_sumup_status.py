@@ -464,3 +464,26 @@ async def test_a_settled_order_is_not_asked_about_again(
     assert (await settle(app, db, order.id)).status == "paid"
     assert "Thank you" in await text(await client.get(f"/checkout/return/{order.id}/"))
     assert (await fresh(db, Order, order.id)).status == "paid"
+
+
+async def test_a_transaction_status_sumup_adds_one_day_never_blocks_settlement(
+    app: Quart,
+    client: Any,
+    db: AsyncSession,
+    sumup_standin_control: StandinControl,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    order = await checked_out(app, client, db)
+    await sumup_standin_control.pay(str(order.sumup_checkout_id))
+    # Every read of the checkout shows its transaction with a status the client never heard of.
+    await sumup_standin_control.faults(transaction_status="ON_HOLD")
+
+    with caplog.at_level(logging.WARNING, logger="services.sumup.types"):
+        first = await settle(app, db, order.id)
+        await settle(app, db, order.id, source="recheck")
+
+    assert (first.status, first.changed) == ("paid", True)
+    order = await only_order(db)
+    assert order.status == "paid" and order.sumup_transaction_id is not None
+    warnings = [r.getMessage() for r in caplog.records if "ON_HOLD" in r.getMessage()]
+    assert len(warnings) == 1, warnings

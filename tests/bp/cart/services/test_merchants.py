@@ -25,7 +25,7 @@ from bp.cart.services.merchants import (
     set_page_merchant,
 )
 from bp.cart.services.payment_errors import MerchantNotConfigured
-from config.settings import load_settings
+from config.settings import ConfigError, load_settings
 from lib.db import make_engine
 from models import Order, Page, PageConfig
 from tests.support import factories as f
@@ -251,3 +251,91 @@ def test_secret_str_is_how_the_encryption_key_is_configured() -> None:
 
     assert isinstance(settings.page_config_encryption_key, SecretStr)
     assert key not in repr(settings)
+
+
+def test_a_new_key_in_front_seals_and_the_old_one_still_opens() -> None:
+    old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    before = load_settings({"app_env": "test", "page_config_encryption_key": old})
+    during = load_settings({"app_env": "test", "page_config_encryption_key": f"{new}, {old}"})
+    after = load_settings({"app_env": "test", "page_config_encryption_key": new})
+
+    sealed_before = seal_api_key(before, "sup_sk_old")
+    sealed_during = seal_api_key(during, "sup_sk_new")
+
+    assert open_api_key(during, sealed_before) == "sup_sk_old"
+    assert open_api_key(after, sealed_during) == "sup_sk_new"
+    with pytest.raises(InvalidToken):
+        open_api_key(after, sealed_before)
+
+
+def test_a_malformed_second_key_is_named_at_start() -> None:
+    good = Fernet.generate_key().decode()
+    with pytest.raises(ConfigError, match=r"must be a Fernet key.*key 2 is not one"):
+        load_settings({"app_env": "test", "page_config_encryption_key": f"{good},not-a-key"})
+
+
+def test_manage_reseal_page_keys_seals_every_key_with_the_first(
+    app_config: dict[str, Any], clean_state: None
+) -> None:
+    old, new, lost = (Fernet.generate_key().decode() for _ in range(3))
+    asyncio.run(
+        _pages_sealed(app_config["database_url"], {"bakery": old, "garden": old, "gone": lost})
+    )
+    env = {
+        **os.environ,
+        "APP_ENV": "test",
+        "DATABASE_URL": app_config["database_url"],
+        "REDIS_URL": app_config["redis_url"],
+        "PAGE_CONFIG_ENCRYPTION_KEY": f"{new},{old}",
+    }
+
+    done = subprocess.run(
+        [sys.executable, "manage.py", "reseal-page-keys"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert "sealed 2 page API key(s) again" in done.stdout
+    # The page sealed with a key no longer listed is named, and the command says it failed.
+    assert done.returncode != 0 and "page(s) 3" in done.stderr
+    only_new = load_settings({"app_env": "test", "page_config_encryption_key": new})
+    sealed = asyncio.run(_sealed_keys(app_config["database_url"]))
+    assert open_api_key(only_new, sealed["bakery"]) == "sup_sk_bakery"
+    assert open_api_key(only_new, sealed["garden"]) == "sup_sk_garden"
+    with pytest.raises(InvalidToken):
+        open_api_key(only_new, sealed["gone"])
+
+
+async def _pages_sealed(database_url: str, keys: dict[str, str]) -> None:
+    engine = make_engine(database_url, pool_size=1)
+    async with async_sessionmaker(engine)() as session:
+        for slug, key in keys.items():
+            page = Page(slug=slug, title=slug)
+            session.add(page)
+            await session.flush()
+            session.add(
+                PageConfig(
+                    page_id=page.id,
+                    sumup_merchant_code=f"M{slug.upper()}",
+                    sumup_api_key_encrypted=Fernet(key.encode()).encrypt(f"sup_sk_{slug}".encode()),
+                )
+            )
+        await session.commit()
+    await engine.dispose()
+
+
+async def _sealed_keys(database_url: str) -> dict[str, bytes]:
+    engine = make_engine(database_url, pool_size=1)
+    async with engine.connect() as connection:
+        rows = (
+            await connection.execute(
+                select(Page.slug, PageConfig.sumup_api_key_encrypted).join(
+                    PageConfig, PageConfig.page_id == Page.id
+                )
+            )
+        ).all()
+    await engine.dispose()
+    return {slug: sealed for slug, sealed in rows if sealed is not None}

@@ -34,11 +34,17 @@ from tests.support.standin import StandinControl
 ROOT = Path(__file__).resolve().parents[4]
 # Longer than the client's SumUp timeout (payments_config: 2 s): the answer never arrives.
 LATE = 2.5
+# The longest a refund call may run with SUMUP_TIMEOUT_SECONDS=120: its connect and its answer.
+SUMUP_CALL_LIMIT = 125
+# When the refund_after_5xx switch makes the refund, after answering 5xx.
+LANDS_AFTER = 0.5
 
 
 @pytest.fixture
-def app_config(app_config: dict[str, Any], sumup_standin: str) -> dict[str, Any]:
-    return payments_config(app_config, sumup_standin)
+def app_config(
+    app_config: dict[str, Any], sumup_standin: str, request: pytest.FixtureRequest
+) -> dict[str, Any]:
+    return payments_config(app_config, sumup_standin, **getattr(request, "param", {}))
 
 
 async def paid_order(app: Quart, client: Any, db: AsyncSession, control: StandinControl) -> Order:
@@ -105,7 +111,7 @@ async def test_a_refund_made_but_not_answered_is_recorded_once_and_never_repeate
     assert order.refunded_amount == Decimal("5.00") and order.refunded_at is not None
 
 
-async def test_a_refund_answered_5xx_and_not_made_can_be_retried_and_is_made_once(
+async def test_a_refund_answered_5xx_stays_claimed_until_sumup_shows_it_was_not_made(
     app: Quart, client: Any, db: AsyncSession, sumup_standin_control: StandinControl
 ) -> None:
     order = await paid_order(app, client, db, sumup_standin_control)
@@ -113,10 +119,52 @@ async def test_a_refund_answered_5xx_and_not_made_can_be_retried_and_is_made_onc
 
     first = await refund(app, client, order.id)
 
+    # A 5xx does not prove that nothing was refunded: the claim stays.
     assert first.status_code == 503
-    assert (await only_order(db)).refund_requested_at is None
+    assert (await first.get_json())["error"]["code"] == "REFUND_UNCONFIRMED"
+    assert (await only_order(db)).refund_requested_at is not None
+    assert (await refund(app, client, order.id)).status_code == 409
+    # Once no call of ours can still be running, SumUp's transaction decides: not made, so
+    # the refund can be made, once.
+    await age_the_claim(db, order.id)
     second = await refund(app, client, order.id)
     assert second.status_code == 200, await text(second)
+    assert await refunds_at_sumup(sumup_standin_control, order) == [5.0]
+
+
+@pytest.mark.parametrize(
+    "switch",
+    [
+        {"refund_after_5xx_seconds": {"value": LANDS_AFTER, "times": 1}},
+        {"fail_refund_5xx_after_apply": 1, "transaction_lag": {"value": 1, "times": 1}},
+    ],
+    ids=["made-after-the-5xx", "made-but-the-lookup-lags"],
+)
+async def test_a_refund_made_after_its_5xx_is_never_made_twice(
+    app: Quart,
+    client: Any,
+    db: AsyncSession,
+    sumup_standin_control: StandinControl,
+    switch: dict[str, Any],
+) -> None:
+    order = await paid_order(app, client, db, sumup_standin_control)
+    await sumup_standin_control.faults(**switch)
+
+    first = await refund(app, client, order.id)
+    await asyncio.sleep(LANDS_AFTER + 0.3)
+    # The operator (or a sibling app whose Idempotency-Key was given back) tries again.
+    retry = await refund(app, client, order.id)
+
+    assert first.status_code == 503
+    assert (await first.get_json())["error"]["code"] == "REFUND_UNCONFIRMED"
+    assert retry.status_code == 409
+    assert (await retry.get_json())["error"]["code"] == "REFUND_IN_PROGRESS"
+    assert await refunds_at_sumup(sumup_standin_control, order) == [5.0]
+    await age_the_claim(db, order.id)
+    report = await reconcile_once(**reconciler_deps(app))
+    assert report.refunds_resolved == 1
+    order = await only_order(db)
+    assert order.refunded_at is not None and order.refunded_amount == Decimal("5.00")
     assert await refunds_at_sumup(sumup_standin_control, order) == [5.0]
 
 
@@ -243,3 +291,30 @@ def _manage(config: dict[str, Any], standin: str, *args: str) -> subprocess.Comp
         text=True,
         timeout=60,
     )
+
+
+@pytest.mark.parametrize("app_config", [{"sumup_timeout_seconds": 120.0}], indirect=True)
+async def test_a_claim_is_kept_while_its_refund_call_may_still_be_running(
+    app: Quart, client: Any, db: AsyncSession, sumup_standin_control: StandinControl
+) -> None:
+    order = await paid_order(app, client, db, sumup_standin_control)
+    # Not made, and the lookup that would tell fails: the outcome is unknown.
+    await sumup_standin_control.faults(
+        fail_refund_5xx={"value": 503, "times": 1},
+        fail_transaction_get_5xx={"value": 503, "times": 1},
+    )
+    assert (await refund(app, client, order.id)).status_code == 503
+    claimed_at = (await only_order(db)).refund_requested_at
+    assert claimed_at is not None
+
+    # Two minutes and more on, a refund call allowed 120 s may still be on its way.
+    early = await reconcile_once(
+        **reconciler_deps(app), now=claimed_at + timedelta(seconds=SUMUP_CALL_LIMIT + 1)
+    )
+    assert early.refunds_resolved == 0
+    assert (await only_order(db)).refund_requested_at == claimed_at
+
+    late = await reconcile_once(**reconciler_deps(app), now=claimed_at + timedelta(minutes=10))
+    assert late.refunds_resolved == 1
+    released = await only_order(db)
+    assert released.refund_requested_at is None and released.refunded_at is None
