@@ -3,6 +3,8 @@
 //   button waits until the cart answers (its answer re-renders the cart with a fresh button).
 // - After a swap, focus stays on the control acted on (htmx restores it by id) or, when that
 //   control is gone with its line, moves to the same place in the list, else the heading.
+//   This happens on afterSwap, in the same task as the swap: waiting for the settle would leave
+//   focus on <body> for a moment, long enough for a screen reader to start again at the top.
 (function () {
   "use strict";
   var QUANTITY = "#page-cart input[name='quantity']";
@@ -31,7 +33,7 @@
     acted = { id: element.id, index: row ? rows().indexOf(row) : -1 };
   });
 
-  document.addEventListener("htmx:afterSettle", function () {
+  document.addEventListener("htmx:afterSwap", function () {
     var was = acted;
     acted = null;
     if (!was) return;
