@@ -170,6 +170,8 @@ class Settings(BaseSettings):
     max_line_quantity: int = Field(default=99, ge=1, le=10_000)
     # Where shoppers write about an order (shown when a payment needs the coop's attention).
     coop_contact_email: str | None = None
+    # A page where shoppers reach the coop (a contact form), linked when no address is set.
+    coop_contact_url: str | None = None
     # Domains served by their SQL implementation over the shared tables; the others are stubbed.
     domains: list[Domain] = Field(default_factory=lambda: list(DOMAINS))
 
@@ -432,7 +434,7 @@ def mail_address(value: str) -> Address:
     dotted = "." in domain.strip(".")
     if not (at and local and dotted) or "," in value or " " in address:
         raise ValueError(
-            f"{value!r} is not a mail address; write e.g. \"Rose Ash <shop@example.org>\""
+            f'{value!r} is not a mail address; write e.g. "Rose Ash <shop@example.org>"'
         )
     try:
         return Address(display_name=name, username=local, domain=domain)

@@ -32,6 +32,8 @@ def prepare_environment() -> EmbeddedServices | None:
     # empty APP_ENV is as good as none.
     os.environ["APP_ENV"] = os.environ.get("APP_ENV") or "development"
     os.environ.setdefault("PUBLIC_BASE_URL", f"http://{HOST}:{PORT}")
+    # Where the pages tell shoppers to write about an order (a mailto: link).
+    os.environ.setdefault("COOP_CONTACT_EMAIL", "coop@example.org")
     data_dir = Path(os.environ.get("CART_DATA_DIR", ROOT / ".data"))
     prepare_metrics_folder(data_dir)
     embedded = None

@@ -11,6 +11,7 @@ from bp.cart import (  # noqa: F401  (each module adds its routes or hooks)
     refund_api,
     request_identity,
     reserved_slugs,
+    stale_views,
     template_helpers,
 )
 from bp.cart.blueprints import bp, internal_bp

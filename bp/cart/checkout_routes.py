@@ -3,18 +3,28 @@ page and its webhook."""
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from quart import Response, render_template, request
 from quart.typing import ResponseReturnValue
 
 from bp.cart.blueprints import bp
-from bp.cart.request_identity import current_cart_identity
+from bp.cart.request_identity import current_cart_identity, tell_next_page
 from bp.cart.reserved_slugs import refuse_reserved_slug
 from bp.cart.responses import outcome_answer, split_answer, start_failed_answer
-from bp.cart.services.checkout import checkout_cart, split_checkout_pages
+from bp.cart.services.checkout import (
+    AlreadyPaid,
+    CheckoutNeedsReview,
+    checkout_cart,
+    split_checkout_pages,
+)
 from bp.cart.services.checkout_outcomes import OutcomeKind, OutcomeView, outcome_view
 from bp.cart.services.guest_email import EMAIL_FIELD
+from bp.cart.services.order_preview import MAX_FINGERPRINT_LENGTH, decode_seen
+from bp.cart.services.page_cart import get_page_or_raise
 from bp.cart.services.payment_errors import CheckoutStartFailed, SplitCheckoutRequired
 from bp.cart.services.return_page import MAX_POLLS, ReturnView, return_view
+from bp.cart.services.review import review_checkout
 from bp.cart.services.webhook import read_webhook, settle_from_webhook
 from bp.runtime import current_runtime, request_session
 from lib.csrf import csrf_exempt
@@ -24,6 +34,8 @@ from lib.rate_limits import CHECKOUT, WEBHOOK, rate_class, spend_webhook_allowan
 
 # More digits than any poll count; a longer value is not a number we use.
 MAX_POLL_DIGITS = 5
+# The checkout form's field with the fingerprint of what its page showed.
+SEEN_FIELD = "seen"
 
 
 @bp.post("/checkout/")
@@ -41,9 +53,19 @@ async def checkout_page(page_slug: str) -> ResponseReturnValue:
     return await _checkout(page_slug=page_slug)
 
 
+def _review_path(page_slug: str | None, fingerprint: str) -> str:
+    scope = f"/{page_slug}" if page_slug is not None else ""
+    return f"{scope}/checkout/review/?{urlencode({SEEN_FIELD: fingerprint})}"
+
+
 async def _checkout(*, page_slug: str | None) -> ResponseReturnValue:
     runtime = current_runtime()
     form = await request.form
+    fingerprint = form.get(SEEN_FIELD)
+    seen = decode_seen(fingerprint)
+    if fingerprint is not None and seen is None:
+        # Not a fingerprint our pages make: show the order as it is before any payment.
+        return go_to(_review_path(page_slug, ""))
     try:
         started = await checkout_cart(
             request_session(),
@@ -52,8 +74,14 @@ async def _checkout(*, page_slug: str | None) -> ResponseReturnValue:
             settings=runtime.settings,
             gateway=runtime.gateway,
             domains=runtime.domains,
+            seen=seen,
             email=form.get(EMAIL_FIELD),
         )
+    except CheckoutNeedsReview:
+        return go_to(_review_path(page_slug, fingerprint or ""))
+    except AlreadyPaid as paid:
+        await tell_next_page(paid.message)
+        return go_to(f"/orders/{paid.order_id}/")
     except SplitCheckoutRequired as split:
         return await split_answer(split)
     except CheckoutStartFailed as failure:
@@ -62,6 +90,42 @@ async def _checkout(*, page_slug: str | None) -> ResponseReturnValue:
         # The total changed from what the cart showed: the shopper sees why before paying.
         return await outcome_answer(started.order_id, "review", started.notices)
     return go_to(started.hosted_url)
+
+
+@bp.get("/checkout/review/")
+async def review_whole_cart() -> ResponseReturnValue:
+    """The whole cart's order as a checkout would make it now, and what changed."""
+    return await _review(page_slug=None)
+
+
+@bp.get("/<page_slug>/checkout/review/")
+async def review_page_checkout(page_slug: str) -> ResponseReturnValue:
+    """One page's order as a checkout would make it now, and what changed since it was shown."""
+    refuse_reserved_slug(page_slug)
+    return await _review(page_slug=page_slug)
+
+
+async def _review(*, page_slug: str | None) -> ResponseReturnValue:
+    runtime, session = current_runtime(), request_session()
+    page = (
+        await get_page_or_raise(session, slug=page_slug, domains=runtime.domains)
+        if page_slug is not None
+        else None
+    )
+    fingerprint = request.args.get(SEEN_FIELD, "")[:MAX_FINGERPRINT_LENGTH]
+    review = await review_checkout(
+        session,
+        identity=current_cart_identity(),
+        page=page,
+        fingerprint=fingerprint,
+        settings=runtime.settings,
+        domains=runtime.domains,
+    )
+    if review.preview.is_empty:
+        return see_other(f"/{page_slug}/" if page_slug is not None else "/")
+    return await render_template(
+        "checkout/confirm.html", review=review, identity=current_cart_identity()
+    )
 
 
 @bp.get("/checkout/split/")

@@ -149,3 +149,10 @@ async def _forget_or_retry_later() -> None:
     except RedisError as error:
         # Adoption is idempotent: the next request finds nothing left to move and tries again.
         log.warning("removing the adopted cart's id from the session failed: %s", error)
+
+
+async def tell_next_page(message: str) -> None:
+    """Keep a message for the next page this browser shows (after a 303)."""
+    shared = browser_session()
+    if shared is not None and shared.sid:
+        await push_notices(current_runtime().redis.cart, session_sid=shared.sid, messages=[message])

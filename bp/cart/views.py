@@ -12,6 +12,7 @@ from quart import render_template, request
 from quart.typing import ResponseReturnValue
 
 from bp.cart.request_identity import claim_cart_identity, current_cart_identity
+from bp.cart.services.order_preview import OrderPreview, scopes_overlap, waiting_orders
 from bp.cart.services.page_cart import (
     PageCart,
     get_cart_grouped_by_page,
@@ -22,7 +23,6 @@ from bp.runtime import current_runtime, request_session
 from lib.error_codes import ErrorCode
 from lib.errors import NotFound
 from lib.htmx import is_htmx, safe_next, see_other
-from lib.money import total
 from services.contracts.dtos import CartIdentity, ProductDTO
 
 # The form field naming the view an HTMX change re-renders: a page slug, or empty (overview).
@@ -44,13 +44,36 @@ async def writable_identity() -> CartIdentity:
 
 async def overview_context(identity: CartIdentity | None) -> dict[str, Any]:
     """One group per page with its counts and subtotal, and the grand total."""
+    db, domains = request_session(), current_runtime().domains
     groups: list[PageCart] = []
     if identity is not None:
-        groups = await get_cart_grouped_by_page(
-            request_session(), identity=identity, domains=current_runtime().domains
+        groups = await get_cart_grouped_by_page(db, identity=identity, domains=domains)
+    waiting = await waiting_orders(db, identity=identity, page_id=None, domains=domains)
+    previews = {
+        group.page.id: OrderPreview(
+            lines=group.lines,
+            entries=group.entries,
+            tickets=group.tickets,
+            held=[o for o in waiting if scopes_overlap(o.page_id, group.page.id)],
+            page_id=group.page.id,
         )
-    grand_total = total(group.subtotal for group in groups)
-    return {"groups": groups, "grand_total": grand_total, "identity": identity}
+        for group in groups
+        if group.page is not None
+    }
+    everything = OrderPreview(
+        lines=[line for group in groups for line in group.lines],
+        entries=[entry for group in groups for entry in group.entries],
+        tickets=[ticket for group in groups for ticket in group.tickets],
+        held=waiting,
+    )
+    return {
+        "groups": groups,
+        "previews": previews,
+        "everything": everything,
+        "waiting": waiting,
+        "grand_total": everything.total,
+        "identity": identity,
+    }
 
 
 async def page_context(identity: CartIdentity | None, slug: str) -> dict[str, Any]:
@@ -58,7 +81,14 @@ async def page_context(identity: CartIdentity | None, slug: str) -> dict[str, An
     db, domains = request_session(), current_runtime().domains
     page = await get_page_or_raise(db, slug=slug, domains=domains)
     cart = await get_page_cart(db, identity=identity, page=page, domains=domains)
-    return {"cart": cart, "page": page, "identity": identity}
+    preview = OrderPreview(
+        lines=cart.lines,
+        entries=cart.entries,
+        tickets=cart.tickets,
+        held=await waiting_orders(db, identity=identity, page_id=page.id, domains=domains),
+        page_id=page.id,
+    )
+    return {"cart": cart, "page": page, "identity": identity, "preview": preview}
 
 
 async def changed(message: str, *, default: str) -> ResponseReturnValue:

@@ -83,10 +83,16 @@
     if (button) dismiss(button.closest("[data-toast]"));
   });
 
+  // Esc dismisses the toast focus is in, else the newest one on the page.
   document.addEventListener("keydown", function (event) {
     if (event.key !== "Escape") return;
-    var toast = document.activeElement && document.activeElement.closest("[data-toast]");
-    if (toast) dismiss(toast);
+    var inside = document.activeElement && document.activeElement.closest("[data-toast]");
+    var all = document.querySelectorAll("#toasts [data-toast]");
+    var toast = inside || all[all.length - 1];
+    if (!toast) return;
+    var wasInside = Boolean(inside);
+    dismiss(toast);
+    if (wasInside) document.getElementById("main").focus();
   });
 
   // Capture: seen whoever handles the submission (htmx or the browser).

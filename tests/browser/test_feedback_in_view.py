@@ -54,7 +54,7 @@ def test_every_cart_action_answers_in_view(
         field.fill("0")
         add.click()
         error = alerts.locator("[data-toast]")
-        expect(error).to_contain_text("The quantity must be from 1 to 99.")
+        expect(error).to_contain_text("The quantity must be a whole number from 1 to 99.")
         assert in_viewport(page, error)
         assert_accessible(page, f"error in view ({width})")
         shopper.screenshot("error in view", full_page=False)

@@ -44,7 +44,7 @@ def test_a_refused_quantity_is_shown_by_its_field(
         field.fill("0")
         page.locator('[data-testid^="add-"]').first.click()
         field = page.locator('input[id^="qty-"]').first
-        marked_with(page, field, "The quantity must be from 1 to 99.")
+        marked_with(page, field, "The quantity must be a whole number from 1 to 99.")
         expect(field).to_have_value("0")
         badge(page, 0)
         assert_accessible(page, f"add refused by the field ({width})")
@@ -68,7 +68,7 @@ def test_a_refused_quantity_is_shown_by_its_field(
         quantity.fill("150")
         quantity.press("Enter")
         quantity = page.locator('input[id^="quantity-"]').first
-        marked_with(page, quantity, "You can have at most 99 of one item in your cart.")
+        marked_with(page, quantity, "The quantity must be a whole number from 0 to 99.")
         expect(quantity).to_have_value("150")
         badge(page, 2)
         assert_accessible(page, f"set quantity refused by the field ({width})")
@@ -96,9 +96,11 @@ def test_without_javascript_the_page_returned_to_shows_the_field_error(
         # The form post was answered 303 to the page cart, which shows why by the box.
         assert page.url == cart_url
         quantity = page.locator('input[id^="quantity-"]').first
-        marked_with(page, quantity, "The quantity must be from 0 to 99.")
+        marked_with(page, quantity, "The quantity must be a whole number from 0 to 99.")
         expect(quantity).to_have_value("-1")
-        expect(page.locator("#alerts")).to_contain_text("The quantity must be from 0 to 99.")
+        expect(page.locator("#alerts")).to_contain_text(
+            "The quantity must be a whole number from 0 to 99."
+        )
         shopper.screenshot("set quantity refused without javascript")
 
         # A reload shows the page as it is: the problem was shown once.

@@ -67,10 +67,10 @@ def test_a_refused_quantity_low_in_the_viewport_is_not_hidden_by_its_toast(
         field.fill("0")
         button.click()
         error = page.locator("#alerts [data-toast]")
-        expect(error).to_contain_text("The quantity must be from 1 to 99.")
+        expect(error).to_contain_text("The quantity must be a whole number from 1 to 99.")
         expect(field).to_have_attribute("aria-invalid", "true")
         message = form.get_by_test_id("field-error")
-        expect(message).to_have_text("The quantity must be from 1 to 99.")
+        expect(message).to_have_text("The quantity must be a whole number from 1 to 99.")
 
         controls = {"the refused field": field, "its message": message, "the button": button}
         toasts = page.locator("#toasts [data-toast]")

@@ -38,7 +38,13 @@ FUNCTION_VALUES: dict[ErrorCode, list[dict[str, object]]] = {
 }
 # Codes that say the same sentence on purpose: the address typed and the shop page named in
 # it are both "a page" to the person reading, and both are not there.
-SAME_MESSAGE = {frozenset({ErrorCode.NOT_FOUND, ErrorCode.PAGE_NOT_FOUND})}
+# A quantity missing, not whole, or out of bounds breaks one rule, said one way everywhere.
+SAME_MESSAGE = {
+    frozenset({ErrorCode.NOT_FOUND, ErrorCode.PAGE_NOT_FOUND}),
+    frozenset(
+        {ErrorCode.INVALID_QUANTITY, ErrorCode.QUANTITY_MISSING, ErrorCode.QUANTITY_NOT_WHOLE}
+    ),
+}
 
 
 def wordings(code: ErrorCode) -> list[str]:
@@ -85,7 +91,7 @@ def test_an_error_carries_its_codes_message_filled_in() -> None:
     )
     assert NotFound().message == "We could not find that page."
     assert BadRequest(ErrorCode.QUANTITY_MISSING, bounds="from 1 to 99").message == (
-        "Enter a quantity from 1 to 99."
+        "The quantity must be a whole number from 1 to 99."
     )
 
 

@@ -41,7 +41,7 @@ def test_a_fields_own_check_gives_its_code_and_message() -> None:
     assert (error.status, error.code, error.message) == (
         400,
         "INVALID_QUANTITY",
-        "The quantity must be above zero.",
+        "The quantity must be a whole number above zero.",
     )
 
 

@@ -33,7 +33,7 @@ from models import (
     TicketType,
 )
 from tests.support import factories as f
-from tests.support.http import TEST_HOST, csrf_token, settings_of, write_shared_session
+from tests.support.http import TEST_HOST, csrf_token, settings_of, sign_in, write_shared_session
 from tests.support.standin import HOST
 
 SITE_MERCHANT = "MTEST001"
@@ -127,6 +127,17 @@ async def post_checkout(
             path, form=form, headers={"HX-Request": "true", "X-CSRF-Token": token}
         )
     return await client.post(path, form={"csrf_token": token, **form})
+
+
+async def checked_out_signed_in(
+    app: Quart, client: Any, db: AsyncSession, user_id: int = 7
+) -> Shop:
+    """The shop, user `user_id` signed in, and the bakery checked out (its order waiting)."""
+    shop = await shop_with_cart(db, user_id=user_id)
+    await sign_in(app, client, user_id)
+    response = await post_checkout(app, client, "bakery")
+    assert response.status_code == 303, await text(response)
+    return shop
 
 
 async def post_form(app: Quart, client: Any, path: str, *, htmx: bool = False) -> Any:

@@ -23,6 +23,10 @@ class Adoption:
     result: AdoptionResult = field(default_factory=AdoptionResult)
     capped: list[str] = field(default_factory=list)
     max_quantity: int = 0
+    # Products that became new lines (title, quantity), and those merged into a line the user
+    # already had (title, quantity brought, quantity now).
+    added: list[tuple[str, int]] = field(default_factory=list)
+    merged: list[tuple[str, int, int]] = field(default_factory=list)
 
     @property
     def kept(self) -> int:
@@ -55,7 +59,9 @@ async def adopt_anonymous_cart(
     )
     before = {product_id: quantity for product_id, quantity in rows}
     lines = await _move_lines(session, anonymous=anonymous, user_id=user_id, most=max_quantity)
-    capped_ids = [pid for pid, qty in lines.items() if before.get(pid, 0) + qty > max_quantity]
+    # The lines the user already had of the products moved: those were merged into.
+    had = {pid: before[pid] for pid in lines if pid in before}
+    capped_ids = [pid for pid, qty in had.items() if qty + lines[pid] > max_quantity]
     calendar = await domains.calendar.adopt(session, session_id=session_id, user_id=user_id)
     orders = await session.execute(
         update(Order)
@@ -63,10 +69,17 @@ async def adopt_anonymous_cart(
         .values(user_id=user_id)
         .execution_options(synchronize_session=False)
     )
-    capped: list[str] = []
-    if capped_ids:
-        products = await domains.market.products_by_ids(session, capped_ids)
-        capped = sorted(products[pid].title for pid in capped_ids if pid in products)
+    titles: dict[int, str] = {}
+    if lines:
+        found = await domains.market.products_by_ids(session, list(lines), include_deleted=True)
+        titles = {pid: product.title for pid, product in found.items()}
+    capped = sorted(titles[pid] for pid in capped_ids if pid in titles)
+    added = [(titles[pid], n) for pid, n in lines.items() if pid not in had and pid in titles]
+    merged = [
+        (titles[pid], n, min(had[pid] + n, max_quantity))
+        for pid, n in lines.items()
+        if pid in had and pid in titles and pid not in capped_ids
+    ]
     await session.commit()
     return Adoption(
         result=AdoptionResult(
@@ -77,6 +90,8 @@ async def adopt_anonymous_cart(
         ),
         capped=capped,
         max_quantity=max_quantity,
+        added=added,
+        merged=merged,
     )
 
 
@@ -116,6 +131,14 @@ def adoption_messages(adoption: Adoption) -> list[str]:
     if adoption.kept:
         noun = "item" if adoption.kept == 1 else "items"
         messages.append(f"We kept the {adoption.kept} {noun} from before you signed in.")
+    if adoption.added:
+        lines = ", ".join(f"{title} ({n})" for title, n in adoption.added)
+        messages.append(f"Added to your cart: {lines}.")
+    for title, brought, now in adoption.merged:
+        messages.append(
+            f"{title} was already in your cart: the {brought} from before you signed in "
+            f"{'was' if brought == 1 else 'were'} added to that line, which now has {now}."
+        )
     for title in adoption.capped:
         messages.append(
             f"You can have at most {adoption.max_quantity} of {title} in your cart, "

@@ -68,19 +68,18 @@ def parse_quantity(
     `maximum` when setting a line (0 removes it).
     """
     text = (raw or "").strip()
+    if not text and default is not None:
+        return default
     bounds = quantity_range(maximum=maximum, allow_zero=allow_zero)
-    if not text:
-        if default is not None:
-            return default
-        raise FieldError(ErrorCode.QUANTITY_MISSING, bounds=bounds, **_field(raw))
+    # Each way a quantity is wrong keeps its code, and says the one rule the same way.
     digits = text.lstrip("+-")
+    if not text:
+        raise FieldError(ErrorCode.QUANTITY_MISSING, bounds=bounds, **_field(raw))
     if not digits.isdecimal() or not digits.isascii() or len(digits) > MAX_QUANTITY_DIGITS:
         raise FieldError(ErrorCode.QUANTITY_NOT_WHOLE, bounds=bounds, **_field(raw))
     quantity = int(text)
-    if quantity < 0 or (quantity == 0 and not allow_zero):
+    if quantity < 0 or (quantity == 0 and not allow_zero) or quantity > maximum:
         raise FieldError(ErrorCode.INVALID_QUANTITY, bounds=bounds, **_field(raw))
-    if quantity > maximum:
-        raise FieldError(ErrorCode.QUANTITY_LIMIT, maximum=maximum, item="one item", **_field(raw))
     return quantity
 
 

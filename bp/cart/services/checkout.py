@@ -34,6 +34,7 @@ from bp.cart.services.get_cart import load_cart_lines
 from bp.cart.services.guest_email import guest_email_for
 from bp.cart.services.merchants import MerchantAccount, merchant_for_page
 from bp.cart.services.order_events import ORDER_CREATED, emit_order_event
+from bp.cart.services.order_preview import OrderPreview, Seen, held_by_orders, scopes_overlap
 from bp.cart.services.order_state import close_order, hold_started_at, payment_window_ends_at
 from bp.cart.services.page_cart import get_page_or_raise
 from bp.cart.services.payment_attempts import (
@@ -59,6 +60,8 @@ from services.sumup import PaymentGateway
 
 # Rounds of "deactivate the order this checkout replaces, then try again" before giving up.
 MAX_SUPERSEDE_ROUNDS = 3
+# How many of a shopper's latest paid orders may be the one an old page's checkout paid.
+PAID_ORDERS_LOOKED_AT = 5
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +79,23 @@ class EarlierCheckoutPaid(ServiceError):
     def __init__(self, order_id: int) -> None:
         super().__init__(409, ErrorCode.EARLIER_CHECKOUT_PAID, order_id=order_id)
         self.order_id = order_id
+
+
+class CheckoutNeedsReview(Exception):
+    """The order a checkout would make is not what its page showed: no order, no payment;
+    the shopper sees the difference first."""
+
+
+class AlreadyPaid(Exception):
+    """The page checked out was already paid for, by this order."""
+
+    def __init__(self, order_id: int) -> None:
+        super().__init__(order_id)
+        self.order_id = order_id
+
+    @property
+    def message(self) -> str:
+        return f"Order #{self.order_id} is already paid, so nothing more was charged."
 
 
 @dataclass(frozen=True)
@@ -155,6 +175,7 @@ async def checkout_cart(
     settings: Settings,
     gateway: PaymentGateway,
     domains: DomainServices,
+    seen: Seen | None = None,
     email: str | None = None,
 ) -> CheckoutStarted:
     """Check out one page's cart (`page_slug`) or the whole cart: the order, then its payment.
@@ -163,6 +184,7 @@ async def checkout_cart(
     is ignored. Raises NotFound for an unknown page, BadRequest for a browser without a cart,
     FieldError for a guest's missing or malformed address, what `create_order_from_cart`
     raises, and CheckoutStartFailed (the order is kept) when SumUp's page cannot be opened.
+    `seen` is what the checkout's page showed, when it says.
     """
     page = (
         await get_page_or_raise(session, slug=page_slug, domains=domains)
@@ -179,6 +201,7 @@ async def checkout_cart(
         settings=settings,
         gateway=gateway,
         domains=domains,
+        seen=seen,
         email=guest_email,
     )
     if start.first_checkout is not None:
@@ -206,6 +229,7 @@ async def create_order_from_cart(
     settings: Settings,
     gateway: PaymentGateway,
     domains: DomainServices,
+    seen: Seen | None = None,
     email: str | None = None,
 ) -> OrderStart:
     """The order for the cart (one page, or all of it), made once; commits.
@@ -214,7 +238,8 @@ async def create_order_from_cart(
     An open order for exactly this cart is returned instead of a new one. Raises BadRequest
     for an empty cart, CartChanged or TICKETS_SOLD_OUT (409), SplitCheckoutRequired for a
     cart-wide checkout paid to several merchants, SESSION_FULLY_BOOKED (409) for a session with
-    too few places left, and EarlierCheckoutPaid.
+    too few places left, and EarlierCheckoutPaid. With `seen`, raises CheckoutNeedsReview when
+    the order would differ from it, and AlreadyPaid when what it showed has been paid since.
     """
     deactivated: _Deactivated = {}
     for _ in range(MAX_SUPERSEDE_ROUNDS):
@@ -225,6 +250,7 @@ async def create_order_from_cart(
             settings=settings,
             domains=domains,
             deactivated=deactivated,
+            seen=seen,
             email=email,
         )
         if isinstance(outcome, OrderStart):
@@ -254,6 +280,7 @@ async def _order_transaction(
     settings: Settings,
     domains: DomainServices,
     deactivated: _Deactivated,
+    seen: Seen | None,
     email: str | None,
 ) -> OrderStart | _DeactivateFirst:
     """Under the identity's lock: reuse the open order, or replace it with a new one.
@@ -276,8 +303,18 @@ async def _order_transaction(
                 .execution_options(populate_existing=True)
             )
         )
-        overlapping = [o for o in open_orders if _scopes_overlap(o.page_id, page_id)]
+        overlapping = [o for o in open_orders if scopes_overlap(o.page_id, page_id)]
         cart = await _read_cart(session, identity=identity, page_id=page_id, domains=domains)
+        if seen is not None:
+            await _check_seen(
+                session,
+                seen=seen,
+                cart=cart,
+                overlapping=overlapping,
+                identity=identity,
+                page_id=page_id,
+                domains=domains,
+            )
         if len(overlapping) == 1 and _reusable(overlapping[0], cart, page_id, settings):
             order_id = overlapping[0].id
             if email is not None:
@@ -367,9 +404,51 @@ def _lock_key(identity: CartIdentity) -> int:
     return int.from_bytes(hashlib.blake2b(name, digest_size=8).digest(), "big", signed=True)
 
 
-def _scopes_overlap(order_page_id: int | None, page_id: int | None) -> bool:
-    """A cart-wide order covers every page; two page orders overlap on the same page."""
-    return order_page_id is None or page_id is None or order_page_id == page_id
+async def _check_seen(
+    session: AsyncSession,
+    *,
+    seen: Seen,
+    cart: _Cart,
+    overlapping: list[Order],
+    identity: CartIdentity,
+    page_id: int | None,
+    domains: DomainServices,
+) -> None:
+    """Raise when the order to be made is not the one the page showed (rolling back)."""
+    preview = OrderPreview(
+        lines=cart.lines,
+        entries=cart.entries,
+        tickets=cart.tickets,
+        held=await held_by_orders(session, orders=overlapping, domains=domains),
+        page_id=page_id,
+    )
+    if preview.seen() == seen:
+        return
+    paid = await _paid_since(session, seen=seen, identity=identity) if preview.is_empty else None
+    await session.rollback()
+    if paid is not None:
+        raise AlreadyPaid(paid)
+    raise CheckoutNeedsReview()
+
+
+async def _paid_since(session: AsyncSession, *, seen: Seen, identity: CartIdentity) -> int | None:
+    """The shopper's latest paid order holding what the page showed, if one does."""
+    wanted = {("product", pid) for pid in seen.lines}
+    wanted |= {("booking", eid) for eid in seen.entries}
+    wanted |= {("ticket", tid) for tid in seen.tickets}
+    if not wanted:
+        return None
+    paid = await session.scalars(
+        select(Order)
+        .where(owned_by(Order, identity), Order.status == "paid")
+        .options(selectinload(Order.items))
+        .order_by(Order.paid_at.desc().nulls_last(), Order.id.desc())
+        .limit(PAID_ORDERS_LOOKED_AT)
+    )
+    for order in paid:
+        if wanted <= {(item.kind, item.ref_id) for item in order.items}:
+            return order.id
+    return None
 
 
 def _reusable(order: Order, cart: _Cart, page_id: int | None, settings: Settings) -> bool:

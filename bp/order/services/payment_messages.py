@@ -34,9 +34,8 @@ WORDINGS = {
     "pending": PaymentWording(
         badge="Awaiting payment",
         line="Not paid yet.",
-        checked="SumUp has not confirmed a payment for this order yet. If you have paid, it "
-        "will show here shortly; as long as SumUp has not received a payment, nothing is "
-        "charged.",
+        checked="SumUp has no payment for this order: it is not paid yet. Nothing is charged "
+        "until it is; if you have just paid, check again in a minute.",
     ),
     "failed": PaymentWording(
         badge="Payment failed",
@@ -57,9 +56,10 @@ WORDINGS = {
     ),
 }
 # A pending order whose payment page was opened: the shopper may have just paid.
+# Not "waiting for SumUp": a page opened is not a payment made, so it says "not paid yet".
 WAITING_FOR_SUMUP = (
-    "Waiting for SumUp to confirm your payment. If you have just paid, it can take a moment: "
-    "check again."
+    "Not paid yet. SumUp has not told us of a payment for this order. If you have just paid on "
+    "SumUp's page, its answer can take a moment: \u201cCheck again\u201d asks SumUp now."
 )
 # A payment SumUp reported that does not match its order (amount, currency or reference).
 UNMATCHED = PaymentWording(

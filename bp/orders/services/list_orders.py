@@ -147,9 +147,19 @@ async def _lines_by_order(
         .where(OrderItem.order_id.in_(order_ids))
         .order_by(OrderItem.order_id, OrderItem.id)
     )
-    titles: dict[int, list[str]] = defaultdict(list)
+    # Tickets are an order line each: one title for all of them, with how many; a product's
+    # line is one line whatever its quantity, and named as it is.
+    by_title: dict[int, dict[str, tuple[int, int]]] = defaultdict(dict)
     counts: dict[int, int] = defaultdict(int)
     for order_id, title, quantity in result:
-        titles[order_id].append(title)
+        rows, units = by_title[order_id].get(title, (0, 0))
+        by_title[order_id][title] = (rows + 1, units + quantity)
         counts[order_id] += quantity
-    return {order_id: (titles[order_id], counts[order_id]) for order_id in titles}
+    return {
+        order_id: ([_counted(title, *seen) for title, seen in titles.items()], counts[order_id])
+        for order_id, titles in by_title.items()
+    }
+
+
+def _counted(title: str, rows: int, quantity: int) -> str:
+    return f"{title} \u00d7 {quantity}" if rows > 1 else title

@@ -52,6 +52,23 @@ async def anonymous_basket(db: AsyncSession, sid: str = SID) -> dict[str, Any]:
     return {"loaf": loaf, "rye": rye, "entry": entry, "ticket": ticket, "order": order}
 
 
+async def test_the_sign_in_message_says_what_became_of_each_line(
+    app: Quart, client: Any, db: AsyncSession
+) -> None:
+    basket = await anonymous_basket(db)
+    await f.cart_item(db, basket["loaf"], user_id=1, quantity=1)
+    session_id = await anonymous_cart(app, client)
+    await sign_in_keeping_session(app, session_id, 1)
+
+    html = await text(await client.get("/"))
+
+    assert "Added to your cart: Seeded rye (1)." in html
+    assert (
+        "Sourdough loaf was already in your cart: the 2 from before you signed in were added "
+        "to that line, which now has 3."
+    ) in html
+
+
 async def owners(db: AsyncSession, model: Any, row_id: int) -> tuple[Any, Any]:
     row = (
         await db.execute(select(model.user_id, model.session_id).where(model.id == row_id))

@@ -286,13 +286,16 @@ async def test_the_payment_status_is_spelled_out(
     assert says in seen
 
 
-async def test_a_started_payment_says_sumup_may_still_confirm_it(
+async def test_a_started_payment_says_it_is_not_paid_yet_and_how_to_ask_sumup(
     app: Any, client: Any, db: AsyncSession
 ) -> None:
     order = await make_order(db, checkout_started_at=datetime.now(UTC), attempt=1)
     await sign_in(app, client, 7)
     _, body = await get(client, f"/orders/{order.id}/")
-    assert "Waiting for SumUp to confirm your payment" in text_of(body)
+    seen = text_of(body)
+    assert "Not paid yet. SumUp has not told us of a payment for this order." in seen
+    assert "its answer can take a moment" in seen
+    assert "Waiting for SumUp to confirm" not in seen
 
 
 async def test_a_paid_order_shows_its_sumup_transaction_code(
@@ -470,7 +473,7 @@ async def test_the_order_page_reads_well_on_a_phone(
     ("status", "message"),
     [
         ("paid", "Your payment is confirmed."),
-        ("pending", "SumUp has not confirmed a payment for this order yet."),
+        ("pending", "SumUp has no payment for this order: it is not paid yet."),
         ("failed", "the payment did not go through"),
     ],
 )

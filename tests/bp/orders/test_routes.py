@@ -110,6 +110,26 @@ async def test_a_row_names_the_items_and_the_total(app: Any, client: Any, db: As
     assert "£16.40" in body
 
 
+async def test_a_row_counts_tickets_of_one_kind_once(
+    app: Any, client: Any, db: AsyncSession
+) -> None:
+    order = await factories.order(
+        db,
+        user_id=7,
+        items=[
+            ("Winter folk night (Concession)", 1, "8.00"),
+            ("Winter folk night (Concession)", 1, "8.00"),
+            ("Winter folk night (Concession)", 1, "8.00"),
+            ("Rose Ash tote bag", 2, "9.00"),
+        ],
+    )
+    await sign_in(app, client, 7)
+    _, body = await page(client, "/orders/")
+    assert listed(body) == [order.id]
+    assert "Winter folk night (Concession) \u00d7 3, Rose Ash tote bag" in body
+    assert "5 items" in body
+
+
 async def test_pages_go_older_and_newer_with_links_at_the_right_ends(
     app: Any, client: Any, db: AsyncSession
 ) -> None:

@@ -375,7 +375,9 @@ async def test_check_again_over_htmx_answers_the_order_and_a_message(
     assert response.status_code == 200
     assert 'id="order-detail"' in html and "<html" not in html
     assert 'hx-swap-oob="innerHTML"' in html
-    assert "has not received a payment" in html
+    assert "SumUp has no payment for this order: it is not paid yet." in html
+    # No payment found is news, not a success.
+    assert 'data-tone="info"' in html and "✓" not in html
 
 
 async def test_pay_again_within_the_session_goes_back_to_the_same_hosted_page(

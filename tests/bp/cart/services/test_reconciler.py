@@ -22,7 +22,6 @@ from bp.runtime import runtime
 from models import CalendarEntry, FederationActivity, Order, Ticket
 from tests.support import factories as f
 from tests.support.checkout import (
-    Shop,
     all_orders,
     only_order,
     payments_config,
@@ -32,6 +31,9 @@ from tests.support.checkout import (
     state_of,
     text,
     wait_until,
+)
+from tests.support.checkout import (
+    checked_out_signed_in as checked_out,
 )
 from tests.support.http import sign_in
 from tests.support.standin import StandinControl
@@ -43,14 +45,6 @@ LATER = timedelta(minutes=32)
 @pytest.fixture
 def app_config(app_config: dict[str, Any], sumup_standin: str) -> dict[str, Any]:
     return payments_config(app_config, sumup_standin, sumup_timeout_seconds=0.5)
-
-
-async def checked_out(app: Quart, client: Any, db: AsyncSession, user_id: int = 7) -> Shop:
-    shop = await shop_with_cart(db, user_id=user_id)
-    await sign_in(app, client, user_id)
-    response = await post_checkout(app, client, "bakery")
-    assert response.status_code == 303, await text(response)
-    return shop
 
 
 async def test_a_paid_order_whose_webhook_never_came_is_settled(

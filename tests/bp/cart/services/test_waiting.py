@@ -15,7 +15,7 @@ SID = "waiting-session"
 async def test_notices_and_problems_are_read_once_and_removed(app: Quart) -> None:
     redis = runtime(app).redis.cart
     await push_notices(redis, session_sid=SID, messages=["Your cart was kept.", "Welcome back."])
-    problem = FieldProblem(message="The quantity must be from 1 to 99.", value="0")
+    problem = FieldProblem(message="The quantity must be a whole number from 1 to 99.", value="0")
     await remember_problem(redis, session_sid=SID, field_id="add-7", problem=problem)
 
     first = await pop_waiting(redis, session_sid=SID)
