@@ -121,7 +121,8 @@ async def staff_cancel_order(
         act,
         run,
         describe=lambda result: (
-            f"cancelled; SumUp checkout deactivated, {result.released} claims released"
+            "cancelled; SumUp checkout deactivated; bookings and tickets put back in the "
+            f"cart: {result.released}"
         ),
     )
 

@@ -59,7 +59,7 @@ async def test_staff_cancel_a_waiting_order_once(
     assert await audit(db) == [("cancel_order", "done", order.id)]
     done = await text(await staff.get(f"/staff/orders/{order.id}/?done=cancel_order"))
     assert "The order is cancelled" in done and "Staff: cancel order by Cleo Dunn" in done
-    assert "2 claims released" in done and f'href="{path}"' not in done
+    assert "bookings and tickets put back in the cart: 2" in done and f'href="{path}"' not in done
     cart = await text(await client.get("/bakery/"))
     assert "Bread class" in cart and "Harvest supper" in cart
 
