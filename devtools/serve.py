@@ -28,7 +28,9 @@ log = logging.getLogger("devserver")
 
 def prepare_environment() -> EmbeddedServices | None:
     """Fill in what the developer did not set: databases, Redis, SumUp stand-in, metrics."""
-    os.environ.setdefault("APP_ENV", "development")
+    # This command is the explicit ask for development (a bare start is production); an
+    # empty APP_ENV is as good as none.
+    os.environ["APP_ENV"] = os.environ.get("APP_ENV") or "development"
     os.environ.setdefault("PUBLIC_BASE_URL", f"http://{HOST}:{PORT}")
     # Where the pages tell shoppers to write about an order (a mailto: link).
     os.environ.setdefault("COOP_CONTACT_EMAIL", "coop@example.org")

@@ -15,7 +15,9 @@ from tests.support.processes import free_port, get, start, stop, wait_for_http
 def test_the_embedded_default_starts_from_nothing_and_keeps_its_data(tmp_path: Path) -> None:
     port, standin_port = free_port(), free_port()
     env = {
-        # Nothing configured: the run must provide database, Redis and SumUp by itself.
+        # Nothing configured: the run must provide database, Redis and SumUp by itself, and
+        # be development without being told (the test run's own APP_ENV is not a newcomer's).
+        "APP_ENV": "",
         "DATABASE_URL": "",
         "REDIS_URL": "",
         "SUMUP_API_KEY": "",
