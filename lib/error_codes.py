@@ -86,6 +86,7 @@ class ErrorCode(StrEnum):
     ORDER_CLOSED = "ORDER_CLOSED"
     ORDER_NOT_FOUND = "ORDER_NOT_FOUND"
     ORDER_NOT_PAID = "ORDER_NOT_PAID"
+    ORDER_NOT_WAITING = "ORDER_NOT_WAITING"
     ORDER_PAYMENT_BUSY = "ORDER_PAYMENT_BUSY"
     PAGE_NOT_FOUND = "PAGE_NOT_FOUND"
     PAGE_SLUG_RESERVED = "PAGE_SLUG_RESERVED"
@@ -288,6 +289,10 @@ MESSAGES: Final[Mapping[ErrorCode, Message]] = {
     ),
     ErrorCode.ORDER_NOT_FOUND: ("We could not find that order. It may belong to another account."),
     ErrorCode.ORDER_NOT_PAID: ("Order #{order_id} is {status}; only a paid order can be refunded."),
+    ErrorCode.ORDER_NOT_WAITING: (
+        "Order #{order_id} is {status}, so it was not cancelled: only an order waiting for "
+        "payment can be cancelled."
+    ),
     ErrorCode.ORDER_PAYMENT_BUSY: (
         "This order is being paid in another window. Please try again in a moment."
     ),

@@ -14,6 +14,7 @@ from bp.staff.blueprint import bp
 from bp.staff.gate import current_staff_user_id
 from bp.staff.services.actions import (
     parse_refund_form,
+    staff_cancel_order,
     staff_refund,
     staff_resend_confirmation,
     staff_resolve_mismatch,
@@ -64,6 +65,28 @@ async def refund(order_id: int) -> Response | WerkzeugResponse:
         domains=runtime.domains,
     )
     return go_to(f"/staff/orders/{order_id}/?done=refund")
+
+
+@bp.get(f"/orders/<{ID}:order_id>/cancel/")
+async def confirm_cancel_order(order_id: int) -> Response:
+    """The confirmation of cancelling an order that waits for payment."""
+    return await render_staff("staff/confirm_cancel.html", **await _order_page(order_id))
+
+
+@bp.post(f"/orders/<{ID}:order_id>/cancel/")
+@rate_class(CHECKOUT)
+async def cancel_order(order_id: int) -> Response | WerkzeugResponse:
+    """Deactivate the order's SumUp checkout, then cancel the order and release its claims."""
+    runtime = current_runtime()
+    await staff_cancel_order(
+        request_session(),
+        staff_user_id=current_staff_user_id(),
+        order_id=order_id,
+        settings=runtime.settings,
+        gateway=runtime.gateway,
+        domains=runtime.domains,
+    )
+    return go_to(f"/staff/orders/{order_id}/?done=cancel_order")
 
 
 @bp.get(f"/orders/<{ID}:order_id>/resolve-mismatch/")

@@ -12,6 +12,10 @@ from bp.staff.services.queues import queue_counts
 
 # The outcome a staff page shows after an action redirected to it (?done=<action>).
 DONE_MESSAGES = {
+    "cancel_order": (
+        "The order is cancelled: its SumUp checkout can no longer be paid and its items are "
+        "back in the shopper's cart."
+    ),
     "refund": "The refund was made at SumUp and recorded on the order.",
     "resolve_mismatch": "The unmatched payment is recorded as resolved.",
     "resend_confirmation": "The confirmation is back in the mail queue.",

@@ -1,6 +1,7 @@
 """The staff console in Chromium, at desktop width and on a phone: a member of the coop's staff
 signs in, finds a shopper's order by address, refunds part of it at the SumUp stand-in, sees the
-refund and the audit on the timeline, resolves a payment mismatch, retries a dead letter, sets a
+refund and the audit on the timeline, cancels another order left waiting for payment (its SumUp
+checkout closed at the stand-in), resolves a payment mismatch, retries a dead letter, sets a
 page's merchant after a failing and a passing connection test, and downloads a CSV that reads
 back to the database's figures. A shopper gets 404. axe-core checks every staff page."""
 
@@ -72,6 +73,20 @@ def buy_rye_bread(page: Page, shopper: Shopper, base: str) -> int:
     return int(match.group(1))
 
 
+def leave_rye_bread_waiting(page: Page, base: str) -> int:
+    """The shopper checks out a rye bread and leaves SumUp's page unpaid; answers the order."""
+    page.goto(f"{base}/dev/shop")
+    page.locator('[data-testid="add-rye-bread"]').click()
+    badge(page, 1)
+    page.goto(f"{base}/bakery/")
+    page.locator("#checkout").click()
+    expect(page.locator("#pay")).to_be_visible()
+    match = re.search(r"/pay/c-([^/?#]+)", page.url)
+    assert match is not None, page.url
+    found = _query("SELECT id FROM orders WHERE sumup_checkout_id = $1", match.group(1))
+    return int(found[0]["id"])
+
+
 def stuck_rows(user_id: int) -> tuple[int, int]:
     """An order whose payment did not match it, and a dead-lettered event, as the reconciler
     and the relay leave them."""
@@ -108,6 +123,7 @@ def test_staff_console(live_service: LiveService, browser: Browser, width: str) 
     with shopper_at(browser, f"staff-{width}-shopper", viewport) as shopper:
         sign_in_as(shopper.page, base, shopper_name)
         order_id = buy_rye_bread(shopper.page, shopper, base)
+        waiting_order = leave_rye_bread_waiting(shopper.page, base)
     user_id = _query("SELECT id FROM users WHERE email = $1", email)[0]["id"]
     mismatch_order, dead_event = stuck_rows(user_id)
 
@@ -156,6 +172,28 @@ def test_staff_console(live_service: LiveService, browser: Browser, width: str) 
         check(staff, "order refunded with its audit")
         refunded = _query("SELECT refunded_amount FROM orders WHERE id = $1", order_id)
         assert refunded[0]["refunded_amount"] == Decimal("1.50")
+
+        # Cancel the order left waiting: SumUp's checkout is closed first.
+        page.goto(f"{base}/staff/orders/{waiting_order}/")
+        check(staff, "waiting order")
+        page.locator("#cancel-link").click()
+        expect(page.locator("#confirm-cancel")).to_be_visible()
+        check(staff, "cancel confirmation")
+        page.locator("#confirm-cancel").click()
+        expect(page.locator("#messages")).to_contain_text("The order is cancelled")
+        expect(page.locator("#timeline [data-kind='staff']").first).to_contain_text(
+            f"cancel order by {STAFF_NAME}"
+        )
+        expect(page.locator("#cancel-link")).to_have_count(0)
+        check(staff, "order cancelled with its audit")
+        cancelled = _query(
+            "SELECT status, sumup_checkout_id FROM orders WHERE id = $1", waiting_order
+        )[0]
+        assert cancelled["status"] == "cancelled"
+        hosted = httpx.get(
+            f"{live_service.standin_url}/_standin/checkouts/{cancelled['sumup_checkout_id']}"
+        )
+        assert hosted.json()["status"] == "EXPIRED"
 
         # Resolve the payment mismatch.
         page.goto(f"{base}/staff/orders/?flag=mismatch")

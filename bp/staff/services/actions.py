@@ -9,6 +9,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bp.cart.services.cancel_order import Cancellation, cancel_waiting_order
 from bp.cart.services.payment_mismatch import resolve_payment_mismatch
 from bp.cart.services.refunds import RefundResult, parse_refund_amount, refund_order
 from bp.order.services.dead_mail import retry_dead_mail
@@ -82,6 +83,46 @@ async def staff_refund(
         run,
         describe=lambda result: (
             "refunded " + format_money(result.amount, result.currency, locale=settings.locale)
+        ),
+    )
+
+
+async def staff_cancel_order(
+    session: AsyncSession,
+    *,
+    staff_user_id: int,
+    order_id: int,
+    settings: Settings,
+    gateway: PaymentGateway,
+    domains: DomainServices,
+) -> Cancellation:
+    """Cancel an order waiting for payment, its SumUp checkout deactivated first, as the
+    shopper's own cancel does; anything but this cancel closing it is refused (409)."""
+    act = Act(staff_user_id, "cancel_order", f"order #{order_id}", order_id=order_id)
+
+    async def run() -> Cancellation:
+        result = await cancel_waiting_order(
+            session,
+            order_id=order_id,
+            settings=settings,
+            gateway=gateway,
+            domains=domains,
+            source="staff",
+        )
+        # Already closed, or paid at SumUp before the checkout could be deactivated.
+        if not result.cancelled_now:
+            raise ServiceError(
+                409, ErrorCode.ORDER_NOT_WAITING, order_id=order_id, status=result.status
+            )
+        return result
+
+    return await audited(
+        session,
+        act,
+        run,
+        describe=lambda result: (
+            "cancelled; SumUp checkout deactivated; bookings and tickets put back in the "
+            f"cart: {result.released}"
         ),
     )
 

@@ -20,7 +20,7 @@ from lib.error_codes import ErrorCode
 from lib.errors import NotFound
 from lib.ids import is_id
 from lib.money import format_money
-from models import Order, OutboxEvent, PaymentAttempt, SentMessage, StaffAction
+from models import OPEN_STATUSES, Order, OutboxEvent, PaymentAttempt, SentMessage, StaffAction
 from services.contracts.dtos import ShopperContact
 from services.registry import DomainServices
 
@@ -58,6 +58,10 @@ class StaffOrder:
             and self.order.refund_requested_at is None
             and self.order.sumup_transaction_id is not None
         )
+
+    @property
+    def can_cancel(self) -> bool:
+        return self.order.status in OPEN_STATUSES
 
     @property
     def can_resend_confirmation(self) -> bool:
