@@ -100,7 +100,6 @@ class ErrorCode(StrEnum):
     REASON_REQUIRED = "REASON_REQUIRED"
     REASON_TOO_LONG = "REASON_TOO_LONG"
     REFUND_IN_PROGRESS = "REFUND_IN_PROGRESS"
-    REFUND_NOT_MADE = "REFUND_NOT_MADE"
     REFUND_REFUSED = "REFUND_REFUSED"
     REFUND_UNCONFIRMED = "REFUND_UNCONFIRMED"
     SECOND_PAYMENT_REFUNDED = "SECOND_PAYMENT_REFUNDED"
@@ -323,10 +322,6 @@ MESSAGES: Final[Mapping[ErrorCode, Message]] = {
         "A refund of order #{order_id} was started at {started} UTC and SumUp "
         "has not confirmed it yet. Try again in a few minutes: it will not be made "
         "twice."
-    ),
-    ErrorCode.REFUND_NOT_MADE: (
-        "SumUp could not make the refund just now; nothing was refunded. "
-        "Please try again in a minute."
     ),
     ErrorCode.REFUND_REFUSED: "SumUp refused the refund of order #{order_id}: {reason}.",
     ErrorCode.REFUND_UNCONFIRMED: (
