@@ -87,7 +87,9 @@ from benchmarks.shop_data import (  # noqa: E402
 from benchmarks.statements import read, reset, statements_available  # noqa: E402
 from benchmarks.wrk import WrkResult, ensure_wrk, lua_script, run_wrk, wrk_version  # noqa: E402
 
-BENCH_DATABASE = "cart_bench_hot_paths"
+# Its own database beside the server's others; BENCH_DATABASE_NAME gives another, so that two
+# runs on one server do not drop each other's.
+BENCH_DATABASE = os.environ.get("BENCH_DATABASE_NAME", "cart_bench_hot_paths")
 PARTS = ("throughput", "fixed-rate", "limiter", "orders", "statements", "memory")
 COOKIE_NAME = "coop_session"
 SITE_MERCHANT = "MBENCH01"
