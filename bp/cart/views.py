@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from quart import render_template, request
+from quart import request
 from quart.typing import ResponseReturnValue
 
 from bp.cart.request_identity import claim_cart_identity, current_cart_identity
@@ -19,10 +19,12 @@ from bp.cart.services.page_cart import (
     get_page_cart,
     get_page_or_raise,
 )
+from bp.cart.template_helpers import fetched_for_fragment
 from bp.runtime import current_runtime, request_session
 from lib.error_codes import ErrorCode
 from lib.errors import NotFound
 from lib.htmx import is_htmx, safe_next, see_other
+from lib.pages import render_fragment
 from services.contracts.dtos import CartIdentity, ProductDTO
 
 # The form field naming the view an HTMX change re-renders: a page slug, or empty (overview).
@@ -104,7 +106,13 @@ async def changed(message: str, *, default: str) -> ResponseReturnValue:
     else:
         context = await overview_context(identity)
         section = "cart/_overview.html"
-    return await render_template("cart/_changed.html", section=section, message=message, **context)
+    return await render_fragment(
+        "cart/_changed.html",
+        section=section,
+        message=message,
+        **context,
+        **await fetched_for_fragment(),
+    )
 
 
 async def added(
@@ -114,6 +122,10 @@ async def added(
     add form, fresh, in place of one that showed a refused quantity); or a 303."""
     if not is_htmx():
         return see_other(safe_next(default))
-    return await render_template(
-        "cart/_added.html", message=message, product=product, next_path=safe_next(default)
+    return await render_fragment(
+        "cart/_added.html",
+        message=message,
+        product=product,
+        next_path=safe_next(default),
+        **await fetched_for_fragment(),
     )
