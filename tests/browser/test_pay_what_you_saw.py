@@ -151,6 +151,8 @@ def test_held_items_show_and_the_button_says_what_sumup_asks(
     shopper.screenshot("storefront shows the waiting order")
     banner.get_by_role("button", name=re.compile("Cancel order")).click()
     expect(page.locator("#messages")).to_contain_text("is cancelled and nothing was charged")
+    # Back on the page that embeds the waiting-order fragment.
+    expect(page).to_have_url(f"{base}/dev/shop")
     expect(page.locator('[data-testid^="waiting-order-"]')).to_have_count(0)
     badge(page, 4)
     shopper.screenshot("order cancelled, tickets back in the cart")
