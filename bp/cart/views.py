@@ -16,8 +16,7 @@ from bp.cart.services.order_preview import OrderPreview, scopes_overlap, waiting
 from bp.cart.services.page_cart import (
     PageCart,
     get_cart_grouped_by_page,
-    get_page_cart,
-    get_page_or_raise,
+    get_page_cart_by_slug,
 )
 from bp.cart.template_helpers import fetched_for_fragment
 from bp.runtime import current_runtime, request_session
@@ -81,8 +80,7 @@ async def overview_context(identity: CartIdentity | None) -> dict[str, Any]:
 async def page_context(identity: CartIdentity | None, slug: str) -> dict[str, Any]:
     """One page's cart; 404 for a page that does not exist."""
     db, domains = request_session(), current_runtime().domains
-    page = await get_page_or_raise(db, slug=slug, domains=domains)
-    cart = await get_page_cart(db, identity=identity, page=page, domains=domains)
+    page, cart = await get_page_cart_by_slug(db, identity=identity, slug=slug, domains=domains)
     preview = OrderPreview(
         lines=cart.lines,
         entries=cart.entries,
