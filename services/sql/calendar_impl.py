@@ -14,8 +14,12 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     ColumnElement,
     Select,
+    String,
+    any_,
+    bindparam,
     func,
     insert,
     literal,
@@ -24,6 +28,7 @@ from sqlalchemy import (
     union_all,
     update,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lib.db import Query, execute_alone
@@ -123,6 +128,26 @@ PENDING_TICKETS = Query(
     ticket_select()
     .where(owned_by_bound(Ticket, signed_in=True), Ticket.state == "pending")
     .order_by(CalendarEntry.start_at, Ticket.entry_id, Ticket.ticket_type_id, Ticket.id)
+)
+
+# What a paid order delivered: its confirmed bookings and its paid tickets, counted in one
+# statement (the paid return page's), read alone when no transaction is open.
+_ORDER_ID = bindparam("order_id", type_=BigInteger)
+DELIVERED_FOR_ORDER = Query(
+    select(
+        select(func.count())
+        .where(
+            CalendarEntry.order_id == _ORDER_ID,
+            CalendarEntry.state == "confirmed",
+        )
+        .scalar_subquery(),
+        select(func.count())
+        .where(
+            Ticket.order_id == _ORDER_ID,
+            Ticket.state == any_(bindparam("paid_states", type_=ARRAY(String))),
+        )
+        .scalar_subquery(),
+    )
 )
 
 
@@ -555,6 +580,17 @@ class SqlCalendarService:
             ticket_select().where(Ticket.order_id == order_id).order_by(Ticket.id)
         )
         return [ticket_to_dto(row) for row in rows]
+
+    async def delivered_for_order(self, session: AsyncSession, *, order_id: int) -> tuple[int, int]:
+        """How many of the order's bookings are confirmed and how many of its tickets paid."""
+        row = (
+            await execute_alone(
+                session,
+                DELIVERED_FOR_ORDER,
+                {"order_id": order_id, "paid_states": list(PAID_TICKET_STATES)},
+            )
+        ).one()
+        return int(row[0]), int(row[1])
 
     async def remove_entry(
         self, session: AsyncSession, *, identity: CartIdentity, entry_id: int

@@ -9,10 +9,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bp.cart.services.check_sumup_status import check_sumup_status
 from bp.cart.services.order_messages import confirmed_message, held_phrase, released_message
-from bp.cart.services.order_state import get_owned_order_or_raise, payment_window_ends_at
+from bp.cart.services.order_rows import OrderRow, read_owned_order
+from bp.cart.services.order_state import OrderNotFound, payment_window_ends_at
 from bp.cart.services.payment_errors import PaymentProviderUnavailable
 from config.settings import Settings
-from models import OPEN_STATUSES, PAID_TICKET_STATES, Order
+from models import OPEN_STATUSES
 from services.contracts.dtos import CartIdentity
 from services.registry import DomainServices
 from services.sumup import PaymentGateway
@@ -25,7 +26,7 @@ MAX_POLLS = 60
 class ReturnView:
     """The order (with its items) and how the return page presents it."""
 
-    order: Order
+    order: OrderRow
     # "paid", "failed" (may pay again), "pending" (SumUp has not confirmed yet), "mismatch"
     # (SumUp took a payment that does not match the order: the coop looks into it) or "closed".
     state: str
@@ -47,7 +48,7 @@ class ReturnView:
         return released_message(**_claim_counts(self.order))
 
 
-def _claim_counts(order: Order) -> dict[str, int]:
+def _claim_counts(order: OrderRow) -> dict[str, int]:
     kinds = [item.kind for item in order.items]
     return {"bookings": kinds.count("booking"), "tickets": kinds.count("ticket")}
 
@@ -62,8 +63,8 @@ async def return_view(
     domains: DomainServices,
 ) -> ReturnView:
     """Settle the shopper's order by SumUp if it is still open, and say where it stands."""
-    order = await get_owned_order_or_raise(session, order_id=order_id, identity=identity)
-    await session.commit()
+    # Read alone in autocommit (no transaction is open here): one statement, no BEGIN.
+    order = await _owned_order_or_raise(session, order_id=order_id, identity=identity)
     unreachable = False
     if order.status in OPEN_STATUSES and order.payment_mismatch_at is None:
         try:
@@ -77,8 +78,7 @@ async def return_view(
             )
         except PaymentProviderUnavailable:
             unreachable = True
-        order = await get_owned_order_or_raise(session, order_id=order_id, identity=identity)
-        await session.commit()
+        order = await _owned_order_or_raise(session, order_id=order_id, identity=identity)
     state = _state(order)
     confirmation = None
     if state == "paid":
@@ -93,23 +93,31 @@ async def return_view(
     )
 
 
+async def _owned_order_or_raise(
+    session: AsyncSession, *, order_id: int, identity: CartIdentity | None
+) -> OrderRow:
+    order = await read_owned_order(session, order_id=order_id, identity=identity)
+    if order is None:
+        raise OrderNotFound()
+    return order
+
+
 async def _confirmation(
-    session: AsyncSession, *, order: Order, domains: DomainServices
+    session: AsyncSession, *, order: OrderRow, domains: DomainServices
 ) -> str | None:
     """What the paid order's bookings and tickets came to, by their states now."""
     kinds = {item.kind for item in order.items}
-    bookings = tickets = 0
-    if "booking" in kinds:
-        entries = await domains.calendar.entries_for_order(session, order_id=order.id)
-        bookings = sum(1 for entry in entries if entry.state == "confirmed")
-    if "ticket" in kinds:
-        sold = await domains.calendar.tickets_for_order(session, order_id=order.id)
-        tickets = sum(1 for ticket in sold if ticket.state in PAID_TICKET_STATES)
-    await session.commit()
-    return confirmed_message(bookings=bookings, tickets=tickets)
+    if not kinds & {"booking", "ticket"}:
+        return None
+    # Counted in one read, alone in autocommit (no transaction is open here).
+    bookings, tickets = await domains.calendar.delivered_for_order(session, order_id=order.id)
+    return confirmed_message(
+        bookings=bookings if "booking" in kinds else 0,
+        tickets=tickets if "ticket" in kinds else 0,
+    )
 
 
-def _state(order: Order) -> str:
+def _state(order: OrderRow) -> str:
     if order.status == "paid":
         return "paid"
     if order.payment_mismatch_at is not None:

@@ -93,3 +93,33 @@ async def test_settling_a_paid_order_costs_the_same_few_statements_however_full(
     one, twenty = counts
     assert len(one) <= SETTLEMENT_STATEMENTS, "\n".join(one)
     assert len(twenty) == len(one), "\n".join(twenty)
+
+
+# The paid return page, whatever the order holds: the order with its lines, what it delivered
+# (its bookings and tickets counted together), and the badge. It was 5 with the order read
+# through the ORM (the order, its lines, its bookings, its tickets, the badge).
+RETURN_PAGE_STATEMENTS = 3
+
+
+async def test_the_paid_return_page_reads_the_order_with_its_lines_and_what_it_delivered_at_once(
+    app: Quart, db: AsyncSession, sumup_standin_control: StandinControl
+) -> None:
+    slug = await fill(db, user_id=1, size=3)
+    client = app.test_client()
+    await sign_in(app, client, 1)
+    assert (await post_checkout(app, client, slug)).status_code == 303
+    order = next(iter(await all_orders(db)))
+    await sumup_standin_control.pay(str(order.sumup_checkout_id))
+    # The first visit settles the order; the next ones read it paid.
+    first = await client.get(f"/checkout/return/{order.id}/")
+    assert first.status_code == 200
+
+    with counting(app) as statements:
+        response = await client.get(f"/checkout/return/{order.id}/")
+
+    page = await response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert 'data-state="paid"' in page
+    assert page.count('data-testid="summary-ticket-group"') == 3
+    assert "Your 3 bookings and 3 tickets are confirmed." in page
+    assert len(statements) <= RETURN_PAGE_STATEMENTS, "\n".join(statements)
