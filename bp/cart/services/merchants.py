@@ -7,6 +7,7 @@ import hashlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from sqlalchemy import select
@@ -15,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bp.cart.services.payment_errors import MerchantNotConfigured
 from bp.cart.services.references import valid_prefix
 from config.settings import Settings
-from models import Order, PageConfig
+from models import PageConfig
 from services.sumup import SumUpCredentials
 
 # Mixed into the development key so it never equals anything else derived from the secret.
@@ -23,6 +24,19 @@ DEVELOPMENT_KEY_CONTEXT = b"rose-ash-cart/page-config-encryption/v1:"
 MAX_MERCHANT_CODE_LENGTH = 64
 
 log = logging.getLogger(__name__)
+
+
+class MerchantOrder(Protocol):
+    """What finding an order's merchant reads of it (an Order, or an order read as a row)."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def page_id(self) -> int | None: ...
+
+    @property
+    def merchant_code(self) -> str | None: ...
 
 
 @dataclass(frozen=True)
@@ -116,7 +130,7 @@ async def merchant_for_pages(
 
 
 async def credentials_for_order(
-    session: AsyncSession, *, settings: Settings, order: Order
+    session: AsyncSession, *, settings: Settings, order: MerchantOrder
 ) -> SumUpCredentials:
     """The credentials that can read the order's checkouts: those of the merchant it is paid to."""
     code = order.merchant_code

@@ -15,13 +15,14 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, bindparam, select
+from sqlalchemy import BigInteger, String, any_, bindparam, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lib.db import Query, Rows, execute_alone
-from models import Order, OrderItem, OrderStatus
+from models import OPEN_STATUSES, Order, OrderItem, OrderStatus
 from services.contracts.dtos import CartIdentity
-from services.contracts.ownership import owns
+from services.contracts.ownership import owned_by_bound, owner_params, owns
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +51,7 @@ class OrderRow:
     status: OrderStatus
     currency: str
     total_amount: Decimal
+    description: str
     email: str | None
     access_secret: str
     merchant_code: str | None
@@ -90,7 +92,35 @@ _WITH_ITEMS = (
 ORDER_WITH_ITEMS = Query(_WITH_ITEMS)
 # Locks the order's row only (never its lines): the row every payment path locks first.
 ORDER_WITH_ITEMS_LOCKED = Query(_WITH_ITEMS.with_for_update(of=Order.__table__))
-ORDER_ALONE = Query(select(*_ORDER_COLUMNS).where(Order.__table__.c.id == _ORDER_ID))
+# The order without its lines (a statement to extend: the webhook's adds a column).
+ORDER_SELECT = select(*_ORDER_COLUMNS).where(Order.__table__.c.id == _ORDER_ID)
+ORDER_ALONE = Query(ORDER_SELECT)
+
+
+# The shopper's open orders with their lines, rows locked in id order (the checkout's first
+# statement under the shopper's lock): for a signed-in owner (True) or an anonymous one (False).
+OPEN_ORDERS_LOCKED = {
+    kind: Query(
+        select(*_ORDER_COLUMNS, *_LINE_COLUMNS)
+        .select_from(Order.__table__.outerjoin(OrderItem.__table__))
+        .where(
+            owned_by_bound(Order, signed_in=kind),
+            Order.__table__.c.status == any_(bindparam("statuses", type_=ARRAY(String))),
+        )
+        .order_by(Order.__table__.c.id, OrderItem.__table__.c.id)
+        .with_for_update(of=Order.__table__)
+    )
+    for kind in (True, False)
+}
+
+
+def orders_from_rows(rows: Rows | Sequence[Sequence[Any]]) -> list[OrderRow]:
+    """The orders of `rows` (ordered by order id, a row per line), in that order."""
+    grouped: dict[int, list[Sequence[Any]]] = {}
+    for row in rows:
+        grouped.setdefault(row[0], []).append(row)
+    orders = [order_from_rows(group) for group in grouped.values()]
+    return [order for order in orders if order is not None]
 
 
 def order_from_rows(rows: Rows | Sequence[Sequence[Any]]) -> OrderRow | None:
@@ -122,6 +152,13 @@ async def lock_order_with_items(session: AsyncSession, order_id: int) -> OrderRo
     """The order with its lines, its row locked FOR UPDATE in the session's transaction."""
     result = await session.execute(ORDER_WITH_ITEMS_LOCKED.statement, {"order_id": order_id})
     return order_from_rows(result.all())
+
+
+async def lock_open_orders(session: AsyncSession, identity: CartIdentity) -> list[OrderRow]:
+    """The identity's open orders with their lines, rows locked FOR UPDATE in id order."""
+    params = {**owner_params(identity), "statuses": list(OPEN_STATUSES)}
+    query = OPEN_ORDERS_LOCKED[identity.user_id is not None]
+    return orders_from_rows((await session.execute(query.statement, params)).all())
 
 
 async def read_owned_order(

@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Protocol, TypeVar
+from typing import Protocol, TypeVar, cast
 
-from sqlalchemy import select
+from sqlalchemy import BigInteger, String, Table, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -142,6 +142,30 @@ async def close_order(
         order.sumup_status = sumup_status
     released = await domains.calendar.release_claims_for_order(session, order_id=order.id)
     log.info("order %s %s; %d bookings and tickets released", order.id, status, released)
+    return released
+
+
+# An open order closed (expired or cancelled), its row already locked by the caller.
+_CLOSE = (
+    update(cast(Table, Order.__table__))
+    .where(Order.__table__.c.id == bindparam("order_id", type_=BigInteger))
+    .values(
+        status=bindparam("status", type_=String),
+        closed_at=bindparam("now"),
+        updated_at=bindparam("now"),
+    )
+)
+
+
+async def close_order_row(
+    session: AsyncSession, *, order_id: int, status: ClosedStatus, domains: DomainServices
+) -> int:
+    """`close_order` for an order read as a row (locked by the caller, who commits)."""
+    await session.execute(
+        _CLOSE, {"order_id": order_id, "status": status, "now": datetime.now(UTC)}
+    )
+    released = await domains.calendar.release_claims_for_order(session, order_id=order_id)
+    log.info("order %s %s; %d bookings and tickets released", order_id, status, released)
     return released
 
 
