@@ -22,8 +22,9 @@ CHECKOUT_STATEMENTS = 15
 # The settlement of a paid order by SumUp's webhook, whatever the order holds: the order and
 # its merchant, then per kind (bookings, tickets) its slots or types locked, counted and
 # confirmed, the cart lines bought, the event (see benchmarks/RESULTS.md). The order is
-# locked and read with its lines in one statement (it was two through the ORM).
-SETTLEMENT_STATEMENTS = 21
+# locked and read with its lines in one statement (it was two through the ORM), and its
+# merchant's settings read in one (it was two).
+SETTLEMENT_STATEMENTS = 20
 
 
 @pytest.fixture
