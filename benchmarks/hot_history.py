@@ -110,8 +110,8 @@ from quick runs of all paths (8 s each) on a quieter machine.
    statement, and inserts a new order with all its lines in one (its id from the sequence
    first, since its reference carries it; `order_insert.py`). Counted on the driver
    (`tests/bp/cart/test_checkout_statements.py`, 20 lines + 20 bookings + 20 tickets): the
-   checkout POST 15 → 14, the webhook's settlement 22 → 20, the paid return page 5 → 3 and no
-   BEGIN/COMMIT. Paid orders, `--quick --parts orders --orders-duration 20 --orders-warmup 5`,
+   checkout POST 15 → 14, the webhook's settlement 22 → 20, the paid return page (which now
+   shows each ticket's code) 5 → 4, with no BEGIN/COMMIT: an order's tickets are read alone too. Paid orders, `--quick --parts orders --orders-duration 20 --orders-warmup 5`,
    main and this change alternated (two runs each, load average about 5 from other test runs
    on the 2 cores): one event's tickets 537 and 507 → 720 and 618 a minute (+28% on the
    means), products + booking + ticket 471 and 384 → 537 and 438 (+14%). Statements inside a

@@ -150,6 +150,10 @@ DELIVERED_FOR_ORDER = Query(
     )
 )
 
+# Every ticket of an order (the paid return page shows their codes): alone in autocommit when
+# no transaction is open, in the caller's otherwise (the fulfilment's).
+TICKETS_FOR_ORDER = Query(ticket_select().where(Ticket.order_id == _ORDER_ID).order_by(Ticket.id))
+
 
 def entry_to_dto(row: Any) -> CalendarEntryDTO:
     """A row of `entry_select`."""
@@ -576,9 +580,7 @@ class SqlCalendarService:
 
     async def tickets_for_order(self, session: AsyncSession, *, order_id: int) -> list[TicketDTO]:
         """Every ticket an order claimed, whatever its state now."""
-        rows = await session.execute(
-            ticket_select().where(Ticket.order_id == order_id).order_by(Ticket.id)
-        )
+        rows = await execute_alone(session, TICKETS_FOR_ORDER, {"order_id": order_id})
         return [ticket_to_dto(row) for row in rows]
 
     async def delivered_for_order(self, session: AsyncSession, *, order_id: int) -> tuple[int, int]:

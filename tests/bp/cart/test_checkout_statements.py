@@ -97,13 +97,13 @@ async def test_settling_a_paid_order_costs_the_same_few_statements_however_full(
     assert len(twenty) == len(one), "\n".join(twenty)
 
 
-# The paid return page, whatever the order holds: the order with its lines, what it delivered
-# (its bookings and tickets counted together), and the badge. It was 5 with the order read
+# The paid return page, whatever the order holds: the order with its lines, its bookings'
+# count, its tickets (their codes are shown), and the badge. It was 5 with the order read
 # through the ORM (the order, its lines, its bookings, its tickets, the badge).
-RETURN_PAGE_STATEMENTS = 3
+RETURN_PAGE_STATEMENTS = 4
 
 
-async def test_the_paid_return_page_reads_the_order_with_its_lines_and_what_it_delivered_at_once(
+async def test_the_paid_return_page_reads_the_order_with_its_lines_in_one_statement(
     app: Quart, db: AsyncSession, sumup_standin_control: StandinControl
 ) -> None:
     slug = await fill(db, user_id=1, size=3)
