@@ -104,19 +104,21 @@ from quick runs of all paths (8 s each) on a quieter machine.
    dataclasses, no identity map, no selectinload): the return page's and the settlement's
    reads alone in autocommit on the driver, the fulfilment's under `FOR UPDATE OF orders`
    (the lock order unchanged), the paid transition and the refund flag by UPDATEs built once.
-   What a paid order delivered is counted in one statement, and an order's SumUp credentials
-   found from one read of the page settings, so a settlement check opens no transaction
-   before it asks SumUp. The checkout locks the open orders with their lines in one
-   statement, and inserts a new order with all its lines in one (its id from the sequence
-   first, since its reference carries it; `order_insert.py`). Counted on the driver
+   A paid order's confirmed bookings are counted in one statement and its tickets read
+   alone, and an order's SumUp credentials found from one read of the page settings, so the
+   paid return page opens no transaction, nor does a settlement check before it asks SumUp.
+   The checkout locks the open orders with their lines in one statement, and inserts
+   a new order with all its lines in one (its id from the sequence first, since its
+   reference carries it; `order_insert.py`). Counted on the driver
    (`tests/bp/cart/test_checkout_statements.py`, 20 lines + 20 bookings + 20 tickets): the
    checkout POST 15 → 14, the webhook's settlement 22 → 20, the paid return page (which now
-   shows each ticket's code) 5 → 4, with no BEGIN/COMMIT: an order's tickets are read alone too. Paid orders, `--quick --parts orders --orders-duration 20 --orders-warmup 5`,
-   main and this change alternated (two runs each, load average about 5 from other test runs
-   on the 2 cores): one event's tickets 537 and 507 → 720 and 618 a minute (+28% on the
-   means), products + booking + ticket 471 and 384 → 537 and 438 (+14%). Statements inside a
-   transaction (the checkout's and the fulfilment's) still pass through the session (the
-   compiled statement found in SQLAlchemy's cache; no ORM objects), as `lib/db.Query` does.
+   shows each ticket's code) 5 → 4. Paid orders, `--quick --parts orders --orders-duration
+   20 --orders-warmup 5`, main and this change alternated (two runs each, load average about
+   5 from other test runs on the 2 cores): one event's tickets 537 and 507 → 720 and 618 a
+   minute (+28% on the means), products + booking + ticket 471 and 384 → 537 and 438
+   (+14%). Statements inside a transaction (the checkout's and the fulfilment's) still pass
+   through the session (the compiled statement found in SQLAlchemy's cache; no ORM
+   objects), as `lib/db.Query` does.
 """
 
 IN_THE_WAY = """\
