@@ -99,7 +99,27 @@ from quick runs of all paths (8 s each) on a quieter machine.
    the change and the page cart's five).
 15. **Tried and left out:** Hypercorn's `uvloop` worker class (the same figures within the
    noise of one run, for the bare app and the service alike).
-16. **Hot pages are rendered from data fetched first, by a synchronous Jinja environment**
+16. **Checkout, settlement and the return page off the ORM.** The order is read as a row
+   with its lines in one statement built once (`bp/cart/services/order_rows.py`: frozen
+   dataclasses, no identity map, no selectinload): the return page's and the settlement's
+   reads alone in autocommit on the driver, the fulfilment's under `FOR UPDATE OF orders`
+   (the lock order unchanged), the paid transition and the refund flag by UPDATEs built once.
+   A paid order's confirmed bookings are counted in one statement and its tickets read
+   alone, and an order's SumUp credentials found from one read of the page settings, so the
+   paid return page opens no transaction, nor does a settlement check before it asks SumUp.
+   The checkout locks the open orders with their lines in one statement, and inserts
+   a new order with all its lines in one (its id from the sequence first, since its
+   reference carries it; `order_insert.py`). Counted on the driver
+   (`tests/bp/cart/test_checkout_statements.py`, 20 lines + 20 bookings + 20 tickets): the
+   checkout POST 15 → 14, the webhook's settlement 22 → 20, the paid return page (which now
+   shows each ticket's code) 5 → 4. Paid orders, `--quick --parts orders --orders-duration
+   20 --orders-warmup 5`, main and this change alternated (two runs each, load average about
+   5 from other test runs on the 2 cores): one event's tickets 537 and 507 → 720 and 618 a
+   minute (+28% on the means), products + booking + ticket 471 and 384 → 537 and 438
+   (+14%). Statements inside a transaction (the checkout's and the fulfilment's) still pass
+   through the session (the compiled statement found in SQLAlchemy's cache; no ORM
+   objects), as `lib/db.Query` does.
+17. **Hot pages are rendered from data fetched first, by a synchronous Jinja environment**
    (`lib/pages.py`). Quart renders Jinja in async mode: every call and output goes through
    `auto_await`. The page cart, the overview, the orders list (page and HTMX list), the answers
    of add-to-cart and of the cart changes, and the badge now read everything first and render
@@ -119,7 +139,7 @@ from quick runs of all paths (8 s each) on a quieter machine.
    page cart 0.06 → 0.07 and 0.07 → 0.08, overview 0.09 → 0.12 and 0.07 → 0.05,
    add-to-cart 0.24 → 0.24 and 0.23 → 0.17, set-quantity 0.05 → 0.08 and 0.05 → 0.06, while
    the bare app's own runs before and after differed by up to 0.4 within one run.
-17. **A page's cart in one statement** while the blog, market and events share the cart's
+18. **A page's cart in one statement** while the blog, market and events share the cart's
    database (`services/sql/cart_impl.page_with_cart`): the page by slug with, as arrays of
    records (`array(SELECT row(...))`), the rows the lines', bookings' and tickets' own
    compiled statements read, which asyncpg returns as typed tuples. The page cart and the
@@ -156,14 +176,14 @@ Profiles are py-spy's samples of the one worker under the throughput run's load
   output in a template goes through `auto_await`), its four reads (the page, lines with
   products, bookings, tickets) 14%, the badge 7%, the waiting notices' Redis round trip 7.5%,
   the session's 4%, and sending the page 10%. The render now runs with every value fetched
-  first, in a synchronous environment (step 16), at about half its former cost; what is left
+  first, in a synchronous environment (step 17), at about half its former cost; what is left
   of it is the markup itself (escaping, the CSRF field of each form, money and dates). The
-  page and its whole cart are one statement (step 17). What remains of its reads: the badge's
+  page and its whole cart are one statement (step 18). What remains of its reads: the badge's
   statement (which could join the page's, as the badge's own counts), and the shopper's
   orders waiting for payment, read through the ORM, which opens a transaction (BEGIN, and a
   ROLLBACK when the request ends) around a page that writes nothing, and loads each order's
-  items. The waiting orders as one compiled statement alone in autocommit is the next step;
-  it was not done here, as the checkout's rewrite off the ORM reads the same orders.
+  items. The waiting orders read as rows (step 16's `order_rows.py`) in one compiled
+  statement alone in autocommit is the next step; it was not done here.
 - **add-to-cart and set-quantity (≥ 0.40; 0.20 and 0.12, from 0.04 and 0.02).** An HTMX add
   is two statements (the add, the badge), the session's read, the CSRF check of the form and
   the render of the toast, the badge and a fresh add form. Its p99 at half of its own
@@ -179,9 +199,14 @@ Profiles are py-spy's samples of the one worker under the throughput run's load
   the webhook race to settle; whichever comes second finds the order paid and asks nothing)
   take 25% of the samples, the checkout 16% (its fifteen statements through the ORM, and the
   hosted checkout opened at the stand-in), loading the order with its lines through the ORM
-  8%, and writes to sockets 24%. 3,000 a minute is 50 orders and about 500 service requests
-  a second on this machine: out of reach while every request costs at least one round trip
-  and the checkout and settlement run through the ORM. No ticket was oversold in any run.
+  8%, and writes to sockets 24%. Since step 16 the order is read and written as rows, in
+  fewer statements, and paid ticket orders rose by about a quarter in alternated quick runs;
+  what remains of the checkout and the fulfilment is their statements inside a transaction
+  (each through the session, the statement compiled once) and the round trips themselves:
+  the fulfilment of a ticket order locks, counts and confirms per kind, and the webhook and
+  the return page both ask SumUp and race to settle. 3,000 a minute is 50 orders and about
+  500 service requests a second on this machine: out of reach while every request costs at
+  least one round trip. No ticket was oversold in any run.
 - **A worker's memory (flat over 100,000 requests): not shown flat.** Of the +19.8 MiB,
   +13.9 come in the first tenth of the requests (imports run, templates compiled,
   SQLAlchemy's compiled-statement cache, and the prepared statements of each pooled
