@@ -4,8 +4,10 @@ Every route gets the limits of its class, from the settings: a page (GET), a sho
 (POST), a checkout (which calls SumUp with the merchant's key), SumUp's webhook (per client,
 and per order, since each one makes us ask SumUp), or an internal route (limited only for a
 caller without the internal token). The health probes and static files are exempt
-(`rate_exempt`). Over a limit, quart-rate-limiter raises RateLimitExceeded, which the one
-error mapping answers as 429 with Retry-After.
+(`rate_exempt`). A route's limits are checked and counted by a step of the request pipeline
+(`RouteLimits`, one Redis round trip for all of them); over a limit it raises
+quart-rate-limiter's RateLimitExceeded, which the one error mapping answers as 429 with
+Retry-After.
 
 Three limits are counted by hand (lib/rate_counts.py), since a view's limits count per
 route and only for routes that exist: a wrong bearer token counts against the client's
