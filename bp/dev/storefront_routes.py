@@ -9,7 +9,6 @@ from quart.typing import ResponseReturnValue
 
 from bp.cart.request_identity import current_cart_identity, keep_anonymous_cart
 from bp.cart.services.cart_items import parse_quantity
-from bp.cart.services.order_preview import waiting_orders
 from bp.cart.views import writable_identity
 from bp.dev.blueprint import bp
 from bp.dev.storefront_service import (
@@ -43,13 +42,10 @@ async def shop() -> str:
         current_cart_identity(),
     )
     pages = await load_storefront(session, identity=identity, domains=domains)
-    # Bookings and tickets held by an unpaid order are not in the cart: the shop says where.
-    waiting = await waiting_orders(session, identity=identity, page_id=None, domains=domains)
     await session.commit()
     return await render_template(
         "dev/shop.html",
         pages=pages,
-        waiting=waiting,
         signed_in=current_user_id() is not None,
         max_tickets=MAX_TICKETS_PER_PURCHASE,
     )

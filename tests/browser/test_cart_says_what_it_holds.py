@@ -56,6 +56,8 @@ def sign_in(page: Page, user: str) -> None:
 def test_the_overview_lists_items_and_sign_in_says_what_became_of_each_line(
     live_service: LiveService, sized: tuple[Shopper, str]
 ) -> None:
+    """Point 11: the overview lists the items with one checkout per page, sign-in says what
+    became of each line, and the contact line is a link."""
     shopper, user = sized
     page, base = shopper.page, live_service.base_url
 
@@ -106,6 +108,8 @@ def test_the_overview_lists_items_and_sign_in_says_what_became_of_each_line(
 def test_a_line_removed_in_another_tab_goes_and_quantity_messages_agree(
     live_service: LiveService, sized: tuple[Shopper, str]
 ) -> None:
+    """Points 5 and 10, with two tabs: acting on a line another tab removed refreshes the
+    line, the total and the badge; -1, 1000 and 2.5 get one wording and hold the checkout back."""
     shopper, user = sized
     page, base = shopper.page, live_service.base_url
     page.goto(f"{base}/dev/shop")
@@ -121,12 +125,17 @@ def test_a_line_removed_in_another_tab_goes_and_quantity_messages_agree(
     other.goto(f"{base}/bakery/")
     other.locator('[data-testid^="remove-line-"]').first.click()
     expect(other.locator("li[data-line-id]")).to_have_count(count - 1)
+    badge_now = other.locator("#cart-mini").get_attribute("data-count")
+    total_now = other.locator('[data-testid="page-subtotal"]').inner_text()
     other.close()
 
-    # This tab still shows the line: acting on it says why, and the line goes.
+    # This tab still shows the line: acting on it says why, and the line goes, with the
+    # total and the badge as the cart now is (point 5).
     page.locator('[data-testid^="update-"]').first.click()
     expect(page.locator("#alerts")).to_contain_text("not in your cart")
     expect(lines).to_have_count(count - 1)
+    expect(page.locator('[data-testid="page-subtotal"]')).to_have_text(total_now)
+    expect(page.locator("#cart-mini")).to_have_attribute("data-count", badge_now or "")
     shopper.screenshot("a line removed in another tab goes")
 
     # One rule, one wording; the checkout waits while the box is refused.

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -11,14 +12,29 @@ from bp.cart.services.check_sumup_status import check_sumup_status
 from bp.cart.services.order_messages import confirmed_message, held_phrase, released_message
 from bp.cart.services.order_state import get_owned_order_or_raise, payment_window_ends_at
 from bp.cart.services.payment_errors import PaymentProviderUnavailable
+from bp.order.services.order_ticket_lines import OrderTicketGroup, group_order_tickets
 from config.settings import Settings
-from models import OPEN_STATUSES, PAID_TICKET_STATES, Order
-from services.contracts.dtos import CartIdentity
+from models import OPEN_STATUSES, PAID_TICKET_STATES, Order, OrderItem
+from services.contracts.dtos import CartIdentity, TicketDTO
 from services.registry import DomainServices
 from services.sumup import PaymentGateway
 
 # The pending page asks again every 3 s; after this many tries it stops and says so.
 MAX_POLLS = 60
+
+
+@dataclass(frozen=True, slots=True)
+class PaidTicket:
+    """A ticket line of a paid order as sold, with the ticket's state and code now."""
+
+    title: str
+    ticket_type: str | None
+    starts_at: datetime | None
+    unit_price: Decimal
+    quantity: int
+    line_total: Decimal
+    state: str | None
+    ticket_code: str | None
 
 
 @dataclass(frozen=True)
@@ -35,6 +51,9 @@ class ReturnView:
     confirmation: str | None = None
     # Until when a failed order is kept to pay again: its payment window's end.
     kept_until: datetime | None = None
+    # A paid order's tickets, one line per event and type with each ticket's code under it,
+    # as the order page and the mail list them; empty until paid (no code before).
+    ticket_groups: list[OrderTicketGroup[PaidTicket]] = field(default_factory=list)
 
     @property
     def held(self) -> str | None:
@@ -81,8 +100,9 @@ async def return_view(
         await session.commit()
     state = _state(order)
     confirmation = None
+    ticket_groups: list[OrderTicketGroup[PaidTicket]] = []
     if state == "paid":
-        confirmation = await _confirmation(session, order=order, domains=domains)
+        confirmation, ticket_groups = await _delivered(session, order=order, domains=domains)
     kept_until = payment_window_ends_at(order, settings) if state == "failed" else None
     return ReturnView(
         order=order,
@@ -90,23 +110,44 @@ async def return_view(
         unreachable=unreachable,
         confirmation=confirmation,
         kept_until=kept_until,
+        ticket_groups=ticket_groups,
     )
 
 
-async def _confirmation(
+async def _delivered(
     session: AsyncSession, *, order: Order, domains: DomainServices
-) -> str | None:
-    """What the paid order's bookings and tickets came to, by their states now."""
+) -> tuple[str | None, list[OrderTicketGroup[PaidTicket]]]:
+    """What the paid order's bookings and tickets came to, by their states now, and its
+    tickets grouped with their codes."""
     kinds = {item.kind for item in order.items}
     bookings = tickets = 0
+    sold: dict[int, TicketDTO] = {}
     if "booking" in kinds:
         entries = await domains.calendar.entries_for_order(session, order_id=order.id)
         bookings = sum(1 for entry in entries if entry.state == "confirmed")
     if "ticket" in kinds:
-        sold = await domains.calendar.tickets_for_order(session, order_id=order.id)
-        tickets = sum(1 for ticket in sold if ticket.state in PAID_TICKET_STATES)
+        found = await domains.calendar.tickets_for_order(session, order_id=order.id)
+        sold = {ticket.id: ticket for ticket in found}
+        tickets = sum(1 for ticket in found if ticket.state in PAID_TICKET_STATES)
     await session.commit()
-    return confirmed_message(bookings=bookings, tickets=tickets)
+    lines = [_paid_ticket(item, sold.get(item.ref_id)) for item in order.items]
+    groups = group_order_tickets(line for line in lines if line is not None)
+    return confirmed_message(bookings=bookings, tickets=tickets), groups
+
+
+def _paid_ticket(item: OrderItem, ticket: TicketDTO | None) -> PaidTicket | None:
+    if item.kind != "ticket":
+        return None
+    return PaidTicket(
+        title=item.title,
+        ticket_type=ticket.ticket_type_name if ticket else None,
+        starts_at=ticket.entry_start_at if ticket else None,
+        unit_price=item.unit_price,
+        quantity=item.quantity,
+        line_total=item.line_total,
+        state=ticket.state if ticket else None,
+        ticket_code=ticket.code if ticket else None,
+    )
 
 
 def _state(order: Order) -> str:

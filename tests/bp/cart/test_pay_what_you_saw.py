@@ -14,7 +14,8 @@ from quart import Quart
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import CartItem
+from models import CartItem, Ticket
+from tests.bp.order.test_routes import ticketed_order
 from tests.support.checkout import (
     HOSTED_URL,
     Shop,
@@ -238,3 +239,31 @@ async def test_acting_on_a_line_another_tab_removed_refreshes_the_cart(
     # too) as they are now.
     assert button_amount(html) == "£27.80"
     assert 'aria-label="Cart, 4 items"' in html
+
+
+async def test_the_thank_you_page_lists_tickets_one_line_per_type_with_their_codes(
+    app: Quart, client: Any, db: AsyncSession
+) -> None:
+    # Point 7: five identical lines on the thank-you page, the codes only on the order page.
+    order = await ticketed_order(db, sold_out=1, needs_refund=True)
+    rows = await db.execute(select(Ticket.code, Ticket.state).where(Ticket.order_id == order.id))
+    codes = {code: state for code, state in rows}
+    await sign_in(app, client, 7)
+
+    html = await text(await client.get(f"/checkout/return/{order.id}/"))
+
+    start, end = html.index('data-testid="order-summary"'), html.index('data-testid="order-total"')
+    summary = html[start:end]
+    groups = re.findall(r'data-testid="summary-ticket-group" data-quantity="(\d+)"', summary)
+    assert groups == ["3"]
+    assert squashed(re.sub(r"<[^>]+>", " ", summary)).count("Folk night: Standard") == 1
+    line = squashed(re.sub(r"<[^>]+>", " ", summary[summary.index("summary-ticket-group") :]))
+    assert "Folk night: Standard \u00d7 3" in line and "£36.00" in line
+    # Under the line, each ticket's code once it is the shopper's, and what became of the other.
+    confirmed = [code for code, state in codes.items() if state == "confirmed"]
+    assert len(confirmed) == 2
+    for code in confirmed:
+        assert f"Ticket code {code}" in line
+    cancelled = [code for code, state in codes.items() if state == "cancelled"]
+    assert cancelled and cancelled[0] not in line
+    assert "Sold out: to be refunded" in line

@@ -1,4 +1,4 @@
-"""The cart-mini and account-nav-item fragments other coop apps embed."""
+"""The cart-mini, waiting-order and account-nav-item fragments other coop apps embed."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from quart import Quart
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tests.bp.cart.helpers import anonymous_cart, badge_counts
+from tests.bp.order.test_routes import make_order
 from tests.support import factories as f
 from tests.support.http import internal_headers, sign_in
 
@@ -74,7 +75,11 @@ async def test_cart_mini_without_parameters_is_the_browsers_own_cart(
     assert 'aria-label="Cart, 1 item"' not in await nobody.get_data(as_text=True)
 
 
-FRAGMENTS = ["/internal/fragments/cart-mini", "/internal/fragments/account-nav-item"]
+FRAGMENTS = [
+    "/internal/fragments/cart-mini",
+    "/internal/fragments/waiting-order",
+    "/internal/fragments/account-nav-item",
+]
 
 
 @pytest.mark.parametrize("path", FRAGMENTS)
@@ -106,3 +111,72 @@ async def test_account_nav_item_links_to_the_orders(app: Quart, client: Any) -> 
         assert response.status_code == 200
         assert 'href="http://cart.test/orders/"' in html and "Orders" in html
         assert "<html" not in html
+
+
+WAITING = "/internal/fragments/waiting-order"
+# The order a waiting-order test makes: 2 loaves at 4.50, for user 7.
+WAITING_TEXT = "is waiting for payment: 2 products, £9.00"
+
+
+async def test_waiting_order_shows_the_browsers_own_orders_to_pay_or_cancel_in_place(
+    app: Quart, client: Any, db: AsyncSession
+) -> None:
+    order = await make_order(db, user_id=7)
+    await sign_in(app, client, 7)
+
+    response = await client.get(WAITING, headers={"HX-Current-URL": "http://localhost/dev/shop"})
+
+    html = await response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "<html" not in html
+    assert f'data-testid="waiting-order-{order.id}"' in html
+    assert f'href="http://cart.test/orders/{order.id}/"' in html
+    assert WAITING_TEXT in " ".join(html.split())
+    assert f'action="http://cart.test/orders/{order.id}/pay/"' in html
+    # Cancelled, the shopper comes back to the page that embeds the fragment.
+    assert f'action="http://cart.test/orders/{order.id}/cancel/?next=/dev/shop"' in html
+    assert 'name="csrf_token"' in html
+    assert response.headers["Cache-Control"] == "private, no-store"
+
+
+async def test_waiting_order_sends_a_cancel_from_another_site_back_to_the_cart(
+    app: Quart, client: Any, db: AsyncSession
+) -> None:
+    order = await make_order(db, user_id=7)
+    await sign_in(app, client, 7)
+
+    response = await client.get(WAITING, headers={"HX-Current-URL": "http://evil.test/x"})
+
+    html = await response.get_data(as_text=True)
+    assert f'action="http://cart.test/orders/{order.id}/cancel/?next=/"' in html
+
+
+async def test_waiting_order_for_another_app_links_to_the_order(
+    app: Quart, client: Any, db: AsyncSession
+) -> None:
+    order = await make_order(db, user_id=7)
+
+    response = await client.get(f"{WAITING}?user_id=7", headers=internal_headers(app))
+
+    html = await response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert WAITING_TEXT in " ".join(html.split())
+    assert f'href="http://cart.test/orders/{order.id}/"' in html
+    assert "Pay now or cancel" in html
+    # No form: a CSRF token made here would belong to no browser.
+    assert "<form" not in html and "csrf_token" not in html
+
+
+async def test_waiting_order_is_empty_without_an_open_order(
+    app: Quart, client: Any, db: AsyncSession
+) -> None:
+    await make_order(db, user_id=7, status="paid")
+    await make_order(db, user_id=8)
+    await sign_in(app, client, 7)
+
+    own = await client.get(WAITING)
+    nobody = await app.test_client().get(WAITING)
+
+    for response in (own, nobody):
+        assert response.status_code == 200
+        assert (await response.get_data(as_text=True)).strip() == ""

@@ -218,6 +218,7 @@ def verdicts(
     [
         "/internal/cart/summary",
         "/internal/fragments/cart-mini",
+        "/internal/fragments/waiting-order",
         "/internal/fragments/account-nav-item",
     ],
 )

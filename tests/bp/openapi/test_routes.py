@@ -33,6 +33,7 @@ OPERATIONS = {
     ("post", "/internal/cart/adopt"),
     ("post", "/internal/cart/orders/{order_id}/refund"),
     ("get", "/internal/fragments/cart-mini"),
+    ("get", "/internal/fragments/waiting-order"),
     ("get", "/internal/fragments/account-nav-item"),
 }
 DOCUMENT_URI = "urn:rose-ash:cart:openapi"
@@ -193,7 +194,11 @@ async def test_live_answers_of_every_operation_conform_to_the_document(
         response = await client.post(path, json=sent, headers=headers)
         await contract.check("post", refund, response)
 
-    for fragment in ("/internal/fragments/cart-mini", "/internal/fragments/account-nav-item"):
+    for fragment in (
+        "/internal/fragments/cart-mini",
+        "/internal/fragments/waiting-order",
+        "/internal/fragments/account-nav-item",
+    ):
         for query, headers in [("user_id=5", token), ("user_id=0", token), ("user_id=5", {})]:
             response = await client.get(f"{fragment}?{query}", headers=headers)
             await contract.check("get", fragment, response)
@@ -206,5 +211,6 @@ async def test_live_answers_of_every_operation_conform_to_the_document(
         ("post", adopt): {200, 400, 401, 409, 422},
         ("post", refund): {200, 400, 401, 404, 409},
         ("get", "/internal/fragments/cart-mini"): {200, 400, 401},
+        ("get", "/internal/fragments/waiting-order"): {200, 400, 401},
         ("get", "/internal/fragments/account-nav-item"): {200, 400, 401},
     }

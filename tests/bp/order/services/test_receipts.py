@@ -29,6 +29,7 @@ from tests.bp.order.services.test_mail_relay import (
     paid_order,
     send,
 )
+from tests.support import factories as f
 from tests.support.checkout import (
     GUEST_EMAIL,
     anonymous_shopper,
@@ -38,7 +39,7 @@ from tests.support.checkout import (
     post_checkout,
     shop_with_cart,
 )
-from tests.support.http import settings_of
+from tests.support.http import settings_of, sign_in
 from tests.support.mail import Inbox, mail_settings
 from tests.support.qr import read_png_qr
 from tests.support.standin import StandinControl
@@ -180,6 +181,42 @@ async def test_each_ticket_comes_as_a_qr_image_that_reads_back_as_its_code(
     assert read_png_qr(pixels) == [ticket.code]
     # Without images, the code is still there as text, in both parts.
     assert "Ticket code <code" in html and ticket.code in mail.part("plain")
+
+
+async def test_the_receipt_lists_tickets_of_one_type_on_one_line_with_each_code(
+    app: Quart,
+    client: Any,
+    db: AsyncSession,
+    sumup_standin_control: StandinControl,
+    smtp_inbox: Inbox,
+) -> None:
+    # As the thank-you page, the order page and the orders list count them: one line per event
+    # and type with how many, each ticket's code under it.
+    await add_user(db)
+    shop = await shop_with_cart(db, user_id=7)
+    for _ in range(2):
+        await f.ticket(db, shop.ticket_type, user_id=7)
+    await sign_in(app, client, 7)
+    assert (await post_checkout(app, client, "bakery")).status_code == 303
+    order = await only_order(db)
+    await sumup_standin_control.pay(str(order.sumup_checkout_id))
+    settled = await check_sumup_status(db, order_id=order.id, **payment_deps(app), source="test")
+    assert settled.status == "paid"
+    codes = sorted(await db.scalars(select(Ticket.code).where(Ticket.order_id == order.id)))
+    assert len(codes) == 3
+
+    await send(app)
+
+    [mail] = smtp_inbox.received
+    html, plain = mail.part("html"), mail.part("plain")
+    assert re.findall(r'<tr data-kind="ticket" data-quantity="(\d+)">', html) == ["3"]
+    # Named once (the calendar file's note names the event apart from the lines).
+    assert html.count("Harvest supper (Standard)") == 1
+    assert plain.count("Harvest supper (Standard)") == 1
+    assert re.search(r"- Harvest supper \(Standard\), [^\n]+: 3 \u00d7 £12\.00 = £36\.00", plain)
+    for code in codes:
+        assert f"Ticket code: {code}" in plain
+        assert re.search(rf"Ticket code <code[^>]*>{code}</code>", html)
 
 
 async def test_refund_mails_reach_a_guest_once_each(
