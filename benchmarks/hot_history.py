@@ -99,7 +99,27 @@ from quick runs of all paths (8 s each) on a quieter machine.
    the change and the page cart's five).
 15. **Tried and left out:** Hypercorn's `uvloop` worker class (the same figures within the
    noise of one run, for the bare app and the service alike).
-16. **One request pipeline** (`lib/pipeline.py`): the ten request hooks (the request id and
+16. **Checkout, settlement and the return page off the ORM.** The order is read as a row
+   with its lines in one statement built once (`bp/cart/services/order_rows.py`: frozen
+   dataclasses, no identity map, no selectinload): the return page's and the settlement's
+   reads alone in autocommit on the driver, the fulfilment's under `FOR UPDATE OF orders`
+   (the lock order unchanged), the paid transition and the refund flag by UPDATEs built once.
+   A paid order's confirmed bookings are counted in one statement and its tickets read
+   alone, and an order's SumUp credentials found from one read of the page settings, so the
+   paid return page opens no transaction, nor does a settlement check before it asks SumUp.
+   The checkout locks the open orders with their lines in one statement, and inserts
+   a new order with all its lines in one (its id from the sequence first, since its
+   reference carries it; `order_insert.py`). Counted on the driver
+   (`tests/bp/cart/test_checkout_statements.py`, 20 lines + 20 bookings + 20 tickets): the
+   checkout POST 15 → 14, the webhook's settlement 22 → 20, the paid return page (which now
+   shows each ticket's code) 5 → 4. Paid orders, `--quick --parts orders --orders-duration
+   20 --orders-warmup 5`, main and this change alternated (two runs each, load average about
+   5 from other test runs on the 2 cores): one event's tickets 537 and 507 → 720 and 618 a
+   minute (+28% on the means), products + booking + ticket 471 and 384 → 537 and 438
+   (+14%). Statements inside a transaction (the checkout's and the fulfilment's) still pass
+   through the session (the compiled statement found in SQLAlchemy's cache; no ORM
+   objects), as `lib/db.Query` does.
+17. **One request pipeline** (`lib/pipeline.py`): the ten request hooks (the request id and
    metrics, the bearer token, the hand-counted limits, quart-rate-limiter's two, the staff
    gate, CSRF, the session store's check, the adoption at sign-in, the log line) are plain
    steps of one before hook and one after hook, in the order `create_app` writes down, and
@@ -122,12 +142,12 @@ from quick runs of all paths (8 s each) on a quieter machine.
    other test runs: bare Quart itself moved from 537 to 1,341 req/s within the second run)
    gave, to the practical limit, `cart-mini` 0.75 → 0.76, the summary 0.72 → 0.84, the
    cookie's badge 0.70 → 0.73; too noisy to quote more finely.
-17. **SumUp's webhook admits the target** (`RATE_LIMIT_WEBHOOK` 300 → 15,000 a minute per
+18. **SumUp's webhook admits the target** (`RATE_LIMIT_WEBHOOK` 300 → 15,000 a minute per
    address, the reasoning beside the setting): 3,000 paid orders a minute, each status
    change delivered twice, from any one of SumUp's few addresses, is up to 12,000 a minute.
    A test drives 12,000 deliveries over a minute from one address through the limiter and
    none is refused.
-18. **The benchmark as the issue asks.** It runs the practical limit
+19. **The benchmark as the issue asks.** It runs the practical limit
    (`benchmarks/practical_app.py`: bare Quart running the badge's one statement, the
    service's own text, on an asyncpg pool) before and after the paths, beside bare Quart,
    and reports each path's ratio to both with its target (the badge and the summary
@@ -147,7 +167,7 @@ IN_THE_WAY = """\
 Profiles are py-spy's samples of the one worker under the throughput run's load
 (`--quick --profile DIR`), and an in-process timing of the ASGI app without sockets.
 
-- **The request pipeline (steps 13 and 16).** Every request now passes one before hook and
+- **The request pipeline (steps 13 and 17).** Every request now passes one before hook and
   one after hook, each step a plain call, and one ASGI wrapper; what `/healthz` still costs
   beyond bare Quart is Quart's own work (its request and response objects, the context's
   push, quart-schema's conversion of the answer) and the request's log line and histogram,
@@ -191,9 +211,14 @@ Profiles are py-spy's samples of the one worker under the throughput run's load
   the webhook race to settle; whichever comes second finds the order paid and asks nothing)
   take 25% of the samples, the checkout 16% (its fifteen statements through the ORM, and the
   hosted checkout opened at the stand-in), loading the order with its lines through the ORM
-  8%, and writes to sockets 24%. 3,000 a minute is 50 orders and about 500 service requests
-  a second on this machine: out of reach while every request costs at least one round trip
-  and the checkout and settlement run through the ORM. No ticket was oversold in any run.
+  8%, and writes to sockets 24%. Since step 16 the order is read and written as rows, in
+  fewer statements, and paid ticket orders rose by about a quarter in alternated quick runs;
+  what remains of the checkout and the fulfilment is their statements inside a transaction
+  (each through the session, the statement compiled once) and the round trips themselves:
+  the fulfilment of a ticket order locks, counts and confirms per kind, and the webhook and
+  the return page both ask SumUp and race to settle. 3,000 a minute is 50 orders and about
+  500 service requests a second on this machine: out of reach while every request costs at
+  least one round trip. No ticket was oversold in any run.
 - **A worker's memory (flat over 100,000 requests): not shown flat.** Of the +19.8 MiB,
   +13.9 come in the first tenth of the requests (imports run, templates compiled,
   SQLAlchemy's compiled-statement cache, and the prepared statements of each pooled

@@ -121,6 +121,9 @@ class StubCalendarService:
     async def tickets_for_order(self, session: AsyncSession, *, order_id: int) -> list[TicketDTO]:
         return []
 
+    async def delivered_for_order(self, session: AsyncSession, *, order_id: int) -> tuple[int, int]:
+        return 0, 0
+
     async def remove_entry(
         self, session: AsyncSession, *, identity: CartIdentity, entry_id: int
     ) -> bool:
@@ -188,9 +191,7 @@ class StubCartService:
     def __init__(self, *, currency: str = "GBP") -> None:
         self.currency = currency
 
-    async def cart_summary(
-        self, session: AsyncSession, *, identity: CartIdentity
-    ) -> CartSummary:
+    async def cart_summary(self, session: AsyncSession, *, identity: CartIdentity) -> CartSummary:
         return CartSummary(currency=self.currency)
 
 

@@ -140,6 +140,11 @@ class CalendarService(Protocol):
         self, session: AsyncSession, *, order_id: int
     ) -> list[TicketDTO]: ...
 
+    async def delivered_for_order(self, session: AsyncSession, *, order_id: int) -> tuple[int, int]:
+        """How many of the order's bookings are confirmed and how many of its tickets paid
+        (confirmed or checked in), in one read."""
+        ...
+
     async def remove_entry(
         self, session: AsyncSession, *, identity: CartIdentity, entry_id: int
     ) -> bool:

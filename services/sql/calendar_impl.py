@@ -14,8 +14,12 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     ColumnElement,
     Select,
+    String,
+    any_,
+    bindparam,
     func,
     insert,
     literal,
@@ -24,6 +28,7 @@ from sqlalchemy import (
     union_all,
     update,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lib.db import Query, execute_alone
@@ -124,6 +129,30 @@ PENDING_TICKETS = Query(
     .where(owned_by_bound(Ticket, signed_in=True), Ticket.state == "pending")
     .order_by(CalendarEntry.start_at, Ticket.entry_id, Ticket.ticket_type_id, Ticket.id)
 )
+
+# What a paid order delivered: its confirmed bookings and its paid tickets, counted in one
+# statement (the paid return page's), read alone when no transaction is open.
+_ORDER_ID = bindparam("order_id", type_=BigInteger)
+DELIVERED_FOR_ORDER = Query(
+    select(
+        select(func.count())
+        .where(
+            CalendarEntry.order_id == _ORDER_ID,
+            CalendarEntry.state == "confirmed",
+        )
+        .scalar_subquery(),
+        select(func.count())
+        .where(
+            Ticket.order_id == _ORDER_ID,
+            Ticket.state == any_(bindparam("paid_states", type_=ARRAY(String))),
+        )
+        .scalar_subquery(),
+    )
+)
+
+# Every ticket of an order (the paid return page shows their codes): alone in autocommit when
+# no transaction is open, in the caller's otherwise (the fulfilment's).
+TICKETS_FOR_ORDER = Query(ticket_select().where(Ticket.order_id == _ORDER_ID).order_by(Ticket.id))
 
 
 def entry_to_dto(row: Any) -> CalendarEntryDTO:
@@ -551,10 +580,19 @@ class SqlCalendarService:
 
     async def tickets_for_order(self, session: AsyncSession, *, order_id: int) -> list[TicketDTO]:
         """Every ticket an order claimed, whatever its state now."""
-        rows = await session.execute(
-            ticket_select().where(Ticket.order_id == order_id).order_by(Ticket.id)
-        )
+        rows = await execute_alone(session, TICKETS_FOR_ORDER, {"order_id": order_id})
         return [ticket_to_dto(row) for row in rows]
+
+    async def delivered_for_order(self, session: AsyncSession, *, order_id: int) -> tuple[int, int]:
+        """How many of the order's bookings are confirmed and how many of its tickets paid."""
+        row = (
+            await execute_alone(
+                session,
+                DELIVERED_FOR_ORDER,
+                {"order_id": order_id, "paid_states": list(PAID_TICKET_STATES)},
+            )
+        ).one()
+        return int(row[0]), int(row[1])
 
     async def remove_entry(
         self, session: AsyncSession, *, identity: CartIdentity, entry_id: int

@@ -18,7 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bp.cart.services.fulfilment import fulfil_payment
 from bp.cart.services.merchants import credentials_for_order
+from bp.cart.services.order_rows import OrderRow, read_order
 from bp.cart.services.order_state import (
+    OrderNotFound,
     close_order,
     get_order_or_raise,
     load_order,
@@ -32,7 +34,7 @@ from config.settings import Settings
 from lib.db import rolled_back_on_error
 from lib.metrics import current_metrics
 from lib.money import cents
-from models import CLOSED_STATUSES, OPEN_STATUSES, Order, OrderStatus
+from models import CLOSED_STATUSES, OPEN_STATUSES, OrderStatus
 from services.registry import DomainServices
 from services.sumup import (
     CheckoutStatus,
@@ -91,13 +93,13 @@ async def check_sumup_status(
     domains: DomainServices,
     checkout_id: str | None = None,
     source: str,
-    order: Order | None = None,
+    order: OrderRow | None = None,
 ) -> Settlement:
     """Fetch the order's checkout from SumUp and settle the order by it (idempotent).
 
     `checkout_id` is the one a webhook named: it is used only when it is one of this order's
-    checkouts. `order` is the order as the caller has just read it in this transaction (the
-    webhook does), else it is read here. Raises NotFound for an unknown order and
+    checkouts. `order` is the order as the caller has just read it (the webhook does), else it
+    is read here. Raises NotFound for an unknown order and
     PaymentProviderUnavailable when SumUp cannot be asked. Each check is counted by `source`
     (the path that asked) and outcome.
     """
@@ -147,9 +149,12 @@ async def _check(
     domains: DomainServices,
     checkout_id: str | None,
     source: str,
-    read: Order | None,
+    read: OrderRow | None,
 ) -> Settlement:
-    order = read if read is not None else await get_order_or_raise(session, order_id)
+    # Read alone in autocommit when no transaction is open: one statement, no BEGIN.
+    order = read if read is not None else await read_order(session, order_id)
+    if order is None:
+        raise OrderNotFound()
     facts = _facts(order)
     if facts.status == "paid" and (checkout_id is None or checkout_id == facts.sumup_checkout_id):
         await session.commit()
@@ -201,7 +206,7 @@ async def _check(
     return Settlement(order_id, facts.status, checkout.status.value)
 
 
-def _facts(order: Order) -> _OrderFacts:
+def _facts(order: OrderRow) -> _OrderFacts:
     return _OrderFacts(
         id=order.id,
         status=order.status,

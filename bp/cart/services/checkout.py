@@ -18,8 +18,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import cast
 
-from sqlalchemy import func, select
+from sqlalchemy import BigInteger, String, Table, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -34,8 +35,14 @@ from bp.cart.services.get_cart import load_cart_lines
 from bp.cart.services.guest_email import guest_email_for
 from bp.cart.services.merchants import MerchantAccount, merchant_for_page
 from bp.cart.services.order_events import ORDER_CREATED, emit_order_event
+from bp.cart.services.order_insert import NewLine, insert_order, next_order_id
 from bp.cart.services.order_preview import OrderPreview, Seen, held_by_orders, scopes_overlap
-from bp.cart.services.order_state import close_order, hold_started_at, payment_window_ends_at
+from bp.cart.services.order_rows import OrderRow, lock_open_orders
+from bp.cart.services.order_state import (
+    close_order_row,
+    hold_started_at,
+    payment_window_ends_at,
+)
 from bp.cart.services.page_cart import get_page_or_raise
 from bp.cart.services.payment_attempts import (
     MIN_PAYMENT_WINDOW_LEFT,
@@ -52,7 +59,7 @@ from lib.db import rolled_back_on_error
 from lib.error_codes import ErrorCode
 from lib.errors import BadRequest, ServiceError
 from lib.money import cents, total
-from models import MAX_TEXT_LENGTH, OPEN_STATUSES, Order, OrderItem
+from models import MAX_TEXT_LENGTH, Order
 from services.contracts.dtos import CalendarEntryDTO, CartIdentity, CartLineDTO, PageDTO, TicketDTO
 from services.contracts.ownership import owned_by
 from services.registry import DomainServices
@@ -64,6 +71,13 @@ MAX_SUPERSEDE_ROUNDS = 3
 PAID_ORDERS_LOOKED_AT = 5
 
 log = logging.getLogger(__name__)
+
+# A guest's address corrected on the open order a checkout reuses (its row locked).
+_SET_EMAIL = (
+    update(cast(Table, Order.__table__))
+    .where(Order.__table__.c.id == bindparam("order_id", type_=BigInteger))
+    .values(email=bindparam("email", type_=String), updated_at=bindparam("now"))
+)
 
 
 class CartChanged(ServiceError):
@@ -158,7 +172,7 @@ class _Validated:
     """A cart that can be ordered: its merchant, its order lines and their total."""
 
     account: MerchantAccount
-    items: list[OrderItem]
+    items: list[NewLine]
     amount: Decimal
 
 
@@ -293,16 +307,8 @@ async def _order_transaction(
     async with rolled_back_on_error(session):
         # Every checkout of one shopper queues here: two tabs, a double click, a retry.
         await session.execute(select(func.pg_advisory_xact_lock(_lock_key(identity))))
-        open_orders = list(
-            await session.scalars(
-                select(Order)
-                .where(owned_by(Order, identity), Order.status.in_(OPEN_STATUSES))
-                .options(selectinload(Order.items))
-                .order_by(Order.id)
-                .with_for_update(of=Order)
-                .execution_options(populate_existing=True)
-            )
-        )
+        # With their lines, in one statement, read as rows.
+        open_orders = await lock_open_orders(session, identity)
         overlapping = [o for o in open_orders if scopes_overlap(o.page_id, page_id)]
         cart = await _read_cart(session, identity=identity, page_id=page_id, domains=domains)
         if seen is not None:
@@ -317,9 +323,11 @@ async def _order_transaction(
             )
         if len(overlapping) == 1 and _reusable(overlapping[0], cart, page_id, settings):
             order_id = overlapping[0].id
-            if email is not None:
+            if email is not None and email != overlapping[0].email:
                 # The receipt goes where the guest asked this time (a typo corrected).
-                overlapping[0].email = email
+                await session.execute(
+                    _SET_EMAIL, {"order_id": order_id, "email": email, "now": datetime.now(UTC)}
+                )
             await session.commit()
             log.info("checkout reuses open order %s", order_id)
             return OrderStart(order_id, reused=True, notices=cart.notices)
@@ -329,7 +337,7 @@ async def _order_transaction(
             if order.sumup_reference is not None and _may_be_live(order, deactivated)
         ]
         for order in overlapping:
-            await close_order(session, order=order, status="cancelled", domains=domains)
+            await close_order_row(session, order_id=order.id, status="cancelled", domains=domains)
         if overlapping:
             # Their bookings and tickets are back in the cart: this order takes them.
             cart = await _read_cart(session, identity=identity, page_id=page_id, domains=domains)
@@ -366,7 +374,7 @@ async def _order_transaction(
     return OrderStart(order_id, notices=cart.notices, first_checkout=first_checkout)
 
 
-def _held_since(replaced: list[Order]) -> datetime | None:
+def _held_since(replaced: list[OrderRow]) -> datetime | None:
     """Since when the claims a new order takes over from the orders it replaces are held:
     the earliest hold of those that held bookings or tickets (None when none did)."""
     starts = [
@@ -383,7 +391,7 @@ def _hold_over(held_since: datetime, settings: Settings) -> bool:
     return datetime.now(UTC) + MIN_PAYMENT_WINDOW_LEFT > end
 
 
-def _may_be_live(order: Order, deactivated: _Deactivated) -> bool:
+def _may_be_live(order: OrderRow, deactivated: _Deactivated) -> bool:
     """Whether the order's current attempt may still have a payable SumUp checkout.
 
     Not when it was deactivated this checkout, unless it was found missing and a checkout
@@ -409,7 +417,7 @@ async def _check_seen(
     *,
     seen: Seen,
     cart: _Cart,
-    overlapping: list[Order],
+    overlapping: list[OrderRow],
     identity: CartIdentity,
     page_id: int | None,
     domains: DomainServices,
@@ -451,7 +459,7 @@ async def _paid_since(session: AsyncSession, *, seen: Seen, identity: CartIdenti
     return None
 
 
-def _reusable(order: Order, cart: _Cart, page_id: int | None, settings: Settings) -> bool:
+def _reusable(order: OrderRow, cart: _Cart, page_id: int | None, settings: Settings) -> bool:
     """The open order is exactly this cart, and its hosted page still has time left."""
     if order.page_id != page_id:
         return False
@@ -556,29 +564,24 @@ async def _create_order(
     and what SumUp is to be asked for its first hosted checkout. `held_since` is when the
     claims it takes over from the orders it replaces were first held."""
     account, items, amount = validated.account, validated.items, validated.amount
-    now = datetime.now(UTC)
-    order = Order(
+    order_id = await next_order_id(session)
+    scope = page.title if page is not None else "Rose Ash Coop"
+    order = await insert_order(
+        session,
+        order_id=order_id,
         user_id=identity.user_id,
         session_id=identity.session_id,
         email=email,
         page_id=page.id if page is not None else None,
-        status="pending",
         currency=settings.currency,
         total_amount=amount,
+        description=f"Order #{order_id}, {scope}"[:MAX_TEXT_LENGTH],
         merchant_code=account.merchant_code,
-        attempt=1,
-        checkout_started_at=now,
+        sumup_reference=checkout_reference(account.checkout_prefix, order_id, 1),
+        checkout_started_at=datetime.now(UTC),
         hold_started_at=held_since,
+        lines=items,
     )
-    session.add(order)
-    await session.flush()
-    order.sumup_reference = checkout_reference(account.checkout_prefix, order.id, 1)
-    scope = page.title if page is not None else "Rose Ash Coop"
-    order.description = f"Order #{order.id}, {scope}"[:MAX_TEXT_LENGTH]
-    for item in items:
-        item.order_id = order.id
-    session.add_all(items)
-    await session.flush()
     if cart.entries or cart.tickets:
         claimed = await domains.calendar.claim_for_order(
             session,
@@ -593,10 +596,11 @@ async def _create_order(
         session,
         settings=settings,
         order=order,
-        items=items,
+        items=order.items,
         event_type=ORDER_CREATED,
         activity_type="Create",
     )
+    assert order.sumup_reference is not None
     first_checkout = HostedCheckoutRequest(
         credentials=account.credentials,
         reference=order.sumup_reference,
@@ -669,10 +673,10 @@ async def split_checkout_pages(
     return pages
 
 
-def _order_items(cart: _Cart) -> list[OrderItem]:
+def _order_items(cart: _Cart) -> list[NewLine]:
     """Order lines at the prices the database has now; never a price from the browser."""
     items = [
-        OrderItem(
+        NewLine(
             kind="product",
             ref_id=line.product.id,
             page_id=line.product.page_id,
@@ -684,7 +688,7 @@ def _order_items(cart: _Cart) -> list[OrderItem]:
         for line in cart.lines
     ]
     items += [
-        OrderItem(
+        NewLine(
             kind="booking",
             ref_id=entry.id,
             page_id=entry_page_id(entry),
@@ -696,7 +700,7 @@ def _order_items(cart: _Cart) -> list[OrderItem]:
         for entry in cart.entries
     ]
     items += [
-        OrderItem(
+        NewLine(
             kind="ticket",
             ref_id=ticket.id,
             page_id=ticket_page_id(ticket),

@@ -10,12 +10,16 @@ from typing import Any
 from sqlalchemy import BigInteger, Integer, case, column, select, update, values
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bp.cart.services.order_rows import OrderLine, OrderRow
 from models import CartItem, Order, OrderItem
 from services.contracts.ownership import owned_by, owner_of
 
 
 async def clear_cart_for_order(
-    session: AsyncSession, *, order: Order, items: Sequence[OrderItem]
+    session: AsyncSession,
+    *,
+    order: Order | OrderRow,
+    items: Sequence[OrderItem] | Sequence[OrderLine],
 ) -> int:
     """Soft-delete (or decrement) the owner's live lines the order bought; the caller commits.
 

@@ -9,24 +9,58 @@ this order's and paid.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
+from typing import cast
 
+from sqlalchemy import BigInteger, Table, bindparam, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bp.cart.services.clear_cart_for_order import clear_cart_for_order
 from bp.cart.services.order_events import ORDER_PAID, emit_order_event
 from bp.cart.services.order_messages import refund_reason
-from bp.cart.services.order_state import get_order_or_raise, undelivered_items
+from bp.cart.services.order_rows import OrderLine, OrderRow, lock_order_with_items
+from bp.cart.services.order_state import OrderNotFound, undelivered_items
 from config.settings import Settings
 from lib.db import rolled_back_on_error
 from lib.localtime import format_local_datetime
 from lib.money import format_money, total
-from models import CLOSED_STATUSES, Order, OrderItem
+from models import CLOSED_STATUSES, Order
 from services.contracts.ownership import owner_of
 from services.registry import DomainServices
 from services.sumup import CheckoutStatus, SumUpCheckout
 
 log = logging.getLogger(__name__)
+
+
+# The paid transition of a locked order, and the refund flag of what it cannot deliver: built
+# once, run in the fulfilment's transaction with no ORM object to flush.
+_ORDERS = cast(Table, Order.__table__)
+_MARK_PAID = (
+    update(_ORDERS)
+    .where(_ORDERS.c.id == bindparam("order_id", type_=BigInteger))
+    .values(
+        status="paid",
+        paid_at=bindparam("paid_at"),
+        sumup_status=CheckoutStatus.PAID.value,
+        sumup_checkout_id=bindparam("checkout_id"),
+        sumup_hosted_url=bindparam("hosted_url"),
+        sumup_transaction_id=bindparam("transaction_id"),
+        sumup_transaction_code=bindparam("transaction_code"),
+        closed_at=None,
+        updated_at=bindparam("paid_at"),
+    )
+)
+_FLAG_REFUND = (
+    update(_ORDERS)
+    .where(_ORDERS.c.id == bindparam("order_id", type_=BigInteger))
+    .values(
+        needs_refund=True,
+        refund_reason=bindparam("reason"),
+        updated_at=bindparam("now"),
+    )
+)
 
 
 async def fulfil_payment(
@@ -41,21 +75,39 @@ async def fulfil_payment(
     """The paid transition, in one transaction with the order locked; a no-op the second time.
     Answers whether this call made the order paid."""
     async with rolled_back_on_error(session):
-        order = await get_order_or_raise(session, order_id, lock=True, with_items=True)
-        if order.status == "paid":
+        # The order row locked and its lines, in one statement.
+        locked = await lock_order_with_items(session, order_id)
+        if locked is None:
+            raise OrderNotFound()
+        if locked.status == "paid":
             await session.commit()
             return False
-        previous = order.status
+        previous = locked.status
         transaction = checkout.successful_transaction()
-        order.status = "paid"
-        order.paid_at = datetime.now(UTC)
-        order.sumup_status = CheckoutStatus.PAID.value
-        order.sumup_checkout_id = checkout.id
-        order.sumup_hosted_url = checkout.hosted_checkout_url or order.sumup_hosted_url
-        order.sumup_transaction_id = transaction.id if transaction else None
-        order.sumup_transaction_code = transaction.code if transaction else None
-        order.closed_at = None
-        items = list(order.items)
+        now = datetime.now(UTC)
+        order = replace(
+            locked,
+            status="paid",
+            paid_at=now,
+            sumup_status=CheckoutStatus.PAID.value,
+            sumup_checkout_id=checkout.id,
+            sumup_hosted_url=checkout.hosted_checkout_url or locked.sumup_hosted_url,
+            sumup_transaction_id=transaction.id if transaction else None,
+            sumup_transaction_code=transaction.code if transaction else None,
+            closed_at=None,
+        )
+        await session.execute(
+            _MARK_PAID,
+            {
+                "order_id": order_id,
+                "paid_at": now,
+                "checkout_id": order.sumup_checkout_id,
+                "hosted_url": order.sumup_hosted_url,
+                "transaction_id": order.sumup_transaction_id,
+                "transaction_code": order.sumup_transaction_code,
+            },
+        )
+        items = order.items
         if previous in CLOSED_STATUSES:
             # The payment raced the expiry: take back what is still free; the rest is refunded.
             await _reclaim(session, order=order, items=items, domains=domains)
@@ -78,9 +130,14 @@ async def fulfil_payment(
             await calendar.cancel_tickets_for_order(
                 session, order_id=order_id, ticket_ids=[t.id for t in confirmation.oversold]
             )
-        await _flag_undelivered(
+        reason = await _undelivered_reason(
             session, order=order, items=items, settings=settings, domains=domains
         )
+        if reason is not None:
+            await session.execute(
+                _FLAG_REFUND, {"order_id": order_id, "reason": reason, "now": datetime.now(UTC)}
+            )
+            order = replace(order, needs_refund=True, refund_reason=reason)
         await clear_cart_for_order(session, order=order, items=items)
         await emit_order_event(
             session,
@@ -103,7 +160,7 @@ async def fulfil_payment(
 
 
 async def _reclaim(
-    session: AsyncSession, *, order: Order, items: list[OrderItem], domains: DomainServices
+    session: AsyncSession, *, order: OrderRow, items: Sequence[OrderLine], domains: DomainServices
 ) -> None:
     """Claim again the order's bookings and tickets that went back to its owner's cart."""
     calendar = domains.calendar
@@ -134,18 +191,19 @@ async def _reclaim(
             )
 
 
-async def _flag_undelivered(
+async def _undelivered_reason(
     session: AsyncSession,
     *,
-    order: Order,
-    items: list[OrderItem],
+    order: OrderRow,
+    items: Sequence[OrderLine],
     settings: Settings,
     domains: DomainServices,
-) -> None:
-    """Mark the order for a refund of the bookings and tickets it paid for but cannot have."""
+) -> str | None:
+    """Why the order needs a refund: the bookings and tickets it paid for but cannot have;
+    None when it has them all."""
     missing = await undelivered_items(session, order_id=order.id, items=items, domains=domains)
     if not missing:
-        return
+        return None
     amount = total(item.line_total for item in missing)
     starts = {}
     if any(item.kind == "booking" for item in missing):
@@ -160,8 +218,7 @@ async def _flag_undelivered(
         start = starts.get(item.ref_id)
         when = format_local_datetime(start, zone_name=settings.time_zone, locale=settings.locale)
         bookings.append(f"“{item.title}” ({when})" if start is not None else f"“{item.title}”")
-    order.needs_refund = True
-    order.refund_reason = refund_reason(
+    return refund_reason(
         bookings=bookings,
         tickets=[item.title for item in missing if item.kind == "ticket"],
         others=[item.title for item in missing if item.kind not in ("booking", "ticket")],

@@ -7,15 +7,17 @@ import hashlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol, cast
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
-from sqlalchemy import select
+from sqlalchemy import BigInteger, String, Table, bindparam, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bp.cart.services.payment_errors import MerchantNotConfigured
 from bp.cart.services.references import valid_prefix
 from config.settings import Settings
-from models import Order, PageConfig
+from lib.db import Query, execute_alone
+from models import PageConfig
 from services.sumup import SumUpCredentials
 
 # Mixed into the development key so it never equals anything else derived from the secret.
@@ -23,6 +25,19 @@ DEVELOPMENT_KEY_CONTEXT = b"rose-ash-cart/page-config-encryption/v1:"
 MAX_MERCHANT_CODE_LENGTH = 64
 
 log = logging.getLogger(__name__)
+
+
+class MerchantOrder(Protocol):
+    """What finding an order's merchant reads of it (an Order, or an order read as a row)."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def page_id(self) -> int | None: ...
+
+    @property
+    def merchant_code(self) -> str | None: ...
 
 
 @dataclass(frozen=True)
@@ -67,6 +82,19 @@ async def page_config(session: AsyncSession, page_id: int) -> PageConfig | None:
     return await session.scalar(select(PageConfig).where(PageConfig.page_id == page_id))
 
 
+class MerchantSettings(Protocol):
+    """A page's own payment settings (a PageConfig, or its row)."""
+
+    @property
+    def sumup_merchant_code(self) -> str | None: ...
+
+    @property
+    def sumup_api_key_encrypted(self) -> bytes | None: ...
+
+    @property
+    def checkout_prefix(self) -> str | None: ...
+
+
 async def merchant_for_page(
     session: AsyncSession,
     *,
@@ -76,6 +104,18 @@ async def merchant_for_page(
 ) -> MerchantAccount:
     """The page's merchant, each setting falling back to the site's; raise when none is set."""
     config = await page_config(session, page_id) if page_id is not None else None
+    return merchant_of(settings=settings, page_id=page_id, config=config, page_title=page_title)
+
+
+def merchant_of(
+    *,
+    settings: Settings,
+    page_id: int | None,
+    config: MerchantSettings | None,
+    page_title: str | None = None,
+) -> MerchantAccount:
+    """The merchant of a page with these settings (None: none of its own), each setting
+    falling back to the site's; raise when none is set."""
     merchant_code = (config.sumup_merchant_code if config else None) or settings.sumup_merchant_code
     api_key: str | None = None
     if config is not None and config.sumup_api_key_encrypted:
@@ -105,6 +145,34 @@ async def merchant_for_page(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class _ConfigRow:
+    page_id: int
+    sumup_merchant_code: str | None
+    sumup_api_key_encrypted: bytes | None
+    checkout_prefix: str | None
+
+
+_CONFIGS = cast(Table, PageConfig.__table__)
+# The settings of the order's page and of every page paid to its merchant, those with their
+# own key first: all that finding the order's credentials reads, in one statement built once.
+CONFIGS_FOR_ORDER = Query(
+    select(
+        _CONFIGS.c.page_id,
+        _CONFIGS.c.sumup_merchant_code,
+        _CONFIGS.c.sumup_api_key_encrypted,
+        _CONFIGS.c.checkout_prefix,
+    )
+    .where(
+        or_(
+            _CONFIGS.c.page_id == bindparam("page_id", type_=BigInteger),
+            _CONFIGS.c.sumup_merchant_code == bindparam("code", type_=String),
+        )
+    )
+    .order_by(_CONFIGS.c.sumup_api_key_encrypted.is_(None), _CONFIGS.c.page_id)
+)
+
+
 async def merchant_for_pages(
     session: AsyncSession, *, settings: Settings, page_ids: Sequence[int | None]
 ) -> dict[int | None, MerchantAccount]:
@@ -116,25 +184,28 @@ async def merchant_for_pages(
 
 
 async def credentials_for_order(
-    session: AsyncSession, *, settings: Settings, order: Order
+    session: AsyncSession, *, settings: Settings, order: MerchantOrder
 ) -> SumUpCredentials:
     """The credentials that can read the order's checkouts: those of the merchant it is paid to."""
     code = order.merchant_code
     if not code:
         raise MerchantNotConfigured()
+    # Read-only: alone in autocommit when the caller has no transaction open.
+    rows = await execute_alone(session, CONFIGS_FOR_ORDER, {"page_id": order.page_id, "code": code})
+    configs = {row[0]: _ConfigRow(*row) for row in rows}
     candidates: list[int | None] = [order.page_id] if order.page_id is not None else []
     # A cart-wide order, or a page whose merchant changed since: find the merchant by its code.
-    candidates += list(
-        await session.scalars(
-            select(PageConfig.page_id)
-            .where(PageConfig.sumup_merchant_code == code)
-            .order_by(PageConfig.sumup_api_key_encrypted.is_(None), PageConfig.page_id)
-        )
-    )
+    candidates += [
+        page_id for page_id, config in configs.items() if config.sumup_merchant_code == code
+    ]
     candidates.append(None)
     for page_id in dict.fromkeys(candidates):
         try:
-            account = await merchant_for_page(session, settings=settings, page_id=page_id)
+            account = merchant_of(
+                settings=settings,
+                page_id=page_id,
+                config=configs.get(page_id) if page_id is not None else None,
+            )
         except MerchantNotConfigured:
             continue
         if account.merchant_code == code:

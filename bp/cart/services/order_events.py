@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bp.cart.services.order_rows import OrderLine, OrderRow
 from config.settings import Settings
 from lib.money import amount_text
 from models import Order, OrderItem
@@ -23,7 +25,9 @@ def order_url(settings: Settings, order_id: int) -> str:
     return f"{settings.public_base_url.rstrip('/')}/orders/{order_id}/"
 
 
-def order_object(settings: Settings, order: Order, items: list[OrderItem]) -> dict[str, Any]:
+def order_object(
+    settings: Settings, order: Order | OrderRow, items: Sequence[OrderItem | OrderLine]
+) -> dict[str, Any]:
     """The order as other coop apps read it (amounts as strings with two places)."""
     body: dict[str, Any] = {
         "id": order_url(settings, order.id),
@@ -61,8 +65,8 @@ async def emit_order_event(
     session: AsyncSession,
     *,
     settings: Settings,
-    order: Order,
-    items: list[OrderItem],
+    order: Order | OrderRow,
+    items: Sequence[OrderItem | OrderLine],
     event_type: str,
     activity_type: str,
 ) -> bool:

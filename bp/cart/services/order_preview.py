@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -27,6 +28,7 @@ from bp.cart.services.calendar_cart import (
 )
 from bp.cart.services.cart_ticket_lines import TicketGroup, group_tickets
 from bp.cart.services.get_cart import get_cart_lines
+from bp.cart.services.order_rows import OrderRow
 from lib.money import cents, total
 from models import OPEN_STATUSES, Order
 from services.contracts.dtos import CalendarEntryDTO, CartIdentity, CartLineDTO, TicketDTO
@@ -194,7 +196,7 @@ def scopes_overlap(order_page_id: int | None, page_id: int | None) -> bool:
 
 
 async def held_by_orders(
-    session: AsyncSession, *, orders: list[Order], domains: DomainServices
+    session: AsyncSession, *, orders: Sequence[Order | OrderRow], domains: DomainServices
 ) -> list[HeldOrder]:
     """What each of these open orders holds out of the cart."""
     held = []

@@ -5,20 +5,47 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from typing import Protocol, TypeVar, cast
 
-from sqlalchemy import select
+from sqlalchemy import BigInteger, String, Table, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from config.settings import Settings
 from lib.error_codes import ErrorCode
 from lib.errors import NotFound
-from models import PAID_TICKET_STATES, ClosedStatus, Order, OrderItem, OrderStatus
+from models import PAID_TICKET_STATES, ClosedStatus, Order, OrderStatus
 from services.contracts.dtos import CartIdentity
 from services.contracts.ownership import owns
 from services.registry import DomainServices
 
 log = logging.getLogger(__name__)
+
+
+class HeldOrder(Protocol):
+    """What an order's payment window and hold are reckoned from (an Order, or an OrderRow)."""
+
+    @property
+    def created_at(self) -> datetime: ...
+
+    @property
+    def checkout_started_at(self) -> datetime | None: ...
+
+    @property
+    def hold_started_at(self) -> datetime | None: ...
+
+
+class ClaimLine(Protocol):
+    """An order's line as far as its claims go (an OrderItem, or an OrderLine)."""
+
+    @property
+    def kind(self) -> str: ...
+
+    @property
+    def ref_id(self) -> int: ...
+
+
+Line = TypeVar("Line", bound=ClaimLine)
 
 
 class OrderNotFound(NotFound):
@@ -69,22 +96,22 @@ async def owned_order_status(
     return order.status
 
 
-def payment_window_opened_at(order: Order) -> datetime:
+def payment_window_opened_at(order: HeldOrder) -> datetime:
     """When the current payment attempt began."""
     return order.checkout_started_at or order.created_at
 
 
-def hold_started_at(order: Order) -> datetime:
+def hold_started_at(order: HeldOrder) -> datetime:
     """Since when the order's claims are held (by it, or by the order it replaced)."""
     return order.hold_started_at or order.created_at
 
 
-def hold_ends_at(order: Order, settings: Settings) -> datetime:
+def hold_ends_at(order: HeldOrder, settings: Settings) -> datetime:
     """When the order stops holding its claims, however often it was paid again."""
     return hold_started_at(order) + timedelta(minutes=settings.order_hold_max_minutes)
 
 
-def payment_window_ends_at(order: Order, settings: Settings) -> datetime:
+def payment_window_ends_at(order: HeldOrder, settings: Settings) -> datetime:
     """When SumUp's hosted page for the current attempt stops taking payments: its window's
     end, or the end of the order's hold if sooner."""
     window_end = payment_window_opened_at(order) + timedelta(
@@ -93,7 +120,9 @@ def payment_window_ends_at(order: Order, settings: Settings) -> datetime:
     return min(window_end, hold_ends_at(order, settings))
 
 
-def payment_window_open(order: Order, settings: Settings, *, now: datetime | None = None) -> bool:
+def payment_window_open(
+    order: HeldOrder, settings: Settings, *, now: datetime | None = None
+) -> bool:
     """Whether the current attempt's hosted page is still usable."""
     return (now or datetime.now(UTC)) < payment_window_ends_at(order, settings)
 
@@ -116,9 +145,33 @@ async def close_order(
     return released
 
 
+# An open order closed (expired or cancelled), its row already locked by the caller.
+_CLOSE = (
+    update(cast(Table, Order.__table__))
+    .where(Order.__table__.c.id == bindparam("order_id", type_=BigInteger))
+    .values(
+        status=bindparam("status", type_=String),
+        closed_at=bindparam("now"),
+        updated_at=bindparam("now"),
+    )
+)
+
+
+async def close_order_row(
+    session: AsyncSession, *, order_id: int, status: ClosedStatus, domains: DomainServices
+) -> int:
+    """`close_order` for an order read as a row (locked by the caller, who commits)."""
+    await session.execute(
+        _CLOSE, {"order_id": order_id, "status": status, "now": datetime.now(UTC)}
+    )
+    released = await domains.calendar.release_claims_for_order(session, order_id=order_id)
+    log.info("order %s %s; %d bookings and tickets released", order_id, status, released)
+    return released
+
+
 async def undelivered_items(
-    session: AsyncSession, *, order_id: int, items: Sequence[OrderItem], domains: DomainServices
-) -> list[OrderItem]:
+    session: AsyncSession, *, order_id: int, items: Sequence[Line], domains: DomainServices
+) -> list[Line]:
     """The order's bookings and tickets that are not confirmed for it (sold out, taken, gone)."""
     booking_ids = {item.ref_id for item in items if item.kind == "booking"}
     ticket_ids = {item.ref_id for item in items if item.kind == "ticket"}

@@ -10,11 +10,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bp.cart.services.check_sumup_status import check_sumup_status
 from bp.cart.services.order_messages import confirmed_message, held_phrase, released_message
-from bp.cart.services.order_state import get_owned_order_or_raise, payment_window_ends_at
+from bp.cart.services.order_rows import OrderLine, OrderRow, read_owned_order
+from bp.cart.services.order_state import OrderNotFound, payment_window_ends_at
 from bp.cart.services.payment_errors import PaymentProviderUnavailable
 from bp.order.services.order_ticket_lines import OrderTicketGroup, group_order_tickets
 from config.settings import Settings
-from models import OPEN_STATUSES, PAID_TICKET_STATES, Order, OrderItem
+from models import OPEN_STATUSES, PAID_TICKET_STATES
 from services.contracts.dtos import CartIdentity, TicketDTO
 from services.registry import DomainServices
 from services.sumup import PaymentGateway
@@ -41,7 +42,7 @@ class PaidTicket:
 class ReturnView:
     """The order (with its items) and how the return page presents it."""
 
-    order: Order
+    order: OrderRow
     # "paid", "failed" (may pay again), "pending" (SumUp has not confirmed yet), "mismatch"
     # (SumUp took a payment that does not match the order: the coop looks into it) or "closed".
     state: str
@@ -66,7 +67,7 @@ class ReturnView:
         return released_message(**_claim_counts(self.order))
 
 
-def _claim_counts(order: Order) -> dict[str, int]:
+def _claim_counts(order: OrderRow) -> dict[str, int]:
     kinds = [item.kind for item in order.items]
     return {"bookings": kinds.count("booking"), "tickets": kinds.count("ticket")}
 
@@ -81,8 +82,8 @@ async def return_view(
     domains: DomainServices,
 ) -> ReturnView:
     """Settle the shopper's order by SumUp if it is still open, and say where it stands."""
-    order = await get_owned_order_or_raise(session, order_id=order_id, identity=identity)
-    await session.commit()
+    # Read alone in autocommit (no transaction is open here): one statement, no BEGIN.
+    order = await _owned_order_or_raise(session, order_id=order_id, identity=identity)
     unreachable = False
     if order.status in OPEN_STATUSES and order.payment_mismatch_at is None:
         try:
@@ -96,8 +97,7 @@ async def return_view(
             )
         except PaymentProviderUnavailable:
             unreachable = True
-        order = await get_owned_order_or_raise(session, order_id=order_id, identity=identity)
-        await session.commit()
+        order = await _owned_order_or_raise(session, order_id=order_id, identity=identity)
     state = _state(order)
     confirmation = None
     ticket_groups: list[OrderTicketGroup[PaidTicket]] = []
@@ -114,8 +114,17 @@ async def return_view(
     )
 
 
+async def _owned_order_or_raise(
+    session: AsyncSession, *, order_id: int, identity: CartIdentity | None
+) -> OrderRow:
+    order = await read_owned_order(session, order_id=order_id, identity=identity)
+    if order is None:
+        raise OrderNotFound()
+    return order
+
+
 async def _delivered(
-    session: AsyncSession, *, order: Order, domains: DomainServices
+    session: AsyncSession, *, order: OrderRow, domains: DomainServices
 ) -> tuple[str | None, list[OrderTicketGroup[PaidTicket]]]:
     """What the paid order's bookings and tickets came to, by their states now, and its
     tickets grouped with their codes."""
@@ -123,19 +132,19 @@ async def _delivered(
     bookings = tickets = 0
     sold: dict[int, TicketDTO] = {}
     if "booking" in kinds:
-        entries = await domains.calendar.entries_for_order(session, order_id=order.id)
-        bookings = sum(1 for entry in entries if entry.state == "confirmed")
+        # Counted in one read (alone in autocommit when no transaction is open).
+        bookings, _ = await domains.calendar.delivered_for_order(session, order_id=order.id)
     if "ticket" in kinds:
+        # Alone in autocommit too.
         found = await domains.calendar.tickets_for_order(session, order_id=order.id)
         sold = {ticket.id: ticket for ticket in found}
         tickets = sum(1 for ticket in found if ticket.state in PAID_TICKET_STATES)
-    await session.commit()
     lines = [_paid_ticket(item, sold.get(item.ref_id)) for item in order.items]
     groups = group_order_tickets(line for line in lines if line is not None)
     return confirmed_message(bookings=bookings, tickets=tickets), groups
 
 
-def _paid_ticket(item: OrderItem, ticket: TicketDTO | None) -> PaidTicket | None:
+def _paid_ticket(item: OrderLine, ticket: TicketDTO | None) -> PaidTicket | None:
     if item.kind != "ticket":
         return None
     return PaidTicket(
@@ -150,7 +159,7 @@ def _paid_ticket(item: OrderItem, ticket: TicketDTO | None) -> PaidTicket | None
     )
 
 
-def _state(order: Order) -> str:
+def _state(order: OrderRow) -> str:
     if order.status == "paid":
         return "paid"
     if order.payment_mismatch_at is not None:

@@ -19,18 +19,20 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import BigInteger, String, bindparam, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bp.cart.services.check_sumup_status import check_sumup_status
+from bp.cart.services.order_rows import ORDER_SELECT, OrderRow, order_from_rows
 from config.settings import Settings
+from lib.db import Query, execute_alone
 from lib.error_codes import ErrorCode
-from lib.errors import BadRequest, NotFound, unavailable
+from lib.errors import BadRequest, NotFound, database_unavailable, unavailable
 from lib.ids import is_id
 from lib.json_body import loads_or_none
-from models import OPEN_STATUSES, Order, OrderCheckout
+from models import OPEN_STATUSES, OrderCheckout
 from services.registry import DomainServices
 from services.sumup import PaymentGateway
 from services.sumup.ids import is_checkout_id
@@ -42,6 +44,20 @@ CHECKOUT_EVENT_PREFIXES = ("checkout.", "checkouts.")
 MAX_ORDER_DIGITS = 19
 
 log = logging.getLogger(__name__)
+
+_ORDER_CHECKOUTS = OrderCheckout.__table__
+# The order (as order_rows reads it) and when the named checkout was recorded as one of its
+# own (NULL when it is not): built once.
+ORDER_FOR_WEBHOOK = Query(
+    ORDER_SELECT.add_columns(
+        select(_ORDER_CHECKOUTS.c.recorded_at)
+        .where(
+            _ORDER_CHECKOUTS.c.order_id == bindparam("order_id", type_=BigInteger),
+            _ORDER_CHECKOUTS.c.checkout_id == bindparam("checkout_id", type_=String),
+        )
+        .scalar_subquery()
+    )
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +74,7 @@ class _Question:
     the order, as read for the question (settlement goes on from it, in the same transaction)."""
 
     checkout_id: str | None
-    order: Order
+    order: OrderRow
     # False when settlement can answer from the order alone (it asks SumUp nothing).
     asks_sumup: bool = True
 
@@ -113,7 +129,12 @@ async def settle_from_webhook(
     except NotFound:
         log.warning("webhook for unknown order %s (checkout %s) ignored", order_id, checkout_id)
         return
-    except (DBAPIError, PoolTimeoutError, OSError) as error:
+    except Exception as error:
+        # A statement alone on the driver raises asyncpg's own errors, not SQLAlchemy's.
+        if not isinstance(
+            error, (DBAPIError, PoolTimeoutError, OSError)
+        ) and not database_unavailable(error):
+            raise
         log.error("webhook for order %s: database unreachable: %s", order_id, error)
         raise unavailable(ErrorCode.DATABASE_UNAVAILABLE) from error
     log.info(
@@ -129,38 +150,27 @@ async def _question(
     session: AsyncSession, *, hint: WebhookHint, settings: Settings
 ) -> _Question | None:
     """What to ask SumUp for this webhook, or None when nothing it says could change the order."""
-    # Fresh from the database (the session may hold an older copy), not locked: settlement
-    # locks it when it changes it.
-    row = (
-        await session.execute(
-            select(
-                Order,
-                select(OrderCheckout.recorded_at)
-                .where(
-                    OrderCheckout.order_id == hint.order_id,
-                    OrderCheckout.checkout_id == hint.checkout_id,
-                )
-                .scalar_subquery(),
-            )
-            .where(Order.id == hint.order_id)
-            .execution_options(populate_existing=True)
-        )
-    ).one_or_none()
-    if row is None:
+    # Not locked: settlement locks the order when it changes it. Read alone in autocommit when
+    # no transaction is open (one statement, no BEGIN).
+    rows = await execute_alone(
+        session, ORDER_FOR_WEBHOOK, {"order_id": hint.order_id, "checkout_id": hint.checkout_id}
+    )
+    if not rows:
         await session.commit()
         log.warning(
             "webhook for unknown order %s (checkout %s) ignored", hint.order_id, hint.checkout_id
         )
         return None
-    order, recorded_at = row
+    row = rows.one()
+    order = order_from_rows([row[:-1]])
+    assert order is not None
+    recorded_at = row[-1]
     status, reference, current = order.status, order.sumup_reference, order.sumup_checkout_id
     if status == "paid" and hint.checkout_id == current:
         # Paid by this very checkout: settlement says so without asking SumUp.
         return _Question(checkout_id=current, order=order, asks_sumup=False)
     # A hosted checkout can be paid until its session ends; after that it changes no more.
-    lifetime = timedelta(
-        minutes=settings.payment_window_minutes + settings.checkout_grace_minutes
-    )
+    lifetime = timedelta(minutes=settings.payment_window_minutes + settings.checkout_grace_minutes)
     if recorded_at is not None and recorded_at > datetime.now(UTC) - lifetime:
         return _Question(checkout_id=hint.checkout_id, order=order)
     if status in OPEN_STATUSES and (reference is not None or current is not None):
