@@ -7,14 +7,17 @@ from typing import Any
 
 from flask.templating import _default_template_ctx_processor as flask_default_processor
 from quart import Quart, request, session
+from quart.wrappers import BaseRequestWebsocket
 
 import path_setup  # noqa: F401
 from bp.cart import bp as cart_bp
 from bp.cart import internal_bp as internal_cart_bp
+from bp.cart.request_identity import adopt_anonymous_cart_on_sign_in
 from bp.cart.services.purge import purge_job
 from bp.cart.services.reconciler import reconciler_job
 from bp.dev import bp as dev_bp
 from bp.fragments import bp as fragments_bp
+from bp.fragments.routes import IDENTITY_PARAMS
 from bp.health import bp as health_bp
 from bp.openapi import bp as openapi_bp
 from bp.order import bp as order_bp
@@ -23,7 +26,7 @@ from bp.order.services.payment_messages import TEMPLATE_GLOBALS as PAYMENT_MESSA
 from bp.orders import bp as orders_bp
 from bp.runtime import install_runtime
 from bp.staff import bp as staff_bp
-from bp.staff import install_staff_gate
+from bp.staff import require_staff
 from config.settings import Settings, load_settings
 from lib.access_log import install_access_log_escaping
 from lib.assets import asset_url
@@ -33,13 +36,13 @@ from lib.error_codes import ErrorCode
 from lib.error_handlers import register_error_handlers
 from lib.errors import unavailable
 from lib.idempotency import install_idempotency
-from lib.internal_auth import install_internal_auth
+from lib.internal_auth import bearer_token_check
 from lib.openapi import install_openapi
 from lib.pages import install_page_rendering
+from lib.pipeline import install_pipeline
 from lib.rate_limits import install_rate_limits
-from lib.request_observation import install_request_observation
-from lib.secret_paths import install_path_redaction
-from lib.security_headers import install_security_headers
+from lib.request_observation import RequestObservation
+from lib.security_headers import security_headers
 from lib.sessions import RedisSession, RedisSessionInterface
 from lib.static_files import install_static_files
 from lib.structured_logs import configure_logging
@@ -50,8 +53,11 @@ ONE_YEAR = 365 * 24 * 3600
 # A request body must arrive within this time: a client trickling one byte at a time does not
 # hold a connection longer (Hypercorn's read timeout ends one that stops sending).
 BODY_TIMEOUT_SECONDS = 15
-# Requests that must work while the session store is down: probes, other apps, SumUp.
+# Requests that must work while the session store is down: probes, other apps, SumUp. None of
+# them reads the shopper's session, so none loads it, except a fragment asked for without
+# naming the shopper (the browser's own cart, from its cookie).
 SESSIONLESS_PREFIXES = ("/healthz", "/readyz", "/internal/", "/checkout/webhook/", "/static/")
+FRAGMENTS_PREFIX = "/internal/fragments/"
 # The background jobs, started and stopped with serving: settle and expire open orders, relay
 # the outbox to the federation store, mail the shoppers what the outbox reports (when an SMTP
 # host is set), and empty the anonymous carts left behind.
@@ -82,10 +88,8 @@ def create_app(config: dict[str, Any] | None = None) -> Quart:
         PROPAGATE_EXCEPTIONS=False,
     )
     install_runtime(app, app_runtime)
-    # First of the request hooks: a request another hook refuses is still timed and logged.
-    install_request_observation(app, app_runtime.metrics)
     app.session_interface = RedisSessionInterface(  # type: ignore[assignment]
-        settings, store=lambda: app_runtime.redis.auth
+        settings, store=lambda: app_runtime.redis.auth, needed=_reads_the_session
     )
 
     _register_blueprints(app, settings)
@@ -93,17 +97,30 @@ def create_app(config: dict[str, Any] | None = None) -> Quart:
         app, title="Rose Ash cart: internal API", version=API_VERSION, description=API_DESCRIPTION
     )
     register_error_handlers(app)
-    install_security_headers(app, settings)
-    install_path_redaction(app)
     install_static_files(app)
-    # In this order: the token check says who calls, the limits use that, then CSRF.
-    install_internal_auth(app, token=settings.internal_api_token.get_secret_value())
-    install_rate_limits(app, settings, redis=lambda: app_runtime.redis.cart)
+    limits = install_rate_limits(app, settings, redis=lambda: app_runtime.redis.cart)
     install_idempotency(app, redis=lambda: app_runtime.redis.cart)
-    # Before CSRF: to anyone but the staff, the staff console's routes do not exist.
-    install_staff_gate(app)
-    init_csrf(app, secret_key=secret_key)
-    app.before_request(_refuse_without_session_store)
+    observation = RequestObservation(app_runtime.metrics)
+    # Every request's way, in this order (lib/pipeline.py). First the id and the metrics: a
+    # request a later step refuses is still timed and logged. The token check says who calls,
+    # the limits use that. To anyone but the staff the staff console's routes do not exist,
+    # before CSRF could say otherwise. Then CSRF, the session store's check, and the
+    # adoption of an anonymous cart at the first request after a sign-in.
+    install_pipeline(
+        app,
+        before=(
+            observation.start,
+            bearer_token_check(settings.internal_api_token.get_secret_value()),
+            limits.count_by_hand,
+            limits.check_route,
+            require_staff,
+            init_csrf(app, secret_key=secret_key),
+            _refuse_without_session_store,
+            adopt_anonymous_cart_on_sign_in,
+        ),
+        after=(limits.add_headers, observation.finish),
+        headers=security_headers(settings),
+    )
     app.jinja_env.globals.update(
         settings=settings,
         asset_url=asset_url,
@@ -137,6 +154,16 @@ def _register_blueprints(app: Quart, settings: Settings) -> None:
     # it adds nothing, since it looks for a Flask context. Quart's own (async) one stays.
     for processors in app.template_context_processors.values():
         processors[:] = [p for p in processors if p is not flask_default_processor]
+
+
+def _reads_the_session(request: BaseRequestWebsocket) -> bool:
+    """Whether the request's route may read the shopper's session."""
+    path = request.path
+    if not path.startswith(SESSIONLESS_PREFIXES):
+        return True
+    return path.startswith(FRAGMENTS_PREFIX) and not any(
+        name in request.args for name in IDENTITY_PARAMS
+    )
 
 
 async def _refuse_without_session_store() -> None:

@@ -13,24 +13,39 @@ from benchmarks.statements import StatementCount
 from benchmarks.wrk import WrkResult
 
 BARE = "bare"
+# Bare Quart running the badge's one statement on asyncpg (benchmarks/practical_app.py).
+PRACTICAL = "practical"
+YARDSTICKS = (BARE, PRACTICAL)
 LABELS = {
     "bare": "bare Quart, same fragment",
+    "practical": "practical limit: bare Quart + the badge's statement",
+    "healthz": "`/healthz` (the pipeline around nothing)",
     "cart_mini": "`cart-mini` (token + `user_id`)",
+    "cart_mini_cookie": "`cart-mini` from the shopper's cookie",
     "summary": "`/internal/cart/summary`",
     "page_cart": "page cart (5 lines)",
     "overview": "cart overview",
+    "orders_list": "orders list",
     "add_to_cart": "add-to-cart (HTMX)",
     "set_quantity": "set-quantity (HTMX)",
 }
-# Lowest acceptable ratio of req/s to bare Quart, per path.
-RATIO_TARGETS = {
-    "cart_mini": 0.60,
-    "summary": 0.60,
-    "page_cart": 0.30,
-    "overview": 0.30,
-    "add_to_cart": 0.40,
-    "set_quantity": 0.40,
+# Lowest acceptable ratio of req/s, per path, and to which yardstick of the same run: the
+# badge and the summary do what the practical limit does, so they are held to it; the pages
+# and writes do more than any yardstick, so they are held to a share of bare Quart.
+TARGETS = {
+    "cart_mini": (PRACTICAL, 0.85),
+    "summary": (PRACTICAL, 0.85),
+    "cart_mini_cookie": (PRACTICAL, 0.75),
+    "page_cart": (BARE, 0.30),
+    "overview": (BARE, 0.30),
+    "orders_list": (BARE, 0.30),
+    "add_to_cart": (BARE, 0.35),
+    "set_quantity": (BARE, 0.40),
 }
+# A worker's memory is flat when, after its first 50,000 requests (a tenth of a shorter run),
+# its RSS stays within this of what it was then.
+MEMORY_WARM_REQUESTS = 50_000
+MEMORY_FLAT_KIB = 2 * 1024
 FIXED_RATE_P99_TARGET_MS = 25.0
 STATEMENTS_TARGET = 15
 ORDERS_TARGETS = {"tickets": 3_000.0, "mixed": 1_000.0}
@@ -76,40 +91,70 @@ class Report:
     notes: list[str] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
 
-    def bare_rps(self) -> float:
-        bare = [run.result.rps for run in self.paths if run.path == BARE]
-        return sum(bare) / len(bare) if bare else 0.0
+    def yardstick_rps(self, yardstick: str) -> float:
+        """The mean req/s of a yardstick's runs (before and after the paths), 0 if none ran."""
+        runs = [run.result.rps for run in self.paths if run.path == yardstick]
+        return sum(runs) / len(runs) if runs else 0.0
 
-    def ratio(self, result: WrkResult) -> float:
-        bare = self.bare_rps()
-        return result.rps / bare if bare else 0.0
+    def bare_rps(self) -> float:
+        return self.yardstick_rps(BARE)
+
+    def ratio(self, result: WrkResult, yardstick: str = BARE) -> float:
+        """`result`'s req/s over the yardstick's mean in this run (0 when it did not run)."""
+        measured = self.yardstick_rps(yardstick)
+        return result.rps / measured if measured else 0.0
+
+    def verdict(self, run: PathRun) -> tuple[str, float, bool] | None:
+        """The path's target: its yardstick, the lowest ratio, and whether it was met."""
+        target = TARGETS.get(run.path)
+        if target is None or run.path in YARDSTICKS:
+            return None
+        yardstick, lowest = target
+        return yardstick, lowest, self.ratio(run.result, yardstick) >= lowest
 
 
 def _verdict(ok: bool) -> str:
     return "met" if ok else "**not met**"
 
 
+def goal_text(report: Report, run: PathRun) -> str:
+    """The target cell: `≥ 0.85 of the practical limit met`, or empty."""
+    verdict = report.verdict(run)
+    if verdict is None:
+        return ""
+    yardstick, lowest, ok = verdict
+    of = "the practical limit" if yardstick == PRACTICAL else "bare Quart"
+    return f"≥ {lowest:.2f} of {of} {_verdict(ok)}"
+
+
+def _ratio_cell(report: Report, result: WrkResult, yardstick: str) -> str:
+    return f"{report.ratio(result, yardstick):.2f}" if report.yardstick_rps(yardstick) else "-"
+
+
 def path_row(report: Report, run: PathRun) -> str:
     result = run.result
     label = LABELS[run.path] + (f" ({run.round})" if run.round else "")
-    target = RATIO_TARGETS.get(run.path)
-    ratio = report.ratio(result)
-    goal = f"≥ {target:.2f} {_verdict(ratio >= target)}" if target else ""
     answers = result.status_summary() + (f"; {result.failed:,} failed" if result.failed else "")
     return (
         f"| {label} | {result.rps:,.0f} | {result.p50_ms:.1f} ms | {result.p99_ms:.1f} ms | "
-        f"{ratio:.2f} | {goal} | {answers} |"
+        f"{_ratio_cell(report, result, BARE)} | {_ratio_cell(report, result, PRACTICAL)} | "
+        f"{goal_text(report, run)} | {answers} |"
     )
 
 
 def console_path(report: Report, run: PathRun) -> str:
     result = run.result
     label = (run.path + (f" ({run.round})" if run.round else ""))[:24]
-    ratio = f"{report.ratio(result):5.2f}" if report.bare_rps() else "  -  "
+    ratios = "  ".join(
+        f"{name} {report.ratio(result, name):5.2f}"
+        for name in YARDSTICKS
+        if report.yardstick_rps(name)
+    )
     failed = f"  failed {result.failed:,}" if result.failed else ""
+    goal = goal_text(report, run)
     return (
         f"  {label:24} {result.rps:9,.0f} req/s  p50 {result.p50_ms:7.1f} ms  "
-        f"p99 {result.p99_ms:7.1f} ms  ratio {ratio}{failed}"
+        f"p99 {result.p99_ms:7.1f} ms  {ratios}{failed}" + (f"  [{goal}]" if goal else "")
     )
 
 
@@ -119,11 +164,14 @@ def _throughput(report: Report) -> list[str]:
     return [
         "### Throughput, one Hypercorn worker each",
         "",
-        "| path | req/s | p50 | p99 | ratio to bare Quart | target | answers |",
-        "|---|---:|---:|---:|---:|---|---|",
+        "| path | req/s | p50 | p99 | ratio to bare Quart | ratio to the practical limit | "
+        "target | answers |",
+        "|---|---:|---:|---:|---:|---:|---|---|",
         *(path_row(report, run) for run in report.paths),
         "",
-        f"The ratio divides by the mean of the bare app's runs ({report.bare_rps():,.0f} req/s).",
+        "Each ratio divides by the mean of the yardstick's runs before and after the paths "
+        f"(bare Quart {report.bare_rps():,.0f} req/s, the practical limit "
+        f"{report.yardstick_rps(PRACTICAL):,.0f} req/s).",
         "",
     ]
 
@@ -254,6 +302,35 @@ def _statements(report: Report) -> list[str]:
     return [*lines, "```", ""]
 
 
+@dataclass(frozen=True)
+class MemoryVerdict:
+    """Where a worker's warm-up ends, and how far its RSS moved after it."""
+
+    warm: tuple[int, int]
+    last: tuple[int, int]
+    highest_after_kib: int
+    lowest_after_kib: int
+
+    @property
+    def spread_kib(self) -> int:
+        """How far RSS moved after the warm-up, its lowest to its highest (warm-up included)."""
+        return self.highest_after_kib - self.lowest_after_kib
+
+    @property
+    def flat(self) -> bool:
+        return self.spread_kib <= MEMORY_FLAT_KIB
+
+
+def memory_verdict(samples: list[tuple[int, int]]) -> MemoryVerdict:
+    """From (requests served, RSS KiB) samples: the first sample after 50,000 requests (after
+    a tenth of a shorter run) and the RSS's range from there to the end."""
+    last = samples[-1]
+    warm_after = min(MEMORY_WARM_REQUESTS, last[0] // 10)
+    warm = next((m for m in samples if m[0] >= warm_after), last)
+    after = [rss for served, rss in samples if served >= warm[0]]
+    return MemoryVerdict(warm, last, max(after), min(after))
+
+
 def _memory(report: Report) -> list[str]:
     if not report.memory:
         return []
@@ -261,11 +338,15 @@ def _memory(report: Report) -> list[str]:
     growth = (last[1] - first[1]) / 1024
     samples = ", ".join(f"{n:,}: {rss / 1024:.1f}" for n, rss in report.memory)
     statuses = ", ".join(f"{s}: {n:,}" for s, n in sorted(report.memory_statuses.items()))
-    # The worker's first tenth of the requests fills what fills once (imports run, templates
-    # compiled, statement caches); what it grows after that is what a leak would show.
-    warm = next((m for m in report.memory if m[0] >= last[0] / 10), last)
+    verdict = memory_verdict(report.memory)
+    warm = verdict.warm
     half = next((m for m in report.memory if m[0] >= last[0] / 2), last)
     per_10k = (last[1] - half[1]) / 1024 / max(1, last[0] - half[0]) * 10_000
+    flat = (
+        f"flat: within {MEMORY_FLAT_KIB // 1024} MiB, met"
+        if verdict.flat
+        else f"not flat (more than {MEMORY_FLAT_KIB // 1024} MiB): **not met**"
+    )
     return [
         "### Memory of one service worker over mixed requests",
         "",
@@ -273,11 +354,13 @@ def _memory(report: Report) -> list[str]:
         "|---|---:|---:|---:|---:|",
         f"| start | {last[0]:,} | {first[1] / 1024:.1f} MiB | {last[1] / 1024:.1f} MiB | "
         f"{growth:+.1f} MiB |",
-        f"| after the first tenth ({warm[0]:,} requests) | {last[0] - warm[0]:,} | "
+        f"| after the warm-up ({warm[0]:,} requests) | {last[0] - warm[0]:,} | "
         f"{warm[1] / 1024:.1f} MiB | {last[1] / 1024:.1f} MiB | "
         f"{(last[1] - warm[1]) / 1024:+.1f} MiB |",
         "",
-        f"Over the second half ({half[0]:,} to {last[0]:,} requests) the worker grew "
+        f"After the warm-up RSS ranged over {verdict.spread_kib / 1024:.1f} MiB "
+        f"({verdict.lowest_after_kib / 1024:.1f} to {verdict.highest_after_kib / 1024:.1f} MiB): "
+        f"{flat}. Over the second half ({half[0]:,} to {last[0]:,} requests) the worker grew "
         f"{per_10k:+.2f} MiB per 10,000 requests.",
         "",
         f"RSS (MiB) after each stretch, by requests served: {samples}. Answers: {statuses}.",

@@ -20,6 +20,8 @@ from benchmarks.wrk import LuaValue
 
 FORM = "application/x-www-form-urlencoded"
 CART_MINI = "/internal/fragments/cart-mini?user_id="
+# The badge a shopper's own browser asks for, from its session cookie (no token, no user id).
+CART_MINI_OWN = "/internal/fragments/cart-mini"
 SUMMARY = "/internal/cart/summary?user_id="
 LINE = re.compile(r'data-testid="line-\d+"')
 
@@ -50,6 +52,15 @@ local function htmx(browser)
           ["Content-Type"] = FORM}
 end
 local builders = {}
+builders.healthz = function()
+  return wrk.format("GET", "/healthz")
+end
+builders.cart_mini_cookie = function()
+  return wrk.format("GET", CART_MINI_OWN, {Cookie = pick(READERS).cookie})
+end
+builders.orders_list = function()
+  return wrk.format("GET", "/orders/", {Cookie = pick(READERS).cookie})
+end
 builders.cart_mini = function()
   return wrk.format("GET", CART_MINI .. pick(USERS), AUTH)
 end
@@ -93,7 +104,17 @@ function request()
 end
 """
 
-PATH_NAMES = ("cart_mini", "summary", "page_cart", "overview", "add_to_cart", "set_quantity")
+PATH_NAMES = (
+    "healthz",
+    "cart_mini",
+    "cart_mini_cookie",
+    "summary",
+    "page_cart",
+    "overview",
+    "orders_list",
+    "add_to_cart",
+    "set_quantity",
+)
 # The memory run's mix: badges dominate, as on the coop's pages; writes are a fifth.
 MEMORY_MIX = (
     ("cart_mini", 40),
@@ -118,6 +139,7 @@ def script_data(
     return {
         "FORM": FORM,
         "CART_MINI": CART_MINI,
+        "CART_MINI_OWN": CART_MINI_OWN,
         "SUMMARY": SUMMARY,
         "AUTH": {"Authorization": f"Bearer {token}"},
         "USERS": users,
@@ -172,7 +194,20 @@ async def check_path(
 ) -> None:
     """One request of the path, checked for what a shopper or another app would see."""
     auth = {"Authorization": f"Bearer {token}"}
-    if path == "cart_mini":
+    if path == "healthz":
+        response = await http.get("/healthz")
+        expected = '"ok"'
+    elif path == "cart_mini_cookie":
+        response = await http.get(CART_MINI_OWN, headers=reader.credentials.headers())
+        expected = 'id="cart-mini"'
+        if response.status_code == 200 and 'data-count="0"' in response.text:
+            raise PathCheckFailed(f"the badge of user {reader.user_id}'s cookie shows 0 items")
+    elif path == "orders_list":
+        response = await http.get("/orders/", headers=reader.credentials.headers())
+        expected = 'id="orders-list"'
+        if response.status_code == 200 and 'id="orders-sign-in"' in response.text:
+            raise PathCheckFailed(f"the orders list of user {reader.user_id} asks to sign in")
+    elif path == "cart_mini":
         response = await http.get(f"{CART_MINI}{user_id}", headers=auth)
         expected = 'id="cart-mini"'
     elif path == "summary":

@@ -149,7 +149,14 @@ class Settings(BaseSettings):
     rate_limit_pages: Rate = "300/minute"
     rate_limit_writes: Rate = "60/minute"
     rate_limit_checkout: Rate = "10/minute"
-    rate_limit_webhook: Rate = "300/minute"
+    # SumUp's webhook, per sending address. Sized for 3,000 paid orders a minute: an order's
+    # checkout may change status twice (a failed attempt, then paid) and SumUp may deliver
+    # each change twice, so up to 12,000 deliveries a minute, and SumUp sends them from a few
+    # addresses, any one of which may carry them all. 15,000 leaves a quarter spare (and,
+    # as the limiter counts, admits a burst of as many after a quiet minute, such as SumUp's
+    # retries after an outage). Junk cannot spend SumUp's allowance: the per-order limit
+    # below counts only webhooks that make us ask SumUp, at most four per order in a minute.
+    rate_limit_webhook: Rate = "15000/minute"
     rate_limit_webhook_per_order: Rate = "10/minute"
     rate_limit_failed_tokens: Rate = "10/minute"
     # An order's link (its secret in the path): enough for a shopper, far too few to guess one.

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from quart import Quart, g, request, session
@@ -54,8 +54,9 @@ def is_valid_token(secret_key: str, sid: str, sent: str) -> bool:
     return hmac.compare_digest(presented, sign(secret_key, sid).encode())
 
 
-def init_csrf(app: Quart, *, secret_key: str) -> None:
-    """Install the check and the `csrf_token()` template helper."""
+def init_csrf(app: Quart, *, secret_key: str) -> Callable[[], Awaitable[None]]:
+    """Install the `csrf_token()` template helper; answer the check, a step of the request
+    pipeline (lib/pipeline.py)."""
 
     def csrf_token() -> str:
         """A token for this browser's session (a new visitor's is minted with the page); made
@@ -70,7 +71,7 @@ def init_csrf(app: Quart, *, secret_key: str) -> None:
         return made[1]
 
     async def verify_csrf() -> None:
-        """before_request: refuse an unsafe request whose token was not made for its session."""
+        """Refuse an unsafe request whose token was not made for its session."""
         # A request that matched no route gets its 404/405, not a CSRF complaint.
         if request.method not in UNSAFE_METHODS or request.routing_exception is not None:
             return
@@ -84,5 +85,5 @@ def init_csrf(app: Quart, *, secret_key: str) -> None:
         if not sid or not sent or not is_valid_token(secret_key, sid, sent):
             raise ServiceError(403, ErrorCode.CSRF_FAILED)
 
-    app.before_request(verify_csrf)
     app.jinja_env.globals["csrf_token"] = csrf_token
+    return verify_csrf

@@ -1,9 +1,10 @@
 """Bearer-token protection of the internal API that other coop apps call.
 
-`install_internal_auth` checks the `Authorization` header of every request against the token it
-is given (in constant time) and records the answer; `require_internal_token` (a view
-decorator) and `require_internal_caller` (for a view that needs the token only sometimes) read
-that answer. An empty expected token matches nothing: a blank setting never opens the door.
+`bearer_token_check` (a step of the request pipeline) checks the `Authorization` header of
+every request against the token it is given (in constant time) and records the answer;
+`require_internal_token` (a view decorator) and `require_internal_caller` (for a view that
+needs the token only sometimes) read that answer. An empty expected token matches nothing: a
+blank setting never opens the door.
 """
 
 from __future__ import annotations
@@ -26,13 +27,19 @@ CALLER_FLAG = "internal_caller"
 WRONG_TOKEN_FLAG = "internal_token_wrong"  # noqa: S105  (an attribute name)
 
 
-def install_internal_auth(app: Quart, *, token: str) -> None:
-    """Check each request's bearer token against `token`, before any view runs."""
+def bearer_token_check(token: str) -> Callable[[], Awaitable[None]]:
+    """A step of the request pipeline: check the request's bearer token against `token` (in
+    constant time) and record the answer, before any view runs."""
     expected = token.strip().encode()
 
     async def check_bearer_token() -> None:
         header = request.headers.get("Authorization")
-        scheme, _, sent = (header or "").partition(" ")
+        if header is None:
+            # Most requests (a shopper's) send none: nothing to compare.
+            setattr(g, CALLER_FLAG, False)
+            setattr(g, WRONG_TOKEN_FLAG, False)
+            return
+        scheme, _, sent = header.partition(" ")
         presented = sent.strip().encode("utf-8", "surrogateescape")
         valid = (
             bool(expected)
@@ -45,7 +52,12 @@ def install_internal_auth(app: Quart, *, token: str) -> None:
         # (lib/rate_limits.py). Another scheme (Basic auth in front of a staging site) is not.
         setattr(g, WRONG_TOKEN_FLAG, scheme.lower() == "bearer" and not valid)
 
-    app.before_request(check_bearer_token)
+    return check_bearer_token
+
+
+def install_internal_auth(app: Quart, *, token: str) -> None:
+    """The check as a request hook of its own, for an app without the service's pipeline."""
+    app.before_request(bearer_token_check(token))
 
 
 def is_internal_caller() -> bool:

@@ -4,8 +4,10 @@ Every route gets the limits of its class, from the settings: a page (GET), a sho
 (POST), a checkout (which calls SumUp with the merchant's key), SumUp's webhook (per client,
 and per order, since each one makes us ask SumUp), or an internal route (limited only for a
 caller without the internal token). The health probes and static files are exempt
-(`rate_exempt`). Over a limit, quart-rate-limiter raises RateLimitExceeded, which the one
-error mapping answers as 429 with Retry-After.
+(`rate_exempt`). A route's limits are checked and counted by a step of the request pipeline
+(`RouteLimits`, one Redis round trip for all of them); over a limit it raises
+quart-rate-limiter's RateLimitExceeded, which the one error mapping answers as 429 with
+Retry-After.
 
 Three limits are counted by hand (lib/rate_counts.py), since a view's limits count per
 route and only for routes that exist: a wrong bearer token counts against the client's
@@ -28,18 +30,18 @@ from functools import wraps
 from math import ceil
 from typing import Any, TypeVar
 
-from quart import Quart, current_app, request
+from quart import Quart, Response, current_app, request
 from quart_rate_limiter import (
     QUART_RATE_LIMITER_EXEMPT_ATTRIBUTE,
     QUART_RATE_LIMITER_LIMITS_ATTRIBUTE,
     RateLimit,
-    RateLimiter,
+    RateLimitExceeded,
     rate_exempt,
     rate_limit,
 )
 from quart_rate_limiter.store import RateLimiterStoreABC
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
+from redis.exceptions import NoScriptError, RedisError
 
 from config.settings import Settings, parse_rate
 from lib.client_address import client_address, networks
@@ -47,6 +49,7 @@ from lib.internal_auth import is_internal_caller, requires_internal_token, sent_
 from lib.rate_counts import spend
 
 __all__ = [
+    "RateLimitSteps",
     "install_rate_limits",
     "rate_class",
     "rate_exempt",
@@ -61,10 +64,44 @@ ADDRESS_FIELD = "email"
 RATE_CLASS_ATTRIBUTE = "_rate_class"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 KEY_PREFIX = "ratelimit:"
+# The limiter's algorithm (GCRA, as quart-rate-limiter counts: each key keeps its theoretical
+# arrival time, `tat`) run in Redis, for all of a route's limits at once: one round trip
+# where quart-rate-limiter made four per limit (read to check, read and write to count, read
+# again for the response's headers). Either every limit admits the request and each counts
+# it, or none does. ARGV: now, then each key's interval between requests and the most it may
+# run ahead of now. Answers 1 and each key's wait after this request, or 0, the seconds to
+# wait, and each key's wait as it stands (numbers as strings: Redis truncates Lua's numbers).
+GCRA_SCRIPT = """
+local now = tonumber(ARGV[1])
+local tats, waits = {}, {}
+local refused = nil
+for i = 1, #KEYS do
+  local inverse, ahead = tonumber(ARGV[2 * i]), tonumber(ARGV[2 * i + 1])
+  local tat = math.max(tonumber(redis.call('GET', KEYS[i]) or now) or now, now)
+  if refused == nil and tat - now > ahead then refused = tat - ahead - now end
+  tats[i] = tat + inverse
+  waits[i] = tat - now
+end
+if refused ~= nil then
+  local answer = {'0', string.format('%.6f', refused)}
+  for i = 1, #KEYS do answer[#answer + 1] = string.format('%.6f', waits[i]) end
+  return answer
+end
+local answer = {'1', '0'}
+for i = 1, #KEYS do
+  local ttl = math.max(1, math.ceil(tats[i] - now))
+  redis.call('SET', KEYS[i], string.format('%.6f', tats[i]), 'EX', ttl)
+  answer[#answer + 1] = string.format('%.6f', tats[i] - now)
+end
+return answer
+"""
+# Where a request keeps what the limits' check found, for the response's headers.
+CHECKED_ATTRIBUTE = "_cart_rate_checked"
 # Where the app keeps what counts its limits by hand (app.extensions).
 EXTENSION = "cart_rate_counts"
 
 F = TypeVar("F", bound=Callable[..., Any])
+GCRA_SHA = hashlib.sha1(GCRA_SCRIPT.encode()).hexdigest()  # noqa: S324  (Redis names scripts so)
 log = logging.getLogger(__name__)
 
 
@@ -115,6 +152,31 @@ class CartIndexStore(RateLimiterStoreABC):
         except RedisError as error:
             log.warning("rate limit not counted, Redis unreachable: %s", error)
 
+    async def check_all(
+        self, keys: list[str], limits: list[RateLimit], *, at: float | None = None
+    ) -> tuple[float | None, list[float]] | None:
+        """Check and count one request, arriving now (or at the timestamp `at`), against each
+        of `limits` (GCRA_SCRIPT): the seconds to wait when one refuses it (None when all
+        admit it), and each key's wait after it. None when Redis cannot be reached (the
+        request goes through)."""
+        args: list[float] = [datetime.now(UTC).timestamp() if at is None else at]
+        for limit in limits:
+            args += [limit.inverse, limit.period.total_seconds() - limit.inverse]
+        client = self._redis()
+        try:
+            answer = await client.evalsha(
+                GCRA_SHA, len(keys), *(KEY_PREFIX + key for key in keys), *args
+            )
+        except NoScriptError:
+            answer = await client.eval(
+                GCRA_SCRIPT, len(keys), *(KEY_PREFIX + key for key in keys), *args
+            )
+        except RedisError as error:
+            log.warning("rate limit not counted, Redis unreachable: %s", error)
+            return None
+        admitted, retry_after, *waits = (float(value) for value in answer)
+        return (None if admitted else retry_after), waits
+
 
 class HandCounts:
     """The limits counted by hand for one app (see the module's docstring)."""
@@ -145,8 +207,75 @@ async def spend_webhook_allowance(order_id: int) -> None:
     await counts.count(f"webhook-order:{order_id}", counts.per_order)
 
 
-def install_rate_limits(app: Quart, settings: Settings, *, redis: Callable[[], Redis]) -> None:
-    """Give every route of `app` (registered by now) its limits, unless it is exempt."""
+class RouteLimits:
+    """The limits of each route of one app, checked and counted in one round trip (a step of
+    the request pipeline), and the response's `RateLimit-*` headers from that same answer."""
+
+    def __init__(self, app: Quart, store: CartIndexStore, *, enabled: bool) -> None:
+        self.enabled = enabled
+        self.store = store
+        self.app_name = app.import_name
+        self.by_endpoint: dict[str, list[RateLimit]] = {}
+
+    def attach(self, endpoint: str, limits: list[RateLimit]) -> None:
+        self.by_endpoint[endpoint] = limits
+
+    async def check(self) -> None:
+        """Refuse the request (429 with Retry-After) when one of its route's limits is spent."""
+        if not self.enabled:
+            return
+        endpoint = request.endpoint
+        limits = self.by_endpoint.get(endpoint or "")
+        if not limits:
+            return
+        applied = [
+            limit
+            for limit in limits
+            if limit.skip_function is None or not await limit.skip_function()
+        ]
+        if not applied:
+            return
+        keys = []
+        for limit in applied:
+            assert limit.key_function is not None
+            keys.append(f"{self.app_name}-{endpoint}-{limit.key}-{await limit.key_function()}")
+        checked = await self.store.check_all(keys, applied)
+        if checked is None:
+            return
+        retry_after, waits = checked
+        # The headers name the limit of the shortest period, as quart-rate-limiter's did.
+        shortest = min(range(len(applied)), key=lambda i: applied[i].period.total_seconds())
+        setattr(request, CHECKED_ATTRIBUTE, (applied[shortest], waits[shortest]))
+        if retry_after is not None:
+            raise RateLimitExceeded(ceil(retry_after))
+
+    def add_headers(self, response: Response) -> None:
+        """`RateLimit-Limit`, `-Remaining` and `-Reset` of the route's shortest limit."""
+        checked: tuple[RateLimit, float] | None = getattr(request, CHECKED_ATTRIBUTE, None)
+        if checked is None:
+            return
+        limit, wait = checked
+        remaining = int((limit.period.total_seconds() - wait) / limit.inverse)
+        response.headers["RateLimit-Limit"] = str(limit.count)
+        response.headers["RateLimit-Remaining"] = str(max(0, remaining))
+        response.headers["RateLimit-Reset"] = str(ceil(wait))
+
+
+class RateLimitSteps:
+    """What the request pipeline calls: the hand counts, then the route's limits, before the
+    view; the headers after."""
+
+    def __init__(self, counts: HandCounts, limits: RouteLimits) -> None:
+        self.count_by_hand = counts.before_request
+        self.check_route = limits.check
+        self.add_headers = limits.add_headers
+
+
+def install_rate_limits(
+    app: Quart, settings: Settings, *, redis: Callable[[], Redis]
+) -> RateLimitSteps:
+    """Give every route of `app` (registered by now) its limits, unless it is exempt; answer
+    the steps that check them."""
     trusted = networks(settings.trusted_proxies)
 
     async def by_client() -> str:
@@ -183,16 +312,17 @@ def install_rate_limits(app: Quart, settings: Settings, *, redis: Callable[[], R
     store = CartIndexStore(redis)
     counts = HandCounts(settings, store)
     app.extensions[EXTENSION] = counts
-    app.before_request(counts.before_request)
-    RateLimiter(app, key_function=by_client, store=store, enabled=settings.rate_limit_enabled)
+    limits = RouteLimits(app, store, enabled=settings.rate_limit_enabled)
     methods: dict[str, set[str]] = {}
     for rule in app.url_map.iter_rules():
         methods.setdefault(rule.endpoint, set()).update(rule.methods or ())
     for endpoint, view in list(app.view_functions.items()):
         if getattr(view, QUART_RATE_LIMITER_EXEMPT_ATTRIBUTE, False):
             continue
-        limits = by_class[_class_of(view, methods.get(endpoint, set()))]
-        app.view_functions[endpoint] = _with_limits(view, limits)
+        route_limits = by_class[_class_of(view, methods.get(endpoint, set()))]
+        app.view_functions[endpoint] = _with_limits(view, route_limits)
+        limits.attach(endpoint, route_limits)
+    return RateLimitSteps(counts, limits)
 
 
 def _class_of(view: Callable[..., Any], methods: set[str]) -> str:

@@ -6,7 +6,7 @@ and bound to the request's context, so every log line written while serving it c
 (the SumUp client's among them). The metrics are labelled by the URL rule that matched, never
 the raw path, so a client cannot make new series.
 
-Kept small: these hooks run on every request of every page.
+Kept small: these steps run on every request of every page.
 """
 
 from __future__ import annotations
@@ -16,19 +16,16 @@ import time
 import uuid
 
 import structlog
-from hypercorn.typing import ASGIReceiveCallable, ASGISendCallable, Scope
-from quart import Quart, Response, request
+from quart import Response, request
 
 from lib.metrics import UNMATCHED_ROUTE, Metrics, bind_metrics
+from lib.pipeline import STARTED_KEY
 from lib.secret_paths import redacted_path
 
 REQUEST_ID_HEADER = "X-Request-ID"
 # Letters, digits and . _ : - only (no spaces, quotes or line breaks to forge log lines with),
 # and at most 64 of them: a UUID, a hex id, a load balancer's trace id.
 SAFE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
-# Where the ASGI scope keeps the moment the request reached the app: before its session is
-# read, which the duration includes.
-STARTED_KEY = "cart.request_started"
 
 LOGGER_NAME = "cart.request"
 
@@ -42,32 +39,29 @@ def request_id_from(header: str | None) -> str:
     return uuid.uuid4().hex
 
 
-def install_request_observation(app: Quart, metrics: Metrics) -> None:
-    """Time, log and count every request of `app`. Install it before every other request hook,
-    so that a request another hook refuses (a rate limit, CSRF) is still timed and logged."""
-    serve = app.asgi_app
+class RequestObservation:
+    """The first and the last steps of the request pipeline (lib/pipeline.py): the first, so
+    that a request another step refuses (a rate limit, CSRF) is still timed and logged."""
 
-    async def timed(scope: Scope, receive: ASGIReceiveCallable, send: ASGISendCallable) -> None:
-        scope[STARTED_KEY] = time.perf_counter()  # type: ignore[literal-required]
-        await serve(scope, receive, send)
+    def __init__(self, metrics: Metrics) -> None:
+        self.metrics = metrics
 
-    app.asgi_app = timed  # type: ignore[method-assign]
-
-    @app.before_request
-    async def start_observing() -> None:
+    async def start(self) -> None:
+        """Bind the request id to every log line of this request, and the metrics."""
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(
             request_id=request_id_from(request.headers.get(REQUEST_ID_HEADER))
         )
-        bind_metrics(metrics)
+        bind_metrics(self.metrics)
 
-    @app.after_request
-    async def finish_observing(response: Response) -> Response:
+    def finish(self, response: Response) -> None:
+        """One histogram observation and one log event; the request id echoed."""
         started = request.scope.get(STARTED_KEY)
         seconds = time.perf_counter() - started if isinstance(started, float) else 0.0
         rule = request.url_rule
         route = rule.rule if rule is not None else UNMATCHED_ROUTE
         status = response.status_code
+        metrics = self.metrics
         metrics.http_request_duration.labels(route, request.method, str(status)).observe(seconds)
         if status == 429:
             metrics.rate_limited.labels(route).inc()
@@ -83,4 +77,3 @@ def install_request_observation(app: Quart, metrics: Metrics) -> None:
             status=status,
             duration_ms=round(seconds * 1000, 1),
         )
-        return response

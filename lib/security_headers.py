@@ -13,9 +13,6 @@ Static files keep their own (public, a year).
 
 from __future__ import annotations
 
-from hypercorn.typing import ASGIReceiveCallable, ASGISendCallable, ASGISendEvent, Scope
-from quart import Quart
-
 from config.settings import Settings
 
 HSTS = "max-age=31536000; includeSubDomains"
@@ -40,12 +37,10 @@ def content_security_policy(settings: Settings) -> str:
     return "; ".join(f"{name} {value}" for name, value in directives.items())
 
 
-def install_security_headers(app: Quart, settings: Settings) -> None:
-    """Add the headers to every response (a view's own value of one wins).
-
-    Added to the ASGI response as it starts, as bytes made once: werkzeug's header methods
-    (a case-insensitive search and a validation per header) cost more than the badge's query.
-    """
+def security_headers(settings: Settings) -> tuple[tuple[bytes, bytes], ...]:
+    """The headers for every response, as the ASGI bytes the pipeline adds (lib/pipeline.py)
+    as the response starts: made once, since werkzeug's header methods (a case-insensitive
+    search and a validation per header) cost more than the badge's query."""
     headers = {
         "Content-Security-Policy": content_security_policy(settings),
         "X-Content-Type-Options": "nosniff",
@@ -55,24 +50,4 @@ def install_security_headers(app: Quart, settings: Settings) -> None:
     }
     if settings.cookies_secure:
         headers["Strict-Transport-Security"] = HSTS
-    extra = tuple((name.lower().encode(), value.encode()) for name, value in headers.items())
-    serve = app.asgi_app
-
-    async def with_headers(
-        scope: Scope, receive: ASGIReceiveCallable, send: ASGISendCallable
-    ) -> None:
-        if scope["type"] != "http":
-            await serve(scope, receive, send)
-            return
-
-        async def send_with_headers(message: ASGISendEvent) -> None:
-            if message["type"] == "http.response.start":
-                sent = list(message["headers"])
-                present = {name.lower() for name, _ in sent}
-                sent.extend(header for header in extra if header[0] not in present)
-                message["headers"] = sent
-            await send(message)
-
-        await serve(scope, receive, send_with_headers)
-
-    app.asgi_app = with_headers  # type: ignore[method-assign]
+    return tuple((name.lower().encode(), value.encode()) for name, value in headers.items())

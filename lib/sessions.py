@@ -94,9 +94,18 @@ class RedisSessionInterface(SessionInterface):
     opened when the app starts serving, after the interface is installed.
     """
 
-    def __init__(self, settings: Settings, *, store: Callable[[], Redis]) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        store: Callable[[], Redis],
+        needed: Callable[[BaseRequestWebsocket], bool] | None = None,
+    ) -> None:
         self.settings = settings
         self.store = store
+        # Whether a request's route reads the shopper's session at all: one that does not
+        # (a probe, another app's call, SumUp's webhook, a static file) costs no round trip.
+        self.needed = needed
         assert settings.secret_key is not None
         self._secret_key = settings.secret_key.get_secret_value()
 
@@ -107,6 +116,8 @@ class RedisSessionInterface(SessionInterface):
         return self.settings.session_cookie_domain or None
 
     async def open_session(self, app: Quart, request: BaseRequestWebsocket) -> RedisSession:
+        if self.needed is not None and not self.needed(request):
+            return RedisSession(sid=None)
         sid = request.cookies.get(self.get_cookie_name(app))
         if not sid or len(sid) > MAX_COOKIE_LENGTH:
             return RedisSession(sid=None)

@@ -17,7 +17,6 @@ from quart import request, session
 from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
 
-from bp.cart.blueprints import bp
 from bp.cart.services.adopt import adopt_anonymous_cart, adoption_messages
 from bp.cart.services.identity import SESSION_KEY, is_valid_session_id, new_cart_sid
 from bp.cart.services.notices import push_notices
@@ -107,9 +106,9 @@ async def forget_anonymous_cart() -> None:
         await remove_key(shared, SESSION_KEY, only_if=shared.get(SESSION_KEY))
 
 
-@bp.before_app_request
 async def adopt_anonymous_cart_on_sign_in() -> None:
-    """A signed-in shopper who still carries an anonymous cart gets it merged into theirs."""
+    """A step of the request pipeline: a signed-in shopper who still carries an anonymous
+    cart gets it merged into theirs."""
     if request.path.startswith(NO_ADOPTION_PREFIXES):
         return
     shared = browser_session()

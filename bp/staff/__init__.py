@@ -9,15 +9,15 @@ from bp.staff import (
     sales_routes,
 )
 from bp.staff.blueprint import bp
-from bp.staff.gate import install_staff_gate
+from bp.staff.gate import require_staff
 
 __all__ = [
     "action_routes",
     "activity_routes",
     "bp",
-    "install_staff_gate",
     "merchant_routes",
     "order_routes",
     "queue_routes",
+    "require_staff",
     "sales_routes",
 ]

@@ -6,7 +6,7 @@ anything else could say that something is there.
 
 from __future__ import annotations
 
-from quart import Quart, g, request, session
+from quart import g, request, session
 from werkzeug.exceptions import NotFound
 
 from bp.runtime import current_runtime
@@ -24,7 +24,8 @@ def is_staff_path(path: str) -> bool:
 
 
 async def require_staff() -> None:
-    """before_request: a staff path answers 404 unless the signed-in user is staff."""
+    """A step of the request pipeline: a staff path answers 404 unless the signed-in user is
+    staff."""
     if not is_staff_path(request.path):
         return
     if isinstance(session, RedisSession) and session.unavailable:
@@ -45,8 +46,3 @@ def current_staff_user_id() -> int:
     """The staff member this request acts for (the gate let it in)."""
     user_id: int = g.get(STAFF_USER)
     return user_id
-
-
-def install_staff_gate(app: Quart) -> None:
-    """Install the gate; before the CSRF check, so an outsider's POST learns nothing either."""
-    app.before_request(require_staff)

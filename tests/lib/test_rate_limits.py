@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
 from quart import Quart
+from quart_rate_limiter import RateLimit
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import create_app
 from bp.runtime import runtime
+from config.settings import Settings, parse_rate
+from lib.rate_limits import CartIndexStore
 from tests.support import factories as f
 from tests.support.checkout import served
 from tests.support.http import sign_in, token_from_page
@@ -213,3 +217,27 @@ async def test_a_path_that_matches_no_route_costs_no_database_statement(
     assert response.status_code == 404
     assert statements == []
     assert 'data-testid="ways-back"' in body
+
+
+# 3,000 paid orders a minute; each order's checkout may change status twice (a failed
+# attempt, then paid) and SumUp may deliver each change twice, all from one of its addresses.
+PAID_ORDERS_A_MINUTE = 3_000
+DELIVERIES_PER_ORDER = 4
+
+
+async def test_the_webhooks_default_limit_admits_the_target_from_one_address(app: Quart) -> None:
+    count, period = parse_rate(Settings.model_fields["rate_limit_webhook"].default)
+    limit = RateLimit(count, period)
+    store = CartIndexStore(lambda: runtime(app).redis.cart)
+    deliveries = PAID_ORDERS_A_MINUTE * DELIVERIES_PER_ORDER
+    start = time.time()
+
+    refused = []
+    for n in range(deliveries):
+        at = start + n * period.total_seconds() / deliveries
+        checked = await store.check_all(["webhook-from-sumup"], [limit], at=at)
+        assert checked is not None
+        if checked[0] is not None:
+            refused.append(n)
+
+    assert refused == []
