@@ -38,6 +38,7 @@ from lib.errors import unavailable
 from lib.idempotency import install_idempotency
 from lib.internal_auth import bearer_token_check
 from lib.openapi import install_openapi
+from lib.pages import install_page_rendering
 from lib.pipeline import install_pipeline
 from lib.rate_limits import install_rate_limits
 from lib.request_observation import RequestObservation
@@ -128,6 +129,8 @@ def create_app(config: dict[str, Any] | None = None) -> Quart:
         sign_in_url=partial(sign_in_url, settings),
     )
     app.jinja_env.globals.update(PAYMENT_MESSAGES)
+    # Last of the templates' set-up: it copies the app's environment as it now stands.
+    install_page_rendering(app)
     # The process's logging (the last app made decides, as there is one per worker).
     configure_logging(json=settings.logs_as_json, level=settings.log_level)
     install_access_log_escaping()

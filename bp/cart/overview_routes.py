@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from quart import render_template
-
 from bp.cart.blueprints import bp
 from bp.cart.request_identity import current_cart_identity
 from bp.cart.views import overview_context
+from lib.pages import render_page
 
 
 @bp.get("/")
 async def overview() -> str:
     """Every page the shopper has something in the cart for, with counts and subtotals."""
     context = await overview_context(current_cart_identity())
-    return await render_template("cart/overview.html", **context)
+    return await render_page("cart/overview.html", **context)

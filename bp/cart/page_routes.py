@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from quart import render_template
-
 from bp.cart.blueprints import bp
 from bp.cart.request_identity import current_cart_identity
 from bp.cart.reserved_slugs import refuse_reserved_slug
 from bp.cart.views import page_context
+from lib.pages import render_page
 
 
 @bp.get("/<page_slug>/")
@@ -15,4 +14,4 @@ async def page_cart(page_slug: str) -> str:
     """The products, bookings and tickets of one page, their totals and its checkout button."""
     refuse_reserved_slug(page_slug)
     context = await page_context(current_cart_identity(), page_slug)
-    return await render_template("cart/page.html", **context)
+    return await render_page("cart/page.html", **context)

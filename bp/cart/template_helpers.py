@@ -6,11 +6,16 @@
   form post left for this page), with the value as typed.
 - `shopper_name()` names the signed-in shopper: the shared session's name, else the account
   domain's.
+
+Those are coroutines, for the pages Quart renders in async mode. A page rendered from data
+fetched first (lib/pages.py) gets the same helpers as plain methods of `Fetched`, over values
+read before the render: the templates call them alike in either environment.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass, field
 
 from markupsafe import Markup
 from quart import current_app, g
@@ -26,6 +31,8 @@ from bp.cart.services.waiting import Waiting, pop_waiting
 from bp.runtime import current_runtime, request_session
 from lib.auth import current_user_id, current_user_name
 from lib.htmx import is_htmx
+from lib.pages import add_layout_provider, page_templates
+from services.contracts.cart_summary import CartSummary
 from services.contracts.dtos import CartIdentity
 
 CART_MINI_TEMPLATE = "fragments/_cart_mini.html"
@@ -37,19 +44,27 @@ WAITING_KEY = "cart_waiting"
 log = logging.getLogger(__name__)
 
 
-async def render_cart_mini(identity: CartIdentity | None, *, oob: bool, base_url: str) -> str:
-    """The cart badge of `identity`'s cart (one query; none for a browser without a cart)."""
+async def cart_summary_of(identity: CartIdentity | None) -> CartSummary:
+    """The badge's counts of `identity`'s cart (one query; none for a browser without a cart)."""
     runtime = current_runtime()
-    summary = await get_cart_summary(
+    return await get_cart_summary(
         request_session(),
         identity=identity,
         currency=runtime.settings.currency,
         domains=runtime.domains,
     )
-    # Straight from the template: the badge needs nothing of the page's context (no request,
-    # session or helpers), and every coop page asks for it.
-    template = current_app.jinja_env.get_template(CART_MINI_TEMPLATE)
-    return await template.render_async(summary=summary, oob=oob, base_url=base_url)
+
+
+def badge_html(summary: CartSummary, *, oob: bool, base_url: str) -> str:
+    """The cart badge, rendered synchronously: it needs nothing but its summary (no request,
+    session or helpers), and every coop page asks for it."""
+    template = page_templates(current_app).get_template(CART_MINI_TEMPLATE)
+    return template.render(summary=summary, oob=oob, base_url=base_url)
+
+
+async def render_cart_mini(identity: CartIdentity | None, *, oob: bool, base_url: str) -> str:
+    """The cart badge of `identity`'s cart."""
+    return badge_html(await cart_summary_of(identity), oob=oob, base_url=base_url)
 
 
 async def cart_mini(oob: bool = False) -> Markup:
@@ -118,6 +133,61 @@ async def shopper_name() -> str | None:
     return found
 
 
+@dataclass(frozen=True, slots=True)
+class Fetched:
+    """The helpers' values, read before a render; its methods are the helpers, made plain."""
+
+    summary: CartSummary
+    problems: dict[str, FieldProblem] = field(default_factory=dict)
+    notices: list[str] = field(default_factory=list)
+    name: str | None = None
+
+    def cart_mini(self, oob: bool = False) -> Markup:
+        """The badge of this browser's cart."""
+        html = badge_html(self.summary, oob=oob, base_url="")
+        return Markup(html)  # noqa: S704  (rendered by our own autoescaping template)
+
+    def cart_notices(self) -> list[str]:
+        """The messages that waited for this page."""
+        return self.notices
+
+    def field_problems(self) -> dict[str, FieldProblem]:
+        """The refused fields by id."""
+        return self.problems
+
+    def field_problem(self, field_id: str) -> FieldProblem | None:
+        """Why the field's value was refused, if it was."""
+        return self.problems.get(field_id)
+
+    def shopper_name(self) -> str | None:
+        """The signed-in shopper's name, when known."""
+        return self.name
+
+    def helpers(self) -> dict[str, object]:
+        """The template globals they stand for, by the same names."""
+        return {name: getattr(self, name) for name in HELPERS}
+
+
+async def fetched_for_fragment() -> dict[str, object]:
+    """What a cart change's answer calls (the badge out of band, this request's refused
+    fields), read first."""
+    summary = await cart_summary_of(current_cart_identity())
+    return Fetched(summary=summary, problems=await field_problems()).helpers()
+
+
+async def fetched_for_page() -> dict[str, object]:
+    """What a full page's layout and partials call (the badge, what waited for the page, the
+    shopper's name), read first: the layout's provider for `lib.pages.render_page`."""
+    summary = await cart_summary_of(current_cart_identity())
+    found = await waiting()
+    return Fetched(
+        summary=summary,
+        problems=await field_problems(),
+        notices=found.notices,
+        name=await shopper_name(),
+    ).helpers()
+
+
 # The same for every render: made once.
 HELPERS: dict[str, object] = {
     "cart_mini": cart_mini,
@@ -133,3 +203,4 @@ def install_template_helpers(state: BlueprintSetupState) -> None:
     """Lazy helpers (nothing is queried unless a template calls them), as globals of the
     app's templates: set once, where a context processor would run on every render."""
     state.app.jinja_env.globals.update(HELPERS)
+    add_layout_provider(state.app, fetched_for_page)

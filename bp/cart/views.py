@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from quart import render_template, request
+from quart import request
 from quart.typing import ResponseReturnValue
 
 from bp.cart.request_identity import claim_cart_identity, current_cart_identity
@@ -16,13 +16,14 @@ from bp.cart.services.order_preview import OrderPreview, scopes_overlap, waiting
 from bp.cart.services.page_cart import (
     PageCart,
     get_cart_grouped_by_page,
-    get_page_cart,
-    get_page_or_raise,
+    get_page_cart_by_slug,
 )
+from bp.cart.template_helpers import fetched_for_fragment
 from bp.runtime import current_runtime, request_session
 from lib.error_codes import ErrorCode
 from lib.errors import NotFound
 from lib.htmx import is_htmx, safe_next, see_other
+from lib.pages import render_fragment
 from services.contracts.dtos import CartIdentity, ProductDTO
 
 # The form field naming the view an HTMX change re-renders: a page slug, or empty (overview).
@@ -79,8 +80,7 @@ async def overview_context(identity: CartIdentity | None) -> dict[str, Any]:
 async def page_context(identity: CartIdentity | None, slug: str) -> dict[str, Any]:
     """One page's cart; 404 for a page that does not exist."""
     db, domains = request_session(), current_runtime().domains
-    page = await get_page_or_raise(db, slug=slug, domains=domains)
-    cart = await get_page_cart(db, identity=identity, page=page, domains=domains)
+    page, cart = await get_page_cart_by_slug(db, identity=identity, slug=slug, domains=domains)
     preview = OrderPreview(
         lines=cart.lines,
         entries=cart.entries,
@@ -104,7 +104,13 @@ async def changed(message: str, *, default: str) -> ResponseReturnValue:
     else:
         context = await overview_context(identity)
         section = "cart/_overview.html"
-    return await render_template("cart/_changed.html", section=section, message=message, **context)
+    return await render_fragment(
+        "cart/_changed.html",
+        section=section,
+        message=message,
+        **context,
+        **await fetched_for_fragment(),
+    )
 
 
 async def added(
@@ -114,6 +120,10 @@ async def added(
     add form, fresh, in place of one that showed a refused quantity); or a 303."""
     if not is_htmx():
         return see_other(safe_next(default))
-    return await render_template(
-        "cart/_added.html", message=message, product=product, next_path=safe_next(default)
+    return await render_fragment(
+        "cart/_added.html",
+        message=message,
+        product=product,
+        next_path=safe_next(default),
+        **await fetched_for_fragment(),
     )

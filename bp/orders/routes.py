@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from quart import Response, render_template, request
+from quart import Response, request
 
 from bp.cart.request_identity import current_cart_identity
 from bp.orders.blueprint import bp
@@ -10,6 +10,7 @@ from bp.orders.filters.qs import list_links, parse_order_query
 from bp.orders.services.list_orders import list_orders
 from bp.runtime import current_runtime, request_session
 from lib.htmx import is_htmx
+from lib.pages import render_fragment, render_page
 
 
 def wants_list_fragment() -> bool:
@@ -30,14 +31,12 @@ async def order_list() -> Response:
             query=query,
             page_size=current_runtime().settings.orders_page_size,
         )
-    template = "orders/_list.html" if wants_list_fragment() else "orders/index.html"
-    body = await render_template(
-        template,
-        page=page,
-        query=query,
-        identity=identity,
-        links=list_links(query, has_next=page is not None and page.has_next),
-    )
+    links = list_links(query, has_next=page is not None and page.has_next)
+    view = {"page": page, "query": query, "identity": identity, "links": links}
+    if wants_list_fragment():
+        body = await render_fragment("orders/_list.html", **view)
+    else:
+        body = await render_page("orders/index.html", **view)
     response = Response(body, mimetype="text/html")
     # The same URL answers a fragment or a page: caches must keep them apart.
     response.vary.add("HX-Request")

@@ -21,6 +21,10 @@ from lib.error_codes import ErrorCode
 from lib.errors import NotFound
 from services.contracts.dtos import CalendarEntryDTO, CartIdentity, CartLineDTO, PageDTO, TicketDTO
 from services.registry import DomainServices
+from services.sql.blog_impl import SqlBlogService
+from services.sql.calendar_impl import SqlCalendarService
+from services.sql.cart_impl import page_with_cart
+from services.sql.market_impl import SqlMarketService
 
 
 @dataclass(frozen=True)
@@ -150,6 +154,41 @@ async def get_page_cart(
         tickets=await get_ticket_cart_entries(
             session, identity=identity, domains=domains, page_id=page.id
         ),
+    )
+
+
+async def get_page_cart_by_slug(
+    session: AsyncSession, *, identity: CartIdentity | None, slug: str, domains: DomainServices
+) -> tuple[PageDTO, PageCart]:
+    """The page with this slug and its cart; 404 when there is no such page. One statement
+    when the blog, market and events share the cart's database, else one read per domain."""
+    if identity is None or not _one_database(domains):
+        page = await get_page_or_raise(session, slug=slug, domains=domains)
+        return page, await get_page_cart(session, identity=identity, page=page, domains=domains)
+    found = await page_with_cart(session, identity=identity, slug=slug)
+    if found is None:
+        raise NotFound(ErrorCode.PAGE_NOT_FOUND)
+    page = found.page
+    # What the reads per domain keep (get_cart_lines, get_calendar_cart_entries,
+    # get_ticket_cart_entries): this page's, lines whose product is gone left out.
+    return page, PageCart(
+        page=page,
+        lines=[
+            CartLineDTO(id=line_id, product=product, quantity=quantity)
+            for line_id, _, quantity, product in found.lines
+            if product is not None and product.page_id == page.id
+        ],
+        entries=[entry for entry in found.entries if entry_page_id(entry) == page.id],
+        tickets=[ticket for ticket in found.tickets if ticket_page_id(ticket) == page.id],
+    )
+
+
+def _one_database(domains: DomainServices) -> bool:
+    """Whether the blog, market and events are read with SQL on the cart's own database."""
+    return (
+        isinstance(domains.blog, SqlBlogService)
+        and isinstance(domains.market, SqlMarketService)
+        and isinstance(domains.calendar, SqlCalendarService)
     )
 
 

@@ -1,0 +1,94 @@
+"""Pages rendered from data fetched first, by a synchronous Jinja environment.
+
+Quart renders Jinja in async mode: every call and every output of a template goes through
+`auto_await`, which costs a page a large share of its time even when nothing in it awaits. A
+hot page instead fetches its whole view first (plain values, and plain functions over them) and
+is rendered here with no coroutine left to call. The synchronous environment is built once from
+the app's own (`install_page_rendering`): the same loader, filters, tests and policies, and the
+app's globals that are plain values or functions. A global that is a coroutine function (the
+lazy helpers, which read the database or Redis when a template calls them) is left out: the
+view brings its value instead, under the same name, so a template reads the same either way.
+
+What a full page's layout needs (the badge, the waiting notices, the shopper's name) belongs to
+the blueprints that know it: each registers an async provider (`add_layout_provider`), awaited
+by `render_page` before the render.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Awaitable, Callable, Mapping
+from functools import partial
+from types import FunctionType, MethodType
+from typing import Any
+
+from flask.sansio.app import App
+from jinja2 import Environment
+from quart import Quart, current_app
+from quart.signals import template_rendered
+
+ENVIRONMENT = "sync_templates"
+LAYOUT_PROVIDERS = "layout_providers"
+
+LayoutProvider = Callable[[], Awaitable[Mapping[str, object]]]
+
+
+def install_page_rendering(app: Quart) -> None:
+    """Build the synchronous environment beside the app's; call it once every global is set."""
+    source = app.jinja_env
+    env = Environment(
+        loader=source.loader,
+        autoescape=app.select_jinja_autoescape,  # noqa: S701  (as Quart's: on for .html)
+        auto_reload=source.auto_reload,
+        undefined=source.undefined,
+        extensions=[type(extension) for extension in source.extensions.values()],
+    )
+    # The same dicts: a filter or test registered later is seen by both environments.
+    env.filters = source.filters
+    env.tests = source.tests
+    env.policies = source.policies
+    env.globals.update(
+        (name, value) for name, value in source.globals.items() if not _is_coroutine(value)
+    )
+    app.extensions[ENVIRONMENT] = env
+    app.extensions.setdefault(LAYOUT_PROVIDERS, [])
+
+
+def add_layout_provider(app: App, provider: LayoutProvider) -> None:
+    """Have `provider` add what the layout needs to every page `render_page` renders."""
+    app.extensions.setdefault(LAYOUT_PROVIDERS, []).append(provider)
+
+
+def page_templates(app: Quart) -> Environment:
+    """The app's synchronous environment."""
+    env: Environment = app.extensions[ENVIRONMENT]
+    return env
+
+
+async def render_fragment(template_name: str, /, **view: Any) -> str:
+    """A partial, from its view alone (values and plain functions: the render awaits nothing)."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    template = page_templates(app).get_template(template_name)
+    html = template.render(view)
+    if template_rendered.receivers:
+        # Whichever environment rendered it, a template rendered is announced as Quart does.
+        await template_rendered.send_async(
+            app, _sync_wrapper=app.ensure_async, template=template, context=view
+        )
+    return html
+
+
+async def render_page(template_name: str, /, **view: Any) -> str:
+    """A full page: its view and what the layout needs, fetched first, then rendered."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    layout: dict[str, object] = {}
+    for provider in app.extensions[LAYOUT_PROVIDERS]:
+        layout.update(await provider())
+    return await render_fragment(template_name, **layout, **view)
+
+
+def _is_coroutine(value: object) -> bool:
+    # Judged by type alone: `request`, `session` and `g` are proxies, which would look for a
+    # request if asked anything. A partial is judged by its function.
+    func = value.func if type(value) is partial else value
+    return type(func) in (FunctionType, MethodType) and inspect.iscoroutinefunction(func)
