@@ -76,6 +76,12 @@ def live_service() -> Iterator[LiveService]:
         "SUMUP_STANDIN_PORT": str(standin_port),
         "MAIL_CATCHER_PORT": str(free_port()),
         "RECONCILER_INTERVAL_SECONDS": "5",
+        # Every shopper of a module is one browser on one address, 127.0.0.1: the limits per
+        # address are made for one person, and a module's shoppers together check out more
+        # than ten times a minute on a quick machine. The limits have tests of their own.
+        "RATE_LIMIT_CHECKOUT": "1000/minute",
+        "RATE_LIMIT_WRITES": "10000/minute",
+        "RATE_LIMIT_PAGES": "10000/minute",
     }
     # The service's output goes to a file, not a pipe: nobody reads a pipe while the tests run,
     # and once its 64 KiB buffer is full the service would stop at its next log line.
