@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from playwright.sync_api import Browser, Locator, Page, ViewportSize
+from playwright.sync_api import Browser, FloatRect, Locator, Page, ViewportSize
 
 from tests.browser.conftest import Shopper
 
@@ -55,4 +55,21 @@ def in_viewport(page: Page, element: Locator) -> bool:
         and box["y"] + box["height"] <= size["height"]
         and box["x"] >= 0
         and box["x"] + box["width"] <= size["width"]
+    )
+
+
+def box_of(element: Locator) -> FloatRect:
+    """Where the element is drawn; it must be shown."""
+    box = element.bounding_box()
+    assert box is not None, f"{element} is not shown"
+    return box
+
+
+def overlaps(a: FloatRect, b: FloatRect) -> bool:
+    """Whether two drawn boxes share any area."""
+    return (
+        a["x"] < b["x"] + b["width"]
+        and b["x"] < a["x"] + a["width"]
+        and a["y"] < b["y"] + b["height"]
+        and b["y"] < a["y"] + a["height"]
     )

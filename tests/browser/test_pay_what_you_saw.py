@@ -32,10 +32,11 @@ import re
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, FloatRect, Locator, Page, ViewportSize, expect
+from playwright.sync_api import Browser, Locator, Page, ViewportSize, expect
 
 from tests.browser.accessibility import assert_accessible
 from tests.browser.conftest import LiveService, Shopper
+from tests.browser.shoppers import box_of, overlaps
 from tests.browser.test_shopper_journey import badge, pay_on_the_hosted_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -379,21 +380,6 @@ def expect_refusals_logged(shopper: Shopper) -> None:
     shopper.console_errors[:] = [m for m in shopper.console_errors if m not in refused]
 
 
-def _box(element: Locator) -> FloatRect:
-    box = element.bounding_box()
-    assert box is not None, f"{element} is not shown"
-    return box
-
-
-def _overlap(a: FloatRect, b: FloatRect) -> bool:
-    return (
-        a["x"] < b["x"] + b["width"]
-        and b["x"] < a["x"] + a["width"]
-        and a["y"] < b["y"] + b["height"]
-        and b["y"] < a["y"] + a["height"]
-    )
-
-
 REMOVE_STYLE = (
     "color",
     "backgroundColor",
@@ -420,10 +406,10 @@ def test_one_toast_at_a_time_clear_of_the_total_and_lines_share_one_layout(
     product_total = page.locator('[data-testid^="line-total-"]').first
     ticket_total = page.locator('[data-testid^="ticket-line-total-"]').first
     ticket_title = page.locator('[data-testid^="ticket-group-"] p.font-medium').first
-    right = [_box(t)["x"] + _box(t)["width"] for t in (product_total, ticket_total)]
+    right = [box_of(t)["x"] + box_of(t)["width"] for t in (product_total, ticket_total)]
     assert abs(right[0] - right[1]) <= 1, f"line totals end at {right}"
     # The ticket's total is on its title's row, not floating mid-row.
-    title, total = _box(ticket_title), _box(ticket_total)
+    title, total = box_of(ticket_title), box_of(ticket_total)
     assert total["y"] < title["y"] + title["height"], f"total at {total}, title at {title}"
 
     styles = [
@@ -441,6 +427,7 @@ def test_one_toast_at_a_time_clear_of_the_total_and_lines_share_one_layout(
     quantity.fill("2")
     quantity.press("Enter")
     expect(page.locator("#messages")).to_contain_text("quantity is now")
+    settled(page)
     quantity = bag_quantity(page)
     quantity.fill("1000")
     quantity.press("Enter")
@@ -450,10 +437,11 @@ def test_one_toast_at_a_time_clear_of_the_total_and_lines_share_one_layout(
     for name in ("#checkout", '[data-testid="page-subtotal"]'):
         control = page.locator(name)
         control.scroll_into_view_if_needed()
-        assert not _overlap(_box(toasts.first), _box(control)), f"the toast covers {name}"
+        assert not overlaps(box_of(toasts.first), box_of(control)), f"the toast covers {name}"
     shopper.screenshot("one toast clear of the total and checkout", full_page=False)
 
     # Esc dismisses it; the quantity put right, the checkout is back.
+    settled(page)
     page.keyboard.press("Escape")
     expect(toasts).to_have_count(0)
     quantity = bag_quantity(page)

@@ -8,44 +8,29 @@ import re
 import time
 
 import pytest
-from playwright.sync_api import Browser, FloatRect, Locator, Page, expect
+from playwright.sync_api import Browser, Locator, Page, expect
 
 from tests.browser.accessibility import assert_accessible
 from tests.browser.conftest import LiveService
-from tests.browser.shoppers import PHONE, in_viewport, shopper_at
+from tests.browser.shoppers import PHONE, box_of, in_viewport, overlaps, shopper_at
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 # A refused quantity is answered 400, which Chromium logs.
 REFUSED = re.compile(r"status of 400")
 
 
-def _box(element: Locator) -> FloatRect:
-    box = element.bounding_box()
-    assert box is not None, f"{element} is not shown"
-    return box
-
-
-def _overlap(a: FloatRect, b: FloatRect) -> bool:
-    return (
-        a["x"] < b["x"] + b["width"]
-        and b["x"] < a["x"] + a["width"]
-        and a["y"] < b["y"] + b["height"]
-        and b["y"] < a["y"] + a["height"]
-    )
-
-
 def _hidden_or_covered(page: Page, controls: dict[str, Locator], toasts: Locator) -> list[str]:
     """The controls out of the viewport or under a visible toast, with why."""
-    toast_boxes = [_box(toasts.nth(i)) for i in range(toasts.count())]
+    toast_boxes = [box_of(toasts.nth(i)) for i in range(toasts.count())]
     problems = []
     for name, control in controls.items():
-        box = _box(control)
+        box = box_of(control)
         if not in_viewport(page, control):
             problems.append(f"{name} out of the viewport at {box}")
         problems += [
             f"{name} at {box} under the toast at {toast}"
             for toast in toast_boxes
-            if _overlap(box, toast)
+            if overlaps(box, toast)
         ]
     return problems
 
@@ -59,7 +44,7 @@ def test_a_refused_quantity_low_in_the_viewport_is_not_hidden_by_its_toast(
         form = page.locator('form[id^="add-form-"]').last
         # The last add form at the very bottom of the viewport, where the toasts appear.
         form.evaluate("f => window.scrollBy(0, f.getBoundingClientRect().bottom - innerHeight)")
-        bottom = _box(form)["y"] + _box(form)["height"]
+        bottom = box_of(form)["y"] + box_of(form)["height"]
         assert abs(bottom - PHONE["height"]) <= 1, f"the form ends at {bottom}, not at the bottom"
 
         field = form.locator('input[id^="qty-"]')
