@@ -40,12 +40,25 @@ CART_MINI_TEMPLATE = "fragments/_cart_mini.html"
 PROBLEMS_KEY = "field_problems"
 # What waited in Redis for this page, read once per request.
 WAITING_KEY = "cart_waiting"
+# The badge's summary as the page's statement read it, with the identity it is of.
+SUMMARY_KEY = "cart_summary_read"
 
 log = logging.getLogger(__name__)
 
 
+def read_with_page(identity: CartIdentity | None, summary: CartSummary) -> None:
+    """Keep the summary of `identity`'s cart that the page's own statement read, for this
+    request's badge: read after the request's change, if it made one, it is the cart now."""
+    setattr(g, SUMMARY_KEY, (identity, summary))
+
+
 async def cart_summary_of(identity: CartIdentity | None) -> CartSummary:
-    """The badge's counts of `identity`'s cart (one query; none for a browser without a cart)."""
+    """The badge's counts of `identity`'s cart: as the page read them, else one query (none
+    for a browser without a cart)."""
+    known = g.get(SUMMARY_KEY)
+    if known is not None and known[0] == identity:
+        summary: CartSummary = known[1]
+        return summary
     runtime = current_runtime()
     return await get_cart_summary(
         request_session(),

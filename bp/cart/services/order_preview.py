@@ -16,9 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
 
 from bp.cart.services.calendar_cart import (
     entry_page_id,
@@ -28,12 +26,12 @@ from bp.cart.services.calendar_cart import (
 )
 from bp.cart.services.cart_ticket_lines import TicketGroup, group_tickets
 from bp.cart.services.get_cart import get_cart_lines
-from bp.cart.services.order_rows import OrderRow
+from bp.cart.services.order_rows import OrderRow, read_open_orders
 from lib.money import cents, total
-from models import OPEN_STATUSES, Order
+from models import Order
 from services.contracts.dtos import CalendarEntryDTO, CartIdentity, CartLineDTO, TicketDTO
-from services.contracts.ownership import owned_by
 from services.registry import DomainServices
+from services.sql.cart_impl import OpenOrder
 
 # A fingerprint longer than this was not made by our pages.
 MAX_FINGERPRINT_LENGTH = 6000
@@ -218,6 +216,31 @@ async def held_by_orders(
     return held
 
 
+def held_by_open_orders(
+    orders: Sequence[OpenOrder],
+    entries: Sequence[CalendarEntryDTO],
+    tickets: Sequence[TicketDTO],
+    *,
+    page_id: int | None,
+) -> list[HeldOrder]:
+    """`waiting_orders` from what the page's statement read: the open orders that a checkout
+    of this scope would replace, each with the bookings and tickets it holds."""
+    return [
+        HeldOrder(
+            order_id=order.id,
+            status=order.status,
+            page_id=order.page_id,
+            total_amount=order.total_amount,
+            currency=order.currency,
+            product_count=order.product_units,
+            entries=[e for e in entries if e.order_id == order.id],
+            tickets=[t for t in tickets if t.order_id == order.id],
+        )
+        for order in orders
+        if scopes_overlap(order.page_id, page_id)
+    ]
+
+
 async def waiting_orders(
     session: AsyncSession,
     *,
@@ -229,14 +252,7 @@ async def waiting_orders(
     would replace, with what they hold."""
     if identity is None:
         return []
-    orders = list(
-        await session.scalars(
-            select(Order)
-            .where(owned_by(Order, identity), Order.status.in_(OPEN_STATUSES))
-            .options(selectinload(Order.items))
-            .order_by(Order.id)
-        )
-    )
+    orders = await read_open_orders(session, identity)
     overlapping = [o for o in orders if scopes_overlap(o.page_id, page_id)]
     return await held_by_orders(session, orders=overlapping, domains=domains)
 

@@ -17,8 +17,10 @@ from bp.cart.services.calendar_cart import (
 )
 from bp.cart.services.cart_ticket_lines import TicketGroup, group_tickets
 from bp.cart.services.get_cart import get_cart_lines
+from bp.cart.services.order_preview import HeldOrder, held_by_open_orders, waiting_orders
 from lib.error_codes import ErrorCode
 from lib.errors import NotFound
+from services.contracts.cart_summary import CartSummary
 from services.contracts.dtos import CalendarEntryDTO, CartIdentity, CartLineDTO, PageDTO, TicketDTO
 from services.registry import DomainServices
 from services.sql.blog_impl import SqlBlogService
@@ -157,21 +159,41 @@ async def get_page_cart(
     )
 
 
-async def get_page_cart_by_slug(
-    session: AsyncSession, *, identity: CartIdentity | None, slug: str, domains: DomainServices
-) -> tuple[PageDTO, PageCart]:
-    """The page with this slug and its cart; 404 when there is no such page. One statement
-    when the blog, market and events share the cart's database, else one read per domain."""
+@dataclass(frozen=True)
+class PageView:
+    """A page, its cart, the open orders a checkout of it would replace, and the badge's
+    summary of the whole cart when it was read with them (None: the badge reads its own)."""
+
+    page: PageDTO
+    cart: PageCart
+    held: list[HeldOrder]
+    summary: CartSummary | None = None
+
+
+async def get_page_view_by_slug(
+    session: AsyncSession,
+    *,
+    identity: CartIdentity | None,
+    slug: str,
+    currency: str,
+    domains: DomainServices,
+) -> PageView:
+    """The page with this slug, its cart and the orders waiting for payment that a checkout
+    of it would replace; 404 when there is no such page. One statement, the badge's summary
+    with it, when the blog, market and events share the cart's database; else one read per
+    domain."""
     if identity is None or not _one_database(domains):
         page = await get_page_or_raise(session, slug=slug, domains=domains)
-        return page, await get_page_cart(session, identity=identity, page=page, domains=domains)
+        cart = await get_page_cart(session, identity=identity, page=page, domains=domains)
+        held = await waiting_orders(session, identity=identity, page_id=page.id, domains=domains)
+        return PageView(page=page, cart=cart, held=held)
     found = await page_with_cart(session, identity=identity, slug=slug)
     if found is None:
         raise NotFound(ErrorCode.PAGE_NOT_FOUND)
     page = found.page
     # What the reads per domain keep (get_cart_lines, get_calendar_cart_entries,
     # get_ticket_cart_entries): this page's, lines whose product is gone left out.
-    return page, PageCart(
+    cart = PageCart(
         page=page,
         lines=[
             CartLineDTO(id=line_id, product=product, quantity=quantity)
@@ -181,6 +203,10 @@ async def get_page_cart_by_slug(
         entries=[entry for entry in found.entries if entry_page_id(entry) == page.id],
         tickets=[ticket for ticket in found.tickets if ticket_page_id(ticket) == page.id],
     )
+    held = held_by_open_orders(
+        found.orders, found.held_entries, found.held_tickets, page_id=page.id
+    )
+    return PageView(page=page, cart=cart, held=held, summary=found.summary(currency))
 
 
 def _one_database(domains: DomainServices) -> bool:
