@@ -12,10 +12,9 @@ from quart import request
 from quart.typing import ResponseReturnValue
 
 from bp.cart.request_identity import claim_cart_identity, current_cart_identity
-from bp.cart.services.order_preview import OrderPreview, scopes_overlap, waiting_orders
+from bp.cart.services.order_preview import OrderPreview, scopes_overlap
 from bp.cart.services.page_cart import (
-    PageCart,
-    get_cart_grouped_by_page,
+    get_overview,
     get_page_view_by_slug,
 )
 from bp.cart.template_helpers import fetched_for_fragment, read_with_page
@@ -45,11 +44,16 @@ async def writable_identity() -> CartIdentity:
 
 async def overview_context(identity: CartIdentity | None) -> dict[str, Any]:
     """One group per page with its counts and subtotal, and the grand total."""
-    db, domains = request_session(), current_runtime().domains
-    groups: list[PageCart] = []
-    if identity is not None:
-        groups = await get_cart_grouped_by_page(db, identity=identity, domains=domains)
-    waiting = await waiting_orders(db, identity=identity, page_id=None, domains=domains)
+    runtime = current_runtime()
+    overview = await get_overview(
+        request_session(),
+        identity=identity,
+        currency=runtime.settings.currency,
+        domains=runtime.domains,
+    )
+    if overview.summary is not None:
+        read_with_page(identity, overview.summary)
+    groups, waiting = overview.groups, overview.held
     previews = {
         group.page.id: OrderPreview(
             lines=group.lines,

@@ -215,12 +215,12 @@ def held_tickets_statement(*, signed_in: bool) -> Select[*tuple[Any, ...]]:
     )
 
 
-def page_cart_statement(*, signed_in: bool) -> Select[*tuple[Any, ...]]:
-    """A live page by slug, with the whole cart of an owner (bound at execution): the lines
-    with their products, the pending bookings and (signed in) the pending tickets; and the
-    owner's orders waiting for payment with the bookings and tickets they hold: each an array
-    of the rows their own statements read. One round trip for what took seven."""
-    parts = [
+def cart_arrays(*, signed_in: bool) -> list[ColumnElement[Any]]:
+    """The whole cart of an owner (bound at execution), each part an array of the rows its own
+    statement reads: the lines with their products, the pending bookings, the owner's orders
+    waiting for payment with the bookings and tickets they hold, and (signed in) the pending
+    tickets."""
+    parts: list[ColumnElement[Any]] = [
         rows_array(lines_statement(signed_in=signed_in)).label("lines"),
         rows_array(PENDING_ENTRIES[signed_in].statement).label("entries"),
         rows_array(open_orders_statement(signed_in=signed_in)).label("orders"),
@@ -229,12 +229,20 @@ def page_cart_statement(*, signed_in: bool) -> Select[*tuple[Any, ...]]:
     ]
     if signed_in:  # Seed 004: tickets need sign-in, so an anonymous cart holds none.
         parts.append(rows_array(PENDING_TICKETS.statement).label("tickets"))
-    return select(*PAGE_COLUMNS, *parts).where(
+    return parts
+
+
+def page_cart_statement(*, signed_in: bool) -> Select[*tuple[Any, ...]]:
+    """A live page by slug, with the whole cart of an owner: one round trip for what took
+    seven."""
+    return select(*PAGE_COLUMNS, *cart_arrays(signed_in=signed_in)).where(
         Page.slug == bindparam("slug"), Page.deleted_at.is_(None)
     )
 
 
-# The page cart's statement for a signed-in identity (True) and for an anonymous one (False).
+# The whole cart's statement, and the page cart's, for a signed-in identity (True) and for an
+# anonymous one (False).
+WHOLE_CART = {kind: Query(select(*cart_arrays(signed_in=kind))) for kind in (True, False)}
 PAGE_CART = {kind: Query(page_cart_statement(signed_in=kind)) for kind in (True, False)}
 
 
@@ -251,12 +259,11 @@ class OpenOrder:
 
 
 @dataclass(frozen=True, slots=True)
-class PageWithCart:
-    """A page, and its owner's whole cart as read with it (every page's: the caller keeps
-    what belongs to the page); the owner's orders waiting for payment, with the bookings and
-    tickets they hold."""
+class CartRows:
+    """An owner's whole cart as one statement read it (`cart_arrays`): (line id, product id,
+    quantity, live product or None) of each line, the pending bookings and tickets, and the
+    orders waiting for payment with the bookings and tickets they hold."""
 
-    page: PageDTO
     lines: list[tuple[int, int, int, ProductDTO | None]]
     entries: list[CalendarEntryDTO]
     tickets: list[TicketDTO]
@@ -265,15 +272,44 @@ class PageWithCart:
     held_tickets: list[TicketDTO]
 
     def summary(self, currency: str) -> CartSummary:
-        """The badge's counts and totals of the whole cart, from what was read with the page:
-        the same rows `summary_statement` counts (lines whose product is sold, the pending
-        bookings and tickets)."""
+        """The badge's counts and totals: of the same rows `summary_statement` counts (lines
+        whose product is sold, the pending bookings and tickets)."""
         return summary_of(
             [(product, quantity) for _, _, quantity, product in self.lines if product is not None],
             self.entries,
             self.tickets,
             currency=currency,
         )
+
+
+def _cart_rows(arrays: Sequence[Any], *, signed_in: bool) -> CartRows:
+    """The cart from the arrays of `cart_arrays`, in their order."""
+    return CartRows(
+        lines=[_line(line) for line in arrays[0]],
+        entries=[entry_to_dto(entry) for entry in arrays[1]],
+        orders=[OpenOrder(*order) for order in arrays[2]],
+        held_entries=[entry_to_dto(entry) for entry in arrays[3]],
+        held_tickets=[ticket_to_dto(ticket) for ticket in arrays[4]],
+        tickets=[ticket_to_dto(ticket) for ticket in arrays[5]] if signed_in else [],
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class PageWithCart:
+    """A page, and its owner's whole cart as read with it (every page's: the caller keeps
+    what belongs to the page)."""
+
+    page: PageDTO
+    cart: CartRows
+
+
+async def whole_cart(session: AsyncSession, *, identity: CartIdentity) -> CartRows:
+    """The identity's whole cart and its orders waiting for payment, in one statement. For a
+    deployment whose market and events share the cart's database."""
+    arrays = (
+        await execute_alone(session, WHOLE_CART[identity.is_user], owner_params(identity))
+    ).one()
+    return _cart_rows(arrays, signed_in=identity.is_user)
 
 
 async def page_with_cart(
@@ -289,12 +325,7 @@ async def page_with_cart(
         return None
     return PageWithCart(
         page=PageDTO(id=row[0], slug=row[1], title=row[2]),
-        lines=[_line(line) for line in row[3]],
-        entries=[entry_to_dto(entry) for entry in row[4]],
-        orders=[OpenOrder(*order) for order in row[5]],
-        held_entries=[entry_to_dto(entry) for entry in row[6]],
-        held_tickets=[ticket_to_dto(ticket) for ticket in row[7]],
-        tickets=[ticket_to_dto(ticket) for ticket in row[8]] if identity.is_user else [],
+        cart=_cart_rows(row[3:], signed_in=identity.is_user),
     )
 
 

@@ -1,6 +1,6 @@
-"""A page cart's one statement reads what the reads per domain read: the page's cart, the
-orders waiting for payment that its checkout would replace (with what they hold), and the
-badge's summary of the whole cart."""
+"""A page cart's one statement (and the overview's cart statement) reads what the reads per
+domain read: the cart, the orders waiting for payment that a checkout would replace (with what
+they hold), and the badge's summary of the whole cart."""
 
 from __future__ import annotations
 
@@ -8,7 +8,12 @@ from quart import Quart
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bp.cart.services.order_preview import waiting_orders
-from bp.cart.services.page_cart import get_page_cart, get_page_view_by_slug
+from bp.cart.services.page_cart import (
+    get_cart_grouped_by_page,
+    get_overview,
+    get_page_cart,
+    get_page_view_by_slug,
+)
 from bp.cart.services.summary import get_cart_summary
 from bp.runtime import runtime
 from services.contracts.dtos import CartIdentity
@@ -29,7 +34,7 @@ async def test_one_statement_reads_what_the_domains_read(app: Quart, db: AsyncSe
     await db.commit()
     await f.ticket(db, standard, user_id=1, state="reserved", order_id=on_page.id)
     cart_wide = await f.order(db, user_id=1, status="failed")
-    await f.order(db, user_id=1, page_id=other.id)  # another page's: not replaced here
+    elsewhere = await f.order(db, user_id=1, page_id=other.id)  # not replaced by this page's
     await f.order(db, user_id=1, page_id=page.id, status="paid")
     await f.order(db, user_id=2, page_id=page.id)
     identity, domains = CartIdentity(user_id=1), runtime(app).domains
@@ -48,6 +53,18 @@ async def test_one_statement_reads_what_the_domains_read(app: Quart, db: AsyncSe
         db, identity=identity, currency="GBP", domains=domains
     )
     assert view.summary is not None and view.summary.badge_count == 5
+
+    overview = await get_overview(db, identity=identity, currency="GBP", domains=domains)
+
+    assert [group.page.slug for group in overview.groups if group.page] == ["bakery", "dairy"]
+    assert overview.groups == await get_cart_grouped_by_page(
+        db, identity=identity, domains=domains
+    )
+    assert overview.held == await waiting_orders(
+        db, identity=identity, page_id=None, domains=domains
+    )
+    assert [order.order_id for order in overview.held] == [on_page.id, cart_wide.id, elsewhere.id]
+    assert overview.summary == view.summary
 
 
 async def test_an_anonymous_cart_reads_the_same(app: Quart, db: AsyncSession) -> None:
