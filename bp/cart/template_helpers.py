@@ -28,6 +28,7 @@ from bp.cart.services.field_problems import FieldProblem
 from bp.cart.services.shopper import display_name, shopper_contact
 from bp.cart.services.summary import get_cart_summary
 from bp.cart.services.waiting import Waiting, pop_waiting
+from bp.cart.waiting_mark import may_be_waiting, read_waiting
 from bp.runtime import current_runtime, request_session
 from lib.auth import current_user_id, current_user_name
 from lib.htmx import is_htmx
@@ -88,12 +89,14 @@ async def cart_mini(oob: bool = False) -> Markup:
 
 async def waiting() -> Waiting:
     """What waits for this browser's page (notices, refused values): read once per request,
-    in one round trip, and removed as it is read."""
+    in one round trip, and removed as it is read; nothing is asked of Redis unless something
+    can be waiting (bp/cart/waiting_mark.py)."""
     if WAITING_KEY not in g:
         shared = browser_session()
         found = Waiting()
-        if shared is not None and shared.sid:
+        if shared is not None and shared.sid and may_be_waiting():
             found = await pop_waiting(current_runtime().redis.cart, session_sid=shared.sid)
+            read_waiting()
         setattr(g, WAITING_KEY, found)
     read: Waiting = g.get(WAITING_KEY)
     return read

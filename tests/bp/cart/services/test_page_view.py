@@ -57,9 +57,7 @@ async def test_one_statement_reads_what_the_domains_read(app: Quart, db: AsyncSe
     overview = await get_overview(db, identity=identity, currency="GBP", domains=domains)
 
     assert [group.page.slug for group in overview.groups if group.page] == ["bakery", "dairy"]
-    assert overview.groups == await get_cart_grouped_by_page(
-        db, identity=identity, domains=domains
-    )
+    assert overview.groups == await get_cart_grouped_by_page(db, identity=identity, domains=domains)
     assert overview.held == await waiting_orders(
         db, identity=identity, page_id=None, domains=domains
     )
