@@ -14,7 +14,9 @@ read before the render: the templates call them alike in either environment.
 
 from __future__ import annotations
 
+import functools
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from markupsafe import Markup
@@ -41,6 +43,8 @@ CART_MINI_TEMPLATE = "fragments/_cart_mini.html"
 PROBLEMS_KEY = "field_problems"
 # What waited in Redis for this page, read once per request.
 WAITING_KEY = "cart_waiting"
+# lib/csrf.py's template helper.
+CSRF_HELPER = "csrf_token"
 # The badge's summary as the page's statement read it, with the identity it is of.
 SUMMARY_KEY = "cart_summary_read"
 
@@ -180,8 +184,12 @@ class Fetched:
         return self.name
 
     def helpers(self) -> dict[str, object]:
-        """The template globals they stand for, by the same names."""
-        return {name: getattr(self, name) for name in HELPERS}
+        """The template globals they stand for, by the same names; and the CSRF token, made
+        at the render's first form and then given as it is (the app's own helper looks up the
+        request's session and `g` at every form of the page)."""
+        make: Callable[[], str] = current_app.jinja_env.globals[CSRF_HELPER]  # type: ignore[assignment]
+        made_once = functools.cache(make)
+        return {CSRF_HELPER: made_once, **{name: getattr(self, name) for name in HELPERS}}
 
 
 async def fetched_for_fragment() -> dict[str, object]:

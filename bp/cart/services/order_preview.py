@@ -15,6 +15,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cached_property
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -74,7 +75,10 @@ class HeldOrder:
 
 @dataclass(frozen=True)
 class OrderPreview:
-    """The order a checkout of this scope would make now, and the open orders it replaces."""
+    """The order a checkout of this scope would make now, and the open orders it replaces.
+
+    Its parts are never changed once made, so what is derived from them (the total, the
+    fingerprint) is worked out once: a page reads the total three times a card."""
 
     lines: list[CartLineDTO]
     entries: list[CalendarEntryDTO]
@@ -85,33 +89,33 @@ class OrderPreview:
     def _in_scope(self, page_id: int | None) -> bool:
         return self.page_id is None or page_id == self.page_id
 
-    @property
+    @cached_property
     def held_entries(self) -> list[CalendarEntryDTO]:
         """Bookings of this scope that the open orders hold: the checkout takes them back."""
         return [e for o in self.held for e in o.entries if self._in_scope(entry_page_id(e))]
 
-    @property
+    @cached_property
     def held_tickets(self) -> list[TicketDTO]:
         return [t for o in self.held for t in o.tickets if self._in_scope(ticket_page_id(t))]
 
-    @property
+    @cached_property
     def all_entries(self) -> list[CalendarEntryDTO]:
         return [*self.entries, *self.held_entries]
 
-    @property
+    @cached_property
     def all_tickets(self) -> list[TicketDTO]:
         return [*self.tickets, *self.held_tickets]
 
-    @property
+    @cached_property
     def ticket_groups(self) -> list[TicketGroup]:
         """Every ticket of the order, one line per event and ticket type."""
         return group_tickets(self.all_tickets)
 
-    @property
+    @cached_property
     def held_total(self) -> Decimal:
         return total([*(e.cost for e in self.held_entries), *(t.cost for t in self.held_tickets)])
 
-    @property
+    @cached_property
     def total(self) -> Decimal:
         """What SumUp will be asked for."""
         return total(
@@ -138,7 +142,7 @@ class OrderPreview:
             held=tuple(sorted(o.order_id for o in self.held)),
         )
 
-    @property
+    @cached_property
     def fingerprint(self) -> str:
         """What the checkout form carries: this preview, compact and URL-safe."""
         return self.seen().encode()
