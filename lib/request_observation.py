@@ -12,8 +12,8 @@ Kept small: these steps run on every request of every page.
 from __future__ import annotations
 
 import re
+import secrets
 import time
-import uuid
 
 import structlog
 from prometheus_client import Histogram
@@ -22,7 +22,7 @@ from quart import Request, Response
 from lib.metrics import UNMATCHED_ROUTE, Metrics, bind_metrics
 from lib.pipeline import REQUEST_ID_KEY, STARTED_KEY
 from lib.secret_paths import redacted_path
-from lib.structured_logs import event_logger
+from lib.structured_logs import log_info
 
 REQUEST_ID_HEADER = "X-Request-ID"
 # Letters, digits and . _ : - only (no spaces, quotes or line breaks to forge log lines with),
@@ -36,7 +36,7 @@ def request_id_from(header: str | None) -> str:
     """The caller's request id when it is safe to log and echo, else a new one."""
     if header is not None and SAFE_REQUEST_ID.fullmatch(header):
         return header
-    return uuid.uuid4().hex
+    return secrets.token_hex(16)
 
 
 class RequestObservation:
@@ -69,7 +69,7 @@ class RequestObservation:
         self._duration(route, method, status).observe(seconds)
         if status == 429:
             self.metrics.rate_limited.labels(route).inc()
-        event_logger().info(
+        log_info(
             "request",
             logger=LOGGER_NAME,
             method=method,
