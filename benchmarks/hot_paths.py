@@ -71,7 +71,15 @@ from benchmarks.hot_requests import (  # noqa: E402
 from benchmarks.machine import describe, load_average  # noqa: E402
 from benchmarks.paid_orders import Storefront, pay_on_hosted_page, run_orders  # noqa: E402
 from benchmarks.results_file import replace_section  # noqa: E402
-from benchmarks.servers import HOST, Processes, Server, free_port, hypercorn_command, rss_kib  # noqa: E402
+from benchmarks.servers import (  # noqa: E402
+    HOST,
+    WORKER_CLASS,
+    Processes,
+    Server,
+    free_port,
+    hypercorn_command,
+    rss_kib,
+)
 from benchmarks.shop_data import (  # noqa: E402
     FULL,
     QUICK,
@@ -667,7 +675,7 @@ def describe_settings(run: Run) -> list[str]:
     args = run.args
     return [
         "every server on the loopback; the service as deployed: `APP_ENV=production`, "
-        "`hypercorn app:app --workers N`"
+        f"`hypercorn app:app --workers N --worker-class {WORKER_CLASS}`"
         + (" `--access-logfile -`" if args.access_log else "")
         + " (entrypoint.sh's options; the bare app and the practical limit get the same)",
         "everything a deployment has switched on: the request log, metrics and security headers, "

@@ -15,6 +15,7 @@ import socket
 import subprocess
 import sys
 import time
+import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -27,6 +28,9 @@ HOST = "127.0.0.1"
 START_TIMEOUT_SECONDS = 60.0
 STOP_TIMEOUT_SECONDS = 15.0
 POLL_SECONDS = 0.1
+# The event loop production's workers run on (hypercorn.toml); every app measured gets it, the
+# bare ones too, so that a ratio compares the apps and not their loops.
+WORKER_CLASS = tomllib.loads((ROOT / "hypercorn.toml").read_text()).get("worker_class", "asyncio")
 
 
 def free_port() -> int:
@@ -38,7 +42,7 @@ def free_port() -> int:
 def hypercorn_command(target: str, *, port: int, workers: int, access_log: bool) -> list[str]:
     """The service's Hypercorn invocation (entrypoint.sh), on one port of the loopback."""
     command = [sys.executable, "-m", "hypercorn", target, "--bind", f"{HOST}:{port}"]
-    command += ["--workers", str(workers)]
+    command += ["--workers", str(workers), "--worker-class", WORKER_CLASS]
     if access_log:
         command += ["--access-logfile", "-"]
     return command
