@@ -6,7 +6,8 @@ from functools import partial
 from typing import Any
 
 from flask.templating import _default_template_ctx_processor as flask_default_processor
-from quart import Quart, request, session
+from quart import Quart, Request
+from quart.globals import request_ctx
 from quart.wrappers import BaseRequestWebsocket
 
 import path_setup  # noqa: F401
@@ -166,10 +167,12 @@ def _reads_the_session(request: BaseRequestWebsocket) -> bool:
     )
 
 
-async def _refuse_without_session_store() -> None:
+async def _refuse_without_session_store(request: Request) -> None:
     """A page that cannot read the shared session must not act as if the shopper signed out."""
-    store_down = isinstance(session, RedisSession) and session.unavailable
-    if store_down and not request.path.startswith(SESSIONLESS_PREFIXES):
+    if request.path.startswith(SESSIONLESS_PREFIXES):
+        return
+    shared = request_ctx.session
+    if isinstance(shared, RedisSession) and shared.unavailable:
         raise unavailable(ErrorCode.SESSION_STORE_UNAVAILABLE)
 
 

@@ -271,7 +271,7 @@ def literal_sql(statement: ClauseElement, engine: AsyncEngine) -> str:
 
 
 async def measure(engine: AsyncEngine, identity: CartIdentity, case: Case, repeat: int) -> Measured:
-    """Median and p95 of `list_orders` (page query plus its lines query), and the page's plan."""
+    """Median and p95 of `list_orders` (the page with its lines, one statement), and its plan."""
     sessionmaker = async_sessionmaker(engine, expire_on_commit=False)
     timings: list[float] = []
     rows = 0
@@ -370,7 +370,7 @@ def write_results(
         + ", ".join(f"{name} {size}" for name, size in sizes.items())
         + ".",
         f"Queries are those of the heaviest user (user {user_id}, {user_orders:,} orders), "
-        f"{PAGE_SIZE} per page, through `list_orders` (the page query and its lines query), "
+        f"{PAGE_SIZE} per page, through `list_orders` (the page with its lines, one statement), "
         f"median and p95 of {repeat} runs after 3 warm-up runs. Number searched: #{number}.",
         "",
         "| query | rows | median ms | p95 ms | target ms | |",

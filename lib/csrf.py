@@ -13,7 +13,7 @@ import hmac
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-from quart import Quart, g, request, session
+from quart import Quart, Request, g, session
 
 from lib.error_codes import ErrorCode
 from lib.errors import ServiceError
@@ -54,7 +54,7 @@ def is_valid_token(secret_key: str, sid: str, sent: str) -> bool:
     return hmac.compare_digest(presented, sign(secret_key, sid).encode())
 
 
-def init_csrf(app: Quart, *, secret_key: str) -> Callable[[], Awaitable[None]]:
+def init_csrf(app: Quart, *, secret_key: str) -> Callable[[Request], Awaitable[None]]:
     """Install the `csrf_token()` template helper; answer the check, a step of the request
     pipeline (lib/pipeline.py)."""
 
@@ -70,7 +70,7 @@ def init_csrf(app: Quart, *, secret_key: str) -> Callable[[], Awaitable[None]]:
             setattr(g, CSRF_SIGNED, made)
         return made[1]
 
-    async def verify_csrf() -> None:
+    async def verify_csrf(request: Request) -> None:
         """Refuse an unsafe request whose token was not made for its session."""
         # A request that matched no route gets its 404/405, not a CSRF complaint.
         if request.method not in UNSAFE_METHODS or request.routing_exception is not None:

@@ -14,7 +14,8 @@ from collections.abc import Awaitable, Callable
 from functools import wraps
 from typing import Any, ParamSpec, TypeVar
 
-from quart import Quart, g, request
+from quart import Quart, Request, g, request
+from quart.globals import app_ctx
 
 from lib.csrf import csrf_exempt
 from lib.error_codes import ErrorCode
@@ -27,17 +28,18 @@ CALLER_FLAG = "internal_caller"
 WRONG_TOKEN_FLAG = "internal_token_wrong"  # noqa: S105  (an attribute name)
 
 
-def bearer_token_check(token: str) -> Callable[[], Awaitable[None]]:
+def bearer_token_check(token: str) -> Callable[[Request], Awaitable[None]]:
     """A step of the request pipeline: check the request's bearer token against `token` (in
     constant time) and record the answer, before any view runs."""
     expected = token.strip().encode()
 
-    async def check_bearer_token() -> None:
+    async def check_bearer_token(request: Request) -> None:
         header = request.headers.get("Authorization")
+        flags = app_ctx.g
         if header is None:
             # Most requests (a shopper's) send none: nothing to compare.
-            setattr(g, CALLER_FLAG, False)
-            setattr(g, WRONG_TOKEN_FLAG, False)
+            setattr(flags, CALLER_FLAG, False)
+            setattr(flags, WRONG_TOKEN_FLAG, False)
             return
         scheme, _, sent = header.partition(" ")
         presented = sent.strip().encode("utf-8", "surrogateescape")
@@ -47,17 +49,22 @@ def bearer_token_check(token: str) -> Callable[[], Awaitable[None]]:
             and bool(presented)
             and hmac.compare_digest(presented, expected)
         )
-        setattr(g, CALLER_FLAG, valid)
+        setattr(flags, CALLER_FLAG, valid)
         # A bearer token sent and refused is a guess: those are rate-limited per client
         # (lib/rate_limits.py). Another scheme (Basic auth in front of a staging site) is not.
-        setattr(g, WRONG_TOKEN_FLAG, scheme.lower() == "bearer" and not valid)
+        setattr(flags, WRONG_TOKEN_FLAG, scheme.lower() == "bearer" and not valid)
 
     return check_bearer_token
 
 
 def install_internal_auth(app: Quart, *, token: str) -> None:
     """The check as a request hook of its own, for an app without the service's pipeline."""
-    app.before_request(bearer_token_check(token))
+    check = bearer_token_check(token)
+
+    async def check_request() -> None:
+        await check(request)
+
+    app.before_request(check_request)
 
 
 def is_internal_caller() -> bool:

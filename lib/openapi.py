@@ -18,11 +18,12 @@ from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict
-from quart import Quart
+from quart import Quart, Response
 from quart_schema import QuartSchema, document_response
 from quart_schema.openapi import HttpSecurityScheme, Info, OpenAPIProvider
 from quart_schema.typing import Model
 from werkzeug.routing import Rule
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from lib.idempotency import HEADER, MAX_KEY_LENGTH, REPLAYED_HEADER, is_idempotent
 
@@ -94,6 +95,21 @@ def install_openapi(app: Quart, *, title: str, version: str, description: str) -
         conversion_preference="pydantic",
         openapi_provider_class=InternalApiProvider,
     )
+    _answer_responses_as_they_are(app)
+
+
+def _answer_responses_as_they_are(app: Quart) -> None:
+    """A view's Response goes out as it is, as quart-schema would send it after looking for
+    models in it (six config lookups and two searches per request): most answers of the
+    service (pages, fragments, redirects) are Responses already."""
+    converting = app.make_response
+
+    async def make_response(result: Any) -> Any:
+        if isinstance(result, (Response, WerkzeugResponse)):
+            return result
+        return await converting(result)
+
+    app.make_response = make_response  # type: ignore[method-assign]
 
 
 def openapi_document(app: Quart) -> dict[str, Any]:

@@ -30,7 +30,7 @@ from functools import wraps
 from math import ceil
 from typing import Any, TypeVar
 
-from quart import Quart, Response, current_app, request
+from quart import Quart, Request, Response, current_app, request
 from quart_rate_limiter import (
     QUART_RATE_LIMITER_EXEMPT_ATTRIBUTE,
     QUART_RATE_LIMITER_LIMITS_ATTRIBUTE,
@@ -193,7 +193,7 @@ class HandCounts:
         if self.enabled:
             await spend(self.store, key, count=rate[0], period=rate[1])
 
-    async def before_request(self) -> None:
+    async def before_request(self, request: Request) -> None:
         """A wrong bearer token, whatever the route; a path that matches no route."""
         if sent_a_wrong_token():
             await self.count("guess:" + client_address(self.trusted), self.guesses)
@@ -220,7 +220,7 @@ class RouteLimits:
     def attach(self, endpoint: str, limits: list[RateLimit]) -> None:
         self.by_endpoint[endpoint] = limits
 
-    async def check(self) -> None:
+    async def check(self, request: Request) -> None:
         """Refuse the request (429 with Retry-After) when one of its route's limits is spent."""
         if not self.enabled:
             return
@@ -249,7 +249,7 @@ class RouteLimits:
         if retry_after is not None:
             raise RateLimitExceeded(ceil(retry_after))
 
-    def add_headers(self, response: Response) -> None:
+    def add_headers(self, request: Request, response: Response) -> None:
         """`RateLimit-Limit`, `-Remaining` and `-Reset` of the route's shortest limit."""
         checked: tuple[RateLimit, float] | None = getattr(request, CHECKED_ATTRIBUTE, None)
         if checked is None:
@@ -320,7 +320,7 @@ def install_rate_limits(
         if getattr(view, QUART_RATE_LIMITER_EXEMPT_ATTRIBUTE, False):
             continue
         route_limits = by_class[_class_of(view, methods.get(endpoint, set()))]
-        app.view_functions[endpoint] = _with_limits(view, route_limits)
+        app.view_functions[endpoint] = _with_limits(app, view, route_limits)
         limits.attach(endpoint, route_limits)
     return RateLimitSteps(counts, limits)
 
@@ -334,11 +334,15 @@ def _class_of(view: Callable[..., Any], methods: set[str]) -> str:
     return WRITE if methods & UNSAFE_METHODS else PAGE
 
 
-def _with_limits(view: Callable[..., Any], limits: list[RateLimit]) -> Callable[..., Any]:
+def _with_limits(
+    app: Quart, view: Callable[..., Any], limits: list[RateLimit]
+) -> Callable[..., Any]:
     """A wrapper of `view` carrying `limits`; the view itself keeps no trace of this app."""
+    # Made async once, here, rather than at every call.
+    target = app.ensure_async(view)
 
     @wraps(view)
     async def limited(*args: Any, **kwargs: Any) -> Any:
-        return await current_app.ensure_async(view)(*args, **kwargs)
+        return await target(*args, **kwargs)
 
     return rate_limit(limits=limits)(limited)

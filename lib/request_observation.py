@@ -12,15 +12,17 @@ Kept small: these steps run on every request of every page.
 from __future__ import annotations
 
 import re
+import secrets
 import time
-import uuid
 
 import structlog
-from quart import Response, request
+from prometheus_client import Histogram
+from quart import Request, Response
 
 from lib.metrics import UNMATCHED_ROUTE, Metrics, bind_metrics
-from lib.pipeline import STARTED_KEY
+from lib.pipeline import REQUEST_ID_KEY, STARTED_KEY
 from lib.secret_paths import redacted_path
+from lib.structured_logs import log_info
 
 REQUEST_ID_HEADER = "X-Request-ID"
 # Letters, digits and . _ : - only (no spaces, quotes or line breaks to forge log lines with),
@@ -29,14 +31,12 @@ SAFE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 
 LOGGER_NAME = "cart.request"
 
-log = structlog.get_logger()
-
 
 def request_id_from(header: str | None) -> str:
     """The caller's request id when it is safe to log and echo, else a new one."""
     if header is not None and SAFE_REQUEST_ID.fullmatch(header):
         return header
-    return uuid.uuid4().hex
+    return secrets.token_hex(16)
 
 
 class RequestObservation:
@@ -45,35 +45,44 @@ class RequestObservation:
 
     def __init__(self, metrics: Metrics) -> None:
         self.metrics = metrics
+        # The histogram's series by (route, method, status): prometheus-client checks and
+        # looks up the labels at every `labels` call, and a worker sees the same few series.
+        self._durations: dict[tuple[str, str, int], Histogram] = {}
 
-    async def start(self) -> None:
-        """Bind the request id to every log line of this request, and the metrics."""
+    async def start(self, request: Request) -> None:
+        """Bind the request id to every log line of this request, and the metrics; the
+        pipeline's ASGI layer echoes the id in the response."""
+        request_id = request_id_from(request.headers.get(REQUEST_ID_HEADER))
         structlog.contextvars.clear_contextvars()
-        structlog.contextvars.bind_contextvars(
-            request_id=request_id_from(request.headers.get(REQUEST_ID_HEADER))
-        )
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+        request.scope[REQUEST_ID_KEY] = request_id  # type: ignore[literal-required]
         bind_metrics(self.metrics)
 
-    def finish(self, response: Response) -> None:
-        """One histogram observation and one log event; the request id echoed."""
+    def finish(self, request: Request, response: Response) -> None:
+        """One histogram observation and one log event."""
         started = request.scope.get(STARTED_KEY)
         seconds = time.perf_counter() - started if isinstance(started, float) else 0.0
         rule = request.url_rule
         route = rule.rule if rule is not None else UNMATCHED_ROUTE
+        method = request.method
         status = response.status_code
-        metrics = self.metrics
-        metrics.http_request_duration.labels(route, request.method, str(status)).observe(seconds)
+        self._duration(route, method, status).observe(seconds)
         if status == 429:
-            metrics.rate_limited.labels(route).inc()
-        request_id = structlog.contextvars.get_contextvars().get("request_id")
-        if request_id is not None:
-            response.headers[REQUEST_ID_HEADER] = request_id
-        log.info(
+            self.metrics.rate_limited.labels(route).inc()
+        log_info(
             "request",
             logger=LOGGER_NAME,
-            method=request.method,
+            method=method,
             route=route,
             path=redacted_path(request.path),
             status=status,
             duration_ms=round(seconds * 1000, 1),
         )
+
+    def _duration(self, route: str, method: str, status: int) -> Histogram:
+        key = (route, method, status)
+        series = self._durations.get(key)
+        if series is None:
+            series = self.metrics.http_request_duration.labels(route, method, str(status))
+            self._durations[key] = series
+        return series

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 
-from quart import request, session
+from quart import Request, session
 from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -107,7 +107,7 @@ async def forget_anonymous_cart() -> None:
         await remove_key(shared, SESSION_KEY, only_if=shared.get(SESSION_KEY))
 
 
-async def adopt_anonymous_cart_on_sign_in() -> None:
+async def adopt_anonymous_cart_on_sign_in(request: Request) -> None:
     """A step of the request pipeline: a signed-in shopper who still carries an anonymous
     cart gets it merged into theirs."""
     if request.path.startswith(NO_ADOPTION_PREFIXES):

@@ -6,7 +6,7 @@ anything else could say that something is there.
 
 from __future__ import annotations
 
-from quart import g, request, session
+from quart import Request, g, session
 from werkzeug.exceptions import NotFound
 
 from bp.runtime import current_runtime
@@ -23,7 +23,7 @@ def is_staff_path(path: str) -> bool:
     return path == STAFF_PREFIX or path.startswith(STAFF_PREFIX + "/")
 
 
-async def require_staff() -> None:
+async def require_staff(request: Request) -> None:
     """A step of the request pipeline: a staff path answers 404 unless the signed-in user is
     staff."""
     if not is_staff_path(request.path):

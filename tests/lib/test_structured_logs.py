@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -12,7 +13,7 @@ import pytest
 import structlog
 
 from config.settings import load_settings
-from lib.structured_logs import REDACTED, configure_logging
+from lib.structured_logs import REDACTED, configure_logging, log_info
 
 
 @pytest.fixture
@@ -60,6 +61,32 @@ def test_fields_named_like_secrets_are_never_written(
     for field in ("api_key", "session_id", "authorization", "csrf_token"):
         assert line[field] == REDACTED
     assert line["order_id"] == 7
+
+
+def test_an_info_event_written_directly_is_the_line_structlog_writes(
+    json_logs: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    structlog.contextvars.bind_contextvars(request_id="req-7", client="c\u00e9")
+    fields: dict[str, Any] = {
+        "logger": "cart.request",
+        "method": "GET",
+        "route": "/<page_slug>/",
+        "path": "/p\u00e2ge/",
+        "status": 200,
+        "duration_ms": 1.5,
+        "api_token": "t0ken",
+        "amount": object(),
+    }
+
+    structlog.get_logger().info("request", **fields)
+    log_info("request", **fields)
+
+    untimed = [
+        re.sub(r'"timestamp": "[^"]+Z"', "TIME", re.sub(r" at 0x[0-9a-f]+", "", line))
+        for line in capsys.readouterr().err.splitlines()
+    ]
+    assert len(untimed) == 2 and untimed[0] == untimed[1]
+    assert "TIME" in untimed[0] and REDACTED in untimed[0]
 
 
 def test_an_exception_is_written_with_its_trace_in_one_line(

@@ -65,3 +65,30 @@ def counting(app: Quart) -> Iterator[list[str]]:
         event.remove(engine, "checkout", watch)
         for driver in logged:
             driver.remove_query_logger(record_driver)
+
+
+@contextmanager
+def transactions_begun(app: Quart) -> Iterator[list[str]]:
+    """Every BEGIN the app's connections send inside the block (a read alone in autocommit
+    sends none)."""
+    begun: list[str] = []
+    engine = runtime(app).databases.engine.sync_engine
+    logged: list[Any] = []
+
+    def record_driver(query: Any) -> None:
+        if query.query.lstrip().upper().startswith("BEGIN"):
+            begun.append(query.query)
+
+    def watch(dbapi_connection: Any, record_: Any, proxy: Any) -> None:
+        driver = dbapi_connection.driver_connection
+        if driver not in logged:
+            driver.add_query_logger(record_driver)
+            logged.append(driver)
+
+    event.listen(engine, "checkout", watch)
+    try:
+        yield begun
+    finally:
+        event.remove(engine, "checkout", watch)
+        for driver in logged:
+            driver.remove_query_logger(record_driver)

@@ -10,6 +10,7 @@ import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlencode
 
@@ -38,6 +39,8 @@ PARAM_STATUS = "status"
 PARAM_PAGE = "page"
 # Changing what is listed starts again at its first page.
 RESETS_PAGE = frozenset({"search", "status"})
+# Link sets remembered (per worker; bounded, as searches are whatever shoppers type).
+LINKS_CACHED = 256
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,11 +202,16 @@ class ListLinks:
     previous: str | None
     clear_search: str
     clear_all: str
-    statuses: list[StatusFilter]
+    statuses: tuple[StatusFilter, ...]
 
 
+@lru_cache(maxsize=LINKS_CACHED)
 def list_links(query: OrderListQuery, *, has_next: bool, base: str = ORDERS_PATH) -> ListLinks:
-    """The list's links for the query: pages, status filters, clearing the search."""
+    """The list's links for the query: pages, status filters, clearing the search.
+
+    Remembered: building them (a dozen query strings, some 50 µs) is work every visit repeats,
+    and most visits ask for the same few (the first page, unfiltered). Frozen, so a set handed
+    to one render cannot change for the next."""
     return ListLinks(
         current=list_url(query, base=base),
         first=first_page_url(query, base=base),
@@ -211,5 +219,5 @@ def list_links(query: OrderListQuery, *, has_next: bool, base: str = ORDERS_PATH
         previous=previous_page_url(query, base=base),
         clear_search=clear_search_url(query, base=base),
         clear_all=base,
-        statuses=status_filters(query, base=base),
+        statuses=tuple(status_filters(query, base=base)),
     )

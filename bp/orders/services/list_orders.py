@@ -1,20 +1,36 @@
-"""One page of a shopper's orders, newest first, searched and filtered."""
+"""One page of a shopper's orders, newest first, searched and filtered.
+
+The list is read on every visit to the orders page. Built per request and run through the
+session, its two statements (the page, then its lines) cost more than the rest of the page's
+work: building each statement and its cache key, and a transaction (BEGIN, then ROLLBACK at the
+request's end) around a page that writes nothing. The page and its lines are one statement,
+compiled once per shape of query (lib/db.Query), run alone in autocommit on the driver.
+"""
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from functools import cache
+from typing import Any
 
-from sqlalchemy import Select, and_, select
+from sqlalchemy import Integer, Select, String, and_, bindparam, func, select, true
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bp.orders.filters.qs import OrderListQuery
-from bp.orders.services.search import search_condition
+from bp.orders.services.search import (
+    SearchKind,
+    search_condition_bound,
+    search_kind,
+    search_params,
+)
+from lib.db import Query, execute_alone
 from models import Order, OrderItem, OrderStatus
 from services.contracts.dtos import CartIdentity
-from services.contracts.ownership import owned_by
+from services.contracts.ownership import owned_by_bound, owner_params
 
 # How many item titles a row of the list names before "and N more".
 TITLES_SHOWN = 3
@@ -65,28 +81,47 @@ class OrderListPage:
         return self.first_position + len(self.orders) - 1
 
 
-def order_list_statement(
-    *, identity: CartIdentity, query: OrderListQuery, page_size: int
-) -> Select[int, datetime, str, str, Decimal, bool, bool]:
-    """The page's orders plus one more (to know a next page exists), newest first.
+# The list statement's own parameters; the owner's are ownership's, the search's search.py's.
+STATUS = "status"
+PAGE_LIMIT = "page_limit"
+PAGE_OFFSET = "page_offset"
+
+
+@cache
+def order_list_query(*, signed_in: bool, by_status: bool, search: SearchKind) -> Query:
+    """The page's orders plus one more (to know a next page exists), newest first, each with
+    its lines' titles and quantities: one statement, built and compiled once per shape.
 
     The inner query finds the page's ids with an index-only scan of one owner's entries in
     ix_orders_user_created (or ..._user_status_created, ..._session_created), newest first,
     stopping once the page is full; a search is a per-order EXISTS on the owner's lines only.
-    The outer query then reads just those rows. No COUNT(*), nothing scans other owners.
+    The outer query then reads just those rows, and each one's lines by its order id. No
+    COUNT(*), nothing scans other owners.
     """
-    page_ids = select(Order.id).where(owned_by(Order, identity))
-    if query.status:
-        page_ids = page_ids.where(Order.status == query.status)
-    if query.search:
-        page_ids = page_ids.where(search_condition(query.search))
+    page_ids = select(Order.id).where(owned_by_bound(Order, signed_in=signed_in))
+    if by_status:
+        page_ids = page_ids.where(Order.status == bindparam(STATUS, type_=String))
+    searched = search_condition_bound(search)
+    if searched is not None:
+        page_ids = page_ids.where(searched)
     page = (
         page_ids.order_by(Order.created_at.desc(), Order.id.desc())
-        .limit(page_size + 1)
-        .offset((query.page - 1) * page_size)
+        .limit(bindparam(PAGE_LIMIT, type_=Integer))
+        .offset(bindparam(PAGE_OFFSET, type_=Integer))
         .subquery("page_ids")
     )
-    return (
+    # One row per order (an aggregate without GROUP BY always gives one; NULLs without lines).
+    lines = (
+        select(
+            func.array_agg(aggregate_order_by(OrderItem.title, OrderItem.id)).label("titles"),
+            func.array_agg(aggregate_order_by(OrderItem.quantity, OrderItem.id)).label(
+                "quantities"
+            ),
+        )
+        .where(OrderItem.order_id == Order.id)
+        .lateral("lines")
+    )
+    return Query(
         select(
             Order.id,
             Order.created_at,
@@ -98,67 +133,84 @@ def order_list_statement(
                 Order.payment_mismatch_at.is_not(None),
                 Order.payment_mismatch_resolved_at.is_(None),
             ).label("payment_under_review"),
+            lines.c.titles,
+            lines.c.quantities,
         )
         .join(page, page.c.id == Order.id)
+        .outerjoin(lines, true())
         .order_by(Order.created_at.desc(), Order.id.desc())
     )
+
+
+def order_list_params(
+    *, identity: CartIdentity, query: OrderListQuery, page_size: int
+) -> dict[str, object]:
+    """The parameters of the identity's `order_list_query` for the query."""
+    params = {
+        **owner_params(identity),
+        **search_params(query.search),
+        PAGE_LIMIT: page_size + 1,
+        PAGE_OFFSET: (query.page - 1) * page_size,
+    }
+    if query.status:
+        params[STATUS] = query.status
+    return params
+
+
+def order_list_statement(
+    *, identity: CartIdentity, query: OrderListQuery, page_size: int
+) -> Select[Any]:
+    """The statement `list_orders` runs, with its values (to explain it)."""
+    statement: Select[Any] = _query_for(identity, query).statement  # type: ignore[assignment]
+    return statement.params(order_list_params(identity=identity, query=query, page_size=page_size))
 
 
 async def list_orders(
     session: AsyncSession, *, identity: CartIdentity, query: OrderListQuery, page_size: int
 ) -> OrderListPage:
-    """The identity's orders for the query: one indexed query for the page, one for its lines."""
-    rows = (
-        await session.execute(
-            order_list_statement(identity=identity, query=query, page_size=page_size)
-        )
-    ).all()
+    """The identity's orders for the query, with their lines: one indexed statement, alone in
+    autocommit when the session has no transaction (lib/db.execute_alone)."""
+    params = order_list_params(identity=identity, query=query, page_size=page_size)
+    rows = (await execute_alone(session, _query_for(identity, query), params)).all()
     has_next = len(rows) > page_size
-    rows = rows[:page_size]
-    lines = await _lines_by_order(session, [row.id for row in rows])
-    orders = []
-    for row in rows:
-        titles, count = lines.get(row.id, ([], 0))
-        orders.append(
-            OrderSummary(
-                id=row.id,
-                created_at=row.created_at,
-                status=row.status,
-                currency=row.currency,
-                total_amount=row.total_amount,
-                needs_refund=row.needs_refund,
-                item_count=count,
-                titles=tuple(titles[:TITLES_SHOWN]),
-                more_titles=max(len(titles) - TITLES_SHOWN, 0),
-                payment_under_review=bool(row.payment_under_review),
-            )
-        )
+    orders = [_summary(row) for row in rows[:page_size]]
     return OrderListPage(orders=orders, query=query, page_size=page_size, has_next=has_next)
 
 
-async def _lines_by_order(
-    session: AsyncSession, order_ids: list[int]
-) -> dict[int, tuple[list[str], int]]:
-    """Each order's line titles (in order) and its number of items (by quantity)."""
-    if not order_ids:
-        return {}
-    result = await session.execute(
-        select(OrderItem.order_id, OrderItem.title, OrderItem.quantity)
-        .where(OrderItem.order_id.in_(order_ids))
-        .order_by(OrderItem.order_id, OrderItem.id)
+def _query_for(identity: CartIdentity, query: OrderListQuery) -> Query:
+    """The `order_list_query` of the identity's kind and the query's shape."""
+    return order_list_query(
+        signed_in=identity.is_user, by_status=bool(query.status), search=search_kind(query.search)
     )
+
+
+def _summary(row: Sequence[Any]) -> OrderSummary:
+    """A row of `order_list_query` as the list shows it."""
+    order_id, created_at, status, currency, total_amount, needs_refund, under_review = row[:7]
+    titles, count = _lines(row[7] or (), row[8] or ())
+    return OrderSummary(
+        id=order_id,
+        created_at=created_at,
+        status=status,
+        currency=currency,
+        total_amount=total_amount,
+        needs_refund=needs_refund,
+        item_count=count,
+        titles=tuple(titles[:TITLES_SHOWN]),
+        more_titles=max(len(titles) - TITLES_SHOWN, 0),
+        payment_under_review=bool(under_review),
+    )
+
+
+def _lines(titles: Sequence[str], quantities: Sequence[int]) -> tuple[list[str], int]:
+    """An order's line titles (in order) and its number of items (by quantity)."""
     # Tickets are an order line each: one title for all of them, with how many; a product's
     # line is one line whatever its quantity, and named as it is.
-    by_title: dict[int, dict[str, tuple[int, int]]] = defaultdict(dict)
-    counts: dict[int, int] = defaultdict(int)
-    for order_id, title, quantity in result:
-        rows, units = by_title[order_id].get(title, (0, 0))
-        by_title[order_id][title] = (rows + 1, units + quantity)
-        counts[order_id] += quantity
-    return {
-        order_id: ([_counted(title, *seen) for title, seen in titles.items()], counts[order_id])
-        for order_id, titles in by_title.items()
-    }
+    by_title: dict[str, tuple[int, int]] = {}
+    for title, quantity in zip(titles, quantities, strict=True):
+        rows, units = by_title.get(title, (0, 0))
+        by_title[title] = (rows + 1, units + quantity)
+    return [_counted(title, *seen) for title, seen in by_title.items()], sum(quantities)
 
 
 def _counted(title: str, rows: int, quantity: int) -> str:
