@@ -220,10 +220,10 @@ from quick runs of all paths (8 s each) on a quieter machine.
    spinner is a value, each form's action is built once, and a preview's total and
    fingerprint are worked out once: the render alone, page cart 575 → 400 µs, overview 450 →
    270 µs, the HTML byte-identical. In process (the ASGI app driven without sockets, rate
-   limits counted in Redis, 1,000 requests each, main and this change alternated three times
-   on a loaded machine, CPU time a request): page cart 4,662, 4,232, 5,186 → 2,113, 2,106,
-   1,889 µs; overview 4,031, 4,417, 6,635 → 2,637, 2,029, 1,942 µs; set-quantity 4,405,
-   5,271, 6,473 → 2,500, 3,276, 3,088 µs.
+   limits counted in Redis, 1,000 requests each, main and this change alternated four times,
+   CPU time a request): page cart 3,851, 4,638, 3,677, 5,465 → 1,993, 1,673, 1,985, 1,831 µs;
+   overview 4,049, 4,155, 4,124, 5,315 → 1,845, 1,771, 3,137, 2,067 µs; set-quantity 3,994,
+   3,439, 4,183, 3,995 → 2,340, 2,742, 2,864, 2,290 µs.
 """
 
 IN_THE_WAY = """\
