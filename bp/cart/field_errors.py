@@ -17,6 +17,7 @@ from bp.cart.services.field_problems import FieldProblem, remember_problem
 from bp.cart.services.guest_email import EMAIL_FIELD, EMAIL_INPUT_ID
 from bp.cart.template_helpers import PROBLEMS_KEY
 from bp.cart.views import VIEW_FIELD, overview_context, page_context
+from bp.cart.waiting_mark import mark_waiting
 from bp.runtime import current_runtime, request_session
 from lib.error_handlers import error_response
 from lib.errors import FieldError
@@ -53,6 +54,7 @@ async def answer_field_error(error: FieldError) -> ResponseReturnValue:
                 field_id=field_id,
                 problem=problem,
             )
+            mark_waiting()
         return see_other(safe_next(_page_of_form()))
     setattr(g, PROBLEMS_KEY, {field_id: problem})
     if request.endpoint == "cart.add_to_cart":

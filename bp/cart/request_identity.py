@@ -20,6 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from bp.cart.services.adopt import adopt_anonymous_cart, adoption_messages
 from bp.cart.services.identity import SESSION_KEY, is_valid_session_id, new_cart_sid
 from bp.cart.services.notices import push_notices
+from bp.cart.waiting_mark import mark_waiting
 from bp.runtime import current_runtime, request_session
 from lib.auth import current_user_id
 from lib.error_codes import ErrorCode
@@ -136,10 +137,10 @@ async def adopt_anonymous_cart_on_sign_in(request: Request) -> None:
         await db.rollback()
         return
     await _forget_or_retry_later()
-    if shared.sid:
-        await push_notices(
-            runtime.redis.cart, session_sid=shared.sid, messages=adoption_messages(adoption)
-        )
+    messages = adoption_messages(adoption)
+    if shared.sid and messages:
+        await push_notices(runtime.redis.cart, session_sid=shared.sid, messages=messages)
+        mark_waiting()
 
 
 async def _forget_or_retry_later() -> None:
@@ -155,3 +156,4 @@ async def tell_next_page(message: str) -> None:
     shared = browser_session()
     if shared is not None and shared.sid:
         await push_notices(current_runtime().redis.cart, session_sid=shared.sid, messages=[message])
+        mark_waiting()

@@ -14,7 +14,9 @@ read before the render: the templates call them alike in either environment.
 
 from __future__ import annotations
 
+import functools
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from markupsafe import Markup
@@ -28,6 +30,7 @@ from bp.cart.services.field_problems import FieldProblem
 from bp.cart.services.shopper import display_name, shopper_contact
 from bp.cart.services.summary import get_cart_summary
 from bp.cart.services.waiting import Waiting, pop_waiting
+from bp.cart.waiting_mark import may_be_waiting, read_waiting
 from bp.runtime import current_runtime, request_session
 from lib.auth import current_user_id, current_user_name
 from lib.htmx import is_htmx
@@ -40,12 +43,27 @@ CART_MINI_TEMPLATE = "fragments/_cart_mini.html"
 PROBLEMS_KEY = "field_problems"
 # What waited in Redis for this page, read once per request.
 WAITING_KEY = "cart_waiting"
+# lib/csrf.py's template helper.
+CSRF_HELPER = "csrf_token"
+# The badge's summary as the page's statement read it, with the identity it is of.
+SUMMARY_KEY = "cart_summary_read"
 
 log = logging.getLogger(__name__)
 
 
+def read_with_page(identity: CartIdentity | None, summary: CartSummary) -> None:
+    """Keep the summary of `identity`'s cart that the page's own statement read, for this
+    request's badge: read after the request's change, if it made one, it is the cart now."""
+    setattr(g, SUMMARY_KEY, (identity, summary))
+
+
 async def cart_summary_of(identity: CartIdentity | None) -> CartSummary:
-    """The badge's counts of `identity`'s cart (one query; none for a browser without a cart)."""
+    """The badge's counts of `identity`'s cart: as the page read them, else one query (none
+    for a browser without a cart)."""
+    known = g.get(SUMMARY_KEY)
+    if known is not None and known[0] == identity:
+        summary: CartSummary = known[1]
+        return summary
     runtime = current_runtime()
     return await get_cart_summary(
         request_session(),
@@ -75,12 +93,14 @@ async def cart_mini(oob: bool = False) -> Markup:
 
 async def waiting() -> Waiting:
     """What waits for this browser's page (notices, refused values): read once per request,
-    in one round trip, and removed as it is read."""
+    in one round trip, and removed as it is read; nothing is asked of Redis unless something
+    can be waiting (bp/cart/waiting_mark.py)."""
     if WAITING_KEY not in g:
         shared = browser_session()
         found = Waiting()
-        if shared is not None and shared.sid:
+        if shared is not None and shared.sid and may_be_waiting():
             found = await pop_waiting(current_runtime().redis.cart, session_sid=shared.sid)
+            read_waiting()
         setattr(g, WAITING_KEY, found)
     read: Waiting = g.get(WAITING_KEY)
     return read
@@ -164,8 +184,12 @@ class Fetched:
         return self.name
 
     def helpers(self) -> dict[str, object]:
-        """The template globals they stand for, by the same names."""
-        return {name: getattr(self, name) for name in HELPERS}
+        """The template globals they stand for, by the same names; and the CSRF token, made
+        at the render's first form and then given as it is (the app's own helper looks up the
+        request's session and `g` at every form of the page)."""
+        make: Callable[[], str] = current_app.jinja_env.globals[CSRF_HELPER]  # type: ignore[assignment]
+        made_once = functools.cache(make)
+        return {CSRF_HELPER: made_once, **{name: getattr(self, name) for name in HELPERS}}
 
 
 async def fetched_for_fragment() -> dict[str, object]:

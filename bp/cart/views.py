@@ -12,13 +12,12 @@ from quart import request
 from quart.typing import ResponseReturnValue
 
 from bp.cart.request_identity import claim_cart_identity, current_cart_identity
-from bp.cart.services.order_preview import OrderPreview, scopes_overlap, waiting_orders
+from bp.cart.services.order_preview import OrderPreview, scopes_overlap
 from bp.cart.services.page_cart import (
-    PageCart,
-    get_cart_grouped_by_page,
-    get_page_cart_by_slug,
+    get_overview,
+    get_page_view_by_slug,
 )
-from bp.cart.template_helpers import fetched_for_fragment
+from bp.cart.template_helpers import fetched_for_fragment, read_with_page
 from bp.runtime import current_runtime, request_session
 from lib.error_codes import ErrorCode
 from lib.errors import NotFound
@@ -45,11 +44,16 @@ async def writable_identity() -> CartIdentity:
 
 async def overview_context(identity: CartIdentity | None) -> dict[str, Any]:
     """One group per page with its counts and subtotal, and the grand total."""
-    db, domains = request_session(), current_runtime().domains
-    groups: list[PageCart] = []
-    if identity is not None:
-        groups = await get_cart_grouped_by_page(db, identity=identity, domains=domains)
-    waiting = await waiting_orders(db, identity=identity, page_id=None, domains=domains)
+    runtime = current_runtime()
+    overview = await get_overview(
+        request_session(),
+        identity=identity,
+        currency=runtime.settings.currency,
+        domains=runtime.domains,
+    )
+    if overview.summary is not None:
+        read_with_page(identity, overview.summary)
+    groups, waiting = overview.groups, overview.held
     previews = {
         group.page.id: OrderPreview(
             lines=group.lines,
@@ -79,13 +83,22 @@ async def overview_context(identity: CartIdentity | None) -> dict[str, Any]:
 
 async def page_context(identity: CartIdentity | None, slug: str) -> dict[str, Any]:
     """One page's cart; 404 for a page that does not exist."""
-    db, domains = request_session(), current_runtime().domains
-    page, cart = await get_page_cart_by_slug(db, identity=identity, slug=slug, domains=domains)
+    runtime = current_runtime()
+    view = await get_page_view_by_slug(
+        request_session(),
+        identity=identity,
+        slug=slug,
+        currency=runtime.settings.currency,
+        domains=runtime.domains,
+    )
+    if view.summary is not None:
+        read_with_page(identity, view.summary)
+    page, cart = view.page, view.cart
     preview = OrderPreview(
         lines=cart.lines,
         entries=cart.entries,
         tickets=cart.tickets,
-        held=await waiting_orders(db, identity=identity, page_id=page.id, domains=domains),
+        held=view.held,
         page_id=page.id,
     )
     return {"cart": cart, "page": page, "identity": identity, "preview": preview}

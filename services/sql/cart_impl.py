@@ -3,16 +3,40 @@ in one statement, while the blog, market and events share the cart's database.""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, bindparam, func, literal, select, true
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    String,
+    and_,
+    any_,
+    bindparam,
+    func,
+    literal,
+    select,
+    true,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.expression import Executable
 
 from lib.db import Query, execute_alone
 from lib.money import ZERO, total
-from models import CalendarEntry, CartItem, Page, Product, Ticket, TicketType
+from models import (
+    OPEN_STATUSES,
+    CalendarEntry,
+    CartItem,
+    Order,
+    OrderItem,
+    Page,
+    Product,
+    Ticket,
+    TicketType,
+)
 from services.contracts.cart_summary import CartSummary
 from services.contracts.dtos import CalendarEntryDTO, CartIdentity, PageDTO, ProductDTO, TicketDTO
 from services.contracts.ownership import owned_by, owned_by_bound, owner_params
@@ -22,8 +46,10 @@ from services.sql.calendar_impl import (
     PENDING_ENTRIES,
     PENDING_TICKETS,
     SqlCalendarService,
+    entry_select,
     entry_to_dto,
     ticket_cost,
+    ticket_select,
     ticket_to_dto,
 )
 from services.sql.market_impl import PRODUCT_COLUMNS, SqlMarketService, product_from_columns
@@ -138,23 +164,134 @@ def rows_array(statement: Executable) -> ColumnElement[Any]:
     return func.array(rows.scalar_subquery())
 
 
-def page_cart_statement(*, signed_in: bool) -> Select[*tuple[Any, ...]]:
-    """A live page by slug, with the whole cart of an owner (bound at execution): the lines
-    with their products, the pending bookings and (signed in) the pending tickets, each an
-    array of the rows their own statements read. One round trip for what took four."""
-    parts = [
+# The statuses of an order still waiting for payment, carried by the statements themselves.
+_OPEN_STATUSES = bindparam("open_statuses", value=list(OPEN_STATUSES), type_=ARRAY(String))
+
+
+def open_orders_statement(*, signed_in: bool) -> Select[*tuple[Any, ...]]:
+    """The owner's orders waiting for payment (owner bound at execution), in id order, as
+    `OpenOrder`'s columns."""
+    product_units = (
+        select(func.coalesce(func.sum(OrderItem.quantity), 0))
+        .where(OrderItem.order_id == Order.id, OrderItem.kind == "product")
+        .scalar_subquery()
+    )
+    return (
+        select(
+            Order.id, Order.status, Order.page_id, Order.total_amount, Order.currency, product_units
+        )
+        .where(owned_by_bound(Order, signed_in=signed_in), Order.status == any_(_OPEN_STATUSES))
+        .order_by(Order.id)
+    )
+
+
+def _open_order_ids(*, signed_in: bool) -> Select[int]:
+    return select(Order.id).where(
+        owned_by_bound(Order, signed_in=signed_in), Order.status == any_(_OPEN_STATUSES)
+    )
+
+
+def held_entries_statement(*, signed_in: bool) -> Select[*tuple[Any, ...]]:
+    """The bookings the owner's waiting orders hold (state "ordered"), soonest first."""
+    return (
+        entry_select()
+        .where(
+            CalendarEntry.order_id.in_(_open_order_ids(signed_in=signed_in)),
+            CalendarEntry.state == "ordered",
+        )
+        .order_by(CalendarEntry.start_at, CalendarEntry.id)
+    )
+
+
+def held_tickets_statement(*, signed_in: bool) -> Select[*tuple[Any, ...]]:
+    """The tickets the owner's waiting orders hold (state "reserved"), in id order."""
+    return (
+        ticket_select()
+        .where(
+            Ticket.order_id.in_(_open_order_ids(signed_in=signed_in)),
+            Ticket.state == "reserved",
+        )
+        .order_by(Ticket.id)
+    )
+
+
+def cart_arrays(*, signed_in: bool) -> list[ColumnElement[Any]]:
+    """The whole cart of an owner (bound at execution), each part an array of the rows its own
+    statement reads: the lines with their products, the pending bookings, the owner's orders
+    waiting for payment with the bookings and tickets they hold, and (signed in) the pending
+    tickets."""
+    parts: list[ColumnElement[Any]] = [
         rows_array(lines_statement(signed_in=signed_in)).label("lines"),
         rows_array(PENDING_ENTRIES[signed_in].statement).label("entries"),
+        rows_array(open_orders_statement(signed_in=signed_in)).label("orders"),
+        rows_array(held_entries_statement(signed_in=signed_in)).label("held_entries"),
+        rows_array(held_tickets_statement(signed_in=signed_in)).label("held_tickets"),
     ]
     if signed_in:  # Seed 004: tickets need sign-in, so an anonymous cart holds none.
         parts.append(rows_array(PENDING_TICKETS.statement).label("tickets"))
-    return select(*PAGE_COLUMNS, *parts).where(
+    return parts
+
+
+def page_cart_statement(*, signed_in: bool) -> Select[*tuple[Any, ...]]:
+    """A live page by slug, with the whole cart of an owner: one round trip for what took
+    seven."""
+    return select(*PAGE_COLUMNS, *cart_arrays(signed_in=signed_in)).where(
         Page.slug == bindparam("slug"), Page.deleted_at.is_(None)
     )
 
 
-# The page cart's statement for a signed-in identity (True) and for an anonymous one (False).
+# The whole cart's statement, and the page cart's, for a signed-in identity (True) and for an
+# anonymous one (False).
+WHOLE_CART = {kind: Query(select(*cart_arrays(signed_in=kind))) for kind in (True, False)}
 PAGE_CART = {kind: Query(page_cart_statement(signed_in=kind)) for kind in (True, False)}
+
+
+@dataclass(frozen=True, slots=True)
+class OpenOrder:
+    """An order of the owner's waiting for payment, as the cart's pages show it."""
+
+    id: int
+    status: str
+    page_id: int | None
+    total_amount: Decimal
+    currency: str
+    product_units: int
+
+
+@dataclass(frozen=True, slots=True)
+class CartRows:
+    """An owner's whole cart as one statement read it (`cart_arrays`): (line id, product id,
+    quantity, live product or None) of each line, the pending bookings and tickets, and the
+    orders waiting for payment with the bookings and tickets they hold."""
+
+    lines: list[tuple[int, int, int, ProductDTO | None]]
+    entries: list[CalendarEntryDTO]
+    tickets: list[TicketDTO]
+    orders: list[OpenOrder]
+    held_entries: list[CalendarEntryDTO]
+    held_tickets: list[TicketDTO]
+
+    def summary(self, currency: str) -> CartSummary:
+        """The badge's counts and totals: of the same rows `summary_statement` counts (lines
+        whose product is sold, the pending bookings and tickets)."""
+        return summary_of(
+            [(product, quantity) for _, _, quantity, product in self.lines if product is not None],
+            self.entries,
+            self.tickets,
+            currency=currency,
+        )
+
+
+def _cart_rows(arrays: Sequence[Any], *, signed_in: bool) -> CartRows:
+    """The cart from the arrays of `cart_arrays`, in their order."""
+    return CartRows(
+        lines=[_line(line) for line in arrays[0]],
+        entries=[entry_to_dto(entry) for entry in arrays[1]],
+        orders=[OpenOrder(*order) for order in arrays[2]],
+        held_entries=[entry_to_dto(entry) for entry in arrays[3]],
+        held_tickets=[ticket_to_dto(ticket) for ticket in arrays[4]],
+        tickets=[ticket_to_dto(ticket) for ticket in arrays[5]] if signed_in else [],
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,9 +300,16 @@ class PageWithCart:
     what belongs to the page)."""
 
     page: PageDTO
-    lines: list[tuple[int, int, int, ProductDTO | None]]
-    entries: list[CalendarEntryDTO]
-    tickets: list[TicketDTO]
+    cart: CartRows
+
+
+async def whole_cart(session: AsyncSession, *, identity: CartIdentity) -> CartRows:
+    """The identity's whole cart and its orders waiting for payment, in one statement. For a
+    deployment whose market and events share the cart's database."""
+    arrays = (
+        await execute_alone(session, WHOLE_CART[identity.is_user], owner_params(identity))
+    ).one()
+    return _cart_rows(arrays, signed_in=identity.is_user)
 
 
 async def page_with_cart(
@@ -181,9 +325,7 @@ async def page_with_cart(
         return None
     return PageWithCart(
         page=PageDTO(id=row[0], slug=row[1], title=row[2]),
-        lines=[_line(line) for line in row[3]],
-        entries=[entry_to_dto(entry) for entry in row[4]],
-        tickets=[ticket_to_dto(ticket) for ticket in row[5]] if identity.is_user else [],
+        cart=_cart_rows(row[3:], signed_in=identity.is_user),
     )
 
 
@@ -235,12 +377,23 @@ class SqlCartService:
             if identity.user_id is not None
             else []
         )
-        return CartSummary(
-            count=sum(qty for _, qty in live),
-            total=total(product.price * qty for product, qty in live),
-            calendar_count=len(entries),
-            calendar_total=total(entry.cost for entry in entries),
-            ticket_count=len(tickets),
-            ticket_total=total(ticket.cost for ticket in tickets),
-            currency=self.currency,
-        )
+        return summary_of(live, entries, tickets, currency=self.currency)
+
+
+def summary_of(
+    products: Sequence[tuple[ProductDTO, int]],
+    entries: Sequence[CalendarEntryDTO],
+    tickets: Sequence[TicketDTO],
+    *,
+    currency: str,
+) -> CartSummary:
+    """A cart's summary from its sold products (with quantities), bookings and tickets."""
+    return CartSummary(
+        count=sum(qty for _, qty in products),
+        total=total(product.price * qty for product, qty in products),
+        calendar_count=len(entries),
+        calendar_total=total(entry.cost for entry in entries),
+        ticket_count=len(tickets),
+        ticket_total=total(ticket.cost for ticket in tickets),
+        currency=currency,
+    )

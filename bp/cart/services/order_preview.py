@@ -15,10 +15,9 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cached_property
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
 
 from bp.cart.services.calendar_cart import (
     entry_page_id,
@@ -28,12 +27,12 @@ from bp.cart.services.calendar_cart import (
 )
 from bp.cart.services.cart_ticket_lines import TicketGroup, group_tickets
 from bp.cart.services.get_cart import get_cart_lines
-from bp.cart.services.order_rows import OrderRow
+from bp.cart.services.order_rows import OrderRow, read_open_orders
 from lib.money import cents, total
-from models import OPEN_STATUSES, Order
+from models import Order
 from services.contracts.dtos import CalendarEntryDTO, CartIdentity, CartLineDTO, TicketDTO
-from services.contracts.ownership import owned_by
 from services.registry import DomainServices
+from services.sql.cart_impl import OpenOrder
 
 # A fingerprint longer than this was not made by our pages.
 MAX_FINGERPRINT_LENGTH = 6000
@@ -76,7 +75,10 @@ class HeldOrder:
 
 @dataclass(frozen=True)
 class OrderPreview:
-    """The order a checkout of this scope would make now, and the open orders it replaces."""
+    """The order a checkout of this scope would make now, and the open orders it replaces.
+
+    Its parts are never changed once made, so what is derived from them (the total, the
+    fingerprint) is worked out once: a page reads the total three times a card."""
 
     lines: list[CartLineDTO]
     entries: list[CalendarEntryDTO]
@@ -87,33 +89,33 @@ class OrderPreview:
     def _in_scope(self, page_id: int | None) -> bool:
         return self.page_id is None or page_id == self.page_id
 
-    @property
+    @cached_property
     def held_entries(self) -> list[CalendarEntryDTO]:
         """Bookings of this scope that the open orders hold: the checkout takes them back."""
         return [e for o in self.held for e in o.entries if self._in_scope(entry_page_id(e))]
 
-    @property
+    @cached_property
     def held_tickets(self) -> list[TicketDTO]:
         return [t for o in self.held for t in o.tickets if self._in_scope(ticket_page_id(t))]
 
-    @property
+    @cached_property
     def all_entries(self) -> list[CalendarEntryDTO]:
         return [*self.entries, *self.held_entries]
 
-    @property
+    @cached_property
     def all_tickets(self) -> list[TicketDTO]:
         return [*self.tickets, *self.held_tickets]
 
-    @property
+    @cached_property
     def ticket_groups(self) -> list[TicketGroup]:
         """Every ticket of the order, one line per event and ticket type."""
         return group_tickets(self.all_tickets)
 
-    @property
+    @cached_property
     def held_total(self) -> Decimal:
         return total([*(e.cost for e in self.held_entries), *(t.cost for t in self.held_tickets)])
 
-    @property
+    @cached_property
     def total(self) -> Decimal:
         """What SumUp will be asked for."""
         return total(
@@ -140,7 +142,7 @@ class OrderPreview:
             held=tuple(sorted(o.order_id for o in self.held)),
         )
 
-    @property
+    @cached_property
     def fingerprint(self) -> str:
         """What the checkout form carries: this preview, compact and URL-safe."""
         return self.seen().encode()
@@ -218,6 +220,31 @@ async def held_by_orders(
     return held
 
 
+def held_by_open_orders(
+    orders: Sequence[OpenOrder],
+    entries: Sequence[CalendarEntryDTO],
+    tickets: Sequence[TicketDTO],
+    *,
+    page_id: int | None,
+) -> list[HeldOrder]:
+    """`waiting_orders` from what the page's statement read: the open orders that a checkout
+    of this scope would replace, each with the bookings and tickets it holds."""
+    return [
+        HeldOrder(
+            order_id=order.id,
+            status=order.status,
+            page_id=order.page_id,
+            total_amount=order.total_amount,
+            currency=order.currency,
+            product_count=order.product_units,
+            entries=[e for e in entries if e.order_id == order.id],
+            tickets=[t for t in tickets if t.order_id == order.id],
+        )
+        for order in orders
+        if scopes_overlap(order.page_id, page_id)
+    ]
+
+
 async def waiting_orders(
     session: AsyncSession,
     *,
@@ -229,14 +256,7 @@ async def waiting_orders(
     would replace, with what they hold."""
     if identity is None:
         return []
-    orders = list(
-        await session.scalars(
-            select(Order)
-            .where(owned_by(Order, identity), Order.status.in_(OPEN_STATUSES))
-            .options(selectinload(Order.items))
-            .order_by(Order.id)
-        )
-    )
+    orders = await read_open_orders(session, identity)
     overlapping = [o for o in orders if scopes_overlap(o.page_id, page_id)]
     return await held_by_orders(session, orders=overlapping, domains=domains)
 

@@ -15,7 +15,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, String, any_, bindparam, select
+from sqlalchemy import BigInteger, Select, String, any_, bindparam, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -97,19 +97,26 @@ ORDER_SELECT = select(*_ORDER_COLUMNS).where(Order.__table__.c.id == _ORDER_ID)
 ORDER_ALONE = Query(ORDER_SELECT)
 
 
-# The shopper's open orders with their lines, rows locked in id order (the checkout's first
-# statement under the shopper's lock): for a signed-in owner (True) or an anonymous one (False).
-OPEN_ORDERS_LOCKED = {
-    kind: Query(
+def _open_orders(*, signed_in: bool) -> Select[*tuple[Any, ...]]:
+    """The owner's open orders (owner and statuses bound at execution) with their lines, a row
+    per line, in order id and line id order."""
+    return (
         select(*_ORDER_COLUMNS, *_LINE_COLUMNS)
         .select_from(Order.__table__.outerjoin(OrderItem.__table__))
         .where(
-            owned_by_bound(Order, signed_in=kind),
+            owned_by_bound(Order, signed_in=signed_in),
             Order.__table__.c.status == any_(bindparam("statuses", type_=ARRAY(String))),
         )
         .order_by(Order.__table__.c.id, OrderItem.__table__.c.id)
-        .with_for_update(of=Order.__table__)
     )
+
+
+# The shopper's open orders with their lines, for a signed-in owner (True) or an anonymous one
+# (False): as the cart's pages show them (read alone), and with their rows locked in id order
+# (the checkout's first statement under the shopper's lock).
+OPEN_ORDERS = {kind: Query(_open_orders(signed_in=kind)) for kind in (True, False)}
+OPEN_ORDERS_LOCKED = {
+    kind: Query(_open_orders(signed_in=kind).with_for_update(of=Order.__table__))
     for kind in (True, False)
 }
 
@@ -152,6 +159,13 @@ async def lock_order_with_items(session: AsyncSession, order_id: int) -> OrderRo
     """The order with its lines, its row locked FOR UPDATE in the session's transaction."""
     result = await session.execute(ORDER_WITH_ITEMS_LOCKED.statement, {"order_id": order_id})
     return order_from_rows(result.all())
+
+
+async def read_open_orders(session: AsyncSession, identity: CartIdentity) -> list[OrderRow]:
+    """The identity's open orders with their lines, in id order, in one statement (alone when
+    no transaction is open)."""
+    params = {**owner_params(identity), "statuses": list(OPEN_STATUSES)}
+    return orders_from_rows(await execute_alone(session, OPEN_ORDERS[identity.is_user], params))
 
 
 async def lock_open_orders(session: AsyncSession, identity: CartIdentity) -> list[OrderRow]:

@@ -17,13 +17,15 @@ from bp.cart.services.calendar_cart import (
 )
 from bp.cart.services.cart_ticket_lines import TicketGroup, group_tickets
 from bp.cart.services.get_cart import get_cart_lines
+from bp.cart.services.order_preview import HeldOrder, held_by_open_orders, waiting_orders
 from lib.error_codes import ErrorCode
 from lib.errors import NotFound
+from services.contracts.cart_summary import CartSummary
 from services.contracts.dtos import CalendarEntryDTO, CartIdentity, CartLineDTO, PageDTO, TicketDTO
 from services.registry import DomainServices
 from services.sql.blog_impl import SqlBlogService
 from services.sql.calendar_impl import SqlCalendarService
-from services.sql.cart_impl import page_with_cart
+from services.sql.cart_impl import page_with_cart, whole_cart
 from services.sql.market_impl import SqlMarketService
 
 
@@ -114,6 +116,19 @@ async def get_cart_grouped_by_page(
     lines = await get_cart_lines(session, identity=identity, domains=domains)
     entries = await get_calendar_cart_entries(session, identity=identity, domains=domains)
     tickets = await get_ticket_cart_entries(session, identity=identity, domains=domains)
+    return await _grouped_by_page(session, lines, entries, tickets, domains=domains)
+
+
+async def _grouped_by_page(
+    session: AsyncSession,
+    lines: list[CartLineDTO],
+    entries: list[CalendarEntryDTO],
+    tickets: list[TicketDTO],
+    *,
+    domains: DomainServices,
+) -> list[PageCart]:
+    """The cart's lines, bookings and tickets in one group per page, by title (their pages
+    read from the blog in one query)."""
     page_ids: list[int | None] = []
     for page_id in (
         *(line.product.page_id for line in lines),
@@ -139,6 +154,44 @@ async def get_cart_grouped_by_page(
     return sorted(groups.values(), key=_group_order)
 
 
+@dataclass(frozen=True)
+class Overview:
+    """The whole cart by page, every order waiting for payment, and the badge's summary when
+    it was read with them (None: the badge reads its own)."""
+
+    groups: list[PageCart]
+    held: list[HeldOrder]
+    summary: CartSummary | None = None
+
+
+async def get_overview(
+    session: AsyncSession,
+    *,
+    identity: CartIdentity | None,
+    currency: str,
+    domains: DomainServices,
+) -> Overview:
+    """The cart grouped by page and the orders waiting for payment: the cart, its orders and
+    the badge's counts in one statement and the pages in another when the market and events
+    share the cart's database; else one read per domain."""
+    if identity is None:
+        return Overview(groups=[], held=[])
+    if not _one_database(domains):
+        groups = await get_cart_grouped_by_page(session, identity=identity, domains=domains)
+        held = await waiting_orders(session, identity=identity, page_id=None, domains=domains)
+        return Overview(groups=groups, held=held)
+    whole = await whole_cart(session, identity=identity)
+    # What get_cart_lines keeps: lines whose product is gone are left out.
+    lines = [
+        CartLineDTO(id=line_id, product=product, quantity=quantity)
+        for line_id, _, quantity, product in whole.lines
+        if product is not None
+    ]
+    groups = await _grouped_by_page(session, lines, whole.entries, whole.tickets, domains=domains)
+    held = held_by_open_orders(whole.orders, whole.held_entries, whole.held_tickets, page_id=None)
+    return Overview(groups=groups, held=held, summary=whole.summary(currency))
+
+
 async def get_page_cart(
     session: AsyncSession, *, identity: CartIdentity | None, page: PageDTO, domains: DomainServices
 ) -> PageCart:
@@ -157,30 +210,54 @@ async def get_page_cart(
     )
 
 
-async def get_page_cart_by_slug(
-    session: AsyncSession, *, identity: CartIdentity | None, slug: str, domains: DomainServices
-) -> tuple[PageDTO, PageCart]:
-    """The page with this slug and its cart; 404 when there is no such page. One statement
-    when the blog, market and events share the cart's database, else one read per domain."""
+@dataclass(frozen=True)
+class PageView:
+    """A page, its cart, the open orders a checkout of it would replace, and the badge's
+    summary of the whole cart when it was read with them (None: the badge reads its own)."""
+
+    page: PageDTO
+    cart: PageCart
+    held: list[HeldOrder]
+    summary: CartSummary | None = None
+
+
+async def get_page_view_by_slug(
+    session: AsyncSession,
+    *,
+    identity: CartIdentity | None,
+    slug: str,
+    currency: str,
+    domains: DomainServices,
+) -> PageView:
+    """The page with this slug, its cart and the orders waiting for payment that a checkout
+    of it would replace; 404 when there is no such page. One statement, the badge's summary
+    with it, when the blog, market and events share the cart's database; else one read per
+    domain."""
     if identity is None or not _one_database(domains):
         page = await get_page_or_raise(session, slug=slug, domains=domains)
-        return page, await get_page_cart(session, identity=identity, page=page, domains=domains)
+        cart = await get_page_cart(session, identity=identity, page=page, domains=domains)
+        held = await waiting_orders(session, identity=identity, page_id=page.id, domains=domains)
+        return PageView(page=page, cart=cart, held=held)
     found = await page_with_cart(session, identity=identity, slug=slug)
     if found is None:
         raise NotFound(ErrorCode.PAGE_NOT_FOUND)
-    page = found.page
+    page, whole = found.page, found.cart
     # What the reads per domain keep (get_cart_lines, get_calendar_cart_entries,
     # get_ticket_cart_entries): this page's, lines whose product is gone left out.
-    return page, PageCart(
+    cart = PageCart(
         page=page,
         lines=[
             CartLineDTO(id=line_id, product=product, quantity=quantity)
-            for line_id, _, quantity, product in found.lines
+            for line_id, _, quantity, product in whole.lines
             if product is not None and product.page_id == page.id
         ],
-        entries=[entry for entry in found.entries if entry_page_id(entry) == page.id],
-        tickets=[ticket for ticket in found.tickets if ticket_page_id(ticket) == page.id],
+        entries=[entry for entry in whole.entries if entry_page_id(entry) == page.id],
+        tickets=[ticket for ticket in whole.tickets if ticket_page_id(ticket) == page.id],
     )
+    held = held_by_open_orders(
+        whole.orders, whole.held_entries, whole.held_tickets, page_id=page.id
+    )
+    return PageView(page=page, cart=cart, held=held, summary=whole.summary(currency))
 
 
 def _one_database(domains: DomainServices) -> bool:
