@@ -254,87 +254,57 @@ IN_THE_WAY = """\
 ### What stands in the way of the targets not met
 
 Profiles are py-spy's samples of the one worker under the throughput run's load
-(`--quick --profile DIR`), and an in-process timing of the ASGI app without sockets.
+(`--quick --profile DIR`), and an in-process timing of the ASGI app without sockets (CPU
+time a request, the ASGI app driven with rate limits counted in Redis).
 
-- **The request pipeline (steps 13 and 17).** Every request now passes one before hook and
-  one after hook, each step a plain call, and one ASGI wrapper; what `/healthz` still costs
-  beyond bare Quart is Quart's own work (its request and response objects, the context's
-  push, quart-schema's conversion of the answer) and the request's log line and histogram,
-  which a deployment needs. The session and the limits stay two round trips where a route
-  needs both (two Redis indexes, two clients).
-- **`cart-mini` and the summary (≥ 0.85 of the practical limit; 0.74 and 0.73 of it in the run
-  above, 0.35 and 0.34 of bare Quart, from 0.10 and 0.18 before this work).** A badge
-  is now one statement sent straight to asyncpg, prepared once per connection. In process,
-  without Hypercorn or sockets, bare Quart answers its fragment in about 110 µs and the
-  service its badge in about 700 µs, the wait for PostgreSQL included. Under load the badge's
-  own work (the statement on the driver 11% of the samples, the render 8%) is a fifth of the
-  worker's time; the rest is what every request of the service carries and the bare app does
-  not: the request's log line and histogram (7%), the shared session's lookup, the request
-  id, the bearer token's check, the rate limits' wrapper, the CSRF and session-store checks
-  (each a request hook Quart awaits), the security headers, and Quart's own work to run them.
-  The issue's figure of 0.72-0.87 was measured with a bare Quart app around the statement,
-  without any of these. Reaching 0.60 would mean serving the badge outside the app's request
-  pipeline, which would lose its limits, logs, metrics and error mapping; it was not done. A
-  cached count was not tried: the events app writes bookings and tickets directly, so the cart
-  could not invalidate a count on their every change.
-- **Page cart and overview (≥ 0.30; 0.08 and 0.08 in the run above, with every limit counted
-  in Redis and the background jobs running in the worker; 0.12 and 0.15 in the previous run,
-  with both off; from 0.06 and 0.03).** They are whole HTML
-  pages, against the bare app's fragment. In the page cart's profile: rendering `page.html`
-  and its layout 29% of the samples (Quart's Jinja runs in async mode, so every call and
-  output in a template goes through `auto_await`), its four reads (the page, lines with
-  products, bookings, tickets) 14%, the badge 7%, the waiting notices' Redis round trip 7.5%,
-  the session's 4%, and sending the page 10%. The render now runs with every value fetched
-  first, in a synchronous environment (step 20), at about half its former cost; what is left
-  of it is the markup itself (escaping, money and dates). The page, its whole cart, the
-  orders waiting for payment and the badge's counts are one statement, and the waiting
-  notices cost no round trip unless some were left (steps 21 and 23): a page cart is now
-  one round trip to PostgreSQL and two to Redis (the session, the limits). What is left of
-  its time is the render (about a fifth) and what every request of the service carries.
-- **add-to-cart and set-quantity (≥ 0.35 and ≥ 0.40; 0.19 and 0.09 in the run above, from 0.04
-  and 0.02).** An HTMX add
-  is two statements (the add, the badge), the session's read, the CSRF check of the form and
-  the render of the toast, the badge and a fresh add form. Its p99 at half of its own
-  maximum was 7.6 ms with limits and jobs off, and 73 ms in the run above with both on (its
-  p50 4.8 ms): the jobs' work in the same worker is the likely cause, not yet shown.
-  set-quantity answers with the re-rendered page cart, so it costs what the page cart costs,
-  plus the change.
-- **Paid orders of one event's tickets (3,000 a minute; 1,377 in the run above, with every
-  limit counted and the jobs on, and 1,788 in a 15 s run just after it; the mixed carts' 1,000
-  was met before, 852 and 1,204 in those two runs).**
-  The two cores are shared by the two workers, PostgreSQL, Redis, the SumUp stand-in (one
-  Python process) and the 32 shoppers (one Python process). A paid order is about ten
-  requests to the service (sign-in page, add, page cart, checkout, return page and its polls,
-  the webhook) and three to the stand-in; 1,078 and 776 a minute before this round, 1,610 and
-  1,140 now (the add, the page cart and the return page got cheaper). In both
-  workers' profiles during the run, the payment check and settlement (the return page and
-  the webhook race to settle; whichever comes second finds the order paid and asks nothing)
-  take 25% of the samples, the checkout 16% (its fifteen statements through the ORM, and the
-  hosted checkout opened at the stand-in), loading the order with its lines through the ORM
-  8%, and writes to sockets 24%. Since step 16 the order is read and written as rows, in
-  fewer statements, and paid ticket orders rose by about a quarter in alternated quick runs;
-  what remains of the checkout and the fulfilment is their statements inside a transaction
-  (each through the session, the statement compiled once) and the round trips themselves:
-  the fulfilment of a ticket order locks, counts and confirms per kind, and the webhook and
-  the return page both ask SumUp and race to settle. 3,000 a minute is 50 orders and about
-  500 service requests a second on this machine: out of reach while every request costs at
-  least one round trip. No ticket was oversold in any run.
-- **A worker's memory (flat over 100,000 requests): not shown flat.** Of the +19.8 MiB,
-  +13.9 come in the first tenth of the requests (imports run, templates compiled,
-  SQLAlchemy's compiled-statement cache, and the prepared statements of each pooled
-  connection filled: SQLAlchemy's and, since step 9, asyncpg's own); after that the worker
-  grew +5.9 MiB over 86,689 requests, slowing (+0.47 MiB per 10,000 over the second half).
-  That growth is not in the app's Python objects: the same mix driven through the ASGI app in
-  one process, with `tracemalloc` snapshots compared after 3,000 and after 9,000 requests,
-  showed the app's traced memory grow by about 140 KiB, all of it in the bounded cache of
-  formatted amounts (4,096 entries, filling as new totals appear). Every cache on a request's
-  way is bounded (SQLAlchemy's 500 statements; 100 prepared statements per connection in
-  each of the two caches, with at most 20 connections; the 4,096 amounts; 10,000 shoppers'
-  names; 1,024 log field names). What RSS still gains is then outside Python's traced
-  objects, most likely the allocator keeping the arenas that peaks of 16 concurrent requests
-  filled; a run of several hundred thousand requests would show whether it levels off. One
-  such run (`--quick --parts memory --memory-requests 500000 --memory-minutes 30`, with
-  everything switched on, stopped by its time bound at 297,833 requests on a loaded machine)
-  did not show it flat: RSS 127.5 MiB after 50,855 requests, 137.4 MiB at the end, growing
-  more and more slowly (+0.15 MiB per 10,000 requests over the second half).
+- **The request pipeline (steps 13, 17 and 25).** Every request passes one before hook and
+  one after hook, each step a plain call given the request, and one ASGI wrapper; `/healthz`
+  ran at 0.64 of bare Quart in the run above. What it still costs beyond bare Quart (about
+  90 µs of CPU in process, 243 against 153 µs for the practical app's whole badge less its
+  statement) is Quart's own request and response work, which it does three times for
+  `request.blueprints`, the request's log line and histogram, and the rate-limit headers.
+- **`cart-mini` and the summary (≥ 0.85 of the practical limit).** The summary met it in the
+  run above (0.86); `cart-mini` did not (0.76). The practical limit itself moved by a fifth
+  between its two runs (1,158 and 1,430 req/s), more than the gap. The badge's own work beyond
+  the practical app's is about 75 µs in process: the pool's checkout through SQLAlchemy's
+  engine and its greenlet (`lib/db.py`), the pydantic summary and the Jinja render.
+- **The badge from the cookie (≥ 0.75 of the practical limit; 0.65 in the run above).** It
+  makes two Redis round trips the token's badge does not: the shared session's read (the
+  auth index) and the limit's script (the cart index; internal callers skip it). Each costs
+  75 to 90 µs of CPU, mostly inside redis-py (with a socket timeout set, each send also
+  starts a task for `wait_for`). They cannot be one round trip while they live in two
+  indexes; `tests/lib/test_pipeline.py` pins both reads.
+- **Page cart, overview and orders list (≥ 0.30; 0.13, 0.15 and 0.22 in the run above, on the
+  full shop, with every limit counted in Redis and the jobs on; 0.20, 0.19 and 0.21 in a
+  quick run on the small shop just before it; from 0.06, 0.03 and 0.11).** They are whole
+  HTML pages against the bare app's fragment. Each is now one or two statements and two
+  Redis round trips (the session, the limits), with the waiting notices looked up only when
+  some were left (steps 21, 23 and 24). In process, what is left of a page cart (about 1,800
+  µs of CPU) is the render of its 24 KB (about 400 µs: escaping, money, the markup of a
+  dozen forms), its statement (about 200 µs), the two Redis round trips (about 170 µs) and
+  what every request carries; the orders list's 1,800 µs split the same way (render 340 µs,
+  list 190 µs, badge 180 µs). The badge's statement could still join the orders list's.
+- **add-to-cart and set-quantity (≥ 0.35 and ≥ 0.40; 0.21 and 0.13 in the run above).** An
+  HTMX add is two statements (the add, the badge), the session's read, the limit's script,
+  the CSRF check of the form and the render of the toast, the badge and a fresh add form;
+  it was not changed in this round beyond what every request gained. At half its maximum its
+  p99 was 13.6 ms (p50 4.0 ms), within the < 25 ms it was given. set-quantity answers with
+  the re-rendered page cart, so it costs what the page cart costs, plus the change.
+- **Paid orders of one event's tickets (3,000 a minute; 1,491 in the run above; the mixed
+  carts' 1,000 met, 1,074).** The two cores are shared by the two workers, PostgreSQL, Redis,
+  the SumUp stand-in (one Python process) and the 32 shoppers (one Python process). A paid
+  order is about ten requests to the service (sign-in page, add, page cart, checkout, return
+  page and its polls, the webhook) and three to the stand-in. 3,000 a minute is 50 orders and
+  about 500 service requests a second on this machine, beside the stand-in's and the
+  shoppers' own work: out of reach on two cores while every request costs at least one round
+  trip. No ticket was oversold in any run. In an earlier 20 s run of this round, 8 shoppers
+  got a 503 (a dependency's timeout: the connection's 5 s, the pool's 10 s or Redis' 5 s);
+  none did in the four runs since, on uvloop, so which one was not found. One mixed order of
+  458 in the run above ended `failed` on its return page, and one Standard ticket was still
+  reserved when the run ended; why was not looked into.
+- **A worker's memory.** See the memory part above: flat within 2 MiB after the warm-up since
+  the workers run on uvloop (step 22). With asyncio's own loop a worker grew +0.15 to +0.47
+  MiB per 10,000 requests over a run's second half, though its Python objects did not
+  (`tracemalloc`, and `sys.getallocatedblocks()` flat over 150,000 requests in process): the
+  growth was outside Python's objects, in memory the loop's transports churned.
 """
