@@ -300,8 +300,10 @@ time a request, the ASGI app driven with rate limits counted in Redis).
   trip. No ticket was oversold in any run. In an earlier 20 s run of this round, 8 shoppers
   got a 503 (a dependency's timeout: the connection's 5 s, the pool's 10 s or Redis' 5 s);
   none did in the four runs since, on uvloop, so which one was not found. One mixed order of
-  458 in the run above ended `failed` on its return page, and one Standard ticket was still
-  reserved when the run ended; why was not looked into.
+  458 in the run above ended `failed`, its Standard ticket still reserved: the stand-in fails
+  a payment of one of SumUp's declined test amounts (`AUTO_FAIL_AMOUNTS`, the only way a Pay
+  on its hosted page fails), which a random mixed cart can total, and a failed attempt keeps
+  its claims for the payment window, since it may still be paid.
 - **A worker's memory.** See the memory part above: flat within 2 MiB after the warm-up since
   the workers run on uvloop (step 22). With asyncio's own loop a worker grew +0.15 to +0.47
   MiB per 10,000 requests over a run's second half, though its Python objects did not
