@@ -36,13 +36,18 @@ FRAGMENT = (
 app = Quart(__name__)
 
 
-@app.get("/internal/fragments/cart-mini")
-async def cart_mini() -> Response:
-    """The badge, as the service sends it to other coop apps (never cached in between)."""
-    response = Response(FRAGMENT, mimetype="text/html")
+def badge_response(html: str) -> Response:
+    """A badge as the service sends it to other coop apps (never cached in between)."""
+    response = Response(html, mimetype="text/html")
     response.headers["Cache-Control"] = "private, no-store"
     response.headers["Vary"] = "Cookie, Authorization"
     return response
+
+
+@app.get("/internal/fragments/cart-mini")
+async def cart_mini() -> Response:
+    """The badge, as the service sends it to other coop apps."""
+    return badge_response(FRAGMENT)
 
 
 @app.get("/healthz")

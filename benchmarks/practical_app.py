@@ -15,7 +15,7 @@ import os
 import asyncpg
 from quart import Quart, Response, jsonify, request
 
-from benchmarks.bare_app import BASE_URL, FRAGMENT
+from benchmarks.bare_app import BASE_URL, FRAGMENT, badge_response
 from services.contracts.dtos import CartIdentity
 from services.contracts.ownership import owner_params
 from services.sql.cart_impl import SUMMARY
@@ -62,10 +62,7 @@ async def cart_mini() -> Response:
     arguments = STATEMENT.arguments(owner_params(CartIdentity(user_id=user_id)))
     row = await app.config["pool"].fetchrow(STATEMENT.sql, *arguments)
     count = sum(int(row[name] or 0) for name in COUNTED)
-    response = Response(fragment(count), mimetype="text/html")
-    response.headers["Cache-Control"] = "private, no-store"
-    response.headers["Vary"] = "Cookie, Authorization"
-    return response
+    return badge_response(fragment(count))
 
 
 @app.get("/healthz")

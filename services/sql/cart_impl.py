@@ -38,7 +38,14 @@ from models import (
     TicketType,
 )
 from services.contracts.cart_summary import CartSummary
-from services.contracts.dtos import CalendarEntryDTO, CartIdentity, PageDTO, ProductDTO, TicketDTO
+from services.contracts.dtos import (
+    CalendarEntryDTO,
+    CartIdentity,
+    CartLineDTO,
+    PageDTO,
+    ProductDTO,
+    TicketDTO,
+)
 from services.contracts.ownership import owned_by, owned_by_bound, owner_params
 from services.contracts.protocols import CalendarService, MarketService
 from services.sql.blog_impl import PAGE_COLUMNS, SLUG_PATTERN
@@ -168,6 +175,11 @@ def rows_array(statement: Executable) -> ColumnElement[Any]:
 _OPEN_STATUSES = bindparam("open_statuses", value=list(OPEN_STATUSES), type_=ARRAY(String))
 
 
+def _waiting_for_payment(*, signed_in: bool) -> ColumnElement[bool]:
+    """An order of the owner (bound at execution) that is still waiting for payment."""
+    return and_(owned_by_bound(Order, signed_in=signed_in), Order.status == any_(_OPEN_STATUSES))
+
+
 def open_orders_statement(*, signed_in: bool) -> Select[*tuple[Any, ...]]:
     """The owner's orders waiting for payment (owner bound at execution), in id order, as
     `OpenOrder`'s columns."""
@@ -180,15 +192,13 @@ def open_orders_statement(*, signed_in: bool) -> Select[*tuple[Any, ...]]:
         select(
             Order.id, Order.status, Order.page_id, Order.total_amount, Order.currency, product_units
         )
-        .where(owned_by_bound(Order, signed_in=signed_in), Order.status == any_(_OPEN_STATUSES))
+        .where(_waiting_for_payment(signed_in=signed_in))
         .order_by(Order.id)
     )
 
 
 def _open_order_ids(*, signed_in: bool) -> Select[int]:
-    return select(Order.id).where(
-        owned_by_bound(Order, signed_in=signed_in), Order.status == any_(_OPEN_STATUSES)
-    )
+    return select(Order.id).where(_waiting_for_payment(signed_in=signed_in))
 
 
 def held_entries_statement(*, signed_in: bool) -> Select[*tuple[Any, ...]]:
@@ -271,11 +281,20 @@ class CartRows:
     held_entries: list[CalendarEntryDTO]
     held_tickets: list[TicketDTO]
 
+    def sold_lines(self, page_id: int | None = None) -> list[CartLineDTO]:
+        """The lines whose product is still sold (of one page, or all), as the cart's reads
+        per domain keep them."""
+        return [
+            CartLineDTO(id=line_id, product=product, quantity=quantity)
+            for line_id, _, quantity, product in self.lines
+            if product is not None and (page_id is None or product.page_id == page_id)
+        ]
+
     def summary(self, currency: str) -> CartSummary:
         """The badge's counts and totals: of the same rows `summary_statement` counts (lines
         whose product is sold, the pending bookings and tickets)."""
         return summary_of(
-            [(product, quantity) for _, _, quantity, product in self.lines if product is not None],
+            [(line.product, line.quantity) for line in self.sold_lines()],
             self.entries,
             self.tickets,
             currency=currency,

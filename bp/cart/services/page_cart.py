@@ -181,13 +181,9 @@ async def get_overview(
         held = await waiting_orders(session, identity=identity, page_id=None, domains=domains)
         return Overview(groups=groups, held=held)
     whole = await whole_cart(session, identity=identity)
-    # What get_cart_lines keeps: lines whose product is gone are left out.
-    lines = [
-        CartLineDTO(id=line_id, product=product, quantity=quantity)
-        for line_id, _, quantity, product in whole.lines
-        if product is not None
-    ]
-    groups = await _grouped_by_page(session, lines, whole.entries, whole.tickets, domains=domains)
+    groups = await _grouped_by_page(
+        session, whole.sold_lines(), whole.entries, whole.tickets, domains=domains
+    )
     held = held_by_open_orders(whole.orders, whole.held_entries, whole.held_tickets, page_id=None)
     return Overview(groups=groups, held=held, summary=whole.summary(currency))
 
@@ -243,14 +239,10 @@ async def get_page_view_by_slug(
         raise NotFound(ErrorCode.PAGE_NOT_FOUND)
     page, whole = found.page, found.cart
     # What the reads per domain keep (get_cart_lines, get_calendar_cart_entries,
-    # get_ticket_cart_entries): this page's, lines whose product is gone left out.
+    # get_ticket_cart_entries): this page's.
     cart = PageCart(
         page=page,
-        lines=[
-            CartLineDTO(id=line_id, product=product, quantity=quantity)
-            for line_id, _, quantity, product in whole.lines
-            if product is not None and product.page_id == page.id
-        ],
+        lines=whole.sold_lines(page.id),
         entries=[entry for entry in whole.entries if entry_page_id(entry) == page.id],
         tickets=[ticket for ticket in whole.tickets if ticket_page_id(ticket) == page.id],
     )
