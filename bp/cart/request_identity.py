@@ -139,8 +139,7 @@ async def adopt_anonymous_cart_on_sign_in(request: Request) -> None:
     await _forget_or_retry_later()
     messages = adoption_messages(adoption)
     if shared.sid and messages:
-        await push_notices(runtime.redis.cart, session_sid=shared.sid, messages=messages)
-        mark_waiting()
+        await _leave_for_next_page(shared.sid, messages)
 
 
 async def _forget_or_retry_later() -> None:
@@ -155,5 +154,11 @@ async def tell_next_page(message: str) -> None:
     """Keep a message for the next page this browser shows (after a 303)."""
     shared = browser_session()
     if shared is not None and shared.sid:
-        await push_notices(current_runtime().redis.cart, session_sid=shared.sid, messages=[message])
-        mark_waiting()
+        await _leave_for_next_page(shared.sid, [message])
+
+
+async def _leave_for_next_page(sid: str, messages: list[str]) -> None:
+    """Keep notices for this browser's next full page, and mark the browser, without which
+    that page would not look for them (bp/cart/waiting_mark.py)."""
+    await push_notices(current_runtime().redis.cart, session_sid=sid, messages=messages)
+    mark_waiting()
