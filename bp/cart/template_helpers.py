@@ -19,8 +19,9 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from jinja2 import Template
 from markupsafe import Markup
-from quart import current_app, g
+from quart import Quart, current_app, g
 from quart.blueprints import BlueprintSetupState
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -47,6 +48,8 @@ WAITING_KEY = "cart_waiting"
 CSRF_HELPER = "csrf_token"
 # The badge's summary as the page's statement read it, with the identity it is of.
 SUMMARY_KEY = "cart_summary_read"
+# Badges kept rendered, by count (and place): a bounded few, whatever the carts hold.
+BADGES_KEPT = 256
 
 log = logging.getLogger(__name__)
 
@@ -74,10 +77,21 @@ async def cart_summary_of(identity: CartIdentity | None) -> CartSummary:
 
 
 def badge_html(summary: CartSummary, *, oob: bool, base_url: str) -> str:
-    """The cart badge, rendered synchronously: it needs nothing but its summary (no request,
-    session or helpers), and every coop page asks for it."""
-    template = page_templates(current_app).get_template(CART_MINI_TEMPLATE)
-    return template.render(summary=summary, oob=oob, base_url=base_url)
+    """The cart badge: it shows nothing but its count (no request, session or helpers), and
+    every coop page asks for it, so each count's markup is rendered once."""
+    return badge_markup(current_app, summary.badge_count, oob=oob, base_url=base_url)
+
+
+def badge_markup(app: Quart, count: int, *, oob: bool, base_url: str) -> str:
+    """The badge for `count`, as `app` renders it (rendered once per count)."""
+    template = page_templates(app).get_template(CART_MINI_TEMPLATE)
+    return _badge_markup(template, count, oob, base_url)
+
+
+@functools.lru_cache(maxsize=BADGES_KEPT)
+def _badge_markup(template: Template, count: int, oob: bool, base_url: str) -> str:
+    # Keyed by the template too: one reloaded in development is a new object, rendered anew.
+    return template.render(count=count, oob=oob, base_url=base_url)
 
 
 async def render_cart_mini(identity: CartIdentity | None, *, oob: bool, base_url: str) -> str:

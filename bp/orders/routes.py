@@ -5,12 +5,21 @@ from __future__ import annotations
 from quart import Response, request
 
 from bp.cart.request_identity import current_cart_identity
+from bp.cart.template_helpers import read_with_page
 from bp.orders.blueprint import bp
 from bp.orders.filters.qs import list_links, parse_order_query
 from bp.orders.services.list_orders import list_orders
 from bp.runtime import current_runtime, request_session
 from lib.htmx import is_htmx
 from lib.pages import render_fragment, render_page
+from services.registry import DomainServices
+from services.sql.cart_impl import SqlCartService
+
+
+def badge_in_statement(domains: DomainServices) -> SqlCartService | None:
+    """The cart service, when the page's badge can be read by the list's own statement."""
+    cart = domains.cart
+    return cart if isinstance(cart, SqlCartService) and cart.summary_is_one_statement else None
 
 
 def wants_list_fragment() -> bool:
@@ -23,17 +32,22 @@ async def order_list() -> Response:
     """The signed-in shopper's orders (or this browser's), newest first; HTMX gets the list."""
     query = parse_order_query(request.args)
     identity = current_cart_identity()
+    list_only = wants_list_fragment()
+    runtime = current_runtime()
     page = None
     if identity is not None:
         page = await list_orders(
             request_session(),
             identity=identity,
             query=query,
-            page_size=current_runtime().settings.orders_page_size,
+            page_size=runtime.settings.orders_page_size,
+            badge=None if list_only else badge_in_statement(runtime.domains),
         )
+        if page.summary is not None:
+            read_with_page(identity, page.summary)
     links = list_links(query, has_next=page is not None and page.has_next)
     view = {"page": page, "query": query, "identity": identity, "links": links}
-    if wants_list_fragment():
+    if list_only:
         body = await render_fragment("orders/_list.html", **view)
     else:
         body = await render_page("orders/index.html", **view)

@@ -3,7 +3,7 @@ in one statement, while the blog, market and events share the cart's database.""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -122,6 +122,8 @@ def summary_statement(*, signed_in: bool) -> Select[*tuple[Any, ...]]:
 
 # The summary's statement for a signed-in identity (True) and for an anonymous one (False).
 SUMMARY = {kind: Query(summary_statement(signed_in=kind)) for kind in (True, False)}
+# Its columns' labels, in their order.
+SUMMARY_LABELS = tuple(column.name for column in summary_statement(signed_in=True).selected_columns)
 
 
 def lines_statement(*, signed_in: bool) -> Select[*tuple[Any, ...]]:
@@ -367,14 +369,24 @@ class SqlCartService:
         self.calendar: CalendarService = calendar if calendar is not None else SqlCalendarService()
         self.currency = currency
 
+    @property
+    def summary_is_one_statement(self) -> bool:
+        """Whether the summary is `summary_statement` (market and events in the cart's
+        database), which another statement of the cart's database can then carry."""
+        return isinstance(self.market, SqlMarketService) and isinstance(
+            self.calendar, SqlCalendarService
+        )
+
+    def summary_from_row(self, row: Mapping[str, Any]) -> CartSummary:
+        """The summary from the columns of `summary_statement`, by their labels."""
+        return CartSummary.model_validate({**row, "currency": self.currency})
+
     async def cart_summary(self, session: AsyncSession, *, identity: CartIdentity) -> CartSummary:
         """Product units, bookings and tickets in the cart, with their totals from DB prices."""
-        if isinstance(self.market, SqlMarketService) and isinstance(
-            self.calendar, SqlCalendarService
-        ):
+        if self.summary_is_one_statement:
             statement = SUMMARY[identity.is_user]
             row = (await execute_alone(session, statement, owner_params(identity))).one_by_name()
-            return CartSummary.model_validate({**row, "currency": self.currency})
+            return self.summary_from_row(row)
         return await self._composed_summary(session, identity=identity)
 
     async def _composed_summary(

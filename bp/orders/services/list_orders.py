@@ -29,8 +29,10 @@ from bp.orders.services.search import (
 )
 from lib.db import Query, execute_alone
 from models import Order, OrderItem, OrderStatus
+from services.contracts.cart_summary import CartSummary
 from services.contracts.dtos import CartIdentity
 from services.contracts.ownership import owned_by_bound, owner_params
+from services.sql.cart_impl import SUMMARY_LABELS, SqlCartService, summary_statement
 
 # How many item titles a row of the list names before "and N more".
 TITLES_SHOWN = 3
@@ -66,6 +68,8 @@ class OrderListPage:
     query: OrderListQuery
     page_size: int
     has_next: bool
+    # The badge's counts, when the list's statement read them (list_orders' `badge`).
+    summary: CartSummary | None = None
 
     @property
     def has_previous(self) -> bool:
@@ -88,7 +92,9 @@ PAGE_OFFSET = "page_offset"
 
 
 @cache
-def order_list_query(*, signed_in: bool, by_status: bool, search: SearchKind) -> Query:
+def order_list_query(
+    *, signed_in: bool, by_status: bool, search: SearchKind, with_badge: bool = False
+) -> Query:
     """The page's orders plus one more (to know a next page exists), newest first, each with
     its lines' titles and quantities: one statement, built and compiled once per shape.
 
@@ -97,6 +103,10 @@ def order_list_query(*, signed_in: bool, by_status: bool, search: SearchKind) ->
     stopping once the page is full; a search is a per-order EXISTS on the owner's lines only.
     The outer query then reads just those rows, and each one's lines by its order id. No
     COUNT(*), nothing scans other owners.
+
+    `with_badge` puts the badge's counts (services/sql/cart_impl.summary_statement, one row)
+    first, joined to the page's orders: the full page's one round trip. Without orders, its
+    one row has NULL order columns.
     """
     page_ids = select(Order.id).where(owned_by_bound(Order, signed_in=signed_in))
     if by_status:
@@ -121,7 +131,7 @@ def order_list_query(*, signed_in: bool, by_status: bool, search: SearchKind) ->
         .where(OrderItem.order_id == Order.id)
         .lateral("lines")
     )
-    return Query(
+    orders = (
         select(
             Order.id,
             Order.created_at,
@@ -139,6 +149,16 @@ def order_list_query(*, signed_in: bool, by_status: bool, search: SearchKind) ->
         .join(page, page.c.id == Order.id)
         .outerjoin(lines, true())
         .order_by(Order.created_at.desc(), Order.id.desc())
+    )
+    if not with_badge:
+        return Query(orders)
+    badge = summary_statement(signed_in=signed_in).subquery("badge")
+    listed = orders.subquery("listed")
+    return Query(
+        select(*badge.c, *listed.c)
+        .select_from(badge)
+        .outerjoin(listed, true())
+        .order_by(listed.c.created_at.desc(), listed.c.id.desc())
     )
 
 
@@ -161,26 +181,44 @@ def order_list_statement(
     *, identity: CartIdentity, query: OrderListQuery, page_size: int
 ) -> Select[Any]:
     """The statement `list_orders` runs, with its values (to explain it)."""
-    statement: Select[Any] = _query_for(identity, query).statement  # type: ignore[assignment]
+    statement: Select[Any] = _query_for(identity, query, with_badge=False).statement  # type: ignore[assignment]
     return statement.params(order_list_params(identity=identity, query=query, page_size=page_size))
 
 
 async def list_orders(
-    session: AsyncSession, *, identity: CartIdentity, query: OrderListQuery, page_size: int
+    session: AsyncSession,
+    *,
+    identity: CartIdentity,
+    query: OrderListQuery,
+    page_size: int,
+    badge: SqlCartService | None = None,
 ) -> OrderListPage:
     """The identity's orders for the query, with their lines: one indexed statement, alone in
-    autocommit when the session has no transaction (lib/db.execute_alone)."""
+    autocommit when the session has no transaction (lib/db.execute_alone). Given the cart
+    service whose summary is one statement (`badge`), the badge's counts come with them."""
     params = order_list_params(identity=identity, query=query, page_size=page_size)
-    rows = (await execute_alone(session, _query_for(identity, query), params)).all()
+    statement = _query_for(identity, query, with_badge=badge is not None)
+    rows: list[Sequence[Any]] = (await execute_alone(session, statement, params)).all()
+    summary = None
+    if badge is not None:
+        width = len(SUMMARY_LABELS)
+        summary = badge.summary_from_row(dict(zip(SUMMARY_LABELS, rows[0][:width], strict=True)))
+        # Without orders, the badge's one row has none (NULL order columns).
+        rows = [row[width:] for row in rows if row[width] is not None]
     has_next = len(rows) > page_size
     orders = [_summary(row) for row in rows[:page_size]]
-    return OrderListPage(orders=orders, query=query, page_size=page_size, has_next=has_next)
+    return OrderListPage(
+        orders=orders, query=query, page_size=page_size, has_next=has_next, summary=summary
+    )
 
 
-def _query_for(identity: CartIdentity, query: OrderListQuery) -> Query:
+def _query_for(identity: CartIdentity, query: OrderListQuery, *, with_badge: bool) -> Query:
     """The `order_list_query` of the identity's kind and the query's shape."""
     return order_list_query(
-        signed_in=identity.is_user, by_status=bool(query.status), search=search_kind(query.search)
+        signed_in=identity.is_user,
+        by_status=bool(query.status),
+        search=search_kind(query.search),
+        with_badge=with_badge,
     )
 
 

@@ -3,6 +3,7 @@ and opens no transaction: it only reads."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -18,8 +19,8 @@ from tests.support.statements import counting, transactions_begun
 PAGE_SIZE = 5
 START = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 HTMX = {"HX-Request": "true"}
-# The page of orders with their lines (one statement), and the badge's summary.
-PAGE_STATEMENTS = 2
+# The page of orders with their lines and the badge's summary: one statement.
+PAGE_STATEMENTS = 1
 # The HTMX list: the page of orders alone.
 LIST_STATEMENTS = 1
 
@@ -74,4 +75,49 @@ async def test_an_anonymous_list_opens_no_transaction(app: Quart, db: AsyncSessi
     assert response.status_code == 200
     assert (await response.get_data(as_text=True)).count("data-order-id=") == 2
     assert begun == []
+    assert len(statements) == PAGE_STATEMENTS
+
+
+def badge_count(page: str) -> int:
+    found = re.search(r'id="cart-mini"[^>]*data-count="(\d+)"', page)
+    assert found is not None, "the page shows the cart badge"
+    return int(found.group(1))
+
+
+@pytest.mark.parametrize(
+    ("orders", "path"),
+    [(3, "/orders/"), (0, "/orders/"), (3, "/orders/?page=9"), (3, "/orders/?q=nothing-like")],
+    ids=["with-orders", "no-orders", "past-the-end", "nothing-found"],
+)
+async def test_the_badge_read_with_the_list_counts_the_whole_cart(
+    app: Quart, db: AsyncSession, orders: int, path: str
+) -> None:
+    shop = await factories.page(db)
+    loaf = await factories.product(db, shop, "Loaf", "3.00")
+    jam = await factories.product(db, shop, "Jam", "2.50")
+    await factories.cart_item(db, loaf, user_id=7, quantity=2)
+    await factories.cart_item(db, jam, user_id=7, quantity=1)
+    # Another shopper's cart and a removed line are not counted.
+    await factories.cart_item(db, loaf, user_id=8, quantity=5)
+    honey = await factories.product(db, shop, "Honey", "6.00")
+    removed = await factories.cart_item(db, honey, user_id=7, quantity=4)
+    removed.deleted_at = START
+    workshop = await factories.calendar(db, shop)
+    await factories.booking(db, workshop, user_id=7)
+    kinds = await factories.ticket_type(db, await factories.event(db, workshop))
+    await factories.ticket(db, kinds, user_id=7)
+    await place(db, orders, lines=2, user_id=7)
+    await db.commit()
+    client = app.test_client()
+    await sign_in(app, client, 7, user_name="Alice")
+
+    with counting(app) as statements:
+        response = await client.get(path)
+    badge = await client.get("/internal/fragments/cart-mini")
+
+    assert response.status_code == 200
+    page = await response.get_data(as_text=True)
+    # 3 loaves and jars, 1 booking, 1 ticket: what the badge alone shows.
+    assert badge_count(page) == badge_count(await badge.get_data(as_text=True)) == 5
+    assert page.count("data-order-id=") == (orders if path == "/orders/" else 0)
     assert len(statements) == PAGE_STATEMENTS
