@@ -20,6 +20,7 @@ from bp.dev import bp as dev_bp
 from bp.fragments import bp as fragments_bp
 from bp.fragments.routes import IDENTITY_PARAMS
 from bp.health import bp as health_bp
+from bp.internal_lanes import internal_lanes
 from bp.openapi import bp as openapi_bp
 from bp.order import bp as order_bp
 from bp.order.services.mail_relay import mail_job
@@ -40,7 +41,7 @@ from lib.idempotency import install_idempotency
 from lib.internal_auth import bearer_token_check
 from lib.openapi import install_openapi
 from lib.pages import install_page_rendering
-from lib.pipeline import install_pipeline
+from lib.pipeline import Lanes, install_pipeline, raise_lane_error
 from lib.rate_limits import install_rate_limits
 from lib.request_observation import RequestObservation
 from lib.security_headers import security_headers
@@ -102,8 +103,11 @@ def create_app(config: dict[str, Any] | None = None) -> Quart:
     limits = install_rate_limits(app, settings, redis=lambda: app_runtime.redis.cart)
     install_idempotency(app, redis=lambda: app_runtime.redis.cart)
     observation = RequestObservation(app_runtime.metrics)
+    internal_token = settings.internal_api_token.get_secret_value()
     # Every request's way, in this order (lib/pipeline.py). First the id and the metrics: a
-    # request a later step refuses is still timed and logged. The token check says who calls,
+    # request a later step refuses is still timed and logged; then the error a lane met, if
+    # it left one (bp/internal_lanes.py answers the badge and summary's commonest shape before
+    # all this, observed alike). The token check says who calls,
     # the limits use that. To anyone but the staff the staff console's routes do not exist,
     # before CSRF could say otherwise. Then CSRF, the session store's check, and the
     # adoption of an anonymous cart at the first request after a sign-in.
@@ -111,7 +115,8 @@ def create_app(config: dict[str, Any] | None = None) -> Quart:
         app,
         before=(
             observation.start,
-            bearer_token_check(settings.internal_api_token.get_secret_value()),
+            raise_lane_error,
+            bearer_token_check(internal_token),
             limits.count_by_hand,
             limits.check_route,
             require_staff,
@@ -121,6 +126,7 @@ def create_app(config: dict[str, Any] | None = None) -> Quart:
         ),
         after=(limits.add_headers, observation.finish),
         headers=security_headers(settings),
+        lanes=Lanes(internal_lanes(app, token=internal_token), observation),
     )
     app.jinja_env.globals.update(
         settings=settings,

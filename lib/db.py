@@ -223,13 +223,14 @@ async def execute_alone(
     request ends.
     """
     engine = session.bind
-    if (
-        session.in_transaction()
-        or not isinstance(engine, AsyncEngine)
-        or not engine.get_execution_options().get(ALONE_IN_AUTOCOMMIT, True)
-    ):
+    if session.in_transaction() or not isinstance(engine, AsyncEngine) or not runs_alone(engine):
         return Rows((await session.execute(query.statement, params)).all())
     return Rows(await fetch_on_driver(engine, query, params))
+
+
+def runs_alone(engine: AsyncEngine) -> bool:
+    """Whether a statement may run alone in autocommit on this engine (not behind PgBouncer)."""
+    return bool(engine.get_execution_options().get(ALONE_IN_AUTOCOMMIT, True))
 
 
 async def fetch_on_driver(

@@ -16,6 +16,7 @@ import secrets
 import time
 
 import structlog
+from hypercorn.typing import HTTPScope, WebsocketScope
 from prometheus_client import Histogram
 from quart import Request, Response
 
@@ -52,20 +53,35 @@ class RequestObservation:
     async def start(self, request: Request) -> None:
         """Bind the request id to every log line of this request, and the metrics; the
         pipeline's ASGI layer echoes the id in the response."""
-        request_id = request_id_from(request.headers.get(REQUEST_ID_HEADER))
+        self.begin(request.scope, request.headers.get(REQUEST_ID_HEADER))
+
+    def begin(self, scope: HTTPScope | WebsocketScope, sent_id: str | None) -> None:
+        """`start` for a request given its scope and the id it sent (a lane's, too)."""
+        # A request a lane left to the framework keeps the id the lane gave it.
+        request_id = scope.get(REQUEST_ID_KEY) or request_id_from(sent_id)
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(request_id=request_id)
-        request.scope[REQUEST_ID_KEY] = request_id  # type: ignore[literal-required]
+        scope[REQUEST_ID_KEY] = request_id  # type: ignore[literal-required]
         bind_metrics(self.metrics)
 
     def finish(self, request: Request, response: Response) -> None:
         """One histogram observation and one log event."""
-        started = request.scope.get(STARTED_KEY)
-        seconds = time.perf_counter() - started if isinstance(started, float) else 0.0
         rule = request.url_rule
         route = rule.rule if rule is not None else UNMATCHED_ROUTE
-        method = request.method
-        status = response.status_code
+        self.end(request.scope, route, request.path, response.status_code, request.method)
+
+    def end(
+        self,
+        scope: HTTPScope | WebsocketScope,
+        route: str,
+        path: str,
+        status: int,
+        method: str = "GET",
+    ) -> None:
+        """`finish` for a request given its scope, the rule it matched, its path, status and
+        method."""
+        started = scope.get(STARTED_KEY)
+        seconds = time.perf_counter() - started if isinstance(started, float) else 0.0
         self._duration(route, method, status).observe(seconds)
         if status == 429:
             self.metrics.rate_limited.labels(route).inc()
@@ -74,7 +90,7 @@ class RequestObservation:
             logger=LOGGER_NAME,
             method=method,
             route=route,
-            path=redacted_path(request.path),
+            path=redacted_path(path),
             status=status,
             duration_ms=round(seconds * 1000, 1),
         )

@@ -39,11 +39,14 @@ def fragment_identity() -> CartIdentity | None:
     return current_cart_identity()
 
 
+# A personal snippet: never cached by anyone in between.
+FRAGMENT_HEADERS = {"Cache-Control": "private, no-store", "Vary": "Cookie, Authorization"}
+
+
 def fragment_response(html: str) -> Response:
-    """A personal snippet: never cached by anyone in between."""
+    """A fragment's answer, with FRAGMENT_HEADERS."""
     response = Response(html, mimetype="text/html")
-    response.headers["Cache-Control"] = "private, no-store"
-    response.headers["Vary"] = "Cookie, Authorization"
+    response.headers.update(FRAGMENT_HEADERS)
     return response
 
 
