@@ -9,6 +9,7 @@ from quart.typing import ResponseReturnValue
 from bp.cart.blueprints import bp
 from bp.cart.request_identity import current_cart_identity, keep_anonymous_cart
 from bp.cart.services import cart_items, ticket_quantity
+from bp.cart.template_helpers import read_with_page
 from bp.cart.views import added, cart_identity, changed, writable_identity
 from bp.runtime import current_runtime, request_session
 from lib.ids import ID
@@ -21,14 +22,17 @@ async def add_to_cart(product_id: int) -> ResponseReturnValue:
     runtime = current_runtime()
     limit = runtime.settings.max_line_quantity
     quantity = cart_items.parse_quantity(form.get("quantity"), maximum=limit, default=1)
+    identity = await writable_identity()
     change = await cart_items.add_product(
         request_session(),
-        identity=await writable_identity(),
+        identity=identity,
         product_id=product_id,
         quantity=quantity,
         max_quantity=limit,
         domains=runtime.domains,
     )
+    if change.summary is not None:
+        read_with_page(identity, change.summary)
     await keep_anonymous_cart()
     noun = change.title if quantity == 1 else f"{quantity} of {change.title}"
     return await added(f"Added {noun} to your cart.", default="/", product=change.product)

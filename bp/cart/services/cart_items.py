@@ -13,6 +13,7 @@ from sqlalchemy import (
     String,
     and_,
     bindparam,
+    case,
     delete,
     func,
     select,
@@ -27,9 +28,11 @@ from lib.db import Query, execute_alone
 from lib.error_codes import ErrorCode
 from lib.errors import FieldError, NotFound
 from models import CartItem, Product
+from services.contracts.cart_summary import CartSummary
 from services.contracts.dtos import CartIdentity, ProductDTO
 from services.contracts.ownership import owned_by_bound, owner_params
 from services.registry import DomainServices
+from services.sql.cart_impl import SUMMARY_LABELS, SqlCartService, summary_statement
 from services.sql.market_impl import PRODUCT_COLUMNS, SqlMarketService, product_from_columns
 
 # More digits than any sensible quantity; longer input is refused before int() sees it.
@@ -48,6 +51,8 @@ class LineChange:
     item_id: int
     product: ProductDTO | None
     quantity: int
+    # The cart's badge after the change, when the change's statement read it.
+    summary: CartSummary | None = None
 
     @property
     def title(self) -> str:
@@ -111,11 +116,16 @@ def add_statement(*, signed_in: bool) -> ReturningInsert[int, int]:
 ADD = {kind: Query(add_statement(signed_in=kind)) for kind in (True, False)}
 
 
-def add_live_product_statement(*, signed_in: bool) -> Select[Any]:
+def add_live_product_statement(*, signed_in: bool, with_badge: bool = False) -> Select[Any]:
     """The add in one round trip while the market shares the cart's database: the live
     product's columns, and the line it made or added to (NULLs when the line would go beyond
     `max_quantity`); no row when the product is not for sale. The same upsert as
-    `add_statement`, fed by the product's row, so a product that is gone adds nothing."""
+    `add_statement`, fed by the product's row, so a product that is gone adds nothing.
+
+    `with_badge` (the cart's summary one statement too) adds the badge's columns of the cart
+    after the add (the owner also bound as `owner_params`). The statement's own write is not
+    seen by its other parts, so they are the summary before it plus what it added: the line
+    grew by `quantity` whether it was made or added to."""
     product = (
         select(*PRODUCT_COLUMNS)
         .where(Product.id == bindparam("product_id"), Product.deleted_at.is_(None))
@@ -131,13 +141,30 @@ def add_live_product_statement(*, signed_in: bool) -> Select[Any]:
         ),
     )
     added = _into_line(inserted, signed_in=signed_in).cte("added")
-    return select(*product.c, added.c.id.label("line_id"), added.c.quantity).outerjoin(
-        added, true()
+    line = (added.c.id.label("line_id"), added.c.quantity)
+    if not with_badge:
+        return select(*product.c, *line).outerjoin(added, true())
+    before = summary_statement(signed_in=signed_in).subquery("badge")
+    grew = case((added.c.id.is_not(None), bindparam("quantity", type_=Integer)), else_=0)
+    after = {
+        "count": before.c.count + grew,
+        "total": before.c.total + grew * product.c.price,
+    }
+    badge = [after.get(name, before.c[name]).label(name) for name in SUMMARY_LABELS]
+    return (
+        select(*product.c, *line, *badge)
+        .select_from(product)
+        .outerjoin(added, true())
+        .join(before, true())
     )
 
 
 ADD_LIVE_PRODUCT = {
     kind: Query(add_live_product_statement(signed_in=kind)) for kind in (True, False)
+}
+ADD_LIVE_PRODUCT_WITH_BADGE = {
+    kind: Query(add_live_product_statement(signed_in=kind, with_badge=True))
+    for kind in (True, False)
 }
 
 
@@ -218,15 +245,23 @@ async def add_product(
         "max_quantity": max_quantity,
     }
     product: ProductDTO | None
+    summary: CartSummary | None = None
     # One statement is its own transaction: no BEGIN or COMMIT round trip when it is alone.
     if isinstance(domains.market, SqlMarketService):
-        found = (await execute_alone(session, ADD_LIVE_PRODUCT[identity.is_user], params)).first()
+        cart = domains.cart
+        with_badge = isinstance(cart, SqlCartService) and cart.summary_is_one_statement
+        statement = (ADD_LIVE_PRODUCT_WITH_BADGE if with_badge else ADD_LIVE_PRODUCT)[
+            identity.is_user
+        ]
+        found = (await execute_alone(session, statement, params | owner_params(identity))).first()
         product = product_from_columns(found[:PRODUCT_WIDTH]) if found is not None else None
         row = (
             found[PRODUCT_WIDTH:]
             if found is not None and found[PRODUCT_WIDTH] is not None
             else None
         )
+        if row is not None and isinstance(cart, SqlCartService) and with_badge:
+            summary = cart.summary_from_row(dict(zip(SUMMARY_LABELS, row[2:], strict=True)))
     else:
         product = await domains.market.product(session, product_id)
         row = None
@@ -244,7 +279,7 @@ async def add_product(
             item=product.title,
         )
     await session.commit()
-    return LineChange(item_id=row[0], product=product, quantity=row[1])
+    return LineChange(item_id=row[0], product=product, quantity=row[1], summary=summary)
 
 
 async def set_quantity(

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from quart import Quart
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bp.runtime import runtime
 from tests.bp.cart.helpers import anonymous_cart, htmx
 from tests.support import factories as f
 from tests.support.http import internal_headers, sign_in
@@ -24,8 +26,8 @@ OVERVIEW_STATEMENTS = 2
 ACCOUNT_NAME_STATEMENTS = 1
 # The cart-mini: one statement with products, bookings and tickets.
 CART_MINI_STATEMENTS = 1
-# An HTMX add: the product with the line it made or added to, then the badge.
-ADD_STATEMENTS = 2
+# An HTMX add: the product with the line it made or added to, and the badge after it.
+ADD_STATEMENTS = 1
 
 
 async def fill(db: AsyncSession, *, user_id: int, size: int) -> None:
@@ -112,7 +114,7 @@ async def test_cart_mini_of_a_browser_without_a_cart_costs_nothing(app: Quart, c
     assert statements == []
 
 
-async def test_an_add_is_one_statement_and_its_badge_another(
+async def test_an_add_and_its_badge_are_one_statement(
     app: Quart, client: Any, db: AsyncSession
 ) -> None:
     product = await f.product(db, await f.page(db), title="Sourdough loaf")
@@ -124,8 +126,47 @@ async def test_an_add_is_one_statement_and_its_badge_another(
         )
 
     assert "Added 2 of Sourdough loaf to your cart." in await response.get_data(as_text=True)
-    # The product read with the line it made, then the badge.
+    # The product read with the line it made and the badge.
     assert len(statements) == ADD_STATEMENTS, "\n".join(statements)
+
+
+def badge_count(html: str) -> int | None:
+    found = re.search(r'id="cart-mini"[^>]*data-count="(\d+)"', html)
+    return int(found.group(1)) if found is not None else None
+
+
+async def test_the_badge_an_add_reads_is_the_cart_after_it(
+    app: Quart, client: Any, db: AsyncSession
+) -> None:
+    page = await f.page(db)
+    loaf, jam = await f.product(db, page, "Loaf", "3.10"), await f.product(db, page, "Jam")
+    cal = await f.calendar(db, page)
+    await f.booking(db, cal, user_id=3)
+    await f.ticket(db, await f.ticket_type(db, await f.event(db, cal)), user_id=3)
+    await f.cart_item(db, jam, user_id=3, quantity=2)
+    await db.commit()
+    await sign_in(app, client, 3, user_name="Cleo")
+    limit = runtime(app).settings.max_line_quantity
+    seen = []
+
+    # A new line, the same line again, another product's line, and an add the limit refuses.
+    for product, quantity in ((loaf, 2), (loaf, 1), (jam, 4), (loaf, limit)):
+        answer = await client.post(
+            f"/add/{product.id}/", headers=htmx(app, client), form={"quantity": str(quantity)}
+        )
+        alone = await client.get("/internal/fragments/cart-mini")
+        seen.append(
+            (
+                badge_count(await answer.get_data(as_text=True)),
+                badge_count(await alone.get_data(as_text=True)),
+            )
+        )
+    summary = await client.get("/internal/cart/summary?user_id=3", headers=internal_headers(app))
+
+    # 2 jars, a booking and a ticket; then 2, 1 and 4 more; the refused add shows the field's
+    # problem and leaves the cart as it was.
+    assert seen == [(6, 6), (7, 7), (11, 11), (None, 11)]
+    assert (await summary.get_json())["total"] == f"{3 * 3.10 + 6 * 4.50:.2f}"
 
 
 async def test_a_quantity_change_reads_its_product_with_the_change(
