@@ -43,6 +43,10 @@ class ProductDTO:
     description: str = ""
 
 
+# A calendar whose container is a page: its bookings and tickets are on that page's cart.
+PAGE_CONTAINER = "page"
+
+
 @dataclass(frozen=True, slots=True)
 class CalendarEntryDTO:
     """A booking (or an event entry) with the page its calendar belongs to."""

@@ -4,7 +4,7 @@ in one statement, while the blog, market and events share the cart's database.""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
@@ -19,6 +19,7 @@ from sqlalchemy import (
     literal,
     select,
     true,
+    union_all,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -28,6 +29,7 @@ from lib.db import Query, execute_alone
 from lib.money import ZERO, total
 from models import (
     OPEN_STATUSES,
+    Calendar,
     CalendarEntry,
     CartItem,
     Order,
@@ -39,6 +41,7 @@ from models import (
 )
 from services.contracts.cart_summary import CartSummary
 from services.contracts.dtos import (
+    PAGE_CONTAINER,
     CalendarEntryDTO,
     CartIdentity,
     CartLineDTO,
@@ -244,6 +247,45 @@ def cart_arrays(*, signed_in: bool) -> list[ColumnElement[Any]]:
     return parts
 
 
+def cart_pages_statement(*, signed_in: bool) -> Select[*tuple[Any, ...]]:
+    """The live pages an owner's cart (bound at execution) is on, by id: its sold products'
+    pages, and the pages whose calendars hold its pending bookings and (signed in) tickets.
+    The overview groups the cart by them (bp/cart/services/page_cart.py)."""
+    on_pages = [
+        select(Product.page_id)
+        .join(CartItem, CartItem.product_id == Product.id)
+        .where(
+            owned_by_bound(CartItem, signed_in=signed_in),
+            CartItem.deleted_at.is_(None),
+            Product.deleted_at.is_(None),
+        ),
+        select(Calendar.container_id)
+        .join(CalendarEntry, CalendarEntry.calendar_id == Calendar.id)
+        .where(
+            owned_by_bound(CalendarEntry, signed_in=signed_in),
+            CalendarEntry.state == "pending",
+            Calendar.container_type == PAGE_CONTAINER,
+        ),
+    ]
+    if signed_in:  # Seed 004: tickets need sign-in.
+        on_pages.append(
+            select(Calendar.container_id)
+            .select_from(Ticket)
+            .join(CalendarEntry, CalendarEntry.id == Ticket.entry_id)
+            .join(Calendar, Calendar.id == CalendarEntry.calendar_id)
+            .where(
+                owned_by_bound(Ticket, signed_in=True),
+                Ticket.state == "pending",
+                Calendar.container_type == PAGE_CONTAINER,
+            )
+        )
+    return (
+        select(*PAGE_COLUMNS)
+        .where(Page.id.in_(union_all(*on_pages)), Page.deleted_at.is_(None))
+        .order_by(Page.id)
+    )
+
+
 def page_cart_statement(*, signed_in: bool) -> Select[*tuple[Any, ...]]:
     """A live page by slug, with the whole cart of an owner: one round trip for what took
     seven."""
@@ -252,9 +294,17 @@ def page_cart_statement(*, signed_in: bool) -> Select[*tuple[Any, ...]]:
     )
 
 
-# The whole cart's statement, and the page cart's, for a signed-in identity (True) and for an
-# anonymous one (False).
-WHOLE_CART = {kind: Query(select(*cart_arrays(signed_in=kind))) for kind in (True, False)}
+# The whole cart's statement (with the pages it is on, for the overview), and the page
+# cart's, for a signed-in identity (True) and for an anonymous one (False).
+WHOLE_CART = {
+    kind: Query(
+        select(
+            *cart_arrays(signed_in=kind),
+            rows_array(cart_pages_statement(signed_in=kind)).label("pages"),
+        )
+    )
+    for kind in (True, False)
+}
 PAGE_CART = {kind: Query(page_cart_statement(signed_in=kind)) for kind in (True, False)}
 
 
@@ -282,6 +332,8 @@ class CartRows:
     orders: list[OpenOrder]
     held_entries: list[CalendarEntryDTO]
     held_tickets: list[TicketDTO]
+    # The live pages the cart is on, by id, when the statement read them (the whole cart's).
+    pages: dict[int, PageDTO] | None = None
 
     def sold_lines(self, page_id: int | None = None) -> list[CartLineDTO]:
         """The lines whose product is still sold (of one page, or all), as the cart's reads
@@ -325,12 +377,14 @@ class PageWithCart:
 
 
 async def whole_cart(session: AsyncSession, *, identity: CartIdentity) -> CartRows:
-    """The identity's whole cart and its orders waiting for payment, in one statement. For a
-    deployment whose market and events share the cart's database."""
+    """The identity's whole cart, its orders waiting for payment and the pages it is on, in
+    one statement. For a deployment whose blog, market and events share the cart's database."""
     arrays = (
         await execute_alone(session, WHOLE_CART[identity.is_user], owner_params(identity))
     ).one()
-    return _cart_rows(arrays, signed_in=identity.is_user)
+    rows = _cart_rows(arrays, signed_in=identity.is_user)
+    pages = {page[0]: PageDTO(id=page[0], slug=page[1], title=page[2]) for page in arrays[-1]}
+    return replace(rows, pages=pages)
 
 
 async def page_with_cart(

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.contracts.dtos import CalendarEntryDTO, CartIdentity, TicketDTO
+from services.contracts.dtos import PAGE_CONTAINER, CalendarEntryDTO, CartIdentity, TicketDTO
 from services.registry import DomainServices
-
-PAGE_CONTAINER = "page"
 
 
 def entry_page_id(entry: CalendarEntryDTO) -> int | None:

@@ -126,9 +126,10 @@ async def _grouped_by_page(
     tickets: list[TicketDTO],
     *,
     domains: DomainServices,
+    pages: dict[int, PageDTO] | None = None,
 ) -> list[PageCart]:
     """The cart's lines, bookings and tickets in one group per page, by title (their pages
-    read from the blog in one query)."""
+    as the cart's statement read them, else read from the blog in one query)."""
     page_ids: list[int | None] = []
     for page_id in (
         *(line.product.page_id for line in lines),
@@ -139,7 +140,9 @@ async def _grouped_by_page(
             page_ids.append(page_id)
     if not page_ids:
         return []
-    pages = await domains.blog.pages_by_ids(session, [pid for pid in page_ids if pid is not None])
+    if pages is None:
+        wanted = [pid for pid in page_ids if pid is not None]
+        pages = await domains.blog.pages_by_ids(session, wanted)
     groups: dict[int | None, PageCart] = {}
     for page_id in page_ids:
         key = page_id if page_id in pages else None
@@ -171,8 +174,8 @@ async def get_overview(
     currency: str,
     domains: DomainServices,
 ) -> Overview:
-    """The cart grouped by page and the orders waiting for payment: the cart, its orders and
-    the badge's counts in one statement and the pages in another when the market and events
+    """The cart grouped by page and the orders waiting for payment: the cart, its orders, the
+    pages it is on and the badge's counts in one statement when the blog, market and events
     share the cart's database; else one read per domain."""
     if identity is None:
         return Overview(groups=[], held=[])
@@ -182,7 +185,12 @@ async def get_overview(
         return Overview(groups=groups, held=held)
     whole = await whole_cart(session, identity=identity)
     groups = await _grouped_by_page(
-        session, whole.sold_lines(), whole.entries, whole.tickets, domains=domains
+        session,
+        whole.sold_lines(),
+        whole.entries,
+        whole.tickets,
+        domains=domains,
+        pages=whole.pages,
     )
     held = held_by_open_orders(whole.orders, whole.held_entries, whole.held_tickets, page_id=None)
     return Overview(groups=groups, held=held, summary=whole.summary(currency))

@@ -19,9 +19,9 @@ from tests.support.statements import counting
 # the shopper's orders waiting for payment with what they hold, all in one statement (the
 # domains sharing the database); the cart-mini's summary is counted from what it read.
 PAGE_CART_STATEMENTS = 1
-# Overview: the whole cart with the shopper's orders waiting for payment (one statement, the
-# cart-mini's summary counted from it), then the pages it is on.
-OVERVIEW_STATEMENTS = 2
+# Overview: the whole cart with the shopper's orders waiting for payment and the pages it is
+# on, in one statement (the cart-mini's summary counted from it).
+OVERVIEW_STATEMENTS = 1
 # The header's name from the account domain, when the shared session carries none.
 ACCOUNT_NAME_STATEMENTS = 1
 # The cart-mini: one statement with products, bookings and tickets.

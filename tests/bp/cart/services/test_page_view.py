@@ -4,6 +4,8 @@ they hold), and the badge's summary of the whole cart."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from quart import Quart
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -84,3 +86,38 @@ async def test_an_anonymous_cart_reads_the_same(app: Quart, db: AsyncSession) ->
     assert view.summary == await get_cart_summary(
         db, identity=identity, currency="GBP", domains=domains
     )
+
+
+async def test_the_overview_reads_the_pages_its_cart_is_on(app: Quart, db: AsyncSession) -> None:
+    """Products', bookings' and tickets' pages, each alone on a page; a deleted page's items
+    grouped apart; a product no longer sold, and other shoppers' pages, not there."""
+    bakery, dairy, hall, gone = [
+        await f.page(db, slug) for slug in ("bakery", "dairy", "hall", "gone")
+    ]
+    await f.cart_item(db, await f.product(db, bakery, "Loaf"), user_id=1)
+    await f.booking(db, await f.calendar(db, dairy), user_id=1)
+    await f.ticket(
+        db, await f.ticket_type(db, await f.event(db, await f.calendar(db, hall))), user_id=1
+    )
+    await f.cart_item(db, await f.product(db, gone, "Jam"), user_id=1)
+    unsold = await f.product(db, await f.page(db, "unsold"), "Pie")
+    await f.cart_item(db, unsold, user_id=1)
+    await f.cart_item(db, await f.product(db, await f.page(db, "theirs"), "Tea"), user_id=2)
+    await f.booking(db, await f.calendar(db, await f.page(db, "anon")), session_id="anon-2")
+    unsold.deleted_at = gone.deleted_at = datetime.now(UTC)
+    await db.commit()
+    domains = runtime(app).domains
+
+    for identity in (CartIdentity(user_id=1), CartIdentity(session_id="anon-2")):
+        overview = await get_overview(db, identity=identity, currency="GBP", domains=domains)
+        assert overview.groups == await get_cart_grouped_by_page(
+            db, identity=identity, domains=domains
+        )
+
+    mine = await get_overview(db, identity=CartIdentity(user_id=1), currency="GBP", domains=domains)
+    assert [group.page.slug if group.page else None for group in mine.groups] == [
+        "bakery",
+        "dairy",
+        "hall",
+        None,
+    ]
