@@ -126,7 +126,7 @@ def create_app(config: dict[str, Any] | None = None) -> Quart:
         ),
         after=(limits.add_headers, observation.finish),
         headers=security_headers(settings),
-        lanes=Lanes(internal_lanes(app, token=internal_token), observation),
+        lanes=Lanes(internal_lanes(app, token=internal_token, limits=limits.routes), observation),
     )
     app.jinja_env.globals.update(
         settings=settings,

@@ -1,18 +1,19 @@
-"""The two calls every coop page makes, answered before the framework.
+"""The badge and the summary every coop page asks for, answered before the framework.
 
 Every page of every coop app shows the cart badge, and many read the cart's summary: `GET
-/internal/fragments/cart-mini?user_id=N` and `GET /internal/cart/summary?user_id=N`, with the
-internal token, are the service's most frequent requests. Quart's request machinery (its
+/internal/fragments/cart-mini?user_id=N` and `GET /internal/cart/summary?user_id=N` with the
+internal token, and `GET /internal/fragments/cart-mini` from the shopper's own browser (its
+session cookie), are the service's most frequent requests. Quart's request machinery (its
 contexts, routing, hooks and response object) cost them more than their one statement. So a
-request of exactly that shape is answered in the pipeline's ASGI layer (lib/pipeline.py): the
-same statement, the same markup or JSON and the same headers as the views give
+request of exactly those shapes is answered in the pipeline's ASGI layer (lib/pipeline.py):
+the same session read, limits, statement, markup or JSON and headers as the views give
 (bp/fragments/routes.py, bp/cart/api.py), logged and counted as every request is.
 
 Anything else is left to the framework, which answers it as it always has: another parameter
-or another order of them, a session id, a missing or wrong token, a deployment whose summary
-is not one statement, PgBouncer's mode. An error of the statement is answered by the
-framework too, from the error itself (lib/pipeline.raise_lane_error), so that a database that
-is down is met once.
+or another order of them, a session id, a missing or wrong token, a token sent with no
+parameter, a deployment whose summary is not one statement, PgBouncer's mode. An error after
+the lane began (a statement's, or a limit's refusal) is answered by the framework too, from
+the error itself (lib/pipeline.raise_lane_error), so that nothing is counted or met twice.
 """
 
 from __future__ import annotations
@@ -22,13 +23,17 @@ import re
 
 from hypercorn.typing import HTTPScope
 from quart import Quart, Response
+from werkzeug.http import parse_cookie
 
+from bp.cart.request_identity import cart_identity_in
 from bp.cart.template_helpers import badge_markup
 from bp.fragments.routes import FRAGMENT_HEADERS
 from bp.runtime import runtime
 from lib.db import fetch_on_driver, runs_alone
 from lib.ids import is_id
 from lib.pipeline import Header, Lane, LaneAnswer
+from lib.rate_limits import RouteLimits, header_lines, limit_headers
+from lib.sessions import RedisSessionInterface
 from services.contracts.cart_summary import CartSummary
 from services.contracts.dtos import CartIdentity
 from services.contracts.ownership import owner_params
@@ -36,46 +41,90 @@ from services.sql.cart_impl import SUMMARY, SqlCartService
 
 BADGE_PATH = "/internal/fragments/cart-mini"
 SUMMARY_PATH = "/internal/cart/summary"
-# The one shape answered here: a user id alone, in digits (no sign, no leading zero).
+# The one shape another app's call is answered in: a user id alone, in digits (no sign, no
+# leading zero), with the token.
 USER_ONLY = re.compile(rb"user_id=([1-9][0-9]{0,18})")
 AUTHORIZATION = b"authorization"
+COOKIE = b"cookie"
 
 
-def internal_lanes(app: Quart, *, token: str) -> dict[str, Lane]:
-    """The badge's and the summary's lanes of `app`, for callers sending `token`."""
+def internal_lanes(app: Quart, *, token: str, limits: RouteLimits) -> dict[str, Lane]:
+    """The badge's and the summary's lanes of `app`: for callers sending `token`, and, for
+    the badge, for the shopper's own browser (whose requests `limits` counts)."""
     expected = token.strip().encode()
     badge_headers: tuple[Header, ...] = (
         (b"content-type", b"text/html; charset=utf-8"),
         *((name.lower().encode(), value.encode()) for name, value in FRAGMENT_HEADERS.items()),
     )
+    badge_endpoint = app.url_map.bind("lanes").match(BADGE_PATH, method="GET")[0]
+    interface = app.session_interface
+    assert isinstance(interface, RedisSessionInterface)
+    cookie_name = interface.settings.session_cookie_key
 
-    async def summary_of(scope: HTTPScope) -> CartSummary | None:
-        """The summary of the user the request names, when it is the shape answered here."""
+    def one_statement() -> SqlCartService | None:
+        """The cart service, when its summary is one statement that may run alone."""
+        services = runtime(app)
+        cart = services.domains.cart
+        if not (isinstance(cart, SqlCartService) and cart.summary_is_one_statement):
+            return None
+        return cart if runs_alone(services.databases.engine) else None
+
+    async def summary_of(cart: SqlCartService, identity: CartIdentity | None) -> CartSummary:
+        """As the views read it: none for a browser without a cart, else the one statement."""
+        if identity is None:
+            return CartSummary(currency=cart.currency)
+        engine = runtime(app).databases.engine
+        statement = SUMMARY[identity.is_user]
+        (row,) = await fetch_on_driver(engine, statement, owner_params(identity))
+        return cart.summary_from_row(dict(row))
+
+    async def named_summary(scope: HTTPScope) -> CartSummary | None:
+        """The summary of the user another app names, when the request is that shape."""
         if not _sends_token(scope, expected):
             return None
         named = USER_ONLY.fullmatch(scope["query_string"])
         if named is None or not is_id(user_id := int(named.group(1))):
             return None
-        services = runtime(app)
-        cart, engine = services.domains.cart, services.databases.engine
-        if not (isinstance(cart, SqlCartService) and cart.summary_is_one_statement):
+        cart = one_statement()
+        if cart is None:
             return None
-        if not runs_alone(engine):
+        return await summary_of(cart, CartIdentity(user_id=user_id))
+
+    def badge_answer(summary: CartSummary, limited: list[tuple[str, str]]) -> LaneAnswer:
+        base_url = runtime(app).settings.public_base_url.rstrip("/")
+        body = badge_markup(app, summary.badge_count, oob=False, base_url=base_url).encode()
+        headers = [
+            badge_headers[0],
+            (b"content-length", str(len(body)).encode()),
+            *badge_headers[1:],
+            *((name.lower().encode(), value.encode()) for name, value in limited),
+        ]
+        return LaneAnswer(200, tuple(headers), body)
+
+    async def own_badge(scope: HTTPScope) -> LaneAnswer | None:
+        """The browser's own badge: its session read, its request counted against the route's
+        limits (a refusal is raised, for the framework to answer), then its cart's."""
+        if any(name == AUTHORIZATION for name, _ in scope["headers"]):
             return None
-        params = owner_params(CartIdentity(user_id=user_id))
-        (row,) = await fetch_on_driver(engine, SUMMARY[True], params)
-        return cart.summary_from_row(dict(row))
+        cart = one_statement()
+        if cart is None:
+            return None
+        cookies = header_lines(scope, COOKIE)
+        sid = parse_cookie(";".join(cookies)).get(cookie_name) if cookies else None
+        shared = await interface.read(sid)
+        if not await limits.check_browser(scope, badge_endpoint):
+            return None
+        summary = await summary_of(cart, cart_identity_in(shared))
+        return badge_answer(summary, limit_headers(scope))
 
     async def badge(scope: HTTPScope) -> LaneAnswer | None:
-        summary = await summary_of(scope)
-        if summary is None:
-            return None
-        base_url = runtime(app).settings.public_base_url.rstrip("/")
-        html = badge_markup(app, summary.badge_count, oob=False, base_url=base_url)
-        return _answer(badge_headers, html.encode())
+        if not scope["query_string"]:
+            return await own_badge(scope)
+        summary = await named_summary(scope)
+        return None if summary is None else badge_answer(summary, [])
 
     async def summary(scope: HTTPScope) -> LaneAnswer | None:
-        found = await summary_of(scope)
+        found = await named_summary(scope)
         if found is None:
             return None
         # As the view's answer is made (Quart's JSON response of the model's dump).
@@ -100,8 +149,3 @@ def _sends_token(scope: HTTPScope, expected: bytes) -> bool:
     return (
         scheme.lower() == b"bearer" and bool(presented) and hmac.compare_digest(presented, expected)
     )
-
-
-def _answer(headers: tuple[Header, ...], body: bytes) -> LaneAnswer:
-    length = (b"content-length", str(len(body)).encode())
-    return LaneAnswer(200, (headers[0], length, *headers[1:]), body)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
 from urllib.parse import urlencode
 
 from quart import session
@@ -20,7 +22,12 @@ def current_user_id() -> int | None:
     Another app wrote it: anything but a positive BIGINT, as a JSON integer or ASCII digits,
     is no user (a float, "²", a number too large for the column).
     """
-    value = session.get("user_id")
+    return user_id_in(session)
+
+
+def user_id_in(shared: Mapping[str, Any]) -> int | None:
+    """`current_user_id` of the shared session `shared`."""
+    value = shared.get("user_id")
     # bool is an int subclass; a session saying `true` is not user 1.
     if isinstance(value, bool):
         return None

@@ -33,12 +33,18 @@ def _is_trusted(address: str, trusted: tuple[Network, ...]) -> bool:
 
 def client_address(trusted: tuple[Network, ...]) -> str:
     """The address this request came from, as far as we can believe it."""
-    peer = request.remote_addr or UNKNOWN
+    return address_from(
+        request.remote_addr or UNKNOWN, request.headers.getlist("X-Forwarded-For"), trusted
+    )
+
+
+def address_from(peer: str, forwarded: list[str], trusted: tuple[Network, ...]) -> str:
+    """`client_address` of a request from `peer` with these lines of X-Forwarded-For."""
     if not trusted or not _is_trusted(peer, trusted):
         return peer
     # Every line of the header, in order: a proxy such as HAProxy adds a line of its own after
     # the ones the client sent, rather than appending to them.
-    lines = ",".join(request.headers.getlist("X-Forwarded-For"))
+    lines = ",".join(forwarded)
     hops = [hop.strip() for hop in lines.split(",")]
     for hop in reversed([hop for hop in hops if hop]):
         if not _is_trusted(hop, trusted):

@@ -30,6 +30,7 @@ from functools import wraps
 from math import ceil
 from typing import Any, TypeVar
 
+from hypercorn.typing import HTTPScope, WebsocketScope
 from quart import Quart, Request, Response, current_app, request
 from quart_rate_limiter import (
     QUART_RATE_LIMITER_EXEMPT_ATTRIBUTE,
@@ -44,7 +45,7 @@ from redis.asyncio import Redis
 from redis.exceptions import NoScriptError, RedisError
 
 from config.settings import Settings, parse_rate
-from lib.client_address import client_address, networks
+from lib.client_address import Network, address_from, client_address, networks
 from lib.internal_auth import is_internal_caller, requires_internal_token, sent_a_wrong_token
 from lib.rate_counts import spend
 
@@ -95,8 +96,13 @@ for i = 1, #KEYS do
 end
 return answer
 """
-# Where a request keeps what the limits' check found, for the response's headers.
-CHECKED_ATTRIBUTE = "_cart_rate_checked"
+# Where a request's scope keeps what the limits' check found, for the response's headers.
+CHECKED_KEY = "cart.rate_checked"
+# A limit keyed by the client's address (lib/client_address.py) has this before it.
+CLIENT_KEY = "client:"
+FORWARDED = b"x-forwarded-for"
+# Quart's address of a request whose scope names no client.
+LOCAL_PEER = "<local>"
 # Where the app keeps what counts its limits by hand (app.extensions).
 EXTENSION = "cart_rate_counts"
 
@@ -211,14 +217,22 @@ class RouteLimits:
     """The limits of each route of one app, checked and counted in one round trip (a step of
     the request pipeline), and the response's `RateLimit-*` headers from that same answer."""
 
-    def __init__(self, app: Quart, store: CartIndexStore, *, enabled: bool) -> None:
+    def __init__(
+        self, app: Quart, store: CartIndexStore, *, enabled: bool, trusted: tuple[Network, ...]
+    ) -> None:
         self.enabled = enabled
         self.store = store
         self.app_name = app.import_name
+        self.trusted = trusted
         self.by_endpoint: dict[str, list[RateLimit]] = {}
+        # The routes whose limits are each keyed by the client's address, and skipped at most
+        # for the internal token's callers: what `check_browser` can count.
+        self.client_keyed: set[str] = set()
 
-    def attach(self, endpoint: str, limits: list[RateLimit]) -> None:
+    def attach(self, endpoint: str, limits: list[RateLimit], *, client_keyed: bool) -> None:
         self.by_endpoint[endpoint] = limits
+        if client_keyed:
+            self.client_keyed.add(endpoint)
 
     async def check(self, request: Request) -> None:
         """Refuse the request (429 with Retry-After) when one of its route's limits is spent."""
@@ -239,26 +253,61 @@ class RouteLimits:
         for limit in applied:
             assert limit.key_function is not None
             keys.append(f"{self.app_name}-{endpoint}-{limit.key}-{await limit.key_function()}")
+        await self._count(request.scope, keys, applied)
+
+    async def check_browser(self, scope: HTTPScope, endpoint: str) -> bool:
+        """`check` for a request without the internal token (a browser's), given its scope and
+        the endpoint it is for: counted, and refused by RateLimitExceeded, as `check` would.
+        False, counting nothing, when the route's limits are not each keyed by the client's
+        address (the request must go through `check`)."""
+        if endpoint not in self.client_keyed:
+            return False
+        limits = self.by_endpoint[endpoint]
+        if not self.enabled or not limits:
+            return True
+        client = CLIENT_KEY + address_from(
+            (scope.get("client") or (LOCAL_PEER,))[0], header_lines(scope, FORWARDED), self.trusted
+        )
+        keys = [f"{self.app_name}-{endpoint}-{limit.key}-{client}" for limit in limits]
+        await self._count(scope, keys, limits)
+        return True
+
+    async def _count(
+        self, scope: HTTPScope | WebsocketScope, keys: list[str], applied: list[RateLimit]
+    ) -> None:
         checked = await self.store.check_all(keys, applied)
         if checked is None:
             return
         retry_after, waits = checked
         # The headers name the limit of the shortest period, as quart-rate-limiter's did.
         shortest = min(range(len(applied)), key=lambda i: applied[i].period.total_seconds())
-        setattr(request, CHECKED_ATTRIBUTE, (applied[shortest], waits[shortest]))
+        scope[CHECKED_KEY] = (applied[shortest], waits[shortest])  # type: ignore[literal-required]
         if retry_after is not None:
             raise RateLimitExceeded(ceil(retry_after))
 
     def add_headers(self, request: Request, response: Response) -> None:
         """`RateLimit-Limit`, `-Remaining` and `-Reset` of the route's shortest limit."""
-        checked: tuple[RateLimit, float] | None = getattr(request, CHECKED_ATTRIBUTE, None)
-        if checked is None:
-            return
-        limit, wait = checked
-        remaining = int((limit.period.total_seconds() - wait) / limit.inverse)
-        response.headers["RateLimit-Limit"] = str(limit.count)
-        response.headers["RateLimit-Remaining"] = str(max(0, remaining))
-        response.headers["RateLimit-Reset"] = str(ceil(wait))
+        for name, value in limit_headers(request.scope):
+            response.headers[name] = value
+
+
+def limit_headers(scope: HTTPScope | WebsocketScope) -> list[tuple[str, str]]:
+    """The `RateLimit-*` headers of what the route's limits' check found, if it ran."""
+    checked: tuple[RateLimit, float] | None = scope.get(CHECKED_KEY)  # type: ignore[assignment]
+    if checked is None:
+        return []
+    limit, wait = checked
+    remaining = int((limit.period.total_seconds() - wait) / limit.inverse)
+    return [
+        ("RateLimit-Limit", str(limit.count)),
+        ("RateLimit-Remaining", str(max(0, remaining))),
+        ("RateLimit-Reset", str(ceil(wait))),
+    ]
+
+
+def header_lines(scope: HTTPScope, name: bytes) -> list[str]:
+    """Every line of the header `name` (lower case, as ASGI names them), in order."""
+    return [value.decode("latin-1") for key, value in scope["headers"] if key == name]
 
 
 class RateLimitSteps:
@@ -269,6 +318,7 @@ class RateLimitSteps:
         self.count_by_hand = counts.before_request
         self.check_route = limits.check
         self.add_headers = limits.add_headers
+        self.routes = limits
 
 
 def install_rate_limits(
@@ -279,7 +329,7 @@ def install_rate_limits(
     trusted = networks(settings.trusted_proxies)
 
     async def by_client() -> str:
-        return "client:" + client_address(trusted)
+        return CLIENT_KEY + client_address(trusted)
 
     async def by_address() -> str:
         # Hashed: the limiter's keys never hold an address. Case does not make a new bucket.
@@ -312,7 +362,7 @@ def install_rate_limits(
     store = CartIndexStore(redis)
     counts = HandCounts(settings, store)
     app.extensions[EXTENSION] = counts
-    limits = RouteLimits(app, store, enabled=settings.rate_limit_enabled)
+    limits = RouteLimits(app, store, enabled=settings.rate_limit_enabled, trusted=trusted)
     methods: dict[str, set[str]] = {}
     for rule in app.url_map.iter_rules():
         methods.setdefault(rule.endpoint, set()).update(rule.methods or ())
@@ -321,7 +371,11 @@ def install_rate_limits(
             continue
         route_limits = by_class[_class_of(view, methods.get(endpoint, set()))]
         app.view_functions[endpoint] = _with_limits(app, view, route_limits)
-        limits.attach(endpoint, route_limits)
+        keyed = all(
+            limit.key_function is by_client and limit.skip_function in (None, from_internal_caller)
+            for limit in route_limits
+        )
+        limits.attach(endpoint, route_limits, client_keyed=keyed)
     return RateLimitSteps(counts, limits)
 
 

@@ -118,7 +118,10 @@ class RedisSessionInterface(SessionInterface):
     async def open_session(self, app: Quart, request: BaseRequestWebsocket) -> RedisSession:
         if self.needed is not None and not self.needed(request):
             return RedisSession(sid=None)
-        sid = request.cookies.get(self.get_cookie_name(app))
+        return await self.read(request.cookies.get(self.get_cookie_name(app)))
+
+    async def read(self, sid: str | None) -> RedisSession:
+        """The session of the cookie's id `sid` (a request's, or a lane's)."""
         if not sid or len(sid) > MAX_COOKIE_LENGTH:
             return RedisSession(sid=None)
         try:

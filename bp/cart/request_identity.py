@@ -12,6 +12,8 @@ adopted by the user at once and the shopper is told what was kept.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
+from typing import Any
 
 from quart import Request, session
 from redis.exceptions import RedisError
@@ -22,7 +24,7 @@ from bp.cart.services.identity import SESSION_KEY, is_valid_session_id, new_cart
 from bp.cart.services.notices import push_notices
 from bp.cart.waiting_mark import mark_waiting
 from bp.runtime import current_runtime, request_session
-from lib.auth import current_user_id
+from lib.auth import current_user_id, user_id_in
 from lib.error_codes import ErrorCode
 from lib.errors import ServiceError, unavailable
 from lib.sessions import RedisSession, claim_key, current_shared_session, extend_if_only, remove_key
@@ -46,16 +48,25 @@ def _store_unavailable() -> ServiceError:
 
 def anonymous_cart_sid() -> str | None:
     """The anonymous cart's id stored in the shared session, if a valid one is there."""
-    sid = session.get(SESSION_KEY)
+    return _cart_sid_in(session)
+
+
+def _cart_sid_in(shared: Mapping[str, Any]) -> str | None:
+    sid = shared.get(SESSION_KEY)
     return sid if is_valid_session_id(sid) else None
 
 
 def current_cart_identity() -> CartIdentity | None:
     """The signed-in user, else the anonymous cart session, else None (nothing in a cart yet)."""
-    user_id = current_user_id()
+    return cart_identity_in(session)
+
+
+def cart_identity_in(shared: Mapping[str, Any]) -> CartIdentity | None:
+    """`current_cart_identity` of the shared session `shared`."""
+    user_id = user_id_in(shared)
     if user_id is not None:
         return CartIdentity(user_id=user_id)
-    sid = anonymous_cart_sid()
+    sid = _cart_sid_in(shared)
     return CartIdentity(session_id=sid) if sid is not None else None
 
 

@@ -19,10 +19,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 import bp.internal_lanes
 import lib.db
 from app import create_app
+from bp.runtime import runtime
 from lib.pipeline import LANES_EXTENSION, Lanes
 from lib.structured_logs import configure_logging
 from tests.support import factories
-from tests.support.http import internal_headers
+from tests.support.http import internal_headers, write_shared_session
 from tests.support.metrics import sample
 
 BADGE = "/internal/fragments/cart-mini"
@@ -220,3 +221,111 @@ async def test_a_database_that_is_down_is_met_once_and_answered_503(
     assert "DATABASE_UNAVAILABLE" in body
     assert response.headers["Retry-After"] == "5"
     assert tried == ["fetch"]
+
+
+# The shopper's own badge, from the browser's session cookie.
+
+LIMITED = {"rate_limit_enabled": True, "rate_limit_pages": "3/minute"}
+
+
+@pytest.fixture
+async def limited_app(app_config: dict[str, Any], clean_state: None) -> AsyncIterator[Quart]:
+    application = create_app({**app_config, **LIMITED})
+    async with application.test_app():
+        yield application
+
+
+async def own_badge(app: Quart, cookie: str | None) -> tuple[int, dict[str, str], bytes]:
+    """The badge a browser asks for with this Cookie header (None: no cookie)."""
+    sent = {"X-Request-ID": "trace-own"} | ({"Cookie": cookie} if cookie is not None else {})
+    response = await app.test_client().get(BADGE, headers=sent)
+    kept = {name.lower(): value for name, value in response.headers.items()}
+    kept.pop("x-request-id")
+    return response.status_code, kept, await response.get_data(as_text=False)
+
+
+async def browsers(app: Quart, db: AsyncSession) -> dict[str, str | None]:
+    """Cookie headers of browsers of every kind, by what they are."""
+    await a_full_cart(db, 41)
+    shop = await factories.page(db, "dairy")
+    await factories.cart_item(db, await factories.product(db, shop, "Milk"), session_id="anon-7")
+    await db.commit()
+    name = runtime(app).settings.session_cookie_name
+    signed_in = await write_shared_session(app, {"user_id": 41, "user_name": "Ada"})
+    anonymous = await write_shared_session(app, {"cart_sid": "anon-7"})
+    empty = await write_shared_session(app, {"user_name": "Nobody"})
+    return {
+        "signed in": f"{name}={signed_in}",
+        "signed in, among other cookies": f"theme=dark; {name}={signed_in}; lang=en",
+        "anonymous cart": f"{name}={anonymous}",
+        "session without a cart": f"{name}={empty}",
+        "unknown session": f"{name}=never-stored",
+        "too long a cookie": f"{name}={'x' * 200}",
+        "no cookie": None,
+    }
+
+
+async def test_the_browsers_own_badge_is_answered_as_the_view_does(
+    limited_app: Quart, db: AsyncSession
+) -> None:
+    app = limited_app
+    cookies = await browsers(app, db)
+    for kind, cookie in cookies.items():
+        await runtime(app).redis.cart.flushdb()
+        with framework_requests(app) as handled:
+            in_lane = await own_badge(app, cookie)
+        await runtime(app).redis.cart.flushdb()
+        with without_lanes(app), framework_requests(app) as handled_without:
+            by_view = await own_badge(app, cookie)
+
+        assert handled == [] and handled_without == [BADGE], kind
+        assert in_lane == by_view, kind
+        assert in_lane[1]["ratelimit-remaining"] == "2", kind
+    counts = {}
+    for kind, cookie in cookies.items():
+        await runtime(app).redis.cart.flushdb()
+        status, _, body = await own_badge(app, cookie)
+        found = re.fullmatch(rb'<a id="cart-mini".*data-count="(\d+)".*</a>', body, re.DOTALL)
+        assert status == 200 and found is not None, kind
+        counts[kind] = int(found.group(1))
+    assert counts == {
+        "signed in": 4,
+        "signed in, among other cookies": 4,
+        "anonymous cart": 1,
+        "session without a cart": 0,
+        "unknown session": 0,
+        "too long a cookie": 0,
+        "no cookie": 0,
+    }
+
+
+async def test_the_browsers_own_badge_is_counted_once_and_refused_by_the_framework(
+    limited_app: Quart, db: AsyncSession
+) -> None:
+    app = limited_app
+    cookie = (await browsers(app, db))["signed in"]
+
+    with framework_requests(app) as handled:
+        answers = [await own_badge(app, cookie) for _ in range(4)]
+
+    assert [status for status, _, _ in answers] == [200, 200, 200, 429]
+    assert [headers["ratelimit-remaining"] for _, headers, _ in answers] == ["2", "1", "0", "0"]
+    # The refusal is the framework's answer, with its headers and page.
+    assert handled == [BADGE]
+    refused_headers, refused_body = answers[3][1], answers[3][2].decode()
+    assert int(refused_headers["retry-after"]) >= 1
+    assert 'data-error-code="TOO_MANY_REQUESTS"' in refused_body
+
+    await runtime(app).redis.cart.flushdb()
+    with without_lanes(app):
+        by_view = [await own_badge(app, cookie) for _ in range(4)]
+    assert [status for status, _, _ in by_view] == [200, 200, 200, 429]
+    assert CSRF_TOKEN.sub(b"token", by_view[3][2]) == CSRF_TOKEN.sub(b"token", answers[3][2])
+    assert {**by_view[3][1], "retry-after": ""} == {**refused_headers, "retry-after": ""}
+
+
+async def test_a_badge_asked_with_a_token_and_no_shopper_is_the_frameworks(app: Quart) -> None:
+    with framework_requests(app) as handled:
+        response = await app.test_client().get(BADGE, headers=internal_headers(app))
+    assert handled == [BADGE]
+    assert response.status_code == 200
