@@ -43,6 +43,11 @@ def format_money(
 ) -> str:
     """An amount as a person reads it in `locale`: its currency's symbol and the locale's
     separators, two places, rounded half up (as the order's pennies are)."""
+    if type(amount) is Decimal and amount.is_finite():
+        # The common case (a page shows a few dozen amounts): one lookup, keyed by the amount's
+        # value and sign, which decide its rounded text (Decimal("4.5") and Decimal("4.50") are
+        # one key and one text; -0 is kept apart from 0, as Babel writes "-£0.00").
+        return _formatted_decimal(amount, amount.is_signed(), currency, locale)
     if amount is None:
         return ""
     if isinstance(amount, float | bool):
@@ -52,6 +57,14 @@ def format_money(
         raise ValueError(f"not an amount of money: {value}")
     # Babel would round half to even; money here rounds half up, before Babel sees it.
     value = value.quantize(CENT, rounding=ROUND_HALF_UP)
+    return _formatted(str(value), (currency or "").strip().upper(), locale)
+
+
+@lru_cache(maxsize=FORMATTED_AMOUNTS)
+def _formatted_decimal(amount: Decimal, _signed: bool, currency: str, locale: str) -> str:
+    """`format_money` of a finite Decimal, remembered whole: rounding, the currency's code and
+    Babel's formatting cost more than a lookup, for the same few prices again and again."""
+    value = amount.quantize(CENT, rounding=ROUND_HALF_UP)
     return _formatted(str(value), (currency or "").strip().upper(), locale)
 
 
