@@ -62,3 +62,14 @@ def test_money_follows_the_coops_locale() -> None:
     assert format_money(Decimal("1234.5"), "EUR", locale="de_DE") == "1.234,50\xa0€"
     assert format_money(Decimal("1234.5"), "EUR", locale="fr_FR") == "1\u202f234,50\xa0€"
     assert format_money(Decimal("4.5"), "GBP", locale="en_GB") == "£4.50"
+
+
+def test_remembered_amounts_read_as_their_own() -> None:
+    # One value in other places reads alike; zero's sign and a float are still their own.
+    assert format_money(Decimal("4.5"), "GBP") == format_money(Decimal("4.500"), "GBP") == "£4.50"
+    assert format_money(Decimal("0"), "GBP") == "£0.00"
+    assert format_money(Decimal("-0"), "GBP") == "-£0.00"
+    assert format_money(Decimal("4.5"), "EUR") == "€4.50"
+    assert format_money(Decimal("4.5"), "GBP", locale="de_DE") == "4,50\xa0£"
+    with pytest.raises(TypeError):
+        format_money(4.5, "GBP")  # type: ignore[arg-type]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from quart import Quart
 
 from lib.pages import page_templates
@@ -26,3 +27,17 @@ async def test_sync_environment_shares_the_apps_and_leaves_coroutines_out(app: Q
         .count("&#34;&gt;&lt;x/")
         == 1
     )
+
+
+async def test_page_templates_read_the_environments_globals_and_take_none_of_their_own(
+    app: Quart,
+) -> None:
+    env = page_templates(app)
+    template = env.get_template("fragments/_cart_mini.html")
+
+    # The dict itself, not a ChainMap over it (copied into every render's context).
+    assert template.globals is env.globals
+    # Globals of its own would be written into that shared dict: refused.
+    with pytest.raises(ValueError, match="no globals of its own"):
+        env.get_template("fragments/_cart_mini.html", globals={"x": 1})
+    assert "x" not in env.globals
