@@ -41,3 +41,13 @@ async def test_page_templates_read_the_environments_globals_and_take_none_of_the
     with pytest.raises(ValueError, match="no globals of its own"):
         env.get_template("fragments/_cart_mini.html", globals={"x": 1})
     assert "x" not in env.globals
+
+
+async def test_a_page_template_is_loaded_once_unless_templates_reload(app: Quart) -> None:
+    env = page_templates(app)
+    assert not env.auto_reload  # as served: templates do not change under a worker
+
+    first = env.get_template("fragments/_cart_mini.html")
+
+    assert env.get_template("fragments/_cart_mini.html") is first
+    assert first in env.loaded.values()
