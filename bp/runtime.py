@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import gc
 
+from jinja2 import Environment
 from quart import Quart, current_app, g
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from config.settings import Settings
 from lib.graceful_stop import stop_gracefully_on_sigterm
 from services.runtime import Runtime
 
@@ -59,6 +61,16 @@ def runtime(app: Quart) -> Runtime:
 def current_runtime() -> Runtime:
     """The runtime of the app handling this request."""
     return runtime(current_app)
+
+
+def template_settings(environment: Environment) -> Settings:
+    """The settings of the app whose templates `environment` renders, for a filter that runs
+    many times a page (`money`, the dates): its `settings` global (app.py), one dict lookup,
+    where `current_runtime()` goes through the app context's proxies at every call."""
+    settings = environment.globals.get("settings")
+    if isinstance(settings, Settings):
+        return settings
+    return current_runtime().settings
 
 
 def request_session() -> AsyncSession:

@@ -8,7 +8,7 @@ day and month names follow the locale's own patterns (CLDR, through Babel).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -42,9 +42,7 @@ def format_local_datetime(
     """Day, date and time in the coop's zone, with the zone: "Sat, 28 Mar 2026, 19:00 GMT"."""
     if moment is None:
         return ""
-    local = to_local(moment, zone_name)
-    day = format_skeleton(DAY_SKELETON, local, locale=locale)
-    return f"{day}, {format_time(local, TIME_PATTERN, locale=locale)}"
+    return _local_datetime_text(moment, zone_name, locale)
 
 
 def format_local_time(
@@ -62,4 +60,23 @@ def format_local_date(
     """The date in the coop's zone (a day needs no zone): "28 March 2026"."""
     if moment is None:
         return ""
-    return str(format_skeleton(DATE_SKELETON, to_local(moment, zone_name), locale=locale))
+    local = to_local(moment, zone_name)
+    return _local_date_text(local.date(), locale)
+
+
+# Babel takes tens of µs a date, and a page shows the same few again and again (a session's
+# start in every cart that books it, an order list's days): each text is made once, in a
+# bounded cache (memory stays flat). A date's text is the local day's alone.
+FORMATTED_MOMENTS = 4096
+
+
+@lru_cache(maxsize=FORMATTED_MOMENTS)
+def _local_datetime_text(moment: datetime, zone_name: str, locale: str) -> str:
+    local = to_local(moment, zone_name)
+    day = format_skeleton(DAY_SKELETON, local, locale=locale)
+    return f"{day}, {format_time(local, TIME_PATTERN, locale=locale)}"
+
+
+@lru_cache(maxsize=FORMATTED_MOMENTS)
+def _local_date_text(day: date, locale: str) -> str:
+    return str(format_skeleton(DATE_SKELETON, day, locale=locale))

@@ -42,3 +42,17 @@ def test_a_clock_time_names_its_zone() -> None:
     assert format_local_time(SUMMER) == "19:00 BST"
     assert format_local_time(WINTER) == "19:00 GMT"
     assert format_local_time(None) == ""
+
+
+def test_remembered_texts_are_each_of_their_own_zone_and_locale() -> None:
+    # The same moments again, in other zones and locales: nothing read as another's.
+    assert format_local_datetime(SUMMER) == "Sat, 3 Jul 2027, 19:00 BST"
+    assert format_local_datetime(SUMMER, zone_name="Europe/Paris").endswith("20:00 CEST")
+    assert format_local_datetime(SUMMER, locale="de_DE").startswith("Sa., 3. Juli 2027")
+    assert format_local_datetime(SUMMER.replace(tzinfo=None)) == "Sat, 3 Jul 2027, 19:00 BST"
+    # A date is its local day's: 23:30 UTC is the next day in London in summer, not in winter.
+    assert format_local_date(datetime(2027, 7, 3, 23, 30, tzinfo=UTC)) == "4 July 2027"
+    assert format_local_date(datetime(2027, 3, 6, 23, 30, tzinfo=UTC)) == "6 March 2027"
+    assert format_local_date(datetime(2027, 3, 6, 23, 30, tzinfo=UTC), locale="de_DE") == (
+        "6. März 2027"
+    )

@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from babel.numbers import format_currency
 
 from lib.money import amount_text, cents, format_money, total
 
@@ -62,3 +63,25 @@ def test_money_follows_the_coops_locale() -> None:
     assert format_money(Decimal("1234.5"), "EUR", locale="de_DE") == "1.234,50\xa0€"
     assert format_money(Decimal("1234.5"), "EUR", locale="fr_FR") == "1\u202f234,50\xa0€"
     assert format_money(Decimal("4.5"), "GBP", locale="en_GB") == "£4.50"
+
+
+def test_remembered_amounts_read_as_their_own() -> None:
+    # One value in other places reads alike; zero's sign and a float are still their own.
+    assert format_money(Decimal("4.5"), "GBP") == format_money(Decimal("4.500"), "GBP") == "£4.50"
+    assert format_money(Decimal("0"), "GBP") == "£0.00"
+    assert format_money(Decimal("-0"), "GBP") == "-£0.00"
+    assert format_money(Decimal("4.5"), "EUR") == "€4.50"
+    assert format_money(Decimal("4.5"), "GBP", locale="de_DE") == "4,50\xa0£"
+    with pytest.raises(TypeError):
+        format_money(4.5, "GBP")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("locale", ["en_GB", "de_DE", "fr_FR", "en_IN", "de_CH"])
+@pytest.mark.parametrize("currency", ["GBP", "EUR"])
+def test_amounts_read_exactly_as_babel_writes_them(currency: str, locale: str) -> None:
+    # Without Babel where its shape is simple (lib/money.py `_currency_format`), with it
+    # elsewhere (en_IN, de_CH): the same text either way.
+    for cents_ in (0, 1, 50, 999, 100000, 123456, 99999999, 1234567891, 123456789012):
+        for amount in (Decimal(cents_) / 100, -Decimal(cents_) / 100):
+            expected = format_currency(amount.quantize(Decimal("0.01")), currency, locale=locale)
+            assert format_money(amount, currency, locale=locale) == expected

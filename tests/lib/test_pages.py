@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from quart import Quart
 
 from lib.pages import page_templates
@@ -26,3 +27,27 @@ async def test_sync_environment_shares_the_apps_and_leaves_coroutines_out(app: Q
         .count("&#34;&gt;&lt;x/")
         == 1
     )
+
+
+async def test_page_templates_read_the_environments_globals_and_take_none_of_their_own(
+    app: Quart,
+) -> None:
+    env = page_templates(app)
+    template = env.get_template("fragments/_cart_mini.html")
+
+    # The dict itself, not a ChainMap over it (copied into every render's context).
+    assert template.globals is env.globals
+    # Globals of its own would be written into that shared dict: refused.
+    with pytest.raises(ValueError, match="no globals of its own"):
+        env.get_template("fragments/_cart_mini.html", globals={"x": 1})
+    assert "x" not in env.globals
+
+
+async def test_a_page_template_is_loaded_once_unless_templates_reload(app: Quart) -> None:
+    env = page_templates(app)
+    assert not env.auto_reload  # as served: templates do not change under a worker
+
+    first = env.get_template("fragments/_cart_mini.html")
+
+    assert env.get_template("fragments/_cart_mini.html") is first
+    assert first in env.loaded.values()

@@ -6,27 +6,32 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from jinja2 import Environment, pass_environment
+
 from bp.orders.blueprint import bp
-from bp.runtime import current_runtime
+from bp.runtime import template_settings
 from lib.localtime import format_local_date, format_local_datetime, format_local_time
 
 
 @bp.app_template_filter("local_datetime")
-def local_datetime(moment: datetime | None) -> str:
+@pass_environment
+def local_datetime(environment: Environment, moment: datetime | None) -> str:
     """Day, date, time and zone in the coop's time zone."""
-    settings = current_runtime().settings
+    settings = template_settings(environment)
     return format_local_datetime(moment, zone_name=settings.time_zone, locale=settings.locale)
 
 
 @bp.app_template_filter("local_date")
-def local_date(moment: datetime | None) -> str:
+@pass_environment
+def local_date(environment: Environment, moment: datetime | None) -> str:
     """The date in the coop's time zone."""
-    settings = current_runtime().settings
+    settings = template_settings(environment)
     return format_local_date(moment, zone_name=settings.time_zone, locale=settings.locale)
 
 
 @bp.app_template_filter("local_time")
-def local_time(moment: datetime | None) -> str:
+@pass_environment
+def local_time(environment: Environment, moment: datetime | None) -> str:
     """The clock time and zone in the coop's time zone."""
-    settings = current_runtime().settings
+    settings = template_settings(environment)
     return format_local_time(moment, zone_name=settings.time_zone, locale=settings.locale)
