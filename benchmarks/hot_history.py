@@ -293,6 +293,21 @@ from quick runs of all paths (8 s each) on a quieter machine.
    is answered by the framework with the same headers and counted once. The tests hold the
    lane's answers equal to the view's for seven kinds of browser, and three admitted
    requests then a refusal counted once each. In process: 1,100 to 1,500 → about 700 µs.
+31. **The hot templates render with fewer calls** (`templates/cart/_page_cart.html`,
+   `_overview.html`, `lib/pages.PageEnvironment`, `lib/money.py`, `lib/localtime.py`). A
+   page cart's lines write their forms out rather than call a macro per form, and read what
+   they use more than once (the line's id, the CSRF token, the refused fields) into a
+   variable; the page templates share the environment's globals as a plain dict (Jinja
+   copied a ChainMap of them key by key at every render and import) and are kept by name
+   while they are not reloaded; the `money` and date filters read the settings from the
+   environment, and remember their texts in bounded caches; an amount not seen before is
+   formatted by the shape Babel's own text gives (symbol, sign, separators), used only for a
+   currency and locale where it reproduces Babel's text for 28 sample amounts, else by
+   Babel. The HTML is byte-identical (407 renders of the template and page tests recorded
+   before and after). Render alone, the same view 300 times: page cart 568 → 435 and 789 →
+   589 µs, set-quantity's answer 1,855 → 1,268 and 1,138 → 717 µs; inside requests (medians
+   of alternated runs on a loaded machine): page cart 967 → 788 µs, set-quantity 2,482 →
+   1,719, overview 814 → 679, orders list 444 → 377, add-to-cart's answer 327 → 238.
 """
 
 IN_THE_WAY = """\
