@@ -317,56 +317,59 @@ Profiles are py-spy's samples of the one worker under the throughput run's load
 (`--quick --profile DIR`), and an in-process timing of the ASGI app without sockets (CPU
 time a request, the ASGI app driven with rate limits counted in Redis).
 
-- **The request pipeline (steps 13, 17 and 25).** Every request passes one before hook and
-  one after hook, each step a plain call given the request, and one ASGI wrapper; `/healthz`
-  ran at 0.64 of bare Quart in the run above. What it still costs beyond bare Quart (about
-  90 µs of CPU in process, 243 against 153 µs for the practical app's whole badge less its
-  statement) is Quart's own request and response work, which it does three times for
-  `request.blueprints`, the request's log line and histogram, and the rate-limit headers.
-- **`cart-mini` and the summary (≥ 0.85 of the practical limit).** The summary met it in the
-  run above (0.86); `cart-mini` did not (0.76). The practical limit itself moved by a fifth
-  between its two runs (1,158 and 1,430 req/s), more than the gap. The badge's own work beyond
-  the practical app's is about 75 µs in process: the pool's checkout through SQLAlchemy's
-  engine and its greenlet (`lib/db.py`), the pydantic summary and the Jinja render.
-- **The badge from the cookie (≥ 0.75 of the practical limit; 0.65 in the run above).** It
-  makes two Redis round trips the token's badge does not: the shared session's read (the
-  auth index) and the limit's script (the cart index; internal callers skip it). Each costs
-  75 to 90 µs of CPU, mostly inside redis-py (with a socket timeout set, each send also
-  starts a task for `wait_for`). They cannot be one round trip while they live in two
-  indexes; `tests/lib/test_pipeline.py` pins both reads.
-- **Page cart, overview and orders list (≥ 0.30; 0.13, 0.15 and 0.22 in the run above, on the
-  full shop, with every limit counted in Redis and the jobs on; 0.20, 0.19 and 0.21 in a
-  quick run on the small shop just before it; from 0.06, 0.03 and 0.11).** They are whole
-  HTML pages against the bare app's fragment. Each is now one or two statements and two
-  Redis round trips (the session, the limits), with the waiting notices looked up only when
-  some were left (steps 21, 23 and 24). In process, what is left of a page cart (about 1,800
-  µs of CPU) is the render of its 24 KB (about 400 µs: escaping, money, the markup of a
-  dozen forms), its statement (about 200 µs), the two Redis round trips (about 170 µs) and
-  what every request carries; the orders list's 1,800 µs split the same way (render 340 µs,
-  list 190 µs, badge 180 µs). The badge's statement could still join the orders list's.
-- **add-to-cart and set-quantity (≥ 0.35 and ≥ 0.40; 0.21 and 0.13 in the run above).** An
-  HTMX add is two statements (the add, the badge), the session's read, the limit's script,
-  the CSRF check of the form and the render of the toast, the badge and a fresh add form;
-  it was not changed in this round beyond what every request gained. At half its maximum its
-  p99 was 13.6 ms (p50 4.0 ms), within the < 25 ms it was given. set-quantity answers with
-  the re-rendered page cart, so it costs what the page cart costs, plus the change.
-- **Paid orders of one event's tickets (3,000 a minute; 1,491 in the run above; the mixed
-  carts' 1,000 met, 1,074).** The two cores are shared by the two workers, PostgreSQL, Redis,
-  the SumUp stand-in (one Python process) and the 32 shoppers (one Python process). A paid
-  order is about ten requests to the service (sign-in page, add, page cart, checkout, return
-  page and its polls, the webhook) and three to the stand-in. 3,000 a minute is 50 orders and
-  about 500 service requests a second on this machine, beside the stand-in's and the
-  shoppers' own work: out of reach on two cores while every request costs at least one round
-  trip. No ticket was oversold in any run. In an earlier 20 s run of this round, 8 shoppers
-  got a 503 (a dependency's timeout: the connection's 5 s, the pool's 10 s or Redis' 5 s);
-  none did in the four runs since, on uvloop, so which one was not found. One mixed order of
-  458 in the run above ended `failed`, its Standard ticket still reserved: the stand-in fails
-  a payment of one of SumUp's declined test amounts (`AUTO_FAIL_AMOUNTS`, the only way a Pay
-  on its hosted page fails), which a random mixed cart can total, and a failed attempt keeps
-  its claims for the payment window, since it may still be paid.
-- **A worker's memory.** See the memory part above: flat within 2 MiB after the warm-up since
-  the workers run on uvloop (step 22). With asyncio's own loop a worker grew +0.15 to +0.47
-  MiB per 10,000 requests over a run's second half, though its Python objects did not
-  (`tracemalloc`, and `sys.getallocatedblocks()` flat over 150,000 requests in process): the
-  growth was outside Python's objects, in memory the loop's transports churned.
+- **This machine.** The run above was made on a machine about half as fast as the previous
+  round's: bare Quart answered 1,456 and 1,541 req/s where it answered 2,617 and 2,826, and
+  the practical limit 719 and 709 where it answered 1,158 and 1,430. The ratios compare
+  within one run; the absolute rates (paid orders a minute among them) moved with the
+  machine.
+- **The badges and the summary: met** (steps 27 and 30). The three calls every coop page
+  makes are answered in the pipeline's ASGI layer by lanes that do what the views do. The
+  token's badge and the summary ran above the practical limit's own rate (1.11 and 1.03 of
+  it), the badge from the cookie at 0.81, with two Redis round trips (the session, the
+  limits) the practical app does not make. On the full
+  shop the practical limit itself ran at 0.48 of bare Quart: the summary's statement over
+  33,641 cart lines costs PostgreSQL, on the same two cores, about as much as the framework.
+- **The request pipeline.** `/healthz` ran at 0.78 of bare Quart. What every page still
+  carries beyond bare Quart, in process: the session's read and the limits' script (two
+  Redis round trips, about 200 µs each in a request, most of it redis-py and the socket's
+  send; 60 to 70 µs each in a loop of them alone, with or without a socket timeout), the
+  request log line (about 50 µs, most of it the write), and Quart's response object for a
+  page of 24 KB (about 80 µs).
+- **Page cart and overview (≥ 0.30; 0.14 and 0.13 in the run above, on the full shop; 0.24
+  and 0.32 in a quick run on the small shop after steps 26 and 27, on a loaded machine).**
+  They are whole HTML pages against the bare app's 800-byte fragment; on the full shop a
+  reader's cart holds about seven lines over several pages, which the overview renders all
+  of, and their ratios did not follow their cost in process (the overview's about 2,700 →
+  1,100 to 1,600 µs of CPU on the small shop this round). Each is now one statement and two
+  Redis round trips; in process on the small shop, a page cart is about 2,500 µs of CPU: the
+  render of its 24 KB (about 800 µs after step 31: Jinja's escaping and output, about 200
+  expressions a page), its statement and its rows (about 500 µs), the two round trips (about
+  400 µs) and the framework's request and response work. Neither a page's render nor its
+  Redis round trips can be shared between shoppers: each page carries the shopper's own CSRF
+  token, cart and limits.
+- **Orders list (≥ 0.30; 0.29 in the run above, 0.32 in the quick run).** One statement
+  since step 26 (the list and the badge), about 1,000 to 1,300 µs of CPU in process on the
+  small shop, of which the render about 380 µs; the rest is what every page carries.
+- **add-to-cart and set-quantity (≥ 0.35 and ≥ 0.40; 0.27 and 0.14 in the run above).** An
+  add is one statement since step 28, the session's read, the limit's script, the form's
+  CSRF check and the render of the toast, the badge and a fresh add form; at half its
+  maximum its p99 was 8.2 ms (< 25 ms, met). set-quantity answers with the re-rendered page
+  cart (a writer's cart grows through the run: 30 to 50 KB), so it costs what the page cart
+  costs, plus the change.
+- **Paid orders of one event's tickets (3,000 a minute; 1,203 in the run above on this
+  machine, 1,491 in the previous round's on one nearly twice as fast; the mixed carts'
+  1,000: 882 here, 1,074 there, so about 1.5 times the rate for the machine's speed).** The
+  two cores are shared by the two workers, PostgreSQL, Redis, the SumUp stand-in (one Python
+  process) and the 32 shoppers (one Python process). A paid order is about ten requests to
+  the service (sign-in page, add, page cart, checkout, return page and its polls, the
+  webhook) and three to the stand-in. 3,000 a minute is 50 orders and about 500 service
+  requests a second on this machine, beside the stand-in's and the shoppers' own work: out
+  of reach on two cores while every request costs at least one round trip. No ticket was
+  oversold in any run.
+- **A worker's memory: met.** See the memory part above: flat within 2 MiB after the warm-up
+  since the workers run on uvloop (step 22); +0.8 MiB over the 425,221 requests after it in
+  the run above. With asyncio's own loop a worker grew +0.15 to +0.47 MiB per 10,000
+  requests over a run's second half, though its Python objects did not (`tracemalloc`, and
+  `sys.getallocatedblocks()` flat over 150,000 requests in process): the growth was outside
+  Python's objects, in memory the loop's transports churned.
 """
