@@ -117,6 +117,21 @@ async def app(app_config: dict[str, Any], clean_state: None) -> AsyncIterator[Qu
 
 
 @pytest.fixture
+async def json_app(app_config: dict[str, Any], clean_state: None) -> AsyncIterator[Quart]:
+    """The app writing its logs as JSON lines, as production does; plain logs again after."""
+    import structlog
+
+    from app import create_app
+    from lib.structured_logs import configure_logging
+
+    application = create_app({**app_config, "log_format": "json"})
+    async with application.test_app():
+        yield application
+    structlog.contextvars.clear_contextvars()
+    configure_logging(json=False)
+
+
+@pytest.fixture
 def client(app: Quart) -> TestClientProtocol:
     return app.test_client()
 

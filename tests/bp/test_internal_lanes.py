@@ -12,7 +12,6 @@ from contextlib import contextmanager
 from typing import Any
 
 import pytest
-import structlog
 from quart import Quart, request_started
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,7 +20,6 @@ import lib.db
 from app import create_app
 from bp.runtime import runtime
 from lib.pipeline import LANES_EXTENSION, Lanes
-from lib.structured_logs import configure_logging
 from tests.support import factories
 from tests.support.http import internal_headers, write_shared_session
 from tests.support.metrics import sample
@@ -140,15 +138,6 @@ async def test_a_head_request_is_the_frameworks(app: Quart) -> None:
         response = await app.test_client().head(f"{BADGE}?user_id=5", headers=internal_headers(app))
     assert response.status_code == 200
     assert handled == [BADGE]
-
-
-@pytest.fixture
-async def json_app(app_config: dict[str, Any], clean_state: None) -> AsyncIterator[Quart]:
-    application = create_app({**app_config, "log_format": "json"})
-    async with application.test_app():
-        yield application
-    structlog.contextvars.clear_contextvars()
-    configure_logging(json=False)
 
 
 async def test_a_lane_request_is_logged_and_counted_as_any(

@@ -7,26 +7,12 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-import structlog
 from quart import Quart
 
-from app import create_app
-from lib.structured_logs import configure_logging
-
 HEX_ID = re.compile(r"[0-9a-f]{32}")
-
-
-@pytest.fixture
-async def json_app(app_config: dict[str, Any], clean_state: None) -> AsyncIterator[Quart]:
-    application = create_app({**app_config, "log_format": "json"})
-    async with application.test_app():
-        yield application
-    structlog.contextvars.clear_contextvars()
-    configure_logging(json=False)
 
 
 def json_lines(captured: str) -> list[dict[str, Any]]:
