@@ -9,7 +9,7 @@ counting). Each statement passes one way only, so none is counted twice.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -35,7 +35,6 @@ def counting(app: Quart) -> Iterator[list[str]]:
     """Every statement the app's engine executes inside the block."""
     statements: list[str] = []
     engine = runtime(app).databases.engine.sync_engine
-    logged: list[Any] = []
 
     def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
         # A pool ping's "SELECT 1" is a connection check, not work for the page.
@@ -50,21 +49,12 @@ def counting(app: Quart) -> Iterator[list[str]]:
             return
         statements.append(text)
 
-    def watch(dbapi_connection: Any, record_: Any, proxy: Any) -> None:
-        driver = dbapi_connection.driver_connection
-        if driver not in logged:
-            driver.add_query_logger(record_driver)
-            logged.append(driver)
-
     event.listen(engine, "before_cursor_execute", record)
-    event.listen(engine, "checkout", watch)
     try:
-        yield statements
+        with driver_queries(app, record_driver):
+            yield statements
     finally:
         event.remove(engine, "before_cursor_execute", record)
-        event.remove(engine, "checkout", watch)
-        for driver in logged:
-            driver.remove_query_logger(record_driver)
 
 
 @contextmanager
@@ -72,23 +62,32 @@ def transactions_begun(app: Quart) -> Iterator[list[str]]:
     """Every BEGIN the app's connections send inside the block (a read alone in autocommit
     sends none)."""
     begun: list[str] = []
-    engine = runtime(app).databases.engine.sync_engine
-    logged: list[Any] = []
 
     def record_driver(query: Any) -> None:
         if query.query.lstrip().upper().startswith("BEGIN"):
             begun.append(query.query)
 
+    with driver_queries(app, record_driver):
+        yield begun
+
+
+@contextmanager
+def driver_queries(app: Quart, record: Callable[[Any], None]) -> Iterator[None]:
+    """`record` given each query asyncpg sends inside the block, on every connection the
+    app's pool hands out meanwhile."""
+    engine = runtime(app).databases.engine.sync_engine
+    logged: list[Any] = []
+
     def watch(dbapi_connection: Any, record_: Any, proxy: Any) -> None:
         driver = dbapi_connection.driver_connection
         if driver not in logged:
-            driver.add_query_logger(record_driver)
+            driver.add_query_logger(record)
             logged.append(driver)
 
     event.listen(engine, "checkout", watch)
     try:
-        yield begun
+        yield
     finally:
         event.remove(engine, "checkout", watch)
         for driver in logged:
-            driver.remove_query_logger(record_driver)
+            driver.remove_query_logger(record)
