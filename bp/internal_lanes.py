@@ -18,7 +18,6 @@ the error itself (lib/pipeline.raise_lane_error), so that nothing is counted or 
 
 from __future__ import annotations
 
-import hmac
 import re
 
 from hypercorn.typing import HTTPScope
@@ -29,15 +28,16 @@ from bp.cart.request_identity import cart_identity_in
 from bp.cart.template_helpers import badge_markup
 from bp.fragments.routes import FRAGMENT_HEADERS
 from bp.runtime import runtime
-from lib.db import fetch_on_driver, runs_alone
+from lib.db import runs_alone
 from lib.ids import is_id
+from lib.internal_auth import is_bearer_token
 from lib.pipeline import Header, Lane, LaneAnswer
-from lib.rate_limits import RouteLimits, header_lines, limit_headers
+from lib.rate_limits import RouteLimits, limit_headers
+from lib.scope_headers import header_lines
 from lib.sessions import RedisSessionInterface
 from services.contracts.cart_summary import CartSummary
 from services.contracts.dtos import CartIdentity
-from services.contracts.ownership import owner_params
-from services.sql.cart_impl import SUMMARY, SqlCartService
+from services.sql.cart_impl import SqlCartService, one_statement_summary
 
 BADGE_PATH = "/internal/fragments/cart-mini"
 SUMMARY_PATH = "/internal/cart/summary"
@@ -59,24 +59,19 @@ def internal_lanes(app: Quart, *, token: str, limits: RouteLimits) -> dict[str, 
     badge_endpoint = app.url_map.bind("lanes").match(BADGE_PATH, method="GET")[0]
     interface = app.session_interface
     assert isinstance(interface, RedisSessionInterface)
-    cookie_name = interface.settings.session_cookie_key
+    cookie_name = interface.get_cookie_name(app)
 
     def one_statement() -> SqlCartService | None:
         """The cart service, when its summary is one statement that may run alone."""
         services = runtime(app)
-        cart = services.domains.cart
-        if not (isinstance(cart, SqlCartService) and cart.summary_is_one_statement):
-            return None
-        return cart if runs_alone(services.databases.engine) else None
+        cart = one_statement_summary(services.domains.cart)
+        return cart if cart is not None and runs_alone(services.databases.engine) else None
 
     async def summary_of(cart: SqlCartService, identity: CartIdentity | None) -> CartSummary:
         """As the views read it: none for a browser without a cart, else the one statement."""
         if identity is None:
             return CartSummary(currency=cart.currency)
-        engine = runtime(app).databases.engine
-        statement = SUMMARY[identity.is_user]
-        (row,) = await fetch_on_driver(engine, statement, owner_params(identity))
-        return cart.summary_from_row(dict(row))
+        return await cart.summary_alone(runtime(app).databases.engine, identity)
 
     async def named_summary(scope: HTTPScope) -> CartSummary | None:
         """The summary of the user another app names, when the request is that shape."""
@@ -104,7 +99,7 @@ def internal_lanes(app: Quart, *, token: str, limits: RouteLimits) -> dict[str, 
     async def own_badge(scope: HTTPScope) -> LaneAnswer | None:
         """The browser's own badge: its session read, its request counted against the route's
         limits (a refusal is raised, for the framework to answer), then its cart's."""
-        if any(name == AUTHORIZATION for name, _ in scope["headers"]):
+        if header_lines(scope, AUTHORIZATION):
             return None
         cart = one_statement()
         if cart is None:
@@ -140,12 +135,7 @@ def internal_lanes(app: Quart, *, token: str, limits: RouteLimits) -> dict[str, 
 
 
 def _sends_token(scope: HTTPScope, expected: bytes) -> bool:
-    """Whether the request's one Authorization header is the internal token as a bearer."""
-    sent = [value for name, value in scope["headers"] if name == AUTHORIZATION]
-    if len(sent) != 1 or not expected:
-        return False
-    scheme, _, presented = sent[0].partition(b" ")
-    presented = presented.strip()
-    return (
-        scheme.lower() == b"bearer" and bool(presented) and hmac.compare_digest(presented, expected)
-    )
+    """Whether the request's one Authorization header is the internal token as a bearer, read
+    as lib/internal_auth.bearer_token_check reads it."""
+    sent = header_lines(scope, AUTHORIZATION)
+    return len(sent) == 1 and is_bearer_token(sent[0], expected)

@@ -12,10 +12,16 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterable
 
+from hypercorn.typing import HTTPScope
 from quart import request
+
+from lib.scope_headers import header_lines
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 UNKNOWN = "unknown"
+# Quart's address of a request whose scope names no client.
+LOCAL_PEER = "<local>"
+FORWARDED = b"x-forwarded-for"
 
 
 def networks(values: Iterable[str]) -> tuple[Network, ...]:
@@ -36,6 +42,13 @@ def client_address(trusted: tuple[Network, ...]) -> str:
     return address_from(
         request.remote_addr or UNKNOWN, request.headers.getlist("X-Forwarded-For"), trusted
     )
+
+
+def scope_address(scope: HTTPScope, trusted: tuple[Network, ...]) -> str:
+    """`client_address` of a request the framework has not made yet (lib/pipeline.py's
+    lanes), from its scope: the peer as Quart reads it (`remote_addr`)."""
+    peer = (scope.get("client") or (LOCAL_PEER,))[0] or UNKNOWN
+    return address_from(peer, header_lines(scope, FORWARDED), trusted)
 
 
 def address_from(peer: str, forwarded: list[str], trusted: tuple[Network, ...]) -> str:

@@ -18,7 +18,7 @@ from typing import Any
 from uuid import uuid4
 
 import asyncpg
-from sqlalchemy import Executable, Row, event
+from sqlalchemy import Executable, event
 from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
 from sqlalchemy.exc import DisconnectionError, MultipleResultsFound, NoResultFound
 from sqlalchemy.ext.asyncio import (
@@ -151,8 +151,7 @@ _DIALECT = PGDialect_asyncpg()  # type: ignore[no-untyped-call]
 
 
 class Rows:
-    """A statement's rows, read alike whichever way it ran: by position (`row[0]`), or the one
-    row by its columns' labels (`one_by_name`)."""
+    """A statement's rows, read alike whichever way it ran, by position (`row[0]`)."""
 
     __slots__ = ("_rows",)
 
@@ -177,11 +176,6 @@ class Rows:
         if len(self._rows) > 1:
             raise MultipleResultsFound("more than one row was found when one was required")
         return self._rows[0]
-
-    def one_by_name(self) -> dict[str, Any]:
-        """The one row as {column label: value}."""
-        row: Any = self.one()
-        return row._asdict() if isinstance(row, Row) else dict(row)
 
     def scalar(self) -> Any:
         """The first column of the first row, or None without rows."""

@@ -41,20 +41,27 @@ def bearer_token_check(token: str) -> Callable[[Request], Awaitable[None]]:
             setattr(flags, CALLER_FLAG, False)
             setattr(flags, WRONG_TOKEN_FLAG, False)
             return
-        scheme, _, sent = header.partition(" ")
-        presented = sent.strip().encode("utf-8", "surrogateescape")
-        valid = (
-            bool(expected)
-            and scheme.lower() == "bearer"
-            and bool(presented)
-            and hmac.compare_digest(presented, expected)
-        )
+        valid = is_bearer_token(header, expected)
         setattr(flags, CALLER_FLAG, valid)
         # A bearer token sent and refused is a guess: those are rate-limited per client
         # (lib/rate_limits.py). Another scheme (Basic auth in front of a staging site) is not.
+        scheme = header.partition(" ")[0]
         setattr(flags, WRONG_TOKEN_FLAG, scheme.lower() == "bearer" and not valid)
 
     return check_bearer_token
+
+
+def is_bearer_token(header: str, expected: bytes) -> bool:
+    """Whether an Authorization header's value sends `expected` as a bearer token (compared
+    in constant time); an empty `expected` matches nothing."""
+    scheme, _, sent = header.partition(" ")
+    presented = sent.strip().encode("utf-8", "surrogateescape")
+    return (
+        bool(expected)
+        and scheme.lower() == "bearer"
+        and bool(presented)
+        and hmac.compare_digest(presented, expected)
+    )
 
 
 def install_internal_auth(app: Quart, *, token: str) -> None:

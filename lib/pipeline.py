@@ -35,6 +35,7 @@ from hypercorn.typing import (
 from quart import Quart, Request, Response
 from quart.globals import request_ctx
 
+from lib.scope_headers import header_value
 from lib.secret_paths import SECRET_SEGMENT, redacted_path
 
 # Where the ASGI scope keeps the moment the request reached the app, and the request's id
@@ -73,7 +74,7 @@ class LaneObserver(Protocol):
 
     def begin(self, scope: HTTPScope, sent_id: str | None) -> None: ...
 
-    def end(self, scope: HTTPScope, route: str, path: str, status: int) -> None: ...
+    def end(self, scope: HTTPScope, route: str, path: str, status: int, method: str) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,13 +201,5 @@ async def _in_lane(
     headers = _with_extra(answer.headers, extra, request_id)
     await send({"type": "http.response.start", "status": answer.status, "headers": headers})
     await send({"type": "http.response.body", "body": answer.body, "more_body": False})
-    lanes.observer.end(scope, path, path, answer.status)
+    lanes.observer.end(scope, path, path, answer.status, scope["method"])
     return True
-
-
-def header_value(scope: HTTPScope, name: bytes) -> str | None:
-    """The first value of the header `name` (lower case, as ASGI gives names), or None."""
-    for key, value in scope["headers"]:
-        if key == name:
-            return value.decode("latin-1")
-    return None

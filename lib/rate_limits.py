@@ -45,7 +45,7 @@ from redis.asyncio import Redis
 from redis.exceptions import NoScriptError, RedisError
 
 from config.settings import Settings, parse_rate
-from lib.client_address import Network, address_from, client_address, networks
+from lib.client_address import Network, client_address, networks, scope_address
 from lib.internal_auth import is_internal_caller, requires_internal_token, sent_a_wrong_token
 from lib.rate_counts import spend
 
@@ -100,9 +100,6 @@ return answer
 CHECKED_KEY = "cart.rate_checked"
 # A limit keyed by the client's address (lib/client_address.py) has this before it.
 CLIENT_KEY = "client:"
-FORWARDED = b"x-forwarded-for"
-# Quart's address of a request whose scope names no client.
-LOCAL_PEER = "<local>"
 # Where the app keeps what counts its limits by hand (app.extensions).
 EXTENSION = "cart_rate_counts"
 
@@ -265,9 +262,7 @@ class RouteLimits:
         limits = self.by_endpoint[endpoint]
         if not self.enabled or not limits:
             return True
-        client = CLIENT_KEY + address_from(
-            (scope.get("client") or (LOCAL_PEER,))[0], header_lines(scope, FORWARDED), self.trusted
-        )
+        client = CLIENT_KEY + scope_address(scope, self.trusted)
         keys = [f"{self.app_name}-{endpoint}-{limit.key}-{client}" for limit in limits]
         await self._count(scope, keys, limits)
         return True
@@ -303,11 +298,6 @@ def limit_headers(scope: HTTPScope | WebsocketScope) -> list[tuple[str, str]]:
         ("RateLimit-Remaining", str(max(0, remaining))),
         ("RateLimit-Reset", str(ceil(wait))),
     ]
-
-
-def header_lines(scope: HTTPScope, name: bytes) -> list[str]:
-    """Every line of the header `name` (lower case, as ASGI names them), in order."""
-    return [value.decode("latin-1") for key, value in scope["headers"] if key == name]
 
 
 class RateLimitSteps:

@@ -76,7 +76,7 @@ class RequestObservation:
         route: str,
         path: str,
         status: int,
-        method: str = "GET",
+        method: str,
     ) -> None:
         """`finish` for a request given its scope, the rule it matched, its path, status and
         method."""

@@ -12,14 +12,7 @@ from bp.orders.services.list_orders import list_orders
 from bp.runtime import current_runtime, request_session
 from lib.htmx import is_htmx
 from lib.pages import render_fragment, render_page
-from services.registry import DomainServices
-from services.sql.cart_impl import SqlCartService
-
-
-def badge_in_statement(domains: DomainServices) -> SqlCartService | None:
-    """The cart service, when the page's badge can be read by the list's own statement."""
-    cart = domains.cart
-    return cart if isinstance(cart, SqlCartService) and cart.summary_is_one_statement else None
+from services.sql.cart_impl import one_statement_summary
 
 
 def wants_list_fragment() -> bool:
@@ -41,7 +34,7 @@ async def order_list() -> Response:
             identity=identity,
             query=query,
             page_size=runtime.settings.orders_page_size,
-            badge=None if list_only else badge_in_statement(runtime.domains),
+            badge=None if list_only else one_statement_summary(runtime.domains.cart),
         )
         if page.summary is not None:
             read_with_page(identity, page.summary)

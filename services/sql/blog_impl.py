@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import BigInteger, any_, bindparam, select
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -36,6 +37,11 @@ def page_to_dto(page: Page) -> PageDTO:
     return PageDTO(id=page.id, slug=page.slug, title=page.title)
 
 
+def page_from_columns(row: Sequence[Any]) -> PageDTO:
+    """A page from PAGE_COLUMNS' values, in their order."""
+    return PageDTO(id=row[0], slug=row[1], title=row[2])
+
+
 class SqlBlogService:
     """Pages (posts acting as shop pages); deleted pages do not exist for the cart."""
 
@@ -44,7 +50,7 @@ class SqlBlogService:
         if not SLUG_PATTERN.fullmatch(slug):
             return None
         row = (await execute_alone(session, LIVE_PAGE_BY_SLUG, {"slug": slug})).first()
-        return PageDTO(id=row[0], slug=row[1], title=row[2]) if row is not None else None
+        return page_from_columns(row) if row is not None else None
 
     async def pages_by_ids(self, session: AsyncSession, ids: Sequence[int]) -> dict[int, PageDTO]:
         """The live pages among these ids, by id, in one query."""
@@ -52,7 +58,7 @@ class SqlBlogService:
         if not wanted:
             return {}
         rows = await execute_alone(session, LIVE_PAGES_BY_IDS, {"ids": wanted})
-        return {row[0]: PageDTO(id=row[0], slug=row[1], title=row[2]) for row in rows}
+        return {row[0]: page_from_columns(row) for row in rows}
 
     async def list_pages(self, session: AsyncSession) -> list[PageDTO]:
         """Every live page, by title."""

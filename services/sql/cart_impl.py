@@ -3,7 +3,7 @@ in one statement, while the blog, market and events share the cart's database.""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
@@ -22,10 +22,10 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.sql.expression import Executable
 
-from lib.db import Query, execute_alone
+from lib.db import Query, execute_alone, fetch_on_driver
 from lib.money import ZERO, total
 from models import (
     OPEN_STATUSES,
@@ -50,8 +50,8 @@ from services.contracts.dtos import (
     TicketDTO,
 )
 from services.contracts.ownership import owned_by, owned_by_bound, owner_params
-from services.contracts.protocols import CalendarService, MarketService
-from services.sql.blog_impl import PAGE_COLUMNS, SLUG_PATTERN
+from services.contracts.protocols import CalendarService, CartService, MarketService
+from services.sql.blog_impl import PAGE_COLUMNS, SLUG_PATTERN, page_from_columns
 from services.sql.calendar_impl import (
     PENDING_ENTRIES,
     PENDING_TICKETS,
@@ -383,7 +383,7 @@ async def whole_cart(session: AsyncSession, *, identity: CartIdentity) -> CartRo
         await execute_alone(session, WHOLE_CART[identity.is_user], owner_params(identity))
     ).one()
     rows = _cart_rows(arrays, signed_in=identity.is_user)
-    pages = {page[0]: PageDTO(id=page[0], slug=page[1], title=page[2]) for page in arrays[-1]}
+    pages = {page[0]: page_from_columns(page) for page in arrays[-1]}
     return replace(rows, pages=pages)
 
 
@@ -399,7 +399,7 @@ async def page_with_cart(
     if row is None:
         return None
     return PageWithCart(
-        page=PageDTO(id=row[0], slug=row[1], title=row[2]),
+        page=page_from_columns(row),
         cart=_cart_rows(row[3:], signed_in=identity.is_user),
     )
 
@@ -431,17 +431,26 @@ class SqlCartService:
             self.calendar, SqlCalendarService
         )
 
-    def summary_from_row(self, row: Mapping[str, Any]) -> CartSummary:
-        """The summary from the columns of `summary_statement`, by their labels."""
+    def summary_from_columns(self, values: Sequence[Any]) -> CartSummary:
+        """The summary from the values of `summary_statement`'s columns, in their order
+        (SUMMARY_LABELS), alone or where another statement carries them."""
+        row = dict(zip(SUMMARY_LABELS, values, strict=True))
         return CartSummary.model_validate({**row, "currency": self.currency})
 
     async def cart_summary(self, session: AsyncSession, *, identity: CartIdentity) -> CartSummary:
         """Product units, bookings and tickets in the cart, with their totals from DB prices."""
         if self.summary_is_one_statement:
             statement = SUMMARY[identity.is_user]
-            row = (await execute_alone(session, statement, owner_params(identity))).one_by_name()
-            return self.summary_from_row(row)
+            row = (await execute_alone(session, statement, owner_params(identity))).one()
+            return self.summary_from_columns(row)
         return await self._composed_summary(session, identity=identity)
+
+    async def summary_alone(self, engine: AsyncEngine, identity: CartIdentity) -> CartSummary:
+        """`cart_summary` run alone on the driver, without a session (the service's lanes,
+        bp/internal_lanes.py): for a service whose summary is one statement, on an engine where
+        a statement may run alone (lib/db.runs_alone)."""
+        (row,) = await fetch_on_driver(engine, SUMMARY[identity.is_user], owner_params(identity))
+        return self.summary_from_columns(row)
 
     async def _composed_summary(
         self, session: AsyncSession, *, identity: CartIdentity
@@ -482,3 +491,11 @@ def summary_of(
         ticket_total=total(ticket.cost for ticket in tickets),
         currency=currency,
     )
+
+
+def one_statement_summary(cart: CartService) -> SqlCartService | None:
+    """The cart service, when its summary is one statement (`summary_statement`) that another
+    statement of the cart's database can carry; else None."""
+    if isinstance(cart, SqlCartService) and cart.summary_is_one_statement:
+        return cart
+    return None

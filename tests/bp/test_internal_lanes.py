@@ -15,8 +15,8 @@ import pytest
 from quart import Quart, request_started
 from sqlalchemy.ext.asyncio import AsyncSession
 
-import bp.internal_lanes
 import lib.db
+import services.sql.cart_impl
 from app import create_app
 from bp.runtime import runtime
 from lib.pipeline import LANES_EXTENSION, Lanes
@@ -58,13 +58,18 @@ def without_lanes(app: Quart) -> Iterator[None]:
         lanes.routes.update(kept)
 
 
-async def answer(app: Quart, path: str, **headers: str) -> tuple[int, dict[str, str], bytes]:
-    """Status, headers but the request's id, and body; with one request id throughout, so that
-    an error page (which shows it) reads the same."""
-    sent = {**internal_headers(app), "X-Request-ID": "trace-lane", **headers}
-    response = await app.test_client().get(path, headers=sent)
-    kept = {name: value for name, value in response.headers.items() if name != "X-Request-Id"}
+async def get(app: Quart, path: str, headers: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
+    """Status, headers (named in lower case) but the request's id, and body; sent with one
+    request id throughout, so that an error page (which shows it) reads the same."""
+    response = await app.test_client().get(path, headers={"X-Request-ID": "trace", **headers})
+    kept = {name.lower(): value for name, value in response.headers.items()}
+    kept.pop("x-request-id")
     return response.status_code, kept, await response.get_data(as_text=False)
+
+
+async def answer(app: Quart, path: str, **headers: str) -> tuple[int, dict[str, str], bytes]:
+    """`get` as another coop app asks, with the internal token."""
+    return await get(app, path, {**internal_headers(app), **headers})
 
 
 async def a_full_cart(db: AsyncSession, user_id: int) -> None:
@@ -201,7 +206,7 @@ async def test_a_database_that_is_down_is_met_once_and_answered_503(
         return await fetch(*args, **kwargs)
 
     monkeypatch.setattr(lib.db, "fetch_on_driver", counted)
-    monkeypatch.setattr(bp.internal_lanes, "fetch_on_driver", counted)
+    monkeypatch.setattr(services.sql.cart_impl, "fetch_on_driver", counted)
 
     response = await app.test_client().get(f"{path}?user_id=5", headers=internal_headers(app))
     body = await response.get_data(as_text=True)
@@ -225,12 +230,8 @@ async def limited_app(app_config: dict[str, Any], clean_state: None) -> AsyncIte
 
 
 async def own_badge(app: Quart, cookie: str | None) -> tuple[int, dict[str, str], bytes]:
-    """The badge a browser asks for with this Cookie header (None: no cookie)."""
-    sent = {"X-Request-ID": "trace-own"} | ({"Cookie": cookie} if cookie is not None else {})
-    response = await app.test_client().get(BADGE, headers=sent)
-    kept = {name.lower(): value for name, value in response.headers.items()}
-    kept.pop("x-request-id")
-    return response.status_code, kept, await response.get_data(as_text=False)
+    """`get` of the badge as a browser asks, with this Cookie header (None: no cookie)."""
+    return await get(app, BADGE, {"Cookie": cookie} if cookie is not None else {})
 
 
 async def browsers(app: Quart, db: AsyncSession) -> dict[str, str | None]:

@@ -32,7 +32,7 @@ from services.contracts.cart_summary import CartSummary
 from services.contracts.dtos import CartIdentity, ProductDTO
 from services.contracts.ownership import owned_by_bound, owner_params
 from services.registry import DomainServices
-from services.sql.cart_impl import SUMMARY_LABELS, SqlCartService, summary_statement
+from services.sql.cart_impl import SUMMARY_LABELS, one_statement_summary, summary_statement
 from services.sql.market_impl import PRODUCT_COLUMNS, SqlMarketService, product_from_columns
 
 # More digits than any sensible quantity; longer input is refused before int() sees it.
@@ -248,9 +248,8 @@ async def add_product(
     summary: CartSummary | None = None
     # One statement is its own transaction: no BEGIN or COMMIT round trip when it is alone.
     if isinstance(domains.market, SqlMarketService):
-        cart = domains.cart
-        with_badge = isinstance(cart, SqlCartService) and cart.summary_is_one_statement
-        statement = (ADD_LIVE_PRODUCT_WITH_BADGE if with_badge else ADD_LIVE_PRODUCT)[
+        badge = one_statement_summary(domains.cart)
+        statement = (ADD_LIVE_PRODUCT if badge is None else ADD_LIVE_PRODUCT_WITH_BADGE)[
             identity.is_user
         ]
         found = (await execute_alone(session, statement, params | owner_params(identity))).first()
@@ -260,8 +259,8 @@ async def add_product(
             if found is not None and found[PRODUCT_WIDTH] is not None
             else None
         )
-        if row is not None and isinstance(cart, SqlCartService) and with_badge:
-            summary = cart.summary_from_row(dict(zip(SUMMARY_LABELS, row[2:], strict=True)))
+        if row is not None and badge is not None:
+            summary = badge.summary_from_columns(row[2:])
     else:
         product = await domains.market.product(session, product_id)
         row = None

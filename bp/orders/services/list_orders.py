@@ -202,7 +202,7 @@ async def list_orders(
     summary = None
     if badge is not None:
         width = len(SUMMARY_LABELS)
-        summary = badge.summary_from_row(dict(zip(SUMMARY_LABELS, rows[0][:width], strict=True)))
+        summary = badge.summary_from_columns(rows[0][:width])
         # Without orders, the badge's one row has none (NULL order columns).
         rows = [row[width:] for row in rows if row[width] is not None]
     has_next = len(rows) > page_size
