@@ -11,14 +11,16 @@ and every connection pooled before it, so only that request fails (503, lib/erro
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from types import TracebackType
 from typing import Any
 from uuid import uuid4
 
 import asyncpg
-from sqlalchemy import Executable, event
+from sqlalchemy import BindParameter, Executable, event
 from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
 from sqlalchemy.exc import DisconnectionError, MultipleResultsFound, NoResultFound
 from sqlalchemy.ext.asyncio import (
@@ -136,15 +138,61 @@ class Query:
         if compiled.positiontup is None or "POSTCOMPILE" in compiled.string:
             raise ValueError("a Query binds plain positional values only")
         self.statement = statement
-        self.sql = compiled.string
-        self.names = tuple(compiled.positiontup)
-        # The values the statement carries itself (its literals), for names the caller omits.
-        self.defaults = {name: bind.effective_value for name, bind in compiled.binds.items()}
+        # The statement's own literals (a state, a kind, zero) are written into its text, and
+        # only the caller's values (an owner, a slug, an id) stay parameters. With every
+        # literal a parameter, PostgreSQL judged a plan made without their values worse than
+        # one made with them, and planned the page's and the overview's statements afresh at
+        # each run: about 1 ms of its CPU for 0.2 to 0.3 ms of execution. With them written in,
+        # the plan it makes once is as good as any, and it keeps it.
+        kept: list[str] = []
+        placeholders: dict[int, str] = {}
+        for number, name in enumerate(compiled.positiontup, start=1):
+            written = _written(compiled.binds[name])
+            if written is None:
+                kept.append(name)
+                written = f"${len(kept)}"
+            placeholders[number] = written
+        self.sql = _PLACEHOLDER.sub(lambda found: placeholders[int(found[1])], compiled.string)
+        self.names = tuple(kept)
+        # The values the statement carries itself (its named defaults), for names the caller
+        # omits.
+        self.defaults = {name: compiled.binds[name].effective_value for name in kept}
 
     def arguments(self, params: Mapping[str, Any] | None) -> list[Any]:
         """The driver's positional arguments: the caller's values, else the statement's own."""
         given = params or {}
         return [given[name] if name in given else self.defaults[name] for name in self.names]
+
+
+_PLACEHOLDER = re.compile(r"\$(\d+)")
+
+
+def _written(bind: BindParameter[Any]) -> str | None:
+    """A literal of the statement as SQL text (its cast follows it in the compiled text), or
+    None to keep it a parameter: a named value (which a caller may give), a value computed at
+    execution, or a type written out here cannot be trusted to spell."""
+    if not bind.unique or bind.callable is not None or bind.value is None:
+        return None
+    value = bind.value
+    processor = bind.type._cached_bind_processor(_DIALECT)
+    if processor is not None:
+        value = processor(value)
+    if isinstance(value, list | tuple):
+        items = [_scalar(item) for item in value]
+        if any(item is None for item in items):
+            return None
+        return f"ARRAY[{','.join(item for item in items if item is not None)}]"
+    return _scalar(value)
+
+
+def _scalar(value: object) -> str | None:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int) or (isinstance(value, Decimal) and value.is_finite()):
+        return f"({value})"
+    if isinstance(value, str) and not any(mark in value for mark in "\x00\\"):
+        return "'" + value.replace("'", "''") + "'"
+    return None
 
 
 _DIALECT = PGDialect_asyncpg()  # type: ignore[no-untyped-call]

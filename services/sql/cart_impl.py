@@ -177,7 +177,7 @@ def rows_array(statement: Executable) -> ColumnElement[Any]:
 
 
 # The statuses of an order still waiting for payment, carried by the statements themselves.
-_OPEN_STATUSES = bindparam("open_statuses", value=list(OPEN_STATUSES), type_=ARRAY(String))
+_OPEN_STATUSES = literal(list(OPEN_STATUSES), ARRAY(String))
 
 
 def _waiting_for_payment(*, signed_in: bool) -> ColumnElement[bool]:
