@@ -190,6 +190,14 @@ def ticket_to_dto(row: Any) -> TicketDTO:
     )
 
 
+# PLACE_LOCKS: a slot's or a ticket type's row is locked FOR NO KEY UPDATE, not FOR UPDATE, by
+# every checkout and settlement that counts its places, so that they queue on it. A booking or
+# a ticket put in a cart refers to that row, and PostgreSQL checks the reference with a lock
+# that FOR UPDATE would make wait: every shopper adding a ticket to an event's cart waited for
+# the checkouts and settlements of that event in progress. What goes in a cart is pending and
+# takes no place, so it need not wait; everything that takes a place still queues.
+
+
 class SqlCalendarService:
     """Bookings and tickets of the events domain, as the cart sees them."""
 
@@ -314,14 +322,14 @@ class SqlCalendarService:
             select(CalendarSlot.id)
             .where(CalendarSlot.id.in_(slots))
             .order_by(CalendarSlot.id)
-            .with_for_update()
+            .with_for_update(key_share=True)  # FOR NO KEY UPDATE: see PLACE_LOCKS
             .cte("locked_slots")
         )
         locked_types = (
             select(TicketType.id)
             .where(TicketType.id.in_(types))
             .order_by(TicketType.id)
-            .with_for_update()
+            .with_for_update(key_share=True)  # FOR NO KEY UPDATE: see PLACE_LOCKS
             .cte("locked_types")
         )
         # The target list is evaluated in order: the slots are locked first.
@@ -376,7 +384,7 @@ class SqlCalendarService:
                 select(CalendarSlot.id, CalendarSlot.capacity)
                 .where(CalendarSlot.id.in_(slot_ids))
                 .order_by(CalendarSlot.id)
-                .with_for_update()
+                .with_for_update(key_share=True)  # FOR NO KEY UPDATE: see PLACE_LOCKS
             )
             capacities = {slot_id: capacity for slot_id, capacity in locked}
         # Read after the locks: a concurrent settlement of this same order has committed by now.
@@ -450,7 +458,7 @@ class SqlCalendarService:
                 select(CalendarSlot.id)
                 .where(CalendarSlot.id.in_(wanted))
                 .order_by(CalendarSlot.id)
-                .with_for_update()
+                .with_for_update(key_share=True)  # FOR NO KEY UPDATE: see PLACE_LOCKS
             )
         booked = func.count(CalendarEntry.id).filter(CalendarEntry.state.in_(BOOKED_ENTRY_STATES))
         rows = await session.execute(
@@ -492,7 +500,7 @@ class SqlCalendarService:
                 select(TicketType.id, TicketType.capacity)
                 .where(TicketType.id.in_(type_ids))
                 .order_by(TicketType.id)
-                .with_for_update()
+                .with_for_update(key_share=True)  # FOR NO KEY UPDATE: see PLACE_LOCKS
             )
             capacities = {type_id: capacity for type_id, capacity in locked}
         # Read after the locks: a concurrent settlement of this same order has committed by now.
@@ -696,7 +704,7 @@ class SqlCalendarService:
                 select(TicketType.id)
                 .where(TicketType.id.in_(wanted))
                 .order_by(TicketType.id)
-                .with_for_update()
+                .with_for_update(key_share=True)  # FOR NO KEY UPDATE: see PLACE_LOCKS
             )
         sold = func.count(Ticket.id).filter(Ticket.state.in_(SOLD_TICKET_STATES))
         rows = await session.execute(

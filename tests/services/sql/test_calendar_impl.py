@@ -7,7 +7,7 @@ import secrets
 from decimal import Decimal
 
 from quart import Quart
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bp.runtime import runtime
@@ -284,6 +284,46 @@ async def test_a_locked_availability_check_waits_for_the_other_checkout(
         )
         await first.commit()
         assert await asyncio.wait_for(waiting, 5) == {last_seat.id: 0}
+        await second.rollback()
+
+
+async def test_a_shopper_adding_to_a_cart_does_not_wait_for_a_checkout_counting_places(
+    app: Quart, db: AsyncSession
+) -> None:
+    page = await f.page(db)
+    cal = await f.calendar(db, page)
+    event = await f.event(db, cal)
+    seats = await f.ticket_type(db, event, capacity=10)
+    session = await f.slot(db, cal, capacity=10)
+    maker = runtime(app).databases.sessionmaker
+    async with maker() as checkout, maker() as shopper:
+        # A checkout of the event, between counting its places and committing.
+        assert await calendar.checkout_availability(
+            checkout, slot_ids=[session.id], ticket_type_ids=[seats.id]
+        ) == ({session.id: 10}, {seats.id: 10})
+        await shopper.execute(text("SET LOCAL lock_timeout = '2s'"))
+
+        added = await calendar.add_pending_tickets(
+            shopper, user_id=2, ticket_type_id=seats.id, count=2
+        )
+        await f.slot_booking(shopper, session, user_id=2)
+
+        assert added == 2
+        # What goes in a cart takes no place: the checkout's count stands.
+        assert await calendar.ticket_availability(checkout, ticket_type_ids=[seats.id]) == {
+            seats.id: 10
+        }
+        await checkout.commit()
+    # And a checkout still queues behind another checkout of the same places.
+    async with maker() as first, maker() as second:
+        await calendar.checkout_availability(first, slot_ids=[session.id], ticket_type_ids=[])
+        waiting = asyncio.create_task(
+            calendar.checkout_availability(second, slot_ids=[session.id], ticket_type_ids=[])
+        )
+        await asyncio.sleep(0.3)
+        assert not waiting.done()
+        await first.commit()
+        assert await asyncio.wait_for(waiting, 5) == ({session.id: 10}, {})
         await second.rollback()
 
 
