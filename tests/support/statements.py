@@ -58,6 +58,20 @@ def counting(app: Quart) -> Iterator[list[str]]:
 
 
 @contextmanager
+def with_transactions(app: Quart) -> Iterator[list[str]]:
+    """What `counting` sees, with each BEGIN, COMMIT and ROLLBACK where it was sent: to tell
+    which statements one transaction ran."""
+    with counting(app) as statements:
+
+        def record_control(query: Any) -> None:
+            if query.query.lstrip().upper().startswith(("BEGIN", "COMMIT", "ROLLBACK")):
+                statements.append(query.query.strip().rstrip(";").upper())
+
+        with driver_queries(app, record_control):
+            yield statements
+
+
+@contextmanager
 def transactions_begun(app: Quart) -> Iterator[list[str]]:
     """Every BEGIN the app's connections send inside the block (a read alone in autocommit
     sends none)."""

@@ -169,7 +169,7 @@ _Deactivated = dict[str, str | None]
 
 @dataclass(frozen=True)
 class _Validated:
-    """A cart that can be ordered: its merchant, its order lines and their total."""
+    """A cart to be ordered: its merchant, its order lines and their total."""
 
     account: MerchantAccount
     items: list[NewLine]
@@ -341,14 +341,18 @@ async def _order_transaction(
         if overlapping:
             # Their bookings and tickets are back in the cart: this order takes them.
             cart = await _read_cart(session, identity=identity, page_id=page_id, domains=domains)
-        validated = await _validate(
-            session, page=page, settings=settings, domains=domains, cart=cart
-        )
-        if blocked:
-            await session.rollback()
-            return _DeactivateFirst(blocked)
+        validated = await _priced(session, page=page, settings=settings, domains=domains, cart=cart)
         held_since = _held_since(overlapping)
-        if held_since is not None and _hold_over(held_since, settings):
+        hold_over = held_since is not None and _hold_over(held_since, settings)
+        if blocked or hold_over or validated.amount <= 0:
+            # None of these makes an order: the shopper is told what the checks find, in
+            # their order (places, something to pay, a live checkout, the hold).
+            await _check_places(session, settings=settings, domains=domains, cart=cart)
+            if validated.amount <= 0:
+                raise BadRequest(ErrorCode.NOTHING_TO_PAY)
+            if blocked:
+                await session.rollback()
+                return _DeactivateFirst(blocked)
             # The claims were held as long as an order may: released, they are anyone's, and
             # checking out again is a new order like any other.
             await session.commit()
@@ -520,7 +524,7 @@ async def _gone_product_titles(
     return titles
 
 
-async def _validate(
+async def _priced(
     session: AsyncSession,
     *,
     page: PageDTO | None,
@@ -528,12 +532,23 @@ async def _validate(
     domains: DomainServices,
     cart: _Cart,
 ) -> _Validated:
-    """Check that the cart can be ordered now: not empty, one merchant, places and tickets
-    left, something to pay. Raises what the shopper is told otherwise."""
+    """The cart's merchant, order lines and total, when it is not empty and has one merchant.
+    Raises what the shopper is told otherwise; places and the total are checked by the
+    caller (`_check_places`, then something to pay)."""
     if cart.is_empty:
         raise BadRequest(ErrorCode.CART_ITEMS_GONE if cart.notices else ErrorCode.CART_EMPTY)
     account = await _merchant(session, page=page, cart=cart, settings=settings, domains=domains)
-    # Slots before ticket types, the order settlement locks them in too.
+    items = _order_items(cart)
+    return _Validated(account=account, items=items, amount=total(item.line_total for item in items))
+
+
+async def _check_places(
+    session: AsyncSession, *, settings: Settings, domains: DomainServices, cart: _Cart
+) -> None:
+    """Whether the cart's bookings and tickets still fit their slots and ticket types, counted
+    under the slots' and types' locks, which the transaction then holds until it ends: every
+    other checkout and settlement of those places waits for it, so the caller takes them as
+    late as it can. Slots before ticket types, the order settlement locks them in too."""
     slots_left, types_left = await domains.calendar.checkout_availability(
         session,
         slot_ids=sorted(slots_wanted(cart.entries)),
@@ -541,11 +556,6 @@ async def _validate(
     )
     check_booking_capacity(entries=cart.entries, left=slots_left, settings=settings)
     check_ticket_capacity(tickets=cart.tickets, left=types_left, settings=settings)
-    items = _order_items(cart)
-    amount = total(item.line_total for item in items)
-    if amount <= 0:
-        raise BadRequest(ErrorCode.NOTHING_TO_PAY)
-    return _Validated(account=account, items=items, amount=amount)
 
 
 async def _create_order(
@@ -582,6 +592,16 @@ async def _create_order(
         hold_started_at=held_since,
         lines=items,
     )
+    await emit_order_event(
+        session,
+        settings=settings,
+        order=order,
+        items=order.items,
+        event_type=ORDER_CREATED,
+        activity_type="Create",
+    )
+    # Last, the places: from their locks to the commit, only their count and the claims.
+    await _check_places(session, settings=settings, domains=domains, cart=cart)
     if cart.entries or cart.tickets:
         claimed = await domains.calendar.claim_for_order(
             session,
@@ -592,14 +612,6 @@ async def _create_order(
         )
         if claimed != (len(cart.entries), len(cart.tickets)):
             raise CartChanged()
-    await emit_order_event(
-        session,
-        settings=settings,
-        order=order,
-        items=order.items,
-        event_type=ORDER_CREATED,
-        activity_type="Create",
-    )
     assert order.sumup_reference is not None
     first_checkout = HostedCheckoutRequest(
         credentials=account.credentials,

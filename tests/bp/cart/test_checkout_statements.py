@@ -15,7 +15,7 @@ from tests.support import factories as f
 from tests.support.checkout import SITE_MERCHANT, all_orders, payments_config, post_checkout
 from tests.support.http import sign_in
 from tests.support.standin import StandinControl
-from tests.support.statements import counting
+from tests.support.statements import counting, with_transactions
 
 # The issue's bound for one checkout POST (the SumUp call included), whatever the cart holds.
 CHECKOUT_STATEMENTS = 15
@@ -125,3 +125,37 @@ async def test_the_paid_return_page_reads_the_order_with_its_lines_in_one_statem
     assert page.count('data-testid="summary-ticket-group"') == 3
     assert "Your 3 bookings and 3 tickets are confirmed." in page
     assert len(statements) <= RETURN_PAGE_STATEMENTS, "\n".join(statements)
+
+
+async def test_a_checkout_holds_its_places_only_for_their_count_and_its_claims(
+    app: Quart, db: AsyncSession
+) -> None:
+    # Every other checkout and settlement of an event waits while one holds its ticket types'
+    # and slots' locks: from them to the commit, nothing but their count and the claims.
+    slug = await fill(db, user_id=1, size=3)
+    client = app.test_client()
+    await sign_in(app, client, 1)
+
+    with with_transactions(app) as sent:
+        response = await post_checkout(app, client, slug)
+
+    assert response.status_code == 303, await response.get_data(as_text=True)
+    locked = next(n for n, text in enumerate(sent) if PLACES_LOCK in text)
+    held = sent[locked : sent.index("COMMIT", locked)]
+    assert "INSERT INTO orders" not in "\n".join(sent[locked:])
+    assert [kind_of(text) for text in held] == ["lock", "count", "claim"], "\n".join(held)
+
+
+PLACES_LOCK = "FOR NO KEY UPDATE"
+
+
+def kind_of(statement: str) -> str:
+    """What a statement of the checkout does, in a word or three."""
+    text = " ".join(statement.split())
+    if PLACES_LOCK in text:
+        return "lock"
+    if ".capacity, count(" in text:
+        return "count"
+    if text.startswith("WITH claimed_entries AS (UPDATE calendar_entries"):
+        return "claim"
+    return text[:80]
