@@ -99,14 +99,18 @@ def install_openapi(app: Quart, *, title: str, version: str, description: str) -
 
 
 def _answer_responses_as_they_are(app: Quart) -> None:
-    """A view's Response goes out as it is, as quart-schema would send it after looking for
-    models in it (six config lookups and two searches per request): most answers of the
-    service (pages, fragments, redirects) are Responses already."""
+    """A view's Response goes out as it is, and a page's HTML as Quart makes a response of a
+    string, as quart-schema would send them after looking for models in them (six config
+    lookups and two searches per request): most answers of the service are pages, fragments
+    and redirects."""
     converting = app.make_response
+    response_class = app.response_class
 
     async def make_response(result: Any) -> Any:
         if isinstance(result, (Response, WerkzeugResponse)):
             return result
+        if type(result) is str:
+            return response_class(result)
         return await converting(result)
 
     app.make_response = make_response  # type: ignore[method-assign]

@@ -214,3 +214,19 @@ async def test_live_answers_of_every_operation_conform_to_the_document(
         ("get", "/internal/fragments/waiting-order"): {200, 400, 401},
         ("get", "/internal/fragments/account-nav-item"): {200, 400, 401},
     }
+
+
+@pytest.mark.parametrize(
+    "answer",
+    ["<p>Your cart</p>", "", ("<p>Gone</p>", 410), {"count": 2}, ("Moved", 302, {"Location": "/"})],
+)
+async def test_a_views_answer_becomes_the_response_quart_would_make_of_it(
+    app: Quart, answer: Any
+) -> None:
+    async with app.test_request_context("/"):
+        made = await app.make_response(answer)
+        quarts = await Quart.make_response(app, answer)
+
+    assert made.status_code == quarts.status_code
+    assert list(made.headers.items()) == list(quarts.headers.items())
+    assert await made.get_data() == await quarts.get_data()
