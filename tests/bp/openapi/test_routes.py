@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from openapi_schema_validator import OAS31Validator
 from openapi_spec_validator import validate as validate_document
-from quart import Quart
+from quart import Quart, Response
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -227,6 +227,7 @@ async def test_a_views_answer_becomes_the_response_quart_would_make_of_it(
         made = await app.make_response(answer)
         quarts = await Quart.make_response(app, answer)
 
+    assert isinstance(made, Response) and isinstance(quarts, Response)
     assert made.status_code == quarts.status_code
     assert list(made.headers.items()) == list(quarts.headers.items())
     assert await made.get_data() == await quarts.get_data()
