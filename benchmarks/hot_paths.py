@@ -750,7 +750,9 @@ PART_NOTES = {
     "and read after one checkout POST, then one webhook delivery, then one view of the paid "
     "return page. Transaction control (BEGIN/COMMIT/ROLLBACK) is counted apart; a pool "
     "pre-ping shows there as BEGIN + ROLLBACK around an empty statement, which "
-    "pg_stat_statements does not list.",
+    "pg_stat_statements does not list. So are asyncpg's lookups of a type it meets for the "
+    "first time on a connection (with JIT switched off around them): once per connection and "
+    "type, as the tests' statement counts leave them out.",
     "memory": "Memory: VmRSS of the one Hypercorn worker process (/proc/<pid>/status), at "
     "start and after each stretch of a mixed wrk load (40% cart-mini, 15% summary, 15% page "
     "cart, 10% overview, 12% add-to-cart, 8% set-quantity); flat when, after the first 50,000 "

@@ -278,7 +278,8 @@ def _statements(report: Report) -> list[str]:
 
     def cell(count: StatementCount) -> str:
         pings = f", {count.pings} pings" if count.pings else ""
-        return f"{count.work} (+ {count.control} BEGIN/COMMIT/ROLLBACK{pings})"
+        driver = f", {count.driver} driver type lookups" if count.driver else ""
+        return f"{count.work} (+ {count.control} BEGIN/COMMIT/ROLLBACK{pings}{driver})"
 
     worst = max(case.checkout.work for case in report.statements)
     lines = [

@@ -13,6 +13,14 @@ import asyncpg
 
 CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE", "SET", "SHOW", "DISCARD")
 PINGS = ("SELECT 1", "SELECT $1", ";")
+# asyncpg's lookup of a type it meets for the first time on a connection (an array, a row),
+# with JIT switched off around it: once per connection and type, not work of the checkout
+# (tests/support/statements.py leaves them out too).
+DRIVER_LOOKUPS = (
+    "WITH RECURSIVE TYPEINFO_TREE",
+    "SELECT CURRENT_SETTING('JIT')",
+    "SELECT SET_CONFIG('JIT'",
+)
 # The counters of this module's own reads and resets.
 OWN_MARK = "pg_stat_statements"
 
@@ -24,11 +32,12 @@ class StatementCount:
     work: int
     control: int
     pings: int
+    driver: int = 0
     by_text: list[tuple[int, str]] = field(default_factory=list)
 
     @property
     def total(self) -> int:
-        return self.work + self.control + self.pings
+        return self.work + self.control + self.pings + self.driver
 
 
 async def statements_available(connection: asyncpg.Connection) -> str | None:
@@ -58,6 +67,8 @@ def kind_of(query: str) -> str:
         return "ping"
     if text.split(" ", 1)[0] in CONTROL:
         return "control"
+    if text.startswith(DRIVER_LOOKUPS):
+        return "driver"
     return "work"
 
 
@@ -68,7 +79,7 @@ async def read(connection: asyncpg.Connection) -> StatementCount:
         "WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) "
         "ORDER BY calls DESC, query"
     )
-    totals = {"work": 0, "control": 0, "ping": 0}
+    totals = {"work": 0, "control": 0, "ping": 0, "driver": 0}
     by_text: list[tuple[int, str]] = []
     for row in rows:
         query, calls = str(row["query"]), int(row["calls"])
@@ -76,4 +87,6 @@ async def read(connection: asyncpg.Connection) -> StatementCount:
             continue
         totals[kind_of(query)] += calls
         by_text.append((calls, " ".join(query.split())))
-    return StatementCount(totals["work"], totals["control"], totals["ping"], by_text)
+    return StatementCount(
+        totals["work"], totals["control"], totals["ping"], totals["driver"], by_text
+    )
