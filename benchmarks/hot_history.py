@@ -384,10 +384,11 @@ its paths.
   the render about 380 µs; the rest is what every page carries.
 - **add-to-cart and set-quantity (≥ 0.35 and ≥ 0.40; 0.25 and 0.20 in the run above).** An
   add is one statement since step 28, the session's read, the limit's script, the form's
-  CSRF check and the render of the toast, the badge and a fresh add form; at half its maximum its p99
-  was 7.9 ms (< 25 ms, met). set-quantity answers with the re-rendered page cart (a writer's
-  cart grows through the run: 30 to 50 KB), so it costs what the page cart costs, plus the
-  change: at 0.40 of bare Quart it would have to cost less than the page cart alone does.
+  CSRF check and the render of the toast, the badge and a fresh add form; at half its
+  maximum its p99 was 7.9 ms (< 25 ms, met). set-quantity answers with the re-rendered page
+  cart (a writer's cart grows through the run: 30 to 50 KB), so it costs what the page cart
+  costs, plus the change: at 0.40 of bare Quart it would have to cost less than the page
+  cart alone does.
 - **Paid orders of one event's tickets (3,000 a minute; 2,276 in the run above, 1,203 in the
   previous round's full run; mixed carts 1,728, ≥ 1,000 met).** Every checkout and every
   settlement of the event queues on its ticket type's row. pg_stat_statements in a 10 s run
