@@ -190,12 +190,26 @@ def ticket_to_dto(row: Any) -> TicketDTO:
     )
 
 
-# PLACE_LOCKS: a slot's or a ticket type's row is locked FOR NO KEY UPDATE, not FOR UPDATE, by
-# every checkout and settlement that counts its places, so that they queue on it. A booking or
-# a ticket put in a cart refers to that row, and PostgreSQL checks the reference with a lock
-# that FOR UPDATE would make wait: every shopper adding a ticket to an event's cart waited for
-# the checkouts and settlements of that event in progress. What goes in a cart is pending and
-# takes no place, so it need not wait; everything that takes a place still queues.
+def locked_places(
+    model: type[CalendarSlot] | type[TicketType],
+    ids: Sequence[int],
+    *,
+    with_capacity: bool = False,
+) -> Select[*tuple[Any, ...]]:
+    """The ids (and capacities) of these slots or ticket types, their rows locked in id order
+    for counting their places: every checkout and settlement that counts them queues on them,
+    and two of them locking overlapping rows cannot deadlock.
+
+    FOR NO KEY UPDATE, not FOR UPDATE: a booking or a ticket put in a cart refers to the row,
+    and PostgreSQL checks the reference with a lock that FOR UPDATE would make wait, so every
+    shopper adding a ticket to an event's cart waited for the checkouts and settlements of
+    that event in progress. What goes in a cart is pending and takes no place, so it need not
+    wait; everything that takes a place still queues.
+    """
+    columns = (model.id, model.capacity) if with_capacity else (model.id,)
+    return (
+        select(*columns).where(model.id.in_(ids)).order_by(model.id).with_for_update(key_share=True)
+    )
 
 
 class SqlCalendarService:
@@ -318,20 +332,8 @@ class SqlCalendarService:
                 await self.slot_availability(session, slot_ids=slots, lock=True),
                 await self.ticket_availability(session, ticket_type_ids=types, lock=True),
             )
-        locked_slots = (
-            select(CalendarSlot.id)
-            .where(CalendarSlot.id.in_(slots))
-            .order_by(CalendarSlot.id)
-            .with_for_update(key_share=True)  # FOR NO KEY UPDATE: see PLACE_LOCKS
-            .cte("locked_slots")
-        )
-        locked_types = (
-            select(TicketType.id)
-            .where(TicketType.id.in_(types))
-            .order_by(TicketType.id)
-            .with_for_update(key_share=True)  # FOR NO KEY UPDATE: see PLACE_LOCKS
-            .cte("locked_types")
-        )
+        locked_slots = locked_places(CalendarSlot, slots).cte("locked_slots")
+        locked_types = locked_places(TicketType, types).cte("locked_types")
         # The target list is evaluated in order: the slots are locked first.
         await session.execute(
             select(
@@ -381,10 +383,7 @@ class SqlCalendarService:
         capacities: dict[int, int | None] = {}
         if slot_ids:
             locked = await session.execute(
-                select(CalendarSlot.id, CalendarSlot.capacity)
-                .where(CalendarSlot.id.in_(slot_ids))
-                .order_by(CalendarSlot.id)
-                .with_for_update(key_share=True)  # FOR NO KEY UPDATE: see PLACE_LOCKS
+                locked_places(CalendarSlot, slot_ids, with_capacity=True)
             )
             capacities = {slot_id: capacity for slot_id, capacity in locked}
         # Read after the locks: a concurrent settlement of this same order has committed by now.
@@ -453,13 +452,7 @@ class SqlCalendarService:
         if not wanted:
             return {}
         if lock:
-            # Id order, so that two transactions locking overlapping slots cannot deadlock.
-            await session.execute(
-                select(CalendarSlot.id)
-                .where(CalendarSlot.id.in_(wanted))
-                .order_by(CalendarSlot.id)
-                .with_for_update(key_share=True)  # FOR NO KEY UPDATE: see PLACE_LOCKS
-            )
+            await session.execute(locked_places(CalendarSlot, wanted))
         booked = func.count(CalendarEntry.id).filter(CalendarEntry.state.in_(BOOKED_ENTRY_STATES))
         rows = await session.execute(
             select(CalendarSlot.id, CalendarSlot.capacity, booked)
@@ -496,12 +489,7 @@ class SqlCalendarService:
         )
         capacities: dict[int, int | None] = {}
         if type_ids:
-            locked = await session.execute(
-                select(TicketType.id, TicketType.capacity)
-                .where(TicketType.id.in_(type_ids))
-                .order_by(TicketType.id)
-                .with_for_update(key_share=True)  # FOR NO KEY UPDATE: see PLACE_LOCKS
-            )
+            locked = await session.execute(locked_places(TicketType, type_ids, with_capacity=True))
             capacities = {type_id: capacity for type_id, capacity in locked}
         # Read after the locks: a concurrent settlement of this same order has committed by now.
         reserved = (
@@ -699,13 +687,7 @@ class SqlCalendarService:
         if not wanted:
             return {}
         if lock:
-            # Id order, so that two transactions locking overlapping types cannot deadlock.
-            await session.execute(
-                select(TicketType.id)
-                .where(TicketType.id.in_(wanted))
-                .order_by(TicketType.id)
-                .with_for_update(key_share=True)  # FOR NO KEY UPDATE: see PLACE_LOCKS
-            )
+            await session.execute(locked_places(TicketType, wanted))
         sold = func.count(Ticket.id).filter(Ticket.state.in_(SOLD_TICKET_STATES))
         rows = await session.execute(
             select(TicketType.id, TicketType.capacity, sold)
