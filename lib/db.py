@@ -170,19 +170,18 @@ _PLACEHOLDER = re.compile(r"\$(\d+)")
 def _written(bind: BindParameter[Any]) -> str | None:
     """A literal of the statement as SQL text (its cast follows it in the compiled text), or
     None to keep it a parameter: a named value (which a caller may give), a value computed at
-    execution, or a type written out here cannot be trusted to spell."""
+    execution, or a value this cannot be trusted to spell."""
     if not bind.unique or bind.callable is not None or bind.value is None:
         return None
     value = bind.value
     processor = bind.type._cached_bind_processor(_DIALECT)
     if processor is not None:
         value = processor(value)
-    if isinstance(value, list | tuple):
-        items = [_scalar(item) for item in value]
-        if any(item is None for item in items):
-            return None
-        return f"ARRAY[{','.join(item for item in items if item is not None)}]"
-    return _scalar(value)
+    if not isinstance(value, list | tuple):
+        return _scalar(value)
+    items = [_scalar(item) for item in value]
+    spelled = [item for item in items if item is not None]
+    return f"ARRAY[{','.join(spelled)}]" if len(spelled) == len(items) else None
 
 
 def _scalar(value: object) -> str | None:

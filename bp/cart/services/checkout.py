@@ -168,7 +168,7 @@ _Deactivated = dict[str, str | None]
 
 
 @dataclass(frozen=True)
-class _Validated:
+class _Priced:
     """A cart to be ordered: its merchant, its order lines and their total."""
 
     account: MerchantAccount
@@ -341,14 +341,14 @@ async def _order_transaction(
         if overlapping:
             # Their bookings and tickets are back in the cart: this order takes them.
             cart = await _read_cart(session, identity=identity, page_id=page_id, domains=domains)
-        validated = await _priced(session, page=page, settings=settings, domains=domains, cart=cart)
+        priced = await _priced(session, page=page, settings=settings, domains=domains, cart=cart)
         held_since = _held_since(overlapping)
         hold_over = held_since is not None and _hold_over(held_since, settings)
-        if blocked or hold_over or validated.amount <= 0:
+        if blocked or hold_over or priced.amount <= 0:
             # None of these makes an order: the shopper is told what the checks find, in
             # their order (places, something to pay, a live checkout, the hold).
             await _check_places(session, settings=settings, domains=domains, cart=cart)
-            if validated.amount <= 0:
+            if priced.amount <= 0:
                 raise BadRequest(ErrorCode.NOTHING_TO_PAY)
             if blocked:
                 await session.rollback()
@@ -367,7 +367,7 @@ async def _order_transaction(
             settings=settings,
             domains=domains,
             cart=cart,
-            validated=validated,
+            priced=priced,
             held_since=held_since,
             email=email,
         )
@@ -531,7 +531,7 @@ async def _priced(
     settings: Settings,
     domains: DomainServices,
     cart: _Cart,
-) -> _Validated:
+) -> _Priced:
     """The cart's merchant, order lines and total, when it is not empty and has one merchant.
     Raises what the shopper is told otherwise; places and the total are checked by the
     caller (`_check_places`, then something to pay)."""
@@ -539,7 +539,7 @@ async def _priced(
         raise BadRequest(ErrorCode.CART_ITEMS_GONE if cart.notices else ErrorCode.CART_EMPTY)
     account = await _merchant(session, page=page, cart=cart, settings=settings, domains=domains)
     items = _order_items(cart)
-    return _Validated(account=account, items=items, amount=total(item.line_total for item in items))
+    return _Priced(account=account, items=items, amount=total(item.line_total for item in items))
 
 
 async def _check_places(
@@ -566,14 +566,14 @@ async def _create_order(
     settings: Settings,
     domains: DomainServices,
     cart: _Cart,
-    validated: _Validated,
+    priced: _Priced,
     email: str | None,
     held_since: datetime | None = None,
 ) -> tuple[int, HostedCheckoutRequest]:
     """The order, its items at database prices, its claims and its event (not committed);
     and what SumUp is to be asked for its first hosted checkout. `held_since` is when the
     claims it takes over from the orders it replaces were first held."""
-    account, items, amount = validated.account, validated.items, validated.amount
+    account, items, amount = priced.account, priced.items, priced.amount
     order_id = await next_order_id(session)
     scope = page.title if page is not None else "Rose Ash Coop"
     order = await insert_order(
