@@ -322,7 +322,7 @@ from quick runs of all paths (8 s each) on a quieter machine.
    with it (0.39 → 0.70 of bare Quart). Setting `plan_cache_mode` for every connection
    instead was tried and dropped: the staff's title search took 297 ms where it took 19.
 33. **A shopper adding a ticket or a booking no longer waits for the event's checkouts**
-   (`services/sql/calendar_impl.py`, PLACE_LOCKS). Checkouts and settlements lock the slot's
+   (`services/sql/calendar_impl.locked_places`). Checkouts and settlements lock the slot's
    or ticket type's row FOR NO KEY UPDATE, not FOR UPDATE: a new pending ticket or booking
    refers to that row, and the key-share lock PostgreSQL takes to check the reference waited
    for every checkout and settlement of the event in progress (a ticket's insert 304 ms on
