@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -96,6 +96,19 @@ async def emit_event(
     if written is None:
         log.info("event %s for %s already in the outbox", event_type, object_id)
     return written is not None
+
+
+async def withdraw_event(session: AsyncSession, *, event_type: str, object_id: str) -> bool:
+    """Take back an event the caller's transaction wrote and has not committed (the relay
+    never saw it), to write it again as it turned out; False when there is none."""
+    result: Any = await session.execute(
+        delete(OutboxEvent).where(
+            OutboxEvent.event_type == event_type,
+            OutboxEvent.object_id == object_id,
+            OutboxEvent.delivered_at.is_(None),
+        )
+    )
+    return bool(result.rowcount)
 
 
 @dataclass(frozen=True)

@@ -131,6 +131,8 @@ class TicketConfirmation:
     confirmed: int = 0
     # Tickets that would have sold beyond their type's capacity: the order needs a refund.
     oversold: list[TicketDTO] = field(default_factory=list)
+    # The order's tickets paid for after it (confirmed now or before), by id: what it delivered.
+    paid: frozenset[int] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)

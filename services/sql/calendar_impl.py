@@ -7,8 +7,8 @@ the cart's and the events domain's rows together.
 from __future__ import annotations
 
 import secrets
-from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -20,6 +20,7 @@ from sqlalchemy import (
     String,
     any_,
     bindparam,
+    case,
     func,
     insert,
     literal,
@@ -30,6 +31,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from lib.db import Query, execute_alone
 from lib.money import ZERO, cents
@@ -192,7 +194,7 @@ def ticket_to_dto(row: Any) -> TicketDTO:
 
 def locked_places(
     model: type[CalendarSlot] | type[TicketType],
-    ids: Sequence[int],
+    ids: Sequence[int] | Select[Any],
     *,
     with_capacity: bool = False,
 ) -> Select[*tuple[Any, ...]]:
@@ -210,6 +212,99 @@ def locked_places(
     return (
         select(*columns).where(model.id.in_(ids)).order_by(model.id).with_for_update(key_share=True)
     )
+
+
+# An order's confirmation on payment, for its bookings (ordered → confirmed, per slot) and its
+# tickets (reserved → confirmed, per ticket type): which places to lock, then, once they are
+# held, one statement that confirms the order's claims of each place in id order while places
+# are left (those other orders paid for counted; no capacity, no limit). The others stay as
+# they were. It answers every booking or ticket of the order with whether it confirmed it and
+# its state after it. (The order's id is not bound as `order_id`: in an UPDATE that name
+# would set the column.)
+_SETTLED = bindparam("settled_order_id", type_=BigInteger)
+
+
+@dataclass(frozen=True)
+class _Confirmation:
+    place: type[CalendarSlot] | type[TicketType]
+    places: Select[Any]
+    confirm: Select[Any]
+
+
+def _confirmation(
+    model: type[CalendarEntry] | type[Ticket],
+    place: type[CalendarSlot] | type[TicketType],
+    place_id: InstrumentedAttribute[int | None],
+    *,
+    claimed: str,
+    paid: Sequence[str],
+) -> _Confirmation:
+    mine = (model.order_id == _SETTLED, model.state == claimed)
+    claims = (
+        select(model.id, place_id.label("place_id")).where(*mine).with_for_update().cte("claims")
+    )
+    ranked = select(
+        claims.c.id,
+        claims.c.place_id,
+        func.row_number().over(partition_by=claims.c.place_id, order_by=claims.c.id).label("n"),
+    ).cte("ranked")
+    taken = (
+        select(place_id.label("place_id"), func.count().label("taken"))
+        .where(
+            place_id.in_(select(claims.c.place_id)),
+            model.state.in_(paid),
+            or_(model.order_id.is_(None), model.order_id != _SETTLED),
+        )
+        .group_by(place_id)
+        .cte("taken")
+    )
+    fitting = (
+        select(ranked.c.id)
+        .outerjoin(place, place.id == ranked.c.place_id)
+        .outerjoin(taken, taken.c.place_id == ranked.c.place_id)
+        .where(
+            or_(
+                place.capacity.is_(None),
+                func.coalesce(taken.c.taken, 0) + ranked.c.n <= place.capacity,
+            )
+        )
+    )
+    confirmed = (
+        update(model)
+        .where(model.id.in_(fitting), model.state == claimed)
+        .values(state="confirmed")
+        .returning(model.id)
+        .cte("confirmed")
+    )
+    now_confirmed = confirmed.c.id.is_not(None)
+    return _Confirmation(
+        place=place,
+        places=select(place_id).where(*mine),
+        confirm=select(
+            model.id, now_confirmed, case((now_confirmed, literal("confirmed")), else_=model.state)
+        )
+        .outerjoin(confirmed, confirmed.c.id == model.id)
+        .where(model.order_id == _SETTLED)
+        .order_by(model.id),
+    )
+
+
+_CONFIRM_ENTRIES = _confirmation(
+    CalendarEntry, CalendarSlot, CalendarEntry.slot_id, claimed="ordered", paid=("confirmed",)
+)
+_CONFIRM_TICKETS = _confirmation(
+    Ticket, TicketType, Ticket.ticket_type_id, claimed="reserved", paid=PAID_TICKET_STATES
+)
+
+
+async def _confirm(session: AsyncSession, confirmation: _Confirmation, order_id: int) -> list[Any]:
+    """The order's places locked, then its claims confirmed (each a statement: the second
+    begins after the locks are held, so it sees every confirmation committed under them, and
+    every other checkout and settlement of those places waits no longer than it and the
+    commit). Every booking or ticket of the order: (id, confirmed now, state after)."""
+    params = {"settled_order_id": order_id}
+    await session.execute(locked_places(confirmation.place, confirmation.places), params)
+    return list((await session.execute(confirmation.confirm, params)).all())
 
 
 class SqlCalendarService:
@@ -367,67 +462,8 @@ class SqlCalendarService:
         deadlock), then the paid bookings of other orders are counted and this order's
         bookings confirmed up to the places left. Those that do not fit stay ordered.
         """
-        slot_ids = sorted(
-            {
-                slot_id
-                for slot_id in await session.scalars(
-                    select(CalendarEntry.slot_id).where(
-                        CalendarEntry.order_id == order_id,
-                        CalendarEntry.state == "ordered",
-                        CalendarEntry.slot_id.is_not(None),
-                    )
-                )
-                if slot_id is not None
-            }
-        )
-        capacities: dict[int, int | None] = {}
-        if slot_ids:
-            locked = await session.execute(
-                locked_places(CalendarSlot, slot_ids, with_capacity=True)
-            )
-            capacities = {slot_id: capacity for slot_id, capacity in locked}
-        # Read after the locks: a concurrent settlement of this same order has committed by now.
-        ordered = (
-            await session.execute(
-                select(CalendarEntry.id, CalendarEntry.slot_id)
-                .where(CalendarEntry.order_id == order_id, CalendarEntry.state == "ordered")
-                .order_by(CalendarEntry.id)
-                .with_for_update()
-            )
-        ).all()
-        if not ordered:
-            return 0
-        booked: dict[int, int] = {}
-        limited = [slot_id for slot_id, capacity in capacities.items() if capacity is not None]
-        if limited:
-            counted = await session.execute(
-                select(CalendarEntry.slot_id, func.count())
-                .where(
-                    CalendarEntry.slot_id.in_(limited),
-                    CalendarEntry.state == "confirmed",
-                    or_(CalendarEntry.order_id.is_(None), CalendarEntry.order_id != order_id),
-                )
-                .group_by(CalendarEntry.slot_id)
-            )
-            booked = {slot_id: count for slot_id, count in counted if slot_id is not None}
-        confirm: list[int] = []
-        taken: dict[int, int] = defaultdict(int)
-        for entry_id, slot_id in ordered:
-            capacity = capacities.get(slot_id) if slot_id is not None else None
-            if slot_id is None or capacity is None:
-                confirm.append(entry_id)
-            elif booked.get(slot_id, 0) + taken[slot_id] < capacity:
-                taken[slot_id] += 1
-                confirm.append(entry_id)
-        if not confirm:
-            return 0
-        return await _update(
-            session,
-            CalendarEntry,
-            CalendarEntry.id.in_(confirm),
-            CalendarEntry.state == "ordered",
-            state="confirmed",
-        )
+        rows = await _confirm(session, _CONFIRM_ENTRIES, order_id)
+        return sum(1 for row in rows if row[1])
 
     async def cancel_entries_for_order(
         self, session: AsyncSession, *, order_id: int, entry_ids: Sequence[int]
@@ -474,74 +510,17 @@ class SqlCalendarService:
         the paid tickets of other orders are counted and this order's tickets confirmed up to
         the capacity left. The tickets that do not fit stay reserved and are returned.
         """
-        type_ids = sorted(
-            {
-                type_id
-                for type_id in await session.scalars(
-                    select(Ticket.ticket_type_id).where(
-                        Ticket.order_id == order_id,
-                        Ticket.state == "reserved",
-                        Ticket.ticket_type_id.is_not(None),
-                    )
-                )
-                if type_id is not None
-            }
-        )
-        capacities: dict[int, int | None] = {}
-        if type_ids:
-            locked = await session.execute(locked_places(TicketType, type_ids, with_capacity=True))
-            capacities = {type_id: capacity for type_id, capacity in locked}
-        # Read after the locks: a concurrent settlement of this same order has committed by now.
-        reserved = (
-            await session.execute(
-                select(Ticket.id, Ticket.ticket_type_id)
-                .where(Ticket.order_id == order_id, Ticket.state == "reserved")
-                .order_by(Ticket.id)
-                .with_for_update()
-            )
-        ).all()
-        if not reserved:
-            return TicketConfirmation()
-        sold: dict[int, int] = {}
-        limited = [type_id for type_id, capacity in capacities.items() if capacity is not None]
-        if limited:
-            counted = await session.execute(
-                select(Ticket.ticket_type_id, func.count())
-                .where(
-                    Ticket.ticket_type_id.in_(limited),
-                    Ticket.state.in_(PAID_TICKET_STATES),
-                    or_(Ticket.order_id.is_(None), Ticket.order_id != order_id),
-                )
-                .group_by(Ticket.ticket_type_id)
-            )
-            sold = {type_id: count for type_id, count in counted if type_id is not None}
-        confirm: list[int] = []
-        oversold: list[int] = []
-        taken: dict[int, int] = defaultdict(int)
-        for ticket_id, type_id in reserved:
-            capacity = capacities.get(type_id) if type_id is not None else None
-            if type_id is None or capacity is None:
-                confirm.append(ticket_id)
-            elif sold.get(type_id, 0) + taken[type_id] < capacity:
-                taken[type_id] += 1
-                confirm.append(ticket_id)
-            else:
-                oversold.append(ticket_id)
-        if confirm:
-            await _update(
-                session,
-                Ticket,
-                Ticket.id.in_(confirm),
-                Ticket.state == "reserved",
-                state="confirmed",
-            )
+        rows = await _confirm(session, _CONFIRM_TICKETS, order_id)
+        paid = frozenset(row[0] for row in rows if row[2] in PAID_TICKET_STATES)
+        confirmed = sum(1 for row in rows if row[1])
+        oversold = [row[0] for row in rows if row[2] == "reserved"]
         oversold_dtos: list[TicketDTO] = []
         if oversold:
-            rows = await session.execute(
+            found = await session.execute(
                 ticket_select().where(Ticket.id.in_(oversold)).order_by(Ticket.id)
             )
-            oversold_dtos = [ticket_to_dto(row) for row in rows]
-        return TicketConfirmation(confirmed=len(confirm), oversold=oversold_dtos)
+            oversold_dtos = [ticket_to_dto(row) for row in found]
+        return TicketConfirmation(confirmed=confirmed, oversold=oversold_dtos, paid=paid)
 
     async def release_claims_for_order(self, session: AsyncSession, *, order_id: int) -> int:
         """ordered/reserved → pending (back in the owner's cart); returns how many."""

@@ -27,7 +27,9 @@ from lib.db import rolled_back_on_error
 from lib.localtime import format_local_datetime
 from lib.money import format_money, total
 from models import CLOSED_STATUSES, Order
+from services.contracts.dtos import TicketConfirmation
 from services.contracts.ownership import owner_of
+from services.events import withdraw_event
 from services.registry import DomainServices
 from services.sumup import CheckoutStatus, SumUpCheckout
 
@@ -111,11 +113,18 @@ async def fulfil_payment(
         if previous in CLOSED_STATUSES:
             # The payment raced the expiry: take back what is still free; the rest is refunded.
             await _reclaim(session, order=order, items=items, domains=domains)
+        await clear_cart_for_order(session, order=order, items=items)
+        # Written before the places are locked, as an order that delivers everything: every
+        # other checkout and settlement of an event waits while one holds its places, so
+        # those are held for their confirmation and the commit alone. Written again below
+        # when something could not be delivered.
+        await _emit_paid(session, order=order, items=items, settings=settings)
         calendar = domains.calendar
         # Slots, then ticket types: the order checkout locks them in, so neither waits on the
-        # other in a circle.
-        await calendar.confirm_entries_for_order(session, order_id=order_id)
+        # other in a circle. An order claims only the bookings and tickets it has lines for.
+        confirmation = TicketConfirmation()
         if any(item.kind == "booking" for item in items):
+            await calendar.confirm_entries_for_order(session, order_id=order_id)
             overbooked = [
                 entry.id
                 for entry in await calendar.entries_for_order(session, order_id=order_id)
@@ -125,28 +134,27 @@ async def fulfil_payment(
                 await calendar.cancel_entries_for_order(
                     session, order_id=order_id, entry_ids=overbooked
                 )
-        confirmation = await calendar.confirm_tickets_for_order(session, order_id=order_id)
+        if any(item.kind == "ticket" for item in items):
+            confirmation = await calendar.confirm_tickets_for_order(session, order_id=order_id)
         if confirmation.oversold:
             await calendar.cancel_tickets_for_order(
                 session, order_id=order_id, ticket_ids=[t.id for t in confirmation.oversold]
             )
         reason = await _undelivered_reason(
-            session, order=order, items=items, settings=settings, domains=domains
+            session,
+            order=order,
+            items=items,
+            settings=settings,
+            domains=domains,
+            paid_tickets=confirmation.paid,
         )
         if reason is not None:
             await session.execute(
                 _FLAG_REFUND, {"order_id": order_id, "reason": reason, "now": datetime.now(UTC)}
             )
             order = replace(order, needs_refund=True, refund_reason=reason)
-        await clear_cart_for_order(session, order=order, items=items)
-        await emit_order_event(
-            session,
-            settings=settings,
-            order=order,
-            items=items,
-            event_type=ORDER_PAID,
-            activity_type="rose:OrderPaid",
-        )
+            await withdraw_event(session, event_type=ORDER_PAID, object_id=str(order_id))
+            await _emit_paid(session, order=order, items=items, settings=settings)
         await session.commit()
     log.info(
         "order %s paid (%s, was %s): transaction %s%s",
@@ -157,6 +165,19 @@ async def fulfil_payment(
         " — NEEDS REFUND: " + (order.refund_reason or "") if order.needs_refund else "",
     )
     return True
+
+
+async def _emit_paid(
+    session: AsyncSession, *, order: OrderRow, items: Sequence[OrderLine], settings: Settings
+) -> None:
+    await emit_order_event(
+        session,
+        settings=settings,
+        order=order,
+        items=items,
+        event_type=ORDER_PAID,
+        activity_type="rose:OrderPaid",
+    )
 
 
 async def _reclaim(
@@ -198,10 +219,14 @@ async def _undelivered_reason(
     items: Sequence[OrderLine],
     settings: Settings,
     domains: DomainServices,
+    paid_tickets: frozenset[int],
 ) -> str | None:
     """Why the order needs a refund: the bookings and tickets it paid for but cannot have;
-    None when it has them all."""
-    missing = await undelivered_items(session, order_id=order.id, items=items, domains=domains)
+    None when it has them all. `paid_tickets`: its tickets paid for, as its confirmation left
+    them."""
+    missing = await undelivered_items(
+        session, order_id=order.id, items=items, domains=domains, paid_tickets=paid_tickets
+    )
     if not missing:
         return None
     amount = total(item.line_total for item in missing)

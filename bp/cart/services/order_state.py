@@ -170,9 +170,16 @@ async def close_order_row(
 
 
 async def undelivered_items(
-    session: AsyncSession, *, order_id: int, items: Sequence[Line], domains: DomainServices
+    session: AsyncSession,
+    *,
+    order_id: int,
+    items: Sequence[Line],
+    domains: DomainServices,
+    paid_tickets: frozenset[int] | None = None,
 ) -> list[Line]:
-    """The order's bookings and tickets that are not confirmed for it (sold out, taken, gone)."""
+    """The order's bookings and tickets that are not confirmed for it (sold out, taken, gone).
+    `paid_tickets`: its tickets paid for, when the caller knows them (its settlement's
+    confirmation), so that they are not read again."""
     booking_ids = {item.ref_id for item in items if item.kind == "booking"}
     ticket_ids = {item.ref_id for item in items if item.kind == "ticket"}
     confirmed_entries: set[int] = set()
@@ -183,7 +190,9 @@ async def undelivered_items(
             for entry in await domains.calendar.entries_for_order(session, order_id=order_id)
             if entry.state == "confirmed"
         }
-    if ticket_ids:
+    if ticket_ids and paid_tickets is not None:
+        confirmed_tickets = set(paid_tickets)
+    elif ticket_ids:
         confirmed_tickets = {
             ticket.id
             for ticket in await domains.calendar.tickets_for_order(session, order_id=order_id)

@@ -32,10 +32,11 @@ def app_config(app_config: dict[str, Any], sumup_standin: str) -> dict[str, Any]
     return payments_config(app_config, sumup_standin)
 
 
-async def fill(db: AsyncSession, *, user_id: int, size: int) -> str:
-    """A page with `size` product lines, `size` slot bookings and `size` tickets of several
-    types (capacities everywhere, so that every check runs); answers the page's slug."""
-    slug = f"bakery-{size}"
+async def fill(db: AsyncSession, *, user_id: int, size: int, bookings: bool = True) -> str:
+    """A page with `size` product lines, `size` slot bookings (unless not `bookings`) and
+    `size` tickets of several types (capacities everywhere, so that every check runs); answers
+    the page's slug."""
+    slug = f"bakery-{size}-{user_id}"
     page = await f.page(db, slug)
     calendar = await f.calendar(db, page)
     event = await f.event(db, calendar)
@@ -43,7 +44,8 @@ async def fill(db: AsyncSession, *, user_id: int, size: int) -> str:
     for n in range(size):
         await f.cart_item(db, await f.product(db, page, f"Loaf {n}"), user_id=user_id)
         slot = await f.slot(db, calendar, capacity=10, days_ahead=1 + n % 4, name=f"Class {n}")
-        await f.slot_booking(db, slot, user_id=user_id)
+        if bookings:
+            await f.slot_booking(db, slot, user_id=user_id)
         await f.ticket(db, types[n % len(types)], user_id=user_id)
     return slug
 
@@ -149,6 +151,41 @@ async def test_a_checkout_holds_its_places_only_for_their_count_and_its_claims(
 PLACES_LOCK = "FOR NO KEY UPDATE"
 
 
+async def test_a_settlement_holds_its_places_only_for_their_confirmation(
+    app: Quart, db: AsyncSession, sumup_standin_control: StandinControl
+) -> None:
+    # As for the checkout: from a settlement's lock of its slots, then of its ticket types, to
+    # the commit, nothing but their confirmations, and for its bookings, what it could not
+    # deliver.
+    for user_id, tickets_only in ((1, True), (2, False)):
+        slug = await fill(db, user_id=user_id, size=3, bookings=not tickets_only)
+        client = app.test_client()
+        await sign_in(app, client, user_id)
+        assert (await post_checkout(app, client, slug)).status_code == 303
+        order = next(o for o in await all_orders(db) if o.user_id == user_id)
+        await sumup_standin_control.pay(str(order.sumup_checkout_id))
+        body = json.dumps({"event_type": "CHECKOUT_STATUS_CHANGED", "id": order.sumup_checkout_id})
+
+        with with_transactions(app) as sent:
+            response = await app.test_client().post(
+                f"/checkout/webhook/{order.id}/",
+                data=body,
+                headers={"Content-Type": "application/json"},
+            )
+
+        assert response.status_code == 204
+        locked = next(n for n, text in enumerate(sent) if PLACES_LOCK in text)
+        held = [kind_of(text) for text in sent[locked : sent.index("COMMIT", locked)]]
+        if tickets_only:
+            assert held == ["lock", "confirm"], "\n".join(sent[locked:])
+        else:
+            assert held == ["lock", "confirm", "bookings", "lock", "confirm", "bookings"], (
+                "\n".join(sent[locked:])
+            )
+        settled = await db.get(Order, order.id, populate_existing=True)
+        assert settled is not None and settled.status == "paid" and not settled.needs_refund
+
+
 def kind_of(statement: str) -> str:
     """What a statement of the checkout does, in a word or three."""
     text = " ".join(statement.split())
@@ -158,4 +195,8 @@ def kind_of(statement: str) -> str:
         return "count"
     if text.startswith("WITH claimed_entries AS (UPDATE calendar_entries"):
         return "claim"
+    if text.startswith("WITH claims AS (SELECT"):
+        return "confirm"
+    if "FROM calendar_entries" in text and text.startswith("SELECT calendar_entries.id"):
+        return "bookings"
     return text[:80]

@@ -211,6 +211,23 @@ async def test_tickets_sold_out_before_payment_are_refunded_not_oversold(
     page = await text(await client.get(f"/checkout/return/{order.id}/"))
     assert 'id="refund-notice"' in page and "£12.00" in page
     assert "sold out" in (await text(await client.get(f"/orders/{order.id}/"))).lower()
+    # Other coop apps read the same: one `order.paid`, saying a refund is due.
+    [paid] = await events_of(db, "order.paid", order.id)
+    assert paid.payload["object"]["needsRefund"] is True
+    assert paid.payload["object"]["status"] == "paid"
+
+
+async def test_an_order_that_delivers_everything_says_no_refund_is_due(
+    app: Quart, client: Any, db: AsyncSession, sumup_standin_control: StandinControl
+) -> None:
+    order = await checked_out(app, client, db)
+    await sumup_standin_control.pay(str(order.sumup_checkout_id))
+
+    await settle(app, db, order.id)
+
+    [paid] = await events_of(db, "order.paid", order.id)
+    assert "needsRefund" not in paid.payload["object"]
+    assert [item["kind"] for item in paid.payload["object"]["items"]].count("ticket") == 1
 
 
 async def test_a_payment_that_raced_the_expiry_is_kept_and_its_bookings_taken_back(
