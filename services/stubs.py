@@ -13,6 +13,7 @@ from services.contracts.dtos import (
     CalendarEntryDTO,
     CancelledPending,
     CartIdentity,
+    EntryConfirmation,
     PageDTO,
     ProductDTO,
     ShopperContact,
@@ -92,8 +93,10 @@ class StubCalendarService:
     ) -> tuple[dict[int, int | None], dict[int, int | None]]:
         return {}, {}
 
-    async def confirm_entries_for_order(self, session: AsyncSession, *, order_id: int) -> int:
-        return 0
+    async def confirm_entries_for_order(
+        self, session: AsyncSession, *, order_id: int
+    ) -> EntryConfirmation:
+        return EntryConfirmation()
 
     async def cancel_entries_for_order(
         self, session: AsyncSession, *, order_id: int, entry_ids: Sequence[int]

@@ -125,6 +125,17 @@ class CancelledPending:
 
 
 @dataclass(frozen=True, slots=True)
+class EntryConfirmation:
+    """Outcome of confirming an order's bookings on payment."""
+
+    confirmed: int = 0
+    # The order's bookings still ordered after it, by id: their slots were full.
+    overbooked: list[int] = field(default_factory=list)
+    # The order's bookings confirmed after it (now or before), by id: what it delivered.
+    booked: frozenset[int] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
 class TicketConfirmation:
     """Outcome of confirming an order's tickets on payment."""
 

@@ -18,6 +18,7 @@ from services.contracts.dtos import (
     CalendarEntryDTO,
     CancelledPending,
     CartIdentity,
+    EntryConfirmation,
     PageDTO,
     ProductDTO,
     ShopperContact,
@@ -99,10 +100,12 @@ class CalendarService(Protocol):
         locked before the ticket types (as settlement locks them), each in id order."""
         ...
 
-    async def confirm_entries_for_order(self, session: AsyncSession, *, order_id: int) -> int:
+    async def confirm_entries_for_order(
+        self, session: AsyncSession, *, order_id: int
+    ) -> EntryConfirmation:
         """ordered → confirmed under a lock on each slot; what would overbook is not.
 
-        Returns how many were confirmed; a booking that no longer fits its slot stays ordered.
+        A booking that no longer fits its slot stays ordered (and is among `overbooked`).
         """
         ...
 

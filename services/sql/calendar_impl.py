@@ -50,6 +50,7 @@ from services.contracts.dtos import (
     CalendarEntryDTO,
     CancelledPending,
     CartIdentity,
+    EntryConfirmation,
     TicketConfirmation,
     TicketDTO,
     TicketTypeDTO,
@@ -455,7 +456,9 @@ class SqlCalendarService:
             left[bool(is_slot)][row_id] = None if capacity is None else max(capacity - taken, 0)
         return left[True], left[False]
 
-    async def confirm_entries_for_order(self, session: AsyncSession, *, order_id: int) -> int:
+    async def confirm_entries_for_order(
+        self, session: AsyncSession, *, order_id: int
+    ) -> EntryConfirmation:
         """ordered → confirmed under a lock on each slot; what would overbook is not.
 
         As for tickets: the slot rows are locked in id order (so two settlements never
@@ -463,7 +466,11 @@ class SqlCalendarService:
         bookings confirmed up to the places left. Those that do not fit stay ordered.
         """
         rows = await _confirm(session, _CONFIRM_ENTRIES, order_id)
-        return sum(1 for row in rows if row[1])
+        return EntryConfirmation(
+            confirmed=sum(1 for row in rows if row[1]),
+            overbooked=[row[0] for row in rows if row[2] == "ordered"],
+            booked=frozenset(row[0] for row in rows if row[2] == "confirmed"),
+        )
 
     async def cancel_entries_for_order(
         self, session: AsyncSession, *, order_id: int, entry_ids: Sequence[int]

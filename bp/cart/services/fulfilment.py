@@ -27,7 +27,7 @@ from lib.db import rolled_back_on_error
 from lib.localtime import format_local_datetime
 from lib.money import format_money, total
 from models import CLOSED_STATUSES, Order
-from services.contracts.dtos import TicketConfirmation
+from services.contracts.dtos import EntryConfirmation, TicketConfirmation
 from services.contracts.ownership import owner_of
 from services.events import withdraw_event
 from services.registry import DomainServices
@@ -122,23 +122,18 @@ async def fulfil_payment(
         calendar = domains.calendar
         # Slots, then ticket types: the order checkout locks them in, so neither waits on the
         # other in a circle. An order claims only the bookings and tickets it has lines for.
-        confirmation = TicketConfirmation()
+        bookings, tickets = EntryConfirmation(), TicketConfirmation()
         if any(item.kind == "booking" for item in items):
-            await calendar.confirm_entries_for_order(session, order_id=order_id)
-            overbooked = [
-                entry.id
-                for entry in await calendar.entries_for_order(session, order_id=order_id)
-                if entry.state == "ordered"
-            ]
-            if overbooked:
+            bookings = await calendar.confirm_entries_for_order(session, order_id=order_id)
+            if bookings.overbooked:
                 await calendar.cancel_entries_for_order(
-                    session, order_id=order_id, entry_ids=overbooked
+                    session, order_id=order_id, entry_ids=bookings.overbooked
                 )
         if any(item.kind == "ticket" for item in items):
-            confirmation = await calendar.confirm_tickets_for_order(session, order_id=order_id)
-        if confirmation.oversold:
+            tickets = await calendar.confirm_tickets_for_order(session, order_id=order_id)
+        if tickets.oversold:
             await calendar.cancel_tickets_for_order(
-                session, order_id=order_id, ticket_ids=[t.id for t in confirmation.oversold]
+                session, order_id=order_id, ticket_ids=[t.id for t in tickets.oversold]
             )
         reason = await _undelivered_reason(
             session,
@@ -146,7 +141,7 @@ async def fulfil_payment(
             items=items,
             settings=settings,
             domains=domains,
-            paid_tickets=confirmation.paid,
+            delivered=(bookings.booked, tickets.paid),
         )
         if reason is not None:
             await session.execute(
@@ -219,13 +214,13 @@ async def _undelivered_reason(
     items: Sequence[OrderLine],
     settings: Settings,
     domains: DomainServices,
-    paid_tickets: frozenset[int],
+    delivered: tuple[frozenset[int], frozenset[int]],
 ) -> str | None:
     """Why the order needs a refund: the bookings and tickets it paid for but cannot have;
-    None when it has them all. `paid_tickets`: its tickets paid for, as its confirmation left
-    them."""
+    None when it has them all. `delivered`: its bookings confirmed and its tickets paid for,
+    as its confirmations left them."""
     missing = await undelivered_items(
-        session, order_id=order.id, items=items, domains=domains, paid_tickets=paid_tickets
+        session, order_id=order.id, items=items, domains=domains, delivered=delivered
     )
     if not missing:
         return None

@@ -175,32 +175,47 @@ async def undelivered_items(
     order_id: int,
     items: Sequence[Line],
     domains: DomainServices,
-    paid_tickets: frozenset[int] | None = None,
+    delivered: tuple[frozenset[int], frozenset[int]] | None = None,
 ) -> list[Line]:
     """The order's bookings and tickets that are not confirmed for it (sold out, taken, gone).
-    `paid_tickets`: its tickets paid for, when the caller knows them (its settlement's
-    confirmation), so that they are not read again."""
+    `delivered`: its bookings confirmed and its tickets paid for, when the caller knows them
+    (its settlement's confirmations), so that they are not read again."""
     booking_ids = {item.ref_id for item in items if item.kind == "booking"}
     ticket_ids = {item.ref_id for item in items if item.kind == "ticket"}
-    confirmed_entries: set[int] = set()
-    confirmed_tickets: set[int] = set()
-    if booking_ids:
-        confirmed_entries = {
-            entry.id
-            for entry in await domains.calendar.entries_for_order(session, order_id=order_id)
-            if entry.state == "confirmed"
-        }
-    if ticket_ids and paid_tickets is not None:
-        confirmed_tickets = set(paid_tickets)
-    elif ticket_ids:
-        confirmed_tickets = {
-            ticket.id
-            for ticket in await domains.calendar.tickets_for_order(session, order_id=order_id)
-            if ticket.state in PAID_TICKET_STATES
-        }
+    if delivered is not None:
+        confirmed_entries, confirmed_tickets = delivered
+    else:
+        confirmed_entries, confirmed_tickets = await _delivered(
+            session,
+            order_id=order_id,
+            bookings=bool(booking_ids),
+            tickets=bool(ticket_ids),
+            domains=domains,
+        )
     return [
         item
         for item in items
         if (item.kind == "booking" and item.ref_id not in confirmed_entries)
         or (item.kind == "ticket" and item.ref_id not in confirmed_tickets)
     ]
+
+
+async def _delivered(
+    session: AsyncSession, *, order_id: int, bookings: bool, tickets: bool, domains: DomainServices
+) -> tuple[frozenset[int], frozenset[int]]:
+    """The order's bookings confirmed and its tickets paid for, read (each only when asked)."""
+    confirmed_entries: frozenset[int] = frozenset()
+    confirmed_tickets: frozenset[int] = frozenset()
+    if bookings:
+        confirmed_entries = frozenset(
+            entry.id
+            for entry in await domains.calendar.entries_for_order(session, order_id=order_id)
+            if entry.state == "confirmed"
+        )
+    if tickets:
+        confirmed_tickets = frozenset(
+            ticket.id
+            for ticket in await domains.calendar.tickets_for_order(session, order_id=order_id)
+            if ticket.state in PAID_TICKET_STATES
+        )
+    return confirmed_entries, confirmed_tickets
