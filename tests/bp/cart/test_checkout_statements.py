@@ -61,6 +61,14 @@ async def checkout(app: Quart, db: AsyncSession, *, user_id: int, size: int) -> 
     return statements
 
 
+async def post_webhook(app: Quart, order: Order) -> Any:
+    """SumUp's webhook for the order's checkout, as SumUp sends it."""
+    body = json.dumps({"event_type": "CHECKOUT_STATUS_CHANGED", "id": order.sumup_checkout_id})
+    return await app.test_client().post(
+        f"/checkout/webhook/{order.id}/", data=body, headers={"Content-Type": "application/json"}
+    )
+
+
 async def test_a_checkout_costs_the_same_few_statements_however_full_the_cart(
     app: Quart, db: AsyncSession
 ) -> None:
@@ -82,13 +90,8 @@ async def test_settling_a_paid_order_costs_the_same_few_statements_however_full(
         await checkout(app, db, user_id=user_id, size=size)
         order = next(o for o in await all_orders(db) if o.user_id == user_id)
         await sumup_standin_control.pay(str(order.sumup_checkout_id))
-        body = json.dumps({"event_type": "CHECKOUT_STATUS_CHANGED", "id": order.sumup_checkout_id})
         with counting(app) as statements:
-            response = await app.test_client().post(
-                f"/checkout/webhook/{order.id}/",
-                data=body,
-                headers={"Content-Type": "application/json"},
-            )
+            response = await post_webhook(app, order)
         assert response.status_code == 204
         settled = await db.get(Order, order.id, populate_existing=True)
         assert settled is not None and settled.status == "paid"
@@ -163,14 +166,9 @@ async def test_a_settlement_holds_its_places_only_for_their_confirmation(
         assert (await post_checkout(app, client, slug)).status_code == 303
         order = next(o for o in await all_orders(db) if o.user_id == user_id)
         await sumup_standin_control.pay(str(order.sumup_checkout_id))
-        body = json.dumps({"event_type": "CHECKOUT_STATUS_CHANGED", "id": order.sumup_checkout_id})
 
         with with_transactions(app) as sent:
-            response = await app.test_client().post(
-                f"/checkout/webhook/{order.id}/",
-                data=body,
-                headers={"Content-Type": "application/json"},
-            )
+            response = await post_webhook(app, order)
 
         assert response.status_code == 204
         locked = next(n for n, text in enumerate(sent) if PLACES_LOCK in text)
