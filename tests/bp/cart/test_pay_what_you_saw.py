@@ -141,6 +141,39 @@ async def test_a_checkout_from_a_stale_tab_opens_no_payment_and_shows_the_differ
     assert (await only_order(db)).total_amount == Decimal("41.30")
 
 
+async def test_a_second_click_of_the_same_button_opens_the_same_payment(
+    app: Quart, client: Any, db: AsyncSession, sumup_standin_control: StandinControl
+) -> None:
+    await signed_in_shop(app, client, db)
+    page = await text(await client.get("/bakery/"))
+
+    first = await check_out_as_seen(app, client, page)
+    # The second press arrives once the first made the order (the page showed none waiting).
+    second = await check_out_as_seen(app, client, page)
+
+    assert first.status_code == second.status_code == 303
+    assert HOSTED_URL.match(first.headers["Location"])
+    assert second.headers["Location"] == first.headers["Location"]
+    order = await only_order(db)
+    assert order.total_amount == Decimal("36.80") and button_amount(page) == "£36.80"
+    assert len(await sumup_standin_control.checkouts()) == 1
+
+
+async def test_a_second_click_after_the_cart_changed_is_reviewed_first(
+    app: Quart, client: Any, db: AsyncSession, sumup_standin_control: StandinControl
+) -> None:
+    shop = await signed_in_shop(app, client, db)
+    page = await text(await client.get("/bakery/"))
+    assert (await check_out_as_seen(app, client, page)).status_code == 303
+    # Another tab adds a loaf: the waiting order is no longer what the page showed.
+    await set_quantity(app, client, db, shop.loaf.id, 3)
+
+    again = await check_out_as_seen(app, client, page)
+
+    assert urlsplit(again.headers["Location"]).path == "/bakery/checkout/review/"
+    assert len(await sumup_standin_control.checkouts()) == 1
+
+
 async def test_a_price_changed_since_the_page_was_shown_is_reviewed_first(
     app: Quart, client: Any, db: AsyncSession
 ) -> None:
