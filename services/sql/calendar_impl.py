@@ -196,10 +196,8 @@ def ticket_to_dto(row: Any) -> TicketDTO:
 def locked_places(
     model: type[CalendarSlot] | type[TicketType],
     ids: Sequence[int] | Select[Any],
-    *,
-    with_capacity: bool = False,
 ) -> Select[*tuple[Any, ...]]:
-    """The ids (and capacities) of these slots or ticket types, their rows locked in id order
+    """The ids of these slots or ticket types, their rows locked in id order
     for counting their places: every checkout and settlement that counts them queues on them,
     and two of them locking overlapping rows cannot deadlock.
 
@@ -209,9 +207,8 @@ def locked_places(
     that event in progress. What goes in a cart is pending and takes no place, so it need not
     wait; everything that takes a place still queues.
     """
-    columns = (model.id, model.capacity) if with_capacity else (model.id,)
     return (
-        select(*columns).where(model.id.in_(ids)).order_by(model.id).with_for_update(key_share=True)
+        select(model.id).where(model.id.in_(ids)).order_by(model.id).with_for_update(key_share=True)
     )
 
 

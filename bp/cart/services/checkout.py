@@ -314,7 +314,7 @@ async def _order_transaction(
         reusable = len(overlapping) == 1 and _reusable(overlapping[0], cart, page_id, settings)
         # A second click of the same button finds the order the first one made, which the
         # page did not show as waiting: that order is what the page showed, so it is paid.
-        if seen is not None and not (reusable and _is_seen(overlapping[0], seen)):
+        if seen is not None and not (reusable and seen.shows(overlapping[0])):
             await _check_seen(
                 session,
                 seen=seen,
@@ -464,26 +464,6 @@ async def _paid_since(session: AsyncSession, *, seen: Seen, identity: CartIdenti
         if wanted <= {(item.kind, item.ref_id) for item in order.items}:
             return order.id
     return None
-
-
-def _is_seen(order: OrderRow, seen: Seen) -> bool:
-    """The order is, line for line and in total, what the page showed."""
-    lines: dict[int, tuple[int, Decimal]] = {}
-    entries: dict[int, Decimal] = {}
-    tickets: dict[int, Decimal] = {}
-    for item in order.items:
-        if item.kind == "product":
-            lines[item.ref_id] = (item.quantity, cents(item.unit_price))
-        elif item.kind == "booking":
-            entries[item.ref_id] = cents(item.unit_price)
-        elif item.kind == "ticket":
-            tickets[item.ref_id] = cents(item.unit_price)
-    return (cents(order.total_amount), lines, entries, tickets) == (
-        seen.total,
-        seen.lines,
-        seen.entries,
-        seen.tickets,
-    )
 
 
 def _reusable(order: OrderRow, cart: _Cart, page_id: int | None, settings: Settings) -> bool:

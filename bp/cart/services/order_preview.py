@@ -159,6 +159,22 @@ class Seen:
     tickets: dict[int, Decimal]
     held: tuple[int, ...]
 
+    def shows(self, order: OrderRow) -> bool:
+        """Whether the order is, line for line and in total, what the page showed (whatever
+        waiting orders it showed)."""
+        lines: dict[int, tuple[int, Decimal]] = {}
+        entries: dict[int, Decimal] = {}
+        tickets: dict[int, Decimal] = {}
+        for item in order.items:
+            if item.kind == "product":
+                lines[item.ref_id] = (item.quantity, cents(item.unit_price))
+            elif item.kind == "booking":
+                entries[item.ref_id] = cents(item.unit_price)
+            elif item.kind == "ticket":
+                tickets[item.ref_id] = cents(item.unit_price)
+        shown = (self.total, self.lines, self.entries, self.tickets)
+        return (cents(order.total_amount), lines, entries, tickets) == shown
+
     def encode(self) -> str:
         document = {
             "t": str(self.total),
