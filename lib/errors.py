@@ -149,6 +149,11 @@ def concurrent_conflict(error: BaseException) -> bool:
     )
 
 
+def refused_by(error: BaseException, constraint: str) -> bool:
+    """Whether PostgreSQL refused the work because of this constraint (or constraint trigger)."""
+    return any(getattr(cause, "constraint_name", None) == constraint for cause in _chain(error))
+
+
 def redis_unavailable(error: BaseException) -> bool:
     """Whether the error means Redis could not be reached (its retries ran out)."""
     return any(

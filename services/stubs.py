@@ -98,6 +98,11 @@ class StubCalendarService:
     ) -> EntryConfirmation:
         return EntryConfirmation()
 
+    async def confirm_claims_for_order(
+        self, session: AsyncSession, *, order_id: int
+    ) -> tuple[EntryConfirmation, TicketConfirmation]:
+        return EntryConfirmation(), TicketConfirmation()
+
     async def cancel_entries_for_order(
         self, session: AsyncSession, *, order_id: int, entry_ids: Sequence[int]
     ) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
+from flask.templating import _default_template_ctx_processor as flask_default_processor
 from quart import Quart, request
 
 from sumup_standin import api, control, hosted
@@ -32,6 +33,10 @@ def create_standin_app(
     app.register_blueprint(api.bp)
     app.register_blueprint(hosted.bp)
     app.register_blueprint(control.bp)
+    # As in the service (app.py): Flask's default context processor, which each blueprint
+    # brings, runs in a thread for every page rendered and adds nothing under Quart.
+    for processors in app.template_context_processors.values():
+        processors[:] = [p for p in processors if p is not flask_default_processor]
 
     @app.before_request
     async def read_the_whole_request() -> None:

@@ -110,12 +110,16 @@ class Store:
         # A key sees the checkouts of the merchants it created checkouts for, so that reading
         # another merchant's checkout answers 404, as SumUp does.
         self.key_merchants: dict[str, set[str]] = {}
+        # Each checkout by (merchant, reference), which a merchant's checkouts never share:
+        # every create looks for a duplicate, and a run of thousands should not scan them all.
+        self._by_reference: dict[tuple[str, str], Checkout] = {}
         self._next_internal_id = 1
         self._next_event_id = 1
 
     def reset(self) -> None:
         """Forget everything."""
         self.checkouts.clear()
+        self._by_reference.clear()
         self.merchants.clear()
         self.revoked_keys.clear()
         self.key_merchants.clear()
@@ -133,19 +137,12 @@ class Store:
     def add_checkout(self, checkout: Checkout, *, api_key: str) -> None:
         """Keep a new checkout and let `api_key` see its merchant's checkouts."""
         self.checkouts[checkout.id] = checkout
+        self._by_reference[checkout.merchant_code, checkout.checkout_reference] = checkout
         self.key_merchants.setdefault(api_key, set()).add(checkout.merchant_code)
 
     def find_by_reference(self, merchant_code: str, reference: str) -> Checkout | None:
         """The checkout of this merchant with this reference, whatever its status."""
-        return next(
-            (
-                checkout
-                for checkout in self.checkouts.values()
-                if checkout.merchant_code == merchant_code
-                and checkout.checkout_reference == reference
-            ),
-            None,
-        )
+        return self._by_reference.get((merchant_code, reference))
 
     def visible(self, api_key: str) -> list[Checkout]:
         """The checkouts this key may read, oldest first."""

@@ -109,6 +109,13 @@ class CalendarService(Protocol):
         """
         ...
 
+    async def confirm_claims_for_order(
+        self, session: AsyncSession, *, order_id: int
+    ) -> tuple[EntryConfirmation, TicketConfirmation]:
+        """Every booking (ordered) and ticket (reserved) the order claimed confirmed, with no
+        lock and whatever is left: only for a transaction whose commit checks that they fit."""
+        ...
+
     async def cancel_entries_for_order(
         self, session: AsyncSession, *, order_id: int, entry_ids: Sequence[int]
     ) -> int:

@@ -305,6 +305,33 @@ async def _confirm(session: AsyncSession, confirmation: _Confirmation, order_id:
     return list((await session.execute(confirmation.confirm, params)).all())
 
 
+def _confirmed_claims(
+    model: type[CalendarEntry] | type[Ticket], *, claimed: str, is_booking: bool
+) -> Select[bool, int, bool, str]:
+    """The order's claims of one kind confirmed, whatever is left: every booking or ticket of
+    the order, (is a booking, id, confirmed now, state before)."""
+    confirmed = (
+        update(model)
+        .where(model.order_id == _SETTLED, model.state == claimed)
+        .values(state="confirmed")
+        .returning(model.id)
+        .cte(f"confirmed_{model.__tablename__}")
+    )
+    return (
+        select(literal(is_booking), model.id, confirmed.c.id.is_not(None), model.state)
+        .outerjoin(confirmed, confirmed.c.id == model.id)
+        .where(model.order_id == _SETTLED)
+    )
+
+
+# Both kinds in one statement, for a settlement whose commit checks that they fit
+# (bp/cart/services/places_at_commit.py): no place is locked here.
+_CONFIRM_CLAIMS = union_all(
+    _confirmed_claims(CalendarEntry, claimed="ordered", is_booking=True),
+    _confirmed_claims(Ticket, claimed="reserved", is_booking=False),
+)
+
+
 class SqlCalendarService:
     """Bookings and tickets of the events domain, as the cart sees them."""
 
@@ -467,6 +494,35 @@ class SqlCalendarService:
             confirmed=sum(1 for row in rows if row[1]),
             overbooked=[row[0] for row in rows if row[2] == "ordered"],
             booked=frozenset(row[0] for row in rows if row[2] == "confirmed"),
+        )
+
+    async def confirm_claims_for_order(
+        self, session: AsyncSession, *, order_id: int
+    ) -> tuple[EntryConfirmation, TicketConfirmation]:
+        """ordered → confirmed and reserved → confirmed for every claim of the order, in one
+        statement and with no lock: for a caller whose commit checks that they fit."""
+        rows = (await session.execute(_CONFIRM_CLAIMS, {"settled_order_id": order_id})).all()
+        after = [
+            (is_booking, row_id, "confirmed" if now else state, now)
+            for is_booking, row_id, now, state in rows
+        ]
+        return (
+            EntryConfirmation(
+                confirmed=sum(1 for booking, _, _, now in after if booking and now),
+                booked=frozenset(
+                    row_id
+                    for booking, row_id, state, _ in after
+                    if booking and state == "confirmed"
+                ),
+            ),
+            TicketConfirmation(
+                confirmed=sum(1 for booking, _, _, now in after if not booking and now),
+                paid=frozenset(
+                    row_id
+                    for booking, row_id, state, _ in after
+                    if not booking and state in PAID_TICKET_STATES
+                ),
+            ),
         )
 
     async def cancel_entries_for_order(

@@ -6,6 +6,7 @@ The SumUp side is always the stand-in process (tests.support.standin) over real 
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -155,6 +156,14 @@ async def text(response: Any) -> str:
 async def fresh(db: AsyncSession, model: type[Any], row_id: int) -> Any:
     """A row as the database has it now."""
     return await db.get(model, row_id, populate_existing=True)
+
+
+async def post_webhook(app: Quart, order: Order) -> Any:
+    """SumUp's webhook for the order's checkout, as SumUp sends it."""
+    body = json.dumps({"event_type": "CHECKOUT_STATUS_CHANGED", "id": order.sumup_checkout_id})
+    return await app.test_client().post(
+        f"/checkout/webhook/{order.id}/", data=body, headers={"Content-Type": "application/json"}
+    )
 
 
 async def only_order(db: AsyncSession) -> Order:

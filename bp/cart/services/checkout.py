@@ -18,9 +18,11 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from functools import partial
 from typing import cast
 
 from sqlalchemy import BigInteger, String, Table, bindparam, func, select, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -52,6 +54,7 @@ from bp.cart.services.payment_attempts import (
     start_payment,
 )
 from bp.cart.services.payment_errors import HoldEnded, SplitCheckoutRequired
+from bp.cart.services.places_at_commit import PlacesRule, places_refused
 from bp.cart.services.references import checkout_reference
 from bp.cart.services.ticket_capacity import check_ticket_capacity, types_wanted
 from config.settings import Settings
@@ -257,7 +260,8 @@ async def create_order_from_cart(
     """
     deactivated: _Deactivated = {}
     for _ in range(MAX_SUPERSEDE_ROUNDS):
-        outcome = await _order_transaction(
+        order_transaction = partial(
+            _order_transaction,
             session,
             identity=identity,
             page=page,
@@ -267,6 +271,15 @@ async def create_order_from_cart(
             seen=seen,
             email=email,
         )
+        try:
+            outcome = await order_transaction(places_at_commit=True)
+        except DBAPIError as error:
+            if not places_refused(error):
+                raise
+            # A place was taken between the claims and the commit: counted under the places'
+            # locks this time, which answers what is left.
+            log.info("checkout's places were taken before its commit; counting them first")
+            outcome = await order_transaction(places_at_commit=False)
         if isinstance(outcome, OrderStart):
             return outcome
         for superseded in outcome.orders:
@@ -296,12 +309,15 @@ async def _order_transaction(
     deactivated: _Deactivated,
     seen: Seen | None,
     email: str | None,
+    places_at_commit: bool,
 ) -> OrderStart | _DeactivateFirst:
     """Under the identity's lock: reuse the open order, or replace it with a new one.
 
     The replacement is validated with the open orders closed (their claims back in the cart),
     then, when one of them still has a live SumUp checkout, rolled back: the caller
-    deactivates it and comes back.
+    deactivates it and comes back. A new order's claims are checked at the commit with
+    `places_at_commit` (which refuses the commit when they no longer fit), else counted
+    under the places' locks first.
     """
     page_id = page.id if page is not None else None
     async with rolled_back_on_error(session):
@@ -373,6 +389,7 @@ async def _order_transaction(
             priced=priced,
             held_since=held_since,
             email=email,
+            places_at_commit=places_at_commit,
         )
         await session.commit()
     log.info(
@@ -571,12 +588,15 @@ async def _create_order(
     cart: _Cart,
     priced: _Priced,
     email: str | None,
+    places_at_commit: bool,
     held_since: datetime | None = None,
 ) -> tuple[int, HostedCheckoutRequest]:
     """The order, its items at database prices, its claims and its event (not committed);
     and what SumUp is to be asked for its first hosted checkout. `held_since` is when the
     claims it takes over from the orders it replaces were first held."""
     account, items, amount = priced.account, priced.items, priced.amount
+    claims = bool(cart.entries or cart.tickets)
+    places_rule = PlacesRule.CLAIMS if places_at_commit and claims else PlacesRule.LOCKED_FIRST
     order_id = await next_order_id(session)
     scope = page.title if page is not None else "Rose Ash Coop"
     order = await insert_order(
@@ -594,6 +614,7 @@ async def _create_order(
         checkout_started_at=datetime.now(UTC),
         hold_started_at=held_since,
         lines=items,
+        places_rule=places_rule,
     )
     await emit_order_event(
         session,
@@ -603,9 +624,10 @@ async def _create_order(
         event_type=ORDER_CREATED,
         activity_type="Create",
     )
-    # Last, the places: from their locks to the commit, only their count and the claims.
-    await _check_places(session, settings=settings, domains=domains, cart=cart)
-    if cart.entries or cart.tickets:
+    if places_rule is PlacesRule.LOCKED_FIRST:
+        # Last, the places: from their locks to the commit, only their count and the claims.
+        await _check_places(session, settings=settings, domains=domains, cart=cart)
+    if claims:
         claimed = await domains.calendar.claim_for_order(
             session,
             order_id=order.id,

@@ -12,9 +12,11 @@ import logging
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
+from functools import partial
 from typing import cast
 
 from sqlalchemy import BigInteger, Table, bindparam, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bp.cart.services.clear_cart_for_order import clear_cart_for_order
@@ -22,6 +24,7 @@ from bp.cart.services.order_events import ORDER_PAID, emit_order_event
 from bp.cart.services.order_messages import refund_reason
 from bp.cart.services.order_rows import OrderLine, OrderRow, lock_order_with_items
 from bp.cart.services.order_state import OrderNotFound, undelivered_items
+from bp.cart.services.places_at_commit import PlacesRule, places_refused, set_places_rule
 from config.settings import Settings
 from lib.db import rolled_back_on_error
 from lib.localtime import format_local_datetime
@@ -53,6 +56,7 @@ _MARK_PAID = (
         closed_at=None,
         updated_at=bindparam("paid_at"),
     )
+    .returning(set_places_rule())
 )
 _FLAG_REFUND = (
     update(_ORDERS)
@@ -76,6 +80,41 @@ async def fulfil_payment(
 ) -> bool:
     """The paid transition, in one transaction with the order locked; a no-op the second time.
     Answers whether this call made the order paid."""
+    fulfil = partial(
+        _fulfil,
+        session,
+        order_id=order_id,
+        checkout=checkout,
+        settings=settings,
+        domains=domains,
+        source=source,
+    )
+    try:
+        return await fulfil(places_at_commit=True)
+    except DBAPIError as error:
+        if not places_refused(error):
+            raise
+    # What it paid for no longer fits: confirmed again under the places' locks, up to what
+    # is left, and the rest flagged for a refund.
+    log.info(
+        "order %s: its places were taken before the commit; settling under their locks", order_id
+    )
+    return await fulfil(places_at_commit=False)
+
+
+async def _fulfil(
+    session: AsyncSession,
+    *,
+    order_id: int,
+    checkout: SumUpCheckout,
+    settings: Settings,
+    domains: DomainServices,
+    source: str,
+    places_at_commit: bool,
+) -> bool:
+    """`fulfil_payment` once. With `places_at_commit`, an order that still holds its claims
+    has them confirmed with no lock, and the commit checks that they fit (refusing it when
+    they do not); otherwise its places are locked and counted first."""
     async with rolled_back_on_error(session):
         # The order row locked and its lines, in one statement.
         locked = await lock_order_with_items(session, order_id)
@@ -98,9 +137,17 @@ async def fulfil_payment(
             sumup_transaction_code=transaction.code if transaction else None,
             closed_at=None,
         )
+        claims = any(item.kind in ("booking", "ticket") for item in order.items)
+        # An order paid after it closed claims its places again first: those are counted.
+        places_rule = (
+            PlacesRule.PAYMENT
+            if places_at_commit and claims and previous not in CLOSED_STATUSES
+            else PlacesRule.LOCKED_FIRST
+        )
         await session.execute(
             _MARK_PAID,
             {
+                "places_rule": places_rule.value,
                 "order_id": order_id,
                 "paid_at": now,
                 "checkout_id": order.sumup_checkout_id,
@@ -123,13 +170,15 @@ async def fulfil_payment(
         # Slots, then ticket types: the order checkout locks them in, so neither waits on the
         # other in a circle. An order claims only the bookings and tickets it has lines for.
         bookings, tickets = EntryConfirmation(), TicketConfirmation()
-        if any(item.kind == "booking" for item in items):
+        if places_rule is PlacesRule.PAYMENT:
+            bookings, tickets = await calendar.confirm_claims_for_order(session, order_id=order_id)
+        elif any(item.kind == "booking" for item in items):
             bookings = await calendar.confirm_entries_for_order(session, order_id=order_id)
             if bookings.overbooked:
                 await calendar.cancel_entries_for_order(
                     session, order_id=order_id, entry_ids=bookings.overbooked
                 )
-        if any(item.kind == "ticket" for item in items):
+        if places_rule is PlacesRule.LOCKED_FIRST and any(item.kind == "ticket" for item in items):
             tickets = await calendar.confirm_tickets_for_order(session, order_id=order_id)
         if tickets.oversold:
             await calendar.cancel_tickets_for_order(

@@ -30,6 +30,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bp.cart.services.order_rows import OrderLine, OrderRow
+from bp.cart.services.places_at_commit import PlacesRule, set_places_rule
 from models import Order, OrderItem
 
 _ORDERS = cast(Table, Order.__table__)
@@ -89,6 +90,7 @@ INSERT_ORDER_WITH_LINES = select(
     _new_order.c.access_secret,
     _new_order.c.created_at,
     select(func.array_agg(_new_lines.c.id)).scalar_subquery(),
+    set_places_rule(),
 )
 
 
@@ -126,9 +128,12 @@ async def insert_order(
     checkout_started_at: datetime,
     hold_started_at: datetime | None,
     lines: Sequence[NewLine],
+    places_rule: PlacesRule = PlacesRule.LOCKED_FIRST,
 ) -> OrderRow:
-    """Insert the pending order (its first attempt) with its lines; the caller commits."""
+    """Insert the pending order (its first attempt) with its lines; the caller commits, which
+    checks the order's places by `places_rule` (places_at_commit.py)."""
     params: dict[str, object] = {
+        "places_rule": places_rule.value,
         "id": order_id,
         "user_id": user_id,
         "session_id": session_id,
@@ -146,7 +151,7 @@ async def insert_order(
     }
     for name, _ in _LINE_ARRAYS:
         params[f"line_{name}"] = [getattr(line, name) for line in lines]
-    access_secret, created_at, line_ids = (
+    access_secret, created_at, line_ids, _ = (
         await session.execute(INSERT_ORDER_WITH_LINES, params)
     ).one()
     # Ids follow the sequence in the order the lines were inserted.

@@ -3,7 +3,6 @@ its cart holds; so does the settlement of its payment."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
@@ -12,10 +11,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Order
 from tests.support import factories as f
-from tests.support.checkout import SITE_MERCHANT, all_orders, payments_config, post_checkout
+from tests.support.checkout import (
+    SITE_MERCHANT,
+    all_orders,
+    payments_config,
+    post_checkout,
+    post_webhook,
+)
 from tests.support.http import sign_in
 from tests.support.standin import StandinControl
-from tests.support.statements import counting, with_transactions
+from tests.support.statements import counting
 
 # The issue's bound for one checkout POST (the SumUp call included), whatever the cart holds.
 CHECKOUT_STATEMENTS = 15
@@ -59,14 +64,6 @@ async def checkout(app: Quart, db: AsyncSession, *, user_id: int, size: int) -> 
         response = await post_checkout(app, client, slug)
     assert response.status_code == 303, await response.get_data(as_text=True)
     return statements
-
-
-async def post_webhook(app: Quart, order: Order) -> Any:
-    """SumUp's webhook for the order's checkout, as SumUp sends it."""
-    body = json.dumps({"event_type": "CHECKOUT_STATUS_CHANGED", "id": order.sumup_checkout_id})
-    return await app.test_client().post(
-        f"/checkout/webhook/{order.id}/", data=body, headers={"Content-Type": "application/json"}
-    )
 
 
 async def test_a_checkout_costs_the_same_few_statements_however_full_the_cart(
@@ -130,64 +127,3 @@ async def test_the_paid_return_page_reads_the_order_with_its_lines_in_one_statem
     assert page.count('data-testid="summary-ticket-group"') == 3
     assert "Your 3 bookings and 3 tickets are confirmed." in page
     assert len(statements) <= RETURN_PAGE_STATEMENTS, "\n".join(statements)
-
-
-async def test_a_checkout_holds_its_places_only_for_their_count_and_its_claims(
-    app: Quart, db: AsyncSession
-) -> None:
-    # Every other checkout and settlement of an event waits while one holds its ticket types'
-    # and slots' locks: from them to the commit, nothing but their count and the claims.
-    slug = await fill(db, user_id=1, size=3)
-    client = app.test_client()
-    await sign_in(app, client, 1)
-
-    with with_transactions(app) as sent:
-        response = await post_checkout(app, client, slug)
-
-    assert response.status_code == 303, await response.get_data(as_text=True)
-    locked = next(n for n, text in enumerate(sent) if PLACES_LOCK in text)
-    held = sent[locked : sent.index("COMMIT", locked)]
-    assert "INSERT INTO orders" not in "\n".join(sent[locked:])
-    assert [kind_of(text) for text in held] == ["lock", "count", "claim"], "\n".join(held)
-
-
-PLACES_LOCK = "FOR NO KEY UPDATE"
-
-
-async def test_a_settlement_holds_its_places_only_for_their_confirmation(
-    app: Quart, db: AsyncSession, sumup_standin_control: StandinControl
-) -> None:
-    # As for the checkout: from a settlement's lock of its slots, then of its ticket types, to
-    # the commit, nothing but their confirmations.
-    for user_id, tickets_only in ((1, True), (2, False)):
-        slug = await fill(db, user_id=user_id, size=3, bookings=not tickets_only)
-        client = app.test_client()
-        await sign_in(app, client, user_id)
-        assert (await post_checkout(app, client, slug)).status_code == 303
-        order = next(o for o in await all_orders(db) if o.user_id == user_id)
-        await sumup_standin_control.pay(str(order.sumup_checkout_id))
-
-        with with_transactions(app) as sent:
-            response = await post_webhook(app, order)
-
-        assert response.status_code == 204
-        locked = next(n for n, text in enumerate(sent) if PLACES_LOCK in text)
-        held = [kind_of(text) for text in sent[locked : sent.index("COMMIT", locked)]]
-        expected = ["lock", "confirm"] if tickets_only else ["lock", "confirm"] * 2
-        assert held == expected, "\n".join(sent[locked:])
-        settled = await db.get(Order, order.id, populate_existing=True)
-        assert settled is not None and settled.status == "paid" and not settled.needs_refund
-
-
-def kind_of(statement: str) -> str:
-    """What a statement of the checkout does, in a word or three."""
-    text = " ".join(statement.split())
-    if PLACES_LOCK in text:
-        return "lock"
-    if ".capacity, count(" in text:
-        return "count"
-    if text.startswith("WITH claimed_entries AS (UPDATE calendar_entries"):
-        return "claim"
-    if text.startswith("WITH claims AS (SELECT"):
-        return "confirm"
-    return text[:80]

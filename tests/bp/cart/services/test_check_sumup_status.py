@@ -197,6 +197,8 @@ async def test_tickets_sold_out_before_payment_are_refunded_not_oversold(
     # The last ticket went at the door while the shopper was paying.
     await f.ticket(db, shop.ticket_type, user_id=99, state="confirmed")
     await sumup_standin_control.pay(str(order.sumup_checkout_id))
+    assert shop.ticket is not None
+    ticket_id, booking_id = shop.ticket.id, shop.booking.id
 
     result = await settle(app, db, order.id)
 
@@ -205,9 +207,8 @@ async def test_tickets_sold_out_before_payment_are_refunded_not_oversold(
     assert order.needs_refund
     assert order.refund_reason and "Harvest supper (Standard)" in order.refund_reason
     assert "£12.00" in order.refund_reason
-    assert shop.ticket is not None
-    assert await state_of(db, Ticket, shop.ticket.id) == "cancelled"
-    assert await state_of(db, CalendarEntry, shop.booking.id) == "confirmed"
+    assert await state_of(db, Ticket, ticket_id) == "cancelled"
+    assert await state_of(db, CalendarEntry, booking_id) == "confirmed"
     page = await text(await client.get(f"/checkout/return/{order.id}/"))
     assert 'id="refund-notice"' in page and "£12.00" in page
     assert "sold out" in (await text(await client.get(f"/orders/{order.id}/"))).lower()
