@@ -14,9 +14,9 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Table, bindparam, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -56,6 +56,29 @@ def build_activity(
     }
 
 
+# Built once (every checkout and settlement writes one): the outbox row, unless this event was
+# already written for the object.
+_OUTBOX = cast(Table, OutboxEvent.__table__)
+_INSERT_EVENT = (
+    insert(_OUTBOX)
+    .values(
+        {
+            name: bindparam(name, type_=_OUTBOX.c[name].type)
+            for name in (
+                "activity_id",
+                "event_type",
+                "activity_type",
+                "object_type",
+                "object_id",
+                "payload",
+            )
+        }
+    )
+    .on_conflict_do_nothing(index_elements=["event_type", "object_id"])
+    .returning(_OUTBOX.c.id)
+)
+
+
 async def emit_event(
     session: AsyncSession,
     *,
@@ -79,20 +102,17 @@ async def emit_event(
         object_={"type": object_type, **payload},
         published=datetime.now(UTC),
     )
-    statement = (
-        insert(OutboxEvent)
-        .values(
-            activity_id=activity_id,
-            event_type=event_type,
-            activity_type=activity_type,
-            object_type=object_type,
-            object_id=object_id,
-            payload=activity,
-        )
-        .on_conflict_do_nothing(index_elements=["event_type", "object_id"])
-        .returning(OutboxEvent.id)
+    written = await session.scalar(
+        _INSERT_EVENT,
+        {
+            "activity_id": activity_id,
+            "event_type": event_type,
+            "activity_type": activity_type,
+            "object_type": object_type,
+            "object_id": object_id,
+            "payload": activity,
+        },
     )
-    written = await session.scalar(statement)
     if written is None:
         log.info("event %s for %s already in the outbox", event_type, object_id)
     return written is not None

@@ -18,6 +18,7 @@ from sqlalchemy import (
     ColumnElement,
     Select,
     String,
+    Update,
     any_,
     bindparam,
     case,
@@ -332,6 +333,42 @@ _CONFIRM_CLAIMS = union_all(
 )
 
 
+def _claim(
+    model: type[CalendarEntry] | type[Ticket], *, ids: str, claimed: str, signed_in: bool
+) -> Update:
+    """pending → `claimed` for the owner's rows among those bound as `ids`, by the order
+    `claiming_order_id` (not bound as `order_id`: in an UPDATE that name would set the column);
+    answers their ids. Built once: every checkout claims."""
+    return (
+        update(model)
+        .where(
+            model.id == any_(bindparam(ids, type_=ARRAY(BigInteger))),
+            owned_by_bound(model, signed_in=signed_in),
+            model.state == "pending",
+        )
+        .values(state=claimed, order_id=bindparam("claiming_order_id", type_=BigInteger))
+        .returning(model.id)
+        .execution_options(synchronize_session=False)
+    )
+
+
+# Bookings by a signed-in shopper or a guest; tickets need sign-in (seed 004).
+_CLAIM_ENTRIES = {
+    signed_in: _claim(
+        CalendarEntry, ids="claimed_entry_ids", claimed="ordered", signed_in=signed_in
+    )
+    for signed_in in (True, False)
+}
+_CLAIM_TICKETS = _claim(Ticket, ids="claimed_ticket_ids", claimed="reserved", signed_in=True)
+# Both at once, each counted.
+_claimed_entries = _CLAIM_ENTRIES[True].cte("claimed_entries")
+_claimed_tickets = _CLAIM_TICKETS.cte("claimed_tickets")
+_CLAIM_BOTH = select(
+    select(func.count()).select_from(_claimed_entries).scalar_subquery(),
+    select(func.count()).select_from(_claimed_tickets).scalar_subquery(),
+)
+
+
 class SqlCalendarService:
     """Bookings and tickets of the events domain, as the cart sees them."""
 
@@ -361,15 +398,10 @@ class SqlCalendarService:
         """pending → ordered for exactly these entries of this identity; returns how many."""
         if not entry_ids:
             return 0
-        return await _update(
-            session,
-            CalendarEntry,
-            CalendarEntry.id.in_(list(entry_ids)),
-            owned_by(CalendarEntry, identity),
-            CalendarEntry.state == "pending",
-            state="ordered",
-            order_id=order_id,
-        )
+        params = {**owner_params(identity), "claiming_order_id": order_id}
+        params["claimed_entry_ids"] = list(entry_ids)
+        claimed = await session.execute(_CLAIM_ENTRIES[identity.is_user], params)
+        return len(claimed.all())
 
     async def claim_tickets_for_order(
         self, session: AsyncSession, *, order_id: int, user_id: int, ticket_ids: Sequence[int]
@@ -377,15 +409,10 @@ class SqlCalendarService:
         """pending → reserved for exactly these tickets of this user; returns how many."""
         if not ticket_ids:
             return 0
-        return await _update(
-            session,
-            Ticket,
-            Ticket.id.in_(list(ticket_ids)),
-            owned_by(Ticket, CartIdentity(user_id=user_id)),
-            Ticket.state == "pending",
-            state="reserved",
-            order_id=order_id,
-        )
+        params = {**owner_params(CartIdentity(user_id=user_id)), "claiming_order_id": order_id}
+        params["claimed_ticket_ids"] = list(ticket_ids)
+        claimed = await session.execute(_CLAIM_TICKETS, params)
+        return len(claimed.all())
 
     async def claim_for_order(
         self,
@@ -409,36 +436,9 @@ class SqlCalendarService:
             )
             return entries, tickets
         assert identity.user_id is not None, "tickets need a signed-in identity"
-        claimed_entries = (
-            update(CalendarEntry)
-            .where(
-                CalendarEntry.id.in_(list(entry_ids)),
-                owned_by(CalendarEntry, identity),
-                CalendarEntry.state == "pending",
-            )
-            .values(state="ordered", order_id=order_id)
-            .returning(CalendarEntry.id)
-            .cte("claimed_entries")
-        )
-        claimed_tickets = (
-            update(Ticket)
-            .where(
-                Ticket.id.in_(list(ticket_ids)),
-                owned_by(Ticket, CartIdentity(user_id=identity.user_id)),
-                Ticket.state == "pending",
-            )
-            .values(state="reserved", order_id=order_id)
-            .returning(Ticket.id)
-            .cte("claimed_tickets")
-        )
-        row = (
-            await session.execute(
-                select(
-                    select(func.count()).select_from(claimed_entries).scalar_subquery(),
-                    select(func.count()).select_from(claimed_tickets).scalar_subquery(),
-                )
-            )
-        ).one()
+        params = {**owner_params(identity), "claiming_order_id": order_id}
+        params |= {"claimed_entry_ids": list(entry_ids), "claimed_ticket_ids": list(ticket_ids)}
+        row = (await session.execute(_CLAIM_BOTH, params)).one()
         return int(row[0]), int(row[1])
 
     async def checkout_availability(
