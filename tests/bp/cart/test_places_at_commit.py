@@ -10,6 +10,7 @@ checkout is answered as sold out, the settlement refunds what it could not deliv
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -21,8 +22,14 @@ from quart import Quart
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bp.cart.services.checkout import create_order_from_cart
+from bp.cart.services.page_cart import get_page_or_raise
 from bp.runtime import runtime
+from config.settings import load_settings
+from lib.errors import ServiceError
 from models import CalendarEntry, CalendarSlot, Order, Ticket, TicketType
+from services.contracts.dtos import CartIdentity
+from services.runtime import open_runtime
 from tests.support import factories as f
 from tests.support.checkout import (
     all_orders,
@@ -40,6 +47,8 @@ from tests.support.statements import with_transactions
 
 USER_ID = 7
 WAIT_SECONDS = 10.0
+PROCESSES = 6
+START_TIMEOUT_SECONDS = 60
 PLACES_LOCK = "FOR NO KEY UPDATE"
 
 
@@ -230,3 +239,91 @@ async def test_the_last_ticket_taken_while_a_settlement_commits_is_refunded_not_
     assert paid_tickets == 1
     [paid] = await events_of(db, "order.paid", order.id)
     assert paid.payload["object"]["needsRefund"] is True
+
+
+def checkout_in_process(
+    config: dict[str, Any], user_id: int, ready: Any, start: Any, results: Any
+) -> None:
+    """A worker process: its own engine, then one shopper's checkout at the signal."""
+    asyncio.run(_checkout_in_process(config, user_id, ready, start, results))
+
+
+async def _checkout_in_process(
+    config: dict[str, Any], user_id: int, ready: Any, start: Any, results: Any
+) -> None:
+    async with open_runtime(load_settings(config)) as services:
+        try:
+            async with services.databases.sessionmaker() as session:
+                # The page read first warms the connection, so that after the start line
+                # the checkouts really run at the same moment.
+                page = await get_page_or_raise(session, slug="bakery", domains=services.domains)
+                await session.commit()
+                await asyncio.to_thread(ready.wait, START_TIMEOUT_SECONDS)
+                await asyncio.to_thread(start.wait, START_TIMEOUT_SECONDS)
+                made = await create_order_from_cart(
+                    session,
+                    identity=CartIdentity(user_id=user_id),
+                    page=page,
+                    settings=services.settings,
+                    gateway=services.gateway,
+                    domains=services.domains,
+                )
+            results.put(("order", made.order_id))
+        except ServiceError as refused:
+            results.put(("refused", refused.code.value))
+        except Exception as error:  # reported to the test, which fails on it
+            results.put(("error", repr(error)))
+
+
+@pytest.mark.slow
+async def test_processes_checking_out_at_once_take_only_the_tickets_there_are(
+    app_config: dict[str, Any], db: AsyncSession
+) -> None:
+    # Six shoppers, each in a worker process of their own, check out the last three tickets
+    # at the same moment: every claim is made with no lock, and the commits decide.
+    page = await f.page(db, "bakery", "The Bakery")
+    calendar = await f.calendar(db, page, "Baking classes")
+    event = await f.event(db, calendar, "Harvest supper")
+    ticket_type = await f.ticket_type(db, event, "Standard", cost="12.00", capacity=3)
+    shoppers = [100 + n for n in range(PROCESSES)]
+    for user_id in shoppers:
+        await f.ticket(db, ticket_type, user_id=user_id)
+    type_id = ticket_type.id
+
+    context = multiprocessing.get_context("spawn")
+    ready, start = context.Barrier(PROCESSES + 1), context.Barrier(PROCESSES + 1)
+    results = context.Queue()
+    workers = [
+        context.Process(
+            target=checkout_in_process, args=(app_config, user_id, ready, start, results)
+        )
+        for user_id in shoppers
+    ]
+    for worker in workers:
+        worker.start()
+    try:
+        await asyncio.to_thread(ready.wait, START_TIMEOUT_SECONDS)
+        await asyncio.to_thread(start.wait, START_TIMEOUT_SECONDS)
+        outcomes = [await asyncio.to_thread(results.get, True, 60) for _ in workers]
+    finally:
+        for worker in workers:
+            await asyncio.to_thread(worker.join, 30)
+            if worker.is_alive():
+                worker.kill()
+
+    assert all(worker.exitcode == 0 for worker in workers)
+    kinds = sorted(kind for kind, _ in outcomes)
+    assert kinds == ["order"] * 3 + ["refused"] * 3, outcomes
+    assert {code for kind, code in outcomes if kind == "refused"} == {"TICKETS_SOLD_OUT"}
+    orders = await all_orders(db)
+    assert sorted(order.id for order in orders) == sorted(
+        order_id for kind, order_id in outcomes if kind == "order"
+    )
+    states = (
+        await db.execute(
+            select(Ticket.state, func.count())
+            .where(Ticket.ticket_type_id == type_id)
+            .group_by(Ticket.state)
+        )
+    ).all()
+    assert dict(states) == {"reserved": 3, "pending": 3}
