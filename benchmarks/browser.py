@@ -19,6 +19,8 @@ from http.cookiejar import DefaultCookiePolicy
 
 import httpx
 
+from benchmarks.lean_http import HttpClient, HttpResponse
+
 SESSION_PREFIX = "session:"
 # Session ids the benchmark writes start with this, so that it can remove exactly its own.
 SID_PREFIX = "bench-"
@@ -48,7 +50,7 @@ class BrowserCredentials:
             headers |= {"HX-Request": "true", TOKEN_HEADER: self.csrf_token}
         return headers
 
-    def with_cookies(self, response: httpx.Response) -> BrowserCredentials:
+    def with_cookies(self, response: HttpResponse) -> BrowserCredentials:
         """These credentials plus whatever cookies `response` set."""
         return BrowserCredentials({**self.cookies, **set_cookies(response)}, self.csrf_token)
 
@@ -76,7 +78,7 @@ def stateless_client(
     return client
 
 
-def set_cookies(response: httpx.Response) -> dict[str, str]:
+def set_cookies(response: HttpResponse) -> dict[str, str]:
     """Name → value of every cookie a response sets (attributes such as Secure ignored)."""
     cookies: dict[str, str] = {}
     for header in response.headers.get_list("set-cookie"):
@@ -101,7 +103,7 @@ def csrf_token_in(page: str) -> str | None:
 
 
 async def browser_credentials(
-    http: httpx.AsyncClient, *, cookie_name: str, sid: str, path: str = "/"
+    http: HttpClient, *, cookie_name: str, sid: str, path: str = "/"
 ) -> BrowserCredentials:
     """Open a page with the session cookie and keep what a browser would: cookies and token."""
     start = BrowserCredentials({cookie_name: sid})

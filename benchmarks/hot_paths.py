@@ -69,6 +69,7 @@ from benchmarks.hot_requests import (  # noqa: E402
     script_data,
     single,
 )
+from benchmarks.lean_http import LeanClient  # noqa: E402
 from benchmarks.machine import describe, load_average  # noqa: E402
 from benchmarks.paid_orders import Storefront, pay_on_hosted_page, run_orders  # noqa: E402
 from benchmarks.results_file import replace_section  # noqa: E402
@@ -481,8 +482,8 @@ async def orders(run: Run, report: Report) -> None:
     pool = await asyncpg.create_pool(run.database_url, min_size=2, max_size=8)
     try:
         async with (
-            stateless_client(service.base_url, pool=2 * args.shoppers) as http,
-            stateless_client(pool=2 * args.shoppers) as standin_http,
+            LeanClient(service.base_url, pool=2 * args.shoppers) as http,
+            LeanClient(pool=2 * args.shoppers) as standin_http,
         ):
             front = Storefront(shop, pool, run.sessions, http, standin_http, COOKIE_NAME)
             for kind in ("tickets", "mixed"):
@@ -738,7 +739,7 @@ PART_NOTES = {
     "behind it without counting their wait (coordinated omission). Here arrivals are scheduled "
     "at a fixed rate, latency runs from the scheduled arrival to the end of the answer, over "
     "the same 16 keep-alive connections. wrk2, which does this, is not in Debian.",
-    "orders": "Paid orders: asyncio + httpx shoppers, each a new user signed in through the "
+    "orders": "Paid orders: asyncio + aiohttp shoppers, each a new user signed in through the "
     "shared session; tickets are put in the cart as the events app does (pending `tickets` "
     "rows after checking what is left; the small `Front row` type is wanted by 1 shopper in 20 "
     "while seats are left), products through `POST /add/`; then the page cart, its checkout "

@@ -27,11 +27,13 @@ from random import Random
 from typing import Literal
 from urllib.parse import urlencode, urljoin
 
+import aiohttp
 import asyncpg
 import httpx
 
 from benchmarks.browser import BrowserCredentials, BrowserError, browser_credentials
 from benchmarks.hot_requests import FORM
+from benchmarks.lean_http import HttpClient, HttpResponse
 from benchmarks.shop_data import SessionStore, Shop
 
 Kind = Literal["tickets", "mixed"]
@@ -129,8 +131,8 @@ class Storefront:
     shop: Shop
     db: asyncpg.Pool
     sessions: SessionStore
-    service: httpx.AsyncClient
-    standin: httpx.AsyncClient
+    service: HttpClient
+    standin: HttpClient
     cookie_name: str
 
 
@@ -138,7 +140,7 @@ class ShopperFailed(RuntimeError):
     """A step did not answer as a browser expects: counted, and the shopper moves on."""
 
 
-def _require(response: httpx.Response, status: int, what: str) -> None:
+def _require(response: HttpResponse, status: int, what: str) -> None:
     if response.status_code != status:
         raise ShopperFailed(f"{what} {response.status_code}")
 
@@ -179,7 +181,7 @@ async def _add_product(front: Storefront, browser: BrowserCredentials, product_i
     _require(response, 200, "add")
 
 
-async def pay_on_hosted_page(standin: httpx.AsyncClient, hosted_url: str) -> str:
+async def pay_on_hosted_page(standin: HttpClient, hosted_url: str) -> str:
     """Pay as the shopper does on SumUp's page; the success page's "back to merchant" link."""
     page = await standin.get(hosted_url)
     _require(page, 200, "hosted page")
@@ -274,7 +276,7 @@ async def run_orders(
                 outcome, elapsed = await one_order(front, kind, next(next_user), rng)
             except (ShopperFailed, BrowserError) as failure:
                 outcome, elapsed = f"failed: {str(failure)[:60]}", 0.0
-            except httpx.HTTPError as error:
+            except (httpx.HTTPError, aiohttp.ClientError, TimeoutError) as error:
                 outcome, elapsed = f"failed: {type(error).__name__}", 0.0
             run.outcomes[outcome] += 1
             if sum(run.outcomes.values()) >= shoppers:
@@ -314,7 +316,7 @@ async def run_orders(
     return run
 
 
-async def paid_twice_at_sumup(http: httpx.AsyncClient, standin_url: str) -> list[int]:
+async def paid_twice_at_sumup(http: HttpClient, standin_url: str) -> list[int]:
     """Orders with more than one successful payment among their SumUp checkouts."""
     response = await http.get(f"{standin_url}/_standin/checkouts")
     response.raise_for_status()
