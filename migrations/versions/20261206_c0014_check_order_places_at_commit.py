@@ -54,26 +54,33 @@ BEGIN
     ELSE
         RETURN NULL;
     END IF;
-    -- Slots, then ticket types, each in id order, as every checkout and settlement locks them.
-    PERFORM 1 FROM calendar_slots
-    WHERE id IN (SELECT slot_id FROM calendar_entries WHERE order_id = NEW.id)
-    ORDER BY id FOR NO KEY UPDATE;
-    PERFORM 1 FROM ticket_types
-    WHERE id IN (SELECT ticket_type_id FROM tickets WHERE order_id = NEW.id)
-    ORDER BY id FOR NO KEY UPDATE;
-    -- Each statement from here sees what the transactions that held them committed.
-    SELECT s.id INTO full_place FROM calendar_slots s
-    WHERE s.capacity IS NOT NULL
-      AND s.id IN (
-          SELECT slot_id FROM calendar_entries WHERE order_id = NEW.id AND state = mine_entries
-      )
-      AND s.capacity < (
-          SELECT count(*) FROM calendar_entries e
-          WHERE e.slot_id = s.id AND e.state = ANY (taking_entries)
-      )
-    LIMIT 1;
-    IF full_place IS NULL THEN
-        SELECT t.id INTO full_place FROM ticket_types t
+    -- Slots, then ticket types, each in id order, as every checkout and settlement locks
+    -- them (a target list is evaluated in order: the slots are locked first).
+    PERFORM
+        (SELECT count(*) FROM (
+            SELECT 1 FROM calendar_slots
+            WHERE id IN (SELECT slot_id FROM calendar_entries WHERE order_id = NEW.id)
+            ORDER BY id FOR NO KEY UPDATE
+        ) AS slots),
+        (SELECT count(*) FROM (
+            SELECT 1 FROM ticket_types
+            WHERE id IN (SELECT ticket_type_id FROM tickets WHERE order_id = NEW.id)
+            ORDER BY id FOR NO KEY UPDATE
+        ) AS types);
+    -- A statement of its own: it sees what the transactions that held them committed.
+    SELECT place INTO full_place FROM (
+        SELECT s.id AS place FROM calendar_slots s
+        WHERE s.capacity IS NOT NULL
+          AND s.id IN (
+              SELECT slot_id FROM calendar_entries
+              WHERE order_id = NEW.id AND state = mine_entries
+          )
+          AND s.capacity < (
+              SELECT count(*) FROM calendar_entries e
+              WHERE e.slot_id = s.id AND e.state = ANY (taking_entries)
+          )
+        UNION ALL
+        SELECT t.id FROM ticket_types t
         WHERE t.capacity IS NOT NULL
           AND t.id IN (
               SELECT ticket_type_id FROM tickets WHERE order_id = NEW.id AND state = mine_tickets
@@ -82,8 +89,8 @@ BEGIN
               SELECT count(*) FROM tickets k
               WHERE k.ticket_type_id = t.id AND k.state = ANY (taking_tickets)
           )
-        LIMIT 1;
-    END IF;
+    ) AS full_places
+    LIMIT 1;
     IF full_place IS NOT NULL THEN
         RAISE EXCEPTION 'order % holds more places than are left', NEW.id
             USING ERRCODE = 'check_violation', CONSTRAINT = 'order_places_fit';
