@@ -4,22 +4,21 @@ makes to them meanwhile is either moved with them or left where it was, never lo
 from __future__ import annotations
 
 import asyncio
-import time
 from datetime import UTC, datetime
 from typing import Any
 
 from quart import Quart
-from sqlalchemy import func, select, text, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bp.cart.services.adopt import adopt_anonymous_cart
 from bp.runtime import runtime
 from models import CartItem
 from tests.support import factories as f
+from tests.support.lock_waits import statement_waiting_for_a_lock
 
 SID = "anon-racing-1"
 USER_ID = 7
-WAIT_SECONDS = 10.0
 
 
 async def loaf_in_anonymous_cart(db: AsyncSession, quantity: int = 2) -> CartItem:
@@ -42,19 +41,7 @@ async def adopt(app: Quart) -> Any:
 
 async def wait_until_a_statement_waits_for_a_row(db: AsyncSession) -> None:
     """Until another connection of this database waits for a lock on cart_items."""
-    deadline = time.monotonic() + WAIT_SECONDS
-    while True:
-        waiting = await db.scalar(
-            text(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
-                " AND wait_event_type = 'Lock' AND query ILIKE '%cart_items%'"
-            )
-        )
-        await db.commit()
-        if waiting:
-            return
-        assert time.monotonic() < deadline, "the adoption never waited for the row"
-        await asyncio.sleep(0.02)
+    await statement_waiting_for_a_lock(db, matching="%cart_items%")
 
 
 async def live_quantities(db: AsyncSession) -> dict[str, int]:

@@ -10,8 +10,6 @@ checkout is answered as sold out, the settlement refunds what it could not deliv
 from __future__ import annotations
 
 import asyncio
-import multiprocessing
-import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -19,7 +17,7 @@ from typing import Any
 
 import pytest
 from quart import Quart
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bp.cart.services.checkout import create_order_from_cart
@@ -42,13 +40,13 @@ from tests.support.checkout import (
 )
 from tests.support.checkout import text as body_text
 from tests.support.http import sign_in
+from tests.support.lock_waits import statement_waiting_for_a_lock
+from tests.support.racing import START_TIMEOUT_SECONDS, racing_processes
 from tests.support.standin import StandinControl
 from tests.support.statements import with_transactions
 
 USER_ID = 7
-WAIT_SECONDS = 10.0
 PROCESSES = 6
-START_TIMEOUT_SECONDS = 60
 PLACES_LOCK = "FOR NO KEY UPDATE"
 
 
@@ -93,23 +91,6 @@ async def places_held(app: Quart) -> AsyncIterator[AsyncSession]:
             await other.execute(select(model.id).order_by(model.id).with_for_update(key_share=True))
         yield other
         await other.rollback()
-
-
-async def statement_waiting_for_a_lock(db: AsyncSession) -> str:
-    """What another connection of this database sends while it waits for a lock, once one does."""
-    deadline = time.monotonic() + WAIT_SECONDS
-    while True:
-        waiting = await db.scalar(
-            text(
-                "SELECT query FROM pg_stat_activity WHERE datname = current_database()"
-                " AND wait_event_type = 'Lock' LIMIT 1"
-            )
-        )
-        await db.commit()
-        if waiting:
-            return " ".join(str(waiting).split()).rstrip(";").upper()
-        assert time.monotonic() < deadline, "nothing waited for the places"
-        await asyncio.sleep(0.02)
 
 
 async def paid_order(app: Quart, client: Any, db: AsyncSession, standin: StandinControl) -> Order:
@@ -290,28 +271,14 @@ async def test_processes_checking_out_at_once_take_only_the_tickets_there_are(
         await f.ticket(db, ticket_type, user_id=user_id)
     type_id = ticket_type.id
 
-    context = multiprocessing.get_context("spawn")
-    ready, start = context.Barrier(PROCESSES + 1), context.Barrier(PROCESSES + 1)
-    results = context.Queue()
-    workers = [
-        context.Process(
-            target=checkout_in_process, args=(app_config, user_id, ready, start, results)
-        )
-        for user_id in shoppers
-    ]
-    for worker in workers:
-        worker.start()
-    try:
-        await asyncio.to_thread(ready.wait, START_TIMEOUT_SECONDS)
-        await asyncio.to_thread(start.wait, START_TIMEOUT_SECONDS)
-        outcomes = [await asyncio.to_thread(results.get, True, 60) for _ in workers]
-    finally:
-        for worker in workers:
-            await asyncio.to_thread(worker.join, 30)
-            if worker.is_alive():
-                worker.kill()
+    async with racing_processes(
+        checkout_in_process, [(app_config, user_id) for user_id in shoppers]
+    ) as race:
+        await race.ready()
+        await race.go()
+        outcomes = await race.results()
 
-    assert all(worker.exitcode == 0 for worker in workers)
+    assert race.exit_codes() == [0] * PROCESSES
     kinds = sorted(kind for kind, _ in outcomes)
     assert kinds == ["order"] * 3 + ["refused"] * 3, outcomes
     assert {code for kind, code in outcomes if kind == "refused"} == {"TICKETS_SOLD_OUT"}

@@ -9,7 +9,6 @@ app, the shopper loads the return page and the reconciler runs: one paid transit
 from __future__ import annotations
 
 import asyncio
-import multiprocessing
 import os
 from collections.abc import AsyncIterator
 from typing import Any
@@ -39,10 +38,10 @@ from tests.support.checkout import (
     text as response_text,
 )
 from tests.support.http import sign_in
+from tests.support.racing import START_TIMEOUT_SECONDS, racing_processes
 from tests.support.standin import StandinControl, free_port
 
 PROCESSES = 4
-START_TIMEOUT_SECONDS = 60
 
 
 def settle_in_process(
@@ -113,35 +112,19 @@ async def test_one_paid_transition_however_many_settle_at_once(
     assert (await post_checkout(app, client, "bakery")).status_code == 303
     order = await only_order(db)
 
-    context = multiprocessing.get_context("spawn")
-    ready, start = context.Barrier(PROCESSES + 1), context.Barrier(PROCESSES + 1)
-    results = context.Queue()
-    workers = [
-        context.Process(
-            target=settle_in_process, args=(app_config, order.id, ready, start, results)
-        )
-        for _ in range(PROCESSES)
-    ]
-    for worker in workers:
-        worker.start()
-    try:
-        await asyncio.to_thread(ready.wait, START_TIMEOUT_SECONDS)
+    async with racing_processes(settle_in_process, [(app_config, order.id)] * PROCESSES) as race:
+        await race.ready()
         # SumUp sees the payment and calls the webhook twice at once, just as everyone goes.
         await sumup_standin_control.faults(duplicate_webhook=True, delay_webhook_seconds=0.05)
         await sumup_standin_control.pay(str(order.sumup_checkout_id))
-        await asyncio.to_thread(start.wait, START_TIMEOUT_SECONDS)
+        await race.go()
         page, report = await asyncio.gather(
             client.get(f"/checkout/return/{order.id}/"), reconcile_once(**reconciler_deps(app))
         )
-        outcomes = [await asyncio.to_thread(results.get, True, 60) for _ in workers]
-    finally:
-        for worker in workers:
-            await asyncio.to_thread(worker.join, 30)
-            if worker.is_alive():
-                worker.kill()
+        outcomes = await race.results()
     deliveries = await sumup_standin_control.wait_for_webhooks(2)
 
-    assert all(worker.exitcode == 0 for worker in workers)
+    assert race.exit_codes() == [0] * PROCESSES
     assert all(status == "paid" for status, _ in outcomes), outcomes
     assert sum(1 for _, changed in outcomes if changed) <= 1
     assert {d["status_code"] for d in deliveries} == {204}
