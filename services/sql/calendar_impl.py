@@ -310,7 +310,7 @@ def _confirmed_claims(
     model: type[CalendarEntry] | type[Ticket], *, claimed: str, is_booking: bool
 ) -> Select[bool, int, bool, str]:
     """The order's claims of one kind confirmed, whatever is left: every booking or ticket of
-    the order, (is a booking, id, confirmed now, state before)."""
+    the order, (is a booking, id, confirmed now, state after), as `_confirmation` answers."""
     confirmed = (
         update(model)
         .where(model.order_id == _SETTLED, model.state == claimed)
@@ -318,8 +318,14 @@ def _confirmed_claims(
         .returning(model.id)
         .cte(f"confirmed_{model.__tablename__}")
     )
+    now_confirmed = confirmed.c.id.is_not(None)
     return (
-        select(literal(is_booking), model.id, confirmed.c.id.is_not(None), model.state)
+        select(
+            literal(is_booking),
+            model.id,
+            now_confirmed,
+            case((now_confirmed, literal("confirmed")), else_=model.state),
+        )
         .outerjoin(confirmed, confirmed.c.id == model.id)
         .where(model.order_id == _SETTLED)
     )
@@ -502,25 +508,17 @@ class SqlCalendarService:
         """ordered → confirmed and reserved → confirmed for every claim of the order, in one
         statement and with no lock: for a caller whose commit checks that they fit."""
         rows = (await session.execute(_CONFIRM_CLAIMS, {"settled_order_id": order_id})).all()
-        after = [
-            (is_booking, row_id, "confirmed" if now else state, now)
-            for is_booking, row_id, now, state in rows
-        ]
+        entries = [row[1:] for row in rows if row[0]]
+        tickets = [row[1:] for row in rows if not row[0]]
         return (
             EntryConfirmation(
-                confirmed=sum(1 for booking, _, _, now in after if booking and now),
-                booked=frozenset(
-                    row_id
-                    for booking, row_id, state, _ in after
-                    if booking and state == "confirmed"
-                ),
+                confirmed=sum(1 for _, now, _ in entries if now),
+                booked=frozenset(row_id for row_id, _, state in entries if state == "confirmed"),
             ),
             TicketConfirmation(
-                confirmed=sum(1 for booking, _, _, now in after if not booking and now),
+                confirmed=sum(1 for _, now, _ in tickets if now),
                 paid=frozenset(
-                    row_id
-                    for booking, row_id, state, _ in after
-                    if not booking and state in PAID_TICKET_STATES
+                    row_id for row_id, _, state in tickets if state in PAID_TICKET_STATES
                 ),
             ),
         )

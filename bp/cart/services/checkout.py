@@ -18,11 +18,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from functools import partial
 from typing import cast
 
 from sqlalchemy import BigInteger, String, Table, bindparam, func, select, update
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -54,7 +52,7 @@ from bp.cart.services.payment_attempts import (
     start_payment,
 )
 from bp.cart.services.payment_errors import HoldEnded, SplitCheckoutRequired
-from bp.cart.services.places_at_commit import PlacesRule, places_refused
+from bp.cart.services.places_at_commit import PlacesRule, checked_at_commit
 from bp.cart.services.references import checkout_reference
 from bp.cart.services.ticket_capacity import check_ticket_capacity, types_wanted
 from config.settings import Settings
@@ -260,26 +258,20 @@ async def create_order_from_cart(
     """
     deactivated: _Deactivated = {}
     for _ in range(MAX_SUPERSEDE_ROUNDS):
-        order_transaction = partial(
-            _order_transaction,
-            session,
-            identity=identity,
-            page=page,
-            settings=settings,
-            domains=domains,
-            deactivated=deactivated,
-            seen=seen,
-            email=email,
+        outcome = await checked_at_commit(
+            lambda at_commit: _order_transaction(
+                session,
+                identity=identity,
+                page=page,
+                settings=settings,
+                domains=domains,
+                deactivated=deactivated,
+                seen=seen,
+                email=email,
+                places_at_commit=at_commit,
+            ),
+            work="checkout",
         )
-        try:
-            outcome = await order_transaction(places_at_commit=True)
-        except DBAPIError as error:
-            if not places_refused(error):
-                raise
-            # A place was taken between the claims and the commit: counted under the places'
-            # locks this time, which answers what is left.
-            log.info("checkout's places were taken before its commit; counting them first")
-            outcome = await order_transaction(places_at_commit=False)
         if isinstance(outcome, OrderStart):
             return outcome
         for superseded in outcome.orders:

@@ -12,11 +12,9 @@ import logging
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
-from functools import partial
 from typing import cast
 
 from sqlalchemy import BigInteger, Table, bindparam, update
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bp.cart.services.clear_cart_for_order import clear_cart_for_order
@@ -24,7 +22,7 @@ from bp.cart.services.order_events import ORDER_PAID, emit_order_event
 from bp.cart.services.order_messages import refund_reason
 from bp.cart.services.order_rows import OrderLine, OrderRow, lock_order_with_items
 from bp.cart.services.order_state import OrderNotFound, undelivered_items
-from bp.cart.services.places_at_commit import PlacesRule, places_refused, set_places_rule
+from bp.cart.services.places_at_commit import PlacesRule, checked_at_commit, set_places_rule
 from config.settings import Settings
 from lib.db import rolled_back_on_error
 from lib.localtime import format_local_datetime
@@ -80,26 +78,20 @@ async def fulfil_payment(
 ) -> bool:
     """The paid transition, in one transaction with the order locked; a no-op the second time.
     Answers whether this call made the order paid."""
-    fulfil = partial(
-        _fulfil,
-        session,
-        order_id=order_id,
-        checkout=checkout,
-        settings=settings,
-        domains=domains,
-        source=source,
+    # What it paid for may no longer fit: then it is confirmed again under the places' locks,
+    # up to what is left, and the rest flagged for a refund.
+    return await checked_at_commit(
+        lambda at_commit: _fulfil(
+            session,
+            order_id=order_id,
+            checkout=checkout,
+            settings=settings,
+            domains=domains,
+            source=source,
+            places_at_commit=at_commit,
+        ),
+        work=f"order {order_id}'s settlement",
     )
-    try:
-        return await fulfil(places_at_commit=True)
-    except DBAPIError as error:
-        if not places_refused(error):
-            raise
-    # What it paid for no longer fits: confirmed again under the places' locks, up to what
-    # is left, and the rest flagged for a refund.
-    log.info(
-        "order %s: its places were taken before the commit; settling under their locks", order_id
-    )
-    return await fulfil(places_at_commit=False)
 
 
 async def _fulfil(

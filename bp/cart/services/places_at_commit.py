@@ -17,11 +17,19 @@ locked its places itself.
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Awaitable, Callable
 from enum import StrEnum
+from typing import TypeVar
 
 from sqlalchemy import ColumnElement, String, bindparam, func
+from sqlalchemy.exc import DBAPIError
 
 from lib.errors import refused_by
+
+T = TypeVar("T")
+
+log = logging.getLogger(__name__)
 
 # The setting the trigger reads, and the constraint named by its error.
 RULE_SETTING = "cart.places_checked_at_commit"
@@ -44,3 +52,17 @@ def set_places_rule() -> ColumnElement[str]:
 def places_refused(error: BaseException) -> bool:
     """Whether the commit was refused because the order's places no longer fit."""
     return refused_by(error, CONSTRAINT)
+
+
+async def checked_at_commit(attempt: Callable[[bool], Awaitable[T]], *, work: str) -> T:
+    """`attempt(True)`: the work with its places checked at the commit. When that commit is
+    refused because they no longer fit (everything rolled back), `attempt(False)`: the same
+    work locking and counting them first, which answers what is left. `work` names it in the
+    log."""
+    try:
+        return await attempt(True)
+    except DBAPIError as error:
+        if not places_refused(error):
+            raise
+    log.info("%s: its places were taken before the commit; done again under their locks", work)
+    return await attempt(False)
