@@ -2,7 +2,7 @@
 
 Settings, the domain services made for them, and the background jobs are fixed when the
 runtime is made (no I/O). The long-lived clients (the databases' engines, the two Redis
-clients, the one httpx client for SumUp and the gateway over it, the SMTP mailer) are made by
+clients, the one HTTP session for SumUp and the gateway over it, the SMTP mailer) are made by
 `open()` and closed by `close()`; the app does both in its serving hooks (bp/runtime.py), an
 operator command or a worker process through `open_runtime()`. Nothing here is a module global: two
 runtimes in one process share nothing.
@@ -19,7 +19,7 @@ from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
-import httpx
+import aiohttp
 from cachetools import TTLCache
 
 from config.settings import Settings
@@ -29,7 +29,7 @@ from lib.metrics import Metrics, bind_metrics
 from lib.redis import RedisClients, open_redis
 from services.mail import Mailer, smtp_mailer
 from services.registry import DomainServices, register_domain_services
-from services.sumup import PaymentGateway, SumUpClient
+from services.sumup import PaymentGateway, SumUpClient, open_session
 
 # A job told to stop gets this long to finish its pass before it is cancelled.
 JOB_STOP_GRACE_SECONDS = 10.0
@@ -71,7 +71,7 @@ class Runtime:
         )
         self._databases: Databases | None = None
         self._redis: RedisClients | None = None
-        self._sumup_http: httpx.AsyncClient | None = None
+        self._sumup_http: aiohttp.ClientSession | None = None
         self._gateway: PaymentGateway | None = None
         self._mailer: Mailer | None = None
         self._background: BackgroundJobs | None = None
@@ -96,7 +96,7 @@ class Runtime:
 
     @property
     def gateway(self) -> PaymentGateway:
-        """SumUp, over the runtime's one httpx client."""
+        """SumUp, over the runtime's one HTTP session."""
         if self._gateway is None:
             raise RuntimeNotOpen("the runtime is not open")
         return self._gateway
@@ -119,13 +119,13 @@ class Runtime:
         settings = self.settings
         self._databases = open_databases(settings) if settings.database_url else None
         self._redis = open_redis(settings) if settings.redis_url else None
-        self._sumup_http = httpx.AsyncClient(
-            base_url=settings.sumup_api_base,
-            timeout=httpx.Timeout(
-                settings.sumup_timeout_seconds, connect=SUMUP_CONNECT_TIMEOUT_SECONDS
-            ),
+        self._sumup_http = open_session(
+            answer_seconds=settings.sumup_timeout_seconds,
+            connect_seconds=SUMUP_CONNECT_TIMEOUT_SECONDS,
         )
-        self._gateway = SumUpClient(self._sumup_http, metrics=self.metrics)
+        self._gateway = SumUpClient(
+            self._sumup_http, base_url=settings.sumup_api_base, metrics=self.metrics
+        )
         self._mailer = smtp_mailer(settings)
 
     async def close(self) -> None:
@@ -135,7 +135,7 @@ class Runtime:
         self._sumup_http = self._gateway = self._redis = self._databases = None
         self._mailer = None
         if http is not None:
-            await http.aclose()
+            await http.close()
         if redis is not None:
             await redis.close()
         if databases is not None:

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from services.sumup.client import MAX_REFERENCE_LENGTH, SumUpClient, to_sumup_amount
+from services.sumup.client import (
+    MAX_REFERENCE_LENGTH,
+    SumUpAnswer,
+    SumUpClient,
+    open_session,
+    to_sumup_amount,
+)
 from services.sumup.errors import SumUpError
 from services.sumup.ids import is_checkout_id
 from services.sumup.lookup import checkout_of_reference
@@ -22,6 +28,7 @@ __all__ = [
     "MAX_REFERENCE_LENGTH",
     "CheckoutStatus",
     "PaymentGateway",
+    "SumUpAnswer",
     "SumUpCheckout",
     "SumUpCheckoutTransaction",
     "SumUpClient",
@@ -33,5 +40,6 @@ __all__ = [
     "TransactionStatus",
     "checkout_of_reference",
     "is_checkout_id",
+    "open_session",
     "to_sumup_amount",
 ]

@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import httpx
-
 # Codes the client itself uses when SumUp never answered.
 TIMEOUT = "TIMEOUT"
 NETWORK = "NETWORK"
@@ -84,22 +82,20 @@ class SumUpError(Exception):
         return self.status == 404
 
 
-def error_from_response(response: httpx.Response) -> SumUpError:
-    """Build a SumUpError from an error response, whatever shape its body has."""
-    status = response.status_code
+def error_from_response(status: int, content: bytes, reason: str = "") -> SumUpError:
+    """Build a SumUpError from an error answer (its status, body and reason), whatever shape
+    its body has."""
     default_code = CODES_BY_STATUS.get(status, SERVER_ERROR if status >= 500 else None)
     try:
-        body: Any = json.loads(response.content) if response.content else None
+        body: Any = json.loads(content) if content else None
     except ValueError:
         body = None
     if isinstance(body, list):
         return _from_error_list(status, default_code, body)
     if isinstance(body, dict):
         return _from_error_object(status, default_code, body)
-    text = response.text.strip()[:MAX_TEXT_IN_MESSAGE] if response.content else ""
-    return SumUpError(
-        status=status, code=default_code, message=text or response.reason_phrase or ""
-    )
+    text = content.decode("utf-8", "replace").strip()[:MAX_TEXT_IN_MESSAGE]
+    return SumUpError(status=status, code=default_code, message=text or reason)
 
 
 def _from_error_object(status: int, default_code: str | None, body: dict[str, Any]) -> SumUpError:

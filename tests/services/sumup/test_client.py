@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
+from http import HTTPStatus
 
-import httpx
+import aiohttp
 import pytest
 from pydantic import ValidationError
 
@@ -22,6 +24,7 @@ from services.sumup import (
     SumUpTransactionRef,
     TransactionStatus,
     is_checkout_id,
+    open_session,
     to_sumup_amount,
 )
 from services.sumup.errors import error_from_response
@@ -32,21 +35,27 @@ API_KEY = "sup_sk_test_client_secret"
 CREDENTIALS = SumUpCredentials(api_key=API_KEY, merchant_code="MCLIENT1")
 WEBHOOK_URL = "https://cart.example/checkout/webhook/7/"
 RETURN_URL = "https://cart.example/checkout/return/7/"
-SHORT_TIMEOUT = httpx.Timeout(0.3)
+
+
+@asynccontextmanager
+async def client_of(base_url: str, *, answer_seconds: float = 5.0) -> AsyncIterator[SumUpClient]:
+    """The client as the app builds it: a session with the app's timeouts, on SUMUP_API_BASE."""
+    async with open_session(answer_seconds=answer_seconds, connect_seconds=2.0) as http:
+        yield SumUpClient(http, base_url=base_url)
 
 
 @pytest.fixture
 async def sumup(sumup_standin: str) -> AsyncIterator[SumUpClient]:
-    """The client as the app builds it: an AsyncClient on SUMUP_API_BASE with timeouts."""
-    async with httpx.AsyncClient(base_url=sumup_standin, timeout=5.0) as http:
-        yield SumUpClient(http)
+    """The client as the app builds it, on the stand-in."""
+    async with client_of(sumup_standin) as client:
+        yield client
 
 
 @pytest.fixture
 async def impatient_sumup(sumup_standin: str) -> AsyncIterator[SumUpClient]:
-    """A client that gives up after 0.3 s."""
-    async with httpx.AsyncClient(base_url=sumup_standin, timeout=SHORT_TIMEOUT) as http:
-        yield SumUpClient(http)
+    """A client that gives up when SumUp is silent for 0.3 s."""
+    async with client_of(sumup_standin, answer_seconds=0.3) as client:
+        yield client
 
 
 async def create(
@@ -344,9 +353,9 @@ async def test_5xx_is_retryable(sumup: SumUpClient, sumup_standin_control: Stand
 
 
 async def test_unreachable_sumup_is_a_retryable_network_error() -> None:
-    async with httpx.AsyncClient(base_url="http://127.0.0.1:9", timeout=2.0) as http:
+    async with client_of("http://127.0.0.1:9") as client:
         with pytest.raises(SumUpError) as raised:
-            await create(SumUpClient(http))
+            await create(client)
 
     assert (raised.value.status, raised.value.code) == (None, "NETWORK")
     assert raised.value.is_retryable
@@ -393,30 +402,28 @@ def test_amount_is_sent_as_a_float_of_cents(amount: str, sent: float) -> None:
 
 
 async def test_the_client_is_a_payment_gateway() -> None:
-    async with httpx.AsyncClient() as http:
+    async with aiohttp.ClientSession() as http:
         # mypy checks the assignment: SumUpClient must satisfy the protocol.
-        gateway: PaymentGateway = SumUpClient(http)
+        gateway: PaymentGateway = SumUpClient(http, base_url="https://api.sumup.com")
     assert isinstance(gateway, SumUpClient)
 
 
 @pytest.mark.parametrize(
-    ("status", "content_type", "body", "code", "message", "params"),
+    ("status", "body", "code", "message", "params"),
     [
         (
             502,
-            "text/html",
             b"<html>Bad gateway</html>",
             "SERVER_ERROR",
             "<html>Bad gateway</html>",
             [],
         ),
-        (500, "application/json", b"", "SERVER_ERROR", "Internal Server Error", []),
-        (400, "application/json", b"not json {", "INVALID", "not json {", []),
-        (409, "application/json", b'"just a string"', "CONFLICT", '"just a string"', []),
-        (400, "application/json", b"[]", "INVALID", "", []),
+        (500, b"", "SERVER_ERROR", "Internal Server Error", []),
+        (400, b"not json {", "INVALID", "not json {", []),
+        (409, b'"just a string"', "CONFLICT", '"just a string"', []),
+        (400, b"[]", "INVALID", "", []),
         (
             400,
-            "application/json",
             b'[{"error_code":"INVALID","message":"Validation error","param":"amount"},'
             b'{"error_code":"MISSING","message":"Validation error","param":"currency"}, 3]',
             "INVALID",
@@ -425,7 +432,6 @@ async def test_the_client_is_a_payment_gateway() -> None:
         ),
         (
             404,
-            "application/problem+json",
             b'{"type":"https://developer.sumup.com/problem/checkout-not-found","title":"Not Found",'
             b'"status":404,"detail":"A checkout session with the id 1 does not exist"}',
             "NOT_FOUND",
@@ -434,26 +440,22 @@ async def test_the_client_is_a_payment_gateway() -> None:
         ),
         (
             409,
-            "application/json",
             b'{"error_code":"NOT_ENOUGH_BALANCE","message":"Not enough available balance"}',
             "NOT_ENOUGH_BALANCE",
             "Not enough available balance",
             [],
         ),
-        (429, "application/json", b'{"message": {"nested": true}}', "RATE_LIMITED", "", []),
+        (429, b'{"message": {"nested": true}}', "RATE_LIMITED", "", []),
     ],
 )
 def test_error_bodies_of_every_shape_become_sumup_errors(
     status: int,
-    content_type: str,
     body: bytes,
     code: str,
     message: str,
     params: list[str],
 ) -> None:
-    response = httpx.Response(status, content=body, headers={"Content-Type": content_type})
-
-    error = error_from_response(response)
+    error = error_from_response(status, body, HTTPStatus(status).phrase)
 
     assert (error.status, error.code, error.message, error.params) == (
         status,
@@ -467,12 +469,44 @@ async def test_a_success_body_that_is_not_a_checkout_is_a_sumup_error() -> None:
     # A server answering 200 with an empty body, where a checkout was expected.
     async with (
         WebhookReceiver(then=200) as server,
-        httpx.AsyncClient(base_url=f"http://127.0.0.1:{server.port}") as http,
+        client_of(f"http://127.0.0.1:{server.port}") as client,
     ):
         with pytest.raises(SumUpError) as raised:
-            await SumUpClient(http).get_checkout(credentials=CREDENTIALS, checkout_id="x")
+            await client.get_checkout(credentials=CREDENTIALS, checkout_id="x")
 
     assert (raised.value.status, raised.value.code) == (200, "INVALID_RESPONSE")
+    assert raised.value.message == "unreadable GET answer: 1 errors"
+
+
+async def test_a_base_url_with_a_path_keeps_it_and_an_id_stays_one_segment() -> None:
+    # SUMUP_API_BASE may name a proxy's path; a checkout id is quoted as one path segment.
+    async with (
+        WebhookReceiver(then=404) as server,
+        client_of(f"http://127.0.0.1:{server.port}/sumup/") as client,
+    ):
+        with pytest.raises(SumUpError):
+            await client.get_checkout(credentials=CREDENTIALS, checkout_id="a/b c")
+        with pytest.raises(SumUpError):
+            await client.list_checkouts(credentials=CREDENTIALS, reference="order 7&1")
+
+    first, second = server.requests
+    assert (first.method, first.path) == ("GET", "/sumup/v0.1/checkouts/a%2Fb%20c")
+    assert first.headers["authorization"] == f"Bearer {API_KEY}"
+    assert first.headers["accept"] == "application/problem+json, application/json"
+    assert second.path == "/sumup/v0.1/checkouts?checkout_reference=order+7%261"
+
+
+async def test_a_redirect_is_not_followed_but_answered_as_a_failure() -> None:
+    async with (
+        WebhookReceiver(then=302) as server,
+        client_of(f"http://127.0.0.1:{server.port}") as client,
+    ):
+        with pytest.raises(SumUpError) as raised:
+            await client.get_checkout(credentials=CREDENTIALS, checkout_id="x")
+
+    assert (raised.value.status, raised.value.message) == (302, "Found")
+    assert not raised.value.is_retryable
+    assert len(server.requests) == 1
 
 
 async def paid_transaction_id(
