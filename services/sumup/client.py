@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -53,8 +54,9 @@ def open_session(*, answer_seconds: float, connect_seconds: float) -> aiohttp.Cl
 
     A call is cut off when its connection is not made in `connect_seconds`, when SumUp is
     silent for `answer_seconds`, and in any case after both together. No cookie is kept (one
-    session serves every merchant), redirects are not followed (a 3xx is SumUp's failure), and
-    the proxy settings of the environment are read, as they were by the client before it.
+    session serves every merchant) and redirects are not followed (a 3xx is SumUp's failure).
+    The environment's proxy is the client's to read (`trust_env` would read it, and ~/.netrc,
+    in a thread at every request).
     """
     return aiohttp.ClientSession(
         timeout=aiohttp.ClientTimeout(
@@ -63,8 +65,23 @@ def open_session(*, answer_seconds: float, connect_seconds: float) -> aiohttp.Cl
             sock_read=answer_seconds,
         ),
         cookie_jar=aiohttp.DummyCookieJar(),
-        trust_env=True,
     )
+
+
+def proxy_from_environment(base_url: str) -> tuple[URL | None, dict[str, str]]:
+    """The proxy the environment names for `base_url` (HTTPS_PROXY, NO_PROXY, ...), or None,
+    and the headers that carry the proxy's credentials."""
+    url = URL(base_url)
+    if url.host is None or urllib.request.proxy_bypass(url.host):
+        return None, {}
+    proxy = urllib.request.getproxies().get(url.scheme)
+    if not proxy:
+        return None, {}
+    proxy_url = URL(proxy if "://" in proxy else f"http://{proxy}")
+    if proxy_url.user is None:
+        return proxy_url, {}
+    credentials = aiohttp.encode_basic_auth(proxy_url.user, proxy_url.password or "")
+    return proxy_url.with_user(None), {"Proxy-Authorization": credentials}
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +107,13 @@ class SumUpClient:
         # The app owns `http` (open_session: its timeouts) and closes it at shutdown.
         self._http = http
         self._base_url = base_url.rstrip("/")
+        # Read once: the environment does not change under a running service.
+        self._proxy, self._proxy_headers = proxy_from_environment(base_url)
+        # Through a tunnel (https) the proxy's credentials go with its CONNECT; a plain http
+        # request is sent to the proxy itself, and carries them.
+        self._headers = {"Accept": ACCEPT}
+        if URL(base_url).scheme == "http":
+            self._headers.update(self._proxy_headers)
         self._metrics = metrics
 
     async def create_checkout(
@@ -203,7 +227,7 @@ class SumUpClient:
     ) -> SumUpAnswer:
         """Send one request, log and time it by `operation`, and turn every failure into a
         SumUpError."""
-        headers = {"Accept": ACCEPT}
+        headers = dict(self._headers)
         api_key = credentials.api_key.strip()
         # Without a key SumUp answers 401, which says more than the bare "Bearer " header
         # (one the HTTP library refuses to send) would.
@@ -216,7 +240,14 @@ class SumUpClient:
         url = URL(self._base_url + path, encoded=True)
         try:
             async with self._http.request(
-                method, url, headers=headers, json=json, params=params, allow_redirects=False
+                method,
+                url,
+                headers=headers,
+                json=json,
+                params=params,
+                allow_redirects=False,
+                proxy=self._proxy,
+                proxy_headers=self._proxy_headers or None,
             ) as reply:
                 response = SumUpAnswer(method, reply.status, reply.reason or "", await reply.read())
             outcome = str(response.status)

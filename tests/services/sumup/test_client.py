@@ -496,6 +496,32 @@ async def test_a_base_url_with_a_path_keeps_it_and_an_id_stays_one_segment() -> 
     assert second.path == "/sumup/v0.1/checkouts?checkout_reference=order+7%261"
 
 
+async def test_the_proxy_the_environment_names_is_used_and_no_proxy_is_honoured(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    async with WebhookReceiver(then=404) as proxy:
+        for scheme in ("HTTP", "HTTPS"):
+            monkeypatch.setenv(f"{scheme}_PROXY", f"http://cart:s3cret@127.0.0.1:{proxy.port}")
+        monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+        bases = ("http://api.sumup.example", "https://api.sumup.example", "http://127.0.0.1:9")
+        codes = []
+        for base in bases:
+            async with client_of(base) as client:
+                with pytest.raises(SumUpError) as raised:
+                    await client.get_checkout(credentials=CREDENTIALS, checkout_id="x")
+            codes.append(raised.value.code)
+
+    plain, tunnel = proxy.requests
+    assert (plain.method, plain.path) == ("GET", "http://api.sumup.example/v0.1/checkouts/x")
+    assert (tunnel.method, tunnel.path) == ("CONNECT", "api.sumup.example:443")
+    assert {plain.headers["proxy-authorization"], tunnel.headers["proxy-authorization"]} == {
+        "Basic Y2FydDpzM2NyZXQ="
+    }
+    # Proxied, the plain request is answered by the proxy; the refused tunnel, and the address
+    # that is not proxied (nothing listens there), never reach SumUp.
+    assert codes == ["NOT_FOUND", "NETWORK", "NETWORK"]
+
+
 async def test_a_redirect_is_not_followed_but_answered_as_a_failure() -> None:
     async with (
         WebhookReceiver(then=302) as server,
