@@ -31,8 +31,9 @@ OWN_HANDLER_PREFIXES = ("hypercorn.",)
 SECRET_FIELD_PARTS = ("authorization", "cookie", "csrf", "password", "secret", "token", "api_key")
 SECRET_FIELDS = frozenset({"session_id", "session", "card", "card_number", "cvv"})
 REDACTED = "[redacted]"
-# httpx writes a line per call; the SumUp client writes its own, with the operation and time,
-# so httpx's are kept for LOG_LEVEL=DEBUG.
+# httpx writes a line per call at INFO, whoever in the process sends with it; the SumUp client
+# (on aiohttp, which writes none) logs each of its calls itself, with the operation and time.
+# httpx's lines are kept for LOG_LEVEL=DEBUG.
 CHATTY_LOGGERS = ("httpx",)
 
 
