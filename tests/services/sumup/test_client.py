@@ -465,17 +465,24 @@ def test_error_bodies_of_every_shape_become_sumup_errors(
     )
 
 
-async def test_a_success_body_that_is_not_a_checkout_is_a_sumup_error() -> None:
-    # A server answering 200 with an empty body, where a checkout was expected.
+async def get_checkout_answered(status: int) -> tuple[SumUpError, WebhookReceiver]:
+    """The error of a checkout's read from a server that answers `status` with no body, and
+    that server (with the requests it got)."""
     async with (
-        WebhookReceiver(then=200) as server,
+        WebhookReceiver(then=status) as server,
         client_of(f"http://127.0.0.1:{server.port}") as client,
     ):
         with pytest.raises(SumUpError) as raised:
             await client.get_checkout(credentials=CREDENTIALS, checkout_id="x")
+    return raised.value, server
 
-    assert (raised.value.status, raised.value.code) == (200, "INVALID_RESPONSE")
-    assert raised.value.message == "unreadable GET answer: 1 errors"
+
+async def test_a_success_body_that_is_not_a_checkout_is_a_sumup_error() -> None:
+    # A server answering 200 with an empty body, where a checkout was expected.
+    error, _ = await get_checkout_answered(200)
+
+    assert (error.status, error.code) == (200, "INVALID_RESPONSE")
+    assert error.message == "unreadable GET answer: 1 errors"
 
 
 async def test_a_base_url_with_a_path_keeps_it_and_an_id_stays_one_segment() -> None:
@@ -523,15 +530,10 @@ async def test_the_proxy_the_environment_names_is_used_and_no_proxy_is_honoured(
 
 
 async def test_a_redirect_is_not_followed_but_answered_as_a_failure() -> None:
-    async with (
-        WebhookReceiver(then=302) as server,
-        client_of(f"http://127.0.0.1:{server.port}") as client,
-    ):
-        with pytest.raises(SumUpError) as raised:
-            await client.get_checkout(credentials=CREDENTIALS, checkout_id="x")
+    error, server = await get_checkout_answered(302)
 
-    assert (raised.value.status, raised.value.message) == (302, "Found")
-    assert not raised.value.is_retryable
+    assert (error.status, error.message) == (302, "Found")
+    assert not error.is_retryable
     assert len(server.requests) == 1
 
 
