@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from services.sumup.client import (
     MAX_REFERENCE_LENGTH,
-    SumUpAnswer,
     SumUpClient,
     open_session,
     to_sumup_amount,
@@ -28,7 +27,6 @@ __all__ = [
     "MAX_REFERENCE_LENGTH",
     "CheckoutStatus",
     "PaymentGateway",
-    "SumUpAnswer",
     "SumUpCheckout",
     "SumUpCheckoutTransaction",
     "SumUpClient",

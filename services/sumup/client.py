@@ -108,12 +108,15 @@ class SumUpClient:
         self._http = http
         self._base_url = base_url.rstrip("/")
         # Read once: the environment does not change under a running service.
-        self._proxy, self._proxy_headers = proxy_from_environment(base_url)
+        self._proxy, proxy_headers = proxy_from_environment(base_url)
         # Through a tunnel (https) the proxy's credentials go with its CONNECT; a plain http
         # request is sent to the proxy itself, and carries them.
         self._headers = {"Accept": ACCEPT}
+        self._tunnel_headers: dict[str, str] | None = None
         if URL(base_url).scheme == "http":
-            self._headers.update(self._proxy_headers)
+            self._headers.update(proxy_headers)
+        elif proxy_headers:
+            self._tunnel_headers = proxy_headers
         self._metrics = metrics
 
     async def create_checkout(
@@ -247,7 +250,7 @@ class SumUpClient:
                 params=params,
                 allow_redirects=False,
                 proxy=self._proxy,
-                proxy_headers=self._proxy_headers or None,
+                proxy_headers=self._tunnel_headers,
             ) as reply:
                 response = SumUpAnswer(method, reply.status, reply.reason or "", await reply.read())
             outcome = str(response.status)
