@@ -9,6 +9,10 @@ app's globals that are plain values or functions. A global that is a coroutine f
 lazy helpers, which read the database or Redis when a template calls them) is left out: the
 view brings its value instead, under the same name, so a template reads the same either way.
 
+Each value a page writes out is escaped as markupsafe escapes it, into plain text
+(`escape_output`): Jinja's own output escape makes a `Markup` object of every value only to
+join it into the page, and a cart page writes about two hundred.
+
 What a full page's layout needs (the badge, the waiting notices, the shopper's name) belongs to
 the blueprints that know it: each registers an async provider (`add_layout_provider`), awaited
 by `render_page` before the render.
@@ -19,18 +23,60 @@ from __future__ import annotations
 import inspect
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from functools import partial
-from types import FunctionType, MethodType
+from types import CodeType, FunctionType, MethodType
 from typing import Any
 
 from flask.sansio.app import App
 from jinja2 import BaseLoader, Environment, Template
+from markupsafe import escape
 from quart import Quart, current_app
 from quart.signals import template_rendered
+
+try:  # markupsafe's own choice: its C speedup, else its Python escape (markupsafe/__init__.py)
+    from markupsafe._speedups import _escape_inner
+except ImportError:  # a markupsafe built without its speedup
+    from markupsafe._native import _escape_inner
 
 ENVIRONMENT = "sync_templates"
 LAYOUT_PROVIDERS = "layout_providers"
 
 LayoutProvider = Callable[[], Awaitable[Mapping[str, object]]]
+
+
+def escape_output(value: object) -> str:
+    """A value a template writes out, escaped as `markupsafe.escape` does, as plain text.
+
+    The text is markupsafe's to the character: its own escape of a string (its C speedup when
+    installed), a value's `__html__` as it is, anything else made a string first. Only the
+    `Markup` wrapper is left out: a written value is joined into the page at once, and no
+    template can look at it, so nothing tells the two apart."""
+    if type(value) is str:
+        return _escape_inner(value)
+    html = getattr(value, "__html__", None)
+    if html is not None:
+        return str(html())
+    return _escape_inner(str(value))
+
+
+class PageTemplate(Template):
+    """A page template: what it writes out is escaped by `escape_output`."""
+
+    @classmethod
+    def from_code(
+        cls,
+        environment: Environment,
+        code: CodeType,
+        globals: MutableMapping[str, Any],
+        uptodate: Callable[[], bool] | None = None,
+    ) -> Template:
+        """The compiled template, its output escape swapped in its module's namespace: the
+        generated code calls the `escape` it imported from Jinja's runtime (markupsafe's) for
+        each value it writes, and for nothing else."""
+        template = super().from_code(environment, code, globals, uptodate)
+        namespace = template.root_render_func.__globals__
+        if namespace.get("escape") is escape:
+            namespace["escape"] = escape_output
+        return template
 
 
 class PageEnvironment(Environment):
@@ -41,6 +87,8 @@ class PageEnvironment(Environment):
     compares their keys, which through a ChainMap is Python code for each key (about a tenth of
     a small fragment's render). No template here has globals of its own: it gets the plain dict.
     """
+
+    template_class = PageTemplate
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
