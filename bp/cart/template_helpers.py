@@ -19,16 +19,17 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import asyncpg
 from jinja2 import Template
 from markupsafe import Markup
 from quart import Quart, current_app, g
 from quart.blueprints import BlueprintSetupState
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import EmulatedDBAPIException, SQLAlchemyError
 
 from bp.cart.blueprints import bp
 from bp.cart.request_identity import browser_session, current_cart_identity
 from bp.cart.services.field_problems import FieldProblem
-from bp.cart.services.shopper import display_name, shopper_contact
+from bp.cart.services.shopper import display_name, page_shopper_contact
 from bp.cart.services.summary import get_cart_summary
 from bp.cart.services.waiting import Waiting, pop_waiting
 from bp.cart.waiting_mark import may_be_waiting, read_waiting
@@ -40,6 +41,17 @@ from services.contracts.cart_summary import CartSummary
 from services.contracts.dtos import CartIdentity
 
 CART_MINI_TEMPLATE = "fragments/_cart_mini.html"
+# What a failed read of the account domain raises: SQLAlchemy's errors and the socket's, and,
+# when its statement runs on the driver (bp/cart/services/shopper.page_shopper_contact), the
+# driver's errors and the DBAPI error SQLAlchemy's pool raises, unwrapped, when a connection
+# cannot be made (the database is shutting down, or does not exist).
+ACCOUNT_READ_ERRORS: tuple[type[Exception], ...] = (
+    SQLAlchemyError,
+    OSError,
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+    EmulatedDBAPIException,
+)
 # This request's own refused fields, set by bp/cart/field_errors.py.
 PROBLEMS_KEY = "field_problems"
 # What waited in Redis for this page, read once per request.
@@ -157,9 +169,10 @@ async def shopper_name() -> str | None:
     if user_id in names:
         return names[user_id]
     try:
-        async with runtime.databases.account_sessionmaker() as account:
-            contact = await shopper_contact(account, user_id=user_id, domains=runtime.domains)
-    except (SQLAlchemyError, OSError):
+        contact = await page_shopper_contact(
+            runtime.databases, user_id=user_id, domains=runtime.domains
+        )
+    except ACCOUNT_READ_ERRORS:
         # The page still shows; the header says "Signed in" instead of the name.
         log.warning("could not read the shopper's name from the account domain", exc_info=True)
         return None

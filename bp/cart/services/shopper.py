@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from lib.db import Databases, runs_alone
 from models import Order
 from services.contracts.dtos import ShopperContact
 from services.registry import DomainServices
+from services.sql.account_impl import SqlAccountService
 
 
 async def shopper_contact(
@@ -23,6 +25,19 @@ async def shopper_contact(
     finally:
         await account_session.rollback()
     return contact
+
+
+async def page_shopper_contact(
+    databases: Databases, *, user_id: int, domains: DomainServices
+) -> ShopperContact | None:
+    """The shopper's name and address for a page's header: one statement alone on the account
+    engine when the account domain is its tables and the engine's statements may run alone;
+    else in a read-only transaction of its own (behind PgBouncer, say)."""
+    account, engine = domains.account, databases.account_engine
+    if isinstance(account, SqlAccountService) and runs_alone(engine):
+        return await account.shopper_contact_alone(engine, user_id)
+    async with databases.account_sessionmaker() as session:
+        return await shopper_contact(session, user_id=user_id, domains=domains)
 
 
 async def order_contact(

@@ -13,7 +13,7 @@ from bp.runtime import runtime
 from tests.bp.cart.helpers import anonymous_cart, htmx
 from tests.support import factories as f
 from tests.support.http import internal_headers, sign_in
-from tests.support.statements import counting
+from tests.support.statements import counting, transactions_begun
 
 # Page cart: the page by slug with the lines and their products, the bookings, the tickets and
 # the shopper's orders waiting for payment with what they hold, all in one statement (the
@@ -74,6 +74,25 @@ async def test_page_cart_statements_do_not_grow_with_the_cart(
         page = await small.get("/bakery-1/")
     assert len(again) == PAGE_CART_STATEMENTS
     assert page.status_code == 200
+
+
+async def test_the_name_a_page_reads_from_the_account_domain_is_one_statement_alone(
+    app: Quart, client: Any, db: AsyncSession
+) -> None:
+    await fill(db, user_id=1, size=1)
+    await f.user(db, 1, name="Ada Lovelace")
+    # Signed in by the account app, whose session carries no name this time.
+    await sign_in(app, client, 1)
+
+    with counting(app) as statements, transactions_begun(app) as begun:
+        page = await client.get("/bakery-1/")
+
+    assert page.status_code == 200
+    assert "Ada Lovelace" in await page.get_data(as_text=True)
+    assert len(statements) == PAGE_CART_STATEMENTS + ACCOUNT_NAME_STATEMENTS
+    # Neither the page's statement nor the name's opens a transaction: each runs alone, in
+    # autocommit (a read-only transaction around the name was three round trips).
+    assert begun == []
 
 
 async def test_overview_statements_do_not_grow_with_the_cart(
