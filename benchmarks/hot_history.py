@@ -439,60 +439,67 @@ IN_THE_WAY = """\
 ### What stands in the way of the targets not met
 
 Profiles are py-spy's samples of one worker under the run's load (`--profile DIR` for the
-throughput paths), and an in-process timing of the ASGI app without sockets (CPU time a
-request, the ASGI app driven with rate limits counted in Redis, readers' carts of 6 to 9
-lines). Ratios move by a tenth or more between runs on this shared machine; each run's
-yardsticks are measured before and after its paths. This round's machine was another (an
-AMD EPYC, where the last round's was a Xeon) and about two and a half times slower: bare
-Quart answered 1,143 and 1,338 req/s in the run above (3,099 and 3,042 then). Its speed
-also changed from minute to minute: consecutive 15 s runs of the paid-orders part on the
-same code gave 2,104 and 1,156 tickets a minute, then 1,328 and 1,824.
+throughput paths), and in-process timings (CPU time, best of five loops). Ratios move by a
+tenth or more between runs on this shared machine; each run's yardsticks are measured
+before and after its paths. The machine of the last two rounds is an AMD EPYC (the round
+before, a Xeon), and its speed changes from hour to hour: bare Quart answered 1,143 and
+1,338 req/s in the last round's run, 2,146 and 2,300 in the run above, and 2,159 and 2,482
+in a run of three paths half an hour later. Paths nobody changed moved with it: the orders
+list ran at 0.33 of bare Quart in the last round's run and 0.24 in this one, the token's
+badge at 0.74 and 0.64.
 
 - **The badges and the summary: met.** The token's badge and the summary are answered by
-  lanes (steps 27 and 30) at 1.17 and 1.30 of the practical limit. The badge from the
-  cookie ran at 0.95 of it (0.80 in the last round's run): what it does beyond the
-  practical app is two Redis round trips, the session's read in the shared sign-in index
-  and the limits' script in the cart's index, on two connections that cannot be pipelined.
-- **Page cart and overview (≥ 0.30; 0.19 and 0.20 in the run above, 0.21 and 0.22 in the
-  last round's).** In process, on the last round's machine, a page cart was about 1,030 to
-  1,050 µs of CPU, the overview 1,000 to 1,080, against 155 for `/healthz`. Of a page
-  cart's: the render of its 24 KB about 450 µs (about 220 escaped values; Jinja's generator
-  and `markupsafe`), its statement and its rows about 150, the session's read and the
-  limits' script about 120, the request's log line about 30, Quart's request and response
-  work about 200. Bare Quart answers its 800-byte fragment in about 250 µs a request
-  including Hypercorn's own work (about 100), so 0.30 of it is about 830 µs a request: a
-  page would have to cost about 300 µs less than it does. Neither its render nor its round
-  trips can be shared between shoppers (each page carries the shopper's own CSRF token, cart
-  and limits).
-- **Orders list (≥ 0.30): met in the run above (0.33; 0.26 in the last round's).** One
-  statement since step 26 (the list and the badge), about 830 to 950 µs of CPU in process,
-  of which the render about 380 µs. It is the page nearest its target, and runs on either
-  side of it.
-- **add-to-cart and set-quantity (≥ 0.35 and ≥ 0.40; 0.27 and 0.20 in the run above, 0.24
-  and 0.18 in the last round's).** An add is one statement since step 28, the session's
-  read, the limit's script, the form's CSRF check and the render of the toast, the badge
-  and a fresh add form; at half its maximum its p99 was 15.8 ms (< 25 ms, met).
-  set-quantity answers with the re-rendered page cart (a writer's cart grows through the
-  run: 30 to 50 KB), so it costs what the page cart costs, plus the change: at 0.40 of bare
-  Quart it would have to cost less than the page cart alone does.
-- **Paid orders of one event's tickets (3,000 a minute; 1,494 in the run above, on a
-  machine two and a half times slower than the last round's, where the same part reached
-  2,873; mixed carts 1,240, over their 1,000).** Since step 37 no checkout or settlement
-  holds the event's ticket type across a round trip: the machine is the bound. Through the
-  tickets run both cores were busy (the two workers about a core between them, PostgreSQL's
-  backends, the stand-in about a quarter of one, the shoppers the rest). Since steps 42 and
-  43 the SumUp calls are 3 % of a worker's samples (11 % before) and no thread runs beside
-  the loop. What a worker spends on an order now is spread thin: the checkout's
-  statements through the session about 1.5 % of its samples each, the pages and fragments
-  the shoppers load between orders, Quart's request work and Hypercorn's writes. Running
-  the statements of a begun transaction on its own driver connection (as the reads alone
-  do since step 9) was tried: in the orders run it made no difference a run could tell from
-  the machine's own changes (42.5 and 41.3 ms of worker CPU an order, the new code first),
-  and was left out. No ticket was oversold in any run. Now and then one tickets order is
-  answered 409 at checkout: its commit was refused, its places taken meanwhile (the run's
-  small `Front row` type), and the locking path answered it. The mixed orders refused at
-  the stand-in ("return page failed") had totals that SumUp's sandbox fails on purpose
-  (11.00, 42.01, 42.76, 42.91).
-- **A worker's memory: met.** In the run above RSS grew +0.7 MiB over the 442,279 requests
-  after the warm-up (130.5 → 131.3 MiB); in the last round's, +1.0 MiB.
+  lanes (steps 27 and 30) at 1.08 and 1.03 of the practical limit in the run above (1.17
+  and 1.30 in the last round's). The badge from the cookie ran at 0.86 of it (0.95): what
+  it does beyond the practical app is two Redis round trips, the session's read in the
+  shared sign-in index and the limits' script in the cart's index. Through redis-py each
+  costs a worker about 105 µs of CPU on this machine (a loop of GETs on uvloop); the same
+  exchange on a bare asyncio protocol costs about 14. Two of them are about 8 % of a page's
+  CPU and more of a badge's: a leaner client for the hot commands is the next step there.
+- **Page cart and overview (≥ 0.30; 0.18 and 0.23 in the run above, 0.19 and 0.20 in the
+  last round's).** Steps 44 and 45 took escaping from 6 % of a page cart's samples to 2 %
+  and the header's name from 6 % of an overview's to 0.1 %, but the run cannot tell that
+  from the machine's own swings. Of a page cart's samples now: its render about 21 %, its
+  statement and rows 10 %, the session's read and the limits' script 9 % (redis-py), the
+  layout's other values 4 %, the request's log line and metrics 3 %, Quart's request and
+  response work about 12 %, and Hypercorn's (h11, its access log, the writes) about 30 %.
+  In a loop the page's render costs about 155 µs (90 for the cart, 40 for the layout);
+  in the server it is about 540 µs of the 2.6 ms a page costs there, the same work run
+  cold among everything else a request does. Bare Quart answers its fragment in about
+  0.45 ms, so 0.30 of it is about 1.5 ms a page: about 40 % less than now. No single part
+  is that large; only answering the page with less of the framework's machinery around it
+  (as the badges' lanes do) and a cheaper Redis exchange together could be. Neither the
+  render nor the round trips can be shared between shoppers (each page carries the
+  shopper's own CSRF token, cart and limits).
+- **Orders list (≥ 0.30): 0.24 in the run above (0.33 in the last round's).** One
+  statement since step 26 (the list and the badge); its render is about 40 % of its CPU in
+  process. It is the page nearest its target, and runs on either side of it.
+- **add-to-cart and set-quantity (≥ 0.35 and ≥ 0.40; 0.19 and 0.15 in the run above, 0.27
+  and 0.20 in the last round's, 0.19 for set-quantity in the three-path run).** An add is
+  one statement since step 28, the session's read, the limit's script, the form's CSRF
+  check and the render of the toast, the badge and a fresh add form; its own work is about
+  a third of its samples, the rest Quart's and Hypercorn's. At half its maximum its p99 was
+  11.2 ms (< 25 ms, met). set-quantity answers with the re-rendered page cart (a writer's
+  cart grows through the run: 30 to 50 KB), so it costs what the page cart costs, plus the
+  change: at 0.40 of bare Quart it would have to cost less than the page cart alone does.
+- **Paid orders of one event's tickets (3,000 a minute; 2,490 in the run above, 1,494 in
+  the last round's on the same machine at its slower hours, 2,873 on the Xeon; mixed carts
+  1,766, over their 1,000).** Since step 37 no checkout or settlement holds the event's
+  ticket type across a round trip: the machine is the bound. Through the tickets run both
+  cores were busy (the two workers about a core between them, PostgreSQL's backends, the
+  stand-in about a quarter of one, the shoppers the rest). Since steps 42 and 43 the SumUp
+  calls are 3 % of a worker's samples (11 % before) and no thread runs beside the loop.
+  What a worker spends on an order is spread thin: the checkout's statements through the
+  session about 1.5 % of its samples each, the pages and fragments the shoppers load
+  between orders, Quart's request work and Hypercorn's writes. Running the statements of a
+  begun transaction on its own driver connection (as the reads alone do since step 9) was
+  tried: in the orders run it made no difference a run could tell from the machine's own
+  changes (42.5 and 41.3 ms of worker CPU an order, the new code first), and was left out.
+  No ticket was oversold in any run. Now and then one tickets order is answered 409 at
+  checkout: its commit was refused, its places taken meanwhile (the run's small `Front
+  row` type), and the locking path answered it. The mixed orders refused at the stand-in
+  ("return page failed") had totals that SumUp's sandbox fails on purpose (11.00, 42.01,
+  42.76, 42.91).
+- **A worker's memory: met.** In the run above RSS grew +1.1 MiB over the 437,722 requests
+  after the warm-up (130.4 → 131.5 MiB); in the last round's, +0.7 MiB.
 """
