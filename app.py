@@ -91,7 +91,10 @@ def create_app(config: dict[str, Any] | None = None) -> Quart:
     )
     install_runtime(app, app_runtime)
     app.session_interface = RedisSessionInterface(  # type: ignore[assignment]
-        settings, store=lambda: app_runtime.redis.auth, needed=_reads_the_session
+        settings,
+        store=lambda: app_runtime.redis.auth,
+        hot=lambda: app_runtime.redis.auth_hot,
+        needed=_reads_the_session,
     )
 
     _register_blueprints(app, settings)
@@ -100,7 +103,9 @@ def create_app(config: dict[str, Any] | None = None) -> Quart:
     )
     register_error_handlers(app)
     install_static_files(app)
-    limits = install_rate_limits(app, settings, redis=lambda: app_runtime.redis.cart)
+    limits = install_rate_limits(
+        app, settings, redis=lambda: app_runtime.redis.cart, hot=lambda: app_runtime.redis.cart_hot
+    )
     install_idempotency(app, redis=lambda: app_runtime.redis.cart)
     observation = RequestObservation(app_runtime.metrics)
     internal_token = settings.internal_api_token.get_secret_value()

@@ -48,6 +48,7 @@ from config.settings import Settings, parse_rate
 from lib.client_address import Network, client_address, networks, scope_address
 from lib.internal_auth import is_internal_caller, requires_internal_token, sent_a_wrong_token
 from lib.rate_counts import spend
+from lib.redis_hot import HotRedis
 
 __all__ = [
     "RateLimitSteps",
@@ -131,8 +132,12 @@ class CartIndexStore(RateLimiterStoreABC):
     requests through: a limiter that cannot count must not take the service down with it.
     """
 
-    def __init__(self, redis: Callable[[], Redis]) -> None:
+    def __init__(
+        self, redis: Callable[[], Redis], hot: Callable[[], HotRedis] | None = None
+    ) -> None:
         self._redis = redis
+        # Every request's count (check_all) goes through the hot commands' connection.
+        self._hot = hot
 
     async def before_serving(self) -> None:
         """The app's runtime opens the client."""
@@ -165,7 +170,7 @@ class CartIndexStore(RateLimiterStoreABC):
         args: list[float] = [datetime.now(UTC).timestamp() if at is None else at]
         for limit in limits:
             args += [limit.inverse, limit.period.total_seconds() - limit.inverse]
-        client = self._redis()
+        client = self._hot() if self._hot is not None else self._redis()
         try:
             answer = await client.evalsha(
                 GCRA_SHA, len(keys), *(KEY_PREFIX + key for key in keys), *args
@@ -312,7 +317,11 @@ class RateLimitSteps:
 
 
 def install_rate_limits(
-    app: Quart, settings: Settings, *, redis: Callable[[], Redis]
+    app: Quart,
+    settings: Settings,
+    *,
+    redis: Callable[[], Redis],
+    hot: Callable[[], HotRedis] | None = None,
 ) -> RateLimitSteps:
     """Give every route of `app` (registered by now) its limits, unless it is exempt; answer
     the steps that check them."""
@@ -349,7 +358,7 @@ def install_rate_limits(
             limit(settings.rate_limit_order_lookups_per_address, by_address),
         ],
     }
-    store = CartIndexStore(redis)
+    store = CartIndexStore(redis, hot)
     counts = HandCounts(settings, store)
     app.extensions[EXTENSION] = counts
     limits = RouteLimits(app, store, enabled=settings.rate_limit_enabled, trusted=trusted)

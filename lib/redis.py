@@ -8,7 +8,7 @@ about a second (then the error mapping answers 503).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from redis.asyncio import Redis
@@ -18,6 +18,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from config.settings import Settings
+from lib.redis_hot import HotRedis
 
 # Retries of a command that met a broken connection, and their waits (50 ms doubling, at
 # most 500 ms between two): about a second in all before the error is the caller's.
@@ -40,12 +41,22 @@ def url_with_db(url: str, db: int) -> str:
 
 @dataclass
 class RedisClients:
-    """`auth` is index 15, shared with the account app (SSO); `cart` is ours alone."""
+    """`auth` is index 15, shared with the account app (SSO); `cart` is ours alone. Each has
+    its hot commands' connection (`auth_hot`, `cart_hot`: lib/redis_hot.py), which every
+    browser request's session read and limits use."""
 
     auth: Redis
     cart: Redis
+    auth_hot: HotRedis = field(init=False)
+    cart_hot: HotRedis = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.auth_hot = HotRedis(self.auth)
+        self.cart_hot = HotRedis(self.cart)
 
     async def close(self) -> None:
+        await self.auth_hot.aclose()
+        await self.cart_hot.aclose()
         await self.auth.aclose()
         await self.cart.aclose()
 

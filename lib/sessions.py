@@ -27,6 +27,7 @@ from redis.exceptions import RedisError
 
 from config.settings import Settings
 from lib import session_store
+from lib.redis_hot import HotRedis
 from lib.session_ids import is_minted_here, mint_session_id
 from lib.session_store import session_key
 
@@ -91,7 +92,8 @@ class RedisSessionInterface(SessionInterface):
     """Reads sessions from the shared auth index and hands out signed ids.
 
     `store` answers the shared index's client; it is called per request because the client is
-    opened when the app starts serving, after the interface is installed.
+    opened when the app starts serving, after the interface is installed. `hot`, when given,
+    answers its hot commands' connection (lib/redis_hot.py), which reads the session.
     """
 
     def __init__(
@@ -99,10 +101,12 @@ class RedisSessionInterface(SessionInterface):
         settings: Settings,
         *,
         store: Callable[[], Redis],
+        hot: Callable[[], HotRedis] | None = None,
         needed: Callable[[BaseRequestWebsocket], bool] | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
+        self.hot = hot
         # Whether a request's route reads the shopper's session at all: one that does not
         # (a probe, another app's call, SumUp's webhook, a static file) costs no round trip.
         self.needed = needed
@@ -125,7 +129,8 @@ class RedisSessionInterface(SessionInterface):
         if not sid or len(sid) > MAX_COOKIE_LENGTH:
             return RedisSession(sid=None)
         try:
-            raw = await self.store().get(session_key(sid))
+            reader = self.hot() if self.hot is not None else self.store()
+            raw = await reader.get(session_key(sid))
         except RedisError:
             log.exception("session store unreachable")
             # Nothing is written while the store is down (the request is refused), so the id

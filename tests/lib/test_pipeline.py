@@ -24,16 +24,20 @@ SESSIONLESS = [
 
 
 def count_session_reads(app: Quart, monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The keys the app reads from the shared session index from now on."""
-    auth = runtime(app).redis.auth
+    """The keys the app reads from the shared session index from now on, through its client
+    or through that client's hot commands' connection (lib/redis_hot.py)."""
+    redis = runtime(app).redis
     read: list[str] = []
-    get: Callable[..., Awaitable[Any]] = auth.get
+    for reader in (redis.auth, redis.auth_hot):
+        get: Callable[..., Awaitable[Any]] = reader.get
 
-    async def counting_get(name: str, *args: Any, **kwargs: Any) -> Any:
-        read.append(name)
-        return await get(name, *args, **kwargs)
+        async def counting_get(
+            name: str, *args: Any, _get: Callable[..., Awaitable[Any]] = get, **kwargs: Any
+        ) -> Any:
+            read.append(name)
+            return await _get(name, *args, **kwargs)
 
-    monkeypatch.setattr(auth, "get", counting_get)
+        monkeypatch.setattr(reader, "get", counting_get)
     return read
 
 
@@ -71,17 +75,24 @@ def app_config(app_config: dict[str, Any]) -> dict[str, Any]:
 async def test_a_limited_request_costs_one_round_trip_with_its_headers(
     app: Quart, client: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    redis = runtime(app).redis.cart
+    redis = runtime(app).redis
     sent: list[str] = []
-    execute: Callable[..., Awaitable[Any]] = redis.execute_command
+    execute: Callable[..., Awaitable[Any]] = redis.cart.execute_command
+    command: Callable[..., Awaitable[Any]] = redis.cart_hot._command
 
     async def counting(*args: Any, **options: Any) -> Any:
         sent.append(str(args[0]))
         return await execute(*args, **options)
 
+    async def counting_hot(args: tuple[Any, ...]) -> Any:
+        sent.append(str(args[0]))
+        return await command(args)
+
     # The first request loads the limiter's script into Redis.
     await client.get("/internal/openapi.json")
-    monkeypatch.setattr(redis, "execute_command", counting)
+    # Every command to the cart's index, through its client or its hot commands' connection.
+    monkeypatch.setattr(redis.cart, "execute_command", counting)
+    monkeypatch.setattr(redis.cart_hot, "_command", counting_hot)
 
     response = await client.get("/internal/openapi.json")
 
