@@ -3,11 +3,10 @@
 A page, an add or a quantity change reads the shopper's session (GET, in the shared sign-in
 index) and counts the request against its limits (EVALSHA, in the cart's index). Through
 redis-py each command costs a worker about 105 µs of CPU (its client, pool, retry and
-connection layers, a timeout object per read and per write); the same exchange on a bare
-asyncio protocol costs about 14 (benchmarks/RESULTS.md, step 46). So these commands, and
-only these, go through `HotRedis`: every request's command is written at once on one
-connection per index, and the replies, which Redis sends in the order of the commands, are
-handed back in that order.
+connection layers, a timeout object per read and per write); here it costs 40 to 65
+(benchmarks/RESULTS.md, step 46). So these commands, and only these, go through `HotRedis`:
+every request's command is written at once on one connection per index, and the replies,
+which Redis sends in the order of the commands, are handed back in that order.
 
 It keeps what redis-py's client is configured with (lib/redis.open_redis): the server, the
 index, the credentials, the connect and read timeouts, and the client's own `Retry` (a
