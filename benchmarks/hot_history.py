@@ -463,29 +463,34 @@ badge at 0.74 and 0.64.
   and 1.30 in the last round's). The badge from the cookie ran at 0.86 of it (0.95): what
   it does beyond the practical app is two Redis round trips, the session's read in the
   shared sign-in index and the limits' script in the cart's index. Through redis-py each
-  costs a worker about 105 µs of CPU on this machine (a loop of GETs on uvloop); the same
-  exchange on a bare asyncio protocol costs about 14. Two of them are about 8 % of a page's
-  CPU and more of a badge's: a leaner client for the hot commands is the next step there.
+  cost a worker about 105 µs of CPU on this machine (a loop of GETs on uvloop); since step
+  46 they go through a pipelined connection of their own, at 40 to 65 µs. In a run of five
+  paths after it (not the run above) the badge from the cookie ran at 0.87 of the practical
+  limit.
 - **Page cart and overview (≥ 0.30; 0.18 and 0.23 in the run above, 0.19 and 0.20 in the
   last round's).** Steps 44 and 45 took escaping from 6 % of a page cart's samples to 2 %
-  and the header's name from 6 % of an overview's to 0.1 %, but the run cannot tell that
-  from the machine's own swings. Of a page cart's samples now: its render about 21 %, its
-  statement and rows 10 %, the session's read and the limits' script 9 % (redis-py), the
-  layout's other values 4 %, the request's log line and metrics 3 %, Quart's request and
-  response work about 12 %, and Hypercorn's (h11, its access log, the writes) about 30 %.
+  and the header's name from 6 % of an overview's to 0.1 %, and step 46 the session's read
+  and the limits' script from 11 % to 4.5 % (10 % to 5 % of an overview's), but a run
+  cannot tell that from the machine's own swings: in a run of five paths after step 46
+  (bare Quart 2,039 req/s before them and 2,768 after) the page cart ran at 0.28 and the
+  overview at 0.26. Of a page cart's samples now: its render about 21 %, its statement and
+  rows 10 %, the session's read and the limits' script 4.5 %, the layout's other values
+  4 %, the request's log line and metrics 3 %, Quart's request and response work about
+  12 %, and Hypercorn's (h11, its access log, the writes) about 30 %.
   In a loop the page's render costs about 155 µs (90 for the cart, 40 for the layout);
   in the server it is about 540 µs of the 2.6 ms a page costs there, the same work run
   cold among everything else a request does. Bare Quart answers its fragment in about
-  0.45 ms, so 0.30 of it is about 1.5 ms a page: about 40 % less than now. No single part
-  is that large; only answering the page with less of the framework's machinery around it
-  (as the badges' lanes do) and a cheaper Redis exchange together could be. Neither the
+  0.45 ms, so 0.30 of it is about 1.5 ms a page: about 40 % less than the page cost in
+  the run above. No single part is that large; answering the page with less of the
+  framework's machinery around it (as the badges' lanes do) is the next step. Neither the
   render nor the round trips can be shared between shoppers (each page carries the
   shopper's own CSRF token, cart and limits).
 - **Orders list (≥ 0.30): 0.24 in the run above (0.33 in the last round's).** One
   statement since step 26 (the list and the badge); its render is about 40 % of its CPU in
   process. It is the page nearest its target, and runs on either side of it.
 - **add-to-cart and set-quantity (≥ 0.35 and ≥ 0.40; 0.19 and 0.15 in the run above, 0.27
-  and 0.20 in the last round's, 0.19 for set-quantity in the three-path run).** An add is
+  and 0.20 in the last round's, 0.31 and 0.23 in the five-path run after step 46, whose
+  Redis exchange was 13 % of an add's samples and is 6 %).** An add is
   one statement since step 28, the session's read, the limit's script, the form's CSRF
   check and the render of the toast, the badge and a fresh add form; its own work is about
   a third of its samples, the rest Quart's and Hypercorn's. At half its maximum its p99 was
