@@ -31,6 +31,7 @@ from bp.staff import bp as staff_bp
 from bp.staff import require_staff
 from config.settings import Settings, load_settings
 from lib.access_log import install_access_log_escaping
+from lib.asgi_connection import LeanHTTPConnection
 from lib.assets import asset_url
 from lib.auth import current_user_id, current_user_name, sign_in_url
 from lib.csrf import init_csrf
@@ -82,6 +83,8 @@ def create_app(config: dict[str, Any] | None = None) -> Quart:
     secret_key = settings.secret_key.get_secret_value()
 
     app = Quart(__name__, static_folder="static", template_folder="templates")
+    # Each request handled in the task it arrived in (lib/asgi_connection.py).
+    app.asgi_http_class = LeanHTTPConnection
     app.secret_key = secret_key
     app.config.update(
         SEND_FILE_MAX_AGE_DEFAULT=ONE_YEAR,
