@@ -25,7 +25,7 @@ fi
 if [ "${FLUSH_CART_REDIS_ON_START:-true}" != "false" ]; then
     python manage.py flush-cart-redis
 fi
-# Timeouts for slow clients and the access log's format are in hypercorn.toml; on SIGTERM the
+# Timeouts for slow clients and the access log are in hypercorn_config.py; on SIGTERM the
 # workers stop accepting and get GRACEFUL_TIMEOUT seconds to finish what is in flight.
-exec hypercorn --config hypercorn.toml "${APP_MODULE:-app:app}" --bind "0.0.0.0:${PORT:-8000}" \
+exec hypercorn --config file:hypercorn_config.py "${APP_MODULE:-app:app}" --bind "0.0.0.0:${PORT:-8000}" \
     --workers "${WORKERS:-2}" --graceful-timeout "${GRACEFUL_TIMEOUT:-30}"

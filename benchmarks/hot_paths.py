@@ -206,7 +206,7 @@ async def start_service(
 ) -> Server:
     port = free_port()
     command = hypercorn_command(
-        "app:app", port=port, workers=workers, access_log=run.args.access_log
+        "app:app", port=port, workers=workers, access_log=run.args.access_log, deployment=True
     )
     name = f"service-{workers}w-{'limits' if rate_limits else 'nolimits'}-{port}"
     env = service_env(run, port, rate_limits=rate_limits, jobs=jobs)
@@ -677,9 +677,11 @@ def describe_settings(run: Run) -> list[str]:
     args = run.args
     return [
         "every server on the loopback; the service as deployed: `APP_ENV=production`, "
-        f"`hypercorn app:app --workers N --worker-class {WORKER_CLASS}`"
-        + (" `--access-logfile -`" if args.access_log else "")
-        + " (entrypoint.sh's options; the bare app and the practical limit get the same)",
+        "`hypercorn --config file:hypercorn_config.py app:app --workers N` (entrypoint.sh's "
+        "options; its access lines written by the service's own logger); the bare app and the "
+        "practical limit on Hypercorn's own settings and access logger; all with "
+        f"`--worker-class {WORKER_CLASS}`"
+        + (" `--access-logfile -`" if args.access_log else " and no access log"),
         "everything a deployment has switched on: the request log, metrics and security headers, "
         "`RATE_LIMIT_ENABLED=true` with every limit counted in Redis and raised out of reach "
         "(`RATE_LIMIT_PAGES=1000000/minute`, ...: every client here is the one loopback "

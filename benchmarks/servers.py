@@ -15,22 +15,24 @@ import socket
 import subprocess
 import sys
 import time
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import IO
 
 import httpx
+from hypercorn.config import Config
 
 ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
 START_TIMEOUT_SECONDS = 60.0
 STOP_TIMEOUT_SECONDS = 15.0
 POLL_SECONDS = 0.1
-# The event loop production's workers run on (hypercorn.toml); every app measured gets it, the
-# bare ones too, so that a ratio compares the apps and not their loops.
-WORKER_CLASS = tomllib.loads((ROOT / "hypercorn.toml").read_text()).get("worker_class", "asyncio")
+# The deployment's Hypercorn settings (entrypoint.sh).
+DEPLOYMENT_CONFIG = ROOT / "hypercorn_config.py"
+# The event loop production's workers run on; every app measured gets it, the bare ones too, so
+# that a ratio compares the apps and not their loops.
+WORKER_CLASS = str(Config.from_pyfile(DEPLOYMENT_CONFIG).worker_class)
 
 
 def free_port() -> int:
@@ -39,12 +41,19 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def hypercorn_command(target: str, *, port: int, workers: int, access_log: bool) -> list[str]:
-    """The service's Hypercorn invocation (entrypoint.sh), on one port of the loopback."""
+def hypercorn_command(
+    target: str, *, port: int, workers: int, access_log: bool, deployment: bool = False
+) -> list[str]:
+    """A Hypercorn invocation on one port of the loopback, with the deployment's worker class:
+    for the service (`deployment`), with the deployment's settings too (entrypoint.sh's
+    `--config`, whose access log is written by the service's own logger); for a bare app,
+    Hypercorn's own settings and access logger."""
     command = [sys.executable, "-m", "hypercorn", target, "--bind", f"{HOST}:{port}"]
+    if deployment:
+        command += ["--config", f"file:{DEPLOYMENT_CONFIG}"]
     command += ["--workers", str(workers), "--worker-class", WORKER_CLASS]
-    if access_log:
-        command += ["--access-logfile", "-"]
+    # Empty, no access log (the deployment's settings name one).
+    command += ["--access-logfile", "-" if access_log else ""]
     return command
 
 

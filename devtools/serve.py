@@ -13,6 +13,7 @@ from hypercorn.asyncio import serve
 from hypercorn.config import Config
 from redis.asyncio import Redis
 
+from lib.access_log import AccessLogger
 from lib.embedded import EmbeddedServices, migrate, start_embedded
 from lib.structured_logs import configure_logging
 
@@ -103,6 +104,7 @@ async def run(use_standin: bool) -> None:
     config = Config()
     config.bind = [f"{HOST}:{PORT}"]
     config.accesslog = "-"
+    config.logger_class = AccessLogger
     servers.append(serve(create_app(), config, shutdown_trigger=shutdown.wait))
     print(
         f"\n  Cart service: http://{HOST}:{PORT}/   (storefront: /dev/shop, sign in: /dev/sign-in)"

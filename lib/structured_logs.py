@@ -4,7 +4,7 @@ Every line, whether written through structlog or the standard `logging` module (
 client, the reconciler, the CRITICAL mismatch lines), runs through the same structlog
 processors, and so carries the context bound with `bind_contextvars` (a request's id).
 Hypercorn's own error and access logs keep their handlers and formats: the access log's format
-(hypercorn.toml) leaves out query strings, and tools read its error log's "Running on" lines.
+(hypercorn_config.py) leaves out query strings, and tools read its error log's "Running on" lines.
 
 Logging is configured per process, as the `logging` module is; `configure_logging` replaces
 only the handler it installed before, so pytest's capture handlers stay in place.

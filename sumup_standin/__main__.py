@@ -70,7 +70,7 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def run(main: Coroutine[Any, Any, None]) -> None:
-    """On uvloop where it is installed, as the service's workers run (hypercorn.toml): beside
+    """On uvloop where it is installed, as the service's workers run (hypercorn_config.py): beside
     them on one machine, the stand-in should cost what SumUp's servers cost them, nothing."""
     try:
         import uvloop

@@ -1,4 +1,4 @@
-"""Hypercorn's access log as production writes it (hypercorn.toml): a client cannot forge a
+"""Hypercorn's access log as production writes it (hypercorn_config.py): a client cannot forge a
 line of it, or end one of its quoted fields, with what it puts in the path."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import httpx
 import pytest
 
 from tests.conftest import TEST_AUTH_DB, TEST_CART_DB, redis_url
-from tests.support.servers import ServiceProcess, service_environment
+from tests.support.servers import PRODUCTION_SETTINGS, ServiceProcess, service_environment
 
 HOSTILE_PATHS = {
     "/orders/x%0AFORGED-LINE": "/orders/x\\nFORGED-LINE",
@@ -30,7 +30,7 @@ async def test_the_access_log_escapes_what_the_client_sent(
         BACKGROUND_JOBS_ENABLED="false",
         LOG_FORMAT="json",
     )
-    with ServiceProcess(env, workers=1, args=["--config", "hypercorn.toml"]) as service:
+    with ServiceProcess(env, workers=1, args=PRODUCTION_SETTINGS) as service:
         async with httpx.AsyncClient(base_url=service.url, timeout=10) as http:
             for path in HOSTILE_PATHS:
                 assert (await http.get(path)).status_code == 404

@@ -19,7 +19,12 @@ from tests.conftest import TEST_AUTH_DB, TEST_CART_DB, redis_url
 from tests.support import factories as f
 from tests.support.checkout import pay_on_hosted_page
 from tests.support.http import token_in
-from tests.support.servers import ServiceProcess, free_port, service_environment
+from tests.support.servers import (
+    PRODUCTION_SETTINGS,
+    ServiceProcess,
+    free_port,
+    service_environment,
+)
 from tests.support.standin import StandinControl
 
 COOKIE = "coop_session"
@@ -68,7 +73,7 @@ async def test_a_whole_checkout_logs_no_secret(
     )
     bearer = {"Authorization": f"Bearer {internal_token}"}
     # Hypercorn's production settings, its access log among them.
-    with ServiceProcess(env, workers=1, port=port, args=["--config", "hypercorn.toml"]) as service:
+    with ServiceProcess(env, workers=1, port=port, args=PRODUCTION_SETTINGS) as service:
         async with httpx.AsyncClient(base_url=service.url, timeout=30) as shopper:
             token = token_in((await shopper.get("/bakery/")).text)
             added = await shopper.post(

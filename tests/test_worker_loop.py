@@ -1,4 +1,4 @@
-"""Production's workers (hypercorn.toml) run on uvloop, the locked dependency."""
+"""Production's workers (hypercorn_config.py) run on uvloop, the locked dependency."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from tests.conftest import TEST_AUTH_DB, TEST_CART_DB, redis_url
-from tests.support.servers import ServiceProcess, service_environment
+from tests.support.servers import PRODUCTION_SETTINGS, ServiceProcess, service_environment
 
 
 @pytest.mark.slow
@@ -20,7 +20,7 @@ async def test_the_production_workers_serve_on_uvloop(database_url: str, clean_s
         REDIS_CART_DB=str(TEST_CART_DB),
         BACKGROUND_JOBS_ENABLED="false",
     )
-    with ServiceProcess(env, workers=2, args=["--config", "hypercorn.toml"]) as service:
+    with ServiceProcess(env, workers=2, args=PRODUCTION_SETTINGS) as service:
         async with httpx.AsyncClient(base_url=service.url, timeout=10) as http:
             assert (await http.get("/healthz")).status_code == 200
         workers = service.worker_pids()

@@ -196,7 +196,7 @@ async def test_the_embedded_redis_is_reached_on_its_unix_socket(tmp_path: Path) 
 
 
 def test_it_runs_on_the_workers_loop() -> None:
-    # Hypercorn's workers run on uvloop (hypercorn.toml), whose transports are its own.
+    # Hypercorn's workers run on uvloop (hypercorn_config.py), whose transports are its own.
     async def exchange() -> tuple[str | None, object]:
         client = client_for(url_with_db(redis_url(), DB))
         hot = HotRedis(client)

@@ -10,9 +10,15 @@ from tests.support.servers.base import ServerError, free_port
 from tests.support.servers.pgbouncer import PgBouncer, pgbouncer_binary
 from tests.support.servers.postgres import PostgresServer
 from tests.support.servers.redis import RedisServer
-from tests.support.servers.service import ServiceProcess, migrate, service_environment
+from tests.support.servers.service import (
+    PRODUCTION_SETTINGS,
+    ServiceProcess,
+    migrate,
+    service_environment,
+)
 
 __all__ = [
+    "PRODUCTION_SETTINGS",
     "PgBouncer",
     "PostgresServer",
     "RedisServer",

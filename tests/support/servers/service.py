@@ -34,6 +34,8 @@ from tests.support.servers.base import (
 )
 
 PROJECT_ROOT = Path(__file__).resolve().parents[3]
+# Hypercorn's settings as entrypoint.sh gives them (timeouts, access log and its logger, loop).
+PRODUCTION_SETTINGS = ["--config", f"file:{PROJECT_ROOT / 'hypercorn_config.py'}"]
 START_TIMEOUT_SECONDS = 90.0
 STOP_TIMEOUT_SECONDS = 30.0
 # From the caller's environment only what a process needs to run; every setting of the service
