@@ -269,6 +269,15 @@ async def execute_alone(
     return Rows(await fetch_on_driver(engine, query, params))
 
 
+async def commit_begun(session: AsyncSession) -> None:
+    """Commit what the session began: nothing when its statements ran alone (execute_alone)
+    and nothing waits to be flushed. SQLAlchemy's commit would otherwise begin an empty
+    transaction only to commit it: no round trip, but a greenlet and its state machine, about
+    3 % of an add's CPU on a worker."""
+    if session.in_transaction() or session.new or session.dirty or session.deleted:
+        await session.commit()
+
+
 def runs_alone(engine: AsyncEngine) -> bool:
     """Whether a statement may run alone in autocommit on this engine (not behind PgBouncer)."""
     return bool(engine.get_execution_options().get(ALONE_IN_AUTOCOMMIT, True))

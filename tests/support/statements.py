@@ -16,6 +16,7 @@ from typing import Any
 from asyncpg import introspection
 from quart import Quart
 from sqlalchemy import event
+from sqlalchemy.orm import Session, SessionTransaction
 
 from bp.runtime import runtime
 
@@ -83,6 +84,23 @@ def transactions_begun(app: Quart) -> Iterator[list[str]]:
 
     with driver_queries(app, record_driver):
         yield begun
+
+
+@contextmanager
+def session_transactions() -> Iterator[list[str]]:
+    """Every transaction an ORM session of the app begins inside the block, sent or not (a
+    commit of a session with nothing begun makes one, only to commit it)."""
+    made: list[str] = []
+
+    def record(session: Session, transaction: SessionTransaction) -> None:
+        if transaction.parent is None:
+            made.append(f"{transaction.origin.name} in {session.bind}")
+
+    event.listen(Session, "after_transaction_create", record)
+    try:
+        yield made
+    finally:
+        event.remove(Session, "after_transaction_create", record)
 
 
 @contextmanager

@@ -24,7 +24,7 @@ from sqlalchemy.dialects.postgresql import Insert, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.dml import ReturningDelete, ReturningInsert, ReturningUpdate
 
-from lib.db import Query, execute_alone
+from lib.db import Query, commit_begun, execute_alone
 from lib.error_codes import ErrorCode
 from lib.errors import FieldError, NotFound
 from models import CartItem, Product
@@ -277,7 +277,7 @@ async def add_product(
             maximum=max_quantity,
             item=product.title,
         )
-    await session.commit()
+    await commit_begun(session)
     return LineChange(item_id=row[0], product=product, quantity=row[1], summary=summary)
 
 
@@ -326,12 +326,12 @@ async def _change_line(
         row = (await execute_alone(session, with_product, params)).first()
         if row is None:
             raise NotFound(ErrorCode.LINE_NOT_FOUND)
-        await session.commit()
+        await commit_begun(session)
         return product_from_columns(row[1:]) if row[1] is not None else None
     product_id = (await execute_alone(session, alone, params)).scalar()
     if product_id is None:
         raise NotFound(ErrorCode.LINE_NOT_FOUND)
-    await session.commit()
+    await commit_begun(session)
     return await domains.market.product(session, product_id)
 
 

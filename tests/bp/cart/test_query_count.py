@@ -13,7 +13,7 @@ from bp.runtime import runtime
 from tests.bp.cart.helpers import anonymous_cart, htmx
 from tests.support import factories as f
 from tests.support.http import internal_headers, sign_in
-from tests.support.statements import counting, transactions_begun
+from tests.support.statements import counting, session_transactions, transactions_begun
 
 # Page cart: the page by slug with the lines and their products, the bookings, the tickets and
 # the shopper's orders waiting for payment with what they hold, all in one statement (the
@@ -147,6 +147,39 @@ async def test_an_add_and_its_badge_are_one_statement(
     assert "Added 2 of Sourdough loaf to your cart." in await response.get_data(as_text=True)
     # The product read with the line it made and the badge.
     assert len(statements) == ADD_STATEMENTS, "\n".join(statements)
+
+
+async def test_an_add_and_a_quantity_change_begin_no_transaction_to_commit(
+    app: Quart, client: Any, db: AsyncSession
+) -> None:
+    await fill(db, user_id=1, size=2)
+    product = await f.product(db, await f.page(db, "pantry"), title="Seeded rye")
+    await sign_in(app, client, 1)
+    [item_id] = (
+        await db.execute(text("SELECT id FROM cart_items WHERE user_id = 1 ORDER BY id LIMIT 1"))
+    ).scalars()
+
+    with session_transactions() as made, transactions_begun(app) as begun:
+        added = await client.post(
+            f"/add/{product.id}/", headers=htmx(app, client), form={"quantity": "2"}
+        )
+        changed = await client.post(
+            f"/items/{item_id}/quantity/",
+            headers=htmx(app, client),
+            form={"quantity": "5", "view": "bakery-2"},
+        )
+
+    assert "Added 2 of Seeded rye to your cart." in await added.get_data(as_text=True)
+    assert "Loaf 0: quantity is now 5." in await changed.get_data(as_text=True)
+    # Each change is one statement alone, in autocommit: neither a BEGIN sent nor an empty
+    # transaction made in the request's session only for its commit.
+    assert begun == [] and made == []
+    quantities = await db.execute(
+        text("SELECT id, product_id, quantity FROM cart_items WHERE user_id = 1")
+    )
+    by_line = {line: (product_id, quantity) for line, product_id, quantity in quantities}
+    assert by_line[item_id][1] == 5
+    assert [q for p, q in by_line.values() if p == product.id] == [2]
 
 
 def badge_count(html: str) -> int | None:
