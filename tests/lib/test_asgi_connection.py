@@ -169,12 +169,19 @@ async def test_a_body_arriving_in_pieces_after_the_view_began_is_read_whole() ->
     assert wire.answer()[0] == 200 and wire.answer()[2] == b"quantity=3,view=bakery"
 
 
-async def test_a_disconnect_cancels_the_handling_and_ends_the_request_quietly() -> None:
+async def slow_request_begun() -> tuple[dict[str, Any], Wire, set[Any], asyncio.Future[None]]:
+    """A GET of /slow whose view is waiting; what it saw, its wire, the tasks there were
+    before it, and the task serving it."""
     app, seen = make_app(LeanHTTPConnection)
     wire = Wire(EMPTY)
     before = asyncio.all_tasks()
     serving = asyncio.ensure_future(serve(app, scope("GET", "/slow"), wire))
     await asyncio.wait_for(seen["started"].wait(), 5)
+    return seen, wire, before, serving
+
+
+async def test_a_disconnect_cancels_the_handling_and_ends_the_request_quietly() -> None:
+    seen, wire, before, serving = await slow_request_begun()
     wire.incoming.put_nowait({"type": "http.disconnect"})
     await asyncio.wait_for(serving, 5)
 
@@ -206,11 +213,7 @@ async def test_the_task_serving_it_is_not_left_cancelled_by_a_disconnect() -> No
 
 
 async def test_a_cancellation_from_outside_goes_through() -> None:
-    app, seen = make_app(LeanHTTPConnection)
-    wire = Wire(EMPTY)
-    before = asyncio.all_tasks()
-    serving = asyncio.ensure_future(serve(app, scope("GET", "/slow"), wire))
-    await asyncio.wait_for(seen["started"].wait(), 5)
+    seen, _, before, serving = await slow_request_begun()
     serving.cancel()
     with pytest.raises(asyncio.CancelledError):
         await serving
