@@ -514,15 +514,19 @@ at 0.32, add-to-cart at 0.32 and set-quantity at 0.25.
   there; the answer as a whole `#page-cart` section is what
   `tests/bp/cart/test_change_and_remove.py` and the browser tests pin, so it is a change of
   that behaviour to be made deliberately, not a speed-up.
-- **Paid orders of one event's tickets (3,000 a minute): 2,986 in the run above** (2,490 in
+- **Paid orders of one event's tickets (3,000 a minute): 2,986 in the run above, 3,280 in a
+  run of the orders alone (`--parts orders`) half an hour later on the same code** (2,490 in
   the round's first run, 1,494 in the last round's at the machine's slower hours; mixed carts
   2,240, over their 1,000). Since step 37 no checkout or settlement holds the event's ticket
   type across a round trip: the machine is the bound, both cores busy (the two workers about a
   core between them, PostgreSQL's backends, the stand-in, the shoppers). What a worker spends
   on an order is spread thin over its seven requests: the checkout's statements through the
   session, the pages and fragments the shoppers load between orders, Quart's request work and
-  Hypercorn's writes. No ticket was oversold in any run. Now and then one tickets order is
-  answered 409 at checkout: its commit was refused, its places taken meanwhile (the run's
+  Hypercorn's writes. In a worker's profile during a tickets run (py-spy, 20 s) SQLAlchemy was
+  about a fifth of the samples, most of it in the greenlets that run the checkout's statements
+  through the session: taking the checkout and the settlement off the ORM (the issue's third
+  point) is the lever left. No ticket was oversold in any run. Now and then one tickets order
+  is answered 409 at checkout: its commit was refused, its places taken meanwhile (the run's
   small `Front row` type), and the locking path answered it. The mixed orders refused at the
   stand-in ("return page failed") had totals that SumUp's sandbox fails on purpose.
 - **A worker's memory: met.** In the run above RSS grew +1.0 MiB over the 448,158 requests
