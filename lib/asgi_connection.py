@@ -3,8 +3,8 @@
 Quart's `ASGIHTTPConnection` runs a request as two new tasks (one reading the body and the
 client's disconnect, one handling the request), waits for the first of them with
 `asyncio.wait`, cancels the other and waits for it to end; the response is then sent through
-`asyncio.wait_for`, a third task on Python 3.11. That is about 20 µs of every request's time
-on a worker's loop (a third of the cost of answering a bare request's own Python).
+`asyncio.wait_for`, a third task on Python 3.11. In process on uvloop that is about 35 µs of
+every request's time, a quarter of what a bare Quart request costs there.
 
 `LeanHTTPConnection` handles the request in the task Hypercorn already runs it in, and keeps
 one task, the body's reader. What the framework promises is kept:
@@ -69,13 +69,15 @@ class LeanHTTPConnection(ASGIHTTPConnection):
         except asyncio.CancelledError:
             # Swallowed only when it is the reader's, and nobody else asked for one too.
             if not stopped or handler.uncancel() > 0:
-                receiver.cancel()
                 raise
         finally:
+            # However the handling ended (an answer, an error, a cancellation), the reader
+            # goes with it, as Quart cancels the task still pending.
             handling = False
-        if not receiver.done():
-            receiver.cancel()
-        elif not receiver.cancelled() and (error := receiver.exception()) is not None:
+            if not receiver.done():
+                receiver.cancel()
+        done = receiver.done() and not receiver.cancelled()
+        if done and (error := receiver.exception()) is not None:
             raise error
 
     async def handle_request(self, request: Request, send: ASGISendCallable) -> None:

@@ -258,5 +258,21 @@ async def test_an_error_reading_the_request_is_raised_once_the_handling_stopped(
     assert seen.get("cancelled") is True
 
 
+async def test_an_error_no_handler_takes_is_raised_and_leaves_no_task_behind() -> None:
+    app, _ = make_app(LeanHTTPConnection)
+    # As in production: no traceback page, and here the error is not answered by a handler.
+    app.config["PROPAGATE_EXCEPTIONS"] = True
+
+    @app.get("/broken")
+    async def broken() -> str:
+        raise RuntimeError("the view broke")
+
+    before = asyncio.all_tasks()
+    with pytest.raises(RuntimeError, match="the view broke"):
+        await serve(app, scope("GET", "/broken"), Wire(EMPTY))
+    await asyncio.sleep(0)
+    assert asyncio.all_tasks() - before == set()
+
+
 def test_the_service_handles_its_requests_this_way(app: Quart) -> None:
     assert app.asgi_http_class is LeanHTTPConnection
