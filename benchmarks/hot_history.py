@@ -487,8 +487,8 @@ throughput paths), and in-process timings (CPU time, best of several loops). Rat
 tenth or more between runs on this shared machine (an AMD EPYC with 2 cores, whose speed
 changes from hour to hour); each run's yardsticks are measured before and after its paths. In
 the run above bare Quart answered 2,191 and 2,349 req/s; in a run of six paths an hour
-earlier, on the same code, 1,777 and 1,821, and there the page cart ran at 0.33, the overview
-at 0.32, add-to-cart at 0.32 and set-quantity at 0.25.
+earlier, on the code before step 49, 1,777 and 1,821, and there the page cart ran at 0.33, the
+overview at 0.32, add-to-cart at 0.32 and set-quantity at 0.25.
 
 - **The badges, the summary, the orders list and add-to-cart: met in the run above; the page
   cart 0.296, a hair under its 0.30.** Steps 47 to 49 took what every request pays: Quart's
