@@ -27,5 +27,6 @@ if [ "${FLUSH_CART_REDIS_ON_START:-true}" != "false" ]; then
 fi
 # Timeouts for slow clients and the access log are in hypercorn_config.py; on SIGTERM the
 # workers stop accepting and get GRACEFUL_TIMEOUT seconds to finish what is in flight.
-exec hypercorn --config file:hypercorn_config.py "${APP_MODULE:-app:app}" --bind "0.0.0.0:${PORT:-8000}" \
-    --workers "${WORKERS:-2}" --graceful-timeout "${GRACEFUL_TIMEOUT:-30}"
+exec hypercorn --config file:hypercorn_config.py "${APP_MODULE:-app:app}" \
+    --bind "0.0.0.0:${PORT:-8000}" --workers "${WORKERS:-2}" \
+    --graceful-timeout "${GRACEFUL_TIMEOUT:-30}"
