@@ -16,6 +16,7 @@ from typing import Any
 from asyncpg import introspection
 from quart import Quart
 from sqlalchemy import event
+from sqlalchemy.engine.interfaces import CacheStats
 from sqlalchemy.orm import Session, SessionTransaction
 
 from bp.runtime import runtime
@@ -56,6 +57,27 @@ def counting(app: Quart) -> Iterator[list[str]]:
             yield statements
     finally:
         event.remove(engine, "before_cursor_execute", record)
+
+
+@contextmanager
+def compiled_afresh(app: Quart) -> Iterator[list[str]]:
+    """Every statement SQLAlchemy executes inside the block without finding it compiled
+    already: compiled afresh (a first run), or not cacheable at all (a statement whose text
+    depends on its values is compiled at every run)."""
+    statements: list[str] = []
+    engine = runtime(app).databases.engine.sync_engine
+
+    def record(
+        conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, *_: Any
+    ) -> None:
+        if context.cache_hit is not CacheStats.CACHE_HIT:
+            statements.append(f"{context.cache_hit.name}: {statement}")
+
+    event.listen(engine, "after_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "after_cursor_execute", record)
 
 
 @contextmanager

@@ -7,12 +7,57 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Integer, case, column, select, update, values
+from sqlalchemy import (
+    ARRAY,
+    BigInteger,
+    DateTime,
+    Integer,
+    any_,
+    bindparam,
+    case,
+    column,
+    func,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bp.cart.services.order_rows import OrderLine, OrderRow
 from models import CartItem, Order, OrderItem
 from services.contracts.ownership import owned_by, owner_of
+
+# What the order bought, by product, as one row each: two arrays bound as parameters, so that
+# the statement is compiled once whatever was bought (a VALUES list of the rows themselves
+# made SQLAlchemy compile it afresh at every settlement: it cannot cache literal rows).
+_BOUGHT = (
+    func.unnest(
+        bindparam("bought_products", type_=ARRAY(BigInteger)),
+        bindparam("bought_quantities", type_=ARRAY(Integer)),
+    )
+    .table_valued(column("product_id", BigInteger), column("quantity", Integer))
+    .render_derived(name="bought")
+)
+_USED_UP = CartItem.quantity <= _BOUGHT.c.quantity
+# A locked line is soft-deleted and linked to the order when the order bought all of it, else
+# keeps what it holds beyond what was bought.
+_TAKE_BOUGHT = (
+    update(CartItem)
+    .where(
+        CartItem.id == any_(bindparam("locked", type_=ARRAY(BigInteger))),
+        CartItem.product_id == _BOUGHT.c.product_id,
+    )
+    .values(
+        deleted_at=case(
+            (_USED_UP, bindparam("taken_at", type_=DateTime(timezone=True))),
+            else_=CartItem.deleted_at,
+        ),
+        order_id=case(
+            (_USED_UP, bindparam("bought_by", type_=BigInteger)), else_=CartItem.order_id
+        ),
+        quantity=case((_USED_UP, CartItem.quantity), else_=CartItem.quantity - _BOUGHT.c.quantity),
+    )
+    .execution_options(synchronize_session=False)
+)
 
 
 async def clear_cart_for_order(
@@ -49,20 +94,15 @@ async def clear_cart_for_order(
     )
     if not locked:
         return 0
-    bought_rows = values(
-        column("product_id", BigInteger), column("quantity", Integer), name="bought"
-    ).data(sorted(bought.items()))
-    used_up = CartItem.quantity <= bought_rows.c.quantity
+    products, quantities = zip(*sorted(bought.items()), strict=True)
     result: Any = await session.execute(
-        update(CartItem)
-        .where(CartItem.id.in_(locked), CartItem.product_id == bought_rows.c.product_id)
-        .values(
-            deleted_at=case((used_up, datetime.now(UTC)), else_=CartItem.deleted_at),
-            order_id=case((used_up, order.id), else_=CartItem.order_id),
-            quantity=case(
-                (used_up, CartItem.quantity), else_=CartItem.quantity - bought_rows.c.quantity
-            ),
-        )
-        .execution_options(synchronize_session=False)
+        _TAKE_BOUGHT,
+        {
+            "bought_products": list(products),
+            "bought_quantities": list(quantities),
+            "locked": locked,
+            "taken_at": datetime.now(UTC),
+            "bought_by": order.id,
+        },
     )
     return int(result.rowcount or 0)

@@ -20,7 +20,7 @@ from tests.support.checkout import (
 )
 from tests.support.http import sign_in
 from tests.support.standin import StandinControl
-from tests.support.statements import counting
+from tests.support.statements import compiled_afresh, counting
 
 # The bound for one checkout POST (the SumUp call included), whatever the cart holds.
 CHECKOUT_STATEMENTS = 15
@@ -127,3 +127,27 @@ async def test_the_paid_return_page_reads_the_order_with_its_lines_in_one_statem
     assert page.count('data-testid="summary-ticket-group"') == 3
     assert "Your 3 bookings and 3 tickets are confirmed." in page
     assert len(statements) <= RETURN_PAGE_STATEMENTS, "\n".join(statements)
+
+
+async def test_a_checkout_its_settlement_and_return_page_are_compiled_once_for_every_shopper(
+    app: Quart, db: AsyncSession, sumup_standin_control: StandinControl
+) -> None:
+    # SQLAlchemy compiles a statement at its first run and finds it compiled afterwards, unless
+    # its text depends on its values (literal rows, say): that one it compiles at every run.
+    afresh = []
+    for user_id, size in ((1, 1), (2, 3)):
+        slug = await fill(db, user_id=user_id, size=size)
+        client = app.test_client()
+        await sign_in(app, client, user_id)
+        with compiled_afresh(app) as statements:
+            assert (await post_checkout(app, client, slug)).status_code == 303
+            order = next(o for o in await all_orders(db) if o.user_id == user_id)
+            await sumup_standin_control.pay(str(order.sumup_checkout_id))
+            assert (await post_webhook(app, order)).status_code == 204
+            response = await client.get(f"/checkout/return/{order.id}/")
+        assert 'data-state="paid"' in await response.get_data(as_text=True)
+        afresh.append(statements)
+
+    first, second = afresh
+    assert first, "the first shopper's statements were compiled at their first run"
+    assert second == [], "\n".join(second)
