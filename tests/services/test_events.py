@@ -29,6 +29,7 @@ from tests.support.checkout import (
     shop_with_cart,
 )
 from tests.support.http import sign_in
+from tests.support.statements import counting
 
 ROOT = Path(__file__).resolve().parents[2]
 ACTOR = "http://cart.test"
@@ -173,6 +174,26 @@ async def test_an_unreachable_federation_store_is_retried_later(
     assert row.delivered_at is None and row.attempts == 1 and row.last_error
     assert (await relay(app)).delivered == 1
     assert (await outbox(db))[0].attempts == 2
+
+
+async def test_a_pass_relays_its_whole_batch_in_as_few_statements_as_one_row(
+    app: Quart, db: AsyncSession
+) -> None:
+    await emit(db, "alone")
+    with counting(app) as one:
+        assert (await relay(app)).delivered == 1
+    for number in range(12):
+        await emit(db, str(number))
+
+    with counting(app) as twelve:
+        result = await relay(app)
+
+    assert (result.delivered, result.failed) == (12, 0)
+    assert await federation_count(db) == 13
+    assert all(row.delivered_at is not None and row.attempts == 1 for row in await outbox(db))
+    # The rows locked, their activities stored, the rows marked: one statement each.
+    assert len(one) == 3, "\n".join(one)
+    assert len(twelve) == len(one), "\n".join(twelve)
 
 
 async def test_relays_on_several_workers_share_the_rows(app: Quart, db: AsyncSession) -> None:

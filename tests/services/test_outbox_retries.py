@@ -127,6 +127,24 @@ async def test_a_row_that_always_fails_does_not_hold_up_the_rows_behind_it(
     assert poisoned.last_error is not None and "poisoned activity" in poisoned.last_error
 
 
+async def test_a_batch_holding_a_row_the_store_refuses_delivers_the_others_in_the_same_pass(
+    app: Quart, db: AsyncSession, store_refuses_poison: None
+) -> None:
+    await emit(db, "1")
+    await emit(db, "2", poison=True)
+    await emit(db, "3")
+
+    result = await relay(app)
+
+    assert (result.delivered, result.failed, result.dead_lettered) == (2, 1, 0)
+    assert await federation_count(db) == 2
+    assert (await row(db, "1")).delivered_at is not None
+    assert (await row(db, "3")).delivered_at is not None
+    poisoned = await row(db, "2")
+    assert poisoned.delivered_at is None and poisoned.failures == 1
+    assert poisoned.last_error is not None and "poisoned activity" in poisoned.last_error
+
+
 async def test_each_failure_waits_twice_as_long_then_the_row_is_dead_lettered(
     app: Quart, db: AsyncSession, store_refuses_poison: None
 ) -> None:
