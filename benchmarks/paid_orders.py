@@ -74,6 +74,16 @@ WHERE o.user_id >= $1 AND o.user_id < $1 + 10000000
 GROUP BY o.id, o.status
 HAVING (o.status = 'paid') <> (count(e.id) = 1)
 """
+# How the outbox relay kept up with the rows the window's checkouts and settlements wrote: how
+# many still wait, and the longest any of them waited (or has waited so far).
+OUTBOX_IN_WINDOW = """
+SELECT count(*) AS rows, count(*) FILTER (WHERE delivered_at IS NULL) AS waiting,
+       coalesce(extract(epoch FROM max(coalesce(delivered_at, now()) - created_at)), 0) AS longest
+FROM event_outbox WHERE created_at >= $1 AND created_at < $2
+"""
+# The longest an outbox row may wait for the relay, with its default interval (5 s), for the
+# run to count as keeping up: a relay that falls behind waits longer every minute.
+OUTBOX_LONGEST_WAIT_S = 30.0
 PAID_IN_WINDOW = """
 SELECT count(*) FROM orders
 WHERE status = 'paid' AND paid_at >= $1 AND paid_at < $2
@@ -100,6 +110,14 @@ class OrdersRun:
     capacity: list[tuple[str, int, int, int]] = field(default_factory=list)
     event_problems: list[tuple[int, str, int]] = field(default_factory=list)
     paid_twice_at_sumup: list[int] = field(default_factory=list)
+    # The window's outbox rows: still waiting for the relay, and the longest wait among them.
+    outbox_rows: int = 0
+    outbox_waiting: int = 0
+    outbox_longest_wait_s: float = 0.0
+
+    @property
+    def relay_behind(self) -> bool:
+        return self.outbox_longest_wait_s > OUTBOX_LONGEST_WAIT_S
 
     @property
     def per_minute(self) -> float:
@@ -114,8 +132,22 @@ class OrdersRun:
         ]
 
     @property
+    def problems(self) -> list[str]:
+        """What the checks found wrong, in words (none when the run is ok)."""
+        found = [*self.oversold]
+        if self.event_problems:
+            found.append(f"{len(self.event_problems)} orders with wrong `order.paid` rows")
+        if self.paid_twice_at_sumup:
+            found.append(f"{len(self.paid_twice_at_sumup)} orders paid twice at SumUp")
+        if self.relay_behind:
+            found.append(
+                f"the outbox relay fell behind (a row waited {self.outbox_longest_wait_s:.0f} s)"
+            )
+        return found
+
+    @property
     def ok(self) -> bool:
-        return not (self.oversold or self.event_problems or self.paid_twice_at_sumup)
+        return not self.problems
 
     def flow_percentile(self, p: float) -> float:
         if not self.flow_ms:
@@ -312,6 +344,11 @@ async def run_orders(
             (int(r["id"]), str(r["status"]), int(r["events"]))
             for r in await connection.fetch(PAID_EVENTS, first_user)
         ]
+        outbox = await connection.fetchrow(OUTBOX_IN_WINDOW, window_start, window_end)
+        assert outbox is not None
+        run.outbox_rows = int(outbox["rows"])
+        run.outbox_waiting = int(outbox["waiting"])
+        run.outbox_longest_wait_s = float(outbox["longest"])
     run.paid_twice_at_sumup = await paid_twice_at_sumup(front.standin, standin_url)
     return run
 
