@@ -477,6 +477,29 @@ from quick runs of all paths (8 s each) on a quieter machine.
    transaction (behind PgBouncer, or after another write) or holds something to flush;
    `tests/bp/cart/test_query_count.py` checks that an add and a quantity change make no
    session transaction (on the old code, two).
+50. **A settlement's statements are all compiled once**
+   (`bp/cart/services/clear_cart_for_order.py`).
+   Taking what a paid order bought out of the cart joined its lines to a VALUES list of the
+   bought products and quantities, literal rows SQLAlchemy cannot key in its cache: it compiled
+   that UPDATE afresh at every settlement, 1.4 % of a worker's samples in a run of paid
+   orders. The products and quantities are now two arrays bound as parameters and unnested in
+   the statement. `tests/bp/cart/test_checkout_statements.py` runs two shoppers' checkouts,
+   settlements and return pages and finds every statement of the second compiled already (on
+   the old code, that UPDATE was not cacheable).
+51. **The outbox relay sends a batch in one statement, and keeps up** (`services/events.py`).
+   Every paid order writes two outbox rows (its `Create` and its `rose:OrderPaid`). The relay
+   sent each row to the federation store in a transaction of its own and marked it in a
+   statement of its own, and it ran one batch of 100 per interval of 5 s on each worker: 40
+   rows a second on two workers, where 3,000 paid orders a minute write 100. In a run of paid
+   orders it fell behind at once: 6,715 of the run's 8,615 rows were still waiting at its end,
+   the oldest for 88 s, and the relay's passes were 2.1 % of a worker's samples outside its
+   statements. A pass now stores its whole batch in one INSERT from arrays and marks it in one
+   UPDATE (each row is sent alone only when the store refuses the batch, so that a row it
+   refuses still waits and holds up no other), and a pass that found a whole batch due is
+   followed at once by the next. The same run after: 65 of 9,059 rows waiting at its end, none
+   longer than 5.2 s; SQLAlchemy's own code fell from 21.5 % to 15.7 % of a worker's samples,
+   and paid ticket orders went from 2,886 to 3,194 a minute (orders alone, 40 s, minutes
+   apart). The benchmark now checks the relay: a row that waits over 30 s fails the run.
 """
 
 IN_THE_WAY = """\
