@@ -51,12 +51,8 @@ def counting(app: Quart) -> Iterator[list[str]]:
             return
         statements.append(text)
 
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        with driver_queries(app, record_driver):
-            yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
+    with listening(engine, "before_cursor_execute", record), driver_queries(app, record_driver):
+        yield statements
 
 
 @contextmanager
@@ -73,11 +69,8 @@ def compiled_afresh(app: Quart) -> Iterator[list[str]]:
         if context.cache_hit is not CacheStats.CACHE_HIT:
             statements.append(f"{context.cache_hit.name}: {statement}")
 
-    event.listen(engine, "after_cursor_execute", record)
-    try:
+    with listening(engine, "after_cursor_execute", record):
         yield statements
-    finally:
-        event.remove(engine, "after_cursor_execute", record)
 
 
 @contextmanager
@@ -118,11 +111,8 @@ def session_transactions() -> Iterator[list[str]]:
         if transaction.parent is None:
             made.append(f"{transaction.origin.name} in {session.bind}")
 
-    event.listen(Session, "after_transaction_create", record)
-    try:
+    with listening(Session, "after_transaction_create", record):
         yield made
-    finally:
-        event.remove(Session, "after_transaction_create", record)
 
 
 @contextmanager
@@ -138,10 +128,19 @@ def driver_queries(app: Quart, record: Callable[[Any], None]) -> Iterator[None]:
             driver.add_query_logger(record)
             logged.append(driver)
 
-    event.listen(engine, "checkout", watch)
+    try:
+        with listening(engine, "checkout", watch):
+            yield
+    finally:
+        for driver in logged:
+            driver.remove_query_logger(record)
+
+
+@contextmanager
+def listening(target: Any, name: str, listener: Callable[..., None]) -> Iterator[None]:
+    """`listener` on SQLAlchemy's event `name` of `target` inside the block."""
+    event.listen(target, name, listener)
     try:
         yield
     finally:
-        event.remove(engine, "checkout", watch)
-        for driver in logged:
-            driver.remove_query_logger(record)
+        event.remove(target, name, listener)
