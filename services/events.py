@@ -145,11 +145,13 @@ async def withdraw_event(session: AsyncSession, *, event_type: str, object_id: s
 
 @dataclass(frozen=True)
 class RelayResult:
-    """What one relay pass did (`dead_lettered`: rows among the failed ones given up on)."""
+    """What one relay pass did (`dead_lettered`: rows among the failed ones given up on;
+    `unreachable`: the pass ended because the federation store could not be reached)."""
 
     delivered: int = 0
     failed: int = 0
     dead_lettered: int = 0
+    unreachable: bool = False
 
 
 def retry_delay(failures: int, *, base_seconds: float) -> timedelta:
@@ -202,23 +204,22 @@ async def relay_outbox(
                 await _deliver_all(federation_sessionmaker, rows)
             except Exception as exc:  # the store's refusal of one row, or the store is down
                 if database_unavailable(exc):
-                    await relay.unreachable(session, rows[0], exc)
+                    await relay.store_unreachable(session, rows[0], exc)
                 else:
                     await relay.one_by_one(session, rows, stop)
             else:
                 await session.execute(_MARK_DELIVERED, {"ids": [row.id for row in rows]})
                 relay.delivered = len(rows)
         await session.commit()
-    if relay.delivered or relay.failed:
+    result = relay.result()
+    if result.delivered or result.failed:
         log.info(
             "relay: %d delivered, %d failed, %d dead-lettered",
-            relay.delivered,
-            relay.failed,
-            relay.dead_lettered,
+            result.delivered,
+            result.failed,
+            result.dead_lettered,
         )
-    return RelayResult(
-        delivered=relay.delivered, failed=relay.failed, dead_lettered=relay.dead_lettered
-    )
+    return result
 
 
 # Rows the store has now: marked delivered in the relay's transaction.
@@ -244,6 +245,15 @@ class _Relay:
     delivered: int = 0
     failed: int = 0
     dead_lettered: int = 0
+    unreachable: bool = False
+
+    def result(self) -> RelayResult:
+        return RelayResult(
+            delivered=self.delivered,
+            failed=self.failed,
+            dead_lettered=self.dead_lettered,
+            unreachable=self.unreachable,
+        )
 
     async def one_by_one(
         self, session: AsyncSession, rows: Sequence[OutboxEvent], stop: asyncio.Event | None
@@ -256,17 +266,20 @@ class _Relay:
                 await _deliver(self.federation_sessionmaker, row)
             except Exception as exc:  # one bad row or an unreachable store must not stop the rest
                 if database_unavailable(exc):
-                    await self.unreachable(session, row, exc)
+                    await self.store_unreachable(session, row, exc)
                     break
                 await self.refused(session, row, exc)
                 continue
             await session.execute(_MARK_DELIVERED, {"ids": [row.id]})
             self.delivered += 1
 
-    async def unreachable(self, session: AsyncSession, row: OutboxEvent, exc: Exception) -> None:
+    async def store_unreachable(
+        self, session: AsyncSession, row: OutboxEvent, exc: Exception
+    ) -> None:
         """The store could not be reached: the attempt is noted, and counts against no row."""
         log.warning("relay: the federation store is unreachable: %s", exc)
         self.failed += 1
+        self.unreachable = True
         await _record_attempt(session, row, error=_error_text(exc))
 
     async def refused(self, session: AsyncSession, row: OutboxEvent, exc: Exception) -> None:
@@ -406,7 +419,8 @@ async def relay_job(runtime: Runtime, stop: asyncio.Event) -> None:
     A pass that found a whole batch due is followed at once by the next: every paid order
     writes two rows, and at a few thousand orders a minute a batch an interval per worker
     (40 rows a second on two workers, with the defaults) would leave the store further
-    behind every minute."""
+    behind every minute. A pass that could not reach the store waits the interval, whatever
+    it counted: its row waits for nothing, and would be tried again at once."""
     databases, settings = runtime.databases, runtime.settings
 
     async def until_caught_up() -> None:
@@ -419,7 +433,7 @@ async def relay_job(runtime: Runtime, stop: asyncio.Event) -> None:
                 backoff_seconds=settings.relay_backoff_seconds,
                 stop=stop,
             )
-            if result.delivered + result.failed < settings.relay_batch_size:
+            if result.unreachable or result.delivered + result.failed < settings.relay_batch_size:
                 return
 
     await run_every(

@@ -1,16 +1,19 @@
-"""The outbox relay's background job keeps up with what checkouts and settlements write."""
+"""The outbox relay's background job keeps up with what checkouts and settlements write, and
+waits its interval when the federation store cannot be reached."""
 
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from typing import Any
 
 import pytest
 from quart import Quart
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bp.runtime import runtime
+from lib.db import make_engine
 from models import OutboxEvent
 from services.events import emit_event, relay_job
 from tests.support.checkout import federation_count, wait_until
@@ -31,6 +34,20 @@ def app_config(app_config: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+async def emit(db: AsyncSession, object_id: str) -> None:
+    """An order's `order.paid` event in the outbox, committed."""
+    await emit_event(
+        db,
+        event_type="order.paid",
+        activity_type="rose:OrderPaid",
+        object_type="rose:Order",
+        object_id=object_id,
+        payload={"id": f"http://cart.test/orders/{object_id}/"},
+        actor="http://cart.test",
+    )
+    await db.commit()
+
+
 async def waiting_rows(db: AsyncSession) -> int:
     count = await db.scalar(
         select(func.count()).select_from(OutboxEvent).where(OutboxEvent.delivered_at.is_(None))
@@ -43,16 +60,7 @@ async def test_a_backlog_longer_than_a_batch_is_relayed_in_one_interval(
     app: Quart, db: AsyncSession
 ) -> None:
     for number in range(ROWS):
-        await emit_event(
-            db,
-            event_type="order.paid",
-            activity_type="rose:OrderPaid",
-            object_type="rose:Order",
-            object_id=str(number),
-            payload={"id": f"http://cart.test/orders/{number}/"},
-            actor="http://cart.test",
-        )
-    await db.commit()
+        await emit(db, str(number))
     stop = asyncio.Event()
     job = asyncio.create_task(relay_job(runtime(app), stop))
 
@@ -67,3 +75,42 @@ async def test_a_backlog_longer_than_a_batch_is_relayed_in_one_interval(
 
     assert await waiting_rows(db) == 0
     assert await federation_count(db) == ROWS
+
+
+async def test_an_unreachable_store_is_tried_once_an_interval_even_with_a_batch_of_one(
+    app: Quart, db: AsyncSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # With a batch of one, the one failed row of a pass against an unreachable store is a
+    # whole batch: the job must still wait its interval, not try again at once.
+    await emit(db, "1")
+    serving = runtime(app)
+    unreachable = make_engine("postgresql://root@127.0.0.1:9/none", pool_size=1)
+    monkeypatch.setattr(
+        serving,
+        "_databases",
+        replace(
+            serving.databases,
+            federation_sessionmaker=async_sessionmaker(unreachable, expire_on_commit=False),
+        ),
+    )
+    monkeypatch.setattr(
+        serving, "settings", serving.settings.model_copy(update={"relay_batch_size": 1})
+    )
+    stop = asyncio.Event()
+    job = asyncio.create_task(relay_job(serving, stop))
+    try:
+
+        async def tried() -> bool:
+            attempts = await db.scalar(select(OutboxEvent.attempts))
+            await db.commit()
+            return bool(attempts)
+
+        await wait_until(tried, seconds=WAIT_SECONDS, what="a first attempt")
+        await asyncio.sleep(1.0)
+    finally:
+        stop.set()
+        await asyncio.wait_for(job, WAIT_SECONDS)
+        await unreachable.dispose()
+
+    assert await db.scalar(select(OutboxEvent.attempts)) == 1
+    assert await federation_count(db) == 0
