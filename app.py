@@ -26,6 +26,7 @@ from bp.order import bp as order_bp
 from bp.order.services.mail_relay import mail_job
 from bp.order.services.payment_messages import TEMPLATE_GLOBALS as PAYMENT_MESSAGES
 from bp.orders import bp as orders_bp
+from bp.page_lanes import page_lanes
 from bp.runtime import install_runtime
 from bp.staff import bp as staff_bp
 from bp.staff import require_staff
@@ -134,7 +135,11 @@ def create_app(config: dict[str, Any] | None = None) -> Quart:
         ),
         after=(limits.add_headers, observation.finish),
         headers=security_headers(settings),
-        lanes=Lanes(internal_lanes(app, token=internal_token, limits=limits.routes), observation),
+        lanes=Lanes(
+            internal_lanes(app, token=internal_token, limits=limits.routes),
+            observation,
+            shaped=[page_lanes(app, limits=limits.routes, secret_key=secret_key)],
+        ),
     )
     app.jinja_env.globals.update(
         settings=settings,

@@ -106,7 +106,7 @@ def internal_lanes(app: Quart, *, token: str, limits: RouteLimits) -> dict[str, 
             return None
         cookies = header_lines(scope, COOKIE)
         sid = parse_cookie(";".join(cookies)).get(cookie_name) if cookies else None
-        shared = await interface.read(sid)
+        shared = await interface.read_for_lane(scope, sid)
         if not await limits.check_browser(scope, badge_endpoint):
             return None
         summary = await summary_of(cart, cart_identity_in(shared))

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from hypercorn.typing import (
@@ -57,11 +57,14 @@ Header = tuple[bytes, bytes]
 
 @dataclass(frozen=True, slots=True)
 class LaneAnswer:
-    """A lane's whole response: its status, its own headers and its body."""
+    """A lane's whole response: its status, its own headers and its body; and the route (the
+    rule the framework would have matched) it is logged and counted under, when it is not the
+    path itself."""
 
     status: int
     headers: tuple[Header, ...]
     body: bytes
+    route: str | None = None
 
 
 # A route answered before the framework (see `install_pipeline`): given the request's scope,
@@ -79,11 +82,25 @@ class LaneObserver(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class Lanes:
-    """The routes answered before the framework, by path (GET only), and their observer. The
-    mapping is read at each request: emptied, every request goes through the framework."""
+    """The routes answered before the framework, by path (GET only), and their observer; then
+    each of `shaped`, given a path no route names, answers its lane for it, if it has one
+    (paths of a route with parameters). Both are read at each request: emptied, every request
+    goes through the framework."""
 
     routes: dict[str, Lane]
     observer: LaneObserver
+    shaped: list[Callable[[str], Lane | None]] = field(default_factory=list)
+
+    def lane_for(self, path: str) -> Lane | None:
+        """The lane that may answer a GET of `path`."""
+        lane = self.routes.get(path)
+        if lane is not None:
+            return lane
+        for shape in self.shaped:
+            lane = shape(path)
+            if lane is not None:
+                return lane
+        return None
 
 
 def install_pipeline(
@@ -186,7 +203,7 @@ async def _in_lane(
     """Whether the request's lane answered it (and it was observed); False leaves it to the
     framework, with the lane's error, if it met one, in the scope."""
     path = scope["path"]
-    lane = lanes.routes.get(path)
+    lane = lanes.lane_for(path)
     if lane is None:
         return False
     lanes.observer.begin(scope, header_value(scope, REQUEST_ID_HEADER_NAME))
@@ -201,5 +218,5 @@ async def _in_lane(
     headers = _with_extra(answer.headers, extra, request_id)
     await send({"type": "http.response.start", "status": answer.status, "headers": headers})
     await send({"type": "http.response.body", "body": answer.body, "more_body": False})
-    lanes.observer.end(scope, path, path, answer.status, scope["method"])
+    lanes.observer.end(scope, answer.route or path, path, answer.status, scope["method"])
     return True

@@ -19,6 +19,7 @@ import secrets
 from collections.abc import Callable, Collection, Iterator
 from typing import Any
 
+from hypercorn.typing import HTTPScope
 from quart import Quart, Response, current_app, session
 from quart.sessions import SessionInterface, SessionMixin
 from quart.wrappers import BaseRequestWebsocket
@@ -36,6 +37,9 @@ __all__ = ["RedisSession", "RedisSessionInterface", "session_key"]
 MAX_COOKIE_LENGTH = 128
 # A session id issued at sign-in: as unguessable as the ids the cart mints.
 NEW_SESSION_ID_BYTES = 32
+# Where a lane (lib/pipeline.py) that read the request's session and then left the request to
+# the framework keeps what it read: the framework opens that, not another round trip.
+READ_BY_LANE_KEY = "cart.session_read"
 log = logging.getLogger(__name__)
 
 
@@ -122,7 +126,16 @@ class RedisSessionInterface(SessionInterface):
     async def open_session(self, app: Quart, request: BaseRequestWebsocket) -> RedisSession:
         if self.needed is not None and not self.needed(request):
             return RedisSession(sid=None)
+        read = request.scope.get(READ_BY_LANE_KEY)
+        if isinstance(read, RedisSession):
+            return read
         return await self.read(request.cookies.get(self.get_cookie_name(app)))
+
+    async def read_for_lane(self, scope: HTTPScope, sid: str | None) -> RedisSession:
+        """`read`, for a lane: kept in the scope, for the framework if the lane leaves it."""
+        shared = await self.read(sid)
+        scope[READ_BY_LANE_KEY] = shared  # type: ignore[literal-required]
+        return shared
 
     async def read(self, sid: str | None) -> RedisSession:
         """The session of the cookie's id `sid` (a request's, or a lane's)."""

@@ -215,8 +215,12 @@ class Fetched:
         at the render's first form and then given as it is (the app's own helper looks up the
         request's session and `g` at every form of the page)."""
         make: Callable[[], str] = current_app.jinja_env.globals[CSRF_HELPER]  # type: ignore[assignment]
-        made_once = functools.cache(make)
-        return {CSRF_HELPER: made_once, **{name: getattr(self, name) for name in HELPERS}}
+        return self.given(functools.cache(make))
+
+    def given(self, csrf_token: Callable[[], str]) -> dict[str, object]:
+        """`helpers`, the CSRF token made by `csrf_token` (a page answered before the
+        framework, bp/page_lanes.py, has no request context to make it from)."""
+        return {CSRF_HELPER: csrf_token, **{name: getattr(self, name) for name in HELPERS}}
 
 
 async def fetched_for_fragment() -> dict[str, object]:

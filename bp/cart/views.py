@@ -10,6 +10,7 @@ from typing import Any
 
 from quart import request
 from quart.typing import ResponseReturnValue
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bp.cart.request_identity import claim_cart_identity, current_cart_identity
 from bp.cart.services.order_preview import OrderPreview, scopes_overlap
@@ -23,7 +24,9 @@ from lib.error_codes import ErrorCode
 from lib.errors import NotFound
 from lib.htmx import is_htmx, safe_next, see_other
 from lib.pages import render_fragment
+from services.contracts.cart_summary import CartSummary
 from services.contracts.dtos import CartIdentity, ProductDTO
+from services.runtime import Runtime
 
 # The form field naming the view an HTMX change re-renders: a page slug, or empty (overview).
 VIEW_FIELD = "view"
@@ -44,15 +47,23 @@ async def writable_identity() -> CartIdentity:
 
 async def overview_context(identity: CartIdentity | None) -> dict[str, Any]:
     """One group per page with its counts and subtotal, and the grand total."""
-    runtime = current_runtime()
+    context, summary = await overview_view(current_runtime(), request_session(), identity)
+    if summary is not None:
+        read_with_page(identity, summary)
+    return context
+
+
+async def overview_view(
+    runtime: Runtime, db: AsyncSession, identity: CartIdentity | None
+) -> tuple[dict[str, Any], CartSummary | None]:
+    """`overview_context`'s view, and the badge's summary when its statement read it; of no
+    request's context (bp/page_lanes.py answers the page before the framework)."""
     overview = await get_overview(
-        request_session(),
+        db,
         identity=identity,
         currency=runtime.settings.currency,
         domains=runtime.domains,
     )
-    if overview.summary is not None:
-        read_with_page(identity, overview.summary)
     groups, waiting = overview.groups, overview.held
     previews = {
         group.page.id: OrderPreview(
@@ -71,7 +82,7 @@ async def overview_context(identity: CartIdentity | None) -> dict[str, Any]:
         tickets=[ticket for group in groups for ticket in group.tickets],
         held=waiting,
     )
-    return {
+    context = {
         "groups": groups,
         "previews": previews,
         "everything": everything,
@@ -79,20 +90,29 @@ async def overview_context(identity: CartIdentity | None) -> dict[str, Any]:
         "grand_total": everything.total,
         "identity": identity,
     }
+    return context, overview.summary
 
 
 async def page_context(identity: CartIdentity | None, slug: str) -> dict[str, Any]:
     """One page's cart; 404 for a page that does not exist."""
-    runtime = current_runtime()
+    context, summary = await page_view(current_runtime(), request_session(), identity, slug)
+    if summary is not None:
+        read_with_page(identity, summary)
+    return context
+
+
+async def page_view(
+    runtime: Runtime, db: AsyncSession, identity: CartIdentity | None, slug: str
+) -> tuple[dict[str, Any], CartSummary | None]:
+    """`page_context`'s view, and the badge's summary when its statement read it; of no
+    request's context (bp/page_lanes.py answers the page before the framework)."""
     view = await get_page_view_by_slug(
-        request_session(),
+        db,
         identity=identity,
         slug=slug,
         currency=runtime.settings.currency,
         domains=runtime.domains,
     )
-    if view.summary is not None:
-        read_with_page(identity, view.summary)
     page, cart = view.page, view.cart
     preview = OrderPreview(
         lines=cart.lines,
@@ -101,7 +121,8 @@ async def page_context(identity: CartIdentity | None, slug: str) -> dict[str, An
         held=view.held,
         page_id=page.id,
     )
-    return {"cart": cart, "page": page, "identity": identity, "preview": preview}
+    context = {"cart": cart, "page": page, "identity": identity, "preview": preview}
+    return context, view.summary
 
 
 async def changed(message: str, *, default: str) -> ResponseReturnValue:

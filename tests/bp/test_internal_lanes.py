@@ -7,64 +7,26 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from quart import Quart, request_started
+from quart import Quart
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import lib.db
 import services.sql.cart_impl
 from app import create_app
 from bp.runtime import runtime
-from lib.pipeline import LANES_EXTENSION, Lanes
 from tests.support import factories
 from tests.support.http import internal_headers, write_shared_session
+from tests.support.lanes import framework_requests, get, without_lanes
 from tests.support.metrics import sample
 
 BADGE = "/internal/fragments/cart-mini"
 SUMMARY = "/internal/cart/summary"
 NOWHERE_DATABASE = "postgresql://root@127.0.0.1:9/none"
 CSRF_TOKEN = re.compile(rb"[0-9a-f]{64}")
-
-
-@contextmanager
-def framework_requests(app: Quart) -> Iterator[list[str]]:
-    """The paths of the requests the framework handled (a lane's never reach it)."""
-    seen: list[str] = []
-
-    async def started(sender: Quart, **extra: Any) -> None:
-        from quart import request
-
-        seen.append(request.path)
-
-    request_started.connect(started, app)
-    try:
-        yield seen
-    finally:
-        request_started.disconnect(started, app)
-
-
-@contextmanager
-def without_lanes(app: Quart) -> Iterator[None]:
-    lanes: Lanes = app.extensions[LANES_EXTENSION]
-    kept = dict(lanes.routes)
-    lanes.routes.clear()
-    try:
-        yield
-    finally:
-        lanes.routes.update(kept)
-
-
-async def get(app: Quart, path: str, headers: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
-    """Status, headers (named in lower case) but the request's id, and body; sent with one
-    request id throughout, so that an error page (which shows it) reads the same."""
-    response = await app.test_client().get(path, headers={"X-Request-ID": "trace", **headers})
-    kept = {name.lower(): value for name, value in response.headers.items()}
-    kept.pop("x-request-id")
-    return response.status_code, kept, await response.get_data(as_text=False)
 
 
 async def answer(app: Quart, path: str, **headers: str) -> tuple[int, dict[str, str], bytes]:

@@ -179,7 +179,7 @@ async def get_overview(
     share the cart's database; else one read per domain."""
     if identity is None:
         return Overview(groups=[], held=[])
-    if not _one_database(domains):
+    if not one_database(domains):
         groups = await get_cart_grouped_by_page(session, identity=identity, domains=domains)
         held = await waiting_orders(session, identity=identity, page_id=None, domains=domains)
         return Overview(groups=groups, held=held)
@@ -237,7 +237,7 @@ async def get_page_view_by_slug(
     of it would replace; 404 when there is no such page. One statement, the badge's summary
     with it, when the blog, market and events share the cart's database; else one read per
     domain."""
-    if identity is None or not _one_database(domains):
+    if identity is None or not one_database(domains):
         page = await get_page_or_raise(session, slug=slug, domains=domains)
         cart = await get_page_cart(session, identity=identity, page=page, domains=domains)
         held = await waiting_orders(session, identity=identity, page_id=page.id, domains=domains)
@@ -260,7 +260,7 @@ async def get_page_view_by_slug(
     return PageView(page=page, cart=cart, held=held, summary=whole.summary(currency))
 
 
-def _one_database(domains: DomainServices) -> bool:
+def one_database(domains: DomainServices) -> bool:
     """Whether the blog, market and events are read with SQL on the cart's own database."""
     return (
         isinstance(domains.blog, SqlBlogService)

@@ -1,0 +1,203 @@
+"""The shopper's cart pages, answered before the framework when nothing is special about them.
+
+`GET /` (the overview) and `GET /<page_slug>/` (one page's cart) are what a shopper reads most.
+Quart's request machinery (its contexts, routing, hooks, response object and the session's
+save) cost them about a tenth of their time, for what is one session read, one counted limit,
+one statement and a render. So a request of the commonest shape is answered in the pipeline's
+ASGI layer (lib/pipeline.py), as bp/internal_lanes.py answers the badge: the same session
+read, limits, statement, view (bp/cart/views.py), templates and headers as the views give,
+logged and counted as every request is.
+
+The commonest shape: a browser whose stored session names a cart (a signed-in shopper, or an
+anonymous cart), asking with no query, no token and no HTMX, whose page has nothing waiting
+(no notices, no refused values: bp/cart/waiting_mark.py), no anonymous cart to adopt, and
+whose name, when signed in, is known without asking the account domain. Everything else is the
+framework's, as it always was: a new visitor (whose session is minted with the page), a store
+that cannot be read, a deployment whose domains do not share the cart's database or whose
+statements may not run alone (PgBouncer's mode). An error after the lane began (a page that
+does not exist, a statement's, a limit's refusal) is answered by the framework from the error
+itself (lib/pipeline.raise_lane_error).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from hypercorn.typing import HTTPScope
+from markupsafe import Markup
+from quart import Quart
+from quart.signals import template_rendered
+from werkzeug.exceptions import HTTPException
+from werkzeug.http import parse_cookie
+from werkzeug.routing import RequestRedirect
+
+from bp.cart.request_identity import cart_identity_in
+from bp.cart.reserved_slugs import reserved_slugs
+from bp.cart.services.identity import SESSION_KEY
+from bp.cart.services.page_cart import one_database
+from bp.cart.template_helpers import Fetched, badge_markup
+from bp.cart.views import overview_view, page_view
+from bp.cart.waiting_mark import COOKIE_NAME as WAITING_COOKIE
+from bp.runtime import runtime
+from config.settings import HOST_PREFIX
+from lib.auth import user_id_in
+from lib.csrf import sign
+from lib.db import runs_alone
+from lib.pages import page_templates
+from lib.pipeline import Header, Lane, LaneAnswer
+from lib.rate_limits import RouteLimits, limit_headers
+from lib.scope_headers import header_lines
+from lib.sessions import RedisSession, RedisSessionInterface
+from services.contracts.cart_summary import CartSummary
+
+# A path of one segment and a slash: the overview's, or a page's (whose rule the URL map
+# still confirms: another route of that shape wins, as it does in the framework).
+ONE_SEGMENT = re.compile(r"/[^/]*/|/")
+# Paths whose routing is remembered: a bounded few, whatever is asked.
+ROUTES_KEPT = 1024
+AUTHORIZATION = b"authorization"
+COOKIE = b"cookie"
+HTMX = b"hx-request"
+HTML = (b"content-type", b"text/html; charset=utf-8")
+PAGE_ENDPOINT = "cart.page_cart"
+OVERVIEW_ENDPOINT = "cart.overview"
+# As the views name them: their rules (the request log's and the metrics' route), templates.
+RULES = {PAGE_ENDPOINT: "/<page_slug>/", OVERVIEW_ENDPOINT: "/"}
+TEMPLATES = {PAGE_ENDPOINT: "cart/page.html", OVERVIEW_ENDPOINT: "cart/overview.html"}
+
+
+@dataclass(frozen=True, slots=True)
+class PageRequest:
+    """What the page templates read of the request (the sign-in link's way back)."""
+
+    path: str
+
+
+def page_lanes(app: Quart, *, limits: RouteLimits, secret_key: str) -> Callable[[str], Lane | None]:
+    """The cart pages' lane of `app`, for the paths it may answer (None: the framework's);
+    its browsers' requests are counted against the routes' `limits`."""
+    interface = app.session_interface
+    assert isinstance(interface, RedisSessionInterface)
+    cookie_name = interface.get_cookie_name(app)
+    settings = runtime(app).settings
+    waiting_cookie = HOST_PREFIX + WAITING_COOKIE if settings.cookies_secure else WAITING_COOKIE
+    adapter = app.url_map.bind("lanes")
+    missing = {PAGE_ENDPOINT, OVERVIEW_ENDPOINT} - app.view_functions.keys()
+    assert not missing, f"the cart's pages are not routed: {missing}"
+
+    @functools.lru_cache(maxsize=ROUTES_KEPT)
+    def routed(path: str) -> tuple[str, str] | None:
+        """(which page, its slug) of a path the URL map gives a cart page, as the framework
+        routes it; None for any other."""
+        try:
+            endpoint, args = adapter.match(path, method="GET")
+        except (HTTPException, RequestRedirect):
+            return None
+        if endpoint == OVERVIEW_ENDPOINT:
+            return endpoint, ""
+        slug = str(args.get("page_slug", ""))
+        if endpoint != PAGE_ENDPOINT or slug.lower() in reserved_slugs(app):
+            return None
+        return endpoint, slug
+
+    def usable() -> bool:
+        """Whether a page is one statement that may run alone on this deployment."""
+        services = runtime(app)
+        return one_database(services.domains) and runs_alone(services.databases.engine)
+
+    def in_shape(scope: HTTPScope) -> bool:
+        return (
+            not scope["query_string"]
+            and not header_lines(scope, AUTHORIZATION)
+            and not header_lines(scope, HTMX)
+        )
+
+    def known_name(shared: RedisSession, user_id: int | None) -> tuple[bool, str | None]:
+        """Whether the shopper's name is known without a read, and the name."""
+        name = shared.get("user_name")
+        if isinstance(name, str) and name:
+            return True, name
+        if user_id is None:
+            return True, None
+        names = runtime(app).shopper_names
+        return (True, names[user_id]) if user_id in names else (False, None)
+
+    async def lane(scope: HTTPScope, endpoint: str, slug: str) -> LaneAnswer | None:
+        if not in_shape(scope) or not usable():
+            return None
+        cookies = parse_cookie(";".join(header_lines(scope, COOKIE)))
+        if waiting_cookie in cookies:
+            return None
+        shared = await interface.read_for_lane(scope, cookies.get(cookie_name))
+        if not shared.stored or shared.unavailable or shared.sid is None:
+            return None
+        identity = cart_identity_in(shared)
+        user_id = user_id_in(shared)
+        if identity is None or (user_id is not None and SESSION_KEY in shared):
+            return None
+        named, name = known_name(shared, user_id)
+        if not named:
+            return None
+        if not await limits.check_browser(scope, endpoint):
+            return None
+        services = runtime(app)
+        # A session the view's one statement runs beside, alone (lib/db.execute_alone): it
+        # begins no transaction, so there is nothing to close.
+        db = services.databases.sessionmaker()
+        if endpoint == PAGE_ENDPOINT:
+            view, summary = await page_view(services, db, identity, slug)
+        else:
+            view, summary = await overview_view(services, db, identity)
+        return await answer(scope, endpoint, view, summary, shared.sid, user_id, name)
+
+    async def answer(
+        scope: HTTPScope,
+        endpoint: str,
+        view: dict[str, Any],
+        summary: CartSummary | None,
+        sid: str,
+        user_id: int | None,
+        name: str | None,
+    ) -> LaneAnswer:
+        assert summary is not None, "a cart read in one statement brings its badge's summary"
+        token = sign(secret_key, sid)
+        context = {
+            **Fetched(summary=summary, name=name).given(lambda: token),
+            # The badge as the app renders it (Fetched's reads the app from the request).
+            "cart_mini": functools.partial(badge, summary.badge_count),
+            "current_user_id": lambda: user_id,
+            "current_user_name": lambda: name,
+            "request": PageRequest(scope["path"]),
+            **view,
+        }
+        template = page_templates(app).get_template(TEMPLATES[endpoint])
+        body = template.render(context).encode()
+        if template_rendered.receivers:
+            await template_rendered.send_async(
+                app, _sync_wrapper=app.ensure_async, template=template, context=context
+            )
+        headers: tuple[Header, ...] = (
+            HTML,
+            (b"content-length", str(len(body)).encode()),
+            *((name.lower().encode(), value.encode()) for name, value in limit_headers(scope)),
+        )
+        return LaneAnswer(200, headers, body, route=RULES[endpoint])
+
+    def badge(count: int, oob: bool = False) -> Markup:
+        html = badge_markup(app, count, oob=oob, base_url="")
+        return Markup(html)  # noqa: S704  (rendered by our own autoescaping template)
+
+    def lane_for(path: str) -> Lane | None:
+        if ONE_SEGMENT.fullmatch(path) is None:
+            return None
+        found = routed(path)
+        if found is None:
+            return None
+        endpoint, slug = found
+        return functools.partial(lane, endpoint=endpoint, slug=slug)
+
+    return lane_for
