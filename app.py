@@ -11,6 +11,7 @@ from quart.globals import request_ctx
 from quart.wrappers import BaseRequestWebsocket
 
 import path_setup  # noqa: F401
+from bp.add_lane import add_lane
 from bp.cart import bp as cart_bp
 from bp.cart import internal_bp as internal_cart_bp
 from bp.cart.request_identity import adopt_anonymous_cart_on_sign_in
@@ -139,6 +140,7 @@ def create_app(config: dict[str, Any] | None = None) -> Quart:
             internal_lanes(app, token=internal_token, limits=limits.routes),
             observation,
             shaped=[page_lanes(app, limits=limits.routes, secret_key=secret_key)],
+            posts=[add_lane(app, limits=limits.routes, secret_key=secret_key)],
         ),
     )
     app.jinja_env.globals.update(

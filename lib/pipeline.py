@@ -20,6 +20,7 @@ proxy is a lookup of its own, and the steps made about twenty per request.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ from typing import Protocol
 
 from hypercorn.typing import (
     ASGIReceiveCallable,
+    ASGIReceiveEvent,
     ASGISendCallable,
     ASGISendEvent,
     HTTPScope,
@@ -70,6 +72,12 @@ class LaneAnswer:
 # A route answered before the framework (see `install_pipeline`): given the request's scope,
 # its whole answer, or None to leave the request to the framework.
 Lane = Callable[[HTTPScope], Awaitable[LaneAnswer | None]]
+# The same for a POST, given its body too.
+PostLane = Callable[[HTTPScope, bytes], Awaitable[LaneAnswer | None]]
+# A POST is offered to a lane only with a body of at most this many bytes (a form of a few
+# fields); any other is the framework's.
+LANE_BODY_LIMIT = 2048
+CONTENT_LENGTH = b"content-length"
 
 
 class LaneObserver(Protocol):
@@ -90,6 +98,7 @@ class Lanes:
     routes: dict[str, Lane]
     observer: LaneObserver
     shaped: list[Callable[[str], Lane | None]] = field(default_factory=list)
+    posts: list[Callable[[str], PostLane | None]] = field(default_factory=list)
 
     def lane_for(self, path: str) -> Lane | None:
         """The lane that may answer a GET of `path`."""
@@ -97,6 +106,14 @@ class Lanes:
         if lane is not None:
             return lane
         for shape in self.shaped:
+            lane = shape(path)
+            if lane is not None:
+                return lane
+        return None
+
+    def post_lane_for(self, path: str) -> PostLane | None:
+        """The lane that may answer a POST of `path`."""
+        for shape in self.posts:
             lane = shape(path)
             if lane is not None:
                 return lane
@@ -135,7 +152,8 @@ def install_pipeline(
 
     app.before_request_funcs.setdefault(None, []).insert(0, run_before)
     app.after_request_funcs.setdefault(None, []).append(run_after)
-    app.asgi_app = asgi_layer(app.asgi_app, tuple(headers), lanes)  # type: ignore[method-assign,assignment]
+    body_timeout = float(app.config["BODY_TIMEOUT"])
+    app.asgi_app = asgi_layer(app.asgi_app, tuple(headers), lanes, body_timeout)  # type: ignore[method-assign,assignment]
     app.extensions[LANES_EXTENSION] = lanes
 
 
@@ -150,22 +168,32 @@ def asgi_layer(
     serve: Callable[[Scope, ASGIReceiveCallable, ASGISendCallable], Awaitable[None]],
     extra: tuple[Header, ...],
     lanes: Lanes | None = None,
+    body_timeout: float = 15.0,
 ) -> Callable[[Scope, ASGIReceiveCallable, ASGISendCallable], Awaitable[None]]:
     """`serve` timed from arrival, its responses given `extra` headers and the request's id
     and, when the path holds a secret, a redacted path in the scope (Hypercorn logs the
-    scope's once it is sent); a GET of a lane's path offered to the lane first."""
+    scope's once it is sent); a GET or a small POST of a lane's path offered to the lane first
+    (a POST's body read within `body_timeout` seconds, and given again to the framework if
+    the lane leaves the request)."""
 
     async def layer(scope: Scope, receive: ASGIReceiveCallable, send: ASGISendCallable) -> None:
         if scope["type"] != "http":
             await serve(scope, receive, send)
             return
         scope[STARTED_KEY] = time.perf_counter()  # type: ignore[literal-required]
-        if (
-            lanes is not None
-            and scope["method"] == "GET"
-            and await _in_lane(lanes, scope, send, extra)
-        ):
-            return
+        if lanes is not None:
+            method = scope["method"]
+            if method == "GET" and await _in_lane(lanes, scope, send, extra):
+                return
+            post = lanes.post_lane_for(scope["path"]) if method == "POST" else None
+            if post is not None and _small_body(scope):
+                buffered = BufferedReceive(receive)
+                body = await buffered.body(LANE_BODY_LIMIT, body_timeout)
+                if body is not None and await _in_lane(
+                    lanes, scope, send, extra, _given(post, body)
+                ):
+                    return
+                receive = buffered.replay
         secret = SECRET_SEGMENT.search(scope["path"]) is not None
 
         async def send_with_headers(message: ASGISendEvent) -> None:
@@ -197,13 +225,70 @@ def _with_extra(
     return sent
 
 
+class BufferedReceive:
+    """A request's messages, read ahead for a lane, and given again, in order, to the
+    framework when the lane leaves the request."""
+
+    def __init__(self, receive: ASGIReceiveCallable) -> None:
+        self._receive = receive
+        self._taken: list[ASGIReceiveEvent] = []
+
+    async def body(self, limit: int, seconds: float) -> bytes | None:
+        """The whole body, when it is at most `limit` bytes and arrives within `seconds`."""
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            async with asyncio.timeout(seconds):
+                while True:
+                    message = await self._receive()
+                    self._taken.append(message)
+                    if message["type"] != "http.request":
+                        return None
+                    chunk = message.get("body", b"")
+                    size += len(chunk)
+                    if size > limit:
+                        return None
+                    chunks.append(chunk)
+                    if not message.get("more_body", False):
+                        return b"".join(chunks)
+        except TimeoutError:
+            return None
+
+    async def replay(self) -> ASGIReceiveEvent:
+        """The messages read ahead, then the request's own."""
+        if self._taken:
+            return self._taken.pop(0)
+        return await self._receive()
+
+
+def _given(post: PostLane, body: bytes) -> Lane:
+    """The POST lane `post`, given the request's body."""
+
+    async def lane(scope: HTTPScope) -> LaneAnswer | None:
+        return await post(scope, body)
+
+    return lane
+
+
+def _small_body(scope: HTTPScope) -> bool:
+    """Whether the request's body may be at most LANE_BODY_LIMIT bytes: it says so in its
+    Content-Length, or says nothing (a longer one is found out while it is read)."""
+    declared = header_value(scope, CONTENT_LENGTH)
+    return declared is None or (declared.isdigit() and int(declared) <= LANE_BODY_LIMIT)
+
+
 async def _in_lane(
-    lanes: Lanes, scope: HTTPScope, send: ASGISendCallable, extra: tuple[Header, ...]
+    lanes: Lanes,
+    scope: HTTPScope,
+    send: ASGISendCallable,
+    extra: tuple[Header, ...],
+    lane: Lane | None = None,
 ) -> bool:
-    """Whether the request's lane answered it (and it was observed); False leaves it to the
-    framework, with the lane's error, if it met one, in the scope."""
+    """Whether the request's lane (the GET lane of its path, unless given) answered it (and
+    it was observed); False leaves it to the framework, with the lane's error, if it met one,
+    in the scope."""
     path = scope["path"]
-    lane = lanes.lane_for(path)
+    lane = lane or lanes.lane_for(path)
     if lane is None:
         return False
     lanes.observer.begin(scope, header_value(scope, REQUEST_ID_HEADER_NAME))

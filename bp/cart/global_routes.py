@@ -34,8 +34,8 @@ async def add_to_cart(product_id: int) -> ResponseReturnValue:
     if change.summary is not None:
         read_with_page(identity, change.summary)
     await keep_anonymous_cart()
-    noun = change.title if quantity == 1 else f"{quantity} of {change.title}"
-    return await added(f"Added {noun} to your cart.", default="/", product=change.product)
+    message = cart_items.added_message(change, quantity)
+    return await added(message, default="/", product=change.product)
 
 
 @bp.post(f"/items/<{ID}:item_id>/quantity/")

@@ -32,14 +32,16 @@ def framework_requests(app: Quart) -> Iterator[list[str]]:
 def without_lanes(app: Quart) -> Iterator[None]:
     """Every request answered by the framework, as if the app had no lanes."""
     lanes: Lanes = app.extensions[LANES_EXTENSION]
-    kept, shaped = dict(lanes.routes), list(lanes.shaped)
+    kept, shaped, posts = dict(lanes.routes), list(lanes.shaped), list(lanes.posts)
     lanes.routes.clear()
     lanes.shaped.clear()
+    lanes.posts.clear()
     try:
         yield
     finally:
         lanes.routes.update(kept)
         lanes.shaped.extend(shaped)
+        lanes.posts.extend(posts)
 
 
 async def get(app: Quart, path: str, headers: dict[str, str]) -> tuple[int, dict[str, str], bytes]:

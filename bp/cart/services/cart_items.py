@@ -281,6 +281,12 @@ async def add_product(
     return LineChange(item_id=row[0], product=product, quantity=row[1], summary=summary)
 
 
+def added_message(change: LineChange, quantity: int) -> str:
+    """What the shopper is told after adding `quantity` of a product."""
+    noun = change.title if quantity == 1 else f"{quantity} of {change.title}"
+    return f"Added {noun} to your cart."
+
+
 async def set_quantity(
     session: AsyncSession,
     *,
