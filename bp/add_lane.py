@@ -26,9 +26,7 @@ from collections.abc import Callable
 from urllib.parse import parse_qsl
 
 from hypercorn.typing import HTTPScope
-from markupsafe import Markup
 from quart import Quart
-from quart.signals import template_rendered
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import parse_cookie, parse_options_header
@@ -36,15 +34,14 @@ from werkzeug.routing import RequestRedirect
 
 from bp.cart.services.cart_items import add_product, added_message, parse_quantity
 from bp.cart.services.identity import SESSION_KEY
-from bp.cart.template_helpers import Fetched, badge_markup
+from bp.lane_answers import lane_helpers, rendered
 from bp.runtime import runtime
 from lib.auth import user_id_in
 from lib.csrf import HEADER_NAME, is_valid_token, sign
 from lib.db import runs_alone
 from lib.htmx import is_same_site_path
-from lib.pages import page_templates
-from lib.pipeline import Header, LaneAnswer, PostLane
-from lib.rate_limits import RouteLimits, limit_headers
+from lib.pipeline import LaneAnswer, PostLane
+from lib.rate_limits import RouteLimits
 from lib.scope_headers import header_lines, header_value
 from lib.sessions import RedisSessionInterface
 from services.contracts.dtos import CartIdentity
@@ -64,7 +61,6 @@ CONTENT_TYPE = b"content-type"
 CSRF = HEADER_NAME.lower().encode()
 HTMX = b"hx-request"
 BOOSTED = b"hx-boosted"
-HTML = (b"content-type", b"text/html; charset=utf-8")
 ROUTES_KEPT = 1024
 
 
@@ -154,31 +150,13 @@ def add_lane(
             domains=services.domains,
         )
         assert change.summary is not None, "the add's statement brings the badge's counts"
-        token = sign(secret_key, shared.sid)
         context = {
-            **Fetched(summary=change.summary).given(lambda: token),
-            # The badge as the app renders it (Fetched's reads the app from the request).
-            "cart_mini": functools.partial(badge, change.summary.badge_count),
+            **lane_helpers(app, change.summary, sign(secret_key, shared.sid)),
             "message": added_message(change, quantity),
             "product": change.product,
             "next_path": back,
         }
-        template = page_templates(app).get_template(ADDED_TEMPLATE)
-        html = template.render(context).encode()
-        if template_rendered.receivers:
-            await template_rendered.send_async(
-                app, _sync_wrapper=app.ensure_async, template=template, context=context
-            )
-        headers: tuple[Header, ...] = (
-            HTML,
-            (b"content-length", str(len(html)).encode()),
-            *((name.lower().encode(), value.encode()) for name, value in limit_headers(scope)),
-        )
-        return LaneAnswer(200, headers, html, route=rule)
-
-    def badge(count: int, oob: bool = False) -> Markup:
-        html = badge_markup(app, count, oob=oob, base_url="")
-        return Markup(html)  # noqa: S704  (rendered by our own autoescaping template)
+        return await rendered(app, scope, ADDED_TEMPLATE, context, route=rule)
 
     def lane_for(path: str) -> PostLane | None:
         if SHAPE.fullmatch(path) is None:

@@ -28,9 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hypercorn.typing import HTTPScope
-from markupsafe import Markup
 from quart import Quart
-from quart.signals import template_rendered
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import parse_cookie
 from werkzeug.routing import RequestRedirect
@@ -39,17 +37,16 @@ from bp.cart.request_identity import cart_identity_in
 from bp.cart.reserved_slugs import reserved_slugs
 from bp.cart.services.identity import SESSION_KEY
 from bp.cart.services.page_cart import one_database
-from bp.cart.template_helpers import Fetched, badge_markup
 from bp.cart.views import overview_view, page_view
 from bp.cart.waiting_mark import COOKIE_NAME as WAITING_COOKIE
+from bp.lane_answers import lane_helpers, rendered
 from bp.runtime import runtime
 from config.settings import HOST_PREFIX
 from lib.auth import user_id_in
 from lib.csrf import sign
 from lib.db import runs_alone
-from lib.pages import page_templates
-from lib.pipeline import Header, Lane, LaneAnswer
-from lib.rate_limits import RouteLimits, limit_headers
+from lib.pipeline import Lane, LaneAnswer
+from lib.rate_limits import RouteLimits
 from lib.scope_headers import header_lines
 from lib.sessions import RedisSession, RedisSessionInterface
 from services.contracts.cart_summary import CartSummary
@@ -62,7 +59,6 @@ ROUTES_KEPT = 1024
 AUTHORIZATION = b"authorization"
 COOKIE = b"cookie"
 HTMX = b"hx-request"
-HTML = (b"content-type", b"text/html; charset=utf-8")
 PAGE_ENDPOINT = "cart.page_cart"
 OVERVIEW_ENDPOINT = "cart.overview"
 # As the views name them: their rules (the request log's and the metrics' route), templates.
@@ -164,32 +160,14 @@ def page_lanes(app: Quart, *, limits: RouteLimits, secret_key: str) -> Callable[
         name: str | None,
     ) -> LaneAnswer:
         assert summary is not None, "a cart read in one statement brings its badge's summary"
-        token = sign(secret_key, sid)
         context = {
-            **Fetched(summary=summary, name=name).given(lambda: token),
-            # The badge as the app renders it (Fetched's reads the app from the request).
-            "cart_mini": functools.partial(badge, summary.badge_count),
+            **lane_helpers(app, summary, sign(secret_key, sid), name=name),
             "current_user_id": lambda: user_id,
             "current_user_name": lambda: name,
             "request": PageRequest(scope["path"]),
             **view,
         }
-        template = page_templates(app).get_template(TEMPLATES[endpoint])
-        body = template.render(context).encode()
-        if template_rendered.receivers:
-            await template_rendered.send_async(
-                app, _sync_wrapper=app.ensure_async, template=template, context=context
-            )
-        headers: tuple[Header, ...] = (
-            HTML,
-            (b"content-length", str(len(body)).encode()),
-            *((name.lower().encode(), value.encode()) for name, value in limit_headers(scope)),
-        )
-        return LaneAnswer(200, headers, body, route=RULES[endpoint])
-
-    def badge(count: int, oob: bool = False) -> Markup:
-        html = badge_markup(app, count, oob=oob, base_url="")
-        return Markup(html)  # noqa: S704  (rendered by our own autoescaping template)
+        return await rendered(app, scope, TEMPLATES[endpoint], context, route=RULES[endpoint])
 
     def lane_for(path: str) -> Lane | None:
         if ONE_SEGMENT.fullmatch(path) is None:

@@ -181,15 +181,6 @@ async def test_a_database_that_is_down_is_met_once_and_answered_503(
 
 # The shopper's own badge, from the browser's session cookie.
 
-LIMITED = {"rate_limit_enabled": True, "rate_limit_pages": "3/minute"}
-
-
-@pytest.fixture
-async def limited_app(app_config: dict[str, Any], clean_state: None) -> AsyncIterator[Quart]:
-    application = create_app({**app_config, **LIMITED})
-    async with application.test_app():
-        yield application
-
 
 async def own_badge(app: Quart, cookie: str | None) -> tuple[int, dict[str, str], bytes]:
     """`get` of the badge as a browser asks, with this Cookie header (None: no cookie)."""

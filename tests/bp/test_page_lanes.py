@@ -6,7 +6,6 @@ page that does not exist is looked for once."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -14,7 +13,6 @@ from quart import Quart
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import lib.db
-from app import create_app
 from bp.runtime import runtime
 from tests.support import factories
 from tests.support.http import internal_headers, write_shared_session
@@ -176,16 +174,6 @@ async def test_a_page_in_its_lane_is_logged_and_counted_under_its_route(
     assert logged[0]["path"] == "/bakery/" and logged[0]["status"] == 200
     labels = {"route": PAGE_RULE, "method": "GET", "status": "200"}
     assert sample(scrape, "http_request_duration_seconds_count", **labels) == 1
-
-
-LIMITED = {"rate_limit_enabled": True, "rate_limit_pages": "3/minute"}
-
-
-@pytest.fixture
-async def limited_app(app_config: dict[str, Any], clean_state: None) -> AsyncIterator[Quart]:
-    application = create_app({**app_config, **LIMITED})
-    async with application.test_app():
-        yield application
 
 
 async def test_a_page_in_its_lane_is_counted_once_and_refused_by_the_framework(
