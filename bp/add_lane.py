@@ -29,7 +29,7 @@ from hypercorn.typing import HTTPScope
 from quart import Quart
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
-from werkzeug.http import parse_cookie, parse_options_header
+from werkzeug.http import parse_options_header
 from werkzeug.routing import RequestRedirect
 
 from bp.cart.services.cart_items import add_product, added_message, parse_quantity
@@ -42,7 +42,7 @@ from lib.db import runs_alone
 from lib.htmx import is_same_site_path
 from lib.pipeline import LaneAnswer, PostLane
 from lib.rate_limits import RouteLimits
-from lib.scope_headers import header_lines, header_value
+from lib.scope_headers import cookies_in, header_lines, header_value
 from lib.sessions import RedisSessionInterface
 from services.contracts.dtos import CartIdentity
 from services.sql.cart_impl import one_statement_summary
@@ -56,7 +56,6 @@ DEFAULT_NEXT = "/"
 SHAPE = re.compile(r"/add/[^/]+/")
 FORM = "application/x-www-form-urlencoded"
 AUTHORIZATION = b"authorization"
-COOKIE = b"cookie"
 CONTENT_TYPE = b"content-type"
 CSRF = HEADER_NAME.lower().encode()
 HTMX = b"hx-request"
@@ -124,9 +123,9 @@ def add_lane(
         if back is None or text is None:
             return None
         sent_token = header_lines(scope, CSRF)
-        cookies = parse_cookie(";".join(header_lines(scope, COOKIE)))
-        shared = await interface.read_for_lane(scope, cookies.get(cookie_name))
-        if not shared.stored or shared.unavailable or shared.sid is None:
+        shared = await interface.read_for_lane(scope, cookies_in(scope).get(cookie_name))
+        # Stored: read from Redis, which was reachable.
+        if not shared.stored or shared.sid is None:
             return None
         user_id = user_id_in(shared)
         if user_id is None or SESSION_KEY in shared:

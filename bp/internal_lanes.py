@@ -22,7 +22,6 @@ import re
 
 from hypercorn.typing import HTTPScope
 from quart import Quart, Response
-from werkzeug.http import parse_cookie
 
 from bp.cart.request_identity import cart_identity_in
 from bp.cart.template_helpers import badge_markup
@@ -33,7 +32,7 @@ from lib.ids import is_id
 from lib.internal_auth import is_bearer_token
 from lib.pipeline import Header, Lane, LaneAnswer
 from lib.rate_limits import RouteLimits, limit_headers
-from lib.scope_headers import header_lines
+from lib.scope_headers import cookies_in, header_lines
 from lib.sessions import RedisSessionInterface
 from services.contracts.cart_summary import CartSummary
 from services.contracts.dtos import CartIdentity
@@ -45,7 +44,6 @@ SUMMARY_PATH = "/internal/cart/summary"
 # leading zero), with the token.
 USER_ONLY = re.compile(rb"user_id=([1-9][0-9]{0,18})")
 AUTHORIZATION = b"authorization"
-COOKIE = b"cookie"
 
 
 def internal_lanes(app: Quart, *, token: str, limits: RouteLimits) -> dict[str, Lane]:
@@ -104,9 +102,7 @@ def internal_lanes(app: Quart, *, token: str, limits: RouteLimits) -> dict[str, 
         cart = one_statement()
         if cart is None:
             return None
-        cookies = header_lines(scope, COOKIE)
-        sid = parse_cookie(";".join(cookies)).get(cookie_name) if cookies else None
-        shared = await interface.read_for_lane(scope, sid)
+        shared = await interface.read_for_lane(scope, cookies_in(scope).get(cookie_name))
         if not await limits.check_browser(scope, badge_endpoint):
             return None
         summary = await summary_of(cart, cart_identity_in(shared))

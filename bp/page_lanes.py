@@ -25,31 +25,28 @@ import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from hypercorn.typing import HTTPScope
 from quart import Quart
 from werkzeug.exceptions import HTTPException
-from werkzeug.http import parse_cookie
 from werkzeug.routing import RequestRedirect
 
+from bp.cart import overview_routes, page_routes
 from bp.cart.request_identity import cart_identity_in
 from bp.cart.reserved_slugs import reserved_slugs
 from bp.cart.services.identity import SESSION_KEY
 from bp.cart.services.page_cart import one_database
 from bp.cart.views import overview_view, page_view
-from bp.cart.waiting_mark import COOKIE_NAME as WAITING_COOKIE
+from bp.cart.waiting_mark import cookie_name_for
 from bp.lane_answers import lane_helpers, rendered
 from bp.runtime import runtime
-from config.settings import HOST_PREFIX
-from lib.auth import user_id_in
+from lib.auth import user_id_in, user_name_in
 from lib.csrf import sign
 from lib.db import runs_alone
 from lib.pipeline import Lane, LaneAnswer
 from lib.rate_limits import RouteLimits
-from lib.scope_headers import header_lines
+from lib.scope_headers import cookies_in, header_lines
 from lib.sessions import RedisSession, RedisSessionInterface
-from services.contracts.cart_summary import CartSummary
 
 # A path of one segment and a slash: the overview's, or a page's (whose rule the URL map
 # still confirms: another route of that shape wins, as it does in the framework).
@@ -57,13 +54,10 @@ ONE_SEGMENT = re.compile(r"/[^/]*/|/")
 # Paths whose routing is remembered: a bounded few, whatever is asked.
 ROUTES_KEPT = 1024
 AUTHORIZATION = b"authorization"
-COOKIE = b"cookie"
 HTMX = b"hx-request"
 PAGE_ENDPOINT = "cart.page_cart"
 OVERVIEW_ENDPOINT = "cart.overview"
-# As the views name them: their rules (the request log's and the metrics' route), templates.
-RULES = {PAGE_ENDPOINT: "/<page_slug>/", OVERVIEW_ENDPOINT: "/"}
-TEMPLATES = {PAGE_ENDPOINT: "cart/page.html", OVERVIEW_ENDPOINT: "cart/overview.html"}
+TEMPLATES = {PAGE_ENDPOINT: page_routes.TEMPLATE, OVERVIEW_ENDPOINT: overview_routes.TEMPLATE}
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,11 +73,13 @@ def page_lanes(app: Quart, *, limits: RouteLimits, secret_key: str) -> Callable[
     interface = app.session_interface
     assert isinstance(interface, RedisSessionInterface)
     cookie_name = interface.get_cookie_name(app)
-    settings = runtime(app).settings
-    waiting_cookie = HOST_PREFIX + WAITING_COOKIE if settings.cookies_secure else WAITING_COOKIE
+    waiting_cookie = cookie_name_for(runtime(app).settings)
     adapter = app.url_map.bind("lanes")
-    missing = {PAGE_ENDPOINT, OVERVIEW_ENDPOINT} - app.view_functions.keys()
-    assert not missing, f"the cart's pages are not routed: {missing}"
+    # The views' rules, as the request log and the metrics name their routes.
+    rules = {
+        rule.endpoint: rule.rule for rule in app.url_map.iter_rules() if rule.endpoint in TEMPLATES
+    }
+    assert rules.keys() == TEMPLATES.keys(), "the cart's pages are not routed"
 
     @functools.lru_cache(maxsize=ROUTES_KEPT)
     def routed(path: str) -> tuple[str, str] | None:
@@ -113,9 +109,10 @@ def page_lanes(app: Quart, *, limits: RouteLimits, secret_key: str) -> Callable[
         )
 
     def known_name(shared: RedisSession, user_id: int | None) -> tuple[bool, str | None]:
-        """Whether the shopper's name is known without a read, and the name."""
-        name = shared.get("user_name")
-        if isinstance(name, str) and name:
+        """Whether the shopper's name is known without a read, and the name (as the layout's
+        `shopper_name` finds it)."""
+        name = user_name_in(shared)
+        if name is not None:
             return True, name
         if user_id is None:
             return True, None
@@ -125,11 +122,12 @@ def page_lanes(app: Quart, *, limits: RouteLimits, secret_key: str) -> Callable[
     async def lane(scope: HTTPScope, endpoint: str, slug: str) -> LaneAnswer | None:
         if not in_shape(scope) or not usable():
             return None
-        cookies = parse_cookie(";".join(header_lines(scope, COOKIE)))
+        cookies = cookies_in(scope)
         if waiting_cookie in cookies:
             return None
         shared = await interface.read_for_lane(scope, cookies.get(cookie_name))
-        if not shared.stored or shared.unavailable or shared.sid is None:
+        # Stored: read from Redis, which was reachable.
+        if not shared.stored or shared.sid is None:
             return None
         identity = cart_identity_in(shared)
         user_id = user_id_in(shared)
@@ -148,26 +146,15 @@ def page_lanes(app: Quart, *, limits: RouteLimits, secret_key: str) -> Callable[
             view, summary = await page_view(services, db, identity, slug)
         else:
             view, summary = await overview_view(services, db, identity)
-        return await answer(scope, endpoint, view, summary, shared.sid, user_id, name)
-
-    async def answer(
-        scope: HTTPScope,
-        endpoint: str,
-        view: dict[str, Any],
-        summary: CartSummary | None,
-        sid: str,
-        user_id: int | None,
-        name: str | None,
-    ) -> LaneAnswer:
         assert summary is not None, "a cart read in one statement brings its badge's summary"
         context = {
-            **lane_helpers(app, summary, sign(secret_key, sid), name=name),
+            **lane_helpers(app, summary, sign(secret_key, shared.sid), name=name),
             "current_user_id": lambda: user_id,
             "current_user_name": lambda: name,
             "request": PageRequest(scope["path"]),
             **view,
         }
-        return await rendered(app, scope, TEMPLATES[endpoint], context, route=RULES[endpoint])
+        return await rendered(app, scope, TEMPLATES[endpoint], context, route=rules[endpoint])
 
     def lane_for(path: str) -> Lane | None:
         if ONE_SEGMENT.fullmatch(path) is None:

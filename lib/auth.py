@@ -38,7 +38,12 @@ def user_id_in(shared: Mapping[str, Any]) -> int | None:
 
 def current_user_name() -> str | None:
     """A display name for the signed-in user, when the account app stored one."""
-    name = session.get("user_name")
+    return user_name_in(session)
+
+
+def user_name_in(shared: Mapping[str, Any]) -> str | None:
+    """`current_user_name` of the shared session `shared`."""
+    name = shared.get("user_name")
     return name if isinstance(name, str) and name else None
 
 

@@ -5,6 +5,9 @@ them, values as Quart reads them (latin-1)."""
 from __future__ import annotations
 
 from hypercorn.typing import HTTPScope
+from werkzeug.http import parse_cookie
+
+COOKIE = b"cookie"
 
 
 def header_lines(scope: HTTPScope, name: bytes) -> list[str]:
@@ -16,3 +19,9 @@ def header_value(scope: HTTPScope, name: bytes) -> str | None:
     """The first line of the header `name`, as Quart's `headers.get` gives it, or None."""
     lines = header_lines(scope, name)
     return lines[0] if lines else None
+
+
+def cookies_in(scope: HTTPScope) -> dict[str, str]:
+    """The request's cookies by name (the first of a name), as Quart's `request.cookies`."""
+    lines = header_lines(scope, COOKIE)
+    return dict(parse_cookie(";".join(lines))) if lines else {}

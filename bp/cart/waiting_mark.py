@@ -14,7 +14,7 @@ from quart.typing import ResponseTypes
 
 from bp.cart.services.notices import TTL_SECONDS
 from bp.runtime import current_runtime
-from config.settings import HOST_PREFIX
+from config.settings import HOST_PREFIX, Settings
 
 COOKIE_NAME = "cart_waiting"
 # This request left something (g), or read what waited (g).
@@ -24,8 +24,12 @@ READ_KEY = "cart_read_waiting"
 
 def cookie_name() -> str:
     """The cookie's name as sent: `__Host-` prefixed when cookies are secure (it is host-only)."""
-    secure = current_runtime().settings.cookies_secure
-    return HOST_PREFIX + COOKIE_NAME if secure else COOKIE_NAME
+    return cookie_name_for(current_runtime().settings)
+
+
+def cookie_name_for(settings: Settings) -> str:
+    """`cookie_name` under `settings`."""
+    return HOST_PREFIX + COOKIE_NAME if settings.cookies_secure else COOKIE_NAME
 
 
 def mark_waiting() -> None:
