@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bp.runtime import runtime
 from lib.db import make_engine
 from models import FederationActivity, OutboxEvent
-from services.events import _deliver, emit_event, relay_outbox
+from services.events import _deliver, relay_outbox
 from tests.support.checkout import (
     BAKERY_TOTAL,
     events_of,
@@ -29,10 +29,10 @@ from tests.support.checkout import (
     shop_with_cart,
 )
 from tests.support.http import sign_in
+from tests.support.outbox import ACTOR, emit_order_paid
 from tests.support.statements import counting
 
 ROOT = Path(__file__).resolve().parents[2]
-ACTOR = "http://cart.test"
 
 
 @pytest.fixture
@@ -41,17 +41,9 @@ def app_config(app_config: dict[str, Any], sumup_standin: str) -> dict[str, Any]
 
 
 async def emit(db: AsyncSession, object_id: str = "1", event_type: str = "order.paid") -> bool:
-    written = await emit_event(
-        db,
-        event_type=event_type,
-        activity_type="rose:OrderPaid",
-        object_type="rose:Order",
-        object_id=object_id,
-        payload={"id": f"{ACTOR}/orders/{object_id}/", "total": "12.50", "currency": "GBP"},
-        actor=ACTOR,
+    return await emit_order_paid(
+        db, object_id, event_type=event_type, total="12.50", currency="GBP"
     )
-    await db.commit()
-    return written
 
 
 async def relay(app: Quart, **kwargs: Any) -> Any:

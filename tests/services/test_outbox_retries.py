@@ -20,12 +20,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bp.runtime import runtime
 from models import OutboxEvent
-from services.events import emit_event, relay_outbox
+from services.events import relay_outbox
 from tests.support.checkout import federation_count
 from tests.support.http import internal_headers
+from tests.support.outbox import emit_order_paid
 
 ROOT = Path(__file__).resolve().parents[2]
-ACTOR = "http://cart.test"
 MAX_ATTEMPTS = 3
 BACKOFF_SECONDS = 10.0
 
@@ -68,19 +68,8 @@ async def store_refuses_poison(db: AsyncSession) -> AsyncIterator[None]:
 
 
 async def emit(db: AsyncSession, object_id: str, *, poison: bool = False) -> None:
-    payload: dict[str, Any] = {"id": f"{ACTOR}/orders/{object_id}/"}
-    if poison:
-        payload["poison"] = "yes"
-    await emit_event(
-        db,
-        event_type="order.paid",
-        activity_type="rose:OrderPaid",
-        object_type="rose:Order",
-        object_id=object_id,
-        payload=payload,
-        actor=ACTOR,
-    )
-    await db.commit()
+    """An `order.paid` event; a poisoned one the store refuses (refuse_poison)."""
+    await emit_order_paid(db, object_id, **({"poison": "yes"} if poison else {}))
 
 
 async def relay(app: Quart, batch_size: int = 100) -> Any:

@@ -15,8 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bp.runtime import runtime
 from lib.db import make_engine
 from models import OutboxEvent
-from services.events import emit_event, relay_job
+from services.events import relay_job
 from tests.support.checkout import federation_count, wait_until
+from tests.support.outbox import emit_order_paid
 
 BATCH = 3
 ROWS = 10
@@ -34,20 +35,6 @@ def app_config(app_config: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-async def emit(db: AsyncSession, object_id: str) -> None:
-    """An order's `order.paid` event in the outbox, committed."""
-    await emit_event(
-        db,
-        event_type="order.paid",
-        activity_type="rose:OrderPaid",
-        object_type="rose:Order",
-        object_id=object_id,
-        payload={"id": f"http://cart.test/orders/{object_id}/"},
-        actor="http://cart.test",
-    )
-    await db.commit()
-
-
 async def waiting_rows(db: AsyncSession) -> int:
     count = await db.scalar(
         select(func.count()).select_from(OutboxEvent).where(OutboxEvent.delivered_at.is_(None))
@@ -60,7 +47,7 @@ async def test_a_backlog_longer_than_a_batch_is_relayed_in_one_interval(
     app: Quart, db: AsyncSession
 ) -> None:
     for number in range(ROWS):
-        await emit(db, str(number))
+        await emit_order_paid(db, str(number))
     stop = asyncio.Event()
     job = asyncio.create_task(relay_job(runtime(app), stop))
 
@@ -82,7 +69,7 @@ async def test_an_unreachable_store_is_tried_once_an_interval_even_with_a_batch_
 ) -> None:
     # With a batch of one, the one failed row of a pass against an unreachable store is a
     # whole batch: the job must still wait its interval, not try again at once.
-    await emit(db, "1")
+    await emit_order_paid(db, "1")
     serving = runtime(app)
     unreachable = make_engine("postgresql://root@127.0.0.1:9/none", pool_size=1)
     monkeypatch.setattr(
