@@ -42,6 +42,36 @@ def violations(page: Page) -> list[dict[str, Any]]:
     return found
 
 
+# axe-core places an element with `position: sticky` where it would be unstuck (issue #3720,
+# open): on a scrolled page a full-sized button partly under the stuck site header is measured
+# by the sliver left in view and reported as a touch target too small. A target is let off
+# only when it is under a stuck sticky element and is itself at least 24 by 24 pixels.
+UNDER_STICKY = """
+selectors => selectors.every(selector => {
+    const target = document.querySelector(selector);
+    if (target === null) return false;
+    const box = target.getBoundingClientRect();
+    if (box.width < 24 || box.height < 24) return false;
+    return [...document.querySelectorAll('body *')].some(element => {
+        if (getComputedStyle(element).position !== 'sticky' || element.contains(target)) {
+            return false;
+        }
+        const stuck = element.getBoundingClientRect();
+        return stuck.bottom > box.top && stuck.top < box.bottom
+            && stuck.right > box.left && stuck.left < box.right;
+    });
+})
+"""
+
+
+def _under_sticky(page: Page, violation: dict[str, Any]) -> bool:
+    """Whether every element of a target-size violation is axe-core's sticky false positive."""
+    if violation["id"] != "target-size":
+        return False
+    selectors = [" ".join(map(str, node.get("target", []))) for node in violation["nodes"]]
+    return bool(page.evaluate(UNDER_STICKY, selectors))
+
+
 def describe(violation: dict[str, Any]) -> str:
     """One line per violation, naming the elements, for the failure message."""
     targets = [" ".join(map(str, node.get("target", []))) for node in violation["nodes"]]
@@ -50,7 +80,11 @@ def describe(violation: dict[str, Any]) -> str:
 
 def assert_accessible(page: Page, where: str) -> None:
     """No serious or critical violation on the page."""
-    serious = [v for v in violations(page) if v.get("impact") in FAILING_IMPACTS]
+    serious = [
+        v
+        for v in violations(page)
+        if v.get("impact") in FAILING_IMPACTS and not _under_sticky(page, v)
+    ]
     assert not serious, f"accessibility violations on {where}:\n" + "\n".join(
         describe(v) for v in serious
     )
