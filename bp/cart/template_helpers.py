@@ -44,12 +44,14 @@ CART_MINI_TEMPLATE = "fragments/_cart_mini.html"
 # What a failed read of the account domain raises: SQLAlchemy's errors and the socket's, and,
 # when its statement runs on the driver (bp/cart/services/shopper.page_shopper_contact), the
 # driver's errors and the DBAPI error SQLAlchemy's pool raises, unwrapped, when a connection
-# cannot be made (the database is shutting down, or does not exist).
+# cannot be made (the database is shutting down, or does not exist), and the driver's own
+# error for a connection a shutdown cut off in the middle of its protocol.
 ACCOUNT_READ_ERRORS: tuple[type[Exception], ...] = (
     SQLAlchemyError,
     OSError,
     asyncpg.PostgresError,
     asyncpg.InterfaceError,
+    asyncpg.exceptions.InternalClientError,
     EmulatedDBAPIException,
 )
 # This request's own refused fields, set by bp/cart/field_errors.py.
