@@ -24,6 +24,7 @@ from sqlalchemy import BindParameter, Executable, event
 from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
 from sqlalchemy.exc import DisconnectionError, MultipleResultsFound, NoResultFound
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -32,6 +33,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.util import greenlet_spawn
 
 from config.settings import Settings
+from lib.errors import database_unavailable
 
 # The engine's own execution option: whether a statement that is a whole transaction may run
 # alone in autocommit (see execute_alone).
@@ -125,13 +127,15 @@ class Query:
     Run alone (see execute_alone), it goes straight to asyncpg on a pooled connection: the
     driver's own cache of prepared statements finds it by its text, and none of SQLAlchemy's
     per-execution work (cache key, execution context, result metadata) is done; that work
-    was most of a badge's cost. In a transaction, or behind PgBouncer, the same statement runs
-    through the session as any other. Only plain values bind (no IN lists that expand: an
-    array and `= ANY(...)` instead), and rows come back as the driver reads them: the hot
-    paths read integers, text, amounts and times, which need no conversion.
+    was most of a badge's cost. In a transaction it goes to the driver of the transaction's
+    connection (see execute_in_transaction); alone behind PgBouncer, through the session as
+    any other. Only plain values bind (no IN lists that expand: an array and `= ANY(...)`
+    instead), converted as SQLAlchemy converts them (a JSON document serialised), and rows
+    come back as the driver reads them: the hot paths read integers, text, amounts and
+    times, which need no conversion.
     """
 
-    __slots__ = ("defaults", "names", "sql", "statement")
+    __slots__ = ("defaults", "names", "processors", "sql", "statement")
 
     def __init__(self, statement: Executable) -> None:
         compiled = statement.compile(dialect=_DIALECT)  # type: ignore[attr-defined]
@@ -146,6 +150,13 @@ class Query:
         # the plan it makes once is as good as any, and it keeps it.
         kept: list[str] = []
         placeholders: dict[int, str] = {}
+        computed = [
+            column.name for column in (*compiled.insert_prefetch, *compiled.update_prefetch)
+        ]
+        if computed:
+            # A value SQLAlchemy computes at each execution (a column's Python `default` or
+            # `onupdate`) is not computed on the driver: such a statement sets it itself.
+            raise ValueError(f"a Query cannot compute {', '.join(computed)} at each run")
         for number, name in enumerate(compiled.positiontup, start=1):
             written = _written(compiled.binds[name])
             if written is None:
@@ -157,11 +168,22 @@ class Query:
         # The values the statement carries itself (its named defaults), for names the caller
         # omits.
         self.defaults = {name: compiled.binds[name].effective_value for name in kept}
+        # What SQLAlchemy does to a value of such a type before the driver sends it (a JSON
+        # document serialised, say), by the value's position.
+        self.processors = tuple(
+            (position, processor)
+            for position, name in enumerate(kept)
+            if (processor := compiled.binds[name].type._cached_bind_processor(_DIALECT)) is not None
+        )
 
     def arguments(self, params: Mapping[str, Any] | None) -> list[Any]:
-        """The driver's positional arguments: the caller's values, else the statement's own."""
+        """The driver's positional arguments: the caller's values, else the statement's own,
+        as SQLAlchemy would bind them."""
         given = params or {}
-        return [given[name] if name in given else self.defaults[name] for name in self.names]
+        values = [given[name] if name in given else self.defaults[name] for name in self.names]
+        for position, processor in self.processors:
+            values[position] = processor(values[position])
+        return values
 
 
 _PLACEHOLDER = re.compile(r"\$(\d+)")
@@ -263,10 +285,69 @@ async def execute_alone(
     connection goes back to the pool as soon as the rows are read rather than when the
     request ends.
     """
+    if session.in_transaction():
+        return await execute_in_transaction(session, query, params)
     engine = session.bind
-    if session.in_transaction() or not isinstance(engine, AsyncEngine) or not runs_alone(engine):
+    if not isinstance(engine, AsyncEngine) or not runs_alone(engine):
         return Rows((await session.execute(query.statement, params)).all())
     return Rows(await fetch_on_driver(engine, query, params))
+
+
+async def execute_in_transaction(
+    session: AsyncSession, query: Query, params: dict[str, Any] | None = None
+) -> Rows:
+    """Run a statement in the session's transaction (begun by it when there is none yet), on
+    the driver of the transaction's connection once the transaction has begun there.
+
+    Through the session, a statement costs SQLAlchemy's execution around the driver's (a
+    greenlet, the cache key, an execution context, the result's metadata): about 120 µs of
+    a worker's CPU each, and a checkout and its settlement run fifteen inside their
+    transactions. On the driver, in the same transaction, it sees and is seen by every other
+    statement the session runs, and commits or rolls back with them. The transaction's first
+    statement still goes through the session, which sends its BEGIN; so does any statement
+    while ORM objects wait to be flushed (the session flushes them first), and every
+    statement of a session bound to something other than one engine. Behind PgBouncer the
+    driver prepares the statement unnamed on the connection the transaction holds, which
+    transaction pooling allows.
+    """
+    found = await _transaction_driver(session)
+    if found is None:
+        return Rows((await session.execute(query.statement, params)).all())
+    connection, driver = found
+    try:
+        rows: Sequence[Sequence[Any]] = await driver.fetch(query.sql, *query.arguments(params))
+    except BaseException as error:
+        # As SQLAlchemy does with its own statements: a connection that can no longer be
+        # trusted is invalidated, and its transaction then ends without a round trip.
+        if not isinstance(error, Exception) or _connection_lost(error, driver):
+            await connection.invalidate(error)
+        raise
+    return Rows(rows)
+
+
+# Where a session keeps its transaction's connection and driver between statements (its
+# `info`), so that each statement after the first costs no greenlet to find them.
+_TRANSACTION_DRIVER = "lib.db.transaction_driver"
+
+
+async def _transaction_driver(session: AsyncSession) -> tuple[AsyncConnection, Any] | None:
+    """The session's transaction's connection and asyncpg connection, when a statement may
+    run there directly: the transaction has begun on the driver and nothing waits to flush."""
+    transaction = session.sync_session.get_transaction()
+    if transaction is None or session.new or session.dirty or session.deleted:
+        return None
+    kept = session.info.get(_TRANSACTION_DRIVER)
+    if kept is None or kept[0] is not transaction:
+        if not isinstance(session.bind, AsyncEngine):
+            return None
+        connection = await session.connection()
+        pooled = await connection.get_raw_connection()
+        kept = (transaction, connection, pooled.driver_connection)
+        session.info[_TRANSACTION_DRIVER] = kept
+    _, connection, driver = kept
+    if driver is None or not driver.is_in_transaction():
+        return None
+    return connection, driver
 
 
 async def commit_begun(session: AsyncSession) -> None:
@@ -308,9 +389,15 @@ async def fetch_on_driver(
 
 
 def _connection_lost(error: Exception, driver: Any) -> bool:
-    """Whether the connection can no longer be trusted after `error`: closed, cut off, or out
-    of step with the server (a statement's own error, say a constraint, leaves it usable)."""
-    return driver.is_closed() or not isinstance(error, asyncpg.PostgresError)
+    """Whether the connection can no longer be trusted after `error`: closed, cut off, out of
+    step with the server, or told by the server that it is going (a shutdown's "terminating
+    connection", which can arrive before the driver has seen the connection close); a
+    statement's own error, say a constraint, leaves it usable."""
+    return (
+        driver.is_closed()
+        or not isinstance(error, asyncpg.PostgresError)
+        or database_unavailable(error)
+    )
 
 
 def open_databases(settings: Settings) -> Databases:

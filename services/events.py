@@ -32,6 +32,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from lib.db import Query, execute_in_transaction
 from lib.errors import database_unavailable
 from lib.jobs import run_every
 from models import FederationActivity, OutboxEvent
@@ -71,7 +72,7 @@ def build_activity(
 # Built once (every checkout and settlement writes one): the outbox row, unless this event was
 # already written for the object.
 _OUTBOX = cast(Table, OutboxEvent.__table__)
-_INSERT_EVENT = (
+_INSERT_EVENT = Query(
     insert(_OUTBOX)
     .values(
         {
@@ -114,17 +115,20 @@ async def emit_event(
         object_={"type": object_type, **payload},
         published=datetime.now(UTC),
     )
-    written = await session.scalar(
-        _INSERT_EVENT,
-        {
-            "activity_id": activity_id,
-            "event_type": event_type,
-            "activity_type": activity_type,
-            "object_type": object_type,
-            "object_id": object_id,
-            "payload": activity,
-        },
-    )
+    written = (
+        await execute_in_transaction(
+            session,
+            _INSERT_EVENT,
+            {
+                "activity_id": activity_id,
+                "event_type": event_type,
+                "activity_type": activity_type,
+                "object_type": object_type,
+                "object_id": object_id,
+                "payload": activity,
+            },
+        )
+    ).scalar()
     if written is None:
         log.info("event %s for %s already in the outbox", event_type, object_id)
     return written is not None

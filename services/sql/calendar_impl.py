@@ -34,7 +34,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
-from lib.db import Query, execute_alone
+from lib.db import Query, execute_alone, execute_in_transaction
 from lib.money import ZERO, cents
 from models import (
     BOOKED_ENTRY_STATES,
@@ -333,9 +333,11 @@ def _confirmed_claims(
 
 # Both kinds in one statement, for a settlement whose commit checks that they fit
 # (bp/cart/services/places_at_commit.py): no place is locked here.
-_CONFIRM_CLAIMS = union_all(
-    _confirmed_claims(CalendarEntry, claimed="ordered", is_booking=True),
-    _confirmed_claims(Ticket, claimed="reserved", is_booking=False),
+_CONFIRM_CLAIMS = Query(
+    union_all(
+        _confirmed_claims(CalendarEntry, claimed="ordered", is_booking=True),
+        _confirmed_claims(Ticket, claimed="reserved", is_booking=False),
+    )
 )
 
 
@@ -359,19 +361,23 @@ def _claim(
 
 
 # Bookings by a signed-in shopper or a guest; tickets need sign-in (seed 004).
-_CLAIM_ENTRIES = {
+_claim_entries = {
     signed_in: _claim(
         CalendarEntry, ids="claimed_entry_ids", claimed="ordered", signed_in=signed_in
     )
     for signed_in in (True, False)
 }
-_CLAIM_TICKETS = _claim(Ticket, ids="claimed_ticket_ids", claimed="reserved", signed_in=True)
+_claim_tickets = _claim(Ticket, ids="claimed_ticket_ids", claimed="reserved", signed_in=True)
+_CLAIM_ENTRIES = {signed_in: Query(claim) for signed_in, claim in _claim_entries.items()}
+_CLAIM_TICKETS = Query(_claim_tickets)
 # Both at once, each counted.
-_claimed_entries = _CLAIM_ENTRIES[True].cte("claimed_entries")
-_claimed_tickets = _CLAIM_TICKETS.cte("claimed_tickets")
-_CLAIM_BOTH = select(
-    select(func.count()).select_from(_claimed_entries).scalar_subquery(),
-    select(func.count()).select_from(_claimed_tickets).scalar_subquery(),
+_claimed_entries = _claim_entries[True].cte("claimed_entries")
+_claimed_tickets = _claim_tickets.cte("claimed_tickets")
+_CLAIM_BOTH = Query(
+    select(
+        select(func.count()).select_from(_claimed_entries).scalar_subquery(),
+        select(func.count()).select_from(_claimed_tickets).scalar_subquery(),
+    )
 )
 
 
@@ -406,8 +412,7 @@ class SqlCalendarService:
             return 0
         params = {**owner_params(identity), "claiming_order_id": order_id}
         params["claimed_entry_ids"] = list(entry_ids)
-        claimed = await session.execute(_CLAIM_ENTRIES[identity.is_user], params)
-        return len(claimed.all())
+        return len(await execute_in_transaction(session, _CLAIM_ENTRIES[identity.is_user], params))
 
     async def claim_tickets_for_order(
         self, session: AsyncSession, *, order_id: int, user_id: int, ticket_ids: Sequence[int]
@@ -417,8 +422,7 @@ class SqlCalendarService:
             return 0
         params = {**owner_params(CartIdentity(user_id=user_id)), "claiming_order_id": order_id}
         params["claimed_ticket_ids"] = list(ticket_ids)
-        claimed = await session.execute(_CLAIM_TICKETS, params)
-        return len(claimed.all())
+        return len(await execute_in_transaction(session, _CLAIM_TICKETS, params))
 
     async def claim_for_order(
         self,
@@ -444,7 +448,7 @@ class SqlCalendarService:
         assert identity.user_id is not None, "tickets need a signed-in identity"
         params = {**owner_params(identity), "claiming_order_id": order_id}
         params |= {"claimed_entry_ids": list(entry_ids), "claimed_ticket_ids": list(ticket_ids)}
-        row = (await session.execute(_CLAIM_BOTH, params)).one()
+        row = (await execute_in_transaction(session, _CLAIM_BOTH, params)).one()
         return int(row[0]), int(row[1])
 
     async def checkout_availability(
@@ -507,7 +511,9 @@ class SqlCalendarService:
     ) -> tuple[EntryConfirmation, TicketConfirmation]:
         """ordered → confirmed and reserved → confirmed for every claim of the order, in one
         statement and with no lock: for a caller whose commit checks that they fit."""
-        rows = (await session.execute(_CONFIRM_CLAIMS, {"settled_order_id": order_id})).all()
+        rows = (
+            await execute_in_transaction(session, _CONFIRM_CLAIMS, {"settled_order_id": order_id})
+        ).all()
         entries = [row[1:] for row in rows if row[0]]
         tickets = [row[1:] for row in rows if not row[0]]
         return (

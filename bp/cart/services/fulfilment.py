@@ -24,7 +24,7 @@ from bp.cart.services.order_rows import OrderLine, OrderRow, lock_order_with_ite
 from bp.cart.services.order_state import OrderNotFound, undelivered_items
 from bp.cart.services.places_at_commit import PlacesRule, checked_at_commit, set_places_rule
 from config.settings import Settings
-from lib.db import rolled_back_on_error
+from lib.db import Query, execute_in_transaction, rolled_back_on_error
 from lib.localtime import format_local_datetime
 from lib.money import format_money, total
 from models import CLOSED_STATUSES, Order
@@ -40,7 +40,7 @@ log = logging.getLogger(__name__)
 # The paid transition of a locked order, and the refund flag of what it cannot deliver: built
 # once, run in the fulfilment's transaction with no ORM object to flush.
 _ORDERS = cast(Table, Order.__table__)
-_MARK_PAID = (
+_MARK_PAID = Query(
     update(_ORDERS)
     .where(_ORDERS.c.id == bindparam("order_id", type_=BigInteger))
     .values(
@@ -56,7 +56,7 @@ _MARK_PAID = (
     )
     .returning(set_places_rule())
 )
-_FLAG_REFUND = (
+_FLAG_REFUND = Query(
     update(_ORDERS)
     .where(_ORDERS.c.id == bindparam("order_id", type_=BigInteger))
     .values(
@@ -136,7 +136,8 @@ async def _fulfil(
             if places_at_commit and claims and previous not in CLOSED_STATUSES
             else PlacesRule.LOCKED_FIRST
         )
-        await session.execute(
+        await execute_in_transaction(
+            session,
             _MARK_PAID,
             {
                 "places_rule": places_rule.value,
@@ -185,8 +186,10 @@ async def _fulfil(
             delivered=(bookings.booked, tickets.paid),
         )
         if reason is not None:
-            await session.execute(
-                _FLAG_REFUND, {"order_id": order_id, "reason": reason, "now": datetime.now(UTC)}
+            await execute_in_transaction(
+                session,
+                _FLAG_REFUND,
+                {"order_id": order_id, "reason": reason, "now": datetime.now(UTC)},
             )
             order = replace(order, needs_refund=True, refund_reason=reason)
             await withdraw_event(session, event_type=ORDER_PAID, object_id=str(order_id))

@@ -82,6 +82,42 @@ async def page_config(session: AsyncSession, page_id: int) -> PageConfig | None:
     return await session.scalar(select(PageConfig).where(PageConfig.page_id == page_id))
 
 
+@dataclass(frozen=True, slots=True)
+class _ConfigRow:
+    page_id: int
+    sumup_merchant_code: str | None
+    sumup_api_key_encrypted: bytes | None
+    checkout_prefix: str | None
+
+
+_CONFIGS = cast(Table, PageConfig.__table__)
+# A page's own settings, as `_ConfigRow` reads them.
+_SETTINGS = (
+    _CONFIGS.c.page_id,
+    _CONFIGS.c.sumup_merchant_code,
+    _CONFIGS.c.sumup_api_key_encrypted,
+    _CONFIGS.c.checkout_prefix,
+)
+# The settings of the order's page and of every page paid to its merchant, those with their
+# own key first: all that finding the order's credentials reads, in one statement built once.
+CONFIGS_FOR_ORDER = Query(
+    select(*_SETTINGS)
+    .where(
+        or_(
+            _CONFIGS.c.page_id == bindparam("page_id", type_=BigInteger),
+            _CONFIGS.c.sumup_merchant_code == bindparam("code", type_=String),
+        )
+    )
+    .order_by(_CONFIGS.c.sumup_api_key_encrypted.is_(None), _CONFIGS.c.page_id)
+)
+
+
+# One page's own settings.
+PAGE_SETTINGS = Query(
+    select(*_SETTINGS).where(_CONFIGS.c.page_id == bindparam("page_id", type_=BigInteger))
+)
+
+
 class MerchantSettings(Protocol):
     """A page's own payment settings (a PageConfig, or its row)."""
 
@@ -102,8 +138,14 @@ async def merchant_for_page(
     page_id: int | None,
     page_title: str | None = None,
 ) -> MerchantAccount:
-    """The page's merchant, each setting falling back to the site's; raise when none is set."""
-    config = await page_config(session, page_id) if page_id is not None else None
+    """The page's merchant, each setting falling back to the site's; raise when none is set.
+
+    Its settings are read as a row (every checkout reads them, in its transaction): on the
+    driver, not as a PageConfig through the session."""
+    config = None
+    if page_id is not None:
+        found = (await execute_alone(session, PAGE_SETTINGS, {"page_id": page_id})).first()
+        config = _ConfigRow(*found) if found is not None else None
     return merchant_of(settings=settings, page_id=page_id, config=config, page_title=page_title)
 
 
@@ -143,34 +185,6 @@ def merchant_of(
         credentials=SumUpCredentials(api_key=api_key, merchant_code=merchant_code),
         checkout_prefix=prefix,
     )
-
-
-@dataclass(frozen=True, slots=True)
-class _ConfigRow:
-    page_id: int
-    sumup_merchant_code: str | None
-    sumup_api_key_encrypted: bytes | None
-    checkout_prefix: str | None
-
-
-_CONFIGS = cast(Table, PageConfig.__table__)
-# The settings of the order's page and of every page paid to its merchant, those with their
-# own key first: all that finding the order's credentials reads, in one statement built once.
-CONFIGS_FOR_ORDER = Query(
-    select(
-        _CONFIGS.c.page_id,
-        _CONFIGS.c.sumup_merchant_code,
-        _CONFIGS.c.sumup_api_key_encrypted,
-        _CONFIGS.c.checkout_prefix,
-    )
-    .where(
-        or_(
-            _CONFIGS.c.page_id == bindparam("page_id", type_=BigInteger),
-            _CONFIGS.c.sumup_merchant_code == bindparam("code", type_=String),
-        )
-    )
-    .order_by(_CONFIGS.c.sumup_api_key_encrypted.is_(None), _CONFIGS.c.page_id)
-)
 
 
 async def merchant_for_pages(

@@ -31,12 +31,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bp.cart.services.order_rows import OrderLine, OrderRow
 from bp.cart.services.places_at_commit import PlacesRule, set_places_rule
+from lib.db import Query, execute_in_transaction
 from models import Order, OrderItem
 
 _ORDERS = cast(Table, Order.__table__)
 _ITEMS = cast(Table, OrderItem.__table__)
 
-NEXT_ORDER_ID = select(func.nextval(func.pg_get_serial_sequence("orders", "id")))
+NEXT_ORDER_ID = Query(select(func.nextval(func.pg_get_serial_sequence("orders", "id"))))
 
 # The order's own values, by name; the lines' as arrays of equal length.
 _ORDER_VALUES = (
@@ -86,11 +87,13 @@ _new_lines = (
     .returning(_ITEMS.c.id)
     .cte("new_lines")
 )
-INSERT_ORDER_WITH_LINES = select(
-    _new_order.c.access_secret,
-    _new_order.c.created_at,
-    select(func.array_agg(_new_lines.c.id)).scalar_subquery(),
-    set_places_rule(),
+INSERT_ORDER_WITH_LINES = Query(
+    select(
+        _new_order.c.access_secret,
+        _new_order.c.created_at,
+        select(func.array_agg(_new_lines.c.id)).scalar_subquery(),
+        set_places_rule(),
+    )
 )
 
 
@@ -109,7 +112,7 @@ class NewLine:
 
 async def next_order_id(session: AsyncSession) -> int:
     """An id for a new order, from the orders' sequence (in the caller's transaction)."""
-    return int((await session.execute(NEXT_ORDER_ID)).scalar_one())
+    return int((await execute_in_transaction(session, NEXT_ORDER_ID)).one()[0])
 
 
 async def insert_order(
@@ -152,7 +155,7 @@ async def insert_order(
     for name, _ in _LINE_ARRAYS:
         params[f"line_{name}"] = [getattr(line, name) for line in lines]
     access_secret, created_at, line_ids, _ = (
-        await session.execute(INSERT_ORDER_WITH_LINES, params)
+        await execute_in_transaction(session, INSERT_ORDER_WITH_LINES, params)
     ).one()
     # Ids follow the sequence in the order the lines were inserted.
     ids = sorted(line_ids or [])

@@ -19,7 +19,7 @@ from sqlalchemy import BigInteger, Select, String, any_, bindparam, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from lib.db import Query, Rows, execute_alone
+from lib.db import Query, Rows, execute_alone, execute_in_transaction
 from models import OPEN_STATUSES, Order, OrderItem, OrderStatus
 from services.contracts.dtos import CartIdentity
 from services.contracts.ownership import owned_by_bound, owner_params, owns
@@ -157,8 +157,8 @@ async def read_order_with_items(session: AsyncSession, order_id: int) -> OrderRo
 
 async def lock_order_with_items(session: AsyncSession, order_id: int) -> OrderRow | None:
     """The order with its lines, its row locked FOR UPDATE in the session's transaction."""
-    result = await session.execute(ORDER_WITH_ITEMS_LOCKED.statement, {"order_id": order_id})
-    return order_from_rows(result.all())
+    found = await execute_in_transaction(session, ORDER_WITH_ITEMS_LOCKED, {"order_id": order_id})
+    return order_from_rows(found)
 
 
 async def read_open_orders(session: AsyncSession, identity: CartIdentity) -> list[OrderRow]:
@@ -172,7 +172,7 @@ async def lock_open_orders(session: AsyncSession, identity: CartIdentity) -> lis
     """The identity's open orders with their lines, rows locked FOR UPDATE in id order."""
     params = {**owner_params(identity), "statuses": list(OPEN_STATUSES)}
     query = OPEN_ORDERS_LOCKED[identity.user_id is not None]
-    return orders_from_rows((await session.execute(query.statement, params)).all())
+    return orders_from_rows(await execute_in_transaction(session, query, params))
 
 
 async def read_owned_order(

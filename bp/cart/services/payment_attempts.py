@@ -12,8 +12,10 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import cast
 
-from sqlalchemy import or_, update
+from sqlalchemy import BigInteger, String, Table, any_, bindparam, func, literal, or_, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bp.cart.services.check_sumup_status import check_sumup_status
@@ -31,7 +33,7 @@ from bp.cart.services.payment_errors import (
 )
 from bp.cart.services.references import checkout_reference, reference_prefix
 from config.settings import Settings
-from lib.db import rolled_back_on_error
+from lib.db import Query, commit_begun, execute_alone, rolled_back_on_error
 from lib.error_codes import ErrorCode
 from lib.errors import ServiceError
 from lib.money import cents
@@ -48,6 +50,29 @@ from services.sumup import (
 
 # A hosted page with less time left than this is not worth sending a shopper to.
 MIN_PAYMENT_WINDOW_LEFT = timedelta(minutes=5)
+
+_ORDERS = cast(Table, Order.__table__)
+# The hosted checkout SumUp made, stored on the order when it is still the attempt's (open,
+# the same reference, no other checkout stored): built once, every checkout runs it.
+_STORE_CHECKOUT = Query(
+    update(_ORDERS)
+    .where(
+        _ORDERS.c.id == bindparam("order_id", type_=BigInteger),
+        _ORDERS.c.status == any_(literal(list(OPEN_STATUSES), ARRAY(String))),
+        _ORDERS.c.sumup_reference == bindparam("reference", type_=String),
+        or_(
+            _ORDERS.c.sumup_checkout_id.is_(None),
+            _ORDERS.c.sumup_checkout_id == bindparam("checkout_id", type_=String),
+        ),
+    )
+    .values(
+        sumup_checkout_id=bindparam("checkout_id", type_=String),
+        sumup_hosted_url=bindparam("hosted_url", type_=String),
+        sumup_status=bindparam("sumup_status", type_=String),
+        updated_at=func.now(),
+    )
+    .returning(_ORDERS.c.status, _ORDERS.c.sumup_hosted_url)
+)
 
 log = logging.getLogger(__name__)
 
@@ -345,25 +370,21 @@ async def open_hosted_checkout(
         valid_until=request.valid_until,
     )
     async with rolled_back_on_error(session):
-        # Stored in one statement when the order is still this attempt's, as it nearly always is.
+        # Stored in one statement when the order is still this attempt's, as it nearly always
+        # is: a whole transaction by itself, alone in autocommit when none is open.
         stored = (
-            await session.execute(
-                update(Order)
-                .where(
-                    Order.id == order_id,
-                    Order.status.in_(OPEN_STATUSES),
-                    Order.sumup_reference == reference,
-                    or_(Order.sumup_checkout_id.is_(None), Order.sumup_checkout_id == checkout.id),
-                )
-                .values(
-                    sumup_checkout_id=checkout.id,
-                    sumup_hosted_url=checkout.hosted_checkout_url,
-                    sumup_status=checkout.status.value,
-                )
-                .returning(Order.status, Order.sumup_hosted_url)
-                .execution_options(synchronize_session=False)
+            await execute_alone(
+                session,
+                _STORE_CHECKOUT,
+                {
+                    "order_id": order_id,
+                    "reference": reference,
+                    "checkout_id": checkout.id,
+                    "hosted_url": checkout.hosted_checkout_url,
+                    "sumup_status": checkout.status.value,
+                },
             )
-        ).one_or_none()
+        ).first()
         if stored is not None:
             current, (status, stored_url) = True, stored
         else:
@@ -374,7 +395,7 @@ async def open_hosted_checkout(
                 order.sumup_hosted_url = checkout.hosted_checkout_url
                 order.sumup_status = checkout.status.value
             status, stored_url = order.status, order.sumup_hosted_url
-        await session.commit()
+        await commit_begun(session)
     if status == "paid":
         return return_url(settings, order_id)
     if not current:
