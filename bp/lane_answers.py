@@ -33,10 +33,16 @@ def lane_helpers(
 
 
 async def rendered(
-    app: Quart, scope: HTTPScope, template_name: str, context: dict[str, object], *, route: str
+    app: Quart,
+    scope: HTTPScope,
+    template_name: str,
+    context: dict[str, object],
+    *,
+    route: str,
+    extra: tuple[Header, ...] = (),
 ) -> LaneAnswer:
     """`template_name` rendered from `context`, announced as lib/pages.render_fragment does,
-    as a 200 HTML answer with the request's limit headers, logged under `route`."""
+    as a 200 HTML answer with the request's limit headers and `extra`, logged under `route`."""
     template = page_templates(app).get_template(template_name)
     body = template.render(context).encode()
     if template_rendered.receivers:
@@ -51,6 +57,7 @@ async def rendered(
         HTML,
         (b"content-length", str(len(body)).encode()),
         *((name.lower().encode(), value.encode()) for name, value in limit_headers(scope)),
+        *extra,
     )
     return LaneAnswer(200, headers, body, route=route)
 

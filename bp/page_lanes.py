@@ -1,11 +1,14 @@
-"""The shopper's cart pages, answered before the framework when nothing is special about them.
+"""The shopper's cart pages and orders, answered before the framework when nothing is special
+about them.
 
-`GET /` (the overview) and `GET /<page_slug>/` (one page's cart) are what a shopper reads most.
+`GET /` (the overview), `GET /<page_slug>/` (one page's cart) and `GET /orders/` (the
+shopper's orders, the first page unfiltered) are what a shopper reads most.
 Quart's request machinery (its contexts, routing, hooks, response object and the session's
 save) cost them about a tenth of their time, for what is one session read, one counted limit,
 one statement and a render. So a request of the commonest shape is answered in the pipeline's
 ASGI layer (lib/pipeline.py), as bp/internal_lanes.py answers the badge: the same session
-read, limits, statement, view (bp/cart/views.py), templates and headers as the views give,
+read, limits, statement, view (bp/cart/views.py, bp/orders/views.py), templates and headers as
+the views give,
 logged and counted as every request is.
 
 The commonest shape: a browser whose stored session names a cart (a signed-in shopper, or an
@@ -39,6 +42,8 @@ from bp.cart.services.page_cart import one_database
 from bp.cart.views import overview_view, page_view
 from bp.cart.waiting_mark import cookie_name_for
 from bp.lane_answers import lane_helpers, rendered
+from bp.orders import views as orders_views
+from bp.orders.filters.qs import parse_order_query
 from bp.runtime import runtime
 from lib.auth import user_id_in, user_name_in
 from lib.csrf import sign
@@ -47,6 +52,7 @@ from lib.pipeline import Lane, LaneAnswer
 from lib.rate_limits import RouteLimits
 from lib.scope_headers import cookies_in, header_lines
 from lib.sessions import RedisSession, RedisSessionInterface
+from services.sql.cart_impl import one_statement_summary
 
 # A path of one segment and a slash: the overview's, or a page's (whose rule the URL map
 # still confirms: another route of that shape wins, as it does in the framework).
@@ -57,7 +63,16 @@ AUTHORIZATION = b"authorization"
 HTMX = b"hx-request"
 PAGE_ENDPOINT = "cart.page_cart"
 OVERVIEW_ENDPOINT = "cart.overview"
-TEMPLATES = {PAGE_ENDPOINT: page_routes.TEMPLATE, OVERVIEW_ENDPOINT: overview_routes.TEMPLATE}
+ORDERS_ENDPOINT = "orders.order_list"
+TEMPLATES = {
+    PAGE_ENDPOINT: page_routes.TEMPLATE,
+    OVERVIEW_ENDPOINT: overview_routes.TEMPLATE,
+    ORDERS_ENDPOINT: orders_views.TEMPLATE,
+}
+# The orders list without a query: its first page, unfiltered.
+FIRST_ORDERS = parse_order_query({})
+# What the orders list's answers carry besides the pages' headers.
+ORDERS_HEADERS = ((b"vary", orders_views.VARY.encode()),)
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +104,7 @@ def page_lanes(app: Quart, *, limits: RouteLimits, secret_key: str) -> Callable[
             endpoint, args = adapter.match(path, method="GET")
         except (HTTPException, RequestRedirect):
             return None
-        if endpoint == OVERVIEW_ENDPOINT:
+        if endpoint in (OVERVIEW_ENDPOINT, ORDERS_ENDPOINT):
             return endpoint, ""
         slug = str(args.get("page_slug", ""))
         if endpoint != PAGE_ENDPOINT or slug.lower() in reserved_slugs(app):
@@ -97,9 +112,14 @@ def page_lanes(app: Quart, *, limits: RouteLimits, secret_key: str) -> Callable[
         return endpoint, slug
 
     def usable() -> bool:
-        """Whether a page is one statement that may run alone on this deployment."""
+        """Whether a page, with its badge, is one statement that may run alone on this
+        deployment."""
         services = runtime(app)
-        return one_database(services.domains) and runs_alone(services.databases.engine)
+        return (
+            one_database(services.domains)
+            and one_statement_summary(services.domains.cart) is not None
+            and runs_alone(services.databases.engine)
+        )
 
     def in_shape(scope: HTTPScope) -> bool:
         return (
@@ -144,9 +164,13 @@ def page_lanes(app: Quart, *, limits: RouteLimits, secret_key: str) -> Callable[
         db = services.databases.sessionmaker()
         if endpoint == PAGE_ENDPOINT:
             view, summary = await page_view(services, db, identity, slug)
-        else:
+        elif endpoint == OVERVIEW_ENDPOINT:
             view, summary = await overview_view(services, db, identity)
-        assert summary is not None, "a cart read in one statement brings its badge's summary"
+        else:
+            view, summary = await orders_views.order_list_view(
+                services, db, identity, FIRST_ORDERS, list_only=False
+            )
+        assert summary is not None, "a page read in one statement brings its badge's summary"
         context = {
             **lane_helpers(app, summary, sign(secret_key, shared.sid), name=name),
             "current_user_id": lambda: user_id,
@@ -154,7 +178,10 @@ def page_lanes(app: Quart, *, limits: RouteLimits, secret_key: str) -> Callable[
             "request": PageRequest(scope["path"]),
             **view,
         }
-        return await rendered(app, scope, TEMPLATES[endpoint], context, route=rules[endpoint])
+        extra = ORDERS_HEADERS if endpoint == ORDERS_ENDPOINT else ()
+        return await rendered(
+            app, scope, TEMPLATES[endpoint], context, route=rules[endpoint], extra=extra
+        )
 
     def lane_for(path: str) -> Lane | None:
         if ONE_SEGMENT.fullmatch(path) is None:

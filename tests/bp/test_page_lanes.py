@@ -1,7 +1,7 @@
-"""A shopper's cart pages (`/` and `/<page_slug>/`) are answered before the framework when
-nothing is special about the request (bp/page_lanes.py): the same status, headers and page as
-the views give, logged, counted and limited alike; every other shape is the framework's, and a
-page that does not exist is looked for once."""
+"""A shopper's cart pages (`/` and `/<page_slug>/`) and orders (`/orders/`) are answered before
+the framework when nothing is special about the request (bp/page_lanes.py): the same status,
+headers and page as the views give, logged, counted and limited alike; every other shape is the
+framework's, and a page that does not exist is looked for once."""
 
 from __future__ import annotations
 
@@ -114,7 +114,7 @@ async def test_pages_of_any_other_shape_are_the_frameworks(app: Quart, db: Async
         assert status in (200, 401), kind
 
 
-@pytest.mark.parametrize("path", ["/nowhere/", "/checkout/", "/orders/"])
+@pytest.mark.parametrize("path", ["/nowhere/", "/checkout/"])
 async def test_a_page_that_is_not_there_is_looked_for_once_and_answered_as_by_the_view(
     app: Quart, db: AsyncSession, monkeypatch: pytest.MonkeyPatch, path: str
 ) -> None:
@@ -139,8 +139,7 @@ async def test_a_page_that_is_not_there_is_looked_for_once_and_answered_as_by_th
     assert in_lane == by_view
     assert in_lane[0] in (200, 404)
     # /nowhere/ is looked for by the lane and answered from its error; /checkout/ is a slug
-    # the cart's routes reserve, /orders/ is a route of its own: the lane
-    # leaves them before any statement.
+    # the cart's routes reserve: the lane leaves it before any statement.
     assert looked_for == len(statements) - looked_for
 
 
@@ -194,3 +193,55 @@ async def test_a_page_in_its_lane_is_counted_once_and_refused_by_the_framework(
     assert handled == ["/bakery/"]
     assert answers[:3] == by_view[:3]
     assert 'data-error-code="TOO_MANY_REQUESTS"' in answers[3][2].decode()
+
+
+async def test_the_orders_list_in_its_lane_answers_byte_for_byte_as_the_view(
+    app: Quart, db: AsyncSession
+) -> None:
+    await carts(db, user_id=41, sid="anon-cart-9")
+    for n in range(3):
+        await factories.order(db, user_id=41, status="paid", items=[(f"Loaf {n}", 1, "3.10")])
+    await factories.order(db, session_id="anon-cart-9", items=[("Rye", 2, "2.40")])
+    await db.commit()
+    browsers = {
+        "signed in": await write_shared_session(app, {"user_id": 41, "user_name": "Ada"}),
+        "an anonymous cart": await write_shared_session(app, {"cart_sid": "anon-cart-9"}),
+    }
+    for kind, sid in browsers.items():
+        with framework_requests(app) as handled:
+            in_lane = await get(app, "/orders/", cookie(app, sid))
+        with without_lanes(app), framework_requests(app) as handled_by_view:
+            by_view = await get(app, "/orders/", cookie(app, sid))
+
+        assert (handled, handled_by_view) == ([], ["/orders/"]), kind
+        assert in_lane == by_view, kind
+        status, headers, body = in_lane
+        page = body.decode()
+        assert status == 200
+        assert headers["vary"] == "HX-Request"
+        if kind == "signed in":
+            assert all(f"Loaf {n}" in page for n in range(3)) and "Rye" not in page
+            assert 'data-count="4"' in page
+        else:
+            assert "Rye" in page and "Loaf 0" not in page
+            assert 'data-count="3"' in page
+
+
+async def test_the_orders_list_of_any_other_shape_is_the_frameworks(
+    app: Quart, db: AsyncSession
+) -> None:
+    await carts(db, user_id=41)
+    await factories.order(db, user_id=41, status="paid")
+    await db.commit()
+    sid = await write_shared_session(app, {"user_id": 41, "user_name": "Ada"})
+    shapes: dict[str, tuple[str, dict[str, str]]] = {
+        "a search": ("/orders/?q=loaf", cookie(app, sid)),
+        "a later page": ("/orders/?page=2", cookie(app, sid)),
+        "HTMX, for the list alone": ("/orders/", {**cookie(app, sid), "HX-Request": "true"}),
+        "a new visitor": ("/orders/", {}),
+    }
+    for kind, (url, headers) in shapes.items():
+        with framework_requests(app) as handled:
+            status, _, _ = await get(app, url, headers)
+        assert handled == ["/orders/"], kind
+        assert status == 200, kind
