@@ -35,6 +35,7 @@ from bp.cart.services.waiting import Waiting, pop_waiting
 from bp.cart.waiting_mark import may_be_waiting, read_waiting
 from bp.runtime import current_runtime, request_session
 from lib.auth import current_user_id, current_user_name
+from lib.errors import ASYNCPG_UNAVAILABLE
 from lib.htmx import is_htmx
 from lib.pages import add_layout_provider, page_templates
 from services.contracts.cart_summary import CartSummary
@@ -44,14 +45,14 @@ CART_MINI_TEMPLATE = "fragments/_cart_mini.html"
 # What a failed read of the account domain raises: SQLAlchemy's errors and the socket's, and,
 # when its statement runs on the driver (bp/cart/services/shopper.page_shopper_contact), the
 # driver's errors and the DBAPI error SQLAlchemy's pool raises, unwrapped, when a connection
-# cannot be made (the database is shutting down, or does not exist), and the driver's own
-# error for a connection a shutdown cut off in the middle of its protocol.
-ACCOUNT_READ_ERRORS: tuple[type[Exception], ...] = (
+# cannot be made (the database is shutting down, or does not exist), and every error that
+# means the driver's connection is gone (lib/errors.py), a protocol a shutdown cut off included.
+ACCOUNT_READ_ERRORS: tuple[type[BaseException], ...] = (
     SQLAlchemyError,
     OSError,
     asyncpg.PostgresError,
     asyncpg.InterfaceError,
-    asyncpg.exceptions.InternalClientError,
+    *ASYNCPG_UNAVAILABLE,
     EmulatedDBAPIException,
 )
 # This request's own refused fields, set by bp/cart/field_errors.py.
