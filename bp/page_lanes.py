@@ -8,8 +8,7 @@ save) cost them about a tenth of their time, for what is one session read, one c
 one statement and a render. So a request of the commonest shape is answered in the pipeline's
 ASGI layer (lib/pipeline.py), as bp/internal_lanes.py answers the badge: the same session
 read, limits, statement, view (bp/cart/views.py, bp/orders/views.py), templates and headers as
-the views give,
-logged and counted as every request is.
+the views give, logged and counted as every request is.
 
 The commonest shape: a browser whose stored session names a cart (a signed-in shopper, or an
 anonymous cart), asking with no query, no token and no HTMX, whose page has nothing waiting
